@@ -1,0 +1,67 @@
+"""The online-store interface every backend implements (one module per backend beside this one)."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import pandas as pd
+
+from core.errors import InvalidArgument
+from features.catalog import Catalog, Feature, FeatureGroup
+from features.store._batch import FeatureBatch
+
+__all__ = ["OnlineStore", "AsyncOnlineStore", "validate_keys", "KEY_PATTERN"]
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def validate_keys(keys: Sequence[str], max_batch: int, *, field: str = "keys") -> None:
+    if not keys:
+        raise InvalidArgument("at least one entity key is needed", field=field)
+    if len(keys) > max_batch:
+        raise InvalidArgument(f"{len(keys)} keys is more than the limit of {max_batch} per request", field=field)
+    match = KEY_PATTERN.match
+    for i, key in enumerate(keys):
+        if not isinstance(key, str) or match(key) is None:
+            raise InvalidArgument(
+                f"malformed key {key!r}: use 1-64 letters, digits, '_', '.' or '-'", field=f"{field}[{i}]")
+
+
+class _StoreContract:
+    catalog: Catalog
+    max_batch: int
+
+    def plan(self, entity: str, features: Sequence[str] | None) -> tuple[list[Feature], list[FeatureGroup]]:
+        """Resolve requested features and the groups that hold them (validating names)."""
+        resolved = self.catalog.resolve(entity, list(features) if features else None)
+        wanted = {f.group for f in resolved}
+        groups = [g for g in self.catalog.groups_of(entity) if g.name in wanted]
+        return resolved, groups
+
+
+class OnlineStore(_StoreContract, ABC):
+    """Synchronous online store: batched typed reads and writes of entity features."""
+
+    @abstractmethod
+    def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
+        """Features of ``keys`` (all of the entity's features when ``features`` is empty)."""
+
+    @abstractmethod
+    def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
+        """Write every complete feature group found in ``frame`` (keyed by the entity's key column)."""
+
+    @abstractmethod
+    def clear(self) -> int:
+        """Delete every key of this store's namespace (all catalog versions); return the count."""
+
+
+class AsyncOnlineStore(_StoreContract, ABC):
+    """The asyncio twin of :class:`OnlineStore`, used by the gRPC servers."""
+
+    @abstractmethod
+    async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch: ...
+
+    @abstractmethod
+    async def ping(self) -> bool: ...
