@@ -144,22 +144,23 @@ def _rho_squared(alpha: float, tuning_n: float) -> float:
     return (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning_n
 
 
-def confidence_sequence(effect: Effect, n: int, alpha: float = 0.05,
-                        tuning_n: float = 5000.0) -> tuple[float, float]:
+def confidence_sequence(effect: Effect, n: int, alpha: float = 0.05, tuning_n: float = 5000.0,
+                        mixture_alpha: float | None = None) -> tuple[float, float]:
     """Always-valid (1 - alpha) interval: the asymptotic normal-mixture confidence sequence.
 
     Waudby-Smith et al. (2021), "Time-uniform central limit theory", eq. for the asymptotic CS with
     ``n`` the total users so far and ``se`` the current standard error of the estimate (GrowthBook's
     sequential mode uses the same boundary). Peeking after every user keeps coverage >= 1 - alpha.
+    The mixture is tuned for ``mixture_alpha`` (default ``alpha``) at ``tuning_n`` users.
     """
-    rho2 = _rho_squared(alpha, tuning_n)
+    rho2 = _rho_squared(mixture_alpha or alpha, tuning_n)
     sigma2 = effect.se**2 * n  # per-observation variance of the estimator
     half = math.sqrt(sigma2) * math.sqrt(2 * (n * rho2 + 1) / (n * n * rho2) * math.log(math.sqrt(n * rho2 + 1) / alpha))
     return (effect.estimate - half, effect.estimate + half)
 
 
 def always_valid_p_value(effect: Effect, n: int, alpha: float = 0.05, tuning_n: float = 5000.0) -> float:
-    """Smallest level at which :func:`confidence_sequence` excludes zero (closed form of the boundary)."""
+    """Smallest level at which :func:`confidence_sequence` (mixture tuned for ``alpha``) excludes zero."""
     if effect.se == 0.0:
         return 1.0 if effect.estimate == 0.0 else 0.0
     rho2 = _rho_squared(alpha, tuning_n)
