@@ -1,0 +1,445 @@
+"""Value and key linking: find the catalog keys, values and numbers a demand mentions, before any model runs.
+
+The demand is split into clauses at its connectives ("and", "or", "who", "with", commas); each clause
+yields conditions from the values it names ("shanghai" → ``city``), its numbers attached to the nearest
+numeric key cue ("spent over 500" → ``gmv_30d``), booleans ("with kids") and presence words ("used a
+coupon"). Where a clause allows several readings (a word that is a value of two features, a number near
+two keys) every reading is kept, best first, so that a model can choose. Phrases that name no catalog
+key, or name one without a threshold ("big spenders"), are reported as unresolved, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from features.catalog import Catalog, DType, Feature
+from models.targeting.logic import Condition, Op
+from models.targeting.parser._lexicon import Lexicon, lexicon_for
+from models.targeting.parser._numbers import format_number, normalize_numbers
+
+__all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
+
+_CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
+_NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
+                       r"none|nobody|lack(?:s|ing)?|other than|childless|apart from)(?![a-z])")
+_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
+                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b)\s*")
+_DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
+_PRESENCE_KEYS = ("coupon_used_90d", "cart_items", "refund_count_90d", "reviews_written_90d",
+                  "live_stream_views_30d", "installment_used_90d", "orders_30d", "search_count_7d")
+_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
+_NUM = r"(\d+(?:\.\d+)?)"
+_UNIT = r"(?:\s*(yuan|rmb|days?|weeks?|months?|years?(?: old)?|yo|times|orders?|points?))?"
+_RANGE = re.compile(rf"(?:between|from|aged|ages)?\s*{_NUM}{_UNIT}\s*(?:to|-|–|and|through)\s*{_NUM}{_UNIT}")
+_CMP_BEFORE = [
+    (r"not (?:more|greater|higher|older|over|above) than|no more than|at most|up to|maximum(?: of)?|"
+     r"max|not over|not above|a maximum of|within(?: the (?:last|past))?|in the (?:last|past)|"
+     r"(?:last|past)|less than or equal to", Op.LESS_THAN_OR_EQUAL_TO),
+    (r"not (?:less|fewer|lower|younger) than|no (?:less|fewer) than|at least|minimum(?: of)?|min|"
+     r"a minimum of|greater than or equal to|not under|not below|from", Op.GREATER_THAN_OR_EQUAL_TO),
+    (r"more than|greater than|higher than|older than|over|above|exceeding|exceeds?|beyond|"
+     r"upwards of|in excess of|longer than|bigger than|larger than|>", Op.GREATER_THAN),
+    (r"less than|fewer than|lower than|younger than|under|below|shorter than|smaller than|<", Op.LESS_THAN),
+    (r"exactly|equal to|equals|=|of", Op.EQUAL_TO),
+]
+_CMP_AFTER = [
+    (r"or more|or above|and above|and over|or over|or older|\+|or higher|or greater|plus|and up",
+     Op.GREATER_THAN_OR_EQUAL_TO),
+    (r"or less|or fewer|or under|and under|or younger|and below|or below|or lower", Op.LESS_THAN_OR_EQUAL_TO),
+    (r"ago", None),
+]
+_NUMBER_RX = re.compile(
+    rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{_NUM}{_UNIT}"
+    rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
+_WINDOWS = [
+    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous|recent) (?:30 days|1 month|month)|"
+                r"this month|last month|past month|monthly"), 30),
+    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:7 days|1 week|week)|this week|"
+                r"last week|past week|weekly"), 7),
+    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:90 days|3 months|quarter)|"
+                r"this quarter|last quarter|past quarter|recently"), 90),
+    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous)? ?(?:180 days|6 months|half ?a? year)"),
+     180),
+]
+_FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?|buyers?|members?|accounts?|"
+                     r"who|whose|are|is|have|has|had|been|be|the|a|an|in|of|for|to|at|on|by|their|them|they|"
+                     r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
+                     r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
+                     r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
+                     r"category|categories|\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
+                     r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One condition of the demand with its alternative readings, best first."""
+
+    phrase: str
+    options: tuple[Condition, ...]
+    start: int = 0  # position in the clause, to keep reading order
+
+
+@dataclass(slots=True)
+class LinkedClause:
+    """The slots one clause yields, and what joins it to the previous clause."""
+
+    text: str
+    connective: str  # "and" | "or" (to the previous clause)
+    negated: bool
+    slots: list[Slot] = field(default_factory=list)
+    leftover: str = ""  # words no cue explained
+
+
+@dataclass(slots=True)
+class Linking:
+    """Everything the linker found in one demand."""
+
+    demand: str
+    text: str  # normalised
+    clauses: list[LinkedClause]
+    unresolved: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # phrase, candidate keys
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [s for c in self.clauses for s in c.slots]
+
+    @property
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys(o.key for s in self.slots for o in s.options))
+
+    def values_for(self, key: str) -> list[str]:
+        """Values the demand mentions for ``key`` (for constraining a decoder)."""
+        return list(dict.fromkeys(o.value for s in self.slots for o in s.options if o.key == key))
+
+
+def preprocess(demand: str) -> str:
+    """Lower-case, contractions expanded, numbers as digits, ranges protected from the 'and' split."""
+    t = demand.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = re.sub(r"\bcan't\b", "can not", t, flags=re.I)
+    t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
+    for short, long in _CONTRACTIONS.items():
+        t = re.sub(re.escape(short) + r"\b", long, t, flags=re.I)
+    t = normalize_numbers(t)
+    t = re.sub(r"[\"()\[\]!?]", " ", t)
+    t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
+    t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
+    t = re.sub(r"\bnor\b", "and not", t)
+    t = re.sub(r"\bwithout\b", "with no", t)
+    t = re.sub(r"\bnon-", "not ", t)
+    t = re.sub(r"\s+", " ", t)
+    return t.strip()
+
+
+@dataclass(slots=True)
+class _Found:
+    key: str
+    start: int
+    end: int
+    value: str | None = None
+
+
+def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in rx.finditer(text)]
+
+
+def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in taken)
+
+
+class _ClauseLinker:
+    def __init__(self, catalog: Catalog, lex: Lexicon, entity: str) -> None:
+        self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
+        self.lex = lex
+
+    # -- cues -------------------------------------------------------------------------------------
+
+    def key_cues(self, text: str) -> list[_Found]:
+        found = [_Found(c.key, s, e) for c in self.lex.key_cues for s, e in _spans(c.pattern, text)]
+        # A cue inside a longer cue of another key is not a cue ("credit" inside "credit card").
+        return [f for f in found if not any(g.key != f.key and g.start <= f.start and f.end <= g.end
+                                            and (g.end - g.start) > (f.end - f.start) for g in found)]
+
+    def value_cues(self, text: str, taken: list[tuple[int, int]]) -> list[list[_Found]]:
+        """Value mentions, longest first; each inner list holds the readings of one span."""
+        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
+        hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+        groups: dict[tuple[int, int], list[_Found]] = {}
+        used: list[tuple[int, int]] = list(taken)
+        for s, e, c in hits:
+            if (s, e) in groups:
+                groups[(s, e)].append(_Found(c.key, s, e, c.value))
+            elif not _overlaps((s, e), used):
+                groups[(s, e)] = [_Found(c.key, s, e, c.value)]
+                used.append((s, e))
+        return [groups[k] for k in sorted(groups)]
+
+    # -- numbers ----------------------------------------------------------------------------------
+
+    def numbers(self, text: str) -> list[tuple[int, int, Op | None, list[float], str, str]]:
+        """(start, end, op, [numbers], unit, comparator words) for every number expression."""
+        out: list[tuple[int, int, Op | None, list[float], str, str]] = []
+        for m in _RANGE.finditer(text):
+            lo, hi = float(m.group(1)), float(m.group(3))
+            if lo < hi:
+                out.append((m.start(), m.end(), Op.BETWEEN, [lo, hi], m.group(4) or m.group(2) or "", "between"))
+        taken = [(s, e) for s, e, *_ in out]
+        for m in _NUMBER_RX.finditer(text):
+            s, e = m.start(2), m.end()
+            if _overlaps((m.start(2), m.end(2)), taken):
+                continue
+            op: Op | None = None
+            words = ""
+            if m.group("before"):
+                words = m.group("before")
+                op = next(o for p, o in _CMP_BEFORE if re.fullmatch(p, words))
+                s = m.start()
+            if m.group("after"):
+                after = m.group("after")
+                aop = next(o for p, o in _CMP_AFTER if re.fullmatch(p, after))
+                words = (words + " " + after).strip()
+                op = aop or op
+            out.append((s, e, op, [float(m.group(2))], m.group(3) or "", words))
+        return sorted(out)
+
+    # -- one clause -------------------------------------------------------------------------------
+
+    def link(self, clause: LinkedClause, previous: LinkedClause | None) -> None:
+        text = clause.text
+        negated = clause.negated
+        cues = self.key_cues(text)
+        cue_keys = {c.key for c in cues}
+        window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
+        numbers = self.numbers(text)
+        taken: list[tuple[int, int]] = [(s, e) for s, e, *_ in numbers]
+        slots: list[Slot] = []
+
+        # Numbers first: each attaches to the nearest compatible numeric key cue.
+        used_keys: set[str] = set()
+        counted = False  # a number became a condition (not just a time window)
+        for s, e, op, nums, unit, words in numbers:
+            is_window = bool(re.search(r"last|past|within", words)) and unit.rstrip("s") in ("day", "week", "month")
+            key_opts = self._number_keys(text, s, e, unit, cues, window, previous, is_window, nums)
+            if not key_opts:
+                if not is_window:
+                    clause.leftover += " " + text[s:e]
+                continue
+            key = key_opts[0]
+            if is_window and key not in _DAY_KEYS:
+                continue  # "in the last 90 days" only names the feature's window
+            if key in _DAY_KEYS and unit:
+                factor = _UNIT_DAYS.get(unit.split()[0], 1)
+                nums = [x * factor for x in nums]
+            if key == "age" and unit.startswith("year") and not words:
+                op = op or Op.EQUAL_TO
+            op = self._number_op(op, words, key, text, negated, is_window)
+            value = ",".join(format_number(x) for x in nums)
+            if op == Op.BETWEEN and len(nums) != 2:
+                continue
+            options = tuple(Condition(k, op, value) for k in key_opts if self._fits(k, op, nums))
+            if options:
+                slots.append(Slot(text[s:e], options, s))
+                used_keys.update(k for k in key_opts[:1])
+                counted = True
+
+        # Values ("shanghai", "women", "gold members").
+        for readings in self.value_cues(text, taken):
+            readings = self._rank_values(readings, cue_keys, text, previous)
+            s, e = readings[0].start, readings[0].end
+            taken.append((s, e))
+            options = tuple(self._value_condition(r.key, r.value or "", negated) for r in readings)
+            slots.append(Slot(text[s:e], options, s))
+            used_keys.update({r.key for r in readings[:1]})
+
+        # Booleans and presence words ("with kids", "used a coupon").
+        for cue in cues:
+            f = self.features[cue.key]
+            if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and cue.key != "has_children":
+                continue
+            phrase = text[cue.start:cue.end]
+            if f.dtype == DType.BOOL:
+                neg = negated or phrase in ("childless",)
+                if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
+                                                              phrase):
+                    continue
+                slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
+            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or negated):
+                op, v = (Op.EQUAL_TO, "0") if negated else (Op.GREATER_THAN, "0")
+                slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
+            else:
+                continue
+            used_keys.add(cue.key)
+            taken.append((cue.start, cue.end))
+        if not slots and "last_purchase_days" in cue_keys and window and negated:
+            slots.append(Slot(text, (Condition("last_purchase_days", Op.GREATER_THAN, str(window)),)))
+        rest = text
+        for s, e in sorted(taken + [(c.start, c.end) for c in cues], reverse=True):
+            rest = rest[:s] + " " + rest[e:]
+        rest = _NEGATION.sub(" ", _FILLER.sub(" ", rest))
+        clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
+        clause.slots = sorted(slots, key=lambda sl: sl.start)
+
+    def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
+                     previous: LinkedClause | None, is_window: bool, nums: list[float]) -> list[str]:
+        numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        if unit.startswith("year") and ("old" in unit or not any(c.key in _DAY_KEYS for c in numeric)):
+            if "old" in unit or not numeric:
+                return ["age"]
+        if unit in ("yuan", "rmb"):
+            numeric = [c for c in numeric if c.key in ("gmv_30d", "gmv_180d", "avg_order_value", "balance")] or \
+                      [_Found("gmv_30d", s, e)]
+        if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
+            day = [c for c in numeric if c.key in _DAY_KEYS]
+            if day or not is_window:
+                numeric = day or numeric
+        if unit in ("times", "orders", "order"):
+            numeric = [c for c in numeric if c.key not in _DAY_KEYS] or [_Found("orders_30d", s, e)]
+        if not numeric:
+            if "purchased_categories_90d" in {c.key for c in cues} and unit.rstrip("s") in ("day", "week", "month") \
+                    and not is_window:
+                return ["last_purchase_days"]
+            if re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|"
+                         r"females?|males?|aged?)\b", text) and not unit and all(16 <= x <= 90 for x in nums):
+                return ["age"]
+            if previous is not None:
+                prev = [o.key for sl in previous.slots for o in sl.options[:1]
+                        if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
+                if prev:
+                    return [prev[-1]]
+            return []
+        numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
+        keys = list(dict.fromkeys(c.key for c in numeric))
+        if "gmv_30d" in keys and window == 180:
+            keys = ["gmv_180d" if k == "gmv_30d" else k for k in keys]
+        return keys[:3]
+
+    @staticmethod
+    def _number_op(op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:
+        if op is None:
+            op = Op.EQUAL_TO
+        if "ago" in words and op == Op.EQUAL_TO:
+            op = Op.GREATER_THAN_OR_EQUAL_TO
+        if key in _DAY_KEYS:
+            # "not logged in for 30 days", "inactive for over 2 weeks": the days-since count is at least that.
+            if re.search(r"\bfor\b", text) and (negated or "inactive" in text or "dormant" in text) and not is_window:
+                return Op.GREATER_THAN_OR_EQUAL_TO if op in (Op.EQUAL_TO, Op.GREATER_THAN_OR_EQUAL_TO) else op
+            if is_window and negated:
+                return Op.GREATER_THAN
+        elif negated and not words.startswith("not") and op != Op.BETWEEN and re.search(
+                r"\b(?:not|never)\b", text):
+            flip = {Op.GREATER_THAN: Op.LESS_THAN_OR_EQUAL_TO, Op.GREATER_THAN_OR_EQUAL_TO: Op.LESS_THAN,
+                    Op.LESS_THAN: Op.GREATER_THAN_OR_EQUAL_TO, Op.LESS_THAN_OR_EQUAL_TO: Op.GREATER_THAN,
+                    Op.EQUAL_TO: Op.NOT_EQUAL_TO}
+            return flip.get(op, op)
+        return op
+
+    def _fits(self, key: str, op: Op, nums: list[float]) -> bool:
+        f = self.features[key]
+        if f.dtype not in (DType.INT, DType.FLOAT):
+            return False
+        if f.dtype == DType.INT and any(x != int(x) for x in nums):
+            return False
+        return f.range is None or all(f.range[0] <= x <= f.range[1] for x in nums)
+
+    def _rank_values(self, readings: list[_Found], cue_keys: set[str], text: str,
+                     previous: LinkedClause | None) -> list[_Found]:
+        prev_keys = [o.key for s in (previous.slots if previous else []) for o in s.options[:1]]
+
+        def rank(r: _Found) -> tuple[int, int]:
+            cued = r.key in cue_keys
+            if r.key == "purchased_categories_90d" and "favorite_category" in cue_keys:
+                cued = False
+            if r.key == "interests" and "purchased_categories_90d" in cue_keys and \
+                    not re.search(r"interest|fans?|lov|enthusias|like|into|hobb", text):
+                cued = False
+            default = {"purchased_categories_90d": 1, "interests": 2, "favorite_category": 3}.get(r.key, 0)
+            if r.key == "interests" and not {"purchased_categories_90d", "favorite_category"} & cue_keys:
+                default = 0
+            return (0 if cued else 1 if r.key in prev_keys[-1:] else 2, default)
+
+        return sorted(readings, key=rank)
+
+    def _value_condition(self, key: str, value: str, negated: bool) -> Condition:
+        f = self.features[key]
+        if f.dtype == DType.STRING_SET:
+            return Condition(key, Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY, value)
+        if f.dtype in (DType.INT, DType.FLOAT):
+            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
+        return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
+
+
+def _split(text: str) -> list[tuple[str, str]]:
+    """(connective to the previous clause, clause text)."""
+    parts: list[tuple[str, str]] = []
+    pos, conn = 0, "and"
+    for m in _SPLIT.finditer(text):
+        piece = text[pos:m.start()].strip()
+        if piece:
+            parts.append((conn, piece))
+            conn = "and"
+        word = m.group(0).strip()
+        if word == "or":
+            conn = "or"
+        elif word in ("nor",):
+            conn = "and"
+        pos = m.end()
+    tail = text[pos:].strip()
+    if tail:
+        parts.append((conn, tail))
+    return parts
+
+
+def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
+    out: list[LinkedClause] = []
+    for c in clauses:
+        prev = out[-1] if out else None
+        if (prev is not None and len(c.slots) == 1 and prev.slots and not c.leftover.strip()
+                and c.slots[0].options[0].key == prev.slots[-1].options[0].key
+                and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
+                and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,
+                                                     Op.NOT_BELONGS_TO, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
+                                                     Op.CONTAINS_NONE)
+                and features[c.slots[0].options[0].key].dtype in (DType.CATEGORY, DType.STRING_SET)):
+            last = prev.slots[-1].options[0]
+            new = c.slots[0].options[0]
+            items = list(dict.fromkeys([*last.value.split(","), *new.value.split(",")]))
+            f = features[last.key]
+            negated = prev.negated or last.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE)
+            if f.dtype == DType.STRING_SET:
+                if negated:
+                    op = Op.CONTAINS_NONE
+                elif c.connective == "and" or last.op == Op.CONTAINS_ALL:
+                    op = Op.CONTAINS_ALL
+                else:
+                    op = Op.CONTAINS_ANY
+                alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
+                options = (Condition(last.key, op, ",".join(items)),)
+                if not negated:
+                    options += (Condition(last.key, alt, ",".join(items)),)
+            else:
+                op = Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO
+                options = (Condition(last.key, op, ",".join(items)),)
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options)
+            continue
+        out.append(c)
+    return out
+
+
+def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:
+    """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
+    text = preprocess(demand)
+    linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
+    clauses: list[LinkedClause] = []
+    pending_negation = False
+    for conn, piece in _split(text):
+        neg = bool(_NEGATION.search(piece))
+        if piece in ("not",):
+            pending_negation = True
+            continue
+        clause = LinkedClause(piece, conn, neg or pending_negation)
+        pending_negation = False
+        linker.link(clause, clauses[-1] if clauses else None)
+        clauses.append(clause)
+    clauses = _merge_lists(clauses, linker.features)
+    return Linking(demand, text, clauses)
