@@ -1,5 +1,6 @@
 """The synthetic demo world that `mds seed` writes and `make serve` serves."""
 
+from features.demo_world.seeding import SeedResult, demo_dir, seed
 from features.demo_world.users import TIER_BY_CITY, generate_users
 
-__all__ = ["TIER_BY_CITY", "generate_users"]
+__all__ = ["TIER_BY_CITY", "SeedResult", "demo_dir", "generate_users", "seed"]

@@ -8,7 +8,7 @@ from core.redis import connect, connect_async
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store._batch import FeatureBatch
-from features.store._codec import GroupCodec
+from features.store._codec import EntityCodec, GroupCodec
 from features.store.base import KEY_PATTERN, AsyncOnlineStore, OnlineStore, validate_keys
 from features.store.redis_store import AsyncRedisOnlineStore, RedisOnlineStore
 
@@ -16,6 +16,7 @@ __all__ = [
     "KEY_PATTERN",
     "AsyncOnlineStore",
     "AsyncRedisOnlineStore",
+    "EntityCodec",
     "FeatureBatch",
     "GroupCodec",
     "OnlineStore",

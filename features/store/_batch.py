@@ -1,34 +1,66 @@
-"""FeatureBatch: the typed result of one online read."""
+"""FeatureBatch: the typed result of one online read, decoded lazily column by column."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.catalog import DType, Feature
-from features.store._codec import mask_to_set
+from features.store._codec import EntityCodec, mask_to_set
 
 __all__ = ["FeatureBatch"]
 
 
-@dataclass(slots=True)
+class _LazyColumns(Mapping[str, np.ndarray]):
+    """Computes a column on first access, then keeps it."""
+
+    def __init__(self, names: list[str], compute: Any) -> None:
+        self._names = names
+        self._compute = compute
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        column = self._cache.get(name)
+        if column is None:
+            if name not in self._names:
+                raise KeyError(name)
+            column = self._cache[name] = self._compute(name)
+        return column
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class FeatureBatch:
     """Feature values for a batch of entity keys, one numpy column per feature.
 
-    Columns hold int64, float64, bool, object (category words, ``None`` when missing) or uint64
-    set bitmasks (decode with :meth:`column`). ``valid[name]`` is False where a value is missing
-    (absent key, expired group or null); ``found`` is True for keys with any stored group.
+    ``values[name]`` is int64, float64, bool, object (category words, ``None`` when missing) or a
+    uint64 set bitmask (:meth:`column` turns it into lists of words). ``valid[name]`` is False where
+    a value is missing (unknown key, expired group or null). ``found`` is True for keys with any live
+    group. Columns are views on the decoded records, materialized on first access.
     """
 
-    entity: str
-    keys: list[str]
-    features: list[Feature]
-    found: np.ndarray
-    values: dict[str, np.ndarray]
-    valid: dict[str, np.ndarray]
+    def __init__(self, entity: str, keys: list[str], features: list[Feature], codec: EntityCodec,
+                 records: np.ndarray, exists: np.ndarray, now_ms: int) -> None:
+        self.entity = entity
+        self.keys = keys
+        self.features = features
+        self._by_name = {f.name: f for f in features}
+        self._codec = codec
+        self._records = records
+        self._exists = exists
+        self._now_ms = np.uint64(now_ms)
+        self._alive: dict[str, np.ndarray] = {}
+        names = [f.name for f in features]
+        self.values: Mapping[str, np.ndarray] = _LazyColumns(names, self._value)
+        self.valid: Mapping[str, np.ndarray] = _LazyColumns(names, self._validity)
+        self._found: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -37,11 +69,40 @@ class FeatureBatch:
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
 
+    @property
+    def found(self) -> np.ndarray:
+        if self._found is None:
+            found = np.zeros(len(self.keys), dtype=bool)
+            for group in {f.group for f in self.features}:
+                found |= self._group_alive(group)
+            self._found = found
+        return self._found
+
+    def _group_alive(self, group: str) -> np.ndarray:
+        alive = self._alive.get(group)
+        if alive is None:
+            alive = self._alive[group] = self._exists & (self._records[group]["_expires"] > self._now_ms)
+        return alive
+
+    def _value(self, name: str) -> np.ndarray:
+        f = self._by_name[name]
+        raw = self._records[f.group][name]
+        if f.dtype == DType.CATEGORY:
+            return self._codec.groups[f.group].category_words[name][raw]
+        if f.dtype == DType.BOOL:
+            return raw.astype(bool)
+        return raw
+
+    def _validity(self, name: str) -> np.ndarray:
+        f = self._by_name[name]
+        bit = np.uint64(self._codec.groups[f.group].position[name])
+        not_null = (self._records[f.group]["_null"] >> bit) & np.uint64(1) == 0
+        return self._group_alive(f.group) & not_null
+
     def column(self, name: str) -> np.ndarray:
         """One feature as Python-friendly values: sets become lists of words, missing → None/NaN."""
-        feature = next(f for f in self.features if f.name == name)
-        raw = self.values[name]
-        valid = self.valid[name]
+        feature = self._by_name[name]
+        raw, valid = self.values[name], self.valid[name]
         if feature.dtype == DType.STRING_SET:
             out = np.empty(len(raw), dtype=object)
             for i, (mask, ok) in enumerate(zip(raw.tolist(), valid, strict=True)):
@@ -49,8 +110,6 @@ class FeatureBatch:
             return out
         if feature.dtype == DType.FLOAT:
             return np.where(valid, raw, np.nan)
-        if feature.dtype == DType.CATEGORY:
-            return raw
         if valid.all():
             return raw
         out = raw.astype(object)
@@ -68,8 +127,7 @@ class FeatureBatch:
                 data[f.name] = pd.arrays.BooleanArray(raw.astype(bool), ~valid)
             else:
                 data[f.name] = self.column(f.name)
-        frame = pd.DataFrame(data, index=pd.Index(self.keys, name=self.entity))
-        return frame
+        return pd.DataFrame(data, index=pd.Index(self.keys, name=self.entity))
 
     def row(self, i: int) -> dict[str, Any]:
         """One entity's features as plain Python values (None when missing)."""

@@ -1,10 +1,14 @@
 """Packing a feature group into one fixed-size binary record, and back.
 
-Layout of one record (little-endian, packed): ``_null`` (uint64, bit i set when feature i is
-missing) followed by one field per feature: int → int64, float → float64, bool → uint8,
-category → uint16 dictionary code (0 = missing, else position in ``values`` + 1),
-string_set → uint64 bitmask over ``values``. Fixed-size records let a batch of Redis values be
-joined and decoded by one ``np.frombuffer`` call.
+Layout of one group record (little-endian, packed): ``_expires`` (uint64, epoch milliseconds after
+which the group reads as missing; 0 = never written), ``_null`` (uint64, bit i set when feature i
+is missing), then one field per feature: int → int64, float → float64, bool → uint8, category →
+uint16 dictionary code (0 = missing, else position in ``values`` + 1), string_set → uint64
+bitmask over ``values``.
+
+An entity's record is its groups' records back to back at fixed offsets (:class:`EntityCodec`), so
+one group is rewritten in place with ``SETRANGE`` and a batch of entities is decoded by a single
+``np.frombuffer`` call.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 from core.errors import InvalidArgument
 from features.catalog import DType, Feature, FeatureGroup
 
-__all__ = ["GroupCodec", "set_to_mask", "mask_to_set"]
+__all__ = ["EntityCodec", "GroupCodec", "set_to_mask", "mask_to_set"]
 
 _STORAGE: dict[DType, str] = {
     DType.INT: "<i8",
@@ -64,7 +68,8 @@ class GroupCodec:
         self.group = group
         self.features = list(group.features)
         self.position = {f.name: i for i, f in enumerate(self.features)}
-        self.dtype = np.dtype([("_null", "<u8")] + [(f.name, _STORAGE[f.dtype]) for f in self.features])
+        self.dtype = np.dtype([("_expires", "<u8"), ("_null", "<u8")]
+                              + [(f.name, _STORAGE[f.dtype]) for f in self.features])
         self.itemsize = self.dtype.itemsize
         self.empty_record = bytes(self.itemsize)
         # Decoding tables: code → word (object arrays, index 0 = missing).
@@ -75,10 +80,11 @@ class GroupCodec:
 
     # -- encoding --------------------------------------------------------------------------------
 
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+    def encode(self, frame: pd.DataFrame, expires_at_ms: int) -> np.ndarray:
         """Typed columns of ``frame`` → structured records (validates types, values and ranges)."""
         n = len(frame)
         records = np.zeros(n, dtype=self.dtype)
+        records["_expires"] = expires_at_ms
         null = np.zeros(n, dtype=np.uint64)
         for i, feature in enumerate(self.features):
             if feature.name not in frame.columns:
@@ -146,17 +152,28 @@ class GroupCodec:
         size = self.itemsize
         return [buffer[i * size:(i + 1) * size] for i in range(len(records))]
 
-    # -- decoding --------------------------------------------------------------------------------
+
+
+class EntityCodec:
+    """All groups of one entity, packed back to back: offsets, the joint dtype, batch decoding."""
+
+    def __init__(self, groups: Sequence[FeatureGroup]) -> None:
+        self.groups = {g.name: GroupCodec(g) for g in groups}
+        self.offsets: dict[str, int] = {}
+        offset = 0
+        for name, codec in self.groups.items():
+            self.offsets[name] = offset
+            offset += codec.itemsize
+        self.dtype = np.dtype([(name, codec.dtype) for name, codec in self.groups.items()])
+        self.itemsize = self.dtype.itemsize
+        self.empty_record = bytes(self.itemsize)
+        self.max_ttl_ms = max(c.group.ttl_seconds for c in self.groups.values()) * 1000
 
     def decode(self, blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw Redis values (``None`` for absent keys) → (records, found mask)."""
+        """Raw Redis values (``None`` for absent keys) → (records, key-exists mask)."""
         found = np.fromiter((b is not None for b in blobs), dtype=bool, count=len(blobs))
-        empty = self.empty_record
-        joined = b"".join(b if b is not None else empty for b in blobs)
-        if len(joined) != self.itemsize * len(blobs):
-            raise ValueError(f"group {self.group.name!r}: stored record size does not match the catalog layout")
+        empty, size = self.empty_record, self.itemsize
+        # A value written before a later group was added to the layout is shorter: pad it.
+        joined = b"".join(empty if b is None else b if len(b) == size else b.ljust(size, b"\0")
+                          for b in blobs)
         return np.frombuffer(joined, dtype=self.dtype), found
-
-    def null_mask(self, records: np.ndarray, name: str) -> np.ndarray:
-        bit = np.uint64(self.position[name])
-        return ((records["_null"] >> bit) & np.uint64(1)).astype(bool)

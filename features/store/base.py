@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from core.errors import InvalidArgument
-from features.catalog import Catalog, Feature, FeatureGroup
+from features.catalog import Catalog
 from features.store._batch import FeatureBatch
 
 __all__ = ["OnlineStore", "AsyncOnlineStore", "validate_keys", "KEY_PATTERN"]
@@ -32,13 +32,7 @@ def validate_keys(keys: Sequence[str], max_batch: int, *, field: str = "keys") -
 class _StoreContract:
     catalog: Catalog
     max_batch: int
-
-    def plan(self, entity: str, features: Sequence[str] | None) -> tuple[list[Feature], list[FeatureGroup]]:
-        """Resolve requested features and the groups that hold them (validating names)."""
-        resolved = self.catalog.resolve(entity, list(features) if features else None)
-        wanted = {f.group for f in resolved}
-        groups = [g for g in self.catalog.groups_of(entity) if g.name in wanted]
-        return resolved, groups
+    namespace: str
 
 
 class OnlineStore(_StoreContract, ABC):

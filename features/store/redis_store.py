@@ -1,35 +1,43 @@
 """The Redis backend of the online store.
 
-Key layout — one string value per (feature group, entity)::
+Key layout — one string value per entity::
 
-    {namespace}:{catalog fingerprint}:{group}:{entity key}  →  packed record (see _codec)
+    {namespace}:{catalog fingerprint}:{entity}:{entity key}  →  the entity's group records, packed
 
-* A read of any feature list is one ``MGET`` of (groups touched × keys) values — one round trip —
-  decoded by one ``np.frombuffer`` per group.
-* Each group's values carry that group's TTL (``SET ... PX``), so groups expire independently.
+* Each feature group has a fixed offset in the value (see ``_codec``). Writing a whole entity is
+  one ``SET``; writing one group is ``SETRANGE`` at its offset, so groups update independently.
+* Per-group TTL: every group record carries its own expiry time, and a read treats an expired
+  group as missing; the key itself expires (``PEXPIRE``) after the longest group TTL, so memory is
+  reclaimed once every group is stale.
+* A read of any feature list is one ``MGET`` of the batch's keys — one round trip, as few keys as
+  the batch has entities — decoded by one ``np.frombuffer``.
 * The catalog fingerprint in every key means a schema change reads and writes a fresh namespace and
   never decodes a stale layout.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 import redis
 import redis.asyncio
 
 from core.errors import InvalidArgument, StoreUnavailable
-from features.catalog import Catalog, DType, Feature, FeatureGroup
+from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
-from features.store._codec import GroupCodec
+from features.store._codec import EntityCodec
 from features.store.base import AsyncOnlineStore, OnlineStore, validate_keys
 
 __all__ = ["RedisOnlineStore", "AsyncRedisOnlineStore"]
 
 _REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
-WRITE_CHUNK = 2_000  # SETs per pipeline round trip
+WRITE_CHUNK = 2_000  # entities per pipeline round trip
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class _RedisLayout:
@@ -39,73 +47,72 @@ class _RedisLayout:
         self.catalog = catalog
         self.namespace = namespace
         self.max_batch = max_batch
-        self.codecs = {g.name: GroupCodec(g) for g in catalog.groups}
-        self._prefix = {g.name: f"{namespace}:{catalog.fingerprint}:{g.name}:".encode() for g in catalog.groups}
+        self.codecs = {e: EntityCodec(catalog.groups_of(e)) for e in catalog.entities if catalog.groups_of(e)}
+        self._prefix = {e: f"{namespace}:{catalog.fingerprint}:{e}:".encode() for e in catalog.entities}
 
     @property
     def version_prefix(self) -> str:
         return f"{self.namespace}:{self.catalog.fingerprint}:"
 
-    def key(self, group: str, entity_key: str) -> bytes:
-        return self._prefix[group] + entity_key.encode()
+    def key(self, entity: str, entity_key: str) -> bytes:
+        return self._prefix[entity] + entity_key.encode()
 
-    def read_keys(self, groups: list[FeatureGroup], keys: Sequence[str]) -> list[bytes]:
-        encoded = [k.encode() for k in keys]
-        out: list[bytes] = []
-        for g in groups:
-            prefix = self._prefix[g.name]
-            out.extend([prefix + k for k in encoded])
-        return out
+    def prepare_read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None
+                     ) -> tuple[list[Feature], list[bytes]]:
+        validate_keys(keys, self.max_batch)
+        resolved = self.catalog.resolve(entity, list(features) if features else None)
+        prefix = self._prefix[entity]
+        return resolved, [prefix + k.encode() for k in keys]
 
     def assemble(self, entity: str, keys: Sequence[str], features: list[Feature],
-                 groups: list[FeatureGroup], blobs: list[bytes | None]) -> FeatureBatch:
-        n = len(keys)
-        found = np.zeros(n, dtype=bool)
-        values: dict[str, np.ndarray] = {}
-        valid: dict[str, np.ndarray] = {}
-        wanted = {f.name for f in features}
-        for gi, g in enumerate(groups):
-            codec = self.codecs[g.name]
-            records, present = codec.decode(blobs[gi * n:(gi + 1) * n])
-            found |= present
-            nulls = records["_null"]
-            for pos, f in enumerate(codec.features):
-                if f.name not in wanted:
-                    continue
-                ok = present & ((nulls >> np.uint64(pos)) & np.uint64(1) == 0)
-                column = records[f.name]
-                if f.dtype == DType.CATEGORY:
-                    column = codec.category_words[f.name][column]
-                elif f.dtype == DType.BOOL:
-                    column = column.astype(bool)
-                values[f.name] = column
-                valid[f.name] = ok
-        return FeatureBatch(entity=entity, keys=list(keys), features=features, found=found,
-                            values=values, valid=valid)
+                 blobs: list[bytes | None]) -> FeatureBatch:
+        codec = self.codecs[entity]
+        records, exists = codec.decode(blobs)
+        return FeatureBatch(entity, list(keys), features, codec, records, exists, _now_ms())
 
-    def encode_frame(self, entity: str, frame: pd.DataFrame) -> Iterable[tuple[FeatureGroup, list[str], list[bytes]]]:
-        """Yield (group, keys, blobs) for every complete group present in ``frame``."""
+    def encode_frame(self, entity: str, frame: pd.DataFrame) -> tuple[list[str], list[str], list[list[bytes]]]:
+        """(keys, groups written, per group the packed record of every row) for complete groups in ``frame``."""
         key_col = self.catalog.entity(entity).key
         if key_col not in frame.columns:
             raise InvalidArgument(f"the frame has no {key_col!r} column (the {entity} key)", field=key_col)
         keys = frame[key_col].astype(str).tolist()
         validate_keys(keys, max_batch=max(len(keys), 1), field=key_col)
-        touched = 0
-        for g in self.catalog.groups_of(entity):
-            names = [f.name for f in g.features]
+        codec = self.codecs[entity]
+        now = _now_ms()
+        written: list[str] = []
+        blobs: list[list[bytes]] = []
+        for name, group_codec in codec.groups.items():
+            names = [f.name for f in group_codec.features]
             have = [n for n in names if n in frame.columns]
             if not have:
                 continue
             if len(have) != len(names):
                 missing = sorted(set(names) - set(have))
-                raise InvalidArgument(
-                    f"group {g.name!r} is incomplete: missing columns {missing}", field=missing[0])
-            touched += 1
-            codec = self.codecs[g.name]
-            yield g, keys, codec.to_blobs(codec.encode(frame))
-        if touched == 0:
-            raise InvalidArgument(f"the frame holds no complete feature group of entity {entity!r}",
-                                  field="columns")
+                raise InvalidArgument(f"group {name!r} is incomplete: missing columns {missing}", field=missing[0])
+            records = group_codec.encode(frame, now + group_codec.group.ttl_seconds * 1000)
+            written.append(name)
+            blobs.append(group_codec.to_blobs(records))
+        if not written:
+            raise InvalidArgument(f"the frame holds no complete feature group of entity {entity!r}", field="columns")
+        return keys, written, blobs
+
+    def write_commands(self, entity: str, frame: pd.DataFrame) -> Iterable[list[tuple[str, tuple[object, ...]]]]:
+        """Validate and encode everything first, then yield pipeline-sized lists of commands."""
+        keys, groups, blobs = self.encode_frame(entity, frame)
+        codec = self.codecs[entity]
+        whole = len(groups) == len(codec.groups)
+        ttl_ms = codec.max_ttl_ms
+        for start in range(0, len(keys), WRITE_CHUNK):
+            commands: list[tuple[str, tuple[object, ...]]] = []
+            for i in range(start, min(start + WRITE_CHUNK, len(keys))):
+                key = self.key(entity, keys[i])
+                if whole:
+                    commands.append(("SET", (key, b"".join(b[i] for b in blobs), "PX", ttl_ms)))
+                else:
+                    for g, group_blobs in zip(groups, blobs, strict=True):
+                        commands.append(("SETRANGE", (key, codec.offsets[g], group_blobs[i])))
+                    commands.append(("PEXPIRE", (key, ttl_ms)))
+            yield commands
 
 
 class RedisOnlineStore(_RedisLayout, OnlineStore):
@@ -116,30 +123,26 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
         self.client = client
 
     def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
-        validate_keys(keys, self.max_batch)
-        resolved, groups = self.plan(entity, features)
+        resolved, redis_keys = self.prepare_read(entity, keys, features)
         try:
-            blobs = self.client.mget(self.read_keys(groups, keys))
+            blobs = self.client.mget(redis_keys)
         except _REDIS_DOWN as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
-        return self.assemble(entity, keys, resolved, groups, blobs)
+        return self.assemble(entity, keys, resolved, blobs)
 
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
-        # Encode (and so validate) every group before the first write: bad input writes nothing.
-        encoded = list(self.encode_frame(entity, frame))
-        written = 0
+        # write_commands validates and encodes the whole frame before the first write: bad input
+        # writes nothing.
+        chunks = list(self.write_commands(entity, frame))
         try:
-            for group, keys, blobs in encoded:
-                ttl_ms = group.ttl_seconds * 1000
-                for start in range(0, len(keys), WRITE_CHUNK):
-                    pipe = self.client.pipeline(transaction=False)
-                    for k, blob in zip(keys[start:start + WRITE_CHUNK], blobs[start:start + WRITE_CHUNK], strict=True):
-                        pipe.set(self.key(group.name, k), blob, px=ttl_ms)
-                    pipe.execute()
-                    written += min(WRITE_CHUNK, len(keys) - start)
+            for commands in chunks:
+                pipe = self.client.pipeline(transaction=False)
+                for name, args in commands:
+                    pipe.execute_command(name, *args)
+                pipe.execute()
         except _REDIS_DOWN as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
-        return written
+        return len(frame)
 
     def clear(self) -> int:
         deleted = 0
@@ -166,13 +169,12 @@ class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
         self.client = client
 
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
-        validate_keys(keys, self.max_batch)
-        resolved, groups = self.plan(entity, features)
+        resolved, redis_keys = self.prepare_read(entity, keys, features)
         try:
-            blobs = await self.client.mget(self.read_keys(groups, keys))
+            blobs = await self.client.mget(redis_keys)
         except _REDIS_DOWN as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
-        return self.assemble(entity, keys, resolved, groups, blobs)
+        return self.assemble(entity, keys, resolved, blobs)
 
     async def ping(self) -> bool:
         try:

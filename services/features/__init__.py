@@ -1,0 +1,1 @@
+"""FeatureService (gRPC)."""
