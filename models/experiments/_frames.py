@@ -92,6 +92,22 @@ def _dataset(path: Path, string_cols: Sequence[str], numeric_cols: Sequence[str]
     raise InvalidArgument(f"{path.name}: unsupported file type {suffix!r}; use .csv or .parquet", field="--data")
 
 
+def _header(path: Path) -> list[str]:
+    """Column names, read without type inference (so a bad cell cannot hide the header)."""
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        return list(pq.read_schema(path).names)
+    import pyarrow.csv as pacsv
+
+    try:
+        with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16),
+                            convert_options=pacsv.ConvertOptions(column_types={})) as reader:
+            return list(reader.schema.names)
+    except Exception as exc:
+        raise InvalidArgument(f"cannot read {path.name}: {exc}", field="--data") from exc
+
+
 def _csv_error(exc: Exception, header: Sequence[str], flags: Mapping[str, str]) -> InvalidArgument:
     text = str(exc)
     match = re.search(r"column #(\d+)", text)
@@ -128,11 +144,11 @@ def summarize_file(path: str | Path, arm_col: str, metrics: Sequence[str], covar
             flags[col] = flag
     numeric = [c for c, f in flags.items() if c != arm_col and c != segment_col]
     strings = [c for c in (arm_col, segment_col) if c is not None]
-    dataset = _dataset(path, strings, numeric)
+    header = _header(path)
     try:
-        header = dataset.schema.names
+        dataset = _dataset(path, strings, numeric)
     except pa.ArrowInvalid as exc:
-        raise InvalidArgument(f"cannot read {path.name}: {exc}", field="--data") from exc
+        raise _csv_error(exc, header, flags) from exc
     for col, flag in flags.items():
         if col not in header:
             raise InvalidArgument(f"column {col!r} not in {path.name}; columns: {', '.join(header)}", field=flag)
@@ -172,12 +188,13 @@ def score_quantile(path: str | Path, score_col: str, top_fraction: float) -> flo
     """The score threshold above which the top ``top_fraction`` of rows lie (one pass over one column)."""
     import pyarrow as pa
 
-    dataset = _dataset(Path(path), [], [score_col])
-    if score_col not in dataset.schema.names:
+    header = _header(Path(path))
+    if score_col not in header:
         raise InvalidArgument(f"column {score_col!r} not in {Path(path).name}", field="--policy-score")
     try:
+        dataset = _dataset(Path(path), [], [score_col])
         scores = np.concatenate([coerce_metric(b.column(0).to_pandas(), score_col, "--policy-score").to_numpy()
                                  for b in dataset.to_batches(columns=[score_col])])
     except pa.ArrowInvalid as exc:
-        raise _csv_error(exc, dataset.schema.names, {score_col: "--policy-score"}) from exc
+        raise _csv_error(exc, header, {score_col: "--policy-score"}) from exc
     return float(np.quantile(scores, 1 - top_fraction))
