@@ -102,7 +102,9 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    return repr(value)
+    if callable(getattr(value, "get_params", None)):  # a nested estimator: its class and parameters
+        return {"class": type(value).__name__, **_default_parameters(value)}
+    return f"<{type(value).__name__}>"  # catalogs, arrays, ...: named, not dumped
 
 
 def _default_parameters(model: Any) -> dict[str, Any]:

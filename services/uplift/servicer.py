@@ -1,0 +1,174 @@
+"""``mds.uplift.v1.UpliftService``: online uplift scoring, budgeted selection and model management.
+
+Unknown user ids do not fail a request: they are listed in ``missing_user_ids`` and get no score, so
+one uncached user cannot block a campaign. Unknown models are NOT_FOUND; malformed requests are
+INVALID_ARGUMENT naming the field (``user_ids[3]``, ``rows[0].features[age]``, ``max_cost``, ...);
+a corrupt or incompatible artifact is FAILED_PRECONDITION and the previous version keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import grpc
+import numpy as np
+import pandas as pd
+
+from core.errors import InvalidArgument
+from features.store import validate_keys
+from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
+from models.registry import ModelRegistry
+from models.uplift.scoring import select_top
+from services.server.context import ServiceContext
+from services.uplift._rows import rows_to_frame
+from services.uplift._serving import ServedModel, ServingModels
+
+__all__ = ["UpliftServicer", "register", "MAX_SELECT_CANDIDATES"]
+
+log = logging.getLogger(__name__)
+
+MAX_SELECT_CANDIDATES = 100_000
+# Predictions on more rows than this run in a worker thread so the event loop keeps serving.
+_INLINE_PREDICT_ROWS = 2_000
+
+
+class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.models = ServingModels(ModelRegistry(ctx.models_dir), ctx.catalog)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _predict(served: ServedModel, frame: pd.DataFrame) -> np.ndarray:
+        if len(frame) == 0:
+            return np.empty(0, dtype=np.float64)
+        if len(frame) > _INLINE_PREDICT_ROWS:
+            return await asyncio.to_thread(served.loaded.model.predict, frame)
+        return np.asarray(served.loaded.model.predict(frame), dtype=np.float64)
+
+    async def _cached_frame(self, served: ServedModel, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
+        """Features of the found users (request order) and the ids with nothing cached."""
+        chunk = self.ctx.settings.max_batch
+        frames: list[pd.DataFrame] = []
+        missing: list[str] = []
+        for start in range(0, len(user_ids), chunk):
+            batch = await self.ctx.store.read(served.entity, user_ids[start:start + chunk],
+                                              served.manifest.features)
+            frame = batch.to_pandas()
+            found = np.asarray(batch.found, dtype=bool)
+            if not found.all():
+                missing.extend(k for k, ok in zip(batch.keys, found, strict=True) if not ok)
+                frame = frame[found]
+            frames.append(frame)
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+        return frame, missing
+
+    # -- RPCs --------------------------------------------------------------------------------------
+
+    async def Score(self, request: uplift_pb2.ScoreRequest, context: grpc.aio.ServicerContext
+                    ) -> uplift_pb2.ScoreResponse:
+        served = await self.models.get(request.model, request.version)
+        ids = list(request.user_ids)
+        if ids and len(request.rows):
+            raise InvalidArgument("give user_ids or rows, not both", field="rows")
+        missing: list[str] = []
+        if ids:
+            validate_keys(ids, self.ctx.settings.max_batch, field="user_ids")
+            frame, missing = await self._cached_frame(served, ids)
+        elif len(request.rows):
+            if len(request.rows) > self.ctx.settings.max_batch:
+                raise InvalidArgument(
+                    f"{len(request.rows)} rows is more than the limit of {self.ctx.settings.max_batch}",
+                    field="rows")
+            frame = rows_to_frame(request.rows, self.ctx.catalog, served.manifest.features)
+        else:
+            raise InvalidArgument("give user_ids (read from the feature cache) or inline rows", field="user_ids")
+        uplift = await self._predict(served, frame)
+        return uplift_pb2.ScoreResponse(
+            model=served.manifest.name, version=served.manifest.version,
+            scores=[uplift_pb2.UserScore(user_id=str(k), uplift=float(u))
+                    for k, u in zip(frame.index, uplift.tolist(), strict=True)],
+            missing_user_ids=missing,
+        )
+
+    async def SelectTop(self, request: uplift_pb2.SelectTopRequest, context: grpc.aio.ServicerContext
+                        ) -> uplift_pb2.SelectTopResponse:
+        served = await self.models.get(request.model, request.version)
+        ids = list(request.user_ids)
+        validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids")
+        budget = request.WhichOneof("budget")
+        if budget is None:
+            raise InvalidArgument("give a budget: max_users or max_cost", field="budget")
+        costs = np.asarray(request.costs, dtype=np.float64)
+        if costs.size and costs.size != len(ids):
+            raise InvalidArgument(f"costs has {costs.size} values for {len(ids)} user_ids", field="costs")
+        if request.cost_per_user < 0 or not np.isfinite(request.cost_per_user):
+            raise InvalidArgument("cost_per_user must be a positive number", field="cost_per_user")
+        if costs.size:
+            bad = np.flatnonzero(~np.isfinite(costs) | (costs <= 0))
+            if bad.size:
+                raise InvalidArgument(f"cost {costs[bad[0]]!r} is not a positive number", field=f"costs[{bad[0]}]")
+        min_uplift = request.min_uplift if request.HasField("min_uplift") else 0.0
+        if not np.isfinite(min_uplift):
+            raise InvalidArgument("min_uplift must be a finite number", field="min_uplift")
+        if budget == "max_users" and request.max_users <= 0:
+            raise InvalidArgument("max_users must be positive", field="max_users")
+        if budget == "max_cost" and not (np.isfinite(request.max_cost) and request.max_cost > 0):
+            raise InvalidArgument("max_cost must be a positive number", field="max_cost")
+
+        frame, missing = await self._cached_frame(served, ids)
+        uplift = await self._predict(served, frame)
+        if costs.size:
+            position = {k: i for i, k in enumerate(ids)}
+            cand_costs = costs[[position[k] for k in frame.index]]
+        else:
+            cand_costs = np.full(len(frame), request.cost_per_user or 1.0)
+        selection = select_top(
+            uplift, costs=cand_costs, min_uplift=min_uplift,
+            max_users=request.max_users if budget == "max_users" else None,
+            max_cost=request.max_cost if budget == "max_cost" else None,
+        )
+        keys = frame.index.to_numpy()
+        return uplift_pb2.SelectTopResponse(
+            model=served.manifest.name, version=served.manifest.version,
+            selected=[uplift_pb2.SelectedUser(user_id=str(keys[i]), uplift=float(uplift[i]), cost=float(c))
+                      for i, c in zip(selection.indices.tolist(), selection.costs.tolist(), strict=True)],
+            total_cost=selection.total_cost,
+            expected_incremental_conversions=selection.expected_incremental,
+            scored_count=len(frame), missing_user_ids=missing,
+        )
+
+    async def ListModels(self, request: uplift_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+                         ) -> uplift_pb2.ListModelsResponse:
+        names = await asyncio.to_thread(self.models.names)
+        return uplift_pb2.ListModelsResponse(models=[
+            uplift_pb2.ModelSummary(name=name, versions=self.models.versions(name),
+                                    serving_version=self.models.serving_version(name),
+                                    last_error=self.models.last_error(name))
+            for name in names
+        ])
+
+    async def GetModel(self, request: uplift_pb2.GetModelRequest, context: grpc.aio.ServicerContext
+                       ) -> uplift_pb2.GetModelResponse:
+        m = await self.models.manifest(request.name, request.version)
+        return uplift_pb2.GetModelResponse(
+            name=m.name, version=m.version, created_at=m.created_at, kind=m.kind,
+            parameters_json=json.dumps(m.parameters, sort_keys=True), features=m.features,
+            catalog_fingerprint=m.catalog_fingerprint or "", metrics=m.metrics,
+            payload_sha256=m.payload_sha256, serving=self.models.serving_version(m.name) == m.version,
+        )
+
+    async def ReloadModel(self, request: uplift_pb2.ReloadModelRequest, context: grpc.aio.ServicerContext
+                          ) -> uplift_pb2.ReloadModelResponse:
+        previous, serving = await self.models.reload(request.name, request.version)
+        log.info("model %s: serving version %d (was %d)", request.name, serving, previous)
+        return uplift_pb2.ReloadModelResponse(name=request.name, previous_version=previous,
+                                              serving_version=serving)
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
+    uplift_pb2_grpc.add_UpliftServiceServicer_to_server(UpliftServicer(ctx), server)
+    return uplift_pb2.DESCRIPTOR.services_by_name["UpliftService"].full_name
