@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidArgument
+from core.settings import Settings
 from features.store import validate_keys
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from models.registry import ModelRegistry
@@ -25,7 +26,7 @@ from services.server.context import ServiceContext
 from services.uplift._rows import rows_to_frame
 from services.uplift._serving import ServedModel, ServingModels
 
-__all__ = ["UpliftServicer", "register", "MAX_SELECT_CANDIDATES"]
+__all__ = ["EXAMPLE_CALL", "MAX_SELECT_CANDIDATES", "UpliftServicer", "prepare_demo", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -172,3 +173,16 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     uplift_pb2_grpc.add_UpliftServiceServicer_to_server(UpliftServicer(ctx), server)
     return uplift_pb2.DESCRIPTOR.services_by_name["UpliftService"].full_name
+
+
+EXAMPLE_CALL = ("mds.uplift.v1.UpliftService/SelectTop",
+                '{"model": "coupon", "user_ids": ["u0000001", "u0000002", "u0000003", "u0000004"], "max_users": 2}')
+
+
+def prepare_demo(settings: Settings) -> None:
+    """Register the demo ``coupon`` model unless one exists (run by ``make serve`` after seeding)."""
+    from models.uplift.scoring.demo import ensure_demo_model
+
+    result = ensure_demo_model(settings)
+    log.info("demo uplift model %s version %d (%s)", result.name, result.version,
+             "trained now" if result.trained else "already registered")

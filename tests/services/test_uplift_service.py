@@ -1,0 +1,196 @@
+"""UpliftService over a real gRPC socket, with features in the real Redis and models in the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+import numpy as np
+import pandas as pd
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from core.settings import Settings
+from features.catalog import Catalog
+from features.store import RedisOnlineStore
+from mds.uplift.v1 import uplift_pb2 as pb
+from models.registry import ModelRegistry
+from models.uplift.pipeline import UpliftPipeline
+from models.uplift.scoring.demo import train_demo_pipeline
+from services.client import MDSClient
+from services.client._uplift import feature_value
+
+
+@pytest.fixture(scope="module")
+def population(demo_users: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    return demo_users[0].iloc[:120].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def model(demo_users: tuple[pd.DataFrame, pd.DataFrame], catalog: Catalog) -> UpliftPipeline:
+    users, truth = demo_users
+    return train_demo_pipeline(users, truth["treatment"].to_numpy(), truth["converted"].to_numpy(), catalog,
+                               n_estimators=25)
+
+
+@pytest.fixture
+def served(settings: Settings, store: RedisOnlineStore, catalog: Catalog, population: pd.DataFrame,
+           model: UpliftPipeline, grpc_server: Callable[..., str]) -> MDSClient:
+    store.write_frame("user", population)
+    ModelRegistry.from_settings(settings).save("coupon", model, catalog=catalog, metrics={"qini_auc": 0.1})
+    client = MDSClient(grpc_server(["uplift"]), timeout_s=10.0)
+    yield client
+    client.close()
+
+
+def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
+    status = rpc_status.from_call(err)
+    assert status is not None, err
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            return err.code(), bad.field_violations[0].field
+    return err.code(), ""
+
+
+def test_score_by_ids_and_inline_rows_agree_with_direct_predict(
+        served: MDSClient, population: pd.DataFrame, model: UpliftPipeline) -> None:
+    expected = pd.Series(model.predict(population), index=population["user_id"])
+    ids = list(population["user_id"].iloc[:100])
+    response = served.uplift.score("coupon", [*ids[:50], "nobody-1", *ids[50:], "nobody-2"])
+    assert response.model == "coupon" and response.version == 1
+    assert list(response.missing_user_ids) == ["nobody-1", "nobody-2"]
+    got = pd.Series([s.uplift for s in response.scores], index=[s.user_id for s in response.scores])
+    assert list(got.index) == ids  # request order, unknown ids left out
+    np.testing.assert_allclose(got.to_numpy(), expected.loc[ids].to_numpy(), rtol=1e-6, atol=1e-9)
+
+    rows = population.iloc[:30].set_index("user_id")
+    by_rows = served.uplift.score("coupon", rows=rows)
+    assert [s.user_id for s in by_rows.scores] == list(rows.index)
+    np.testing.assert_allclose([s.uplift for s in by_rows.scores], expected.iloc[:30].to_numpy(),
+                               rtol=1e-6, atol=1e-9)
+
+    # A row with features left out scores like the model's own imputation of the missing values.
+    partial = population.iloc[:3].set_index("user_id").drop(columns=["age", "city", "interests"])
+    want = model.predict(partial.assign(age=np.nan, city=None, interests=None))
+    got_partial = [s.uplift for s in served.uplift.score("coupon", rows=partial).scores]
+    np.testing.assert_allclose(got_partial, want, rtol=1e-6, atol=1e-9)
+
+
+def test_select_top_honours_count_and_cost_budgets(served: MDSClient, population: pd.DataFrame,
+                                                   model: UpliftPipeline) -> None:
+    ids = list(population["user_id"].iloc[:100])
+    uplift = pd.Series(model.predict(population.iloc[:100]), index=ids)
+    positive = uplift[uplift > 0].sort_values(ascending=False, kind="stable")
+
+    top = served.uplift.select_top("coupon", [*ids, "nobody"], max_users=10)
+    assert [u.user_id for u in top.selected] == list(positive.index[:10])
+    assert top.scored_count == 100 and list(top.missing_user_ids) == ["nobody"]
+    assert top.total_cost == pytest.approx(10.0)
+    assert top.expected_incremental_conversions == pytest.approx(positive.iloc[:10].sum())
+
+    # Costs vary per user: ranked by uplift per cost, never over budget, only positive uplift.
+    costs = np.random.default_rng(3).uniform(0.5, 5.0, len(ids))
+    budget = 20.0
+    by_cost = served.uplift.select_top("coupon", ids, max_cost=budget, costs=costs.tolist())
+    chosen = [u.user_id for u in by_cost.selected]
+    cost_of = dict(zip(ids, costs, strict=True))
+    assert sum(cost_of[u] for u in chosen) <= budget + 1e-9
+    assert by_cost.total_cost == pytest.approx(sum(cost_of[u] for u in chosen))
+    assert all(uplift[u] > 0 for u in chosen)
+    ratio = (uplift / pd.Series(costs, index=ids))[positive.index].sort_values(ascending=False)
+    prefix = []
+    spent = 0.0
+    for u in ratio.index:  # the best-ratio users that fit in order must all be chosen, first
+        if spent + cost_of[u] > budget:
+            break
+        prefix.append(u)
+        spent += cost_of[u]
+    assert chosen[:len(prefix)] == prefix
+    left = budget - by_cost.total_cost
+    assert all(cost_of[u] > left for u in positive.index if u not in chosen)  # nothing else would fit
+
+    # A min_uplift above every prediction selects nobody.
+    none = served.uplift.select_top("coupon", ids, max_users=5, min_uplift=float(uplift.max()) + 1)
+    assert len(none.selected) == 0
+
+
+@pytest.mark.parametrize(("request_kwargs", "code", "field"), [
+    ({"model": "", "user_ids": ["u1"]}, grpc.StatusCode.INVALID_ARGUMENT, "model"),
+    ({"model": "coupon", "user_ids": ["u0000001", "bad id!"]}, grpc.StatusCode.INVALID_ARGUMENT, "user_ids[1]"),
+    ({"model": "coupon"}, grpc.StatusCode.INVALID_ARGUMENT, "user_ids"),
+    ({"model": "coupon", "version": -1, "user_ids": ["u1"]}, grpc.StatusCode.INVALID_ARGUMENT, "version"),
+    ({"model": "coupon", "user_ids": ["u1"], "rows": [pb.FeatureRow()]}, grpc.StatusCode.INVALID_ARGUMENT, "rows"),
+    ({"model": "coupon", "rows": [pb.FeatureRow(features={"age": feature_value("old")})]},
+     grpc.StatusCode.INVALID_ARGUMENT, "rows[0].features[age]"),
+    ({"model": "coupon", "rows": [pb.FeatureRow(), pb.FeatureRow(features={"age": feature_value(300)})]},
+     grpc.StatusCode.INVALID_ARGUMENT, "rows[1].features[age]"),
+    ({"model": "coupon", "rows": [pb.FeatureRow(features={"city": feature_value("atlantis")})]},
+     grpc.StatusCode.INVALID_ARGUMENT, "rows[0].features[city]"),
+    ({"model": "coupon", "rows": [pb.FeatureRow(features={"shoe_size": feature_value(42)})]},
+     grpc.StatusCode.INVALID_ARGUMENT, "rows[0].features[shoe_size]"),
+    ({"model": "nope", "user_ids": ["u1"]}, grpc.StatusCode.NOT_FOUND, ""),
+    ({"model": "coupon", "version": 9, "user_ids": ["u1"]}, grpc.StatusCode.NOT_FOUND, ""),
+])
+def test_score_rejects_bad_requests_naming_the_field(served: MDSClient, request_kwargs: dict,
+                                                     code: grpc.StatusCode, field: str) -> None:
+    stub = served.uplift._stub
+    with pytest.raises(grpc.RpcError) as err:
+        stub.Score(pb.ScoreRequest(**request_kwargs), timeout=10)
+    assert _violation(err.value) == (code, field)
+
+
+def test_select_top_rejects_bad_budgets_naming_the_field(served: MDSClient) -> None:
+    ids = ["u0000001", "u0000002"]
+    cases = [
+        ({}, "budget"),
+        ({"max_users": 0}, "max_users"),
+        ({"max_cost": -1.0}, "max_cost"),
+        ({"max_cost": 5.0, "costs": [1.0]}, "costs"),
+        ({"max_cost": 5.0, "costs": [1.0, 0.0]}, "costs[1]"),
+        ({"max_users": 1, "min_uplift": float("nan")}, "min_uplift"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(grpc.RpcError) as err:
+            served.uplift.select_top("coupon", ids, **kwargs)
+        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, field), kwargs
+
+
+def test_reload_refuses_bad_versions_and_keeps_serving(served: MDSClient, settings: Settings, catalog: Catalog,
+                                                       model: UpliftPipeline, population: pd.DataFrame) -> None:
+    ids = list(population["user_id"].iloc[:20])
+    before = [s.uplift for s in served.uplift.score("coupon", ids).scores]
+    registry = ModelRegistry.from_settings(settings)
+
+    # v2: corrupt payload.
+    registry.save("coupon", model, catalog=catalog)
+    (settings.models_dir / "coupon" / "2" / "model.joblib").write_bytes(b"\x80garbage")
+    with pytest.raises(grpc.RpcError) as err:
+        served.uplift.reload("coupon")
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "corrupt" in err.value.details() and "version 1 keeps serving" in err.value.details()
+    # v3: trained for another catalog.
+    registry.save("coupon", model, features=model.features, catalog_fingerprint="ffffffffffff")
+    with pytest.raises(grpc.RpcError) as err:
+        served.uplift.reload("coupon", 3)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "fingerprint" in err.value.details()
+
+    still = served.uplift.score("coupon", ids)
+    assert still.version == 1 and [s.uplift for s in still.scores] == before
+    listed = {m.name: m for m in served.uplift.list_models().models}
+    assert list(listed["coupon"].versions) == [1, 2, 3] and listed["coupon"].serving_version == 1
+    assert "fingerprint" in listed["coupon"].last_error
+
+    # v4: good, with other training metrics; reload swaps it in.
+    registry.save("coupon", model, catalog=catalog, metrics={"qini_auc": 0.2})
+    outcome = served.uplift.reload("coupon")
+    assert (outcome.previous_version, outcome.serving_version) == (1, 4)
+    info = served.uplift.get_model("coupon")
+    assert info.version == 4 and info.serving and info.metrics["qini_auc"] == pytest.approx(0.2)
+    assert list(info.features) == model.features and info.catalog_fingerprint == catalog.fingerprint
+    assert served.uplift.get_model("coupon", 1).serving is False
+    # A pinned older version can still be scored explicitly.
+    pinned = served.uplift.score("coupon", ids, version=1)
+    assert pinned.version == 1 and [s.uplift for s in pinned.scores] == before
