@@ -34,9 +34,13 @@ def _wrap(parts: list[str], joiner: str) -> str:
 def combine(groups: list[tuple[str, list[str]]]) -> str:
     """``[(connective, [condition texts of one clause]), ...]`` → logic text."""
     ands: list[list[str]] = []  # AND of OR-groups; each OR-group is a list of clause texts
+    pending_or = False
     for conn, conds in groups:
-        if not conds:
+        if not conds:  # "gold members or anyone who spent ...": the "or" belongs to the next clause
+            pending_or = pending_or or (conn == "or" and bool(ands))
             continue
+        if pending_or:
+            conn, pending_or = "or", False
         unit = _wrap(conds, "AND")
         if conn == "or" and ands:
             ands[-1].append(unit)

@@ -35,7 +35,7 @@ _KEY_CUES: dict[str, list[str]] = {
     "income_level": [r"income", r"earners?", r"earning", r"salar(?:y|ies)", r"wealthy", r"affluent"],
     "education": [r"education", r"degrees?", r"graduates?", r"studied"],
     "orders_30d": [r"orders?", r"ordered", r"placed"],
-    "gmv_30d": [r"spen[dt]", r"spending", r"spenders?", r"gmv", r"paid", r"yuan", r"rmb", r"revenue"],
+    "gmv_30d": [r"spen[dt]", r"spending", r"spenders?", r"gmv", r"revenue"],
     "gmv_180d": [r"half-?year spend", r"spent in 6 months"],
     "last_purchase_days": [r"last (?:purchase|order|bought|buy)", r"most recent (?:purchase|order)",
                            r"since (?:their|the)? ?last (?:purchase|order)", r"lapsed", r"purchased? anything",
@@ -151,7 +151,7 @@ _VALUE_CUES: dict[tuple[str, str], list[str]] = {
 }
 
 # Category words that are the same in several features: which feature a bare word means.
-_SHARED_VALUE_FEATURES = ("purchased_categories_90d", "favorite_category")
+_SHARED_VALUE_FEATURES = ("purchased_categories_90d", "favorite_category", "interests")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +209,8 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             words = [re.escape(v.lower()), re.escape(v.lower().replace("_", " "))]
             extra = _VALUE_CUES.get((name, v))
             if extra is None and name in _SHARED_VALUE_FEATURES:
+                extra = _VALUE_CUES.get(("purchased_categories_90d", v)) or _VALUE_CUES.get(("interests", v))
+            if extra is None and name == "interests":
                 extra = _VALUE_CUES.get(("purchased_categories_90d", v))
             words += extra or []
             value_cues.append(ValueCue(name, v, _rx(words)))

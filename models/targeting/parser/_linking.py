@@ -22,7 +22,7 @@ __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
-                       r"none|nobody|lack(?:s|ing)?|other than|childless|apart from)(?![a-z])")
+                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from)(?![a-z])")
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
                     r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b)\s*")
 _DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
@@ -67,7 +67,8 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
                      r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
                      r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
-                     r"category|categories|\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
+                     r"category|categories|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
+                     r"\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
 
@@ -125,6 +126,9 @@ def preprocess(demand: str) -> str:
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
+    t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
+               r"fourth|1st|2nd|3rd|4th)[- ]tier)", r"\1 tier\2", t)
+    t = re.sub(r"\btier (\d)((?:,| or| and) )(\d)\b", r"tier \1\2tier \3", t)
     t = re.sub(r"\bwithout\b", "with no", t)
     t = re.sub(r"\bnon-", "not ", t)
     t = re.sub(r"\s+", " ", t)
@@ -160,9 +164,13 @@ class _ClauseLinker:
         return [f for f in found if not any(g.key != f.key and g.start <= f.start and f.end <= g.end
                                             and (g.end - g.start) > (f.end - f.start) for g in found)]
 
-    def value_cues(self, text: str, taken: list[tuple[int, int]]) -> list[list[_Found]]:
+    def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[_Found]) -> list[list[_Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
         hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
+        # "push" inside "push notifications" is the key push_enabled, not the channel value.
+        hits = [(s, e, c) for s, e, c in hits
+                if not any(k.key != c.key and self.features[k.key].dtype == DType.BOOL and k.start <= s
+                           and e <= k.end and k.end - k.start > e - s for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         groups: dict[tuple[int, int], list[_Found]] = {}
         used: list[tuple[int, int]] = list(taken)
@@ -243,7 +251,7 @@ class _ClauseLinker:
                 counted = True
 
         # Values ("shanghai", "women", "gold members").
-        for readings in self.value_cues(text, taken):
+        for readings in self.value_cues(text, taken, cues):
             readings = self._rank_values(readings, cue_keys, text, previous)
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
@@ -389,12 +397,34 @@ def _split(text: str) -> list[tuple[str, str]]:
     return parts
 
 
+def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
+    """"third or fourth tier" (two Equal To of one whole-number key, adjacent values) → Between."""
+    if prev is None or len(c.slots) != 1 or not prev.slots or c.leftover.strip() or c.negated:
+        return None
+    a, b = prev.slots[-1].options[0], c.slots[0].options[0]
+    if a.key != b.key or b.op != Op.EQUAL_TO or a.op not in (Op.EQUAL_TO, Op.BETWEEN):
+        return None
+    try:
+        nums = [float(x) for x in (*a.value.split(","), b.value)]
+    except ValueError:
+        return None
+    lo, hi = min(nums), max(nums)
+    if hi - lo + 1 != len(set(nums)) or b.key not in ("city_tier",):
+        return None
+    return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
+
+
 def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
     """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
     out: list[LinkedClause] = []
     for c in clauses:
         prev = out[-1] if out else None
+        tiers = _int_range(prev, c)
+        if tiers is not None and prev is not None:
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start)
+            continue
         if (prev is not None and len(c.slots) == 1 and prev.slots and not c.leftover.strip()
+                and (c.negated == prev.negated or not c.negated)
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key
                 and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
                 and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,

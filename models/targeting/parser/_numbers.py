@@ -21,9 +21,8 @@ _TENS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _SPECIAL = {"a dozen": "12", "dozen": "12", "a couple of": "2", "a couple": "2", "a hundred": "100",
-            "a thousand": "1000", "half a year": "6 months", "a year": "1 year", "a month": "1 month",
-            "a week": "1 week", "a fortnight": "2 weeks", "fortnight": "2 weeks", "once": "1 time",
-            "twice": "2 times", "a day": "1 day", "single digit": "9"}
+            "a thousand": "1000", "half a year": "6 months", "a fortnight": "2 weeks", "fortnight": "2 weeks", "once": "1 time",
+            "twice": "2 times", "thrice": "3 times", "single digit": "9"}
 # decades: "in their thirties" / "in their 30s"
 _DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70}
 
@@ -63,6 +62,7 @@ def normalize_numbers(text: str) -> str:
     t = f" {text.lower()} "
     for phrase, repl in _SPECIAL.items():
         t = re.sub(rf"\b{phrase}\b", repl, t)
+    t = re.sub(r"\b(for|within|than|over|under|in|past|last) an? (day|week|month|year)\b", r"\1 1 \2", t)
     for word, lo in _DECADES.items():
         t = re.sub(rf"\b(?:in )?(?:their|his|her) {word}\b", f"aged {lo} to {lo + 9}", t)
     t = re.sub(r"\b(?:in )?(?:their|his|her) (\d)0s\b", lambda m: f"aged {m.group(1)}0 to {m.group(1)}9", t)
