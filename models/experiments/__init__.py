@@ -22,6 +22,7 @@ from models.experiments._inference import (
     relative_effect,
 )
 from models.experiments._policy import PolicyValue, compare_policies, policy_values
+from models.experiments._report import plot_lifts, report_json
 from models.experiments._segments import SegmentEffect, segment_effects, segment_effects_from_stats
 from models.experiments._stats import ArmStats, ExperimentStats, MetricStats, RatioStats
 
@@ -51,9 +52,11 @@ __all__ = [
     "expected_loss",
     "holm",
     "parse_metrics",
+    "plot_lifts",
     "policy_values",
     "ratio_effects",
     "relative_effect",
+    "report_json",
     "sample_ratio_mismatch",
     "score_quantile",
     "segment_effects",

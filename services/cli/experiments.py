@@ -1,0 +1,182 @@
+"""``mds experiments``: analyze an A/B test from a CSV or Parquet file of any size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.errors import InvalidArgument
+from models.experiments import (
+    AnalysisSettings,
+    ExperimentResult,
+    analyze,
+    parse_metrics,
+    plot_lifts,
+    policy_values,
+    report_json,
+    score_quantile,
+    segment_effects_from_stats,
+    summarize_file,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(help="A/B experiment analysis: lifts, CUPED, SRM, sequential and Bayesian read-outs.",
+                  no_args_is_help=True)
+
+
+def _split_list(raw: str | None) -> list[str]:
+    return [v.strip() for v in (raw or "").split(",") if v.strip()]
+
+
+def _parse_split(raw: str | None) -> dict[str, float] | None:
+    if not raw:
+        return None
+    out: dict[str, float] = {}
+    for part in _split_list(raw):
+        arm, sep, weight = part.rpartition("=")
+        try:
+            out[arm] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep or not arm:
+            raise InvalidArgument(f"--split entry {part!r} must look like ARM=WEIGHT", field="--split")
+    return out
+
+
+def _fmt(x: float | None, pct: bool = False) -> str:
+    if x is None:
+        return "—"
+    return f"{100 * x:+.2f}%" if pct else f"{x:.4g}"
+
+
+def _p(x: float) -> str:
+    return "<1e-4" if x < 1e-4 else f"{x:.4f}"
+
+
+def _print_report(console: Console, result: ExperimentResult, rows: int) -> None:
+    arms = Table(title=f"Arms ({rows:,} rows)", show_lines=False)
+    arms.add_column("arm")
+    arms.add_column("users", justify="right")
+    for m in result.metrics:
+        arms.add_column(m, justify="right")
+    for arm in [result.control, *result.treatments]:
+        label = f"{arm} (control)" if arm == result.control else arm
+        arms.add_row(label, f"{result.counts[arm]:,}", *(f"{result.means[arm][m]:.5g}" for m in result.metrics))
+    console.print(arms)
+    alpha = result.settings.alpha
+    lifts = Table(title=f"Lift vs {result.control} (Welch/z, {1 - alpha:.0%} CI)")
+    for col in ("arm", "metric", "lift", "CI", "p", "relative", "relative CI"):
+        lifts.add_column(col, justify="left" if col in {"arm", "metric"} else "right")
+    extra = Table(title="CUPED, multiple testing, always-valid and Bayesian read-outs")
+    for col in ("arm", "metric", "CUPED lift", "CUPED CI", "var. red.", "p Holm", "q BH", "always-valid CI",
+                "P(beat)"):
+        extra.add_column(col, justify="left" if col in {"arm", "metric"} else "right")
+    for c in result.comparisons:
+        a = c.absolute
+        style = ("green" if a.estimate > 0 else "red") if c.p_holm < alpha else None
+        lifts.add_row(
+            c.arm, c.metric, _fmt(a.estimate), f"[{_fmt(a.ci_low)}, {_fmt(a.ci_high)}]", _p(a.p_value),
+            _fmt(c.relative.estimate if c.relative else None, pct=True),
+            f"[{_fmt(c.relative.ci_low, True)}, {_fmt(c.relative.ci_high, True)}]" if c.relative else "—",
+            style=style)
+        extra.add_row(
+            c.arm, c.metric, _fmt(c.cuped.estimate if c.cuped else None),
+            f"[{_fmt(c.cuped.ci_low)}, {_fmt(c.cuped.ci_high)}]" if c.cuped else "—",
+            f"{100 * c.variance_reduction:.2f}%" if c.variance_reduction is not None else "—",
+            _p(c.p_holm), _p(c.p_bh), f"[{_fmt(c.sequential_ci[0])}, {_fmt(c.sequential_ci[1])}]",
+            f"{100 * c.chance_to_beat_control:.1f}%", style=style)
+    console.print(lifts)
+    console.print(extra)
+    srm = result.srm
+    verdict = "[green]OK[/]" if srm.ok else "[bold red]MISMATCH — do not trust the lifts[/]"
+    console.print(f"Sample ratio check: chi2={srm.chi2:.3f}, p={srm.p_value:.4g}, largest share deviation "
+                  f"{100 * srm.max_relative_deviation:.2f}% → {verdict}")
+
+
+@app.command("analyze")
+def analyze_cmd(
+    data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file, one row per user")],
+    arm_col: Annotated[str, typer.Option("--arm-col", help="column holding each user's arm")],
+    control: Annotated[str, typer.Option("--control", help="value of --arm-col that marks the control arm")],
+    metrics: Annotated[str, typer.Option("--metrics", help="comma-separated metric columns; NUM/DEN for ratios")],
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the JSON report")],
+    covariate: Annotated[str | None, typer.Option("--covariate", help="pre-period column for CUPED")] = None,
+    segments: Annotated[str | None, typer.Option("--segments", help="column to break effects down by")] = None,
+    treatments: Annotated[str | None, typer.Option("--treatments", help="comma-separated arms (default all)")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="PNG of lifts (default: beside --json)")] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="two-sided level")] = 0.05,
+    test: Annotated[str, typer.Option("--test", help="welch or z")] = "welch",
+    split: Annotated[str | None, typer.Option("--split", help="designed split, e.g. 'A=1,B=1,C=2'")] = None,
+    policy_score: Annotated[str | None, typer.Option("--policy-score", help="score column of a targeting policy")] = None,
+    policy_arm: Annotated[str | None, typer.Option("--policy-arm", help="arm the policy would send")] = None,
+    policy_top: Annotated[float, typer.Option("--policy-top", help="share of users the policy treats")] = 0.3,
+    batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch")] = 250_000,
+) -> None:
+    """Analyze an experiment: every treatment arm against control on every metric."""
+    console = Console()
+    plain, ratios = parse_metrics(_split_list(metrics))
+    try:
+        settings = AnalysisSettings(alpha=alpha, test=test, designed_split=_parse_split(split))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        loc = str(exc.errors()[0]["loc"][0]) if exc.errors() else "settings"
+        flag = {"designed_split": "--split"}.get(loc, f"--{loc}")
+        raise InvalidArgument(f"{flag}: {exc.errors()[0]['msg']}", field=flag) from exc
+    if not 0 < policy_top <= 1:
+        raise InvalidArgument("--policy-top must lie in (0, 1]", field="--policy-top")
+    threshold = score_quantile(data, policy_score, policy_top) if policy_score else None
+    with Progress(TextColumn("[bold]reading {task.fields[name]}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("read", total=None, name=data.name)
+        summary = summarize_file(data, arm_col, plain, covariate, ratios, segments, policy_score, threshold,
+                                 batch_rows=batch_rows, on_batch=lambda n: progress.advance(task, n))
+    result = analyze(summary.stats, control, settings, _split_list(treatments) or None)
+    _print_report(console, result, summary.rows)
+
+    seg_out = {}
+    if segments:
+        for arm in result.treatments:
+            seg_out[arm] = {m: segment_effects_from_stats(summary.by_segment, control, arm, m, alpha,
+                                                          settings.test, field=segments) for m in plain}
+            table = Table(title=f"{arm}: effect per {segments}")
+            for col in ("metric", segments, "users", "ATE", "95% CI", "p"):
+                table.add_column(col, justify="right" if col in {"users", "ATE", "95% CI", "p"} else "left")
+            for m, effects in seg_out[arm].items():
+                for e in effects:
+                    table.add_row(m, e.segment, f"{e.count:,}", _fmt(e.ate), f"[{_fmt(e.ci_low)}, {_fmt(e.ci_high)}]",
+                                  _p(e.p_value))
+            console.print(table)
+
+    policy_out = None
+    if policy_score:
+        arm = policy_arm or result.treatments[0]
+        if arm not in result.treatments:
+            raise InvalidArgument(f"--policy-arm {arm!r} is not a treatment arm of this analysis", field="--policy-arm")
+        metric = plain[0] if plain else next(iter(ratios))
+        values = policy_values(summary.by_selection, control, arm, metric, alpha,
+                               name=f"treat top {policy_top:.0%} by {policy_score}")
+        policy_out = {"score": policy_score, "arm": arm, "metric": metric, "top_fraction": policy_top,
+                      "threshold": threshold, "values": values}
+        table = Table(title=f"Policy value: {metric} per user if only the selected users got {arm!r}")
+        for col in ("policy", "treated", "value", "95% CI", "gain vs none", "gain 95% CI"):
+            table.add_column(col, justify="left" if col == "policy" else "right")
+        for v in values:
+            table.add_row(v.policy, f"{100 * v.treated_share:.0f}%", _fmt(v.value), f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]",
+                          _fmt(v.gain), f"[{_fmt(v.gain_ci_low)}, {_fmt(v.gain_ci_high)}]")
+        console.print(table)
+
+    report = report_json(result, seg_out, policy_out)
+    report["rows"] = summary.rows
+    report["data"] = str(data)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2, allow_nan=False))
+    png = plot_lifts(result, plot or json_path.with_suffix(".png"), title=f"{data.name}: lift vs {control}")
+    console.print(f"wrote {json_path} and {png}")
+
