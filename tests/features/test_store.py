@@ -1,0 +1,170 @@
+"""The Redis online store against a real Redis: typed round trips, TTL, versioning, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import redis
+
+from core.errors import InvalidArgument, UnknownFeature
+from core.redis import connect_async
+from core.settings import Settings
+from features.catalog import Catalog
+from features.store import AsyncRedisOnlineStore, RedisOnlineStore, open_store
+
+
+def _catalog(ttl: int = 3600, extra_value: bool = False) -> Catalog:
+    tiers = ["gold", "silver"] + (["bronze"] if extra_value else [])
+    return Catalog.model_validate({
+        "name": "types", "entities": {"user": {"key": "user_id"}},
+        "groups": [
+            {"name": "slow", "entity": "user", "ttl_seconds": 3600, "features": [
+                {"name": "n", "dtype": "int", "range": [-10**12, 10**12]},
+                {"name": "x", "dtype": "float"},
+                {"name": "flag", "dtype": "bool"},
+                {"name": "tier", "dtype": "category", "values": tiers},
+                {"name": "tags", "dtype": "string_set", "values": [f"t{i}" for i in range(64)]},
+            ]},
+            {"name": "fast", "entity": "user", "ttl_seconds": ttl, "features": [
+                {"name": "clicks", "dtype": "int"},
+            ]},
+        ],
+    })
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "user_id": ["a", "b", "c"],
+        "n": [-(10**12), 0, None],
+        "x": [1.5, float("nan"), -2.25e-300],
+        "flag": [True, False, None],
+        "tier": ["gold", None, "silver"],
+        "tags": [["t0", "t63"], [], None],
+        "clicks": [1, 2, 3],
+    })
+
+
+def test_every_dtype_round_trips_with_nulls(settings: Settings):
+    store = open_store(settings, _catalog())
+    store.write_frame("user", _frame())
+    batch = store.read("user", ["a", "b", "c", "zz"])
+    assert batch.found.tolist() == [True, True, True, False]
+    assert batch.row(0) == {"n": -(10**12), "x": 1.5, "flag": True, "tier": "gold", "tags": ["t0", "t63"], "clicks": 1}
+    assert batch.row(1) == {"n": 0, "x": None, "flag": False, "tier": None, "tags": [], "clicks": 2}
+    assert batch.row(2) == {"n": None, "x": -2.25e-300, "flag": None, "tier": "silver", "tags": None, "clicks": 3}
+    assert all(v is None for v in batch.row(3).values())
+    assert batch.values["n"].dtype == np.int64 and batch.values["x"].dtype == np.float64
+    frame = batch.to_pandas()
+    assert str(frame["n"].dtype) == "Int64" and str(frame["flag"].dtype) == "boolean"
+    assert frame.loc["a", "tags"] == ["t0", "t63"]
+
+
+def test_group_ttl_expires_independently(settings: Settings):
+    store = open_store(settings, _catalog(ttl=1))
+    store.write_frame("user", _frame())
+    assert store.read("user", ["a"], ["clicks"]).valid["clicks"].tolist() == [True]
+    time.sleep(1.1)
+    batch = store.read("user", ["a"], ["clicks", "n"])
+    assert batch.valid["clicks"].tolist() == [False]  # the 1 s group expired
+    assert batch.row(0)["n"] == -(10**12)  # the 1 h group did not
+    key = store.key("user", "a")
+    assert 0 < store.client.pttl(key) <= 3600 * 1000  # the key lives as long as its longest group
+
+
+def test_writing_one_group_keeps_the_others(settings: Settings):
+    store = open_store(settings, _catalog())
+    store.write_frame("user", _frame())
+    store.write_frame("user", pd.DataFrame({"user_id": ["a"], "clicks": [99]}))
+    row = store.read("user", ["a"]).row(0)
+    assert row["clicks"] == 99 and row["tier"] == "gold"
+    only_fast = open_store(settings, _catalog())
+    only_fast.write_frame("user", pd.DataFrame({"user_id": ["new"], "clicks": [5]}))
+    batch = only_fast.read("user", ["new"], ["clicks", "tier"])
+    assert batch.row(0) == {"clicks": 5, "tier": None} and batch.found.tolist() == [True]
+
+
+def test_catalog_change_reads_a_fresh_namespace(settings: Settings):
+    old = open_store(settings, _catalog())
+    old.write_frame("user", _frame())
+    new = open_store(settings, _catalog(extra_value=True))
+    assert new.catalog.fingerprint != old.catalog.fingerprint
+    assert new.read("user", ["a"]).found.tolist() == [False]  # never decodes the old layout
+    assert old.read("user", ["a"]).found.tolist() == [True]
+
+
+@pytest.mark.parametrize(("keys", "features", "field"), [
+    ([], None, "keys"),
+    (["ok", "not ok"], None, "keys[1]"),
+    (["a:b"], None, "keys[0]"),
+    (["a"], ["n", "missing"], "features[1]"),
+    ([f"k{i}" for i in range(1001)], None, "keys"),
+])
+def test_bad_reads_name_the_field(settings: Settings, keys, features, field):
+    store = open_store(settings, _catalog())
+    with pytest.raises(InvalidArgument) as info:
+        store.read("user", keys, features)
+    assert info.value.field == field
+    if features and "missing" in features:
+        assert isinstance(info.value, UnknownFeature)
+
+
+@pytest.mark.parametrize(("column", "value", "needle"), [
+    ("tier", "platinum", "not an allowed value"),
+    ("n", "seven", "numeric"),
+    ("n", 1.5, "whole numbers"),
+    ("tags", "t1", "lists of words"),
+    ("tags", ["t1", "zz"], "not an allowed value"),
+    ("flag", "yes", "boolean"),
+])
+def test_bad_frames_write_nothing(settings: Settings, column, value, needle):
+    store = open_store(settings, _catalog())
+    frame = _frame()
+    frame[column] = frame[column].astype(object)
+    frame.at[2, column] = value
+    with pytest.raises(InvalidArgument) as info:
+        store.write_frame("user", frame)
+    assert needle in info.value.message and info.value.field == column
+    assert store.read("user", ["a", "b", "c"]).found.tolist() == [False, False, False]
+
+
+def test_out_of_range_and_incomplete_groups_are_rejected(settings: Settings, catalog, demo_users):
+    store = open_store(settings, catalog)
+    users, _ = demo_users
+    bad = users.iloc[:3].copy()
+    bad.loc[bad.index[1], "age"] = 200
+    with pytest.raises(InvalidArgument, match=r"outside the allowed range"):
+        store.write_frame("user", bad)
+    with pytest.raises(InvalidArgument, match="incomplete") as info:
+        store.write_frame("user", users[["user_id", "age"]].iloc[:3])
+    assert info.value.field == "city"
+
+
+def test_async_store_reads_what_the_sync_store_wrote(settings: Settings, catalog, demo_users):
+    users, _ = demo_users
+    open_store(settings, catalog).write_frame("user", users.iloc[:10])
+
+    async def read() -> list[int]:
+        client = connect_async(settings)
+        store = AsyncRedisOnlineStore(client, catalog, settings.namespace)
+        try:
+            batch = await store.read("user", list(users.user_id[:10]), ["age"])
+            assert await store.ping()
+            return batch.values["age"].tolist()
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(read()) == users["age"].iloc[:10].tolist()
+
+
+def test_store_clear_removes_only_its_namespace(settings: Settings, redis_url: str):
+    store = open_store(settings, _catalog())
+    store.write_frame("user", _frame())
+    other = RedisOnlineStore(redis.Redis.from_url(redis_url), _catalog(), settings.namespace + "-other")
+    other.write_frame("user", _frame())
+    assert store.clear() == 3
+    assert other.read("user", ["a"]).found.tolist() == [True]
+    assert other.clear() == 3
