@@ -23,6 +23,7 @@ __all__ = ["SERVICES", "demo_preparers", "example_call", "load_register"]
 SERVICES: dict[str, str] = {
     "features": "services.features.servicer",
     "uplift": "services.uplift.servicer",
+    "experiments": "services.experiments.servicer",
 }
 
 

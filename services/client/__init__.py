@@ -11,6 +11,7 @@ from types import TracebackType
 import grpc
 
 from services.client._base import CallOptions
+from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
 from services.client._uplift import UpliftClient
 
@@ -28,6 +29,7 @@ class MDSClient:
         options = CallOptions(self.channel, metadata, timeout_s)
         self.features = FeaturesClient(options)
         self.uplift = UpliftClient(options)
+        self.experiments = ExperimentsClient(options)
 
     def close(self) -> None:
         self.channel.close()
