@@ -1,0 +1,1 @@
+"""Decision models, one subpackage per domain: experiments, uplift, targeting, allocation."""

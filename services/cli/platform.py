@@ -79,7 +79,7 @@ def _print_banner(server: object) -> None:
         example = example_call(name)
         if example:
             method, body = example
-            console.print(f"  [bold]{name}[/]: grpcurl -plaintext -d '{body}' {address} {method}")
+            console.print(f"  [bold]{name}[/]: grpcurl -plaintext -d '{body}' {address} {method}", soft_wrap=True)
     console.print("Stop with Ctrl-C (SIGTERM also shuts down gracefully).\n")
 
 
