@@ -194,18 +194,21 @@ class ExperimentStats:
         return cls(arms)
 
     def validate(self, control: str, treatments: Iterable[str] | None = None, field_name: str = "arm") -> list[str]:
-        """Check the arms are analyzable; return the treatment arms (all non-control arms by default)."""
+        """Check the arms are analyzable; return the treatment arms (all non-control arms by default).
+
+        Errors name the field ``control``, ``treatments`` or ``field_name`` (the arms themselves).
+        """
         known = sorted(self.arms)
         if control not in self.arms:
             raise InvalidArgument(f"control arm {control!r} not found; arms present: {', '.join(known) or 'none'}",
-                                  field=field_name)
+                                  field="control")
         chosen = [a for a in known if a != control] if treatments is None else list(treatments)
         for arm in chosen:
             if arm not in self.arms:
                 raise InvalidArgument(f"treatment arm {arm!r} not found; arms present: {', '.join(known)}",
-                                      field=field_name)
+                                      field="treatments")
             if arm == control:
-                raise InvalidArgument(f"arm {arm!r} is the control; list only treatment arms", field=field_name)
+                raise InvalidArgument(f"arm {arm!r} is the control; list only treatment arms", field="treatments")
         if not chosen:
             raise InvalidArgument(f"only one arm ({control!r}) present; an experiment needs a treatment arm",
                                   field=field_name)

@@ -137,14 +137,22 @@ def analyze_cmd(
         task = progress.add_task("read", total=None, name=data.name)
         summary = summarize_file(data, arm_col, plain, covariate, ratios, segments, policy_score, threshold,
                                  batch_rows=batch_rows, on_batch=lambda n: progress.advance(task, n))
-    result = analyze(summary.stats, control, settings, _split_list(treatments) or None)
+    try:
+        result = analyze(summary.stats, control, settings, _split_list(treatments) or None)
+    except InvalidArgument as exc:  # the library names its arguments; the CLI names its flags
+        flag = {"control": "--control", "treatments": "--treatments", "arm": "--arm-col"}.get(exc.field or "",
+                                                                                         "--metrics")
+        raise InvalidArgument(exc.message, field=flag) from exc
     _print_report(console, result, summary.rows)
 
     seg_out = {}
     if segments:
         for arm in result.treatments:
-            seg_out[arm] = {m: segment_effects_from_stats(summary.by_segment, control, arm, m, alpha,
-                                                          settings.test, field=segments) for m in plain}
+            try:
+                seg_out[arm] = {m: segment_effects_from_stats(summary.by_segment, control, arm, m, alpha,
+                                                              settings.test, field=segments) for m in plain}
+            except InvalidArgument as exc:
+                raise InvalidArgument(exc.message, field="--segments") from exc
             table = Table(title=f"{arm}: effect per {segments}")
             for col in ("metric", segments, "users", "ATE", "95% CI", "p"):
                 table.add_column(col, justify="right" if col in {"users", "ATE", "95% CI", "p"} else "left")
