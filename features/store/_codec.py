@@ -171,9 +171,11 @@ class EntityCodec:
 
     def decode(self, blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
         """Raw Redis values (``None`` for absent keys) → (records, key-exists mask)."""
+        size = self.itemsize
+        if None not in blobs and sum(map(len, blobs)) == size * len(blobs):  # the common case
+            return np.frombuffer(b"".join(blobs), dtype=self.dtype), np.ones(len(blobs), dtype=bool)
         found = np.fromiter((b is not None for b in blobs), dtype=bool, count=len(blobs))
-        empty, size = self.empty_record, self.itemsize
-        # A value written before a later group was added to the layout is shorter: pad it.
-        joined = b"".join(empty if b is None else b if len(b) == size else b.ljust(size, b"\0")
+        # An entity written one group at a time (SETRANGE) can be shorter than the full record: pad it.
+        joined = b"".join(self.empty_record if b is None else b if len(b) == size else b.ljust(size, b"\0")
                           for b in blobs)
         return np.frombuffer(joined, dtype=self.dtype), found

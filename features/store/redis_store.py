@@ -49,6 +49,7 @@ class _RedisLayout:
         self.max_batch = max_batch
         self.codecs = {e: EntityCodec(catalog.groups_of(e)) for e in catalog.entities if catalog.groups_of(e)}
         self._prefix = {e: f"{namespace}:{catalog.fingerprint}:{e}:".encode() for e in catalog.entities}
+        self._resolved: dict[tuple[str, tuple[str, ...]], list[Feature]] = {}
 
     @property
     def version_prefix(self) -> str:
@@ -60,7 +61,14 @@ class _RedisLayout:
     def prepare_read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None
                      ) -> tuple[list[Feature], list[bytes]]:
         validate_keys(keys, self.max_batch)
-        resolved = self.catalog.resolve(entity, list(features) if features else None)
+        wanted = (entity, tuple(features) if features else ())
+        resolved = self._resolved.get(wanted)
+        if resolved is None:
+            resolved = self.catalog.resolve(entity, list(wanted[1]) or None)
+            if len(self._resolved) < 1024:  # feature lists repeat; resolve (and validate) each once
+                self._resolved[wanted] = resolved
+        if entity not in self.codecs:
+            raise InvalidArgument(f"entity {entity!r} has no features in the catalog", field="entity")
         prefix = self._prefix[entity]
         return resolved, [prefix + k.encode() for k in keys]
 
