@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core.errors import InvalidArgument, ModelNotFound
 from features.catalog import Catalog
 from models.registry import LoadedModel, ModelHolder, ModelManifest, ModelRegistry
+from models.uplift.scoring import prefer_single_thread
 
 __all__ = ["ServedModel", "ServingModels"]
 
@@ -41,6 +42,7 @@ class ServingModels:
         if served is None or served.loaded is not loaded:
             features = loaded.manifest.features
             entity = self.catalog.features[features[0]].entity if features else "user"
+            prefer_single_thread(loaded.model)
             served = ServedModel(loaded, entity)
             self._served = {k: v for k, v in self._served.items() if k[0] != loaded.name or k == key}
             self._served[key] = served
@@ -66,6 +68,7 @@ class ServingModels:
         pinned = self._pinned.get((name, version))
         if pinned is None:
             loaded = await asyncio.to_thread(self.registry.load, name, version, catalog=self.catalog)
+            prefer_single_thread(loaded.model)
             pinned = ServedModel(loaded, self._serve(current).entity)
             self._pinned[(name, version)] = pinned
             while len(self._pinned) > _PINNED_VERSIONS:

@@ -1,5 +1,18 @@
 """Scoring with registered uplift models: budgeted selection, batch scoring (local, Spark), demo model."""
 
+from models.uplift.scoring._batch import BatchScoreResult, partial_path, predict_throughput, score_parquet
 from models.uplift.scoring._select import Selection, select_top
+from models.uplift.scoring._spark import local_spark, score_parquet_spark
+from models.uplift.scoring._threads import prefer_single_thread
 
-__all__ = ["Selection", "select_top"]
+__all__ = [
+    "BatchScoreResult",
+    "Selection",
+    "local_spark",
+    "partial_path",
+    "predict_throughput",
+    "prefer_single_thread",
+    "score_parquet",
+    "score_parquet_spark",
+    "select_top",
+]

