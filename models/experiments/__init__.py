@@ -8,7 +8,13 @@ add with ``+``, so streamed chunks, Spark partitions and gRPC callers all feed t
 
 from models.experiments._analysis import AnalysisSettings, Comparison, ExperimentResult, analyze
 from models.experiments._checks import SrmResult, benjamini_hochberg, holm, sample_ratio_mismatch
-from models.experiments._frames import FileSummary, coerce_metric, parse_metrics, score_quantile, summarize_file
+from models.experiments._frames import (
+    FileSummary,
+    coerce_metric,
+    parse_metrics,
+    score_quantile,
+    summarize_file,
+)
 from models.experiments._inference import (
     CupedEffect,
     Effect,

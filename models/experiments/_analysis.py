@@ -32,15 +32,15 @@ class AnalysisSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    alpha: float = Field(0.05, gt=0, lt=1, description="two-sided level of every interval and test")
-    test: Literal["welch", "z"] = Field("welch", description="Welch t (unequal variances) or normal z")
-    srm_alpha: float = Field(0.001, gt=0, lt=1, description="SRM chi-square significance threshold")
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="two-sided level of every interval and test")
+    test: Literal["welch", "z"] = Field(default="welch", description="Welch t (unequal variances) or normal z")
+    srm_alpha: float = Field(default=0.001, gt=0, lt=1, description="SRM chi-square significance threshold")
     srm_min_relative_deviation: float = Field(
-        0.01, ge=0, description="SRM is flagged only if some arm's share is off by at least this fraction")
+        default=0.01, ge=0, description="SRM is flagged only if some arm's share is off by at least this fraction")
     designed_split: dict[str, float] | None = Field(
-        None, description="arm -> designed traffic weight; None means an equal split")
+        default=None, description="arm -> designed traffic weight; None means an equal split")
     sequential_tuning_n: float = Field(
-        5000.0, gt=0, description="total users at which the confidence sequence is tightest")
+        default=5000.0, gt=0, description="total users at which the confidence sequence is tightest")
 
 
 @dataclass(frozen=True, slots=True)

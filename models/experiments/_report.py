@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from models.experiments._analysis import ExperimentResult
-from models.experiments._policy import PolicyValue
 from models.experiments._segments import SegmentEffect
 
 __all__ = ["plot_lifts", "report_json"]

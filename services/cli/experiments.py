@@ -124,7 +124,7 @@ def analyze_cmd(
     console = Console()
     plain, ratios = parse_metrics(_split_list(metrics))
     try:
-        settings = AnalysisSettings(alpha=alpha, test=test, designed_split=_parse_split(split))  # type: ignore[arg-type]
+        settings = AnalysisSettings.model_validate({"alpha": alpha, "test": test, "designed_split": _parse_split(split)})
     except ValidationError as exc:
         loc = str(exc.errors()[0]["loc"][0]) if exc.errors() else "settings"
         flag = {"designed_split": "--split"}.get(loc, f"--{loc}")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from mds.experiments.v1 import experiments_pb2 as pb
 from pydantic import ValidationError
 
 from core.errors import InvalidArgument
-from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import (
     AnalysisSettings,
     ArmStats,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from mds.experiments.v1 import experiments_pb2 as pb
 from scipy import stats
 
-from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import ExperimentStats, analyze, segment_effects
 from services.client import MDSClient
 from services.experiments.convert import arms_to_proto
