@@ -42,7 +42,7 @@ def _summary(seconds: np.ndarray, batch: int) -> dict[str, float]:
             "rows_per_s": batch / float(seconds.mean())}
 
 
-def _feast_decode(raw: list[bytes | None], feature: Feature) -> Any:
+def _feast_decode(raw: bytes | None, feature: Feature) -> Any:
     if raw is None:
         return None
     if feature.dtype == DType.INT:
@@ -124,7 +124,7 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
 
         def floor() -> None:
             keys = [f"{namespace}:packed:{k}" for k in next_batch()]
-            blobs = client.mget(keys)
+            blobs: list[bytes] = client.mget(keys)  # type: ignore[assignment]
             np.frombuffer(b"".join(blobs), dtype=np.float64).reshape(len(keys), n_features)
 
         result: dict[str, Any] = {}

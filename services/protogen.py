@@ -56,7 +56,7 @@ def stale_stubs() -> list[str]:
         fresh = generate(Path(tmp))
         stale = []
         for path in fresh:
-            committed = PROTO_ROOT / path.relative_to(tmp)
+            committed = PROTO_ROOT / path.relative_to(Path(tmp))
             if not committed.exists() or not filecmp.cmp(path, committed, shallow=False):
                 stale.append(str(committed.relative_to(repo_root())))
         return stale
@@ -70,8 +70,8 @@ def main() -> None:
         for path in stale:
             print(f"stale: {path}")
         sys.exit(1 if stale else 0)
-    for path in generate():
-        print(path.relative_to(repo_root()))
+    for generated in generate():
+        print(generated.relative_to(repo_root()))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ one group is rewritten in place with ``SETRANGE`` and a batch of entities is dec
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -172,8 +173,10 @@ class EntityCodec:
     def decode(self, blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
         """Raw Redis values (``None`` for absent keys) → (records, key-exists mask)."""
         size = self.itemsize
-        if None not in blobs and sum(map(len, blobs)) == size * len(blobs):  # the common case
-            return np.frombuffer(b"".join(blobs), dtype=self.dtype), np.ones(len(blobs), dtype=bool)
+        if None not in blobs:
+            present = cast(Sequence[bytes], blobs)
+            if sum(map(len, present)) == size * len(present):  # the common case: nothing to pad
+                return np.frombuffer(b"".join(present), dtype=self.dtype), np.ones(len(present), dtype=bool)
         found = np.fromiter((b is not None for b in blobs), dtype=bool, count=len(blobs))
         # An entity written one group at a time (SETRANGE) can be shorter than the full record: pad it.
         joined = b"".join(self.empty_record if b is None else b if len(b) == size else b.ljust(size, b"\0")

@@ -133,7 +133,7 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
     def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
         try:
-            blobs = self.client.mget(redis_keys)
+            blobs: list[bytes | None] = self.client.mget(redis_keys)  # type: ignore[assignment]
         except _REDIS_DOWN as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)
@@ -179,7 +179,7 @@ class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
         try:
-            blobs = await self.client.mget(redis_keys)
+            blobs: list[bytes | None] = await self.client.mget(redis_keys)  # type: ignore[assignment]
         except _REDIS_DOWN as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)

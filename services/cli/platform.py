@@ -22,7 +22,7 @@ features_app = typer.Typer(help="The feature catalog and the Redis online store.
 
 
 def _settings(**overrides: object) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
 
 
 def serve(

@@ -7,10 +7,10 @@ import urllib.request
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from pydantic import SecretStr
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
+from pydantic import SecretStr
 
 from core.settings import Settings
 from mds.features.v1 import features_pb2 as pb
