@@ -30,7 +30,8 @@ from models.experiments._inference import (
 from models.experiments._policy import PolicyValue, compare_policies, policy_values
 from models.experiments._report import plot_lifts, report_json
 from models.experiments._segments import SegmentEffect, segment_effects, segment_effects_from_stats
-from models.experiments._stats import ArmStats, ExperimentStats, MetricStats, RatioStats
+from models.experiments._sql import stats_from_rows, summary_sql
+from models.experiments._stats import ArmStats, ExperimentStats, MetricStats, RatioStats, grouped_from_frame
 
 __all__ = [
     "AnalysisSettings",
@@ -56,6 +57,7 @@ __all__ = [
     "confidence_sequence",
     "cuped_effect",
     "expected_loss",
+    "grouped_from_frame",
     "holm",
     "parse_metrics",
     "plot_lifts",
@@ -67,5 +69,7 @@ __all__ = [
     "score_quantile",
     "segment_effects",
     "segment_effects_from_stats",
+    "stats_from_rows",
     "summarize_file",
+    "summary_sql",
 ]

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidArgument
-from models.experiments._stats import ExperimentStats
+from models.experiments._stats import ExperimentStats, grouped_from_frame
 
 __all__ = ["FileSummary", "coerce_metric", "parse_metrics", "score_quantile", "summarize_file"]
 
 SELECTED, NOT_SELECTED = "selected", "not selected"
+MISSING_SEGMENT = "(missing)"
 
 
 def coerce_metric(values: pd.Series, column: str, flag: str | None = None) -> pd.Series:
@@ -165,15 +166,13 @@ def summarize_file(path: str | Path, arm_col: str, metrics: Sequence[str], covar
                 frame[col] = coerce_metric(frame[col], col, flags[col])
             total = total + ExperimentStats.from_frame(frame, arm_col, metrics, covariate, ratios)
             if segment_col is not None:
-                seg = frame[segment_col].astype(object).where(frame[segment_col].notna(), "(missing)").astype(str)
-                for value, part in frame.groupby(seg.to_numpy(), sort=False):
-                    s = ExperimentStats.from_frame(part, arm_col, metrics, covariate, ratios)
-                    by_segment[str(value)] = by_segment[str(value)] + s if str(value) in by_segment else s
+                frame["__segment"] = frame[segment_col].astype(object).where(frame[segment_col].notna(),
+                                                                             MISSING_SEGMENT)
+                _accumulate(by_segment, grouped_from_frame(frame, "__segment", arm_col, metrics, covariate, ratios))
             if score_col is not None and score_threshold is not None:
-                chosen = (frame[score_col] >= score_threshold).map({True: SELECTED, False: NOT_SELECTED})
-                for value, part in frame.groupby(chosen.to_numpy(), sort=False):
-                    s = ExperimentStats.from_frame(part, arm_col, metrics, covariate, ratios)
-                    by_selection[str(value)] = by_selection[str(value)] + s if value in by_selection else s
+                frame["__selected"] = np.where(frame[score_col] >= score_threshold, SELECTED, NOT_SELECTED)
+                _accumulate(by_selection, grouped_from_frame(frame, "__selected", arm_col, metrics, covariate,
+                                                             ratios))
             rows += len(frame)
             if on_batch is not None:
                 on_batch(len(frame))
@@ -182,6 +181,11 @@ def summarize_file(path: str | Path, arm_col: str, metrics: Sequence[str], covar
     if rows == 0:
         raise InvalidArgument(f"{path.name} has no rows", field="--data")
     return FileSummary(rows, total, by_segment, by_selection)
+
+
+def _accumulate(into: dict[str, ExperimentStats], more: Mapping[str, ExperimentStats]) -> None:
+    for key, stats in more.items():
+        into[key] = into[key] + stats if key in into else stats
 
 
 def score_quantile(path: str | Path, score_col: str, top_fraction: float) -> float:

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 
 from core.errors import InvalidArgument
 from models.experiments._inference import TestKind, absolute_effect
-from models.experiments._stats import ExperimentStats
+from models.experiments._stats import ExperimentStats, grouped_from_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["SegmentEffect", "segment_effects", "segment_effects_from_stats"]
 
-MISSING_SEGMENT = "(missing)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +50,7 @@ def segment_effects(df: pd.DataFrame, arm_col: str, control: str, treatment: str
     """
     import pandas as pd
 
-    from models.experiments._frames import coerce_metric
+    from models.experiments._frames import MISSING_SEGMENT, coerce_metric
 
     for col, flag in ((arm_col, "arm_col"), (metric, "metric"), (segment_col, "segment_col")):
         if col not in df.columns:
@@ -61,8 +60,7 @@ def segment_effects(df: pd.DataFrame, arm_col: str, control: str, treatment: str
     keep = arms.isin([control, treatment])
     segments = df[segment_col].astype(object).where(df[segment_col].notna(), MISSING_SEGMENT).astype(str)
     frame = pd.DataFrame({"arm": arms[keep], metric: y[keep], "segment": segments[keep]})
-    by_segment = {str(seg): ExperimentStats.from_frame(part, "arm", [metric])
-                  for seg, part in frame.groupby("segment", sort=True)}
+    by_segment = grouped_from_frame(frame, "segment", "arm", [metric])
     return segment_effects_from_stats(by_segment, control, treatment, metric, alpha, test, field=segment_col)
 
 

@@ -11,7 +11,7 @@ marketing metrics (rates, money, counts) float64 keeps ~1e-12 relative accuracy,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -20,7 +20,8 @@ import numpy.typing as npt
 
 from core.errors import InvalidArgument
 
-__all__ = ["ArmStats", "ExperimentStats", "MetricStats", "RatioStats"]
+__all__ = ["ArmStats", "ExperimentStats", "MetricStats", "RatioStats", "arm_from_sums", "grouped_from_frame",
+           "sum_terms"]
 
 FloatArray = npt.NDArray[np.float64]
 _T = TypeVar("_T", "MetricStats", "RatioStats", "ArmStats")
@@ -159,39 +160,7 @@ class ExperimentStats:
     def from_frame(cls, frame: object, arm_col: str, metrics: Iterable[str], covariate: str | None = None,
                    ratios: Mapping[str, tuple[str, str]] | None = None) -> ExperimentStats:
         """Summarize a pandas DataFrame whose columns are already validated as numeric."""
-        import pandas as pd
-
-        df: pd.DataFrame = frame  # type: ignore[assignment]
-        metrics = list(metrics)
-        ratios = dict(ratios or {})
-        cols: dict[str, FloatArray] = {}
-        for m in metrics:
-            y = df[m].to_numpy(dtype=np.float64)
-            cols[f"{m}|s"], cols[f"{m}|q"] = y, y * y
-            if covariate is not None:
-                cols[f"{m}|xy"] = y * df[covariate].to_numpy(dtype=np.float64)
-        if covariate is not None:
-            x = df[covariate].to_numpy(dtype=np.float64)
-            cols["|x"], cols["|xx"] = x, x * x
-        for name, (num, den) in ratios.items():
-            y = df[num].to_numpy(dtype=np.float64)
-            d = df[den].to_numpy(dtype=np.float64)
-            cols[f"{name}|rs"], cols[f"{name}|rq"] = y, y * y
-            cols[f"{name}|ds"], cols[f"{name}|dq"], cols[f"{name}|yd"] = d, d * d, y * d
-        cols["|n"] = np.ones(len(df))
-        sums = pd.DataFrame(cols).groupby(df[arm_col].astype(str).to_numpy(), sort=True).sum()
-        arms: dict[str, ArmStats] = {}
-        for arm, series in sums.iterrows():
-            row = {k: float(v) for k, v in series.items()}
-            n = int(round(row["|n"]))
-            ms = {m: MetricStats(n, row[f"{m}|s"], row[f"{m}|q"],
-                                 row["|x"] if covariate else 0.0, row["|xx"] if covariate else 0.0,
-                                 row[f"{m}|xy"] if covariate else 0.0, covariate is not None)
-                  for m in metrics}
-            rs = {name: RatioStats(n, row[f"{name}|rs"], row[f"{name}|rq"], row[f"{name}|ds"],
-                                   row[f"{name}|dq"], row[f"{name}|yd"]) for name in ratios}
-            arms[str(arm)] = ArmStats(n, ms, rs)
-        return cls(arms)
+        return grouped_from_frame(frame, None, arm_col, metrics, covariate, ratios).get("", cls())
 
     def validate(self, control: str, treatments: Iterable[str] | None = None, field_name: str = "arm") -> list[str]:
         """Check the arms are analyzable; return the treatment arms (all non-control arms by default).
@@ -227,3 +196,63 @@ def _merge(a: Mapping[str, _T], b: Mapping[str, _T]) -> dict[str, _T]:
     for key, value in b.items():
         out[key] = out[key] + value if key in out else value  # type: ignore[operator]
     return out
+
+
+def sum_terms(metrics: Sequence[str], covariate: str | None,
+              ratios: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Every per-user term to add up, by alias: alias -> the columns whose product it is.
+
+    Aliases are plain identifiers (``m0_s``, ``m0_q``, ``x_s``, ``r0_yd``, ...) so the same scheme names
+    pandas columns and SQL result columns.
+    """
+    terms: dict[str, tuple[str, ...]] = {"n": ()}
+    for i, m in enumerate(metrics):
+        terms[f"m{i}_s"], terms[f"m{i}_q"] = (m,), (m, m)
+        if covariate is not None:
+            terms[f"m{i}_xy"] = (m, covariate)
+    if covariate is not None:
+        terms["x_s"], terms["x_q"] = (covariate,), (covariate, covariate)
+    for j, (num, den) in enumerate(ratios.values()):
+        terms[f"r{j}_ys"], terms[f"r{j}_yq"] = (num,), (num, num)
+        terms[f"r{j}_ds"], terms[f"r{j}_dq"], terms[f"r{j}_yd"] = (den,), (den, den), (num, den)
+    return terms
+
+
+def arm_from_sums(row: Mapping[str, float], metrics: Sequence[str], covariate: str | None,
+                  ratios: Mapping[str, tuple[str, str]]) -> ArmStats:
+    """One arm's statistics from the sums named by :func:`sum_terms`."""
+    n = int(round(float(row["n"])))
+    cov = covariate is not None
+    x_s, x_q = (float(row["x_s"]), float(row["x_q"])) if cov else (0.0, 0.0)
+    ms = {m: MetricStats(n, float(row[f"m{i}_s"]), float(row[f"m{i}_q"]), x_s, x_q,
+                         float(row[f"m{i}_xy"]) if cov else 0.0, cov) for i, m in enumerate(metrics)}
+    rs = {name: RatioStats(n, *(float(row[f"r{j}_{k}"]) for k in ("ys", "yq", "ds", "dq", "yd")))
+          for j, name in enumerate(ratios)}
+    return ArmStats(n, ms, rs)
+
+
+def grouped_from_frame(frame: object, group_col: str | None, arm_col: str, metrics: Iterable[str],
+                       covariate: str | None = None, ratios: Mapping[str, tuple[str, str]] | None = None
+                       ) -> dict[str, ExperimentStats]:
+    """Per-group (e.g. per-segment) statistics of a DataFrame in one vectorized group-by.
+
+    With ``group_col=None`` the single group is ``""``. Columns must already be numeric.
+    """
+    import pandas as pd
+
+    df: pd.DataFrame = frame  # type: ignore[assignment]
+    metrics = list(metrics)
+    ratios = dict(ratios or {})
+    terms = sum_terms(metrics, covariate, ratios)
+    values = {c: df[c].to_numpy(dtype=np.float64) for cols in terms.values() for c in cols}
+    data: dict[str, FloatArray] = {}
+    for alias, cols in terms.items():
+        data[alias] = np.ones(len(df)) if not cols else values[cols[0]] if len(cols) == 1 else \
+            values[cols[0]] * values[cols[1]]
+    arm_key = df[arm_col].astype(str).to_numpy()
+    group_key = np.full(len(df), "", dtype=object) if group_col is None else df[group_col].astype(str).to_numpy()
+    sums = pd.DataFrame(data).groupby([group_key, arm_key], sort=True).sum()
+    out: dict[str, dict[str, ArmStats]] = {}
+    for (group, arm), series in sums.iterrows():
+        out.setdefault(str(group), {})[str(arm)] = arm_from_sums(series.to_dict(), metrics, covariate, ratios)
+    return {g: ExperimentStats(a) for g, a in out.items()}

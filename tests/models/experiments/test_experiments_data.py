@@ -208,3 +208,27 @@ def test_small_segment_is_named_not_nan() -> None:
     df = pd.DataFrame({"arm": ["a", "b", "a", "b", "a"], "seg": ["x", "x", "x", "x", "y"], "m": [1, 2, 3, 4, 5]})
     with pytest.raises(InvalidArgument, match=r"segment 'y' has 1 user\(s\) in arm 'a'"):
         segment_effects(df, "arm", "a", "b", "m", "seg")
+
+
+def test_warehouse_sql_summary_equals_the_streamed_one(hillstrom_result) -> None:  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from models.experiments import stats_from_rows, summary_sql
+
+    summary, res = hillstrom_result
+    ratios = {"spend/visit": ("spend", "visit")}
+    sql = summary_sql(f"read_csv_auto('{hillstrom_csv()}')", "segment", METRICS, "history", ratios)
+    rows = duckdb.connect().execute(sql).fetchdf().to_dict("records")
+    from_sql = analyze(stats_from_rows(rows, METRICS, "history", ratios)[""], CONTROL)
+    for c in res.comparisons:
+        other = from_sql.comparison(c.arm, c.metric)
+        assert other.absolute.ci == pytest.approx(c.absolute.ci, rel=1e-9)
+        assert other.absolute.p_value == pytest.approx(c.absolute.p_value, rel=1e-9)
+        if c.cuped is not None:
+            assert other.cuped is not None and other.cuped.ci == pytest.approx(c.cuped.ci, rel=1e-9)
+    # Spark SQL quoting; and NULLs in the table are refused, not silently skipped by SUM
+    assert "`segment`" in summary_sql("t", "segment", ["visit"], dialect="spark")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1.0), ('a', NULL), ('b', 2.0)) v(arm, y)")
+    with pytest.raises(InvalidArgument, match="1 missing"):
+        stats_from_rows(con.execute(summary_sql("t", "arm", ["y"])).fetchdf().to_dict("records"), ["y"])
