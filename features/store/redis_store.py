@@ -135,7 +135,7 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
         try:
             blobs: list[bytes | None] = self.client.mget(redis_keys)  # type: ignore[assignment]
         except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)
 
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
@@ -149,7 +149,7 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
                     pipe.execute_command(name, *args)
                 pipe.execute()
         except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return len(frame)
 
     def clear(self) -> int:
@@ -164,7 +164,7 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
             if batch:
                 deleted += self.client.unlink(*batch)
         except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return deleted
 
 
@@ -181,7 +181,7 @@ class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
         try:
             blobs: list[bytes | None] = await self.client.mget(redis_keys)  # type: ignore[assignment]
         except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)
 
     async def ping(self) -> bool:

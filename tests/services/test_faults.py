@@ -15,6 +15,7 @@ import grpc
 import pytest
 import redis
 
+from core.errors import StoreUnavailable
 from core.settings import Settings
 from features.catalog import demo_catalog
 from features.store import open_store
@@ -106,5 +107,24 @@ def test_cli_serve_shuts_down_gracefully_on_sigterm(settings: Settings):
             assert client.features.catalog().fingerprint
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
+    finally:
+        proc.kill()
+
+
+def test_redis_url_with_acl_user_and_password(settings: Settings, demo_users, tmp_path):
+    port = _free_port()
+    proc = _start_redis(port, tmp_path)
+    try:
+        admin = redis.Redis(port=port)
+        admin.execute_command("ACL", "SETUSER", "mds", "on", ">s3cret", "~*", "+@all")
+        admin.execute_command("ACL", "SETUSER", "default", "off")
+        users, _ = demo_users
+        authed = settings.model_copy(update={"redis_url": f"redis://mds:s3cret@127.0.0.1:{port}/0"})
+        store = open_store(authed, demo_catalog())
+        store.write_frame("user", users.iloc[:3])
+        assert store.read("user", list(users.user_id[:3]), ["age"]).found.all()
+        wrong = settings.model_copy(update={"redis_url": f"redis://mds:nope@127.0.0.1:{port}/0"})
+        with pytest.raises(StoreUnavailable, match="invalid username-password"):
+            open_store(wrong, demo_catalog()).read("user", ["u1"], ["age"])
     finally:
         proc.kill()
