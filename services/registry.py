@@ -24,6 +24,7 @@ SERVICES: dict[str, str] = {
     "features": "services.features.servicer",
     "uplift": "services.uplift.servicer",
     "experiments": "services.experiments.servicer",
+    "targeting": "services.targeting.servicer",
 }
 
 

@@ -13,6 +13,7 @@ import grpc
 from services.client._base import CallOptions
 from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
+from services.client._targeting import TargetingClient
 from services.client._uplift import UpliftClient
 
 __all__ = ["MDSClient"]
@@ -30,6 +31,7 @@ class MDSClient:
         self.features = FeaturesClient(options)
         self.uplift = UpliftClient(options)
         self.experiments = ExperimentsClient(options)
+        self.targeting = TargetingClient(options)
 
     def close(self) -> None:
         self.channel.close()

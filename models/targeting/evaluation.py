@@ -1,0 +1,230 @@
+"""How well a parser turns demands into logic: exact, execution and structure match, validity, latency.
+
+* exact — the predicted canonical text equals the gold canonical text;
+* execution — predicted and gold logic select the same users of the demo population
+  (``generate_users(demo_catalog(), 20000, seed=0)``, queried with DuckDB); empty logic selects nobody;
+* structure — ARALLM's structure accuracy: the same logical skeleton, i.e. the same keys combined by the
+  same AND / OR / NOT tree, whatever the operators and values;
+* valid — the parser answered (no exception) with logic that parses and passes the catalog validator,
+  or with empty logic;
+* p50_s / p95_s — wall-clock seconds per demand.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import MDSError
+from core.settings import Settings
+from features.catalog import Catalog, demo_catalog
+from features.demo_world import generate_users
+from models.targeting.audience import Population
+from models.targeting.corpus import Case
+from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
+
+__all__ = ["CaseResult", "EvaluationReport", "VariantScore", "demo_population", "evaluate_parser",
+           "evaluate_variants", "skeleton", "plot_report"]
+
+POPULATION_USERS = 20_000
+POPULATION_SEED = 0
+
+
+def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, seed: int = POPULATION_SEED
+                    ) -> Population:
+    """The evaluation population: the demo world's users, generated (not read from a snapshot)."""
+    catalog = catalog or demo_catalog()
+    users, _ = generate_users(catalog, n, seed=seed)
+    return Population.from_frame(users, catalog)
+
+
+def skeleton(expr: Expr | None) -> str:
+    """The logical skeleton: the canonical tree with each condition reduced to its key."""
+    if expr is None:
+        return ""
+
+    def strip(e: Expr) -> Expr:
+        if isinstance(e, Condition):
+            return Condition(e.key, Op.EQUAL_TO, "_")
+        if isinstance(e, Not):
+            return Not(strip(e.item))
+        return type(e)(tuple(strip(i) for i in e.items))
+
+    return canonical(strip(normalize(expr))).replace("#Equal To#_", "")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    demand: str
+    gold: str
+    predicted: str
+    exact: bool
+    execution: bool
+    structure: bool
+    valid: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VariantScore:
+    name: str
+    n: int
+    exact: float
+    execution: float
+    structure: float
+    valid: float
+    p50_s: float
+    p95_s: float
+    cases: list[CaseResult] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, float | int]:
+        return {"exact": self.exact, "execution": self.execution, "structure": self.structure,
+                "valid": self.valid, "p50_s": self.p50_s, "p95_s": self.p95_s, "n": self.n}
+
+
+@dataclass
+class EvaluationReport:
+    variants: dict[str, VariantScore]
+    cases_file: str = ""
+    population: int = POPULATION_USERS
+
+    def to_json(self, *, details: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "variants": {name: s.summary() for name, s in self.variants.items()},
+            "cases_file": self.cases_file,
+            "population": {"users": self.population, "seed": POPULATION_SEED},
+        }
+        if details:
+            out["cases"] = {name: [asdict(c) for c in s.cases] for name, s in self.variants.items()}
+        return out
+
+    def write(self, path: str | Path, *, details: bool = True) -> Path:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.to_json(details=details), indent=2, ensure_ascii=False) + "\n")
+        return p
+
+
+def _valid(result: ParseResult, catalog: Catalog) -> bool:
+    if result.logic is None:
+        return result.canonical == ""
+    return not validate(result.logic, catalog) and canonical(result.logic) == result.canonical
+
+
+def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Iterable[Case],
+                    population: Population, *, on_case: Callable[[], None] | None = None) -> VariantScore:
+    """Score one parser (any ``demand -> ParseResult`` callable) on ``cases``."""
+    catalog = population.catalog
+    masks: dict[str, np.ndarray] = {}
+
+    def mask(expr: Expr | None) -> np.ndarray:
+        key = canonical(expr)
+        if key not in masks:
+            masks[key] = population.mask(expr)
+        return masks[key]
+
+    results: list[CaseResult] = []
+    for case in cases:
+        start = time.perf_counter()
+        error = ""
+        try:
+            result: ParseResult | None = parse(case.demand)
+        except MDSError as exc:
+            result, error = None, f"{type(exc).__name__}: {exc.message}"
+        except Exception as exc:  # a crashing parser is scored, not fatal to the evaluation
+            result, error = None, f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - start
+        valid = result is not None and _valid(result, catalog)
+        predicted = result.canonical if result is not None else ""
+        if valid and result is not None:
+            exact = predicted == case.canonical
+            execution = bool(np.array_equal(mask(result.logic), mask(case.logic)))
+            structure = skeleton(result.logic) == skeleton(case.logic)
+        else:
+            exact = execution = structure = False
+        results.append(CaseResult(case.demand, case.canonical, predicted, exact, execution, structure, valid,
+                                  seconds, error))
+        if on_case:
+            on_case()
+    n = len(results)
+    if n == 0:
+        raise ValueError("no cases to evaluate")
+    secs = np.array([r.seconds for r in results])
+    return VariantScore(
+        name=name, n=n,
+        exact=sum(r.exact for r in results) / n,
+        execution=sum(r.execution for r in results) / n,
+        structure=sum(r.structure for r in results) / n,
+        valid=sum(r.valid for r in results) / n,
+        p50_s=float(np.percentile(secs, 50)),
+        p95_s=float(np.percentile(secs, 95)),
+        cases=results,
+    )
+
+
+def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Settings | None = None,
+                      parser_for: Callable[[str], Callable[[str], ParseResult]] | None = None,
+                      cases_file: str = "", progress: bool = True) -> EvaluationReport:
+    """Score each named parser variant on ``cases``. ``parser_for(name)`` gives a variant's parse
+    function; by default the registry of :mod:`models.targeting.parser` (``get_parser(name).parse``)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if parser_for is None:
+        from models.targeting.parser import get_parser
+
+        def parser_for(name: str) -> Callable[[str], ParseResult]:
+            return get_parser(name, settings).parse
+
+    population = demo_population()
+    scores: dict[str, VariantScore] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  disable=not progress, transient=False) as bar:
+        for name in variants:
+            task = bar.add_task(f"{name:>16}", total=len(cases))
+            parse = parser_for(name)  # loading (model weights) happens here, outside the timed calls
+            if cases:  # one untimed warm-up so lazy initialisation does not count as latency
+                try:
+                    parse(cases[0].demand)
+                except Exception:  # noqa: BLE001 - the scored run reports the error
+                    pass
+            scores[name] = evaluate_parser(name, parse, cases, population,
+                                           on_case=lambda t=task: bar.advance(t))
+    return EvaluationReport(scores, cases_file=cases_file, population=population.size)
+
+
+def plot_report(report: EvaluationReport, path: str | Path) -> Path:
+    """Grouped bars of exact / execution / structure / valid per variant, with p50 latency labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report.variants)
+    metrics = ("exact", "execution", "structure", "valid")
+    x = np.arange(len(names))
+    width = 0.2
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) + 2), 4))
+    for i, m in enumerate(metrics):
+        ax.bar(x + (i - 1.5) * width, [getattr(report.variants[n], m) for n in names], width, label=m)
+    ax.set_xticks(x, [f"{n}\np50 {report.variants[n].p50_s:.2f}s" for n in names])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of cases")
+    ax.set_title(f"Demand → logic on {Path(report.cases_file).name or 'cases'} "
+                 f"({next(iter(report.variants.values())).n} demands)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=120)
+    plt.close(fig)
+    return p
+
+

@@ -1,0 +1,111 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ParseRequest(_message.Message):
+    __slots__ = ("demand", "variant", "dialect")
+    DEMAND_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    demand: str
+    variant: str
+    dialect: str
+    def __init__(self, demand: _Optional[str] = ..., variant: _Optional[str] = ..., dialect: _Optional[str] = ...) -> None: ...
+
+class UnresolvedPhrase(_message.Message):
+    __slots__ = ("phrase", "candidates")
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    phrase: str
+    candidates: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, phrase: _Optional[str] = ..., candidates: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ParseResponse(_message.Message):
+    __slots__ = ("logic", "logic_json", "reasoning", "sql", "unresolved", "estimated_audience_size", "population_size", "explanation", "variant")
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    LOGIC_JSON_FIELD_NUMBER: _ClassVar[int]
+    REASONING_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    UNRESOLVED_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_AUDIENCE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    logic: str
+    logic_json: str
+    reasoning: _containers.RepeatedScalarFieldContainer[str]
+    sql: str
+    unresolved: _containers.RepeatedCompositeFieldContainer[UnresolvedPhrase]
+    estimated_audience_size: int
+    population_size: int
+    explanation: str
+    variant: str
+    def __init__(self, logic: _Optional[str] = ..., logic_json: _Optional[str] = ..., reasoning: _Optional[_Iterable[str]] = ..., sql: _Optional[str] = ..., unresolved: _Optional[_Iterable[_Union[UnresolvedPhrase, _Mapping]]] = ..., estimated_audience_size: _Optional[int] = ..., population_size: _Optional[int] = ..., explanation: _Optional[str] = ..., variant: _Optional[str] = ...) -> None: ...
+
+class SelectAudienceRequest(_message.Message):
+    __slots__ = ("logic", "segment_name", "sample_size", "engine")
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    logic: str
+    segment_name: str
+    sample_size: int
+    engine: str
+    def __init__(self, logic: _Optional[str] = ..., segment_name: _Optional[str] = ..., sample_size: _Optional[int] = ..., engine: _Optional[str] = ...) -> None: ...
+
+class SelectAudienceResponse(_message.Message):
+    __slots__ = ("logic", "sql", "count", "population_size", "sample_user_ids", "segment_name", "segment_key", "engine")
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_KEY_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    logic: str
+    sql: str
+    count: int
+    population_size: int
+    sample_user_ids: _containers.RepeatedScalarFieldContainer[str]
+    segment_name: str
+    segment_key: str
+    engine: str
+    def __init__(self, logic: _Optional[str] = ..., sql: _Optional[str] = ..., count: _Optional[int] = ..., population_size: _Optional[int] = ..., sample_user_ids: _Optional[_Iterable[str]] = ..., segment_name: _Optional[str] = ..., segment_key: _Optional[str] = ..., engine: _Optional[str] = ...) -> None: ...
+
+class CheckEligibilityRequest(_message.Message):
+    __slots__ = ("logic", "user_id")
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    logic: str
+    user_id: str
+    def __init__(self, logic: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class ConditionOutcome(_message.Message):
+    __slots__ = ("condition", "negated", "outcome", "actual_value")
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    NEGATED_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    condition: str
+    negated: bool
+    outcome: str
+    actual_value: str
+    def __init__(self, condition: _Optional[str] = ..., negated: _Optional[bool] = ..., outcome: _Optional[str] = ..., actual_value: _Optional[str] = ...) -> None: ...
+
+class CheckEligibilityResponse(_message.Message):
+    __slots__ = ("eligible", "logic", "conditions", "failed_conditions")
+    ELIGIBLE_FIELD_NUMBER: _ClassVar[int]
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    eligible: bool
+    logic: str
+    conditions: _containers.RepeatedCompositeFieldContainer[ConditionOutcome]
+    failed_conditions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, eligible: _Optional[bool] = ..., logic: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[ConditionOutcome, _Mapping]]] = ..., failed_conditions: _Optional[_Iterable[str]] = ...) -> None: ...

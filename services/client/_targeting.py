@@ -1,0 +1,38 @@
+"""TargetingService client."""
+
+from __future__ import annotations
+
+from mds.targeting.v1 import targeting_pb2 as pb
+from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
+from services.client._base import CallOptions
+
+__all__ = ["TargetingClient"]
+
+# Parsing runs a language model on the server; give it longer than a feature read by default.
+PARSE_TIMEOUT_S = 30.0
+
+
+class TargetingClient:
+    def __init__(self, options: CallOptions) -> None:
+        self._o = options
+        self._stub = pb_grpc.TargetingServiceStub(options.channel)
+
+    def parse(self, demand: str, *, variant: str = "", dialect: str = "", timeout_s: float | None = None
+              ) -> pb.ParseResponse:
+        """Demand → canonical logic, JSON AST, reasoning, SQL, unresolved phrases, estimated audience."""
+        request = pb.ParseRequest(demand=demand, variant=variant, dialect=dialect)
+        return self._stub.Parse(request, timeout=timeout_s if timeout_s is not None else
+                                max(PARSE_TIMEOUT_S, self._o.timeout_s), metadata=self._o.metadata)
+
+    def select_audience(self, logic: str, *, segment_name: str = "", sample_size: int = 20, engine: str = "",
+                        timeout_s: float | None = None) -> pb.SelectAudienceResponse:
+        """Count (and optionally store as a named segment) the users ``logic`` selects."""
+        request = pb.SelectAudienceRequest(logic=logic, segment_name=segment_name, sample_size=sample_size,
+                                           engine=engine)
+        return self._stub.SelectAudience(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)
+
+    def check_eligibility(self, logic: str, user_id: str, *, timeout_s: float | None = None
+                          ) -> pb.CheckEligibilityResponse:
+        """Whether one user satisfies ``logic`` right now, with each condition's outcome."""
+        request = pb.CheckEligibilityRequest(logic=logic, user_id=user_id)
+        return self._stub.CheckEligibility(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)

@@ -1,0 +1,1 @@
+"""``mds.targeting.v1.TargetingService``: demand → logic, audience selection, online eligibility."""

@@ -1,0 +1,182 @@
+"""``mds.targeting.v1.TargetingService``.
+
+Parse runs the demand parser (in a worker thread, one at a time: the model uses every core) and then
+re-validates its answer against the catalog, so no key outside the catalog and no SQL beyond the
+compiled predicate can leave the service whatever the model wrote. SelectAudience queries the
+population snapshot (DuckDB, or Spark with ``engine="spark"``) and can store the result as a named
+segment in Redis. CheckEligibility reads one user's cached features and evaluates the logic in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity
+from features.store.base import KEY_PATTERN
+from mds.targeting.v1 import targeting_pb2 as pb
+from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
+from models.targeting.audience import (
+    ENGINES,
+    AsyncSegmentStore,
+    Population,
+    SparkPopulation,
+    check_segment_name,
+    open_population,
+    snapshot_path,
+)
+from models.targeting.logic import (
+    DIALECTS,
+    Expr,
+    ParseResult,
+    canonical,
+    check,
+    condition_outcomes,
+    evaluate,
+    parse_logic,
+    to_json,
+    to_sql,
+    validate,
+)
+from services.server.context import ServiceContext
+
+__all__ = ["EXAMPLE_CALL", "TargetingServicer", "register"]
+
+log = logging.getLogger(__name__)
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ",".join(sorted(str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class TargetingServicer(pb_grpc.TargetingServiceServicer):
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.segments = AsyncSegmentStore(ctx.redis, ctx.settings.namespace)
+        self._parse_lock = asyncio.Lock()
+        self._populations: dict[str, tuple[float, Population | SparkPopulation]] = {}
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _logic(self, text: str, field: str = "logic") -> Expr:
+        return check(parse_logic(text, field=field), self.ctx.catalog, field=field)
+
+    async def _population(self, engine: str) -> Population | SparkPopulation | None:
+        """The snapshot for ``engine``, reopened when ``mds seed`` rewrote it; None when there is none."""
+        path = snapshot_path(self.ctx.settings)
+        if not path.is_file():
+            return None
+        mtime = path.stat().st_mtime
+        hit = self._populations.get(engine)
+        if hit is None or hit[0] != mtime:
+            population = await asyncio.to_thread(open_population, self.ctx.settings, self.ctx.catalog, engine)
+            self._populations[engine] = (mtime, population)
+            return population
+        return hit[1]
+
+    async def _parse(self, demand: str, variant: str) -> ParseResult:
+        from models.targeting.parser import get_parser
+
+        async with self._parse_lock:
+            parser = await asyncio.to_thread(get_parser, variant, self.ctx.settings, catalog=self.ctx.catalog)
+            return await asyncio.to_thread(parser.parse, demand)
+
+    # -- RPCs --------------------------------------------------------------------------------------
+
+    async def Parse(self, request: pb.ParseRequest, context: grpc.aio.ServicerContext) -> pb.ParseResponse:
+        demand = request.demand
+        if not demand.strip():
+            raise InvalidArgument("demand is empty", field="demand")
+        dialect = request.dialect or "duckdb"
+        if dialect not in DIALECTS:
+            raise InvalidArgument(f"unknown SQL dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="dialect")
+        variant = request.variant or "default"
+        result = await self._parse(demand, variant)
+        logic, explanation = result.logic, result.explanation
+        if logic is not None and validate(logic, self.ctx.catalog):
+            # Defence in depth: whatever a model wrote, only catalog-valid logic leaves the service.
+            log.warning("parser %s returned logic outside the catalog for %r: %s", variant, demand, result.canonical)
+            logic, explanation = None, "the parser's answer did not validate against the catalog; nothing was selected"
+        response = pb.ParseResponse(
+            logic=canonical(logic), reasoning=list(result.reasoning if logic is not None else []),
+            unresolved=[pb.UnresolvedPhrase(phrase=u.phrase, candidates=list(u.candidates)) for u in result.unresolved],
+            explanation=explanation, variant=variant)
+        if logic is not None:
+            response.logic_json = json.dumps(to_json(logic), ensure_ascii=False)
+            response.sql = to_sql(logic, self.ctx.catalog, dialect)  # type: ignore[arg-type]
+        population = await self._population("duckdb")
+        if population is not None:
+            response.population_size = population.size
+            response.estimated_audience_size = await asyncio.to_thread(population.count, logic)
+        return response
+
+    async def SelectAudience(self, request: pb.SelectAudienceRequest, context: grpc.aio.ServicerContext
+                             ) -> pb.SelectAudienceResponse:
+        expr = self._logic(request.logic)
+        engine = request.engine or "duckdb"
+        if engine not in ENGINES:
+            raise InvalidArgument(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}", field="engine")
+        if request.segment_name:
+            check_segment_name(request.segment_name)
+        if not 0 <= request.sample_size <= 1000:
+            raise InvalidArgument(f"sample_size must be 0..1000; got {request.sample_size}", field="sample_size")
+        population = await self._population(engine)
+        if population is None:
+            raise FailedPrecondition(f"no population snapshot at {snapshot_path(self.ctx.settings)}; "
+                                     "run `mds seed` first")
+        audience = await asyncio.to_thread(population.select, expr, request.sample_size)
+        response = pb.SelectAudienceResponse(
+            logic=audience.logic, sql=audience.sql, count=audience.count, population_size=audience.population,
+            sample_user_ids=audience.sample, engine=engine)
+        if request.segment_name:
+            ids = await asyncio.to_thread(population.ids, expr)
+            segment = await self.segments.save(request.segment_name, audience.logic, ids, engine=engine,
+                                               source=Path(population.source).name)
+            response.segment_name = segment.name
+            response.segment_key = self.segments.key(segment.name)
+        return response
+
+    async def CheckEligibility(self, request: pb.CheckEligibilityRequest, context: grpc.aio.ServicerContext
+                               ) -> pb.CheckEligibilityResponse:
+        expr = self._logic(request.logic)
+        if not KEY_PATTERN.match(request.user_id):
+            raise InvalidArgument(f"malformed user id {request.user_id!r}: use 1-64 letters, digits, '_', '.' or '-'",
+                                  field="user_id")
+        batch = await self.ctx.store.read("user", [request.user_id])
+        if not bool(batch.found[0]):
+            raise UnknownEntity(f"no cached features for user {request.user_id!r}")
+        row = batch.row(0)
+        outcomes = condition_outcomes(expr, row)
+        conditions = [
+            pb.ConditionOutcome(
+                condition=str(o.condition), negated=o.negated,
+                outcome={True: "satisfied", False: "failed", None: "unknown"}[o.satisfied],
+                actual_value=_text(o.actual))
+            for o in outcomes
+        ]
+        return pb.CheckEligibilityResponse(
+            eligible=evaluate(expr, row), logic=canonical(expr), conditions=conditions,
+            failed_conditions=[("NOT " if o.negated else "") + str(o.condition) for o in outcomes
+                               if o.satisfied is not True])
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
+    pb_grpc.add_TargetingServiceServicer_to_server(TargetingServicer(ctx), server)
+    return pb.DESCRIPTOR.services_by_name["TargetingService"].full_name
+
+
+EXAMPLE_CALL = ("mds.targeting.v1.TargetingService/Parse",
+                '{"demand": "women aged 25 to 35 in first-tier cities who bought baby products in the last '
+                '90 days but have not used a coupon"}')
