@@ -1,0 +1,174 @@
+"""``mds targeting``: parse demands into logic, evaluate parsers, select audiences, write the corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import InvalidArgument
+from core.settings import get_settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Demand-to-logic targeting: parse demands, evaluate parsers, select audiences.",
+                  no_args_is_help=True)
+_out = Console()
+
+
+def _variants(raw: str) -> list[str]:
+    names = [v.strip() for v in raw.split(",") if v.strip()]
+    if not names:
+        raise InvalidArgument("--variants needs at least one variant name", field="--variants")
+    from models.targeting.parser import VARIANTS
+
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise InvalidArgument(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}",
+                              field="--variants")
+    return names
+
+
+@app.command()
+def parse(
+    demand: Annotated[str, typer.Argument(help="The demand in plain English, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a report.")] = False,
+    variant: Annotated[str, typer.Option(help="Parser variant.")] = "default",
+    dialect: Annotated[str, typer.Option(help="SQL dialect: duckdb or spark.")] = "duckdb",
+) -> None:
+    """Turn a demand into targeting logic, with reasoning, SQL and the estimated audience."""
+    from models.targeting.audience import Population, snapshot_path
+    from models.targeting.logic import DIALECTS, canonical, to_json, to_sql, validate
+    from models.targeting.parser import get_parser
+
+    if dialect not in DIALECTS:
+        raise InvalidArgument(f"unknown dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="--dialect")
+    settings = get_settings()
+    parser = get_parser(_variants(variant)[0], settings)
+    if not demand.strip():
+        raise InvalidArgument("the demand is empty", field="DEMAND")
+    result = parser.parse(demand)
+    logic = result.logic if result.logic is not None and not validate(result.logic, parser.catalog) else None
+    out: dict[str, Any] = {
+        "demand": demand, "logic": canonical(logic), "logic_json": to_json(logic),
+        "reasoning": result.reasoning if logic is not None else [],
+        "sql": to_sql(logic, parser.catalog, dialect) if logic is not None else "",  # type: ignore[arg-type]
+        "unresolved": [{"phrase": u.phrase, "candidates": list(u.candidates)} for u in result.unresolved],
+        "explanation": result.explanation, "variant": variant,
+    }
+    snapshot = snapshot_path(settings)
+    if snapshot.is_file():
+        population = Population.from_parquet(snapshot, parser.catalog)
+        out["estimated_audience_size"], out["population_size"] = population.count(logic), population.size
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    _out.print(f"[bold]logic[/]  {out['logic'] or '(empty)'}")
+    for step in out["reasoning"]:
+        _out.print(f"  [dim]{step}[/]")
+    if out["sql"]:
+        _out.print(f"[bold]sql[/]    {out['sql']}")
+    for u in out["unresolved"]:
+        _out.print(f"[yellow]unresolved[/] {u['phrase']!r} (closest: {', '.join(u['candidates'])})")
+    if out["explanation"]:
+        _out.print(f"[bold]why[/]    {out['explanation']}")
+    if "estimated_audience_size" in out:
+        _out.print(f"[bold]audience[/] {out['estimated_audience_size']:,} of {out['population_size']:,} users")
+
+
+@app.command()
+def evaluate(
+    cases: Annotated[Path, typer.Option("--cases", help="JSONL file: {\"demand\": ..., \"logic\": ...} per line.")],
+    json_path: Annotated[Path, typer.Option("--json", help="Where to write the JSON report.")],
+    variants: Annotated[str, typer.Option(help="Comma-separated parser variants.")] = "default",
+    plot: Annotated[Path | None, typer.Option(help="PNG of the scores (default: beside --json).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N cases.")] = None,
+) -> None:
+    """Exact / execution / structure accuracy, valid rate and latency per parser variant."""
+    from models.targeting.corpus import load_cases
+    from models.targeting.evaluation import evaluate_variants, plot_report
+
+    names = _variants(variants)
+    loaded = load_cases(cases, field="--cases")[:limit]
+    report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases))
+    report.write(json_path)
+    png = plot_report(report, plot or json_path.with_suffix(".png"))
+    table = Table("variant", "exact", "execution", "structure", "valid", "p50 s", "p95 s", title=f"{len(loaded)} cases")
+    for name, s in report.variants.items():
+        table.add_row(name, f"{s.exact:.3f}", f"{s.execution:.3f}", f"{s.structure:.3f}", f"{s.valid:.3f}",
+                      f"{s.p50_s:.3f}", f"{s.p95_s:.3f}")
+    _out.print(table)
+    _out.print(f"wrote {json_path} and {png}")
+
+
+@app.command()
+def select(
+    logic: Annotated[str, typer.Argument(help="Logic text, e.g. \"(gender#Equal To#female) AND (age#Between#25,35)\".")],
+    segment: Annotated[str | None, typer.Option(help="Store the selected users as this named segment.")] = None,
+    sample: Annotated[int, typer.Option(min=0, max=1000, help="User ids to print.")] = 10,
+    engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+) -> None:
+    """Count the users a logic selects in the population snapshot; optionally store them as a segment."""
+    from core.redis import connect_async
+    from features.catalog import demo_catalog
+    from models.targeting.audience import AsyncSegmentStore, check_segment_name, open_population
+    from models.targeting.logic import check, parse_logic
+
+    settings = get_settings()
+    catalog = demo_catalog()
+    try:
+        expr = check(parse_logic(logic, field="LOGIC"), catalog, field="LOGIC")
+    except InvalidArgument as exc:
+        raise InvalidArgument(exc.message, field="LOGIC") from None
+    if segment:
+        check_segment_name(segment, field="--segment")
+    population = open_population(settings, catalog, engine)
+    audience = population.select(expr, sample)
+    _out.print(f"[bold]{audience.count:,}[/] of {audience.population:,} users ({100 * audience.share:.1f}%)")
+    _out.print(f"[dim]{audience.sql}[/]")
+    for uid in audience.sample:
+        _out.print(f"  {uid}")
+    if segment:
+        async def save() -> str:
+            client = connect_async(settings)
+            try:
+                store = AsyncSegmentStore(client, settings.namespace)
+                await store.save(segment, audience.logic, population.ids(expr), engine=engine,
+                                 source=population.source)
+                return store.key(segment)
+            finally:
+                await client.aclose()
+
+        _out.print(f"stored segment {segment!r} at {asyncio.run(save())}")
+
+
+@app.command()
+def corpus(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
+    n: Annotated[int, typer.Option("--n", min=1, max=1_000_000, help="How many triples.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,
+) -> None:
+    """Write the generated (demand, reasoning chain, logic) training corpus."""
+    from models.targeting.corpus import generate_corpus, write_jsonl
+
+    count = write_jsonl(generate_corpus(n, seed=seed), out)
+    _out.print(f"wrote {count:,} triples to {out}")
+
+
+def _mount_distill() -> None:
+    """``mds targeting distill`` is the parser's command; mounted when the parser package provides it."""
+    try:
+        import models.targeting.parser as parser_pkg
+    except ImportError:
+        return
+    command = getattr(parser_pkg, "distill_command", None)
+    if callable(command):
+        app.command("distill")(command)
+
+
+_mount_distill()
