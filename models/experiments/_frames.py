@@ -10,12 +10,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from core.errors import InvalidArgument
-from models.experiments._stats import ExperimentStats, grouped_from_frame
+from models.experiments._stats import ArmStats, ExperimentStats, FloatArray, arm_from_sums, sum_terms
 
 __all__ = ["FileSummary", "coerce_metric", "parse_metrics", "score_quantile", "summarize_file"]
 
@@ -153,34 +155,87 @@ def summarize_file(path: str | Path, arm_col: str, metrics: Sequence[str], covar
     for col, flag in flags.items():
         if col not in header:
             raise InvalidArgument(f"column {col!r} not in {path.name}; columns: {', '.join(header)}", field=flag)
-    all_metrics = list(dict.fromkeys([*metrics, *(c for pair in ratios.values() for c in pair)]))
-    total = ExperimentStats()
+    terms = sum_terms(list(metrics), covariate, ratios)
+    by_total: dict[str, ExperimentStats] = {}
     by_segment: dict[str, ExperimentStats] = {}
     by_selection: dict[str, ExperimentStats] = {}
     rows = 0
     try:
         for batch in dataset.to_batches(columns=list(flags), batch_size=batch_rows):
-            frame = batch.to_pandas()
-            frame[arm_col] = frame[arm_col].astype(object).where(frame[arm_col].notna(), "").astype(str)
-            for col in [*all_metrics, *(c for c in (covariate, score_col) if c)]:
-                frame[col] = coerce_metric(frame[col], col, flags[col])
-            total = total + ExperimentStats.from_frame(frame, arm_col, metrics, covariate, ratios)
+            n = batch.num_rows
+            if n == 0:
+                continue
+            values = {c: _numeric(batch.column(c), c, flags[c]) for c in numeric}
+            arm_codes, arm_names = _codes(batch.column(arm_col), arm_col, missing=None)
+            one = (np.zeros(n, dtype=np.int64), [""])
+            _accumulate(by_total, _grouped_sums(one, (arm_codes, arm_names), values, terms, metrics, covariate, ratios))
             if segment_col is not None:
-                frame["__segment"] = frame[segment_col].astype(object).where(frame[segment_col].notna(),
-                                                                             MISSING_SEGMENT)
-                _accumulate(by_segment, grouped_from_frame(frame, "__segment", arm_col, metrics, covariate, ratios))
+                seg = _codes(batch.column(segment_col), segment_col, missing=MISSING_SEGMENT)
+                _accumulate(by_segment, _grouped_sums(seg, (arm_codes, arm_names), values, terms, metrics, covariate,
+                                                      ratios))
             if score_col is not None and score_threshold is not None:
-                frame["__selected"] = np.where(frame[score_col] >= score_threshold, SELECTED, NOT_SELECTED)
-                _accumulate(by_selection, grouped_from_frame(frame, "__selected", arm_col, metrics, covariate,
-                                                             ratios))
-            rows += len(frame)
+                chosen = (np.where(values[score_col] >= score_threshold, 0, 1), [SELECTED, NOT_SELECTED])
+                _accumulate(by_selection, _grouped_sums(chosen, (arm_codes, arm_names), values, terms, metrics,
+                                                        covariate, ratios))
+            rows += n
             if on_batch is not None:
-                on_batch(len(frame))
+                on_batch(n)
     except pa.ArrowInvalid as exc:
         raise _csv_error(exc, header, flags) from exc
     if rows == 0:
         raise InvalidArgument(f"{path.name} has no rows", field="--data")
-    return FileSummary(rows, total, by_segment, by_selection)
+    return FileSummary(rows, by_total[""], by_segment, by_selection)
+
+
+def _numeric(column: Any, name: str, flag: str) -> FloatArray:
+    """One batch column as float64, or :class:`InvalidArgument` naming it (text, missing, infinite)."""
+    import pyarrow as pa
+
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+            or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)):
+        # text (e.g. a Parquet string column): coerce_metric says which value is not a number
+        return coerce_metric(column.to_pandas(), name, flag).to_numpy()
+    if column.null_count:
+        raise InvalidArgument(f"column {name!r} has {column.null_count} missing value(s); fill or drop them first",
+                              field=flag)
+    out = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.isfinite(out).all():
+        raise InvalidArgument(f"column {name!r} holds infinite or NaN values", field=flag)
+    return out
+
+
+def _codes(column: Any, name: str, missing: str | None) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Dictionary-encode a key column: integer codes and the names they stand for."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.cast(pa.string())
+    if column.null_count:
+        if missing is None:
+            raise InvalidArgument(f"column {name!r} has {column.null_count} row(s) with no value", field="--arm-col")
+        column = pc.fill_null(column, missing)
+    encoded = pc.dictionary_encode(column)
+    return (np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
+            [str(v) for v in encoded.dictionary.to_pylist()])
+
+
+def _grouped_sums(groups: tuple[npt.NDArray[np.int64], list[str]], arms: tuple[npt.NDArray[np.int64], list[str]],
+                  values: Mapping[str, FloatArray], terms: Mapping[str, tuple[str, ...]], metrics: Sequence[str],
+                  covariate: str | None, ratios: Mapping[str, tuple[str, str]]) -> dict[str, ExperimentStats]:
+    """Every sum term per (group, arm) of one batch, with one ``bincount`` per term."""
+    (g_codes, g_names), (a_codes, a_names) = groups, arms
+    key = g_codes * len(a_names) + a_codes
+    size = len(g_names) * len(a_names)
+    sums = {}
+    for alias, cols in terms.items():
+        weights = None if not cols else values[cols[0]] if len(cols) == 1 else values[cols[0]] * values[cols[1]]
+        sums[alias] = np.bincount(key, weights=weights, minlength=size)
+    out: dict[str, dict[str, ArmStats]] = {}
+    for k in np.flatnonzero(sums["n"]):
+        row = {alias: float(v[k]) for alias, v in sums.items()}
+        out.setdefault(g_names[k // len(a_names)], {})[a_names[k % len(a_names)]] = arm_from_sums(
+            row, metrics, covariate, ratios)
+    return {g: ExperimentStats(a) for g, a in out.items()}
 
 
 def _accumulate(into: dict[str, ExperimentStats], more: Mapping[str, ExperimentStats]) -> None:

@@ -188,3 +188,61 @@ def analyze_cmd(
     png = plot_lifts(result, plot or json_path.with_suffix(".png"), title=f"{data.name}: lift vs {control}")
     console.print(f"wrote {json_path} and {png}")
 
+
+
+@app.command("bench")
+def bench_cmd(
+    rows: Annotated[int, typer.Option("--rows", help="synthetic users to write and analyze")] = 5_000_000,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the timings")] = Path(
+        "var/bench/experiments.json"),
+    workdir: Annotated[Path, typer.Option("--workdir", help="where the synthetic file is written")] = Path("var/bench"),
+    batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch")] = 250_000,
+    keep: Annotated[bool, typer.Option("--keep/--no-keep", help="keep the synthetic file")] = False,
+) -> None:
+    """Time one streamed pass (summaries + segments) and the analysis on a synthetic file of --rows users."""
+    import resource
+    import time
+
+    from models.experiments._synthetic import write_synthetic
+
+    if rows < 100:
+        raise InvalidArgument("--rows must be at least 100", field="--rows")
+    if fmt not in {"parquet", "csv"}:
+        raise InvalidArgument("--format must be parquet or csv", field="--format")
+    console = Console()
+    path = workdir / f"experiments_bench_{rows}.{fmt}"
+    t0 = time.perf_counter()
+    with console.status(f"writing {rows:,} synthetic users to {path}"):
+        write_synthetic(path, rows)
+    write_s = time.perf_counter() - t0
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[bold]streaming"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("read", total=rows)
+        summary = summarize_file(path, "arm", ["visit", "spend"], "pre_spend", {"spend/visit": ("spend", "visit")},
+                                 segment_col="region", batch_rows=batch_rows,
+                                 on_batch=lambda n: progress.advance(task, n))
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = analyze(summary.stats, "control")
+    analyze_s = time.perf_counter() - t0
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    file_mib = path.stat().st_size / 2**20
+    out = {"rows": rows, "format": fmt, "file_mib": round(file_mib, 1), "batch_rows": batch_rows,
+           "write_s": round(write_s, 3), "stream_summarize_s": round(read_s, 3), "analyze_s": round(analyze_s, 4),
+           "rows_per_s": round(rows / read_s), "peak_rss_mib_before_read": round(rss_before, 1),
+           "peak_rss_mib": round(peak_mib, 1),
+           "email_visit_lift": result.comparison("email", "visit").absolute.estimate}
+    table = Table(title=f"experiments bench: {rows:,} rows, {fmt}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in out.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(out, indent=2))
+    if not keep:
+        path.unlink()
+    console.print(f"wrote {json_path}")

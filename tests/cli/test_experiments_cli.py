@@ -96,7 +96,7 @@ def small_csv(tmp_path: Path) -> Path:
 ])
 def test_bad_flags_raise_invalid_argument(small_csv: Path, tmp_path: Path, extra: list[str], field: str,
                                           words: str) -> None:
-    args = ["--data", str(small_csv), "--arm-col", "arm", "--metrics", "y", "--json", str(tmp_path / "o.json"),
+    args = ["analyze", "--data", str(small_csv), "--arm-col", "arm", "--metrics", "y", "--json", str(tmp_path / "o.json"),
             *extra]
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, InvalidArgument), result.output
@@ -107,7 +107,7 @@ def test_bad_flags_raise_invalid_argument(small_csv: Path, tmp_path: Path, extra
 def test_one_arm_only_is_named(tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_text("arm,y\nctl,1\nctl,2\nctl,4\n")
-    result = CliRunner().invoke(app, ["--data", str(path), "--arm-col", "arm", "--control", "ctl", "--metrics", "y",
+    result = CliRunner().invoke(app, ["analyze", "--data", str(path), "--arm-col", "arm", "--control", "ctl", "--metrics", "y",
                                       "--json", str(tmp_path / "o.json")])
     assert isinstance(result.exception, InvalidArgument)
     assert "only one arm ('ctl')" in result.exception.message and result.exception.field == "--arm-col"
@@ -115,10 +115,22 @@ def test_one_arm_only_is_named(tmp_path: Path) -> None:
 
 def test_small_file_writes_json_and_png(small_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    result = CliRunner().invoke(app, ["--data", str(small_csv), "--arm-col", "arm", "--control", "ctl",
+    result = CliRunner().invoke(app, ["analyze", "--data", str(small_csv), "--arm-col", "arm", "--control", "ctl",
                                       "--metrics", "y", "--covariate", "pre", "--segments", "seg", "--json", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["arms"]["trt"]["y"]["cuped_lift"] is not None
     assert {s["segment"] for s in report["segments"]["trt"]["y"]} == {"a", "b"}
     assert out.with_suffix(".png").exists()
+
+
+def test_bench_writes_its_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "--rows", "30000", "--format", "csv", "--json", str(out),
+                                      "--workdir", str(tmp_path), "--batch-rows", "7000"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["rows"] == 30000 and report["rows_per_s"] > 0
+    # designed effect: email visits 13% vs control 10%
+    assert 0.0 < report["email_visit_lift"] < 0.06
+    assert not list(tmp_path.glob("experiments_bench_*"))  # the synthetic file is removed
