@@ -1,0 +1,27 @@
+"""Computation allocation for the cascade (GreenFlow / DCAF / CRAS): a monotone reward estimator,
+λ by bisection, the online primal-dual controller with Redis-shared state, the hindsight oracle
+(Lagrangian and exact MILP) and the replay evaluation."""
+
+from models.allocation._controller import ControllerConfig, Decision, OnlineController
+from models.allocation._estimator import CHAIN_FEATURES, RewardEstimator
+from models.allocation._pipeline import AllocationExperiment, chain_features, prepare_experiment, run_evaluation
+from models.allocation._replay import (
+    BudgetResult,
+    MilpCheck,
+    TrafficStream,
+    compute_saved,
+    evaluate_budget,
+    milp_check,
+    simulate_traffic,
+    window_usage,
+)
+from models.allocation._solver import Allocation, choose, lagrangian_allocation, milp_allocation, solve_lambda
+from models.allocation._state import BudgetSnapshot, BudgetState, LocalBudgetState, RedisBudgetState
+
+__all__ = [
+    "Allocation", "AllocationExperiment", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES",
+    "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
+    "RewardEstimator", "TrafficStream", "chain_features", "choose", "compute_saved", "evaluate_budget",
+    "lagrangian_allocation", "milp_allocation", "milp_check", "prepare_experiment", "run_evaluation",
+    "simulate_traffic", "solve_lambda", "window_usage",
+]

@@ -1,0 +1,201 @@
+"""Online primal-dual controller: per request, the chain maximizing predicted reward − λ·cost; λ is
+re-planned several times per window (model-predictive: the observed arrival rate and the recent mix
+of predicted rewards give the λ that spends the remaining budget by the window's end), shared with
+every replica through the budget state. Safeguards: a hard spend cap, a latency cap on chain cost,
+and a cheap fallback chain when over budget or when the shared state is unreachable."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import StoreUnavailable
+from models.allocation._solver import LambdaMix, solve_mix
+from models.allocation._state import BudgetSnapshot, BudgetState
+
+__all__ = ["ControllerConfig", "Decision", "OnlineController"]
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    window_s: float = 3600.0
+    steps_per_window: int = 6           # λ re-plans per window
+    sync_every: int = 32                # requests between flushes of local spend to the shared state
+    buffer_size: int = 128              # recent predicted-reward rows the re-plan solves on
+    latency_cap_us: float | None = None  # chains costlier than this are never chosen
+    retry_s: float = 1.0                # after a state failure, serve the fallback this long
+    headroom: float = 0.99              # plan to spend this share of the budget (absorbs sync lag)
+
+
+@dataclass(frozen=True)
+class Decision:
+    chain: int
+    reason: str     # "lambda", "capped", "fallback:over_budget", "fallback:unavailable"
+    lam: float
+
+
+class OnlineController:
+    def __init__(self, costs: np.ndarray, state: BudgetState, *, lam0: float | LambdaMix, budget_per_window: float | None = None,
+                 config: ControllerConfig | None = None, columns: np.ndarray | None = None) -> None:
+        """``columns``: the chains that may be served (e.g. the efficient frontier); predicted rows
+        passed to :meth:`decide` cover all chains, decisions are indices into all chains. The fallback
+        is the cheapest of them."""
+        all_costs = np.asarray(costs, dtype=np.float64)
+        self.columns = np.arange(len(all_costs)) if columns is None else np.asarray(columns, dtype=np.int64)
+        self.costs = all_costs[self.columns]
+        self.cfg = config or ControllerConfig()
+        self.state = state
+        self.fallback = int(np.argmin(self.costs))
+        self.allowed = np.ones(len(self.costs), dtype=bool) if self.cfg.latency_cap_us is None else \
+            self.costs <= self.cfg.latency_cap_us
+        self.allowed[self.fallback] = True
+        self._penalty = np.where(self.allowed, 0.0, -np.inf)
+        self.mix = lam0 if isinstance(lam0, LambdaMix) else LambdaMix(float(lam0))
+        self._dither = 0.0
+        self.budget = budget_per_window
+        self.window: int | None = None
+        self._global = BudgetSnapshot(self.mix, budget_per_window, 0.0, 0)
+        self._pending_spend = 0.0
+        self._pending_n = 0
+        self._pending_traffic: dict[int, int] = {}
+        self._buffer = np.zeros((self.cfg.buffer_size, len(self.costs)))
+        self._buffered = 0
+        self._down_until = -math.inf
+        self._next_step = -math.inf
+        self._step_t = 0.0
+        self._step_n = 0
+        self._rate: float | None = None
+        self._ema: float | None = None
+        if budget_per_window is not None:
+            self._try(lambda: state.set_budget(budget_per_window))
+
+    # -- state I/O -----------------------------------------------------------------------------------
+
+    def _try(self, fn) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            fn()
+            return True
+        except StoreUnavailable:
+            return False
+
+    def _sync(self, now: float) -> None:
+        if self.window is None:
+            return
+        try:
+            snap = self.state.flush(self.window, self._pending_spend, self._pending_n, self._pending_traffic)
+        except StoreUnavailable:
+            self._down_until = now + self.cfg.retry_s
+            return
+        self._pending_spend, self._pending_n, self._pending_traffic = 0.0, 0, {}
+        self._global = snap
+        if snap.lam is not None:
+            self.mix = snap.lam
+        if snap.budget is not None:
+            self.budget = snap.budget
+
+    @property
+    def spend_estimate(self) -> float:
+        return self._global.spend + self._pending_spend
+
+    @property
+    def requests_estimate(self) -> int:
+        return self._global.requests + self._pending_n
+
+    # -- control ----------------------------------------------------------------------------------------
+
+    def _roll(self, window: int, now: float) -> None:
+        self._sync(now)
+        if self.window is not None and self._step_n < self.requests_estimate:
+            dt = now - self._step_t
+            if dt > 0:
+                self._observe_rate((self.requests_estimate - self._step_n) / dt)
+        self.window = window
+        self._global = BudgetSnapshot(self.mix, self.budget, 0.0, 0)
+        self._sync(now)  # picks up other replicas' spend in the new window
+        self._step_t = window * self.cfg.window_s
+        self._step_n = self.requests_estimate
+        self._next_step = self._step_t + self.cfg.window_s / self.cfg.steps_per_window
+        self._replan(now)
+
+    def _observe_rate(self, rate: float) -> None:
+        """Arrival-rate forecast: a smoothed rate, but never below the latest step's, so a spike is
+        believed at once while a lull must persist before the controller spends more."""
+        self._ema = rate if self._ema is None else 0.7 * self._ema + 0.3 * rate
+        self._rate = max(self._ema, rate)
+
+    def _replan(self, now: float) -> None:
+        """λ for the rest of the window: remaining budget over expected remaining requests, solved on
+        the recent predicted-reward mix (feed-forward), then published for the other replicas."""
+        if self.budget is None or self._rate is None or self._buffered < 16 or self.window is None:
+            return
+        end = (self.window + 1) * self.cfg.window_s
+        expected = self._rate * max(end - now, 0.0)
+        left = self.cfg.headroom * self.budget - self.spend_estimate
+        if expected < 1:
+            return
+        rows = self._buffer[: min(self._buffered, len(self._buffer))] + self._penalty
+        target = max(left, 0.0) / expected
+        self.mix = solve_mix(rows, self.costs, target, iters=20)
+        if self._try(lambda: self.state.set_lambda(self.mix)) is False:
+            self._down_until = now + self.cfg.retry_s
+
+    def _step(self, now: float) -> None:
+        self._sync(now)
+        dt = now - self._step_t
+        n = self.requests_estimate - self._step_n
+        if dt > 0 and n > 0:
+            self._observe_rate(n / dt)
+        self._step_t, self._step_n = now, self.requests_estimate
+        self._next_step = now + self.cfg.window_s / self.cfg.steps_per_window
+        self._replan(now)
+
+    # -- per request ------------------------------------------------------------------------------------
+
+    def decide(self, predicted: np.ndarray, now: float) -> Decision:
+        """Pick a chain for one request with predicted rewards ``predicted`` (one per chain)."""
+        window = int(now // self.cfg.window_s)
+        if window != self.window:
+            self._roll(window, now)
+        elif now >= self._next_step:
+            self._step(now)
+        if now < self._down_until:
+            c, reason = self.fallback, "fallback:unavailable"
+        else:
+            self._dither += self.mix.p_low
+            lam = self.mix.lam
+            if self._dither >= 1.0:   # deterministic dithering between the two sides of the critical λ
+                self._dither -= 1.0
+                lam = self.mix.lam_low
+            score = predicted[self.columns] - lam * self.costs + self._penalty
+            c, reason = int(np.argmax(score)), "lambda"
+            if self.budget is not None:
+                # Keep enough budget to serve the requests still expected in this window with the
+                # fallback chain: overspend can then only come from traffic above the forecast.
+                left = self.budget - self.spend_estimate
+                if self._rate is not None and self.window is not None:
+                    expected = self._rate * max((self.window + 1) * self.cfg.window_s - now, 0.0)
+                    left -= self.costs[self.fallback] * expected
+                if self.costs[c] > left:
+                    fits = np.where(self.costs <= left, score, -np.inf)
+                    c = int(np.argmax(fits))
+                    reason = "capped"
+                    if not np.isfinite(fits[c]):
+                        c, reason = self.fallback, "fallback:over_budget"
+        self._pending_spend += float(self.costs[c])  # c indexes self.columns here
+        self._pending_n += 1
+        c = int(self.columns[c])
+        self._pending_traffic[c] = self._pending_traffic.get(c, 0) + 1
+        self._buffer[self._buffered % len(self._buffer)] = predicted[self.columns]
+        self._buffered += 1
+        if self._pending_n >= self.cfg.sync_every and now >= self._down_until:
+            self._sync(now)
+        return Decision(c, reason, self.mix.lam)
+
+    @property
+    def lam(self) -> float:
+        return self.mix.lam
+
+    def flush(self, now: float) -> None:
+        self._sync(now)

@@ -1,0 +1,78 @@
+"""Reward estimator: each request's reward under each chain from the request's context features,
+constrained to be non-decreasing in the compute spent at every stage (GreenFlow's monotonicity)."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+
+from core.errors import InvalidArgument
+
+__all__ = ["CHAIN_FEATURES", "RewardEstimator", "monotone_envelope"]
+
+CHAIN_FEATURES = ("recall_cost_us", "recall_k", "prerank_cost_us", "prerank_k", "rank_cost_us")
+
+
+STAGE_COLUMNS = (0, 2, 4)  # recall, pre-rank and rank compute in CHAIN_FEATURES
+
+
+def monotone_envelope(values: np.ndarray, chain_features: np.ndarray) -> np.ndarray:
+    """Smallest majorant of ``values`` that is non-decreasing along every stage: each chain gets the
+    best value of any chain using no more compute at every stage."""
+    stages = chain_features[:, STAGE_COLUMNS]
+    dominated = np.all(stages[None, :, :] <= stages[:, None, :] + 1e-9, axis=2)   # [c, c'] c' ≤ c
+    return np.where(dominated, values[None, :], -np.inf).max(axis=1)
+
+
+class RewardEstimator:
+    """Chain prior plus a per-request correction, both non-decreasing in compute at every stage:
+    the prior is the monotone envelope of each chain's mean logged reward; the correction is a
+    LightGBM regressor on [context features, chain compute descriptors] fitted to the residuals with
+    ``monotone_constraints`` = +1 on every compute descriptor. A sum of monotone functions is
+    monotone.
+
+    ``fit(context, chain_features, rewards)``: context (n, f), chain_features (m, len(CHAIN_FEATURES)),
+    rewards (n, m); ``predict(context)`` returns (n, m).
+    """
+
+    def __init__(self, n_estimators: int = 80, num_leaves: int = 15, learning_rate: float = 0.05,
+                 min_child_samples: int = 100, random_state: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.min_child_samples = min_child_samples
+        self.random_state = random_state
+
+    def _rows(self, context: np.ndarray) -> np.ndarray:
+        n, m = len(context), len(self.chain_features_)
+        return np.hstack([np.repeat(context, m, axis=0), np.tile(self.chain_features_, (n, 1))])
+
+    def fit(self, context: np.ndarray, chain_features: np.ndarray, rewards: np.ndarray) -> RewardEstimator:
+        context = np.asarray(context, dtype=np.float32)
+        chain_features = np.asarray(chain_features, dtype=np.float32)
+        rewards = np.asarray(rewards, dtype=np.float32)
+        if rewards.shape != (len(context), len(chain_features)):
+            raise InvalidArgument(f"rewards must be (n_requests, n_chains) = {(len(context), len(chain_features))}, "
+                                  f"got {rewards.shape}", field="rewards")
+        self.chain_features_ = chain_features
+        self.n_context_ = context.shape[1]
+        mono = [0] * self.n_context_ + [1] * chain_features.shape[1]
+        params = {"objective": "regression", "num_leaves": self.num_leaves, "learning_rate": self.learning_rate,
+                  "min_data_in_leaf": self.min_child_samples, "monotone_constraints": mono,
+                  "monotone_constraints_method": "advanced", "seed": self.random_state, "verbose": -1,
+                  "num_threads": 1}
+        self.prior_ = monotone_envelope(rewards.mean(axis=0), chain_features.astype(np.float64))
+        residual = rewards - self.prior_[None, :]
+        self.booster_ = lgb.train(params, lgb.Dataset(self._rows(context), residual.ravel()),
+                                  num_boost_round=self.n_estimators)
+        return self
+
+    def predict(self, context: np.ndarray) -> np.ndarray:
+        context = np.atleast_2d(np.asarray(context, dtype=np.float32))
+        if context.shape[1] != self.n_context_:
+            raise InvalidArgument(f"expected {self.n_context_} context features, got {context.shape[1]}",
+                                  field="context")
+        pred = self.booster_.predict(self._rows(context), num_threads=1)
+        return self.prior_[None, :] + np.asarray(pred, dtype=np.float64).reshape(
+            len(context), len(self.chain_features_))
+

@@ -1,0 +1,217 @@
+"""Replay evaluation: a simulated day-shaped traffic stream (with a sudden spike) drawn from held-out
+requests, every chain's true reward known, and four allocators compared under the same per-window
+compute budget: the best static chain, offline λ on predicted rewards, the online controller, and
+the hindsight oracle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from models.allocation._controller import ControllerConfig, OnlineController
+from models.allocation._solver import choose, choose_mixed, lagrangian_allocation, milp_allocation, solve_lambda, solve_mix
+from models.allocation._state import BudgetState, LocalBudgetState
+
+__all__ = ["TrafficStream", "simulate_traffic", "BudgetResult", "evaluate_budget", "compute_saved",
+           "milp_check", "MilpCheck", "window_usage"]
+
+
+@dataclass(frozen=True)
+class TrafficStream:
+    """``index[w]``: request indices served in window ``w``; ``times[w]``: their arrival times (s)."""
+
+    index: list[np.ndarray]
+    times: list[np.ndarray]
+    window_s: float
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.asarray([len(i) for i in self.index])
+
+
+def simulate_traffic(n_pool: int, *, n_windows: int = 48, mean_per_window: int = 150, amplitude: float = 0.4,
+                     spike_window: int | None = 34, spike_factor: float = 2.0, window_s: float = 3600.0,
+                     seed: int = 0) -> TrafficStream:
+    """Two days of hourly windows: traffic follows a daily sine (peak in the evening, trough at night)
+    with a ``spike_factor`` burst in ``spike_window``; requests are drawn from the pool with
+    replacement and arrive uniformly within their window."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(n_windows) % 24
+    curve = 1 + amplitude * np.sin(2 * np.pi * (hours - 9) / 24)
+    if spike_window is not None and 0 <= spike_window < n_windows:
+        curve[spike_window] *= spike_factor
+    counts = rng.poisson(mean_per_window * curve)
+    index, times = [], []
+    for w, n in enumerate(counts):
+        index.append(rng.integers(0, n_pool, size=n))
+        times.append(np.sort(w * window_s + rng.random(n) * window_s))
+    return TrafficStream(index, times, window_s)
+
+
+def window_usage(spend: np.ndarray, budget: float) -> tuple[float, float]:
+    """μ = mean(min(spend, B)/B), ν = mean(max(spend − B, 0)/B) over windows."""
+    return (float(np.mean(np.minimum(spend, budget) / budget)),
+            float(np.mean(np.maximum(spend - budget, 0) / budget)))
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    reward: float          # mean true reward per request
+    share_of_oracle: float
+    utilization: float
+    overuse: float
+    window_spend: list[float] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    budget_fraction: float
+    budget_per_window_us: float
+    static_chain: str
+    lambda_offline: float
+    static: PolicyResult
+    offline: PolicyResult
+    online: PolicyResult
+    oracle: PolicyResult
+    online_reasons: dict[str, int]
+    online_lambda: list[float] = field(repr=False)
+
+    def summary(self) -> dict[str, object]:
+        """The issue's JSON shape, plus extras."""
+        return {
+            "static": self.static.reward, "offline": self.offline.reward, "online": self.online.reward,
+            "oracle": self.oracle.reward,
+            "static_share_of_oracle": self.static.share_of_oracle,
+            "offline_share_of_oracle": self.offline.share_of_oracle,
+            "online_share_of_oracle": self.online.share_of_oracle,
+            "utilization": self.online.utilization, "overuse": self.online.overuse,
+            "offline_utilization": self.offline.utilization, "offline_overuse": self.offline.overuse,
+            "static_overuse": self.static.overuse, "oracle_utilization": self.oracle.utilization,
+            "static_chain": self.static_chain, "lambda_offline": self.lambda_offline,
+            "budget_per_window_us": self.budget_per_window_us, "online_decisions": self.online_reasons,
+        }
+
+
+def _policy(stream: TrafficStream, choice_of: Callable[[int, np.ndarray], np.ndarray], true: np.ndarray,
+            costs: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
+    rewards, spend = 0.0, []
+    for w, idx in enumerate(stream.index):
+        c = choice_of(w, idx)
+        rewards += float(true[idx, c].sum())
+        spend.append(float(costs[c].sum()))
+    return rewards / max(int(stream.counts.sum()), 1), np.asarray(spend)
+
+
+def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
+                costs: np.ndarray, desc: str, progress: bool
+                ) -> tuple[float, list[float], dict[str, int], list[float], float]:
+    reasons: dict[str, int] = {}
+    lam_trace: list[float] = []
+    rewards, window_spend, elapsed_ns, n = 0.0, [], 0, 0
+    for w in tqdm(range(len(stream.index)), desc=desc, disable=not progress, leave=False):
+        spend = 0.0
+        for i, t in zip(stream.index[w].tolist(), stream.times[w].tolist(), strict=True):
+            row = pred[i]
+            t0 = time.perf_counter_ns()
+            d = ctl.decide(row, t)
+            elapsed_ns += time.perf_counter_ns() - t0
+            n += 1
+            reasons[d.reason] = reasons.get(d.reason, 0) + 1
+            rewards += float(true[i, d.chain])
+            spend += float(costs[d.chain])
+        window_spend.append(spend)
+        lam_trace.append(ctl.lam)
+    ctl.flush(stream.window_s * len(stream.index))
+    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1)
+
+
+def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
+                    pred_logged: np.ndarray, costs: np.ndarray, chain_names: Sequence[str], *,
+                    state: BudgetState | None = None, config: ControllerConfig | None = None,
+                    columns: np.ndarray | None = None, progress: bool = True) -> tuple[BudgetResult, float]:
+    """All four allocators at one budget; returns the result and the online controller's overhead in
+    µs per request (decision + state sync + re-planning)."""
+    full = float(costs.max())
+    budget = fraction * full * float(stream.counts.mean())   # per window: flat capacity
+    per_request = fraction * full
+    # Oracle: per window, every chain's true reward known.
+    oracle_reward, oracle_spend = _policy(
+        stream, lambda w, idx: lagrangian_allocation(true[idx].astype(float), costs, budget).choice
+        if costs.min() * len(idx) <= budget else np.full(len(idx), int(np.argmin(costs))), true, costs, budget)
+    fits = np.flatnonzero(costs <= per_request)
+    static_c = int(fits[np.argmax(true[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
+    # The static chain is picked on logged (predicted) rewards in production; on truth here as an upper bound.
+    static_reward, static_spend = _policy(stream, lambda w, idx: np.full(len(idx), static_c), true, costs, budget)
+    mix_off = solve_mix(pred_logged, costs, per_request)
+    lam_off = mix_off.lam
+    offline_reward, offline_spend = _policy(stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w),
+                                            true, costs, budget)
+    ctl = OnlineController(costs, state or LocalBudgetState(), lam0=mix_off, budget_per_window=budget,
+                           config=config or ControllerConfig(window_s=stream.window_s), columns=columns)
+    with threadpool_limits(1):
+        online_rewards, online_spend, reasons, lam_trace, overhead_us = _run_online(
+            ctl, stream, true, pred, costs, f"online controller @ {fraction:g}", progress)
+    total = max(int(stream.counts.sum()), 1)
+
+    def result(reward: float, spend: np.ndarray) -> PolicyResult:
+        mu, nu = window_usage(spend, budget)
+        return PolicyResult(reward, reward / oracle_reward if oracle_reward > 0 else float("nan"), mu, nu,
+                            spend.tolist())
+
+    res = BudgetResult(
+        fraction, budget, chain_names[static_c], lam_off,
+        result(static_reward, static_spend), result(offline_reward, offline_spend),
+        result(online_rewards / total, np.asarray(online_spend)), result(oracle_reward, oracle_spend),
+        reasons, lam_trace)
+    return res, overhead_us
+
+
+def compute_saved(true: np.ndarray, pred: np.ndarray, costs: np.ndarray, *, target: float = 0.99,
+                  grid: int = 60) -> dict[str, float]:
+    """Least compute reaching ``target`` × the most expensive chain's reward: by λ on predicted rewards
+    (what the allocator achieves), by the cheapest single chain, and by the hindsight oracle."""
+    full = int(np.argmax(costs))
+    goal = target * float(true[:, full].mean())
+    out: dict[str, float] = {"full_chain_reward": float(true[:, full].mean()), "target_reward": goal}
+    for name, mat in (("allocator", pred), ("oracle", true.astype(float))):
+        best = 1.0
+        for frac in np.linspace(0.05, 1.0, grid):
+            c = choose_mixed(mat, costs, solve_mix(mat, costs, frac * costs[full]))
+            if float(true[np.arange(len(true)), c].mean()) >= goal:
+                best = min(best, float(costs[c].mean() / costs[full]))
+                break
+        out[f"{name}_compute_share"] = best
+        out[f"{name}_compute_saved"] = 1 - best
+    means = true.mean(axis=0)
+    ok = np.flatnonzero(means >= goal)
+    out["static_compute_saved"] = float(1 - costs[ok].min() / costs[full]) if len(ok) else 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class MilpCheck:
+    n_requests: int
+    budget_fraction: float
+    lagrangian_reward: float
+    milp_reward: float
+    gap: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def milp_check(true: np.ndarray, costs: np.ndarray, fraction: float, *, n: int = 60, seed: int = 0) -> MilpCheck:
+    """The oracle's Lagrangian+fill against the exact MILP on a random subsample."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(true), size=min(n, len(true)), replace=False)
+    r = true[idx].astype(float)
+    b = fraction * float(costs.max()) * len(idx)
+    lag = lagrangian_allocation(r, costs, b)
+    exact = milp_allocation(r, costs, b)
+    return MilpCheck(len(idx), fraction, lag.reward, exact.reward,
+                     (exact.reward - lag.reward) / exact.reward if exact.reward > 0 else 0.0)

@@ -1,0 +1,35 @@
+"""The cascade recommender: rating data (RecBole atomic / GroupLens CSV), time split and replayable
+requests, recall / pre-rank / rank model instances, the cascade and its action chains, and the
+measured cost of every stage instance."""
+
+from models.recommend._calibration import CostCalibration, InstanceCost, calibrate
+from models.recommend._cascade import TOP_K, Cascade, Chain, train_cascade
+from models.recommend._data import RatingData, from_frames, load_grouplens, load_ratings, load_recbole
+from models.recommend._requests import (
+    CONTEXT_FEATURES,
+    Request,
+    TimeSplit,
+    build_requests,
+    context_features,
+    time_split,
+)
+from models.recommend._stages import (
+    FEATURE_NAMES,
+    BaseSignals,
+    EmbeddingRecall,
+    ItemCFRecall,
+    LightGBMRanker,
+    LinearPreRanker,
+    MLPPreRanker,
+    PopularityRecall,
+    RequestContext,
+    pair_features,
+)
+
+__all__ = [
+    "BaseSignals", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
+    "InstanceCost", "ItemCFRecall", "LightGBMRanker", "LinearPreRanker", "MLPPreRanker", "PopularityRecall",
+    "RatingData", "Request", "RequestContext", "TOP_K", "TimeSplit", "build_requests", "calibrate",
+    "context_features", "from_frames", "load_grouplens", "load_ratings", "load_recbole", "pair_features",
+    "time_split", "train_cascade",
+]
