@@ -93,8 +93,8 @@ def evaluate(
     from models.targeting.corpus import load_cases
     from models.targeting.evaluation import evaluate_variants, plot_report
 
-    names = _variants(variants)
     loaded = load_cases(cases, field="--cases")[:limit]
+    names = _variants(variants)
     report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases))
     report.write(json_path)
     png = plot_report(report, plot or json_path.with_suffix(".png"))
