@@ -15,37 +15,22 @@ from core.redis import connect_async
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store import AsyncRedisOnlineStore, RedisOnlineStore, open_store
+from features.store.checks import CONTRACT_CATALOG, contract_frame
 
 
-def _catalog(ttl: int = 3600, extra_value: bool = False) -> Catalog:
-    tiers = ["gold", "silver"] + (["bronze"] if extra_value else [])
-    return Catalog.model_validate({
-        "name": "types", "entities": {"user": {"key": "user_id"}},
-        "groups": [
-            {"name": "slow", "entity": "user", "ttl_seconds": 3600, "features": [
-                {"name": "n", "dtype": "int", "range": [-10**12, 10**12]},
-                {"name": "x", "dtype": "float"},
-                {"name": "flag", "dtype": "bool"},
-                {"name": "tier", "dtype": "category", "values": tiers},
-                {"name": "tags", "dtype": "string_set", "values": [f"t{i}" for i in range(64)]},
-            ]},
-            {"name": "fast", "entity": "user", "ttl_seconds": ttl, "features": [
-                {"name": "clicks", "dtype": "int"},
-            ]},
-        ],
-    })
+def _catalog(ttl: int = 60, extra_value: bool = False) -> Catalog:
+    """The contract catalog with the 'fast' group's TTL (and optionally one more tier) changed."""
+    spec = CONTRACT_CATALOG.model_dump(mode="json")
+    for group in spec["groups"]:
+        if group["name"] == "fast":
+            group["ttl_seconds"] = ttl
+        for feature in group["features"]:
+            if feature["name"] == "tier" and extra_value:
+                feature["values"].append("bronze")
+    return Catalog.model_validate(spec)
 
 
-def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "user_id": ["a", "b", "c"],
-        "n": [-(10**12), 0, None],
-        "x": [1.5, float("nan"), -2.25e-300],
-        "flag": [True, False, None],
-        "tier": ["gold", None, "silver"],
-        "tags": [["t0", "t63"], [], None],
-        "clicks": [1, 2, 3],
-    })
+_frame = contract_frame
 
 
 def test_group_ttl_expires_independently(settings: Settings):
