@@ -35,6 +35,7 @@ from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
 from models.uplift.scoring import prefer_single_thread
 from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
+from services.uplift._rows import batch_to_frame
 
 __all__ = ["run_serve_bench", "latency_plot"]
 
@@ -102,7 +103,7 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
     for _ in range(min(300, requests)):
         keys = draw()
         t0 = time.perf_counter()
-        frame = store.read("user", keys, loaded.manifest.features).to_pandas()
+        frame = batch_to_frame(store.read("user", keys, loaded.manifest.features))
         t1 = time.perf_counter()
         loaded.model.predict(frame)
         t2 = time.perf_counter()

@@ -23,7 +23,7 @@ from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from models.registry import ModelRegistry
 from models.uplift.scoring import select_top
 from services.server.context import ServiceContext
-from services.uplift._rows import rows_to_frame
+from services.uplift._rows import batch_to_frame, rows_to_frame
 from services.uplift._serving import ServedModel, ServingModels
 
 __all__ = ["EXAMPLE_CALL", "MAX_SELECT_CANDIDATES", "UpliftServicer", "prepare_demo", "register"]
@@ -58,7 +58,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         for start in range(0, len(user_ids), chunk):
             batch = await self.ctx.store.read(served.entity, user_ids[start:start + chunk],
                                               served.manifest.features)
-            frame = batch.to_pandas()
+            frame = batch_to_frame(batch)
             found = np.asarray(batch.found, dtype=bool)
             if not found.all():
                 missing.extend(k for k, ok in zip(batch.keys, found, strict=True) if not ok)
