@@ -194,3 +194,22 @@ def test_reload_refuses_bad_versions_and_keeps_serving(served: MDSClient, settin
     # A pinned older version can still be scored explicitly.
     pinned = served.uplift.score("coupon", ids, version=1)
     assert pinned.version == 1 and [s.uplift for s in pinned.scores] == before
+
+
+def test_redis_down_is_unavailable_for_ids_while_inline_rows_still_score(
+        settings: Settings, catalog: Catalog, model: UpliftPipeline, population: pd.DataFrame,
+        grpc_server: Callable[..., str]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{dead_port}/0", "redis_timeout_s": 0.2})
+    ModelRegistry.from_settings(down).save("coupon", model, catalog=catalog)
+    with MDSClient(grpc_server(["uplift"], settings_override=down), timeout_s=10.0) as client:
+        with pytest.raises(grpc.RpcError) as err:
+            client.uplift.score("coupon", ["u0000001"])
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        rows = population.iloc[:5].set_index("user_id")
+        scores = [s.uplift for s in client.uplift.score("coupon", rows=rows).scores]
+        np.testing.assert_allclose(scores, model.predict(rows), rtol=1e-6, atol=1e-9)
