@@ -160,10 +160,10 @@ def analyze(stats: ExperimentStats, control: str, settings: AnalysisSettings | N
     adjusted_bh = benjamini_hochberg([c.absolute.p_value for c in comparisons])
     comparisons = [_with_adjusted(c, h, b) for c, h, b in zip(comparisons, adjusted_holm, adjusted_bh, strict=True)]
     counts = {a: stats.arms[a].count for a in [control, *chosen]}
-    design = settings.designed_split
-    if design is not None:
-        design = {a: design[a] for a in counts if a in design}
-    srm = sample_ratio_mismatch(counts, design, settings.srm_alpha, settings.srm_min_relative_deviation)
+    # Assignment is checked over every arm of the experiment, not only the ones being compared.
+    all_counts = {a: arm.count for a, arm in sorted(stats.arms.items())}
+    srm = sample_ratio_mismatch(all_counts, settings.designed_split, settings.srm_alpha,
+                                settings.srm_min_relative_deviation)
     return ExperimentResult(control, chosen, names, counts, means, comparisons, srm, settings)
 
 

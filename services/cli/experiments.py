@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.errors import InvalidArgument
-from models.experiments import (
-    AnalysisSettings,
-    ExperimentResult,
-    analyze,
-    parse_metrics,
-    plot_lifts,
-    policy_values,
-    report_json,
-    score_quantile,
-    segment_effects_from_stats,
-    summarize_file,
-)
+
+if TYPE_CHECKING:
+    from models.experiments import ExperimentResult
 
 __all__ = ["app"]
 
@@ -121,6 +111,21 @@ def analyze_cmd(
     batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch")] = 250_000,
 ) -> None:
     """Analyze an experiment: every treatment arm against control on every metric."""
+    # Imported here so `mds --help` and the other command groups do not pay for scipy/pandas.
+    from pydantic import ValidationError
+
+    from models.experiments import (
+        AnalysisSettings,
+        analyze,
+        parse_metrics,
+        plot_lifts,
+        policy_values,
+        report_json,
+        score_quantile,
+        segment_effects_from_stats,
+        summarize_file,
+    )
+
     console = Console()
     plain, ratios = parse_metrics(_split_list(metrics))
     try:
@@ -140,8 +145,8 @@ def analyze_cmd(
     try:
         result = analyze(summary.stats, control, settings, _split_list(treatments) or None)
     except InvalidArgument as exc:  # the library names its arguments; the CLI names its flags
-        flag = {"control": "--control", "treatments": "--treatments", "arm": "--arm-col"}.get(exc.field or "",
-                                                                                         "--metrics")
+        flags = {"control": "--control", "treatments": "--treatments", "arm": "--arm-col", "designed_split": "--split"}
+        flag = flags.get(exc.field or "", "--metrics")
         raise InvalidArgument(exc.message, field=flag) from exc
     _print_report(console, result, summary.rows)
 
@@ -204,6 +209,7 @@ def bench_cmd(
     import resource
     import time
 
+    from models.experiments import analyze, summarize_file
     from models.experiments._synthetic import write_synthetic
 
     if rows < 100:

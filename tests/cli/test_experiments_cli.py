@@ -91,6 +91,7 @@ def small_csv(tmp_path: Path) -> Path:
     (["--control", "ctl", "--treatments", "zzz"], "--treatments", "treatment arm 'zzz' not found"),
     (["--control", "ctl", "--covariate", "prior"], "--covariate", "column 'prior' not in small.parquet"),
     (["--control", "ctl", "--split", "ctl=1,trt"], "--split", "ARM=WEIGHT"),
+    (["--control", "ctl", "--split", "ctl=1"], "--split", "no weight for arm(s) 'trt'"),
     (["--control", "ctl", "--alpha", "2"], "--alpha", "--alpha"),
     (["--control", "ctl", "--policy-score", "pre", "--policy-top", "0"], "--policy-top", "(0, 1]"),
 ])

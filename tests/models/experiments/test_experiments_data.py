@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
 from models.experiments import (
+    AnalysisSettings,
     ArmStats,
     ExperimentStats,
     MetricStats,
@@ -45,6 +46,13 @@ def test_hillstrom_anchors(hillstrom_result) -> None:  # type: ignore[no-untyped
     assert visit == {"Mens E-Mail": 18.28, "Womens E-Mail": 15.14, CONTROL: 10.62}
     assert res.srm.ok
     assert res.srm.p_value == pytest.approx(stats.chisquare([21_306, 21_307, 21_387]).pvalue, rel=RTOL)
+    # comparing one arm still checks the assignment of all three
+    one = analyze(summary.stats, CONTROL, treatments=["Womens E-Mail"])
+    assert [c.arm for c in one.comparisons] == ["Womens E-Mail"] * 4
+    assert one.srm.p_value == res.srm.p_value and len(one.srm.observed) == 3
+    skewed = analyze(summary.stats, CONTROL, AnalysisSettings(designed_split={CONTROL: 2, "Mens E-Mail": 1,
+                                                                              "Womens E-Mail": 1}))
+    assert not skewed.srm.ok
 
 
 def test_hillstrom_every_number_matches_scipy(hillstrom, hillstrom_result) -> None:  # type: ignore[no-untyped-def]
