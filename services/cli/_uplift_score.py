@@ -40,6 +40,7 @@ def score(
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master for --engine spark")] = "local[2]",
     bench: Annotated[bool, typer.Option("--bench", help="also time the model's bare predict on the first batch")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the run's numbers here")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="PNG of rows/s (with --bench: next to bare predict)")] = None,
 ) -> None:
     """Score a Parquet file of users with a registered uplift model, in bounded memory.
 
@@ -65,7 +66,8 @@ def score(
         manifest, payload = registry.payload(model, version or None)
         registry.check_compatible(manifest, catalog)
         result = score_parquet_spark(payload, manifest.payload_sha256, manifest.features, input_path, output,
-                                     id_column=id_column, master=spark_master, batch_rows=batch_rows)
+                                     id_column=id_column, master=spark_master, batch_rows=batch_rows,
+                                     progress=True)
         loaded = None
     report: dict[str, object] = {"model": manifest.name, "version": manifest.version, **result.to_dict()}
     table = Table(title=f"{manifest.name} v{manifest.version} → {output}")
@@ -81,8 +83,38 @@ def score(
         report["scoring_vs_bare_predict"] = result.rows_per_s / bare["rows_per_s"]
         table.add_row("bare model.predict (in memory)", f"{int(bare['rows']):,}", f"{bare['seconds']:.2f}",
                       f"{bare['rows_per_s']:,.0f}")
+    import resource
+
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    report["input_mb"] = input_path.stat().st_size / 2**20
     console.print(table)
+    console.print(f"peak memory {report['peak_rss_mb']:.0f} MiB for a {report['input_mb']:.0f} MiB input")
+    if plot is not None:
+        console.print(f"wrote {_throughput_plot(report, plot)}")
     _write_json(json_path, report)
+
+
+def _throughput_plot(report: dict[str, object], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = {f"{report['engine']} score\n(read+predict+write)": float(report["rows_per_s"])}  # type: ignore[arg-type]
+    bare = report.get("bare_predict")
+    if isinstance(bare, dict):
+        bars["bare model.predict\n(in memory)"] = float(bare["rows_per_s"])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:gray"][: len(bars)])
+    for i, v in enumerate(bars.values()):
+        ax.text(i, v, f"{v:,.0f}", ha="center", va="bottom")
+    ax.set_ylabel("rows / second")
+    ax.set_title(f"{report['model']} v{report['version']}: {int(report['rows']):,} rows")  # type: ignore[call-overload]
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def bench_serve(

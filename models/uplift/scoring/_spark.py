@@ -42,8 +42,8 @@ def _worker_model(payload: bytes, sha256: str) -> Any:
     return model
 
 
-def local_spark(master: str = "local[2]", *, batch_rows: int = 10_000) -> SparkSession:
-    """A quiet local Spark session whose Python workers run this interpreter."""
+def local_spark(master: str = "local[2]", *, batch_rows: int = 10_000, progress: bool = False) -> SparkSession:
+    """A quiet local Spark session whose Python workers run this interpreter (stage progress bar optional)."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -53,7 +53,7 @@ def local_spark(master: str = "local[2]", *, batch_rows: int = 10_000) -> SparkS
              .config("spark.sql.shuffle.partitions", "4")
              .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
              .config("spark.driver.memory", "1g")
-             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.ui.showConsoleProgress", "true" if progress else "false")
              # A short-lived local driver: the C1 JIT and serial GC start faster and use less CPU.
              .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
              .config("spark.driver.host", "127.0.0.1")
@@ -76,7 +76,8 @@ def _scorer(broadcast: Any, sha256: str, features: list[str], id_column: str
 
 def score_parquet_spark(payload: bytes, sha256: str, features: list[str], input_path: str | Path,
                         output_path: str | Path, *, id_column: str = "user_id", master: str = "local[2]",
-                        batch_rows: int = 10_000, spark: SparkSession | None = None) -> BatchScoreResult:
+                        batch_rows: int = 10_000, spark: SparkSession | None = None,
+                        progress: bool = False) -> BatchScoreResult:
     """Score ``input_path`` on Spark into the Parquet directory ``output_path`` (id, ``uplift``).
 
     ``payload``/``sha256`` come from :meth:`models.registry.ModelRegistry.payload`. Pass ``spark`` to
@@ -87,7 +88,7 @@ def score_parquet_spark(payload: bytes, sha256: str, features: list[str], input_
         raise InvalidArgument("--output must differ from --input", field="--output")
     check_input(input_path, features, id_column)  # clear errors before a slow JVM start
     own_session = spark is None
-    session = spark or local_spark(master, batch_rows=batch_rows)
+    session = spark or local_spark(master, batch_rows=batch_rows, progress=progress)
     started = time.perf_counter()
     tmp = partial_path(output_path)
     try:
