@@ -8,6 +8,7 @@ one machine. Segments (the selected user ids plus the logic that chose them) liv
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -246,7 +247,7 @@ class AsyncSegmentStore:
                 else:
                     pipe.delete(key)
                 pipe.delete(f"{key}:meta")
-                pipe.hset(f"{key}:meta", mapping=meta)
+                pipe.hset(f"{key}:meta", mapping=meta)  # type: ignore[arg-type]  # redis stubs: invariant key type
                 if ttl_s:
                     pipe.expire(key, ttl_s)
                     pipe.expire(f"{key}:meta", ttl_s)
@@ -254,10 +255,8 @@ class AsyncSegmentStore:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise StoreUnavailable(f"Redis unavailable while saving segment {name!r}: {exc}") from exc
         finally:
-            try:
+            with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 await self._r.delete(staging)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                pass
         return segment
 
     async def get(self, name: str) -> Segment:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -174,7 +175,7 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
                       cases_file: str = "", progress: bool = True) -> EvaluationReport:
     """Score each named parser variant on ``cases``. ``parser_for(name)`` gives a variant's parse
     function; by default the registry of :mod:`models.targeting.parser` (``get_parser(name).parse``)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     if parser_for is None:
         from models.targeting.parser import get_parser
@@ -190,12 +191,12 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
             task = bar.add_task(f"{name:>16}", total=len(cases))
             parse = parser_for(name)  # loading (model weights) happens here, outside the timed calls
             if cases:  # one untimed warm-up so lazy initialisation does not count as latency
-                try:
+                with contextlib.suppress(Exception):  # the scored run reports any error
                     parse(cases[0].demand)
-                except Exception:  # noqa: BLE001 - the scored run reports the error
-                    pass
-            scores[name] = evaluate_parser(name, parse, cases, population,
-                                           on_case=lambda t=task: bar.advance(t))
+            def advance(task_id: TaskID = task) -> None:
+                bar.advance(task_id)
+
+            scores[name] = evaluate_parser(name, parse, cases, population, on_case=advance)
     return EvaluationReport(scores, cases_file=cases_file, population=population.size)
 
 

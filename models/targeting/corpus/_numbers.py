@@ -6,9 +6,8 @@ import random
 
 __all__ = ["cmp_phrase", "number_words", "say_number"]
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-         "sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _DAY_WORDS = {7: ("a week", "one week"), 14: ("two weeks",), 30: ("a month", "one month"), 60: ("two months",),
               90: ("three months",), 180: ("six months", "half a year"), 365: ("a year", "one year")}
 

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
-from models.targeting.corpus._lexicon import BOOLS, CATEGORIES, NUMBERS, SETS, SPECIALS, Special
+from models.targeting.corpus._lexicon import BOOLS, CATEGORIES, NUMBERS, SETS, SPECIALS, CatSpec, Special
 from models.targeting.corpus._numbers import cmp_phrase, say_number
 from models.targeting.logic import And, Condition, Expr, Not, Op, Or, ReasoningChain, canonical
 
@@ -95,13 +95,13 @@ def _condition_phrase(c: Condition, ctx: _Ctx, *, head: bool = False) -> str | N
         templates = spec_n.templates if spec_n else (f"with {feature.description.lower() or feature.name} {{cmp}}",)
         return rng.choice(templates).format(cmp=cmp_phrase(c.op.value, _numbers(c), unit, rng))
     if feature.dtype == DType.BOOL:
-        spec_b = BOOLS.get(feature.name)
-        if spec_b:
-            return rng.choice(spec_b.pos if c.value == "true" else spec_b.neg)
+        known = BOOLS.get(feature.name)
+        if known:
+            return rng.choice(known.pos if c.value == "true" else known.neg)
         label = feature.description.lower() or feature.name.replace("_", " ")
         return f"where {label}" if c.value == "true" else f"where not {label}"
     if feature.dtype == DType.CATEGORY:
-        spec = CATEGORIES.get(feature.name) or CatSpecDefault(feature)
+        spec = CATEGORIES.get(feature.name) or _default_cat_spec(feature)
         words = [_surface(feature, v, spec.surface, rng) for v in c.items]
         if c.op in (Op.EQUAL_TO, Op.BELONGS_TO):
             return rng.choice(spec.eq).format(v=_join(words, "or", rng))
@@ -121,9 +121,8 @@ def _condition_phrase(c: Condition, ctx: _Ctx, *, head: bool = False) -> str | N
     return rng.choice(templates).format(vs_or=_join(words, "or", rng), vs_and=_join(words, "and", rng))
 
 
-def CatSpecDefault(feature: Feature):  # noqa: N802 - a default spec built from the catalog
-    from models.targeting.corpus._lexicon import CatSpec
-
+def _default_cat_spec(feature: Feature) -> CatSpec:
+    """Phrasings of a category the lexicon does not know, from its name."""
     label = feature.name.replace("_", " ")
     return CatSpec(eq=(f"whose {label} is {{v}}",), neq=(f"whose {label} is not {{v}}",))
 

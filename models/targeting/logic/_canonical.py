@@ -135,7 +135,7 @@ def _from_obj(obj: Any, field: str, depth: int) -> Expr:
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise InvalidArgument("key must be a feature name", field=f"{field}.key")
         try:
-            operator = Op(op)
+            operator = Op(str(op))
         except ValueError:
             raise InvalidArgument(f"unknown operator {op!r}; use one of {', '.join(o.value for o in Op)}",
                                   field=f"{field}.op") from None

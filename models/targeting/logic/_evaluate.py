@@ -8,19 +8,27 @@ SQL predicate row for row.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from models.targeting.logic._ast import And, Condition, Expr, Not, Op
 
 __all__ = ["ConditionOutcome", "condition_outcomes", "evaluate", "evaluate3"]
 
 
+_COMPARE = {
+    Op.EQUAL_TO: operator.eq, Op.NOT_EQUAL_TO: operator.ne, Op.GREATER_THAN: operator.gt,
+    Op.GREATER_THAN_OR_EQUAL_TO: operator.ge, Op.LESS_THAN: operator.lt, Op.LESS_THAN_OR_EQUAL_TO: operator.le,
+}
+
+
 def _missing(v: Any) -> bool:
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return True
     if isinstance(v, float | np.floating):
         return math.isnan(v)
@@ -50,24 +58,19 @@ def _condition(c: Condition, row: Mapping[str, Any]) -> bool | None:
         want = items[0].lower() == "true"
         return bool(v) == want if c.op == Op.EQUAL_TO else bool(v) != want
     if isinstance(v, int | float | np.integer | np.floating):
-        x = float(v)
-        nums = [float(i) for i in items]
-        match c.op:
-            case Op.EQUAL_TO: return x == nums[0]
-            case Op.NOT_EQUAL_TO: return x != nums[0]
-            case Op.GREATER_THAN: return x > nums[0]
-            case Op.GREATER_THAN_OR_EQUAL_TO: return x >= nums[0]
-            case Op.LESS_THAN: return x < nums[0]
-            case Op.LESS_THAN_OR_EQUAL_TO: return x <= nums[0]
-            case Op.BETWEEN: return nums[0] <= x <= nums[1]
-            case Op.BELONGS_TO: return x in nums
-            case Op.NOT_BELONGS_TO: return x not in nums
+        x, nums = float(v), [float(i) for i in items]
+        if c.op == Op.BETWEEN:
+            return nums[0] <= x <= nums[1]
+        if c.op in _COMPARE:
+            return _COMPARE[c.op](x, nums[0])
+        if c.op in (Op.BELONGS_TO, Op.NOT_BELONGS_TO):
+            return (x in nums) == (c.op == Op.BELONGS_TO)
+        return None
     s = str(v)
-    match c.op:
-        case Op.EQUAL_TO: return s == items[0]
-        case Op.NOT_EQUAL_TO: return s != items[0]
-        case Op.BELONGS_TO: return s in items
-        case Op.NOT_BELONGS_TO: return s not in items
+    if c.op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO):
+        return (s == items[0]) == (c.op == Op.EQUAL_TO)
+    if c.op in (Op.BELONGS_TO, Op.NOT_BELONGS_TO):
+        return (s in items) == (c.op == Op.BELONGS_TO)
     return None  # a comparison that does not apply to this value's type
 
 

@@ -57,7 +57,7 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
     elif isinstance(exc, UnexpectedToken):
         what = f"unexpected {str(exc.token)!r}"
     elif isinstance(exc, UnexpectedCharacters):
-        what = f"unexpected character {text[exc.pos_in_stream]!r}"
+        what = f"unexpected character {text[exc.pos_in_stream or 0]!r}"
     else:
         what = "syntax error"
     pos = getattr(exc, "pos_in_stream", None)

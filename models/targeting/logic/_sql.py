@@ -28,7 +28,7 @@ _COMPARE: dict[Op, type[exp.Binary]] = {
 }
 
 
-def _literal(feature: Feature, item: str) -> exp.Expression:
+def _literal(feature: Feature, item: str) -> exp.Expr:
     item = item.strip()
     if feature.dtype == DType.BOOL:
         return exp.true() if item.lower() == "true" else exp.false()
@@ -38,13 +38,13 @@ def _literal(feature: Feature, item: str) -> exp.Expression:
     return exp.Literal.string(item)
 
 
-def _array(items: list[exp.Expression], dialect: str) -> exp.Expression:
+def _array(items: list[exp.Expr], dialect: str) -> exp.Expr:
     if dialect == "spark":
         return exp.Anonymous(this="array", expressions=items)
     return exp.Array(expressions=items)
 
 
-def _set_predicate(column: exp.Expression, op: Op, items: list[exp.Expression], dialect: str) -> exp.Expression:
+def _set_predicate(column: exp.Expr, op: Op, items: list[exp.Expr], dialect: str) -> exp.Expr:
     wanted = _array(items, dialect)
     if dialect == "spark":
         if op == Op.CONTAINS_ALL:
@@ -53,7 +53,7 @@ def _set_predicate(column: exp.Expression, op: Op, items: list[exp.Expression], 
             common = exp.Anonymous(this="array_intersect", expressions=[column, wanted])
             return exp.EQ(this=exp.Anonymous(this="size", expressions=[common]),
                           expression=exp.Literal.number(len(items)))
-        overlap: exp.Expression = exp.Anonymous(this="arrays_overlap", expressions=[column, wanted])
+        overlap: exp.Expr = exp.Anonymous(this="arrays_overlap", expressions=[column, wanted])
     else:
         if op == Op.CONTAINS_ALL:
             return exp.Anonymous(this="list_has_all", expressions=[column, wanted])
@@ -61,7 +61,7 @@ def _set_predicate(column: exp.Expression, op: Op, items: list[exp.Expression], 
     return exp.Not(this=overlap) if op == Op.CONTAINS_NONE else overlap
 
 
-def _condition(c: Condition, catalog: Catalog, dialect: str) -> exp.Expression:
+def _condition(c: Condition, catalog: Catalog, dialect: str) -> exp.Expr:
     feature = catalog.features[c.key]
     column = exp.column(feature.name, quoted=True)
     items = [_literal(feature, i) for i in c.items]
@@ -76,7 +76,7 @@ def _condition(c: Condition, catalog: Catalog, dialect: str) -> exp.Expression:
     return _set_predicate(column, c.op, items, dialect)
 
 
-def _compile(expr: Expr, catalog: Catalog, dialect: str) -> exp.Expression:
+def _compile(expr: Expr, catalog: Catalog, dialect: str) -> exp.Expr:
     if isinstance(expr, Condition):
         return _condition(expr, catalog, dialect)
     if isinstance(expr, Not):
@@ -85,7 +85,7 @@ def _compile(expr: Expr, catalog: Catalog, dialect: str) -> exp.Expression:
     return exp.and_(*parts) if isinstance(expr, And) else exp.or_(*parts)
 
 
-def to_sql_expression(expr: Expr, catalog: Catalog, dialect: Dialect = "duckdb") -> exp.Expression:
+def to_sql_expression(expr: Expr, catalog: Catalog, dialect: Dialect = "duckdb") -> exp.Expr:
     """The sqlglot expression of the predicate (validated against ``catalog`` first)."""
     if dialect not in DIALECTS:
         raise InvalidArgument(f"unknown SQL dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="dialect")

@@ -16,7 +16,16 @@ from models.targeting.corpus import (
     render_demands,
     write_jsonl,
 )
-from models.targeting.logic import And, Not, Or, ReasoningChain, canonical, conditions_of, parse_logic, validate
+from models.targeting.logic import (
+    And,
+    Not,
+    Or,
+    ReasoningChain,
+    canonical,
+    conditions_of,
+    parse_logic,
+    validate,
+)
 
 CATALOG = demo_catalog()
 

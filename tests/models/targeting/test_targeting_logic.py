@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from _targeting_strategies import CATALOG, expressions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +29,6 @@ from models.targeting.logic import (
     to_sql,
     validate,
 )
-
-from _targeting_strategies import CATALOG, expressions
 
 EXAMPLE = "(gender#Equal To#female) AND (age#Between#25,35) AND NOT (coupon_used_90d#Greater Than#0)"
 
