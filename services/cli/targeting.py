@@ -161,14 +161,13 @@ def corpus(
 
 
 def _mount_distill() -> None:
-    """``mds targeting distill`` is the parser's command; mounted when the parser package provides it."""
+    """``mds targeting distill`` is the parser's command (``models.targeting.parser.distill``)."""
     try:
-        import models.targeting.parser as parser_pkg
-    except ImportError:
+        from models.targeting.parser.distill import distill_command
+    except ImportError:  # the parser package is not installed in this build
         return
-    command = getattr(parser_pkg, "distill_command", None)
-    if callable(command):
-        app.command("distill")(command)
+    app.command("distill", help="Distil the SmolLM2 student (LoRA) from the generated corpus; "
+                                "reproduces the committed adapter.")(distill_command)
 
 
 _mount_distill()
