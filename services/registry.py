@@ -25,6 +25,8 @@ SERVICES: dict[str, str] = {
     "uplift": "services.uplift.servicer",
     "experiments": "services.experiments.servicer",
     "targeting": "services.targeting.servicer",
+    "recommend": "services.allocation.recommend_servicer",
+    "allocation": "services.allocation.servicer",
 }
 
 

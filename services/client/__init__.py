@@ -10,6 +10,7 @@ from types import TracebackType
 
 import grpc
 
+from services.client._allocation import AllocationClient, RecommendClient
 from services.client._base import CallOptions
 from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
@@ -32,6 +33,7 @@ class MDSClient:
         self.uplift = UpliftClient(options)
         self.experiments = ExperimentsClient(options)
         self.targeting = TargetingClient(options)
+        self.recommend, self.allocation = RecommendClient(options), AllocationClient(options)
 
     def close(self) -> None:
         self.channel.close()

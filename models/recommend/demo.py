@@ -1,0 +1,93 @@
+"""The recommender ``make serve`` serves: a quick cascade trained on the demo world's items and
+interactions, cached under ``<data_dir>/models/recommend/``, with every demo user's recent history
+written to the Redis cache."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core.settings import Settings
+
+__all__ = ["DemoRecommender", "bundle_path", "ensure_demo_recommender", "history_key", "write_histories"]
+
+log = logging.getLogger(__name__)
+DEMO_USERS = 1_000
+
+
+@dataclass(frozen=True)
+class DemoRecommender:
+    path: Path
+    trained: bool
+    users_with_history: int
+    seconds: float
+
+
+def bundle_path(settings: Settings) -> Path:
+    return settings.models_dir / "recommend" / "demo.pkl"
+
+
+def history_key(namespace: str, user_id: str) -> str:
+    return f"{namespace}:recommend:history:{user_id}"
+
+
+def write_histories(settings: Settings, ratings: pd.DataFrame, item_code: dict[str, int]) -> int:
+    """Each user's most recent interactions → ``<ns>:recommend:history:<user_id>`` (packed bytes)."""
+    from core.redis import connect
+    from models.allocation._bundle import encode_history
+
+    client = connect(settings)
+    n = 0
+    pipe = client.pipeline(transaction=False)
+    for uid, g in ratings.sort_values("timestamp", kind="stable").groupby("user_id", sort=False):
+        codes = g["item_id"].astype(str).map(item_code).to_numpy()
+        pipe.set(history_key(settings.namespace, str(uid)),
+                 encode_history(codes, g["rating"].to_numpy(), g["timestamp"].to_numpy()))
+        n += 1
+        if n % 500 == 0:
+            pipe.execute()
+    pipe.execute()
+    client.close()
+    return n
+
+
+def ensure_demo_recommender(settings: Settings, *, users: int = DEMO_USERS, force: bool = False) -> DemoRecommender:
+    """Train (unless cached) the demo cascade and load the histories and item features into Redis."""
+    from features.catalog import demo_catalog
+    from features.demo_world import demo_dir, generate_interactions, generate_items, generate_users
+    from features.store import open_store
+    from models.allocation._bundle import RecommenderBundle, build_bundle
+    from models.recommend._data import from_frames
+
+    t0 = time.perf_counter()
+    path = bundle_path(settings)
+    catalog = demo_catalog()
+    snapshot = demo_dir(settings) / "users.parquet"
+    people = pd.read_parquet(snapshot).head(users) if snapshot.exists() else generate_users(catalog, users, 0)[0]
+    items = generate_items(catalog, n=300, seed=0)
+    ratings = generate_interactions(people, items, mean_per_user=20.0, seed=0)
+    data = from_frames(ratings, items.assign(genres=[[c] for c in items["category"]]))
+    trained = False
+    bundle = None
+    if path.exists() and not force:
+        try:
+            bundle = RecommenderBundle.load(path)
+        except Exception as exc:  # a corrupt cache is rebuilt, never served
+            log.warning("rebuilding the demo recommender: %s", exc)
+    if bundle is None:
+        bundle = build_bundle(data, max_logged=150, large_trees=60, calibration_requests=10)
+        bundle.save(path)
+        trained = True
+    n = write_histories(settings, ratings, bundle.item_code)
+    stats = ratings.groupby("item_id")["rating"].agg(["count", "mean"])
+    frame = pd.DataFrame({
+        "item_id": items["item_id"], "item_category": items["category"], "item_price": items["price"],
+        "item_rating_count": items["item_id"].map(stats["count"]).fillna(0).astype("int64"),
+        "item_mean_rating": items["item_id"].map(stats["mean"]).fillna(3.0).clip(1, 5),
+    })
+    open_store(settings, catalog).write_frame("item", frame)
+    return DemoRecommender(path, trained, n, time.perf_counter() - t0)

@@ -1,0 +1,97 @@
+"""``mds.allocation.v1.RecommendService``: top-k items for a user through the cascade, the chain
+picked per request by the shared primal-dual controller.
+
+The user's recent interactions come from the Redis cache (``<ns>:recommend:history:<user_id>``) and
+the user's existence from the feature store; an unknown user is NOT_FOUND unless the caller allows
+the popularity fallback.
+"""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import numpy as np
+import redis.exceptions
+from threadpoolctl import threadpool_limits
+
+from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
+from features.store.base import KEY_PATTERN
+from mds.allocation.v1 import allocation_pb2 as pb
+from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
+from models.allocation._bundle import decode_history
+from models.recommend.demo import history_key
+from services.allocation._runtime import get_runtime
+from services.server.context import ServiceContext
+
+__all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
+
+MAX_K = 50
+
+
+class RecommendServicer(pb_grpc.RecommendServiceServicer):
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def _history(self, user_id: str) -> tuple[bytes | None, bool]:
+        """(packed history or None, whether the user has cached features)."""
+        try:
+            blob = await self.ctx.redis.get(history_key(self.ctx.settings.namespace, user_id))
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis unreachable reading the history of {user_id!r}: {exc}") from exc
+        batch = await self.ctx.store.read("user", [user_id], ["age"])
+        return blob, bool(batch.found[0])
+
+    async def Recommend(self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext
+                        ) -> pb.RecommendResponse:
+        user_id, k = request.user_id, request.k
+        if not KEY_PATTERN.match(user_id or ""):
+            raise InvalidArgument(f"user_id {user_id!r} must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
+        if not 1 <= k <= MAX_K:
+            raise InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}", field="k")
+        rt = get_runtime(self.ctx)
+        bundle = rt.bundle
+        blob, known = await self._history(user_id)
+        if blob is None and not known:
+            if not request.allow_popular_fallback:
+                raise UnknownEntity(f"unknown user {user_id!r}: no cached features or history "
+                                    f"(set allow_popular_fallback for the most popular items)")
+            top = bundle.cascade.popular(k)
+            return pb.RecommendResponse(
+                items=[pb.RecommendedItem(item_id=str(bundle.item_ids[i]), title=str(bundle.item_titles[i]))
+                       for i in top],
+                chain="popularity_fallback", cost_us=bundle.calibration.instances["popularity"].cost(k),
+                lambda_value=rt.controller.lam, reason="fallback:unknown_user")
+        items, ratings, times = decode_history(blob)
+        now = time.time()
+        async with rt.lock:  # the controller's local counters are per process
+            with threadpool_limits(1):
+                pred = bundle.predict(items, ratings, times, int(now))
+                decision = rt.controller.decide(pred, now)
+                chain = bundle.cascade.chains[decision.chain]
+                ctx = bundle.cascade.context(items, ratings)
+                top, scores = bundle.cascade.recommend(ctx, chain, k)
+        if len(top) < k:  # a user who has seen nearly everything: pad with popular unseen items
+            extra = bundle.cascade.popular(k - len(top), exclude=[*top.tolist(), *items.tolist()])
+            top = np.concatenate([top, extra])
+            scores = np.concatenate([scores, np.zeros(len(extra))])
+        return pb.RecommendResponse(
+            items=[pb.RecommendedItem(item_id=str(bundle.item_ids[i]), score=float(s), title=str(bundle.item_titles[i]))
+                   for i, s in zip(top, scores, strict=True)],
+            chain=chain.name, cost_us=float(bundle.costs[decision.chain]), lambda_value=decision.lam,
+            reason=decision.reason, predicted_reward=float(pred[decision.chain]))
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
+    pb_grpc.add_RecommendServiceServicer_to_server(RecommendServicer(ctx), server)
+    return pb.DESCRIPTOR.services_by_name["RecommendService"].full_name
+
+
+EXAMPLE_CALL = ("mds.allocation.v1.RecommendService/Recommend", '{"user_id": "u0000001", "k": 10}')
+
+
+def prepare_demo(settings) -> None:  # type: ignore[no-untyped-def]
+    """Train (or load) the demo recommender and cache histories (run by ``make serve``)."""
+    from models.recommend.demo import ensure_demo_recommender
+
+    ensure_demo_recommender(settings)
