@@ -142,10 +142,14 @@ def analyze(stats: ExperimentStats, control: str, settings: AnalysisSettings | N
     if not names:
         raise InvalidArgument("no metrics to analyze", field="metrics")
     for arm in [control, *chosen]:
-        have = {*stats.arms[arm].metrics, *stats.arms[arm].ratios}
-        missing = [m for m in names if m not in have]
+        a = stats.arms[arm]
+        missing = [m for m in names if m not in a.metrics and m not in a.ratios]
         if missing:
             raise InvalidArgument(f"arm {arm!r} has no statistics for metric(s) {', '.join(missing)}",
+                                  field="metrics")
+        few = [m for m in names if (a.metrics[m].count if m in a.metrics else a.ratios[m].count) < 2]
+        if few:
+            raise InvalidArgument(f"arm {arm!r} has fewer than 2 users with metric(s) {', '.join(few)}",
                                   field="metrics")
     alpha, test = settings.alpha, settings.test
     comparisons: list[Comparison] = []

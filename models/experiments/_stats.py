@@ -65,8 +65,8 @@ class MetricStats:
 
     @property
     def variance(self) -> float:
-        """Sample variance (ddof=1) of ``y``."""
-        return _centered(self.sum_squares, self.sum, self.sum, self.count)
+        """Sample variance (ddof=1) of ``y`` (clipped at 0: round-off on a constant metric can dip below)."""
+        return max(0.0, _centered(self.sum_squares, self.sum, self.sum, self.count))
 
     @property
     def covariate_mean(self) -> float:
@@ -74,7 +74,7 @@ class MetricStats:
 
     @property
     def covariate_variance(self) -> float:
-        return _centered(self.covariate_sum_squares, self.covariate_sum, self.covariate_sum, self.count)
+        return max(0.0, _centered(self.covariate_sum_squares, self.covariate_sum, self.covariate_sum, self.count))
 
     @property
     def covariance(self) -> float:
@@ -120,7 +120,7 @@ class RatioStats:
         var_y = _centered(self.numerator_sum_squares, self.numerator_sum, self.numerator_sum, n)
         var_d = _centered(self.denominator_sum_squares, self.denominator_sum, self.denominator_sum, n)
         cov = _centered(self.cross_sum, self.numerator_sum, self.denominator_sum, n)
-        return (var_y / d_bar**2 - 2 * y_bar * cov / d_bar**3 + y_bar**2 * var_d / d_bar**4) / n
+        return max(0.0, (var_y / d_bar**2 - 2 * y_bar * cov / d_bar**3 + y_bar**2 * var_d / d_bar**4) / n)
 
 
 def _centered(sum_ab: float, sum_a: float, sum_b: float, n: int) -> float:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from mds.experiments.v1 import experiments_pb2 as pb
 from pydantic import ValidationError
 
 from core.errors import InvalidArgument
+from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import (
     AnalysisSettings,
     ArmStats,
@@ -37,6 +37,8 @@ def _count(field: str, given: int, users: int) -> int:
     count = given or users
     if count < 0 or count > users:
         raise InvalidArgument(f"{field} is {given}; it must lie in [0, users={users}]", field=field)
+    if count < 2 <= users:
+        raise InvalidArgument(f"{field} is {given}; a metric needs at least 2 users", field=field)
     return count
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
-from mds.experiments.v1 import experiments_pb2 as pb
-from mds.experiments.v1 import experiments_pb2_grpc as pb_grpc
 
 from core.errors import InvalidArgument
+from mds.experiments.v1 import experiments_pb2 as pb
+from mds.experiments.v1 import experiments_pb2_grpc as pb_grpc
 from models.experiments import analyze, segment_effects_from_stats
 from services.experiments.convert import (
     arms_from_proto,

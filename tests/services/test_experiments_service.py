@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from mds.experiments.v1 import experiments_pb2 as pb
 from scipy import stats
 
+from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import ExperimentStats, analyze, segment_effects
 from services.client import MDSClient
 from services.experiments.convert import arms_to_proto
@@ -116,6 +116,9 @@ def test_bad_requests_name_the_field(client: MDSClient, frame: pd.DataFrame) -> 
         (_request([by_name["control"], pb.ArmSummary(arm="email", users=10, metrics=[
             pb.MetricSummary(metric="visit", sum=float("nan"), sum_squares=1)])]), "arms[1].metrics[0]", "NaN"),
         (_request(arms, options=pb.AnalysisOptions(alpha=1.5)), "options.alpha", "alpha"),
+        (_request([by_name["control"], pb.ArmSummary(arm="email", users=10, metrics=[
+            pb.MetricSummary(metric="visit", count=1, sum=1, sum_squares=1)])]), "arms[1].metrics[0].count",
+         "at least 2 users"),
     ]
     for request, field, words in cases:
         with pytest.raises(grpc.RpcError) as info:

@@ -228,3 +228,16 @@ def test_analyze_adjusts_across_arms_and_metrics() -> None:
     assert out["arms"]["control"]["m1"]["lift"] is None
     assert out["arms"]["b"]["m2"]["ci"] == list(res.comparison("b", "m2").absolute.ci)
     assert out["srm"]["ok"] is True
+
+
+def test_constant_and_degenerate_metrics_give_numbers_not_nan() -> None:
+    big = np.full(50, 1e6)  # sum of squares round-off must not produce a negative variance
+    res = analyze(ExperimentStats({"a": ArmStats(50, {"m": MetricStats.from_values(big, big),
+                                                      "z": MetricStats.from_values(np.zeros(50), big)}),
+                                   "b": ArmStats(50, {"m": MetricStats.from_values(big, big),
+                                                      "z": MetricStats.from_values(np.zeros(50), big)})}), "a")
+    for c in res.comparisons:
+        assert c.absolute.estimate == 0.0 and c.absolute.p_value == 1.0 and c.absolute.ci == (0.0, 0.0)
+        assert c.chance_to_beat_control == 0.5
+    assert res.comparison("b", "z").relative is None  # 0 / 0 - 1 is undefined, reported as None
+    assert math.isfinite(res.comparison("b", "m").variance_reduction or 0.0)
