@@ -109,6 +109,21 @@ def catalog_command(entity: Annotated[str, typer.Option(help="only this entity")
     console.print(table)
 
 
+@features_app.command("load")
+def load_command(
+    input_path: Annotated[Path, typer.Option("--input", help="Parquet file with the entity key column")],
+    entity: Annotated[str, typer.Option(help="entity name")] = "user",
+    chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checkpointed chunk")] = 5_000,
+) -> None:
+    """Bulk-load a Parquet file into Redis (restartable: a re-run resumes after the last finished chunk)."""
+    from features.catalog import demo_catalog
+    from features.loader import bulk_load
+    from features.store import open_store
+
+    written = bulk_load(open_store(_settings(), demo_catalog()), entity, input_path, chunk_rows=chunk_rows)
+    console.print(f"loaded {written:,} rows into Redis" if written else "nothing to do: this file is already loaded")
+
+
 @features_app.command("get")
 def get_command(
     keys: Annotated[list[str], typer.Argument(help="entity keys")],

@@ -27,6 +27,18 @@ def test_seed_then_get(settings: Settings):
     assert set(rows) == {"u0000001", "u0000299"} and isinstance(rows["u0000001"]["interests"], list)
 
 
+def test_load_a_parquet_file_twice(settings: Settings, demo_users, tmp_path):
+    users, _ = demo_users
+    path = tmp_path / "users.parquet"
+    users.iloc[:120].to_parquet(path, index=False)
+    first = _mds(settings, "features", "load", "--input", str(path), "--chunk-rows", "50")
+    assert first.returncode == 0 and "loaded 120 rows" in first.stdout, first.stdout + first.stderr
+    again = _mds(settings, "features", "load", "--input", str(path), "--chunk-rows", "50")
+    assert again.returncode == 0 and "already loaded" in again.stdout, again.stdout + again.stderr
+    missing = _mds(settings, "features", "load", "--input", str(tmp_path / "nope.parquet"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr, missing.stdout + missing.stderr
+
+
 def test_bad_flags_get_a_message_not_a_traceback(settings: Settings):
     bad_feature = _mds(settings, "features", "get", "u0000001", "--features", "age,shoe_size")
     assert bad_feature.returncode == 2
