@@ -74,6 +74,10 @@ def _sample_condition(feature: Feature, rng: random.Random) -> Condition:
             i = rng.randrange(len(nice) - 1)
             j = rng.randrange(i + 1, min(len(nice), i + 4))
             return Condition(feature.name, op, f"{_fmt(nice[i])},{_fmt(nice[j])}")
+        if op in (Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO) and len(nice) > 1:
+            nice = nice[1:]  # "fewer than 1 ..." reads oddly and means "none"
+        if op in (Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO) and len(nice) > 1:
+            nice = nice[:-1]
         return Condition(feature.name, op, _fmt(rng.choice(nice)))
     if feature.dtype == DType.BOOL:
         return Condition(feature.name, Op.EQUAL_TO, "true" if rng.random() < 0.6 else "false")
@@ -86,7 +90,9 @@ def _sample_condition(feature: Feature, rng: random.Random) -> Condition:
     ops = spec_c.ops if spec_c else operators_for(feature.dtype)
     op = rng.choices(ops, [0.55, 0.15, 0.2, 0.1][: len(ops)])[0]
     if op in (Op.BELONGS_TO, Op.NOT_BELONGS_TO) and len(values) > 2:
-        return Condition(feature.name, op, ",".join(rng.sample(values, rng.choice((2, 2, 3)))))
+        # Never every value: "low, medium or high income" is no condition at all.
+        k = min(rng.choice((2, 2, 3)), len(values) - 1)
+        return Condition(feature.name, op, ",".join(rng.sample(values, k)))
     return Condition(feature.name, Op.EQUAL_TO if op == Op.BELONGS_TO else
                      Op.NOT_EQUAL_TO if op == Op.NOT_BELONGS_TO else op, rng.choice(values))
 

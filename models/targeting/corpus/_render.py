@@ -93,7 +93,8 @@ def _condition_phrase(c: Condition, ctx: _Ctx, *, head: bool = False) -> str | N
         if extra and rng.random() < 0.5:
             return rng.choice(extra).format(n=say_number(_numbers(c)[0], unit, rng, bare=True))
         templates = spec_n.templates if spec_n else (f"with {feature.description.lower() or feature.name} {{cmp}}",)
-        return rng.choice(templates).format(cmp=cmp_phrase(c.op.value, _numbers(c), unit, rng))
+        text = rng.choice(templates).format(cmp=cmp_phrase(c.op.value, _numbers(c), unit, rng))
+        return text.replace(" of from ", " of ").replace(" is from ", " is ")
     if feature.dtype == DType.BOOL:
         known = BOOLS.get(feature.name)
         if known:
