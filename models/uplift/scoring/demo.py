@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from core.errors import ArtifactError
 from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
 from features.demo_world.users import generate_users
@@ -43,17 +44,22 @@ def train_demo_pipeline(users: pd.DataFrame, treatment: np.ndarray, converted: n
 
 
 def ensure_demo_model(settings: Settings, catalog: Catalog | None = None, *, name: str = DEMO_MODEL,
-                      users: int = 20_000, seed: int = 0) -> DemoModel:
-    """Register a coupon uplift model trained on the demo world unless ``name`` already has a version.
+                      users: int = 20_000, seed: int = 0, n_estimators: int = 150) -> DemoModel:
+    """Register a coupon uplift model trained on the demo world unless ``name``'s latest version loads.
 
-    Trains on the seeded snapshot (``<data_dir>/demo/users.parquet`` + ``truth.parquet``) when there
-    is one (a sample of ``users`` rows), else on a freshly generated population; 70 % trains, 30 % measures Qini AUC and the
-    Spearman correlation with the known true uplift (stored as the version's training metrics).
+    Trains on the seeded snapshot (``<data_dir>/demo/users.parquet`` + ``truth.parquet``; a sample of
+    ``users`` rows) when there is one, else on a freshly generated population. 70 % trains, 30 %
+    measures Qini AUC and the Spearman correlation with the known true uplift (stored as the
+    version's training metrics). A latest version that no longer loads (corrupt, or trained for
+    another catalog) gets a fresh version trained beside it.
     """
     catalog = catalog or demo_catalog()
     registry = ModelRegistry.from_settings(settings)
     if name in registry.list_models():
-        return DemoModel(name, registry.latest_version(name), trained=False)
+        try:
+            return DemoModel(name, registry.load(name, catalog=catalog).version, trained=False)
+        except ArtifactError as exc:  # e.g. trained before the catalog changed: train a compatible version
+            log.warning("%s; training a new version", exc.message)
     demo = settings.data_dir / "demo"
     if (demo / "users.parquet").exists() and (demo / "truth.parquet").exists():
         frame = pd.read_parquet(demo / "users.parquet")
@@ -70,7 +76,8 @@ def ensure_demo_model(settings: Settings, catalog: Catalog | None = None, *, nam
     t = truth["treatment"].to_numpy()
     y = truth["converted"].to_numpy()
     started = time.perf_counter()
-    model = train_demo_pipeline(frame[train], t[train], y[train], catalog)
+    model = train_demo_pipeline(frame[train], t[train], y[train], catalog, n_estimators=n_estimators,
+                                random_state=seed)
     fit_seconds = time.perf_counter() - started
     test = ~train
     predicted = model.predict(frame[test])

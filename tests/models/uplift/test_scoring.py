@@ -181,3 +181,22 @@ def test_score_command_writes_output_and_bench_json(model: UpliftPipeline, catal
     bad = CliRunner().invoke(app, ["score", "--model", "coupon", "--input", str(users_file), "--output", str(out),
                                    "--engine", "dask"])
     assert isinstance(bad.exception, InvalidArgument) and bad.exception.field == "--engine"
+
+
+def test_ensure_demo_model_trains_once_and_replaces_incompatible(tmp_path: Path, catalog: Catalog,
+                                                                 model: UpliftPipeline) -> None:
+    from models.uplift.scoring.demo import ensure_demo_model
+
+    settings = Settings(data_dir=tmp_path / "var")
+    first = ensure_demo_model(settings, catalog, users=1_500, n_estimators=20)
+    assert (first.version, first.trained) == (1, True)
+    manifest = ModelRegistry.from_settings(settings).manifest("coupon")
+    assert set(manifest.metrics) >= {"qini_auc", "spearman_true_uplift", "fit_seconds"}
+    assert all(np.isfinite(v) for v in manifest.metrics.values())
+    assert manifest.features == [f.name for f in catalog.features_of("user")]
+    again = ensure_demo_model(settings, catalog, users=1_500, n_estimators=20)
+    assert (again.version, again.trained) == (1, False)
+    # A newest version from another catalog would be refused by the server: a compatible one is trained.
+    ModelRegistry.from_settings(settings).save("coupon", model, catalog_fingerprint="000000000000")
+    replaced = ensure_demo_model(settings, catalog, users=1_500, n_estimators=20)
+    assert (replaced.version, replaced.trained) == (3, True)
