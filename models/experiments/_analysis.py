@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +22,7 @@ from models.experiments._inference import (
     ratio_effects,
     relative_effect,
 )
-from models.experiments._stats import ExperimentStats
+from models.experiments._stats import ExperimentStats, RatioStats
 
 __all__ = ["AnalysisSettings", "Comparison", "ExperimentResult", "analyze"]
 
@@ -162,7 +162,8 @@ def analyze(stats: ExperimentStats, control: str, settings: AnalysisSettings | N
             comparisons.append(_compare(stats, control, arm, metric, settings, alpha, test))
     adjusted_holm = holm([c.absolute.p_value for c in comparisons])
     adjusted_bh = benjamini_hochberg([c.absolute.p_value for c in comparisons])
-    comparisons = [_with_adjusted(c, h, b) for c, h, b in zip(comparisons, adjusted_holm, adjusted_bh, strict=True)]
+    comparisons = [replace(c, p_holm=h, p_bh=b)
+                   for c, h, b in zip(comparisons, adjusted_holm, adjusted_bh, strict=True)]
     counts = {a: stats.arms[a].count for a in [control, *chosen]}
     # Assignment is checked over every arm of the experiment, not only the ones being compared.
     all_counts = {a: arm.count for a, arm in sorted(stats.arms.items())}
@@ -171,7 +172,7 @@ def analyze(stats: ExperimentStats, control: str, settings: AnalysisSettings | N
     return ExperimentResult(control, chosen, names, counts, means, comparisons, srm, settings)
 
 
-def _ratio_value(r: Any, arm: str, metric: str) -> float:
+def _ratio_value(r: RatioStats, arm: str, metric: str) -> float:
     if r.denominator_sum == 0:
         raise InvalidArgument(f"ratio metric {metric!r} has a zero denominator in arm {arm!r}", field="metrics")
     return float(r.ratio)
@@ -202,9 +203,3 @@ def _compare(stats: ExperimentStats, control: str, arm: str, metric: str, settin
         sequential_p_value=always_valid_p_value(decision, n, alpha, settings.sequential_tuning_n),
         chance_to_beat_control=chance_to_beat_control(decision), expected_loss=expected_loss(decision),
     )
-
-
-def _with_adjusted(c: Comparison, p_holm: float, p_bh: float) -> Comparison:
-    from dataclasses import replace
-
-    return replace(c, p_holm=p_holm, p_bh=p_bh)

@@ -44,6 +44,11 @@ def test_hillstrom_anchors(hillstrom_result) -> None:  # type: ignore[no-untyped
     assert res.counts == {CONTROL: 21_306, "Mens E-Mail": 21_307, "Womens E-Mail": 21_387}
     visit = {arm: round(100 * res.means[arm]["visit"], 2) for arm in res.counts}
     assert visit == {"Mens E-Mail": 18.28, "Womens E-Mail": 15.14, CONTROL: 10.62}
+    conversion = {arm: round(100 * res.means[arm]["conversion"], 2) for arm in res.counts}
+    assert conversion == {"Mens E-Mail": 1.25, "Womens E-Mail": 0.88, CONTROL: 0.57}
+    spend = {arm: round(res.means[arm]["spend"], 2) for arm in res.counts}
+    assert spend == {"Mens E-Mail": 1.42, "Womens E-Mail": 1.08, CONTROL: 0.65}
+    assert round(res.srm.p_value, 3) == 0.904
     assert res.srm.ok
     assert res.srm.p_value == pytest.approx(stats.chisquare([21_306, 21_307, 21_387]).pvalue, rel=RTOL)
     # comparing one arm still checks the assignment of all three
