@@ -213,3 +213,21 @@ def test_redis_down_is_unavailable_for_ids_while_inline_rows_still_score(
         rows = population.iloc[:5].set_index("user_id")
         scores = [s.uplift for s in client.uplift.score("coupon", rows=rows).scores]
         np.testing.assert_allclose(scores, model.predict(rows), rtol=1e-6, atol=1e-9)
+
+
+def test_select_top_reads_large_candidate_lists_in_chunks(
+        settings: Settings, store: RedisOnlineStore, catalog: Catalog, model: UpliftPipeline,
+        population: pd.DataFrame, grpc_server: Callable[..., str]) -> None:
+    small = settings.model_copy(update={"max_batch": 40})  # Score takes 40 ids; SelectTop reads 40 at a time
+    store.write_frame("user", population)
+    ModelRegistry.from_settings(small).save("coupon", model, catalog=catalog)
+    ids = list(population["user_id"])
+    uplift = pd.Series(model.predict(population), index=ids)
+    with MDSClient(grpc_server(["uplift"], settings_override=small), timeout_s=10.0) as client:
+        top = client.uplift.select_top("coupon", ids, max_users=15)
+        assert top.scored_count == len(ids) == 120
+        want = uplift[uplift > 0].sort_values(ascending=False, kind="stable").index[:15]
+        assert [u.user_id for u in top.selected] == list(want)
+        with pytest.raises(grpc.RpcError) as err:
+            client.uplift.score("coupon", ids[:41])
+        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "user_ids")
