@@ -5,6 +5,7 @@
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import CHAIN_FEATURES, RewardEstimator
 from models.allocation._pipeline import AllocationExperiment, chain_features, prepare_experiment, run_evaluation
+from models.allocation._plot import plot_reward_vs_compute
 from models.allocation._replay import (
     BudgetResult,
     MilpCheck,
@@ -22,6 +23,7 @@ __all__ = [
     "Allocation", "AllocationExperiment", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
     "RewardEstimator", "TrafficStream", "chain_features", "choose", "compute_saved", "evaluate_budget",
-    "lagrangian_allocation", "milp_allocation", "milp_check", "prepare_experiment", "run_evaluation",
+    "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
+    "run_evaluation",
     "simulate_traffic", "solve_lambda", "window_usage",
 ]

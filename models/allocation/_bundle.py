@@ -101,9 +101,11 @@ class RecommenderBundle:
 
 def build_bundle(data: RatingData, *, split: TimeSplit | None = None, default_fraction: float = 0.5,
                  max_logged: int = 400, large_trees: int = 120, calibration_requests: int = 20,
-                 requests_per_window: float = 600.0, seed: int = 0, progress: bool = False) -> RecommenderBundle:
+                 requests_per_window: float = 600.0, stage_requests_per_user: int = 6, seed: int = 0,
+                 progress: bool = False) -> RecommenderBundle:
     split = split or TimeSplit.by_quantiles(data)
-    cascade = train_cascade(data, split, seed=seed, progress=progress, large_trees=large_trees)
+    cascade = train_cascade(data, split, seed=seed, progress=progress, large_trees=large_trees,
+                            max_requests_per_user=stage_requests_per_user)
     logged = build_requests(data, split.t_stage, np.iinfo(np.int64).max, max_per_user=3)
     if not logged:
         raise ArtifactError("no logged requests to fit the reward estimator on")

@@ -190,6 +190,14 @@ def train_cascade(data: RatingData, split: TimeSplit, *, max_requests_per_user: 
     base_ratings = time_split(data, split)
     if len(base_ratings) < 50:
         raise InvalidArgument("too few ratings before the base cut to train a recommender", field="--data")
+    with threadpool_limits(1):
+        return _train(data, split, max_requests_per_user, neg_rate, seed, progress, recall_sizes, prerank_sizes,
+                      large_trees)
+
+
+def _train(data: RatingData, split: TimeSplit, max_requests_per_user: int, neg_rate: float, seed: int,
+           progress: bool, recall_sizes: Sequence[int], prerank_sizes: Sequence[int], large_trees: int) -> Cascade:
+    base_ratings = time_split(data, split)
     steps = tqdm(total=4, desc="training cascade", disable=not progress, leave=False)
     base = BaseSignals.fit(base_ratings, data.n_users, data.n_items, data.genres)
     steps.update()

@@ -272,7 +272,7 @@ class MLPPreRanker(_ScorerBase):
 
     def __init__(self, features: tuple[str, ...] = ("log_pop", "log_recent_pop", "item_mean", "emb16_dot",
                                                     "emb64_dot", "genre_affinity"),
-                 hidden: tuple[int, ...] = (64, 32), max_iter: int = 30, name: str = "mlp",
+                 hidden: tuple[int, ...] = (64, 32), max_iter: int = 25, name: str = "mlp",
                  random_state: int = 0) -> None:
         self.features = features
         self.hidden = hidden
@@ -283,12 +283,12 @@ class MLPPreRanker(_ScorerBase):
     def fit(self, x: np.ndarray, y: np.ndarray) -> MLPPreRanker:
         # A stratified-free subsample keeps training to seconds; the MLP saturates well before.
         rng = np.random.default_rng(self.random_state)
-        if len(x) > 60_000:
-            idx = rng.choice(len(x), 60_000, replace=False)
+        if len(x) > 20_000:
+            idx = rng.choice(len(x), 20_000, replace=False)
             x, y = x[idx], y[idx]
         self.scaler_ = StandardScaler().fit(x)
         mlp = MLPClassifier(hidden_layer_sizes=self.hidden, max_iter=self.max_iter, early_stopping=True,
-                            random_state=self.random_state).fit(self.scaler_.transform(x), y)
+                            batch_size=512, learning_rate_init=0.003, random_state=self.random_state).fit(self.scaler_.transform(x), y)
         self.weights_ = [w.astype(np.float32) for w in mlp.coefs_]
         self.biases_ = [b.astype(np.float32) for b in mlp.intercepts_]
         self.mean_ = self.scaler_.mean_.astype(np.float32)

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from core.settings import Settings
@@ -43,10 +44,13 @@ def write_histories(settings: Settings, ratings: pd.DataFrame, item_code: dict[s
     client = connect(settings)
     n = 0
     pipe = client.pipeline(transaction=False)
-    for uid, g in ratings.sort_values("timestamp", kind="stable").groupby("user_id", sort=False):
-        codes = g["item_id"].astype(str).map(item_code).to_numpy()
-        pipe.set(history_key(settings.namespace, str(uid)),
-                 encode_history(codes, g["rating"].to_numpy(), g["timestamp"].to_numpy()))
+    r = ratings.sort_values(["user_id", "timestamp"], kind="stable")
+    users = r["user_id"].astype(str).to_numpy()
+    codes = r["item_id"].astype(str).map(item_code).to_numpy(np.int64)
+    rates, times = r["rating"].to_numpy(np.float32), r["timestamp"].to_numpy(np.int64)
+    bounds = np.flatnonzero(users[1:] != users[:-1]) + 1
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(users)], strict=True):
+        pipe.set(history_key(settings.namespace, users[a]), encode_history(codes[a:b], rates[a:b], times[a:b]))
         n += 1
         if n % 500 == 0:
             pipe.execute()
@@ -79,7 +83,8 @@ def ensure_demo_recommender(settings: Settings, *, users: int = DEMO_USERS, forc
         except Exception as exc:  # a corrupt cache is rebuilt, never served
             log.warning("rebuilding the demo recommender: %s", exc)
     if bundle is None:
-        bundle = build_bundle(data, max_logged=150, large_trees=60, calibration_requests=10)
+        bundle = build_bundle(data, max_logged=150, large_trees=60, calibration_requests=10,
+                              stage_requests_per_user=2)
         bundle.save(path)
         trained = True
     n = write_histories(settings, ratings, bundle.item_code)
