@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -91,6 +91,27 @@ def _print_report(console: Console, result: ExperimentResult, rows: int) -> None
                   f"{100 * srm.max_relative_deviation:.2f}% → {verdict}")
 
 
+def _segment_table(arm: str, segments: str, by_metric: dict[str, Any]) -> Table:
+    table = Table(title=f"{arm}: effect per {segments}")
+    for col in ("metric", segments, "users", "ATE", "95% CI", "p"):
+        table.add_column(col, justify="right" if col in {"users", "ATE", "95% CI", "p"} else "left")
+    for m, effects in by_metric.items():
+        for e in effects:
+            table.add_row(m, e.segment, f"{e.count:,}", _fmt(e.ate), f"[{_fmt(e.ci_low)}, {_fmt(e.ci_high)}]",
+                          _p(e.p_value))
+    return table
+
+
+def _policy_table(policy: dict[str, Any]) -> Table:
+    table = Table(title=f"Policy value: {policy['metric']} per user if only the selected users got {policy['arm']!r}")
+    for col in ("policy", "treated", "value", "95% CI", "gain vs none", "gain 95% CI"):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for v in policy["values"]:
+        table.add_row(v.policy, f"{100 * v.treated_share:.0f}%", _fmt(v.value), f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]",
+                      _fmt(v.gain), f"[{_fmt(v.gain_ci_low)}, {_fmt(v.gain_ci_high)}]")
+    return table
+
+
 @app.command("analyze")
 def analyze_cmd(
     data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file, one row per user")],
@@ -108,6 +129,8 @@ def analyze_cmd(
     policy_score: Annotated[str | None, typer.Option("--policy-score", help="score column of a targeting policy")] = None,
     policy_arm: Annotated[str | None, typer.Option("--policy-arm", help="arm the policy would send")] = None,
     policy_top: Annotated[float, typer.Option("--policy-top", help="share of users the policy treats")] = 0.3,
+    policy_metric: Annotated[str | None, typer.Option("--policy-metric", help="outcome of the policy value "
+                                                      "(default: the first metric)")] = None,
     batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch")] = 250_000,
 ) -> None:
     """Analyze an experiment: every treatment arm against control on every metric."""
@@ -148,43 +171,34 @@ def analyze_cmd(
         flags = {"control": "--control", "treatments": "--treatments", "arm": "--arm-col", "designed_split": "--split"}
         flag = flags.get(exc.field or "", "--metrics")
         raise InvalidArgument(exc.message, field=flag) from exc
-    _print_report(console, result, summary.rows)
-
     seg_out = {}
     if segments:
-        for arm in result.treatments:
-            try:
-                seg_out[arm] = {m: segment_effects_from_stats(summary.by_segment, control, arm, m, alpha,
-                                                              settings.test, field=segments) for m in plain}
-            except InvalidArgument as exc:
-                raise InvalidArgument(exc.message, field="--segments") from exc
-            table = Table(title=f"{arm}: effect per {segments}")
-            for col in ("metric", segments, "users", "ATE", "95% CI", "p"):
-                table.add_column(col, justify="right" if col in {"users", "ATE", "95% CI", "p"} else "left")
-            for m, effects in seg_out[arm].items():
-                for e in effects:
-                    table.add_row(m, e.segment, f"{e.count:,}", _fmt(e.ate), f"[{_fmt(e.ci_low)}, {_fmt(e.ci_high)}]",
-                                  _p(e.p_value))
-            console.print(table)
-
+        try:
+            seg_out = {arm: {m: segment_effects_from_stats(summary.by_segment, control, arm, m, alpha, settings.test,
+                                                           field=segments) for m in plain}
+                       for arm in result.treatments}
+        except InvalidArgument as exc:
+            raise InvalidArgument(exc.message, field="--segments") from exc
     policy_out = None
     if policy_score:
         arm = policy_arm or result.treatments[0]
         if arm not in result.treatments:
             raise InvalidArgument(f"--policy-arm {arm!r} is not a treatment arm of this analysis", field="--policy-arm")
-        metric = plain[0] if plain else next(iter(ratios))
+        metric = policy_metric or (plain[0] if plain else "")
+        if metric not in plain:
+            raise InvalidArgument(f"--policy-metric {metric!r} must be one of the plain --metrics ({', '.join(plain)})",
+                                  field="--policy-metric")
         values = policy_values(summary.by_selection, control, arm, metric, alpha,
                                name=f"treat top {policy_top:.0%} by {policy_score}")
         policy_out = {"score": policy_score, "arm": arm, "metric": metric, "top_fraction": policy_top,
                       "threshold": threshold, "values": values}
-        table = Table(title=f"Policy value: {metric} per user if only the selected users got {arm!r}")
-        for col in ("policy", "treated", "value", "95% CI", "gain vs none", "gain 95% CI"):
-            table.add_column(col, justify="left" if col == "policy" else "right")
-        for v in values:
-            table.add_row(v.policy, f"{100 * v.treated_share:.0f}%", _fmt(v.value), f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]",
-                          _fmt(v.gain), f"[{_fmt(v.gain_ci_low)}, {_fmt(v.gain_ci_high)}]")
-        console.print(table)
 
+    # Everything is computed before anything is printed: a bad flag fails with no half-written report.
+    _print_report(console, result, summary.rows)
+    for arm, by_metric in seg_out.items():
+        console.print(_segment_table(arm, segments or "", by_metric))
+    if policy_out is not None:
+        console.print(_policy_table(policy_out))
     report = report_json(result, seg_out, policy_out)
     report["rows"] = summary.rows
     report["data"] = str(data)
@@ -192,7 +206,6 @@ def analyze_cmd(
     json_path.write_text(json.dumps(report, indent=2, allow_nan=False))
     png = plot_lifts(result, plot or json_path.with_suffix(".png"), title=f"{data.name}: lift vs {control}")
     console.print(f"wrote {json_path} and {png}")
-
 
 
 @app.command("bench")

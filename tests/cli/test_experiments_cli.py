@@ -97,6 +97,8 @@ def small_csv(tmp_path: Path) -> Path:
     (["--control", "ctl", "--split", "ctl=1"], "--split", "no weight for arm(s) 'trt'"),
     (["--control", "ctl", "--alpha", "2"], "--alpha", "--alpha"),
     (["--control", "ctl", "--policy-score", "pre", "--policy-top", "0"], "--policy-top", "(0, 1]"),
+    (["--control", "ctl", "--policy-score", "pre", "--policy-arm", "ctl"], "--policy-arm", "not a treatment arm"),
+    (["--control", "ctl", "--policy-score", "pre", "--policy-metric", "pre"], "--policy-metric", "plain --metrics"),
 ])
 def test_bad_flags_raise_invalid_argument(small_csv: Path, tmp_path: Path, extra: list[str], field: str,
                                           words: str) -> None:
