@@ -13,12 +13,12 @@ from core.errors import InvalidArgument
 from models.experiments._checks import SrmResult, benjamini_hochberg, holm, sample_ratio_mismatch
 from models.experiments._inference import (
     Effect,
+    Posterior,
     absolute_effect,
     always_valid_p_value,
-    chance_to_beat_control,
     confidence_sequence,
     cuped_effect,
-    expected_loss,
+    posterior,
     ratio_effects,
     relative_effect,
 )
@@ -39,6 +39,12 @@ class AnalysisSettings(BaseModel):
         default=0.01, ge=0, description="SRM is flagged only if some arm's share is off by at least this fraction")
     designed_split: dict[str, float] | None = Field(
         default=None, description="arm -> designed traffic weight; None means an equal split")
+    prior_mean: float = Field(default=0.0, description="mean of the normal prior on the relative lift")
+    prior_sd: float | None = Field(
+        default=None, gt=0, description="sd of the normal prior on the relative lift (GrowthBook's proper prior, "
+                                        "e.g. 0.3); None = flat")
+    lower_is_better: frozenset[str] = Field(
+        default=frozenset(), description="metrics where a decrease is the improvement (e.g. unsubscribes, cost)")
     sequential_tuning_n: float = Field(
         default=5000.0, gt=0, description="total users at which the confidence sequence is tightest")
 
@@ -49,8 +55,10 @@ class Comparison:
 
     ``absolute`` is the difference of means (or ratios); ``relative`` the percent change (None when the
     control is zero). ``cuped*`` are present when a covariate was summarized. ``p_holm`` and ``p_bh`` are
-    adjusted across every arm x metric of the analysis. The sequential interval, chance to beat control
-    and expected loss use the CUPED estimate when there is one, else the plain absolute effect.
+    adjusted across every arm x metric of the analysis. The sequential interval uses the CUPED absolute
+    estimate when there is one. The Bayesian read-outs (``posterior``: credible interval, chance to beat
+    control, expected loss) are on the relative lift, CUPED when available, as in GrowthBook
+    (``bayes_scale`` says "absolute" where the control mean is zero and no relative lift exists).
     """
 
     arm: str
@@ -67,10 +75,18 @@ class Comparison:
     variance_reduction: float | None
     sequential_ci: tuple[float, float]
     sequential_p_value: float
-    chance_to_beat_control: float
-    expected_loss: float
+    posterior: Posterior
+    bayes_scale: Literal["relative", "absolute"]
     p_holm: float = math.nan
     p_bh: float = math.nan
+
+    @property
+    def chance_to_beat_control(self) -> float:
+        return self.posterior.chance_to_beat_control
+
+    @property
+    def expected_loss(self) -> float:
+        return self.posterior.expected_loss
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,7 @@ class ExperimentResult:
                 "p_value_holm": c.p_holm, "p_value_bh": c.p_bh,
                 "sequential_ci": list(c.sequential_ci), "sequential_p_value": c.sequential_p_value,
                 "chance_to_beat_control": c.chance_to_beat_control, "expected_loss": c.expected_loss,
+                "credible_interval": [c.posterior.ci_low, c.posterior.ci_high], "bayes_scale": c.bayes_scale,
             })
         return {
             "control": self.control,
@@ -127,7 +144,7 @@ class ExperimentResult:
             "srm": {"p_value": self.srm.p_value, "ok": self.srm.ok, "chi2": self.srm.chi2,
                     "observed": dict(self.srm.observed), "expected_share": dict(self.srm.expected_share),
                     "max_relative_deviation": self.srm.max_relative_deviation},
-            "settings": self.settings.model_dump(),
+            "settings": self.settings.model_dump(mode="json"),
             **self.extras,
         }
 
@@ -194,6 +211,10 @@ def _compare(stats: ExperimentStats, control: str, arm: str, metric: str, settin
         absolute, relative = ratio_effects(rc, rt, alpha)
         cuped, kind, n_c, n_t = None, "ratio", rc.count, rt.count
     decision = cuped.absolute if cuped else absolute
+    relative_decision = cuped.relative if cuped else relative
+    bayes_effect = relative_decision if relative_decision is not None else decision
+    prior_sd = settings.prior_sd if relative_decision is not None else None
+    post = posterior(bayes_effect, alpha, settings.prior_mean, prior_sd, metric in settings.lower_is_better)
     return Comparison(
         arm=arm, metric=metric, kind=kind, control_count=n_c, treatment_count=n_t,
         control_mean=control_mean, treatment_mean=treatment_mean, absolute=absolute, relative=relative,
@@ -201,5 +222,5 @@ def _compare(stats: ExperimentStats, control: str, arm: str, metric: str, settin
         variance_reduction=cuped.variance_reduction if cuped else None,
         sequential_ci=confidence_sequence(decision, n, alpha, settings.sequential_tuning_n),
         sequential_p_value=always_valid_p_value(decision, n, alpha, settings.sequential_tuning_n),
-        chance_to_beat_control=chance_to_beat_control(decision), expected_loss=expected_loss(decision),
+        posterior=post, bayes_scale="relative" if relative_decision is not None else "absolute",
     )

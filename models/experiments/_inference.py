@@ -17,12 +17,14 @@ from models.experiments._stats import MetricStats, RatioStats
 __all__ = [
     "CupedEffect",
     "Effect",
+    "Posterior",
     "absolute_effect",
     "always_valid_p_value",
     "chance_to_beat_control",
     "confidence_sequence",
     "cuped_effect",
     "expected_loss",
+    "posterior",
     "ratio_effects",
     "relative_effect",
 ]
@@ -182,3 +184,32 @@ def expected_loss(effect: Effect) -> float:
     if sd == 0.0:
         return max(0.0, -mu)
     return float(sd * sps.norm.pdf(mu / sd) - mu * sps.norm.cdf(-mu / sd))
+
+
+@dataclass(frozen=True, slots=True)
+class Posterior:
+    """Normal posterior of an effect: credible interval, P(improvement) and expected loss of shipping.
+
+    ``chance_to_beat_control`` is P(effect > 0), or P(effect < 0) for a lower-is-better metric;
+    ``expected_loss`` is E[max(0, -effect)] (E[max(0, effect)] when lower is better).
+    """
+
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    chance_to_beat_control: float
+    expected_loss: float
+
+
+def posterior(effect: Effect, alpha: float = 0.05, prior_mean: float = 0.0, prior_sd: float | None = None,
+              lower_is_better: bool = False) -> Posterior:
+    """Combine the normal likelihood of ``effect`` with a normal prior (flat when ``prior_sd`` is None)."""
+    mean, sd = effect.estimate, effect.se
+    if prior_sd is not None and sd > 0:
+        precision = 1 / prior_sd**2 + 1 / sd**2
+        mean = (prior_mean / prior_sd**2 + effect.estimate / sd**2) / precision
+        sd = math.sqrt(1 / precision)
+    z = float(sps.norm.ppf(1 - alpha / 2))
+    oriented = Effect(-mean if lower_is_better else mean, sd, math.nan, math.nan, math.nan, math.inf)
+    return Posterior(mean, sd, mean - z * sd, mean + z * sd, chance_to_beat_control(oriented), expected_loss(oriented))

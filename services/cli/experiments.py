@@ -65,13 +65,14 @@ def _print_report(console: Console, result: ExperimentResult, rows: int) -> None
     lifts = Table(title=f"Lift vs {result.control} (Welch/z, {1 - alpha:.0%} CI)")
     for col in ("arm", "metric", "lift", "CI", "p", "relative", "relative CI"):
         lifts.add_column(col, justify="left" if col in {"arm", "metric"} else "right")
-    extra = Table(title="CUPED, multiple testing, always-valid and Bayesian read-outs")
+    extra = Table(title="CUPED, multiple testing, always-valid and Bayesian (relative-lift) read-outs")
     for col in ("arm", "metric", "CUPED lift", "CUPED CI", "var. red.", "p Holm", "q BH", "always-valid CI",
                 "P(beat)"):
         extra.add_column(col, justify="left" if col in {"arm", "metric"} else "right")
     for c in result.comparisons:
         a = c.absolute
-        style = ("green" if a.estimate > 0 else "red") if c.p_holm < alpha else None
+        better = a.estimate < 0 if c.metric in result.settings.lower_is_better else a.estimate > 0
+        style = ("green" if better else "red") if c.p_holm < alpha else None
         lifts.add_row(
             c.arm, c.metric, _fmt(a.estimate), f"[{_fmt(a.ci_low)}, {_fmt(a.ci_high)}]", _p(a.p_value),
             _fmt(c.relative.estimate if c.relative else None, pct=True),
@@ -126,6 +127,10 @@ def analyze_cmd(
     alpha: Annotated[float, typer.Option("--alpha", help="two-sided level")] = 0.05,
     test: Annotated[str, typer.Option("--test", help="welch or z")] = "welch",
     split: Annotated[str | None, typer.Option("--split", help="designed split, e.g. 'A=1,B=1,C=2'")] = None,
+    prior_sd: Annotated[float | None, typer.Option("--prior-sd", help="sd of a normal prior on the relative lift "
+                                                   "(e.g. 0.3); default flat")] = None,
+    lower_is_better: Annotated[str | None, typer.Option("--lower-is-better",
+                                                        help="comma-separated metrics where lower wins")] = None,
     policy_score: Annotated[str | None, typer.Option("--policy-score", help="score column of a targeting policy")] = None,
     policy_arm: Annotated[str | None, typer.Option("--policy-arm", help="arm the policy would send")] = None,
     policy_top: Annotated[float, typer.Option("--policy-top", help="share of users the policy treats")] = 0.3,
@@ -151,11 +156,17 @@ def analyze_cmd(
 
     console = Console()
     plain, ratios = parse_metrics(_split_list(metrics))
+    unknown = [m for m in _split_list(lower_is_better) if m not in plain and m not in ratios]
+    if unknown:
+        raise InvalidArgument(f"--lower-is-better names metric(s) not in --metrics: {', '.join(unknown)}",
+                              field="--lower-is-better")
     try:
-        settings = AnalysisSettings.model_validate({"alpha": alpha, "test": test, "designed_split": _parse_split(split)})
+        settings = AnalysisSettings.model_validate({
+            "alpha": alpha, "test": test, "designed_split": _parse_split(split), "prior_sd": prior_sd,
+            "lower_is_better": frozenset(_split_list(lower_is_better))})
     except ValidationError as exc:
         loc = str(exc.errors()[0]["loc"][0]) if exc.errors() else "settings"
-        flag = {"designed_split": "--split"}.get(loc, f"--{loc}")
+        flag = {"designed_split": "--split"}.get(loc, "--" + loc.replace("_", "-"))
         raise InvalidArgument(f"{flag}: {exc.errors()[0]['msg']}", field=flag) from exc
     if not 0 < policy_top <= 1:
         raise InvalidArgument("--policy-top must lie in (0, 1]", field="--policy-top")

@@ -20,12 +20,14 @@ class ExperimentsClient:
 
     def analyze(self, stats: ExperimentStats, control: str, *, treatments: Sequence[str] = (),
                 alpha: float | None = None, test: str = "welch", designed_split: Mapping[str, float] | None = None,
+                prior_sd: float | None = None, lower_is_better: Sequence[str] = (),
                 timeout_s: float | None = None) -> pb.AnalyzeResponse:
         """Analyze summaries built locally (e.g. ``ExperimentStats.from_frame`` or a Spark reduce)."""
         request = pb.AnalyzeRequest(
             control_arm=control, arms=arms_to_proto(stats, dict(designed_split or {})),
             treatment_arms=list(treatments),
-            options=pb.AnalysisOptions(alpha=alpha, test=pb.TEST_KIND_Z if test == "z" else pb.TEST_KIND_WELCH))
+            options=pb.AnalysisOptions(alpha=alpha, test=pb.TEST_KIND_Z if test == "z" else pb.TEST_KIND_WELCH,
+                                       prior_sd=prior_sd, lower_is_better=list(lower_is_better)))
         return self.analyze_raw(request, timeout_s=timeout_s)
 
     def analyze_raw(self, request: pb.AnalyzeRequest, *, timeout_s: float | None = None) -> pb.AnalyzeResponse:

@@ -126,11 +126,13 @@ def arms_to_proto(stats: ExperimentStats, design: dict[str, float] | None = None
 
 def settings_from_proto(options: pb.AnalysisOptions, arms: Sequence[pb.ArmSummary]) -> AnalysisSettings:
     values: dict[str, object] = {}
-    for name in ("alpha", "srm_alpha", "srm_min_relative_deviation", "sequential_tuning_n"):
+    for name in ("alpha", "srm_alpha", "srm_min_relative_deviation", "sequential_tuning_n", "prior_mean", "prior_sd"):
         if options.HasField(name):
             values[name] = getattr(options, name)
     if options.test == pb.TEST_KIND_Z:
         values["test"] = "z"
+    if options.lower_is_better:
+        values["lower_is_better"] = frozenset(options.lower_is_better)
     weights = {a.arm: a.designed_weight for a in arms}
     if any(w != 0 for w in weights.values()):
         bad = [i for i, a in enumerate(arms) if not (a.designed_weight > 0 and math.isfinite(a.designed_weight))]
@@ -159,7 +161,8 @@ def comparison_to_proto(c: Comparison) -> pb.Comparison:
         relative=_effect(c.relative), cuped=_effect(c.cuped), cuped_relative=_effect(c.cuped_relative),
         p_value_holm=c.p_holm, p_value_bh=c.p_bh, sequential_ci_low=c.sequential_ci[0],
         sequential_ci_high=c.sequential_ci[1], sequential_p_value=c.sequential_p_value,
-        chance_to_beat_control=c.chance_to_beat_control, expected_loss=c.expected_loss)
+        chance_to_beat_control=c.chance_to_beat_control, expected_loss=c.expected_loss,
+        credible_ci_low=c.posterior.ci_low, credible_ci_high=c.posterior.ci_high, bayes_scale=c.bayes_scale)
     if c.variance_reduction is not None:
         msg.variance_reduction = c.variance_reduction
     return msg

@@ -96,6 +96,8 @@ def small_csv(tmp_path: Path) -> Path:
     (["--control", "ctl", "--split", "ctl=1,trt"], "--split", "ARM=WEIGHT"),
     (["--control", "ctl", "--split", "ctl=1"], "--split", "no weight for arm(s) 'trt'"),
     (["--control", "ctl", "--alpha", "2"], "--alpha", "--alpha"),
+    (["--control", "ctl", "--prior-sd", "-1"], "--prior-sd", "--prior-sd"),
+    (["--control", "ctl", "--lower-is-better", "cost"], "--lower-is-better", "cost"),
     (["--control", "ctl", "--policy-score", "pre", "--policy-top", "0"], "--policy-top", "(0, 1]"),
     (["--control", "ctl", "--policy-score", "pre", "--policy-arm", "ctl"], "--policy-arm", "not a treatment arm"),
     (["--control", "ctl", "--policy-score", "pre", "--policy-metric", "pre"], "--policy-metric", "plain --metrics"),
@@ -122,10 +124,12 @@ def test_one_arm_only_is_named(tmp_path: Path) -> None:
 def test_small_file_writes_json_and_png(small_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["analyze", "--data", str(small_csv), "--arm-col", "arm", "--control", "ctl",
-                                      "--metrics", "y", "--covariate", "pre", "--segments", "seg", "--json", str(out)])
+                                      "--metrics", "y", "--covariate", "pre", "--segments", "seg", "--json", str(out),
+                                      "--prior-sd", "0.3", "--lower-is-better", "y"])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["arms"]["trt"]["y"]["cuped_lift"] is not None
+    assert report["settings"]["prior_sd"] == 0.3 and report["settings"]["lower_is_better"] == ["y"]
     assert {s["segment"] for s in report["segments"]["trt"]["y"]} == {"a", "b"}
     assert out.with_suffix(".png").exists()
 

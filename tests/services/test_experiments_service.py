@@ -85,6 +85,13 @@ def test_options_change_the_analysis(client: MDSClient, frame: pd.DataFrame) -> 
     assert width == pytest.approx(2 * stats.norm.ppf(0.95) * z.comparisons[0].absolute.standard_error)
     skewed = client.experiments.analyze(summary, "control", designed_split={"control": 8, "email": 1, "sms": 1})
     assert not skewed.srm.ok and skewed.srm.p_value < 1e-6
+    flat = client.experiments.analyze(summary, "control").comparisons[0]
+    shrunk = client.experiments.analyze(summary, "control", prior_sd=0.05).comparisons[0]
+    assert flat.bayes_scale == "relative"
+    assert flat.credible_ci_low == pytest.approx(flat.relative.estimate - stats.norm.ppf(0.975) * flat.relative.standard_error, rel=1e-9)
+    assert shrunk.credible_ci_high - shrunk.credible_ci_low < flat.credible_ci_high - flat.credible_ci_low
+    inverse = client.experiments.analyze(summary, "control", lower_is_better=["visit"]).comparisons[0]
+    assert inverse.chance_to_beat_control == pytest.approx(1 - flat.chance_to_beat_control, rel=1e-9)
 
 
 def test_segments_from_summaries_match_segment_effects(client: MDSClient, frame: pd.DataFrame) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -11,7 +12,9 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from models.experiments import (
+    AnalysisSettings,
     ArmStats,
+    Effect,
     ExperimentStats,
     MetricStats,
     RatioStats,
@@ -24,6 +27,7 @@ from models.experiments import (
     cuped_effect,
     expected_loss,
     holm,
+    posterior,
     ratio_effects,
     relative_effect,
     sample_ratio_mismatch,
@@ -189,8 +193,6 @@ def test_confidence_sequence_keeps_false_positives_under_alpha_when_peeking() ->
     assert fixed_fp > 2 * alpha  # naive peeking inflates errors: the simulation can see a broken method
     # the vectorized boundary above is the engine's, checked on a few cells
     for r, k in ((0, 0), (5, 17), (999, 39)):
-        from models.experiments import Effect
-
         e = Effect(diff[r, k], se[r, k], 0.0, 0.0, 1.0, math.inf)
         lo, hi = confidence_sequence(e, int(total[k]), alpha)
         assert hi - diff[r, k] == pytest.approx(half[r, k], rel=RTOL)
@@ -241,3 +243,37 @@ def test_constant_and_degenerate_metrics_give_numbers_not_nan() -> None:
         assert c.chance_to_beat_control == 0.5
     assert res.comparison("b", "z").relative is None  # 0 / 0 - 1 is undefined, reported as None
     assert math.isfinite(res.comparison("b", "m").variance_reduction or 0.0)
+
+
+def test_posterior_with_a_prior_matches_numerical_bayes() -> None:
+    e = Effect(0.04, 0.03, 0.0, 0.0, 1.0, math.inf)
+    post = posterior(e, prior_mean=0.0, prior_sd=0.05)
+
+    def unnormalized(d: float) -> float:  # prior x likelihood, integrated numerically
+        return stats.norm.pdf(d, 0.0, 0.05) * stats.norm.pdf(0.04, d, 0.03)
+
+    evidence = integrate.quad(unnormalized, -1, 1, epsabs=1e-14)[0]
+    mean = integrate.quad(lambda d: d * unnormalized(d), -1, 1, epsabs=1e-14)[0] / evidence
+    above = integrate.quad(unnormalized, 0, 1, epsabs=1e-14)[0] / evidence
+    loss = integrate.quad(lambda d: -d * unnormalized(d), -1, 0, epsabs=1e-14)[0] / evidence
+    assert post.mean == pytest.approx(mean, rel=1e-8)
+    assert post.chance_to_beat_control == pytest.approx(above, rel=1e-8)
+    assert post.expected_loss == pytest.approx(loss, rel=1e-7)
+    assert post.mean < 0.04 and post.sd < 0.03  # shrunk towards the prior, tighter than the data alone
+    flat = posterior(e)
+    assert (flat.mean, flat.sd) == (0.04, 0.03)
+    lower = posterior(e, lower_is_better=True)
+    assert lower.chance_to_beat_control == pytest.approx(1 - flat.chance_to_beat_control, rel=1e-12)
+
+
+def test_bayesian_readouts_use_the_relative_lift_and_respect_lower_is_better() -> None:
+    rng = np.random.default_rng(13)
+    c, t = rng.binomial(1, 0.10, 4000).astype(float), rng.binomial(1, 0.12, 4000).astype(float)
+    arms = {"a": ArmStats(4000, {"m": MetricStats.from_values(c)}), "b": ArmStats(4000, {"m": MetricStats.from_values(t)})}
+    res = analyze(ExperimentStats(arms), "a")
+    cmp_ = res.comparison("b", "m")
+    assert cmp_.bayes_scale == "relative" and cmp_.relative is not None
+    assert cmp_.chance_to_beat_control == pytest.approx(stats.norm.cdf(cmp_.relative.estimate / cmp_.relative.se))
+    churn = analyze(ExperimentStats(arms), "a", AnalysisSettings(lower_is_better=frozenset({"m"})))
+    assert churn.comparison("b", "m").chance_to_beat_control == pytest.approx(1 - cmp_.chance_to_beat_control)
+    assert json.dumps(churn.to_json())  # settings (a frozenset) serialize

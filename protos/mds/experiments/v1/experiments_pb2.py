@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$mds/experiments/v1/experiments.proto\x12\x12mds.experiments.v1\"\xb0\x01\n\rMetricSummary\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x0b\n\x03sum\x18\x03 \x01(\x01\x12\x13\n\x0bsum_squares\x18\x04 \x01(\x01\x12\x15\n\rhas_covariate\x18\x05 \x01(\x08\x12\x15\n\rcovariate_sum\x18\x06 \x01(\x01\x12\x1d\n\x15\x63ovariate_sum_squares\x18\x07 \x01(\x01\x12\x11\n\tcross_sum\x18\x08 \x01(\x01\"\xb0\x01\n\x0cRatioSummary\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x15\n\rnumerator_sum\x18\x03 \x01(\x01\x12\x1d\n\x15numerator_sum_squares\x18\x04 \x01(\x01\x12\x17\n\x0f\x64\x65nominator_sum\x18\x05 \x01(\x01\x12\x1f\n\x17\x64\x65nominator_sum_squares\x18\x06 \x01(\x01\x12\x11\n\tcross_sum\x18\x07 \x01(\x01\"\xa7\x01\n\nArmSummary\x12\x0b\n\x03\x61rm\x18\x01 \x01(\t\x12\r\n\x05users\x18\x02 \x01(\x03\x12\x32\n\x07metrics\x18\x03 \x03(\x0b\x32!.mds.experiments.v1.MetricSummary\x12\x30\n\x06ratios\x18\x04 \x03(\x0b\x32 .mds.experiments.v1.RatioSummary\x12\x17\n\x0f\x64\x65signed_weight\x18\x05 \x01(\x01\"\x83\x02\n\x0f\x41nalysisOptions\x12\x12\n\x05\x61lpha\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12*\n\x04test\x18\x02 \x01(\x0e\x32\x1c.mds.experiments.v1.TestKind\x12\x16\n\tsrm_alpha\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\'\n\x1asrm_min_relative_deviation\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12 \n\x13sequential_tuning_n\x18\x05 \x01(\x01H\x03\x88\x01\x01\x42\x08\n\x06_alphaB\x0c\n\n_srm_alphaB\x1d\n\x1b_srm_min_relative_deviationB\x16\n\x14_sequential_tuning_n\"\xa1\x01\n\x0e\x41nalyzeRequest\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12,\n\x04\x61rms\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.ArmSummary\x12\x16\n\x0etreatment_arms\x18\x03 \x03(\t\x12\x34\n\x07options\x18\x04 \x01(\x0b\x32#.mds.experiments.v1.AnalysisOptions\"\x80\x01\n\x06\x45\x66\x66\x65\x63t\x12\x10\n\x08\x65stimate\x18\x01 \x01(\x01\x12\x16\n\x0estandard_error\x18\x02 \x01(\x01\x12\x0e\n\x06\x63i_low\x18\x03 \x01(\x01\x12\x0f\n\x07\x63i_high\x18\x04 \x01(\x01\x12\x0f\n\x07p_value\x18\x05 \x01(\x01\x12\x1a\n\x12\x64\x65grees_of_freedom\x18\x06 \x01(\x01\"\xbc\x04\n\nComparison\x12\x0b\n\x03\x61rm\x18\x01 \x01(\t\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x15\n\rcontrol_count\x18\x04 \x01(\x03\x12\x17\n\x0ftreatment_count\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ontrol_mean\x18\x06 \x01(\x01\x12\x16\n\x0etreatment_mean\x18\x07 \x01(\x01\x12,\n\x08\x61\x62solute\x18\x08 \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12,\n\x08relative\x18\t \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12)\n\x05\x63uped\x18\n \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12\x32\n\x0e\x63uped_relative\x18\x0b \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12\x1f\n\x12variance_reduction\x18\x0c \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x0cp_value_holm\x18\r \x01(\x01\x12\x12\n\np_value_bh\x18\x0e \x01(\x01\x12\x19\n\x11sequential_ci_low\x18\x0f \x01(\x01\x12\x1a\n\x12sequential_ci_high\x18\x10 \x01(\x01\x12\x1a\n\x12sequential_p_value\x18\x11 \x01(\x01\x12\x1e\n\x16\x63hance_to_beat_control\x18\x12 \x01(\x01\x12\x15\n\rexpected_loss\x18\x13 \x01(\x01\x42\x15\n\x13_variance_reduction\"\xdb\x02\n\x10SampleRatioCheck\x12\x0c\n\x04\x63hi2\x18\x01 \x01(\x01\x12\x0f\n\x07p_value\x18\x02 \x01(\x01\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x1e\n\x16max_relative_deviation\x18\x04 \x01(\x01\x12\x44\n\x08observed\x18\x05 \x03(\x0b\x32\x32.mds.experiments.v1.SampleRatioCheck.ObservedEntry\x12O\n\x0e\x65xpected_share\x18\x06 \x03(\x0b\x32\x37.mds.experiments.v1.SampleRatioCheck.ExpectedShareEntry\x1a/\n\rObservedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x34\n\x12\x45xpectedShareEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x99\x02\n\x0f\x41nalyzeResponse\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12\x33\n\x0b\x63omparisons\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.Comparison\x12\x31\n\x03srm\x18\x03 \x01(\x0b\x32$.mds.experiments.v1.SampleRatioCheck\x12=\n\x05means\x18\x04 \x03(\x0b\x32..mds.experiments.v1.AnalyzeResponse.MeansEntry\x1aJ\n\nMeansEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.mds.experiments.v1.ArmMeans:\x02\x38\x01\"s\n\x08\x41rmMeans\x12\x38\n\x06values\x18\x01 \x03(\x0b\x32(.mds.experiments.v1.ArmMeans.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"O\n\x0eSegmentSummary\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12,\n\x04\x61rms\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.ArmSummary\"\xc0\x01\n\x16\x41nalyzeSegmentsRequest\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12\x15\n\rtreatment_arm\x18\x02 \x01(\t\x12\x0e\n\x06metric\x18\x03 \x01(\t\x12\x34\n\x08segments\x18\x04 \x03(\x0b\x32\".mds.experiments.v1.SegmentSummary\x12\x34\n\x07options\x18\x05 \x01(\x0b\x32#.mds.experiments.v1.AnalysisOptions\"\xd5\x01\n\rSegmentEffect\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12\x15\n\rcontrol_count\x18\x02 \x01(\x03\x12\x17\n\x0ftreatment_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontrol_mean\x18\x04 \x01(\x01\x12\x16\n\x0etreatment_mean\x18\x05 \x01(\x01\x12\x0b\n\x03\x61te\x18\x06 \x01(\x01\x12\x16\n\x0estandard_error\x18\x07 \x01(\x01\x12\x0e\n\x06\x63i_low\x18\x08 \x01(\x01\x12\x0f\n\x07\x63i_high\x18\t \x01(\x01\x12\x0f\n\x07p_value\x18\n \x01(\x01\"M\n\x17\x41nalyzeSegmentsResponse\x12\x32\n\x07\x65\x66\x66\x65\x63ts\x18\x01 \x03(\x0b\x32!.mds.experiments.v1.SegmentEffect*K\n\x08TestKind\x12\x19\n\x15TEST_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fTEST_KIND_WELCH\x10\x01\x12\x0f\n\x0bTEST_KIND_Z\x10\x02\x32\xd3\x01\n\x11\x45xperimentService\x12R\n\x07\x41nalyze\x12\".mds.experiments.v1.AnalyzeRequest\x1a#.mds.experiments.v1.AnalyzeResponse\x12j\n\x0f\x41nalyzeSegments\x12*.mds.experiments.v1.AnalyzeSegmentsRequest\x1a+.mds.experiments.v1.AnalyzeSegmentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$mds/experiments/v1/experiments.proto\x12\x12mds.experiments.v1\"\xb0\x01\n\rMetricSummary\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x0b\n\x03sum\x18\x03 \x01(\x01\x12\x13\n\x0bsum_squares\x18\x04 \x01(\x01\x12\x15\n\rhas_covariate\x18\x05 \x01(\x08\x12\x15\n\rcovariate_sum\x18\x06 \x01(\x01\x12\x1d\n\x15\x63ovariate_sum_squares\x18\x07 \x01(\x01\x12\x11\n\tcross_sum\x18\x08 \x01(\x01\"\xb0\x01\n\x0cRatioSummary\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x15\n\rnumerator_sum\x18\x03 \x01(\x01\x12\x1d\n\x15numerator_sum_squares\x18\x04 \x01(\x01\x12\x17\n\x0f\x64\x65nominator_sum\x18\x05 \x01(\x01\x12\x1f\n\x17\x64\x65nominator_sum_squares\x18\x06 \x01(\x01\x12\x11\n\tcross_sum\x18\x07 \x01(\x01\"\xa7\x01\n\nArmSummary\x12\x0b\n\x03\x61rm\x18\x01 \x01(\t\x12\r\n\x05users\x18\x02 \x01(\x03\x12\x32\n\x07metrics\x18\x03 \x03(\x0b\x32!.mds.experiments.v1.MetricSummary\x12\x30\n\x06ratios\x18\x04 \x03(\x0b\x32 .mds.experiments.v1.RatioSummary\x12\x17\n\x0f\x64\x65signed_weight\x18\x05 \x01(\x01\"\xe8\x02\n\x0f\x41nalysisOptions\x12\x12\n\x05\x61lpha\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12*\n\x04test\x18\x02 \x01(\x0e\x32\x1c.mds.experiments.v1.TestKind\x12\x16\n\tsrm_alpha\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\'\n\x1asrm_min_relative_deviation\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12 \n\x13sequential_tuning_n\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12\x17\n\nprior_mean\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\x15\n\x08prior_sd\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12\x17\n\x0flower_is_better\x18\x08 \x03(\tB\x08\n\x06_alphaB\x0c\n\n_srm_alphaB\x1d\n\x1b_srm_min_relative_deviationB\x16\n\x14_sequential_tuning_nB\r\n\x0b_prior_meanB\x0b\n\t_prior_sd\"\xa1\x01\n\x0e\x41nalyzeRequest\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12,\n\x04\x61rms\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.ArmSummary\x12\x16\n\x0etreatment_arms\x18\x03 \x03(\t\x12\x34\n\x07options\x18\x04 \x01(\x0b\x32#.mds.experiments.v1.AnalysisOptions\"\x80\x01\n\x06\x45\x66\x66\x65\x63t\x12\x10\n\x08\x65stimate\x18\x01 \x01(\x01\x12\x16\n\x0estandard_error\x18\x02 \x01(\x01\x12\x0e\n\x06\x63i_low\x18\x03 \x01(\x01\x12\x0f\n\x07\x63i_high\x18\x04 \x01(\x01\x12\x0f\n\x07p_value\x18\x05 \x01(\x01\x12\x1a\n\x12\x64\x65grees_of_freedom\x18\x06 \x01(\x01\"\x84\x05\n\nComparison\x12\x0b\n\x03\x61rm\x18\x01 \x01(\t\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x15\n\rcontrol_count\x18\x04 \x01(\x03\x12\x17\n\x0ftreatment_count\x18\x05 \x01(\x03\x12\x14\n\x0c\x63ontrol_mean\x18\x06 \x01(\x01\x12\x16\n\x0etreatment_mean\x18\x07 \x01(\x01\x12,\n\x08\x61\x62solute\x18\x08 \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12,\n\x08relative\x18\t \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12)\n\x05\x63uped\x18\n \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12\x32\n\x0e\x63uped_relative\x18\x0b \x01(\x0b\x32\x1a.mds.experiments.v1.Effect\x12\x1f\n\x12variance_reduction\x18\x0c \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x0cp_value_holm\x18\r \x01(\x01\x12\x12\n\np_value_bh\x18\x0e \x01(\x01\x12\x19\n\x11sequential_ci_low\x18\x0f \x01(\x01\x12\x1a\n\x12sequential_ci_high\x18\x10 \x01(\x01\x12\x1a\n\x12sequential_p_value\x18\x11 \x01(\x01\x12\x1e\n\x16\x63hance_to_beat_control\x18\x12 \x01(\x01\x12\x15\n\rexpected_loss\x18\x13 \x01(\x01\x12\x17\n\x0f\x63redible_ci_low\x18\x14 \x01(\x01\x12\x18\n\x10\x63redible_ci_high\x18\x15 \x01(\x01\x12\x13\n\x0b\x62\x61yes_scale\x18\x16 \x01(\tB\x15\n\x13_variance_reduction\"\xdb\x02\n\x10SampleRatioCheck\x12\x0c\n\x04\x63hi2\x18\x01 \x01(\x01\x12\x0f\n\x07p_value\x18\x02 \x01(\x01\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x1e\n\x16max_relative_deviation\x18\x04 \x01(\x01\x12\x44\n\x08observed\x18\x05 \x03(\x0b\x32\x32.mds.experiments.v1.SampleRatioCheck.ObservedEntry\x12O\n\x0e\x65xpected_share\x18\x06 \x03(\x0b\x32\x37.mds.experiments.v1.SampleRatioCheck.ExpectedShareEntry\x1a/\n\rObservedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x34\n\x12\x45xpectedShareEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x99\x02\n\x0f\x41nalyzeResponse\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12\x33\n\x0b\x63omparisons\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.Comparison\x12\x31\n\x03srm\x18\x03 \x01(\x0b\x32$.mds.experiments.v1.SampleRatioCheck\x12=\n\x05means\x18\x04 \x03(\x0b\x32..mds.experiments.v1.AnalyzeResponse.MeansEntry\x1aJ\n\nMeansEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.mds.experiments.v1.ArmMeans:\x02\x38\x01\"s\n\x08\x41rmMeans\x12\x38\n\x06values\x18\x01 \x03(\x0b\x32(.mds.experiments.v1.ArmMeans.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"O\n\x0eSegmentSummary\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12,\n\x04\x61rms\x18\x02 \x03(\x0b\x32\x1e.mds.experiments.v1.ArmSummary\"\xc0\x01\n\x16\x41nalyzeSegmentsRequest\x12\x13\n\x0b\x63ontrol_arm\x18\x01 \x01(\t\x12\x15\n\rtreatment_arm\x18\x02 \x01(\t\x12\x0e\n\x06metric\x18\x03 \x01(\t\x12\x34\n\x08segments\x18\x04 \x03(\x0b\x32\".mds.experiments.v1.SegmentSummary\x12\x34\n\x07options\x18\x05 \x01(\x0b\x32#.mds.experiments.v1.AnalysisOptions\"\xd5\x01\n\rSegmentEffect\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12\x15\n\rcontrol_count\x18\x02 \x01(\x03\x12\x17\n\x0ftreatment_count\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontrol_mean\x18\x04 \x01(\x01\x12\x16\n\x0etreatment_mean\x18\x05 \x01(\x01\x12\x0b\n\x03\x61te\x18\x06 \x01(\x01\x12\x16\n\x0estandard_error\x18\x07 \x01(\x01\x12\x0e\n\x06\x63i_low\x18\x08 \x01(\x01\x12\x0f\n\x07\x63i_high\x18\t \x01(\x01\x12\x0f\n\x07p_value\x18\n \x01(\x01\"M\n\x17\x41nalyzeSegmentsResponse\x12\x32\n\x07\x65\x66\x66\x65\x63ts\x18\x01 \x03(\x0b\x32!.mds.experiments.v1.SegmentEffect*K\n\x08TestKind\x12\x19\n\x15TEST_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fTEST_KIND_WELCH\x10\x01\x12\x0f\n\x0bTEST_KIND_Z\x10\x02\x32\xd3\x01\n\x11\x45xperimentService\x12R\n\x07\x41nalyze\x12\".mds.experiments.v1.AnalyzeRequest\x1a#.mds.experiments.v1.AnalyzeResponse\x12j\n\x0f\x41nalyzeSegments\x12*.mds.experiments.v1.AnalyzeSegmentsRequest\x1a+.mds.experiments.v1.AnalyzeSegmentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,8 +39,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYZERESPONSE_MEANSENTRY']._serialized_options = b'8\001'
   _globals['_ARMMEANS_VALUESENTRY']._loaded_options = None
   _globals['_ARMMEANS_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_TESTKIND']._serialized_start=3042
-  _globals['_TESTKIND']._serialized_end=3117
+  _globals['_TESTKIND']._serialized_start=3215
+  _globals['_TESTKIND']._serialized_end=3290
   _globals['_METRICSUMMARY']._serialized_start=61
   _globals['_METRICSUMMARY']._serialized_end=237
   _globals['_RATIOSUMMARY']._serialized_start=240
@@ -48,35 +48,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ARMSUMMARY']._serialized_start=419
   _globals['_ARMSUMMARY']._serialized_end=586
   _globals['_ANALYSISOPTIONS']._serialized_start=589
-  _globals['_ANALYSISOPTIONS']._serialized_end=848
-  _globals['_ANALYZEREQUEST']._serialized_start=851
-  _globals['_ANALYZEREQUEST']._serialized_end=1012
-  _globals['_EFFECT']._serialized_start=1015
-  _globals['_EFFECT']._serialized_end=1143
-  _globals['_COMPARISON']._serialized_start=1146
-  _globals['_COMPARISON']._serialized_end=1718
-  _globals['_SAMPLERATIOCHECK']._serialized_start=1721
-  _globals['_SAMPLERATIOCHECK']._serialized_end=2068
-  _globals['_SAMPLERATIOCHECK_OBSERVEDENTRY']._serialized_start=1967
-  _globals['_SAMPLERATIOCHECK_OBSERVEDENTRY']._serialized_end=2014
-  _globals['_SAMPLERATIOCHECK_EXPECTEDSHAREENTRY']._serialized_start=2016
-  _globals['_SAMPLERATIOCHECK_EXPECTEDSHAREENTRY']._serialized_end=2068
-  _globals['_ANALYZERESPONSE']._serialized_start=2071
-  _globals['_ANALYZERESPONSE']._serialized_end=2352
-  _globals['_ANALYZERESPONSE_MEANSENTRY']._serialized_start=2278
-  _globals['_ANALYZERESPONSE_MEANSENTRY']._serialized_end=2352
-  _globals['_ARMMEANS']._serialized_start=2354
-  _globals['_ARMMEANS']._serialized_end=2469
-  _globals['_ARMMEANS_VALUESENTRY']._serialized_start=2424
-  _globals['_ARMMEANS_VALUESENTRY']._serialized_end=2469
-  _globals['_SEGMENTSUMMARY']._serialized_start=2471
-  _globals['_SEGMENTSUMMARY']._serialized_end=2550
-  _globals['_ANALYZESEGMENTSREQUEST']._serialized_start=2553
-  _globals['_ANALYZESEGMENTSREQUEST']._serialized_end=2745
-  _globals['_SEGMENTEFFECT']._serialized_start=2748
-  _globals['_SEGMENTEFFECT']._serialized_end=2961
-  _globals['_ANALYZESEGMENTSRESPONSE']._serialized_start=2963
-  _globals['_ANALYZESEGMENTSRESPONSE']._serialized_end=3040
-  _globals['_EXPERIMENTSERVICE']._serialized_start=3120
-  _globals['_EXPERIMENTSERVICE']._serialized_end=3331
+  _globals['_ANALYSISOPTIONS']._serialized_end=949
+  _globals['_ANALYZEREQUEST']._serialized_start=952
+  _globals['_ANALYZEREQUEST']._serialized_end=1113
+  _globals['_EFFECT']._serialized_start=1116
+  _globals['_EFFECT']._serialized_end=1244
+  _globals['_COMPARISON']._serialized_start=1247
+  _globals['_COMPARISON']._serialized_end=1891
+  _globals['_SAMPLERATIOCHECK']._serialized_start=1894
+  _globals['_SAMPLERATIOCHECK']._serialized_end=2241
+  _globals['_SAMPLERATIOCHECK_OBSERVEDENTRY']._serialized_start=2140
+  _globals['_SAMPLERATIOCHECK_OBSERVEDENTRY']._serialized_end=2187
+  _globals['_SAMPLERATIOCHECK_EXPECTEDSHAREENTRY']._serialized_start=2189
+  _globals['_SAMPLERATIOCHECK_EXPECTEDSHAREENTRY']._serialized_end=2241
+  _globals['_ANALYZERESPONSE']._serialized_start=2244
+  _globals['_ANALYZERESPONSE']._serialized_end=2525
+  _globals['_ANALYZERESPONSE_MEANSENTRY']._serialized_start=2451
+  _globals['_ANALYZERESPONSE_MEANSENTRY']._serialized_end=2525
+  _globals['_ARMMEANS']._serialized_start=2527
+  _globals['_ARMMEANS']._serialized_end=2642
+  _globals['_ARMMEANS_VALUESENTRY']._serialized_start=2597
+  _globals['_ARMMEANS_VALUESENTRY']._serialized_end=2642
+  _globals['_SEGMENTSUMMARY']._serialized_start=2644
+  _globals['_SEGMENTSUMMARY']._serialized_end=2723
+  _globals['_ANALYZESEGMENTSREQUEST']._serialized_start=2726
+  _globals['_ANALYZESEGMENTSREQUEST']._serialized_end=2918
+  _globals['_SEGMENTEFFECT']._serialized_start=2921
+  _globals['_SEGMENTEFFECT']._serialized_end=3134
+  _globals['_ANALYZESEGMENTSRESPONSE']._serialized_start=3136
+  _globals['_ANALYZESEGMENTSRESPONSE']._serialized_end=3213
+  _globals['_EXPERIMENTSERVICE']._serialized_start=3293
+  _globals['_EXPERIMENTSERVICE']._serialized_end=3504
 # @@protoc_insertion_point(module_scope)

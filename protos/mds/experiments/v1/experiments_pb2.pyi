@@ -69,18 +69,24 @@ class ArmSummary(_message.Message):
     def __init__(self, arm: _Optional[str] = ..., users: _Optional[int] = ..., metrics: _Optional[_Iterable[_Union[MetricSummary, _Mapping]]] = ..., ratios: _Optional[_Iterable[_Union[RatioSummary, _Mapping]]] = ..., designed_weight: _Optional[float] = ...) -> None: ...
 
 class AnalysisOptions(_message.Message):
-    __slots__ = ("alpha", "test", "srm_alpha", "srm_min_relative_deviation", "sequential_tuning_n")
+    __slots__ = ("alpha", "test", "srm_alpha", "srm_min_relative_deviation", "sequential_tuning_n", "prior_mean", "prior_sd", "lower_is_better")
     ALPHA_FIELD_NUMBER: _ClassVar[int]
     TEST_FIELD_NUMBER: _ClassVar[int]
     SRM_ALPHA_FIELD_NUMBER: _ClassVar[int]
     SRM_MIN_RELATIVE_DEVIATION_FIELD_NUMBER: _ClassVar[int]
     SEQUENTIAL_TUNING_N_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MEAN_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_SD_FIELD_NUMBER: _ClassVar[int]
+    LOWER_IS_BETTER_FIELD_NUMBER: _ClassVar[int]
     alpha: float
     test: TestKind
     srm_alpha: float
     srm_min_relative_deviation: float
     sequential_tuning_n: float
-    def __init__(self, alpha: _Optional[float] = ..., test: _Optional[_Union[TestKind, str]] = ..., srm_alpha: _Optional[float] = ..., srm_min_relative_deviation: _Optional[float] = ..., sequential_tuning_n: _Optional[float] = ...) -> None: ...
+    prior_mean: float
+    prior_sd: float
+    lower_is_better: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alpha: _Optional[float] = ..., test: _Optional[_Union[TestKind, str]] = ..., srm_alpha: _Optional[float] = ..., srm_min_relative_deviation: _Optional[float] = ..., sequential_tuning_n: _Optional[float] = ..., prior_mean: _Optional[float] = ..., prior_sd: _Optional[float] = ..., lower_is_better: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AnalyzeRequest(_message.Message):
     __slots__ = ("control_arm", "arms", "treatment_arms", "options")
@@ -111,7 +117,7 @@ class Effect(_message.Message):
     def __init__(self, estimate: _Optional[float] = ..., standard_error: _Optional[float] = ..., ci_low: _Optional[float] = ..., ci_high: _Optional[float] = ..., p_value: _Optional[float] = ..., degrees_of_freedom: _Optional[float] = ...) -> None: ...
 
 class Comparison(_message.Message):
-    __slots__ = ("arm", "metric", "kind", "control_count", "treatment_count", "control_mean", "treatment_mean", "absolute", "relative", "cuped", "cuped_relative", "variance_reduction", "p_value_holm", "p_value_bh", "sequential_ci_low", "sequential_ci_high", "sequential_p_value", "chance_to_beat_control", "expected_loss")
+    __slots__ = ("arm", "metric", "kind", "control_count", "treatment_count", "control_mean", "treatment_mean", "absolute", "relative", "cuped", "cuped_relative", "variance_reduction", "p_value_holm", "p_value_bh", "sequential_ci_low", "sequential_ci_high", "sequential_p_value", "chance_to_beat_control", "expected_loss", "credible_ci_low", "credible_ci_high", "bayes_scale")
     ARM_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +137,9 @@ class Comparison(_message.Message):
     SEQUENTIAL_P_VALUE_FIELD_NUMBER: _ClassVar[int]
     CHANCE_TO_BEAT_CONTROL_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_LOSS_FIELD_NUMBER: _ClassVar[int]
+    CREDIBLE_CI_LOW_FIELD_NUMBER: _ClassVar[int]
+    CREDIBLE_CI_HIGH_FIELD_NUMBER: _ClassVar[int]
+    BAYES_SCALE_FIELD_NUMBER: _ClassVar[int]
     arm: str
     metric: str
     kind: str
@@ -150,7 +159,10 @@ class Comparison(_message.Message):
     sequential_p_value: float
     chance_to_beat_control: float
     expected_loss: float
-    def __init__(self, arm: _Optional[str] = ..., metric: _Optional[str] = ..., kind: _Optional[str] = ..., control_count: _Optional[int] = ..., treatment_count: _Optional[int] = ..., control_mean: _Optional[float] = ..., treatment_mean: _Optional[float] = ..., absolute: _Optional[_Union[Effect, _Mapping]] = ..., relative: _Optional[_Union[Effect, _Mapping]] = ..., cuped: _Optional[_Union[Effect, _Mapping]] = ..., cuped_relative: _Optional[_Union[Effect, _Mapping]] = ..., variance_reduction: _Optional[float] = ..., p_value_holm: _Optional[float] = ..., p_value_bh: _Optional[float] = ..., sequential_ci_low: _Optional[float] = ..., sequential_ci_high: _Optional[float] = ..., sequential_p_value: _Optional[float] = ..., chance_to_beat_control: _Optional[float] = ..., expected_loss: _Optional[float] = ...) -> None: ...
+    credible_ci_low: float
+    credible_ci_high: float
+    bayes_scale: str
+    def __init__(self, arm: _Optional[str] = ..., metric: _Optional[str] = ..., kind: _Optional[str] = ..., control_count: _Optional[int] = ..., treatment_count: _Optional[int] = ..., control_mean: _Optional[float] = ..., treatment_mean: _Optional[float] = ..., absolute: _Optional[_Union[Effect, _Mapping]] = ..., relative: _Optional[_Union[Effect, _Mapping]] = ..., cuped: _Optional[_Union[Effect, _Mapping]] = ..., cuped_relative: _Optional[_Union[Effect, _Mapping]] = ..., variance_reduction: _Optional[float] = ..., p_value_holm: _Optional[float] = ..., p_value_bh: _Optional[float] = ..., sequential_ci_low: _Optional[float] = ..., sequential_ci_high: _Optional[float] = ..., sequential_p_value: _Optional[float] = ..., chance_to_beat_control: _Optional[float] = ..., expected_loss: _Optional[float] = ..., credible_ci_low: _Optional[float] = ..., credible_ci_high: _Optional[float] = ..., bayes_scale: _Optional[str] = ...) -> None: ...
 
 class SampleRatioCheck(_message.Message):
     __slots__ = ("chi2", "p_value", "ok", "max_relative_deviation", "observed", "expected_share")
