@@ -25,18 +25,18 @@ def monotone_envelope(values: np.ndarray, chain_features: np.ndarray) -> np.ndar
 
 
 class RewardEstimator:
-    """Chain prior plus a per-request correction, both non-decreasing in compute at every stage:
-    the prior is the monotone envelope of each chain's mean logged reward; the correction is a
-    LightGBM regressor on [context features, chain compute descriptors] fitted to the residuals with
-    ``monotone_constraints`` = +1 on every compute descriptor. A sum of monotone functions is
-    monotone.
+    """LightGBM regressor on [context features, chain compute descriptors, chain prior] with
+    ``monotone_constraints`` = +1 on every chain column. The chain prior is the monotone envelope of
+    each chain's mean logged reward (itself non-decreasing in every stage's compute), so the model
+    is non-decreasing in compute along every stage, while trees remain free to learn which users
+    gain from compute.
 
     ``fit(context, chain_features, rewards)``: context (n, f), chain_features (m, len(CHAIN_FEATURES)),
     rewards (n, m); ``predict(context)`` returns (n, m).
     """
 
-    def __init__(self, n_estimators: int = 80, num_leaves: int = 15, learning_rate: float = 0.05,
-                 min_child_samples: int = 100, random_state: int = 0) -> None:
+    def __init__(self, n_estimators: int = 100, num_leaves: int = 15, learning_rate: float = 0.1,
+                 min_child_samples: int = 50, random_state: int = 0) -> None:
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
         self.learning_rate = learning_rate
@@ -45,7 +45,8 @@ class RewardEstimator:
 
     def _rows(self, context: np.ndarray) -> np.ndarray:
         n, m = len(context), len(self.chain_features_)
-        return np.hstack([np.repeat(context, m, axis=0), np.tile(self.chain_features_, (n, 1))])
+        chain = np.hstack([self.chain_features_, self.prior_[:, None].astype(np.float32)])
+        return np.hstack([np.repeat(context, m, axis=0), np.tile(chain, (n, 1))])
 
     def fit(self, context: np.ndarray, chain_features: np.ndarray, rewards: np.ndarray) -> RewardEstimator:
         context = np.asarray(context, dtype=np.float32)
@@ -56,14 +57,13 @@ class RewardEstimator:
                                   f"got {rewards.shape}", field="rewards")
         self.chain_features_ = chain_features
         self.n_context_ = context.shape[1]
-        mono = [0] * self.n_context_ + [1] * chain_features.shape[1]
+        mono = [0] * self.n_context_ + [1] * (chain_features.shape[1] + 1)
         params = {"objective": "regression", "num_leaves": self.num_leaves, "learning_rate": self.learning_rate,
                   "min_data_in_leaf": self.min_child_samples, "monotone_constraints": mono,
                   "monotone_constraints_method": "advanced", "seed": self.random_state, "verbose": -1,
                   "num_threads": 1}
         self.prior_ = monotone_envelope(rewards.mean(axis=0), chain_features.astype(np.float64))
-        residual = rewards - self.prior_[None, :]
-        self.booster_ = lgb.train(params, lgb.Dataset(self._rows(context), residual.ravel()),
+        self.booster_ = lgb.train(params, lgb.Dataset(self._rows(context), rewards.ravel()),
                                   num_boost_round=self.n_estimators)
         return self
 
@@ -73,6 +73,5 @@ class RewardEstimator:
             raise InvalidArgument(f"expected {self.n_context_} context features, got {context.shape[1]}",
                                   field="context")
         pred = self.booster_.predict(self._rows(context), num_threads=1)
-        return self.prior_[None, :] + np.asarray(pred, dtype=np.float64).reshape(
-            len(context), len(self.chain_features_))
+        return np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_))
 
