@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
@@ -56,6 +60,24 @@ def test_stats_combine_across_chunks_like_one_pass() -> None:
     assert combined.covariance == pytest.approx(np.cov(y_c, x_c)[0, 1], rel=RTOL)
     assert combined.has_covariate
     assert not (combined + MetricStats.from_values(y_c)).has_covariate
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=4, max_size=60), st.integers(1, 3),
+       st.randoms(use_true_random=False))
+def test_summaries_add_up_in_any_order(values: list[float], cut: int, rnd: random.Random) -> None:
+    y = np.array(values)
+    x = y[::-1].copy()
+    order = list(range(len(y)))
+    rnd.shuffle(order)
+    chunks = [order[i::cut + 1] for i in range(cut + 1)]
+    parts = [MetricStats.from_values(y[idx], x[idx]) for idx in chunks if idx]
+    total = sum(parts[1:], parts[0])
+    whole = MetricStats.from_values(y, x)
+    assert total.count == whole.count
+    scale = 1.0 + float(np.abs(y).max()) ** 2 * len(y)
+    for name in ("sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum"):
+        assert abs(getattr(total, name) - getattr(whole, name)) <= 1e-9 * scale
 
 
 def test_welch_absolute_effect_matches_scipy() -> None:
@@ -191,6 +213,9 @@ def test_confidence_sequence_keeps_false_positives_under_alpha_when_peeking() ->
     print(f"A/A false-positive rate with 40 peeks: sequential {seq_fp:.3f}, fixed-horizon {fixed_fp:.3f}")
     assert seq_fp <= alpha
     assert fixed_fp > 2 * alpha  # naive peeking inflates errors: the simulation can see a broken method
+    # a single look at the end is an honest fixed-horizon test: its error rate is alpha (+- 3 binomial sd)
+    last_fp = (np.abs(diff[:, -1] / se[:, -1]) > stats.norm.ppf(1 - alpha / 2)).mean()
+    assert abs(last_fp - alpha) < 3 * math.sqrt(alpha * (1 - alpha) / reps)
     # the vectorized boundary above is the engine's, checked on a few cells
     for r, k in ((0, 0), (5, 17), (999, 39)):
         e = Effect(diff[r, k], se[r, k], 0.0, 0.0, 1.0, math.inf)
