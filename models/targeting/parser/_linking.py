@@ -39,8 +39,9 @@ _CMP_BEFORE = [
     (r"not (?:less|fewer|lower|younger) than|no (?:less|fewer) than|at least|minimum(?: of)?|min|"
      r"a minimum of|greater than or equal to|not under|not below|from", Op.GREATER_THAN_OR_EQUAL_TO),
     (r"more than|greater than|higher than|older than|over|above|exceeding|exceeds?|beyond|"
-     r"upwards of|in excess of|longer than|bigger than|larger than|>", Op.GREATER_THAN),
-    (r"less than|fewer than|lower than|younger than|under|below|shorter than|smaller than|<", Op.LESS_THAN),
+     r"upwards of|in excess of|longer than|bigger than|larger than|north of|>", Op.GREATER_THAN),
+    (r"less than|fewer than|lower than|younger than|under|below|shorter than|smaller than|south of|<",
+     Op.LESS_THAN),
     (r"exactly|equal to|equals|=|of", Op.EQUAL_TO),
 ]
 _CMP_AFTER = [
@@ -67,7 +68,7 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
                      r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
                      r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
-                     r"category|categories|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
+                     r"category|categories|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
                      r"\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
@@ -90,6 +91,7 @@ class LinkedClause:
     negated: bool
     slots: list[Slot] = field(default_factory=list)
     leftover: str = ""  # words no cue explained
+    vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
 
 
 @dataclass(slots=True)
@@ -124,6 +126,9 @@ def preprocess(demand: str) -> str:
     t = normalize_numbers(t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
+    # "5 or more" must not split at its "or": say it the one-word way first.
+    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b", r"at least \1\2", t)
+    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b", r"at most \1\2", t)
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
@@ -212,7 +217,7 @@ class _ClauseLinker:
 
     # -- one clause -------------------------------------------------------------------------------
 
-    def link(self, clause: LinkedClause, previous: LinkedClause | None) -> None:
+    def link(self, clause: LinkedClause, previous: LinkedClause | None, context: str = "") -> None:
         text = clause.text
         negated = clause.negated
         cues = self.key_cues(text)
@@ -227,7 +232,7 @@ class _ClauseLinker:
         counted = False  # a number became a condition (not just a time window)
         for s, e, op, nums, unit, words in numbers:
             is_window = bool(re.search(r"last|past|within", words)) and unit.rstrip("s") in ("day", "week", "month")
-            key_opts = self._number_keys(text, s, e, unit, cues, window, previous, is_window, nums)
+            key_opts = self._number_keys(text, s, e, unit, cues, window, previous, is_window, nums, words)
             if not key_opts:
                 if not is_window:
                     clause.leftover += " " + text[s:e]
@@ -251,11 +256,23 @@ class _ClauseLinker:
                 counted = True
 
         # Values ("shanghai", "women", "gold members").
-        for readings in self.value_cues(text, taken, cues):
-            readings = self._rank_values(readings, cue_keys, text, previous)
+        values = self.value_cues(text, taken, cues)
+        anchors = sorted([*taken, *((r[0].start, r[0].end) for r in values),
+                          *((c.start, c.end) for c in cues if self.features[c.key].dtype == DType.BOOL
+                            or c.key in _PRESENCE_KEYS)])
+        negations = [m.start() for m in _NEGATION.finditer(text)]
+
+        def negated_at(start: int) -> bool:
+            """A negation word between the previous mention and this one ("non-android users in tier 1")."""
+            before = max([e for s, e in anchors if e <= start], default=0)
+            return any(before <= n < start for n in negations)
+
+        for readings in values:
+            readings = self._rank_values(readings, cue_keys, text, previous, context)
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
-            options = tuple(self._value_condition(r.key, r.value or "", negated) for r in readings)
+            neg = negated_at(s)
+            options = tuple(self._value_condition(r.key, r.value or "", neg) for r in readings)
             slots.append(Slot(text[s:e], options, s))
             used_keys.update({r.key for r in readings[:1]})
 
@@ -265,19 +282,29 @@ class _ClauseLinker:
             if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and cue.key != "has_children":
                 continue
             phrase = text[cue.start:cue.end]
+            neg = negated_at(cue.start)
             if f.dtype == DType.BOOL:
-                neg = negated or phrase in ("childless",)
+                neg = neg or phrase in ("childless",)
                 if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
                                                               phrase):
                     continue
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
-            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or negated):
-                op, v = (Op.EQUAL_TO, "0") if negated else (Op.GREATER_THAN, "0")
+            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or neg):
+                op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
                 slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
             else:
                 continue
             used_keys.add(cue.key)
             taken.append((cue.start, cue.end))
+        # "big spenders", "active users": a numeric key without a threshold is reported, never guessed.
+        if not counted:
+            for cue in cues:
+                if (self.features[cue.key].dtype in (DType.INT, DType.FLOAT) and cue.key not in used_keys
+                        and not _overlaps((cue.start, cue.end), taken)):
+                    m = re.search(r"([a-z]+[ -])?$", text[:cue.start])
+                    lead = m.group(1) if m and m.group(1) and not _FILLER.fullmatch(m.group(1).strip()) else ""
+                    clause.vague.append((lead + text[cue.start:cue.end], cue.key))
+                    used_keys.add(cue.key)
         if not slots and "last_purchase_days" in cue_keys and window and negated:
             slots.append(Slot(text, (Condition("last_purchase_days", Op.GREATER_THAN, str(window)),)))
         rest = text
@@ -288,7 +315,7 @@ class _ClauseLinker:
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
-                     previous: LinkedClause | None, is_window: bool, nums: list[float]) -> list[str]:
+                     previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
         if unit.startswith("year") and ("old" in unit or not any(c.key in _DAY_KEYS for c in numeric)):
             if "old" in unit or not numeric:
@@ -306,15 +333,16 @@ class _ClauseLinker:
             if "purchased_categories_90d" in {c.key for c in cues} and unit.rstrip("s") in ("day", "week", "month") \
                     and not is_window:
                 return ["last_purchase_days"]
-            if re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|"
-                         r"females?|males?|aged?)\b", text) and not unit and all(16 <= x <= 90 for x in nums):
+            bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
+            prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
+                    if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
+            if prev and bare:  # "spent over 500 but under 2000"
+                return [prev[-1]]
+            person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
+                               r"females?|males?|aged?|anyone|those|seniors|gamers|students)\b", text)
+            if (person or words) and not unit and all(16 <= x <= 90 for x in nums):
                 return ["age"]
-            if previous is not None:
-                prev = [o.key for sl in previous.slots for o in sl.options[:1]
-                        if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
-                if prev:
-                    return [prev[-1]]
-            return []
+            return prev[-1:]
         numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
         keys = list(dict.fromkeys(c.key for c in numeric))
         if "gmv_30d" in keys and window == 180:
@@ -350,8 +378,9 @@ class _ClauseLinker:
         return f.range is None or all(f.range[0] <= x <= f.range[1] for x in nums)
 
     def _rank_values(self, readings: list[_Found], cue_keys: set[str], text: str,
-                     previous: LinkedClause | None) -> list[_Found]:
+                     previous: LinkedClause | None, context: str) -> list[_Found]:
         prev_keys = [o.key for s in (previous.slots if previous else []) for o in s.options[:1]]
+        near_keys = {c.key for c in self.key_cues(context)} if context else set()
 
         def rank(r: _Found) -> tuple[int, int]:
             cued = r.key in cue_keys
@@ -363,7 +392,7 @@ class _ClauseLinker:
             default = {"purchased_categories_90d": 1, "interests": 2, "favorite_category": 3}.get(r.key, 0)
             if r.key == "interests" and not {"purchased_categories_90d", "favorite_category"} & cue_keys:
                 default = 0
-            return (0 if cued else 1 if r.key in prev_keys[-1:] else 2, default)
+            return (0 if cued else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2, default)
 
         return sorted(readings, key=rank)
 
@@ -399,7 +428,7 @@ def _split(text: str) -> list[tuple[str, str]]:
 
 def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
     """"third or fourth tier" (two Equal To of one whole-number key, adjacent values) → Between."""
-    if prev is None or len(c.slots) != 1 or not prev.slots or c.leftover.strip() or c.negated:
+    if prev is None or not c.slots or not prev.slots or c.leftover.strip() or c.negated:
         return None
     a, b = prev.slots[-1].options[0], c.slots[0].options[0]
     if a.key != b.key or b.op != Op.EQUAL_TO or a.op not in (Op.EQUAL_TO, Op.BETWEEN):
@@ -422,8 +451,9 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
         tiers = _int_range(prev, c)
         if tiers is not None and prev is not None:
             prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start)
+            prev.slots.extend(c.slots[1:])
             continue
-        if (prev is not None and len(c.slots) == 1 and prev.slots and not c.leftover.strip()
+        if (prev is not None and c.slots and prev.slots and not c.leftover.strip()
                 and (c.negated == prev.negated or not c.negated)
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key
                 and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
@@ -443,14 +473,17 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
                     op = Op.CONTAINS_ALL
                 else:
                     op = Op.CONTAINS_ANY
+                if len(items) == 1:
+                    op = Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY
                 alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
                 options = (Condition(last.key, op, ",".join(items)),)
-                if not negated:
+                if not negated and len(items) > 1:
                     options += (Condition(last.key, alt, ",".join(items)),)
             else:
                 op = Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO
                 options = (Condition(last.key, op, ",".join(items)),)
             prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options)
+            prev.slots.extend(c.slots[1:])
             continue
         out.append(c)
     return out
@@ -462,14 +495,16 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
     linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
     clauses: list[LinkedClause] = []
     pending_negation = False
-    for conn, piece in _split(text):
+    pieces = _split(text)
+    for i, (conn, piece) in enumerate(pieces):
         neg = bool(_NEGATION.search(piece))
         if piece in ("not",):
             pending_negation = True
             continue
         clause = LinkedClause(piece, conn, neg or pending_negation)
         pending_negation = False
-        linker.link(clause, clauses[-1] if clauses else None)
+        context = " ".join(p for _, p in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
+        linker.link(clause, clauses[-1] if clauses else None, context)
         clauses.append(clause)
     clauses = _merge_lists(clauses, linker.features)
     return Linking(demand, text, clauses)

@@ -74,6 +74,7 @@ def normalize_numbers(text: str) -> str:
 
     t = _WORD_RUN.sub(_replace, t)
     t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)  # 10,000 → 10000
+    t = re.sub(r"\b(\d)0[- ]?somethings?\b", lambda m: f"aged {m.group(1)}0 to {m.group(1)}9", t)
     t = re.sub(r"(?<=\d) (?=000\b)", "", t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(k|thousand)\b", lambda m: format_number(float(m.group(1)) * 1000), t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b(?! ?(?:onth|in))",

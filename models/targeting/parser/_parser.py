@@ -1,0 +1,272 @@
+"""The demand parser and its variants: linking → retrieval → prompt → constrained model choice.
+
+Every variant shares the front end (value/key linking, unresolved phrases, bad-input checks) and
+differs in how the model is used:
+
+``linker``            the linker's first reading, no model (the floor every model variant must beat);
+``zero_shot`` / ``fixed_few_shot`` / ``random_few_shot`` / ``analogical``
+                      the base SmolLM2 model writes the logic under grammar-constrained decoding, prompted
+                      with no, the first, random or the most similar demonstrations;
+``student``           the distilled LoRA student writes the logic (analogical prompt, constrained);
+``default``           the linker proposes complete readings and the student (the base model when no
+                      adapter is installed) picks the most likely one, all readings scored in one batched
+                      pass; with one reading the model is not consulted at all;
+``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
+                      grammar (parsed, validated, restricted to linked keys), self-consistency optional.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from core.errors import InvalidArgument
+from core.settings import Settings
+from features.catalog import Catalog, demo_catalog
+from models.targeting.logic import ParseResult, ReasoningChain, UnresolvedPhrase, canonical, parse_logic
+from models.targeting.parser._backends import Backend, OpenAIChatBackend, TransformersBackend, smollm2_dir
+from models.targeting.parser._compose import Candidate, candidates
+from models.targeting.parser._decoding import decode_logic, pick_candidate, project
+from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
+from models.targeting.parser._embeddings import get_embedder
+from models.targeting.parser._linking import Linking, link_demand
+from models.targeting.parser._prompts import KeyRetriever, build_messages
+
+__all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
+
+MAX_DEMAND_CHARS = 500
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-targeting-lora"
+VARIANTS = ("default", "linker", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical", "student",
+            "openai")
+_INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"
+                        r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
+
+
+class ParserConfig(BaseModel):
+    """Knobs of a parser (plain data; the service builds it from its settings)."""
+
+    demos: int = Field(2, ge=0, le=8, description="demonstrations in few-shot prompts")
+    student_demos: int | None = Field(None, ge=0, le=8,
+                                      description="demonstrations for the student (default: as it was trained)")
+    keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
+    candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
+    samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")
+    temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature when samples > 1")
+    adapter_dir: Path | None = None
+    cache_dir: Path | None = None
+    backend_url: str | None = None
+    backend_model: str = "default"
+    backend_api_key: str | None = None
+    threads: int | None = None
+
+
+@dataclass
+class _Shared:
+    """Heavy objects shared by every parser of a process (model weights, embeddings, library)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    backends: dict[tuple[str, str], TransformersBackend] = field(default_factory=dict)
+    libraries: dict[int, tuple[Catalog, DemoLibrary, KeyRetriever]] = field(default_factory=dict)
+
+
+_SHARED = _Shared()
+
+
+def _library(catalog: Catalog) -> tuple[DemoLibrary, KeyRetriever]:
+    with _SHARED.lock:
+        hit = _SHARED.libraries.get(id(catalog))
+        if hit is None or hit[0] is not catalog:
+            emb = get_embedder()
+            hit = (catalog, DemoLibrary(load_demonstrations(catalog), emb), KeyRetriever(catalog, emb))
+            _SHARED.libraries[id(catalog)] = hit
+        return hit[1], hit[2]
+
+
+def local_backend(cache_dir: Path, adapter_dir: Path | None, threads: int | None = None) -> TransformersBackend:
+    """The local SmolLM2 (converted once into ``cache_dir``), with ``adapter_dir`` merged when given."""
+    with _SHARED.lock:
+        model_dir = smollm2_dir(cache_dir)
+        k = (str(model_dir), str(adapter_dir or ""))
+        if k not in _SHARED.backends:
+            _SHARED.backends[k] = TransformersBackend(model_dir, adapter_dir, threads=threads)
+        return _SHARED.backends[k]
+
+
+class DemandParser:
+    """``parse(demand) -> ParseResult`` for one variant."""
+
+    def __init__(self, variant: str, catalog: Catalog, *, backend: Backend | None, library: DemoLibrary,
+                 retriever: KeyRetriever, config: ParserConfig) -> None:
+        if variant not in VARIANTS:
+            raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
+                                  field="variant")
+        self.variant = variant
+        self.catalog = catalog
+        self.backend = backend
+        self.library = library
+        self.retriever = retriever
+        self.config = config
+
+    # -- front end --------------------------------------------------------------------------------
+
+    def _check(self, demand: str) -> str:
+        if not isinstance(demand, str) or not demand.strip():
+            raise InvalidArgument("demand is empty", field="demand")
+        if len(demand) > MAX_DEMAND_CHARS:
+            raise InvalidArgument(f"demand is {len(demand)} characters; at most {MAX_DEMAND_CHARS}", field="demand")
+        return " ".join(demand.split())
+
+    def _unresolved(self, linking: Linking) -> list[UnresolvedPhrase]:
+        out: list[UnresolvedPhrase] = []
+        for c in linking.clauses:
+            for phrase, key in c.vague:
+                near = [key, *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
+                out.append(UnresolvedPhrase(f"{phrase} (no threshold given)", tuple(near)))
+            if c.slots or not c.leftover.strip():
+                continue
+            phrase = c.text
+            near = self.retriever.top(phrase, 3)
+            out.append(UnresolvedPhrase(phrase, tuple(near)))
+        return out
+
+    def _empty(self, demand: str, unresolved: list[UnresolvedPhrase]) -> ParseResult:
+        text = demand.lower()
+        if _INJECTION.search(text):
+            why = ("the demand reads as instructions to the system, not a description of users; "
+                   "nothing was selected")
+        elif not re.search(r"[a-z]", text):
+            why = "the demand contains no English words; nothing was selected"
+        else:
+            why = "no phrase of the demand maps to a catalog feature; nothing was selected"
+        if unresolved:
+            why += ". Unresolved: " + "; ".join(f"'{u.phrase}' (closest keys: {', '.join(u.candidates)})"
+                                               for u in unresolved)
+        return ParseResult(None, "", [], unresolved, why)
+
+    # -- parse ------------------------------------------------------------------------------------
+
+    def parse(self, demand: str) -> ParseResult:
+        demand = self._check(demand)
+        linking = link_demand(demand, self.catalog)
+        unresolved = self._unresolved(linking)
+        cands = candidates(linking, self.config.candidates)
+        if not cands:
+            return self._empty(demand, unresolved)
+        if self.variant == "linker":
+            return self._result(cands[0].logic, cands[0].reasoning, unresolved, "linker's first reading")
+        if self.variant == "default":
+            return self._pick(demand, linking, cands, unresolved)
+        if self.variant == "openai":
+            return self._remote(demand, linking, cands, unresolved)
+        return self._generate(demand, linking, cands, unresolved)
+
+    def _demos(self, demand: str) -> list[Demonstration]:
+        k = self.config.demos
+        if self.variant in ("student", "default") and self.config.student_demos is not None:
+            k = self.config.student_demos
+        if self.variant == "zero_shot" or k == 0:
+            return []
+        if self.variant == "fixed_few_shot":
+            return self.library.fixed(k)
+        if self.variant == "random_few_shot":
+            return self.library.random(k, seed=hash(demand) & 0xFFFF)
+        return self.library.similar(demand, k)
+
+    def _keys(self, demand: str, linking: Linking) -> list[str]:
+        return self.retriever.top(demand, self.config.keys, must=linking.keys)
+
+    def _result(self, logic: str, reasoning: ReasoningChain, unresolved: list[UnresolvedPhrase],
+                how: str) -> ParseResult:
+        expr = parse_logic(logic)
+        text = canonical(expr)
+        chain = ReasoningChain(reasoning.key_phrases, reasoning.mapping, reasoning.conditions, text)
+        note = f"{how}."
+        if unresolved:
+            note += " Not used: " + "; ".join(f"'{u.phrase}' (closest keys: {', '.join(u.candidates)})"
+                                              for u in unresolved)
+        return ParseResult(expr, text, chain.steps(), unresolved, note)
+
+    def _pick(self, demand: str, linking: Linking, cands: list[Candidate],
+              unresolved: list[UnresolvedPhrase]) -> ParseResult:
+        if len(cands) == 1 or self.backend is None:
+            return self._result(cands[0].logic, cands[0].reasoning, unresolved, "one reading of the demand")
+        msgs = build_messages(self.catalog, demand, self._keys(demand, linking), self._demos(demand))
+        session = self.backend.start(msgs, "Logic: ")  # type: ignore[attr-defined]
+        best, _ = pick_candidate(session, [c.logic for c in cands])
+        return self._result(cands[best].logic, cands[best].reasoning, unresolved,
+                            f"model chose reading {best + 1} of {len(cands)}")
+
+    def _generate(self, demand: str, linking: Linking, cands: list[Candidate],
+                  unresolved: list[UnresolvedPhrase]) -> ParseResult:
+        assert self.backend is not None
+        keys = self._keys(demand, linking)
+        msgs = build_messages(self.catalog, demand, keys, self._demos(demand))
+        session = self.backend.start(msgs, "Logic: ")  # type: ignore[attr-defined]
+        trace = decode_logic(session, self.catalog, keys, linking)
+        reasoning = next((c.reasoning for c in cands if canonical(parse_logic(c.logic)) ==
+                          canonical(parse_logic(trace.logic))), cands[0].reasoning)
+        return self._result(trace.logic, reasoning, unresolved,
+                            f"constrained decoding ({trace.scored_steps} scored choices, "
+                            f"{trace.forced_steps} forced)")
+
+    def _remote(self, demand: str, linking: Linking, cands: list[Candidate],
+                unresolved: list[UnresolvedPhrase]) -> ParseResult:
+        assert self.backend is not None
+        keys = self._keys(demand, linking)
+        msgs = build_messages(self.catalog, demand, keys, self._demos(demand))
+        n = self.config.samples
+        texts = self.backend.generate(msgs, prefix="Logic: ", max_tokens=160, n=n,
+                                      temperature=self.config.temperature if n > 1 else 0.0)
+        votes = Counter(p for p in (project(t, self.catalog, set(keys)) for t in texts) if p)
+        if not votes:
+            return self._result(cands[0].logic, cands[0].reasoning, unresolved,
+                                "the endpoint's answer was not valid logic over the offered keys; "
+                                "the linker's reading is used")
+        logic, count = votes.most_common(1)[0]
+        reasoning = next((c.reasoning for c in cands if canonical(parse_logic(c.logic)) == logic),
+                         cands[0].reasoning)
+        return self._result(logic, reasoning, unresolved, f"endpoint answer ({count} of {len(texts)} votes)")
+
+
+def _trained_demos(adapter: Path) -> int | None:
+    """How many demonstrations the adapter's prompts held in training (``training.json``)."""
+    try:
+        return int(json.loads((adapter / "training.json").read_text())["config"]["demos"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def get_parser(variant: str = "default", settings: Settings | None = None, *, catalog: Catalog | None = None,
+               config: ParserConfig | None = None, backend: Backend | None = None) -> DemandParser:
+    """A parser for ``variant`` (see :data:`VARIANTS`); heavy objects are shared within the process."""
+    if variant not in VARIANTS:
+        raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
+                              field="variant")
+    config = config or ParserConfig()
+    catalog = catalog or demo_catalog()
+    cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
+    library, retriever = _library(catalog)
+    if backend is None and variant == "openai":
+        if not config.backend_url:
+            raise InvalidArgument("the openai variant needs backend_url (an OpenAI-compatible API root)",
+                                  field="backend_url")
+        backend = OpenAIChatBackend(config.backend_url, config.backend_model, api_key=config.backend_api_key)
+    if backend is None and variant != "linker":
+        adapter: Path | None = None
+        if variant in ("student", "default"):
+            adapter = config.adapter_dir or DEFAULT_ADAPTER
+            if not (adapter / "adapter_config.json").exists():
+                if variant == "student":
+                    raise InvalidArgument(f"no distilled adapter at {adapter}; run `mds targeting distill`",
+                                          field="adapter_dir")
+                adapter = None
+            if adapter is not None and config.student_demos is None:
+                config = config.model_copy(update={"student_demos": _trained_demos(adapter)})
+        backend = local_backend(cache_dir, adapter, config.threads)
+    return DemandParser(variant, catalog, backend=backend, library=library, retriever=retriever, config=config)
