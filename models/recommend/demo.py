@@ -8,13 +8,19 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.settings import Settings
+from models.recommend._data import RatingData
 
-__all__ = ["DemoRecommender", "bundle_path", "ensure_demo_recommender", "history_key", "write_histories"]
+if TYPE_CHECKING:
+    from models.allocation._bundle import RecommenderBundle
+
+__all__ = ["DemoRecommender", "build_demo_bundle", "bundle_path", "demo_ratings", "ensure_demo_recommender",
+           "history_key", "write_histories"]
 
 log = logging.getLogger(__name__)
 DEMO_USERS = 1_000
@@ -59,22 +65,37 @@ def write_histories(settings: Settings, ratings: pd.DataFrame, item_code: dict[s
     return n
 
 
+def demo_ratings(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, RatingData]:
+    """(items, ratings, RatingData) of the demo world for ``people`` (deterministic)."""
+    from features.catalog import demo_catalog
+    from features.demo_world import generate_interactions, generate_items
+    from models.recommend._data import from_frames
+
+    items = generate_items(demo_catalog(), n=300, seed=0)
+    ratings = generate_interactions(people, items, mean_per_user=20.0, seed=0)
+    return items, ratings, from_frames(ratings, items.assign(genres=[[c] for c in items["category"]]))
+
+
+def build_demo_bundle(data: RatingData) -> RecommenderBundle:
+    """A quick bundle: small large-ranker, few logged requests (seconds, not minutes)."""
+    from models.allocation._bundle import build_bundle
+
+    return build_bundle(data, max_logged=150, large_trees=60, calibration_requests=10, stage_requests_per_user=2)
+
+
 def ensure_demo_recommender(settings: Settings, *, users: int = DEMO_USERS, force: bool = False) -> DemoRecommender:
     """Train (unless cached) the demo cascade and load the histories and item features into Redis."""
     from features.catalog import demo_catalog
-    from features.demo_world import demo_dir, generate_interactions, generate_items, generate_users
+    from features.demo_world import demo_dir, generate_users
     from features.store import open_store
-    from models.allocation._bundle import RecommenderBundle, build_bundle
-    from models.recommend._data import from_frames
+    from models.allocation._bundle import RecommenderBundle
 
     t0 = time.perf_counter()
     path = bundle_path(settings)
     catalog = demo_catalog()
     snapshot = demo_dir(settings) / "users.parquet"
     people = pd.read_parquet(snapshot).head(users) if snapshot.exists() else generate_users(catalog, users, 0)[0]
-    items = generate_items(catalog, n=300, seed=0)
-    ratings = generate_interactions(people, items, mean_per_user=20.0, seed=0)
-    data = from_frames(ratings, items.assign(genres=[[c] for c in items["category"]]))
+    items, ratings, data = demo_ratings(people)
     trained = False
     bundle = None
     if path.exists() and not force:
@@ -83,8 +104,7 @@ def ensure_demo_recommender(settings: Settings, *, users: int = DEMO_USERS, forc
         except Exception as exc:  # a corrupt cache is rebuilt, never served
             log.warning("rebuilding the demo recommender: %s", exc)
     if bundle is None:
-        bundle = build_bundle(data, max_logged=150, large_trees=60, calibration_requests=10,
-                              stage_requests_per_user=2)
+        bundle = build_demo_bundle(data)
         bundle.save(path)
         trained = True
     n = write_histories(settings, ratings, bundle.item_code)

@@ -31,6 +31,7 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
         rt = get_runtime(self.ctx)
         window = int(time.time() // WINDOW_S)
         async with rt.lock:
+            rt.controller.flush(time.time())            # this replica's unsynced requests count too
             snap = rt.state.flush(window, 0.0, 0, {})   # StoreUnavailable → UNAVAILABLE
             counts = rt.state.traffic()
         total = sum(counts.values())

@@ -1,0 +1,115 @@
+"""RecommendService and AllocationService over real gRPC, with histories, user features and the
+controller's budget state in the real Redis."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from core.settings import Settings
+from features.catalog import demo_catalog
+from features.demo_world import generate_users
+from models.recommend.demo import build_demo_bundle, bundle_path, demo_ratings, ensure_demo_recommender
+from services.client import MDSClient
+
+USERS = 300
+
+
+@pytest.fixture(scope="module")
+def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo recommender trained for the module on the first users of the seeded world."""
+    people = generate_users(demo_catalog(), 2_000, seed=7)[0].head(USERS)   # = seeded_settings' users
+    path = tmp_path_factory.mktemp("recommend") / "demo.pkl"
+    build_demo_bundle(demo_ratings(people)[2]).save(path)
+    return path
+
+
+@pytest.fixture
+def served(seeded_settings: Settings, bundle_file: Path, grpc_server: Callable[..., str]) -> MDSClient:
+    target = bundle_path(seeded_settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(bundle_file, target)
+    result = ensure_demo_recommender(seeded_settings, users=USERS)
+    assert not result.trained and result.users_with_history > 0.9 * USERS
+    client = MDSClient(grpc_server(["recommend", "allocation"]), timeout_s=10.0)
+    yield client
+    client.close()
+
+
+def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
+    status = rpc_status.from_call(err)
+    field = ""
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            field = bad.field_violations[0].field
+    return err.code(), field
+
+
+def test_recommend_known_user_through_the_cascade(served: MDSClient, seeded_settings: Settings):
+    r = served.recommend.recommend("u0000003", k=10)
+    ids = [i.item_id for i in r.items]
+    assert len(ids) == 10 and len(set(ids)) == 10 and all(i.startswith("i") for i in ids)
+    assert ">" in r.chain and r.cost_us > 0 and r.lambda_value >= 0
+    assert r.reason in ("lambda", "capped") and r.predicted_reward > 0
+    scores = [i.score for i in r.items]
+    assert scores == sorted(scores, reverse=True)
+    # Never recommends what the user already rated (the history lives in Redis).
+    from models.recommend.demo import demo_ratings as ratings_of
+    people = generate_users(demo_catalog(), 2_000, seed=7)[0].head(USERS)
+    seen = set(ratings_of(people)[1].query("user_id == 'u0000003'")["item_id"])
+    assert seen and not seen & set(ids)
+    assert len(served.recommend.recommend("u0000003", k=50).items) == 50
+
+
+def test_unknown_user_is_not_found_unless_fallback_requested(served: MDSClient):
+    with pytest.raises(grpc.RpcError) as err:
+        served.recommend.recommend("nobody_here", k=5)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND and "nobody_here" in err.value.details()
+    r = served.recommend.recommend("nobody_here", k=5, allow_popular_fallback=True)
+    assert r.chain == "popularity_fallback" and r.reason == "fallback:unknown_user" and len(r.items) == 5
+    # A seeded user without any interactions is known: served by the cascade, not the fallback.
+    assert served.recommend.recommend("u0001500", k=5).chain != "popularity_fallback"
+
+
+def test_bad_requests_name_the_field(served: MDSClient):
+    for user, k, field in [("u0000001", 0, "k"), ("u0000001", 51, "k"), ("u0000001", -3, "k"),
+                           ("bad id!", 5, "user_id"), ("", 5, "user_id")]:
+        with pytest.raises(grpc.RpcError) as err:
+            served.recommend.recommend(user, k=k)
+        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, field), (user, k)
+
+
+def test_status_budget_and_traffic_shares(served: MDSClient):
+    for u in range(20):
+        served.recommend.recommend(f"u{u:07d}", k=10)
+    status = served.allocation.status()
+    assert status.window_requests >= 1 and status.full_chain_cost_us > status.cheapest_chain_cost_us > 0
+    assert sum(t.requests for t in status.traffic) == 20
+    assert sum(t.share for t in status.traffic) == pytest.approx(1.0)
+    assert status.budget_fraction == pytest.approx(0.5, rel=1e-6)       # the bundle's default budget
+
+    with pytest.raises(grpc.RpcError) as err:
+        served.allocation.set_budget(-0.1)
+    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "budget_fraction")
+    with pytest.raises(grpc.RpcError) as err:
+        served.allocation.set_budget(0.4, requests_per_window=-5)
+    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "requests_per_window")
+    assert served.allocation.status().budget_fraction == pytest.approx(0.5, rel=1e-6)   # nothing changed
+
+    done = served.allocation.set_budget(0.25, requests_per_window=100)
+    assert done.budget_us_per_window == pytest.approx(0.25 * status.full_chain_cost_us * 100)
+    after = served.allocation.status()
+    assert after.budget_fraction == pytest.approx(0.25) and after.requests_per_window == 100
+    # A zero budget: every request degrades to the cheap fallback chain instead of failing.
+    served.allocation.set_budget(0.0)
+    r = served.recommend.recommend("u0000004", k=10)
+    assert r.reason == "fallback:over_budget" and r.cost_us == pytest.approx(status.cheapest_chain_cost_us)
+    assert len(r.items) == 10
