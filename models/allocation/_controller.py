@@ -23,7 +23,7 @@ class ControllerConfig:
     window_s: float = 3600.0
     steps_per_window: int = 6           # λ re-plans per window
     sync_every: int = 32                # requests between flushes of local spend to the shared state
-    buffer_size: int = 128              # recent predicted-reward rows the re-plan solves on
+    buffer_size: int = 64               # recent predicted-reward rows the re-plan solves on
     latency_cap_us: float | None = None  # chains costlier than this are never chosen
     retry_s: float = 1.0                # after a state failure, serve the fallback this long
     headroom: float = 0.99              # plan to spend this share of the budget (absorbs sync lag)
@@ -52,6 +52,10 @@ class OnlineController:
             self.costs <= self.cfg.latency_cap_us
         self.allowed[self.fallback] = True
         self._penalty = np.where(self.allowed, 0.0, -np.inf)
+        self._max_cost = float(self.costs.max())
+        self._cost_of = self.costs.tolist()            # Python floats: cheaper than numpy scalars per request
+        self._chain_of = self.columns.tolist()
+        self._fallback_cost = float(self.costs[self.fallback])
         self.mix = lam0 if isinstance(lam0, LambdaMix) else LambdaMix(float(lam0))
         self._dither = 0.0
         self.budget = budget_per_window
@@ -137,7 +141,7 @@ class OnlineController:
             return
         rows = self._buffer[: min(self._buffered, len(self._buffer))] + self._penalty
         target = max(left, 0.0) / expected
-        self.mix = solve_mix(rows, self.costs, target, iters=20)
+        self.mix = solve_mix(rows, self.costs, target, iters=12, hint=self._mix.lam or None)
         if self._try(lambda: self.state.set_lambda(self.mix)) is False:
             self._down_until = now + self.cfg.retry_s
 
@@ -163,39 +167,53 @@ class OnlineController:
         if now < self._down_until:
             c, reason = self.fallback, "fallback:unavailable"
         else:
-            self._dither += self.mix.p_low
-            lam = self.mix.lam
+            self._dither += self._mix.p_low
+            offset = self._offset_hi
             if self._dither >= 1.0:   # deterministic dithering between the two sides of the critical λ
                 self._dither -= 1.0
-                lam = self.mix.lam_low
-            score = predicted[self.columns] - lam * self.costs + self._penalty
-            c, reason = int(np.argmax(score)), "lambda"
+                offset = self._offset_lo
+            row = predicted[self.columns]
+            score = row + offset
+            c, reason = int(score.argmax()), "lambda"
             if self.budget is not None:
                 # Keep enough budget to serve the requests still expected in this window with the
                 # fallback chain: overspend can then only come from traffic above the forecast.
-                left = self.budget - self.spend_estimate
+                left = self.budget - self._global.spend - self._pending_spend
                 if self._rate is not None and self.window is not None:
                     expected = self._rate * max((self.window + 1) * self.cfg.window_s - now, 0.0)
-                    left -= self.costs[self.fallback] * expected
-                if self.costs[c] > left:
+                    left -= self._fallback_cost * expected
+                if left < self._max_cost and self._cost_of[c] > left:
                     fits = np.where(self.costs <= left, score, -np.inf)
                     c = int(np.argmax(fits))
                     reason = "capped"
                     if not np.isfinite(fits[c]):
                         c, reason = self.fallback, "fallback:over_budget"
-        self._pending_spend += float(self.costs[c])  # c indexes self.columns here
+        self._pending_spend += self._cost_of[c]  # c indexes self.columns here
         self._pending_n += 1
-        c = int(self.columns[c])
+        c = self._chain_of[c]
         self._pending_traffic[c] = self._pending_traffic.get(c, 0) + 1
-        self._buffer[self._buffered % len(self._buffer)] = predicted[self.columns]
-        self._buffered += 1
+        if reason != "fallback:unavailable":
+            self._buffer[self._buffered % len(self._buffer)] = row
+            self._buffered += 1
         if self._pending_n >= self.cfg.sync_every and now >= self._down_until:
             self._sync(now)
-        return Decision(c, reason, self.mix.lam)
+        return Decision(c, reason, self._mix.lam)
 
     @property
     def lam(self) -> float:
         return self.mix.lam
+
+    @property
+    def mix(self) -> LambdaMix:
+        return self._mix
+
+    @mix.setter
+    def mix(self, value: LambdaMix) -> None:
+        # Precomputed −λ·cost (+ latency-cap mask) on both sides of the critical λ: a decision is then
+        # one add and one argmax over the chains.
+        self._mix = value
+        self._offset_hi = self._penalty - value.lam * self.costs
+        self._offset_lo = self._penalty - value.lam_low * self.costs
 
     def flush(self, now: float) -> None:
         self._sync(now)

@@ -36,7 +36,8 @@ class RewardEstimator:
     """
 
     def __init__(self, n_estimators: int = 100, num_leaves: int = 15, learning_rate: float = 0.1,
-                 min_child_samples: int = 50, random_state: int = 0) -> None:
+                 min_child_samples: int = 50, tie_break: float = 1e-3, random_state: int = 0) -> None:
+        self.tie_break = tie_break
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
         self.learning_rate = learning_rate
@@ -73,5 +74,8 @@ class RewardEstimator:
             raise InvalidArgument(f"expected {self.n_context_} context features, got {context.shape[1]}",
                                   field="context")
         pred = self.booster_.predict(self._rows(context), num_threads=1)
-        return np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_))
+        # Trees are piecewise constant, so many chains tie; a tiny share of the (monotone) chain prior
+        # breaks ties toward the chain that did best in the logs instead of the cheapest one.
+        return np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_)) + \
+            self.tie_break * self.prior_[None, :]
 

@@ -138,7 +138,8 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
     for b in budgets:
         state: BudgetState | None = state_factory(b) if state_factory else None
         res, overhead = evaluate_budget(b, stream, exp.held_true, exp.held_pred, exp.logged_pred, exp.costs, names,
-                                        state=state, columns=exp.frontier, progress=progress)
+                                        state=state, columns=exp.frontier,
+                                        logged_true=exp.logged_true, progress=progress)
         results.append(res)
         overheads.append(overhead)
         report_budgets[f"{b:g}"] = res.summary()

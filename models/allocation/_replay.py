@@ -80,6 +80,8 @@ class BudgetResult:
     oracle: PolicyResult
     online_reasons: dict[str, int]
     online_lambda: list[float] = field(repr=False)
+    static_hindsight: float = float("nan")
+    static_hindsight_chain: str = ""
 
     def summary(self) -> dict[str, object]:
         """The issue's JSON shape, plus extras."""
@@ -93,6 +95,9 @@ class BudgetResult:
             "offline_utilization": self.offline.utilization, "offline_overuse": self.offline.overuse,
             "static_overuse": self.static.overuse, "oracle_utilization": self.oracle.utilization,
             "static_chain": self.static_chain, "lambda_offline": self.lambda_offline,
+            "static_hindsight": self.static_hindsight, "static_hindsight_chain": self.static_hindsight_chain,
+            "static_hindsight_share_of_oracle": self.static_hindsight / self.oracle.reward
+            if self.oracle.reward > 0 else float("nan"),
             "budget_per_window_us": self.budget_per_window_us, "online_decisions": self.online_reasons,
         }
 
@@ -133,7 +138,8 @@ def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, 
 def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
                     pred_logged: np.ndarray, costs: np.ndarray, chain_names: Sequence[str], *,
                     state: BudgetState | None = None, config: ControllerConfig | None = None,
-                    columns: np.ndarray | None = None, progress: bool = True) -> tuple[BudgetResult, float]:
+                    columns: np.ndarray | None = None, logged_true: np.ndarray | None = None,
+                    progress: bool = True) -> tuple[BudgetResult, float]:
     """All four allocators at one budget; returns the result and the online controller's overhead in
     µs per request (decision + state sync + re-planning)."""
     full = float(costs.max())
@@ -144,9 +150,13 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         stream, lambda w, idx: lagrangian_allocation(true[idx].astype(float), costs, budget).choice
         if costs.min() * len(idx) <= budget else np.full(len(idx), int(np.argmin(costs))), true, costs, budget)
     fits = np.flatnonzero(costs <= per_request)
-    static_c = int(fits[np.argmax(true[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
-    # The static chain is picked on logged (predicted) rewards in production; on truth here as an upper bound.
+    # The static chain is what production would pick: the best that fits on the *logged* rewards.
+    # ``static_hindsight`` picks on the replayed truth itself (an upper bound for any single chain).
+    picked_on = logged_true if logged_true is not None else true
+    static_c = int(fits[np.argmax(picked_on[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
+    hindsight_c = int(fits[np.argmax(true[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
     static_reward, static_spend = _policy(stream, lambda w, idx: np.full(len(idx), static_c), true, costs, budget)
+    hindsight_reward, _ = _policy(stream, lambda w, idx: np.full(len(idx), hindsight_c), true, costs, budget)
     mix_off = solve_mix(pred_logged, costs, per_request)
     lam_off = mix_off.lam
     offline_reward, offline_spend = _policy(stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w),
@@ -167,7 +177,7 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         fraction, budget, chain_names[static_c], lam_off,
         result(static_reward, static_spend), result(offline_reward, offline_spend),
         result(online_rewards / total, np.asarray(online_spend)), result(oracle_reward, oracle_spend),
-        reasons, lam_trace)
+        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c])
     return res, overhead_us
 
 

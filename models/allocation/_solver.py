@@ -46,10 +46,10 @@ class LambdaMix:
         return cls(*parts) if len(parts) == 3 else cls(parts[0])
 
 
-def solve_mix(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, *, iters: int = 50
-              ) -> LambdaMix:
+def solve_mix(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, *, iters: int = 50,
+              hint: float | None = None) -> LambdaMix:
     """Bisection on λ, then the mixing probability between the two sides of the critical λ."""
-    lo, hi = _bisect(rewards, costs, budget_per_request, iters)
+    lo, hi = _bisect(rewards, costs, budget_per_request, iters, hint)
     if hi == 0.0:
         return LambdaMix(0.0)
     s_hi = float(costs[choose(rewards, costs, hi)].mean())
@@ -63,18 +63,28 @@ def choose_mixed(rewards: np.ndarray, costs: np.ndarray, mix: LambdaMix, seed: i
     return np.where(low, choose(rewards, costs, mix.lam_low), choose(rewards, costs, mix.lam))
 
 
-def _bisect(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, iters: int
-            ) -> tuple[float, float]:
-    """(lo, hi): λ=hi spends at most the budget, λ=lo more (lo = hi = 0 when λ=0 already fits)."""
+def _bisect(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, iters: int,
+            hint: float | None = None) -> tuple[float, float]:
+    """(lo, hi): λ=hi spends at most the budget, λ=lo more (lo = hi = 0 when λ=0 already fits).
+    ``hint`` (e.g. the λ in force) brackets the search near it, so re-planning needs few steps."""
     def spend(lam: float) -> float:
         return float(costs[choose(rewards, costs, lam)].mean())
 
     if spend(0.0) <= budget_per_request:
         return 0.0, 0.0
-    hi = 1e-6
-    while spend(hi) > budget_per_request and hi < 1e9:
-        hi *= 4
-    lo = 0.0
+    if hint is not None and hint > 0:
+        lo, hi = hint / 2, hint * 2
+        while spend(hi) > budget_per_request and hi < 1e9:
+            lo, hi = hi, hi * 4
+        while lo > 1e-12 and spend(lo) <= budget_per_request:
+            hi, lo = lo, lo / 4
+        if lo <= 1e-12:
+            lo = 0.0
+    else:
+        hi = 1e-6
+        while spend(hi) > budget_per_request and hi < 1e9:
+            hi *= 4
+        lo = 0.0
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
         if spend(mid) > budget_per_request:
