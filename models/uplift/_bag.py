@@ -1,0 +1,313 @@
+"""The bag-regularized uplift network (multiple-instance learning for uplift, Ant Group CIKM 2022).
+
+Individual uplift labels are never observed, but the average treatment effect of a *group* of users
+in a randomized experiment is: ``mean(y | treated) - mean(y | control)`` inside the group. The
+network has a control head and a treated head (on a shared trunk, or as two separate towers) trained
+on the per-arm log-loss; a bag loss ties the mean predicted uplift of each bag to that bag's observed
+ATE. Bags are consecutive chunks of users sorted by the *current* predicted uplift (rebuilt every
+``rebuild_every`` epochs), so each bag gathers users the model believes alike and its observed ATE
+tells the model how large their effect really is: the ranking is corrected where it is wrong.
+
+Bag labels may also come from outside (``bag_labels`` in ``fit``), e.g. segment-level effects that an
+experiment analysis measured on other data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.errors import InvalidArgument
+from models.uplift.base import UpliftEstimator, check_features
+
+__all__ = ["BagLabels", "BagRegularizedUplift", "bag_ate_labels"]
+
+
+@dataclass(frozen=True, slots=True)
+class BagLabels:
+    """Externally measured bags: ``bag_id`` per training row (-1 = in no bag), each bag's ATE and the
+    ATE's sampling variance (``None``: estimated from the training rows of the bag)."""
+
+    bag_id: np.ndarray
+    ate: np.ndarray
+    variance: np.ndarray | None = None
+
+
+def bag_ate_labels(bag_id: np.ndarray, t: np.ndarray, y: np.ndarray, n_bags: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observed ATE of each bag and its sampling variance (treated mean − control mean).
+
+    Bags missing an arm get label 0 and infinite variance (so zero weight downstream).
+    """
+    n_t = np.bincount(bag_id, weights=t, minlength=n_bags)
+    n_c = np.bincount(bag_id, weights=1.0 - t, minlength=n_bags)
+    y_t = np.bincount(bag_id, weights=y * t, minlength=n_bags)
+    y_c = np.bincount(bag_id, weights=y * (1.0 - t), minlength=n_bags)
+    ok = (n_t > 0) & (n_c > 0)
+    p_t = np.divide(y_t, n_t, out=np.zeros(n_bags), where=n_t > 0)
+    p_c = np.divide(y_c, n_c, out=np.zeros(n_bags), where=n_c > 0)
+    ate = np.where(ok, p_t - p_c, 0.0)
+    # Clip rates away from 0/1 so an all-zero bag does not claim zero variance.
+    var_t = np.clip(p_t, 0.01, 0.99) * (1 - np.clip(p_t, 0.01, 0.99)) / np.maximum(n_t, 1)
+    var_c = np.clip(p_c, 0.01, 0.99) * (1 - np.clip(p_c, 0.01, 0.99)) / np.maximum(n_c, 1)
+    var = np.where(ok, var_t + var_c, np.inf)
+    return ate, var
+
+
+class _TwoHeadNet(nn.Module):
+    """Control and treated logits from a shared trunk (``shared``) or two separate towers."""
+
+    def __init__(self, n_in: int, hidden: tuple[int, ...], architecture: str, dropout: float) -> None:
+        super().__init__()
+        self.architecture = architecture
+
+        def tower(n_out: int) -> nn.Sequential:
+            layers: list[nn.Module] = []
+            width = n_in
+            for h in hidden:
+                layers += [nn.Linear(width, h), nn.ReLU()]
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
+                width = h
+            layers.append(nn.Linear(width, n_out))
+            return nn.Sequential(*layers)
+
+        if architecture == "shared":
+            self.body = tower(2)
+        else:
+            self.control = tower(1)
+            self.treated = tower(1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.architecture == "shared":
+            out = self.body(x)
+            return out[:, 0], out[:, 1]
+        return self.control(x).squeeze(1), self.treated(x).squeeze(1)
+
+
+class BagRegularizedUplift(UpliftEstimator):
+    """Two-headed torch network with a bag-level ATE regularizer.
+
+    Parameters
+    ----------
+    bag_size: rows per bag (consecutive in the current predicted-uplift order).
+    bag_weight: weight of the bag loss next to the per-arm log-loss. The bag loss is the Gaussian negative
+        log-likelihood of each bag's observed ATE given the bag's mean predicted uplift (squared error over
+        twice the label's sampling variance), per row, so ``bag_weight=1`` trusts the bags exactly as much
+        as their noise allows and larger values emphasize them.
+    rebuild_every: epochs between re-sorting users into bags.
+    warmup_epochs: epochs of log-loss only before the first bags (the first ranking must mean something).
+    architecture: ``"shared"`` trunk with two outputs, or ``"separate"`` towers per arm.
+    hidden: widths of the hidden layers. epochs, batch_size, learning_rate, weight_decay, dropout: training.
+    n_ensemble: networks trained from different seeds and averaged (smoother ranking).
+    random_state: seed; the same seed gives the same model. n_threads: torch intra-op threads.
+    """
+
+    def __init__(self, bag_size: int = 512, bag_weight: float = 1.0, rebuild_every: int = 1,
+                 warmup_epochs: int = 2, architecture: Literal["shared", "separate"] = "shared",
+                 hidden: tuple[int, ...] = (32,), epochs: int = 12, batch_size: int = 2048,
+                 learning_rate: float = 0.01, weight_decay: float = 1e-4, dropout: float = 0.0,
+                 n_ensemble: int = 1, random_state: int | None = 0, n_threads: int = 1) -> None:
+        self.bag_size = bag_size
+        self.bag_weight = bag_weight
+        self.rebuild_every = rebuild_every
+        self.warmup_epochs = warmup_epochs
+        self.architecture = architecture
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.n_ensemble = n_ensemble
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    # -- fitting -----------------------------------------------------------------------------------
+
+    def fit(self, X: Any, treatment: Any, y: Any, bag_labels: BagLabels | None = None) -> BagRegularizedUplift:
+        """Fit on one randomized experiment; ``bag_labels`` optionally adds externally measured bags."""
+        self._external = bag_labels
+        try:
+            super().fit(X, treatment, y)
+        finally:
+            self._external = None
+        return self
+
+    def _check_params(self, n_rows: int) -> None:
+        if self.architecture not in ("shared", "separate"):
+            raise InvalidArgument(f"architecture must be 'shared' or 'separate', got {self.architecture!r}",
+                                  field="architecture")
+        for name in ("bag_size", "epochs", "batch_size", "n_ensemble", "rebuild_every"):
+            if int(getattr(self, name)) < 1:
+                raise InvalidArgument(f"{name} must be at least 1", field=name)
+        if self.bag_weight < 0:
+            raise InvalidArgument("bag_weight must be non-negative", field="bag_weight")
+        if self.bag_size > n_rows:
+            raise InvalidArgument(f"bag_size={self.bag_size} exceeds the {n_rows} training rows", field="bag_size")
+
+    def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
+        self._check_params(len(X))
+        external = self._external
+        if external is not None and np.asarray(external.bag_id).shape[0] != len(X):
+            raise InvalidArgument("bag_labels.bag_id needs one entry per training row", field="bag_labels")
+        # Robust standardization keeps heavy-tailed counts (spend, page views) from dominating.
+        self.center_ = np.median(X, axis=0)
+        q75, q25 = np.percentile(X, [75, 25], axis=0)
+        scale = q75 - q25
+        std = X.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, np.where(std > 0, std, 1.0))
+        Xs = self._standardize(X)
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, min(int(self.n_threads), 2)))
+        try:
+            base_seed = 0 if self.random_state is None else int(self.random_state)
+            self.nets_ = [self._fit_one(Xs, t, y, base_seed + 1000 * k, external) for k in range(self.n_ensemble)]
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _standardize(self, X: np.ndarray) -> np.ndarray:
+        return np.clip((X - self.center_) / self.scale_, -10.0, 10.0).astype(np.float32)
+
+    def _fit_one(self, Xs: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int,
+                 external: BagLabels | None) -> _TwoHeadNet:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        n = len(Xs)
+        net = _TwoHeadNet(Xs.shape[1], tuple(int(h) for h in self.hidden), self.architecture, float(self.dropout))
+        opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
+        x_all = torch.from_numpy(Xs)
+        t_all = torch.from_numpy(t.astype(np.float32))
+        y_all = torch.from_numpy(y.astype(np.float32))
+        bce = nn.BCEWithLogitsLoss(reduction="none")
+        bag_size = int(self.bag_size)
+        bag_of_row = np.zeros(n, dtype=np.int64)
+        rows_by_bag = starts = np.zeros(0, dtype=np.int64)
+        bag_target = bag_w = torch.zeros(0)
+        n_bags = 0
+        ext = self._external_tensors(external, t, y)
+
+        batch_size = min(int(self.batch_size), n)
+        steps_per_epoch = max(1, -(-n // batch_size))
+        for epoch in range(int(self.epochs)):
+            use_bags = self.bag_weight > 0 and epoch >= int(self.warmup_epochs)
+            if use_bags and (epoch - int(self.warmup_epochs)) % int(self.rebuild_every) == 0:
+                bag_of_row, bag_target, bag_w, n_bags = self._build_bags(net, x_all, t, y, bag_size)
+                rows_by_bag = np.argsort(bag_of_row, kind="stable")
+                starts = np.searchsorted(bag_of_row[rows_by_bag], np.arange(n_bags + 1))
+            perm = rng.permutation(n)
+            # The log-loss sees random rows; the bag loss sees whole bags, each bag once per epoch.
+            # (Batches made of whole sorted bags would not be i.i.d. and derail the log-loss.)
+            bag_order = rng.permutation(n_bags) if use_bags else np.zeros(0, dtype=np.int64)
+            bag_chunks = np.array_split(bag_order, steps_per_epoch) if use_bags else []
+            net.train()
+            for step in range(steps_per_epoch):
+                rows = torch.from_numpy(perm[step * batch_size:(step + 1) * batch_size])
+                logit_c, logit_t = net(x_all[rows])
+                tb = t_all[rows]
+                loss = bce(torch.where(tb > 0.5, logit_t, logit_c), y_all[rows]).mean()
+                if use_bags and len(bag_chunks[step]):
+                    chosen = bag_chunks[step]
+                    bag_rows = np.concatenate([rows_by_bag[starts[b]:starts[b + 1]] for b in chosen])
+                    bc, bt = net(x_all[torch.from_numpy(bag_rows)])
+                    uplift = torch.sigmoid(bt) - torch.sigmoid(bc)
+                    # Every row sits in exactly one sorted bag, so these bags cover ~1/steps of the rows.
+                    loss = loss + float(self.bag_weight) * _bag_loss(
+                        uplift, torch.from_numpy(bag_of_row[bag_rows]), bag_target, bag_w, n_bags)
+                    if ext is not None:
+                        ext_id, ext_target, ext_w, n_ext = ext
+                        loss = loss + float(self.bag_weight) * _bag_loss(
+                            uplift, ext_id[torch.from_numpy(bag_rows)], ext_target, ext_w, n_ext)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        net.eval()
+        return net
+
+    def _build_bags(self, net: _TwoHeadNet, x_all: torch.Tensor, t: np.ndarray, y: np.ndarray,
+                    bag_size: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor, int]:
+        """Sort rows by current predicted uplift and cut consecutive bags; label each with its ATE."""
+        net.eval()
+        with torch.no_grad():
+            logit_c, logit_t = net(x_all)
+            uplift = (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).numpy()
+        n = len(uplift)
+        n_bags = max(1, n // bag_size)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(uplift, kind="stable")] = np.arange(n)
+        bag_of_row = np.minimum(rank * n_bags // n, n_bags - 1)
+        ate, var = bag_ate_labels(bag_of_row, t.astype(np.float64), y, n_bags)
+        weight = _inverse_variance_weights(var)
+        return bag_of_row, torch.from_numpy(ate.astype(np.float32)), torch.from_numpy(weight), n_bags
+
+    def _external_tensors(self, external: BagLabels | None, t: np.ndarray,
+                          y: np.ndarray) -> tuple[torch.Tensor, ...] | None:
+        if external is None:
+            return None
+        bag_id = np.asarray(external.bag_id, dtype=np.int64)
+        ate = np.asarray(external.ate, dtype=np.float64)
+        n_ext = len(ate)
+        if n_ext == 0 or bag_id.max() >= n_ext or bag_id.min() < -1:
+            raise InvalidArgument("bag_labels.bag_id must index bag_labels.ate (or be -1)", field="bag_labels")
+        if external.variance is None:
+            inside = bag_id >= 0
+            _, var = bag_ate_labels(bag_id[inside], t[inside].astype(np.float64), y[inside], n_ext)
+        else:
+            var = np.asarray(external.variance, dtype=np.float64)
+            if var.shape != ate.shape or (var <= 0).any():
+                raise InvalidArgument("bag_labels.variance needs one positive value per bag", field="bag_labels")
+        # Rows in no external bag go to a dummy bag with zero weight.
+        ids = np.where(bag_id < 0, n_ext, bag_id)
+        weight = np.r_[_inverse_variance_weights(var), 0.0]
+        return (torch.from_numpy(ids), torch.from_numpy(np.r_[ate, 0.0].astype(np.float32)),
+                torch.from_numpy(weight.astype(np.float32)), n_ext + 1)
+
+    # -- prediction --------------------------------------------------------------------------------
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(self._standardize(X))
+        total = np.zeros(len(X))
+        with torch.no_grad():
+            for net in self.nets_:
+                logit_c, logit_t = net(x)
+                total += (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).double().numpy()
+        return total / len(self.nets_)
+
+    def predict_outcomes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted response probabilities ``(control, treated)`` per row."""
+        Xa = check_features(X, n_features=self.n_features_in_)
+        x = torch.from_numpy(self._standardize(Xa))
+        p_c, p_t = np.zeros(len(Xa)), np.zeros(len(Xa))
+        with torch.no_grad():
+            for net in self.nets_:
+                logit_c, logit_t = net(x)
+                p_c += torch.sigmoid(logit_c).double().numpy()
+                p_t += torch.sigmoid(logit_t).double().numpy()
+        return p_c / len(self.nets_), p_t / len(self.nets_)
+
+
+def _inverse_variance_weights(var: np.ndarray) -> np.ndarray:
+    """Gaussian log-likelihood weights ``1 / (2 var)`` of each bag label (0 for bags missing an arm)."""
+    finite = np.isfinite(var)
+    w = np.zeros_like(var)
+    w[finite] = 0.5 / np.maximum(var[finite], 1e-8)
+    return w.astype(np.float32)
+
+
+def _bag_loss(uplift: torch.Tensor, bag_id: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
+              n_bags: int) -> torch.Tensor:
+    """Negative Gaussian log-likelihood of the bag labels given each bag's mean predicted uplift, per row.
+
+    Dividing by the rows involved puts it on the scale of the mean per-row log-loss, so
+    ``bag_weight=1`` weighs a bag label exactly as its sampling noise says it should.
+    """
+    sums = torch.zeros(n_bags).index_add(0, bag_id, uplift)
+    counts = torch.zeros(n_bags).index_add(0, bag_id, torch.ones_like(uplift))
+    present = counts > 0
+    if not bool(present.any()):
+        return uplift.sum() * 0.0
+    mean = sums[present] / counts[present]
+    return (weight[present] * (mean - target[present]) ** 2).sum() / uplift.shape[0]

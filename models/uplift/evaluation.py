@@ -1,0 +1,225 @@
+"""The evaluation protocol: every learner on the same stratified train/test splits, several seeds.
+
+A :class:`UpliftDataset` is a randomized experiment (feature frame, treatment 0/1, binary outcome,
+and, for synthetic worlds, the true individual uplift). :func:`evaluate_learners` fits each learner
+on the same splits (stratified by treatment × outcome), scores the test half with the normalized
+Qini AUC, AUUC and uplift@30%, times the fit, and, when the truth is known, reports the Spearman
+correlation and PEHE (root mean squared error) of predicted against true uplift.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.model_selection import train_test_split
+
+from core.errors import InvalidArgument
+from core.paths import hillstrom_csv
+from models.uplift.encoding import FeatureEncoder
+from models.uplift.learners import LEARNERS, make_learner
+from models.uplift.metrics import qini_curve, score_uplift
+
+__all__ = [
+    "EvaluationReport",
+    "LearnerResult",
+    "UpliftDataset",
+    "demo_dataset",
+    "evaluate_learners",
+    "file_dataset",
+    "hillstrom_dataset",
+]
+
+HILLSTROM_FEATURES = ("recency", "history_segment", "history", "mens", "womens", "zip_code", "newbie", "channel")
+
+
+@dataclass(frozen=True)
+class UpliftDataset:
+    """One randomized experiment ready for the protocol."""
+
+    name: str
+    frame: pd.DataFrame  # feature columns only, catalog-typed
+    treatment: np.ndarray  # int8, 1 = treated
+    outcome: np.ndarray  # float64, 0/1
+    true_uplift: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.frame)
+        if len(self.treatment) != n or len(self.outcome) != n:
+            raise InvalidArgument("treatment and outcome need one value per row", field="treatment")
+        if n < 20:
+            raise InvalidArgument(f"the data set has only {n} usable rows", field="--data")
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InvalidArgument(f"no such file: {path}", field="--data")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise InvalidArgument(f"--data must be a .csv or .parquet file, got {path.name!r}", field="--data")
+
+
+def _match(column: pd.Series, value: str) -> np.ndarray:
+    """Rows whose value equals ``value`` (compared as text, so '1' matches 1 and True matches 'True')."""
+    return (column.astype(str) == str(value)).to_numpy()
+
+
+def file_dataset(path: str | Path, *, treatment_col: str, treatment_value: str, control_value: str,
+                 outcome_col: str, features: Sequence[str] | None = None, name: str | None = None,
+                 frame: pd.DataFrame | None = None) -> UpliftDataset:
+    """A data set from a CSV/Parquet file (or an already loaded ``frame``); rows in neither arm are dropped."""
+    df = _read_table(Path(path)) if frame is None else frame
+    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col")):
+        if col not in df.columns:
+            raise InvalidArgument(f"column {col!r} ({flag}) is not in the data; columns: {list(df.columns)}", field=flag)
+    treated = _match(df[treatment_col], treatment_value)
+    control = _match(df[treatment_col], control_value)
+    if not treated.any():
+        raise InvalidArgument(f"no row has {treatment_col} == {treatment_value!r}", field="--treatment-value")
+    if not control.any():
+        raise InvalidArgument(f"no row has {treatment_col} == {control_value!r}", field="--control-value")
+    if str(treatment_value) == str(control_value):
+        raise InvalidArgument("--treatment-value and --control-value must differ", field="--control-value")
+    keep = treated | control
+    df = df.loc[keep].reset_index(drop=True)
+    outcome = pd.to_numeric(df[outcome_col], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(outcome).any() or not np.isin(outcome, (0.0, 1.0)).all():
+        raise InvalidArgument(f"outcome column {outcome_col!r} must be binary 0/1", field="--outcome-col")
+    if features:
+        unknown = [c for c in features if c not in df.columns]
+        if unknown:
+            raise InvalidArgument(f"feature column {unknown[0]!r} is not in the data", field="--features")
+        clash = [c for c in features if c in (treatment_col, outcome_col)]
+        if clash:
+            raise InvalidArgument(f"{clash[0]!r} is the treatment or outcome, not a feature", field="--features")
+        cols = list(features)
+    else:
+        cols = [c for c in df.columns if c not in (treatment_col, outcome_col)]
+    return UpliftDataset(
+        name=name or Path(path).stem,
+        frame=df[cols].copy(),
+        treatment=treated[keep].astype(np.int8),
+        outcome=outcome,
+    )
+
+
+def hillstrom_dataset() -> UpliftDataset:
+    """Hillstrom e-mail: Womens E-Mail vs No E-Mail, outcome ``visit``, the 8 pre-treatment features."""
+    return file_dataset(hillstrom_csv(), treatment_col="segment", treatment_value="Womens E-Mail",
+                        control_value="No E-Mail", outcome_col="visit", features=HILLSTROM_FEATURES,
+                        name="hillstrom")
+
+
+def demo_dataset(n: int = 20_000, seed: int = 0) -> UpliftDataset:
+    """The synthetic demo world's randomized coupon experiment, with the known true uplift."""
+    from features.catalog import demo_catalog
+    from features.demo_world import generate_users
+
+    users, truth = generate_users(demo_catalog(), n, seed)
+    return UpliftDataset(
+        name="demo",
+        frame=users.drop(columns=["user_id"]),
+        treatment=truth["treatment"].to_numpy(dtype=np.int8),
+        outcome=truth["converted"].to_numpy(dtype=np.float64),
+        true_uplift=truth["true_uplift"].to_numpy(dtype=np.float64),
+    )
+
+
+@dataclass
+class LearnerResult:
+    """Per-seed scores of one learner, plus the Qini curve of its first split (for the plot)."""
+
+    name: str
+    scores: dict[str, list[float]] = field(default_factory=dict)
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+
+    def add(self, metric: str, value: float) -> None:
+        self.scores.setdefault(metric, []).append(float(value))
+
+    def summary(self) -> dict[str, list[float]]:
+        """``{metric: [mean, std]}`` over seeds (population std)."""
+        return {m: [float(np.mean(v)), float(np.std(v))] for m, v in self.scores.items()}
+
+
+@dataclass
+class EvaluationReport:
+    dataset: str
+    n_rows: int
+    seeds: int
+    test_size: float
+    learners: dict[str, LearnerResult]
+    random_curve: tuple[np.ndarray, np.ndarray] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dataset": self.dataset,
+            "n_rows": self.n_rows,
+            "seeds": self.seeds,
+            "test_size": self.test_size,
+            "learners": {name: r.summary() for name, r in self.learners.items()},
+        }
+
+
+def _splits(ds: UpliftDataset, seeds: int, test_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    strata = ds.treatment.astype(np.int64) * 2 + ds.outcome.astype(np.int64)
+    rows = np.arange(len(ds.frame))
+    out = []
+    for seed in range(seeds):
+        try:
+            train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=strata)
+        except ValueError as exc:
+            raise InvalidArgument(f"cannot split the data: {exc}", field="--test-size") from None
+        out.append((np.sort(train), np.sort(test)))
+    return out
+
+
+def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, *, seeds: int = 5,
+                      test_size: float = 0.5,
+                      on_step: Callable[[str, int], None] | None = None) -> EvaluationReport:
+    """Fit and score every learner on the same ``seeds`` stratified splits of ``ds``."""
+    names = list(learners) if learners else list(LEARNERS)
+    for name in names:
+        make_learner(name, field="--learners")  # unknown names fail before any work
+    if seeds < 1:
+        raise InvalidArgument("--seeds must be at least 1", field="--seeds")
+    if not 0.0 < test_size < 1.0:
+        raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
+    results = {name: LearnerResult(name) for name in names}
+    random_curve = None
+    for seed, (train, test) in enumerate(_splits(ds, seeds, test_size)):
+        # The encoder is fitted on the training half only: nothing about the test half leaks in.
+        encoder = FeatureEncoder(exclude=()).fit(ds.frame.iloc[train])
+        X_train = encoder.transform(ds.frame.iloc[train])
+        X_test = encoder.transform(ds.frame.iloc[test])
+        t_tr, y_tr = ds.treatment[train], ds.outcome[train]
+        t_te, y_te = ds.treatment[test], ds.outcome[test]
+        for name in names:
+            learner = make_learner(name, random_state=seed)
+            start = time.perf_counter()
+            learner.fit(X_train, t_tr, y_tr)
+            fit_seconds = time.perf_counter() - start
+            uplift = learner.predict(X_test)
+            res = results[name]
+            for metric, value in score_uplift(y_te, uplift, t_te).as_dict().items():
+                res.add(metric, value)
+            res.add("fit_seconds", fit_seconds)
+            if ds.true_uplift is not None:
+                truth = ds.true_uplift[test]
+                res.add("spearman", float(spearmanr(uplift, truth).statistic))
+                res.add("pehe", float(np.sqrt(np.mean((uplift - truth) ** 2))))
+            if seed == 0:
+                res.curve = qini_curve(y_te, uplift, t_te)
+            if on_step is not None:
+                on_step(name, seed)
+        if seed == 0:
+            x, q = qini_curve(y_te, np.zeros(len(test)), t_te)
+            random_curve = (np.array([0.0, x[-1]]), np.array([0.0, q[-1]]))
+    return EvaluationReport(ds.name, len(ds.frame), seeds, test_size, results, random_curve)

@@ -1,0 +1,33 @@
+"""Every uplift learner by its registry name, so commands and tests iterate over one list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.errors import InvalidArgument
+from models.uplift._bag import BagRegularizedUplift
+from models.uplift._bag_gbm import BagCorrectedTLearner
+from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
+from models.uplift.base import UpliftEstimator
+
+__all__ = ["BASELINES", "LEARNERS", "make_learner"]
+
+LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
+    "t_learner": TLearner,
+    "s_learner": SLearner,
+    "x_learner": XLearner,
+    "class_transformation": ClassTransformation,
+    "bag_regularized": BagRegularizedUplift,
+    "bag_regularized_gbm": BagCorrectedTLearner,
+}
+
+BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_transformation")
+
+
+def make_learner(name: str, random_state: int = 0, *, field: str = "--learner") -> UpliftEstimator:
+    """A fresh learner with its default parameters and the given seed."""
+    try:
+        factory = LEARNERS[name]
+    except KeyError:
+        raise InvalidArgument(f"unknown learner {name!r}; choose from {sorted(LEARNERS)}", field=field) from None
+    return factory(random_state=random_state)
