@@ -82,6 +82,44 @@ def _timed(call: Any, requests: list[Any]) -> np.ndarray:
     return out
 
 
+def _against_server(env: dict[str, str], score_requests: list[Any], select_requests: list[Any], warmup: int,
+                    progress: bool) -> dict[str, Any]:
+    """Start ``mds serve --services uplift`` with ``env``, fire the requests, stop it; the timings."""
+    port = _free_port()
+    command = [sys.executable, "-m", "services.cli", "serve", "--services", "uplift", "--host", "127.0.0.1",
+               "--port", str(port), "--metrics-port", str(_free_port())]
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryFile(prefix="mds-bench-serve-") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, \
+                    Progress(disable=not progress, transient=True) as bar:
+                _wait_serving(channel, server)
+                stub = pb_grpc.UpliftServiceStub(channel)
+                task = bar.add_task("warm-up", total=None)
+                _timed(stub.Score, score_requests[:warmup])
+                _timed(stub.SelectTop, select_requests[:warmup])
+                bar.update(task, description=f"{len(score_requests) - warmup} Score requests")
+                out["load_before"] = os.getloadavg()[0]
+                cpu = _cpu_seconds(server.pid)
+                out["score"] = _timed(stub.Score, score_requests[warmup:])
+                out["server_cpu_ms"] = (_cpu_seconds(server.pid) - cpu) * 1e3 / out["score"].size
+                out["load_after"] = os.getloadavg()[0]
+                bar.update(task, description=f"{len(select_requests) - warmup} SelectTop requests")
+                out["select_top"] = _timed(stub.SelectTop, select_requests[warmup:])
+        except (RuntimeError, TimeoutError) as exc:
+            log.seek(0)
+            tail = log.read()[-3000:].decode(errors="replace")
+            raise RuntimeError(f"{exc}; server output:\n{tail}") from None
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return out
+
+
 def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int = 10_000, batch: int = 100,
                     requests: int = 2_000, warmup: int = 200, seed: int = 0, progress: bool = True) -> dict[str, Any]:
     catalog = demo_catalog()
@@ -122,45 +160,19 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
         predict_s.append(t2 - t1)
     stage_cpu_ms = (time.process_time() - cpu_before) * 1e3 / stage_rounds
 
-    port = _free_port()
+    score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
+    select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
+                       for _ in range(warmup + requests // 2)]
     env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
            "MDS_DATA_DIR": str(settings.data_dir.resolve())}
-    log = tempfile.NamedTemporaryFile(prefix="mds-bench-serve-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--services", "uplift", "--host", "127.0.0.1",
-         "--port", str(port), "--metrics-port", str(_free_port())],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            _wait_serving(channel, server)
-            stub = pb_grpc.UpliftServiceStub(channel)
-            score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
-            select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
-                               for _ in range(warmup + requests // 2)]
-            with Progress(disable=not progress, transient=True) as bar:
-                task = bar.add_task("warm-up", total=None)
-                _timed(stub.Score, score_requests[:warmup])
-                _timed(stub.SelectTop, select_requests[:warmup])
-                bar.update(task, description=f"{requests} Score requests of {batch} users")
-                load_before = os.getloadavg()[0]
-                server_cpu = _cpu_seconds(server.pid)
-                score = _timed(stub.Score, score_requests[warmup:])
-                server_cpu_ms = (_cpu_seconds(server.pid) - server_cpu) * 1e3 / requests
-                load_after = os.getloadavg()[0]
-                bar.update(task, description=f"{requests // 2} SelectTop requests")
-                select = _timed(stub.SelectTop, select_requests[warmup:])
+        timings = _against_server(env, score_requests, select_requests, warmup, progress)
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        os.unlink(log.name)
         keys = list(client.scan_iter(match=f"{bench_settings.namespace}:*", count=1000))
         for i in range(0, len(keys), 1000):
             client.unlink(*keys[i:i + 1000])
         client.close()
+    score, select = timings["score"], timings["select_top"]
     return {
         "model": model, "version": loaded.version, "kind": loaded.manifest.kind,
         "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
@@ -171,8 +183,8 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
                               "cpu_ms_per_request": stage_cpu_ms,
                               "predict_cpu_ms_per_request": predict_cpu * 1e3 / stage_rounds},
         # CPU the server process spent per Score request: what a request costs when it has a core to itself.
-        "server_cpu_ms_per_score_request": server_cpu_ms,
-        "load_average_1m": {"before": load_before, "after": load_after},
+        "server_cpu_ms_per_score_request": timings["server_cpu_ms"],
+        "load_average_1m": {"before": timings["load_before"], "after": timings["load_after"]},
         "score_latencies_ms": (score * 1e3).round(4).tolist(),
     }
 

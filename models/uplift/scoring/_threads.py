@@ -23,7 +23,8 @@ class _ServingLGBMClassifier(lgb.LGBMClassifier):
         if (args or kwargs or not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != self._n_features
                 or self._n_classes != 2 or callable(self._objective)):
             return super().predict_proba(X, *args, **kwargs)
-        p = self._Booster.predict(X, num_threads=1)
+        assert self._Booster is not None  # fitted: checked by prefer_single_thread before the swap
+        p = np.asarray(self._Booster.predict(X, num_threads=1), dtype=np.float64)
         return np.vstack((1.0 - p, p)).transpose()
 
 
@@ -33,6 +34,7 @@ class _ServingLGBMRegressor(lgb.LGBMRegressor):
     def predict(self, X: Any, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs or not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != self._n_features:
             return super().predict(X, *args, **kwargs)
+        assert self._Booster is not None
         return self._Booster.predict(X, num_threads=1)
 
 

@@ -15,9 +15,7 @@ from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
 from features.demo_world.users import generate_users
 from models.registry import ModelRegistry
-from models.uplift.encoding import FeatureEncoder
-from models.uplift.metrics import qini_auc
-from models.uplift.pipeline import UpliftPipeline
+from models.uplift import FeatureEncoder, TLearner, UpliftPipeline, qini_auc
 
 __all__ = ["DEMO_MODEL", "DemoModel", "ensure_demo_model", "train_demo_pipeline"]
 
@@ -36,8 +34,6 @@ class DemoModel:
 def train_demo_pipeline(users: pd.DataFrame, treatment: np.ndarray, converted: np.ndarray, catalog: Catalog,
                         *, n_estimators: int = 150, random_state: int = 0) -> UpliftPipeline:
     """A LightGBM T-learner over every user feature of ``catalog``, as one :class:`UpliftPipeline`."""
-    from models.uplift._meta import TLearner  # the method engineer's baseline learners
-
     encoder = FeatureEncoder(features=[f.name for f in catalog.features_of("user")], catalog=catalog)
     estimator = TLearner(n_estimators=n_estimators, random_state=random_state)
     return UpliftPipeline(encoder, estimator).fit(users, treatment, converted)

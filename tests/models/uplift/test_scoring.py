@@ -205,7 +205,7 @@ def test_ensure_demo_model_trains_once_and_replaces_incompatible(tmp_path: Path,
 def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     import copy
 
-    from models.uplift._meta import TLearner, XLearner
+    from models.uplift import TLearner, XLearner
     from models.uplift.scoring import prefer_single_thread
 
     users, truth = demo_users
