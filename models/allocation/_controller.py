@@ -22,7 +22,7 @@ __all__ = ["ControllerConfig", "Decision", "OnlineController"]
 class ControllerConfig:
     window_s: float = 3600.0
     steps_per_window: int = 6           # λ re-plans per window
-    sync_every: int = 32                # requests between flushes of local spend to the shared state
+    sync_every: int = 64                # requests between flushes of local spend to the shared state
     buffer_size: int = 64               # recent predicted-reward rows the re-plan solves on
     latency_cap_us: float | None = None  # chains costlier than this are never chosen
     retry_s: float = 1.0                # after a state failure, serve the fallback this long
@@ -64,6 +64,7 @@ class OnlineController:
         self._pending_spend = 0.0
         self._pending_n = 0
         self._pending_traffic: dict[int, int] = {}
+        self._pending_lam: LambdaMix | None = None
         self._buffer = np.zeros((self.cfg.buffer_size, len(self.costs)))
         self._buffered = 0
         self._down_until = -math.inf
@@ -88,11 +89,13 @@ class OnlineController:
         if self.window is None:
             return
         try:
-            snap = self.state.flush(self.window, self._pending_spend, self._pending_n, self._pending_traffic)
+            snap = self.state.flush(self.window, self._pending_spend, self._pending_n, self._pending_traffic,
+                                    self._pending_lam)
         except StoreUnavailable:
             self._down_until = now + self.cfg.retry_s
             return
         self._pending_spend, self._pending_n, self._pending_traffic = 0.0, 0, {}
+        self._pending_lam = None
         self._global = snap
         if snap.lam is not None:
             self.mix = snap.lam
@@ -142,8 +145,7 @@ class OnlineController:
         rows = self._buffer[: min(self._buffered, len(self._buffer))] + self._penalty
         target = max(left, 0.0) / expected
         self.mix = solve_mix(rows, self.costs, target, iters=12, hint=self._mix.lam or None)
-        if self._try(lambda: self.state.set_lambda(self.mix)) is False:
-            self._down_until = now + self.cfg.retry_s
+        self._pending_lam = self.mix   # published to the other replicas with the next flush
 
     def _step(self, now: float) -> None:
         self._sync(now)

@@ -24,8 +24,10 @@ class BudgetSnapshot:
 
 
 class BudgetState(Protocol):
-    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int]) -> BudgetSnapshot:
-        """Atomically add this replica's deltas for ``window``; return the global state."""
+    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
+              lam: LambdaMix | None = None) -> BudgetSnapshot:
+        """Atomically add this replica's deltas for ``window`` (and publish ``lam`` when given);
+        return the global state."""
         ...
 
     def set_lambda(self, lam: LambdaMix) -> None: ...
@@ -43,7 +45,10 @@ class LocalBudgetState:
     requests: dict[int, int] = field(default_factory=dict)
     counts: dict[int, int] = field(default_factory=dict)
 
-    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int]) -> BudgetSnapshot:
+    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
+              lam: LambdaMix | None = None) -> BudgetSnapshot:
+        if lam is not None:
+            self.lam = lam
         self.spend[window] = self.spend.get(window, 0.0) + spend
         self.requests[window] = self.requests.get(window, 0) + requests
         for c, n in traffic.items():
@@ -61,11 +66,12 @@ class LocalBudgetState:
 
 
 _FLUSH = """
+if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
 local s = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
 local n = redis.call('INCRBY', KEYS[2], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
 return {s, n, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
 """
 
@@ -88,9 +94,10 @@ class RedisBudgetState:
         except (redis.RedisError, OSError) as exc:
             raise StoreUnavailable(f"allocation state in Redis unreachable: {exc}") from exc
 
-    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int]) -> BudgetSnapshot:
+    def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
+              lam: LambdaMix | None = None) -> BudgetSnapshot:
         p = self.prefix
-        args: list[object] = [repr(float(spend)), int(requests), self.ttl_s]
+        args: list[object] = [repr(float(spend)), int(requests), self.ttl_s, lam.encode() if lam else ""]
         for c, n in traffic.items():
             args += [int(c), int(n)]
         s, n, lam, budget = self._call(

@@ -56,6 +56,9 @@ def evaluate(
     max_users: Annotated[int | None, typer.Option(min=10, help="subsample this many users")] = None,
     redis: Annotated[bool, typer.Option("--redis/--no-redis", help="keep the controller's state in Redis "
                                         "(MDS_REDIS_URL) as in serving")] = False,
+    max_requests: Annotated[int | None, typer.Option(min=20, help="cap logged and held-out requests each")] = None,
+    calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 60,
+    milp_requests: Annotated[int, typer.Option(min=2, help="subsample size of the exact MILP check")] = 60,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Replay held-out requests under each budget: static chain, offline λ, online controller, oracle."""
@@ -65,7 +68,8 @@ def evaluate(
     t0 = time.perf_counter()
     ratings = _load(data, fmt, max_users)
     console.print(f"{len(ratings.ratings):,} ratings, {ratings.n_users:,} users, {ratings.n_items:,} items")
-    exp = prepare_experiment(ratings, seed=seed)
+    exp = prepare_experiment(ratings, seed=seed, max_logged=max_requests, max_held=max_requests,
+                             calibration_requests=calibration_requests)
     factory = None
     if redis:
         from core.redis import connect
@@ -81,7 +85,7 @@ def evaluate(
             return state
 
     report, results = run_evaluation(exp, fractions, state_factory=factory, n_windows=windows,
-                                     mean_per_window=per_window, seed=seed)
+                                     mean_per_window=per_window, seed=seed, milp_n=milp_requests)
     report["command_seconds"] = time.perf_counter() - t0
     report["state_backend"] = "redis" if redis else "in-process"
     json_path.parent.mkdir(parents=True, exist_ok=True)

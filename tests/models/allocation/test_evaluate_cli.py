@@ -1,0 +1,69 @@
+"""``mds allocation evaluate`` end to end on a GroupLens-layout subsample of MovieLens, and its flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from core.errors import InvalidArgument
+from core.paths import movielens_100k_dir
+from services.cli.allocation import app
+
+
+def _grouplens_subsample(dest: Path, users: int) -> Path:
+    """ml-100k's first ``users`` users written in the ml-latest-small CSV layout."""
+    src = movielens_100k_dir()
+    r = pd.read_csv(src / "ml-100k.inter", sep="\t")
+    r.columns = ["userId", "movieId", "rating", "timestamp"]
+    r[r["userId"] <= users].to_csv(dest / "ratings.csv", index=False)
+    it = pd.read_csv(src / "ml-100k.item", sep="\t")
+    pd.DataFrame({"movieId": it.iloc[:, 0], "title": it.iloc[:, 1],
+                  "genres": it.iloc[:, 3].fillna("").str.replace(" ", "|")}).to_csv(dest / "movies.csv", index=False)
+    return dest
+
+
+def test_evaluate_writes_the_report_and_plot(tmp_path: Path) -> None:
+    data = _grouplens_subsample(tmp_path, 200)
+    out, png = tmp_path / "report.json", tmp_path / "reward.png"
+    run = CliRunner().invoke(app, ["evaluate", "--data", str(data), "--format", "grouplens", "--budgets", "0.4,0.8",
+                                   "--windows", "8", "--per-window", "40", "--max-requests", "120",
+                                   "--calibration-requests", "3", "--milp-requests", "12",
+                                   "--json", str(out), "--plot", str(png)])
+    assert run.exit_code == 0, run.output
+    report = json.loads(out.read_text())
+    assert set(report["budgets"]) == {"0.4", "0.8"}
+    for b in report["budgets"].values():
+        for key in ("static", "offline", "online", "oracle", "online_share_of_oracle", "utilization", "overuse"):
+            assert isinstance(b[key], float), key
+        assert 0 < b["online"] <= b["oracle"] and b["online_share_of_oracle"] == b["online"] / b["oracle"]
+        assert 0 < b["utilization"] <= 1 and b["overuse"] <= 0.05
+    assert 0 <= report["compute_saved_at_99pct_reward"] < 1
+    assert report["overhead_us_per_request"] > 0
+    assert all(c["gap"] >= -1e-9 for c in report["milp_check"])      # the MILP is never beaten
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert "online/" in run.output and "compute saved" in run.output
+
+
+def test_bad_flags_are_named(tmp_path: Path) -> None:
+    def field_of(*args: str) -> str | None:
+        run = CliRunner().invoke(app, ["evaluate", *args, "--json", str(tmp_path / "x.json")])
+        assert isinstance(run.exception, InvalidArgument), run.output
+        return run.exception.field
+
+    assert field_of("--data", str(tmp_path), "--budgets", "0.5,1.5") == "--budgets"
+    assert field_of("--data", str(tmp_path), "--budgets", "half") == "--budgets"
+    assert field_of("--data", str(tmp_path), "--format", "parquet") == "--format"
+    assert field_of("--data", str(tmp_path / "missing")) == "--data"
+    assert field_of("--data", str(tmp_path)) == "--data"              # no *.inter file in it
+    assert not (tmp_path / "x.json").exists()
+    # The real command exits 2 with the message, no traceback (one interpreter start is enough).
+    bad = subprocess.run([sys.executable, "-m", "services.cli", "allocation", "evaluate", "--data", str(tmp_path),
+                          "--budgets", "2", "--json", str(tmp_path / "x.json")],
+                         env={**os.environ, "COLUMNS": "160"}, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--budgets" in bad.stderr and "Traceback" not in bad.stderr
