@@ -108,6 +108,7 @@ def _throughput_plot(report: dict[str, object], path: Path) -> Path:
     ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:gray"][: len(bars)])
     for i, v in enumerate(bars.values()):
         ax.text(i, v, f"{v:,.0f}", ha="center", va="bottom")
+    ax.set_ylim(0, max(bars.values()) * 1.15)
     ax.set_ylabel("rows / second")
     ax.set_title(f"{report['model']} v{report['version']}: {int(report['rows']):,} rows")  # type: ignore[call-overload]
     fig.tight_layout()

@@ -205,7 +205,7 @@ def latency_plot(result: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel("latency (ms, client-side, real gRPC + Redis)")
     ax.set_ylabel("fraction of requests")
     ax.set_title(f"UpliftService.Score latency ({result['score']['requests']} requests, "
-                 f"{result['cpu_count']} CPUs)")
+                 f"{result['cpu_count']} CPUs, load {result['load_average_1m']['before']:.1f})")
     ax.set_xlim(0, max(16.0, float(np.percentile(ms, 99.5)) * 1.1))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
