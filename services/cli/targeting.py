@@ -21,16 +21,16 @@ app = typer.Typer(help="Demand-to-logic targeting: parse demands, evaluate parse
 _out = Console()
 
 
-def _variants(raw: str) -> list[str]:
+def _variants(raw: str, flag: str = "--variants") -> list[str]:
     names = [v.strip() for v in raw.split(",") if v.strip()]
     if not names:
-        raise InvalidArgument("--variants needs at least one variant name", field="--variants")
+        raise InvalidArgument(f"{flag} needs a variant name", field=flag)
     from models.targeting.parser import VARIANTS
 
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
-        raise InvalidArgument(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}",
-                              field="--variants")
+        raise InvalidArgument(f"{flag}: unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}",
+                              field=flag)
     return names
 
 
@@ -49,7 +49,7 @@ def parse(
     if dialect not in DIALECTS:
         raise InvalidArgument(f"unknown dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="--dialect")
     settings = get_settings()
-    parser = get_parser(_variants(variant)[0], settings)
+    parser = get_parser(_variants(variant, "--variant")[0], settings)
     if not demand.strip():
         raise InvalidArgument("the demand is empty", field="DEMAND")
     result = parser.parse(demand)

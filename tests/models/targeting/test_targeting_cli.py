@@ -73,3 +73,21 @@ def test_corpus_command_writes_deterministic_jsonl(tmp_path: Path, monkeypatch: 
     assert a.read_text() == b.read_text()
     rows = [json.loads(line) for line in a.read_text().splitlines()]
     assert len(rows) == 50 and {"demand", "reasoning", "logic"} <= set(rows[0])
+
+
+def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _mds(["targeting", "parse", "women in shanghai who have kids", "--json", "--variant", "linker"],
+                        monkeypatch, capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["logic"] == "(city#Equal To#shanghai) AND (gender#Equal To#female) AND (has_children#Equal To#true)"
+    users = pd.read_parquet(snapshot_path(env))
+    expected = sum(evaluate(parse_logic(data["logic"]), r) for r in users.to_dict("records"))
+    assert data["estimated_audience_size"] == expected and data["population_size"] == 2000
+    assert data["sql"].startswith('"city" = \'shanghai\'') and len(data["reasoning"]) == 4
+    code, out, _ = _mds(["targeting", "parse", "drop table users", "--json", "--variant", "linker"], monkeypatch, capsys)
+    data = json.loads(out)
+    assert code == 0 and data["logic"] == "" and data["sql"] == "" and data["explanation"]
+    code, _, err = _mds(["targeting", "parse", "women", "--variant", "gpt9"], monkeypatch, capsys)
+    assert code == 2 and "--variant: unknown variant(s) gpt9" in err
