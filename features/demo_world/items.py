@@ -43,7 +43,6 @@ def generate_interactions(users: pd.DataFrame, items: pd.DataFrame, *, mean_per_
     item_cat = items["category"].map(cat_codes).to_numpy()
     quality = items["quality"].to_numpy()
     popularity = np.exp(1.5 * quality + rng.normal(0, 0.7, len(items)))
-    by_cat = [np.flatnonzero(item_cat == k) for k in range(len(cat_codes))]
     activity = np.clip(users.get("sessions_7d", pd.Series(np.ones(len(users)))).to_numpy(float), 0, 60)
     counts = np.minimum(rng.poisson(mean_per_user * (0.3 + activity / (activity.mean() + 1e-9))), len(items))
     rows_u, rows_i, rows_r, rows_t = [], [], [], []

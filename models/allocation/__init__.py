@@ -4,7 +4,12 @@
 
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import CHAIN_FEATURES, RewardEstimator
-from models.allocation._pipeline import AllocationExperiment, chain_features, prepare_experiment, run_evaluation
+from models.allocation._pipeline import (
+    AllocationExperiment,
+    chain_features,
+    prepare_experiment,
+    run_evaluation,
+)
 from models.allocation._plot import plot_reward_vs_compute
 from models.allocation._replay import (
     BudgetResult,

@@ -14,7 +14,12 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from models.allocation._controller import ControllerConfig, OnlineController
-from models.allocation._solver import choose, choose_mixed, lagrangian_allocation, milp_allocation, solve_lambda, solve_mix
+from models.allocation._solver import (
+    choose_mixed,
+    lagrangian_allocation,
+    milp_allocation,
+    solve_mix,
+)
 from models.allocation._state import BudgetState, LocalBudgetState
 
 __all__ = ["TrafficStream", "simulate_traffic", "BudgetResult", "evaluate_budget", "compute_saved",

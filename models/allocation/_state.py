@@ -97,13 +97,13 @@ class RedisBudgetState:
     def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
               lam: LambdaMix | None = None) -> BudgetSnapshot:
         p = self.prefix
-        args: list[object] = [repr(float(spend)), int(requests), self.ttl_s, lam.encode() if lam else ""]
+        args: list[str | int] = [repr(float(spend)), int(requests), self.ttl_s, lam.encode() if lam else ""]
         for c, n in traffic.items():
             args += [int(c), int(n)]
-        s, n, lam, budget = self._call(
+        s, n, raw_lam, budget = self._call(
             lambda: self._flush(keys=[f"{p}w:{window}:spend", f"{p}w:{window}:n", f"{p}lambda", f"{p}budget",
                                       f"{p}traffic"], args=args))
-        return BudgetSnapshot(LambdaMix.decode(lam) if lam is not None else None,
+        return BudgetSnapshot(LambdaMix.decode(raw_lam) if raw_lam is not None else None,
                               float(budget) if budget is not None else None, float(s), int(n))
 
     def set_lambda(self, lam: LambdaMix) -> None:

@@ -16,6 +16,7 @@ from scipy.sparse.linalg import svds
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "BaseSignals", "RequestContext", "RecallModel", "PopularityRecall", "EmbeddingRecall", "ItemCFRecall",
@@ -287,8 +288,10 @@ class MLPPreRanker(_ScorerBase):
             idx = rng.choice(len(x), 20_000, replace=False)
             x, y = x[idx], y[idx]
         self.scaler_ = StandardScaler().fit(x)
-        mlp = MLPClassifier(hidden_layer_sizes=self.hidden, max_iter=self.max_iter, early_stopping=True,
-                            batch_size=512, learning_rate_init=0.003, random_state=self.random_state).fit(self.scaler_.transform(x), y)
+        with threadpool_limits(1):   # small matrices: BLAS threads only contend
+            mlp = MLPClassifier(hidden_layer_sizes=self.hidden, max_iter=self.max_iter, early_stopping=True,
+                                batch_size=512, learning_rate_init=0.003,
+                                random_state=self.random_state).fit(self.scaler_.transform(x), y)
         self.weights_ = [w.astype(np.float32) for w in mlp.coefs_]
         self.biases_ = [b.astype(np.float32) for b in mlp.intercepts_]
         self.mean_ = self.scaler_.mean_.astype(np.float32)

@@ -57,35 +57,49 @@ def bag_ate_labels(bag_id: np.ndarray, t: np.ndarray, y: np.ndarray, n_bags: int
     return ate, var
 
 
-class _TwoHeadNet(nn.Module):
-    """Control and treated logits from a shared trunk (``shared``) or two separate towers."""
+class _EnsembleTwoHeadNet(nn.Module):
+    """``members`` independent two-headed MLPs evaluated as one batched model (one matmul per layer
+    for the whole ensemble, so an ensemble costs little more than one net on a CPU).
 
-    def __init__(self, n_in: int, hidden: tuple[int, ...], architecture: str, dropout: float) -> None:
+    ``shared``: one trunk per member with two outputs (control logit, treated logit). ``separate``:
+    two towers per member, the control logit from one and the treated logit from the other.
+    ``wide`` adds a linear path from the inputs to both logits (wide & deep), which small tabular
+    effects favour.
+    """
+
+    def __init__(self, n_in: int, hidden: tuple[int, ...], architecture: str, members: int,
+                 dropout: float, wide: bool) -> None:
         super().__init__()
-        self.architecture = architecture
-
-        def tower(n_out: int) -> nn.Sequential:
-            layers: list[nn.Module] = []
-            width = n_in
-            for h in hidden:
-                layers += [nn.Linear(width, h), nn.ReLU()]
-                if dropout > 0:
-                    layers.append(nn.Dropout(dropout))
-                width = h
-            layers.append(nn.Linear(width, n_out))
-            return nn.Sequential(*layers)
-
-        if architecture == "shared":
-            self.body = tower(2)
-        else:
-            self.control = tower(1)
-            self.treated = tower(1)
+        self.members = members
+        self.towers = members * (2 if architecture == "separate" else 1)
+        self.separate = architecture == "separate"
+        self.dropout = dropout
+        widths = [n_in, *hidden, 2]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
+            bound = 1.0 / np.sqrt(fan_in)
+            self.weights.append(nn.Parameter(torch.empty(self.towers, fan_in, fan_out).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(self.towers, 1, fan_out).uniform_(-bound, bound)))
+        self.wide = nn.Parameter(torch.zeros(self.towers, n_in, 2)) if wide else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.architecture == "shared":
-            out = self.body(x)
-            return out[:, 0], out[:, 1]
-        return self.control(x).squeeze(1), self.treated(x).squeeze(1)
+        """Control and treated logits, each ``(members, rows)``."""
+        h = x.unsqueeze(0).expand(self.towers, -1, -1)
+        out = h
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            out = torch.baddbmm(b, out, w)
+            if i < last:
+                out = torch.relu(out)
+                if self.dropout > 0 and self.training:
+                    out = nn.functional.dropout(out, self.dropout)
+        if self.wide is not None:
+            out = out + torch.bmm(h, self.wide)
+        if self.separate:
+            out = out.view(self.members, 2, x.shape[0], 2)
+            return out[:, 0, :, 0], out[:, 1, :, 1]
+        return out[..., 0], out[..., 1]
 
 
 class BagRegularizedUplift(UpliftEstimator):
@@ -98,21 +112,28 @@ class BagRegularizedUplift(UpliftEstimator):
         log-likelihood of each bag's observed ATE given the bag's mean predicted uplift (squared error over
         twice the label's sampling variance), per row, so ``bag_weight=1`` trusts the bags exactly as much
         as their noise allows and larger values emphasize them.
+    bag_holdout: share of training rows kept out of the log-loss and used only to form bags (their
+        outcomes reach the model only through bag labels), so bag labels are honest; 0 = bag all rows.
     rebuild_every: epochs between re-sorting users into bags.
     warmup_epochs: epochs of log-loss only before the first bags (the first ranking must mean something).
     architecture: ``"shared"`` trunk with two outputs, or ``"separate"`` towers per arm.
     hidden: widths of the hidden layers. epochs, batch_size, learning_rate, weight_decay, dropout: training.
-    n_ensemble: networks trained from different seeds and averaged (smoother ranking).
+    wide: add a linear input-to-logit path next to the hidden layers (wide & deep).
+    n_ensemble: networks from different random initializations, trained side by side as one batched
+        model and averaged (a smoother ranking for little extra time).
     random_state: seed; the same seed gives the same model. n_threads: torch intra-op threads.
     """
 
-    def __init__(self, bag_size: int = 512, bag_weight: float = 1.0, rebuild_every: int = 1,
+    def __init__(self, bag_size: int = 512, bag_weight: float = 1.0, bag_holdout: float = 0.3,
+                 rebuild_every: int = 1,
                  warmup_epochs: int = 2, architecture: Literal["shared", "separate"] = "shared",
                  hidden: tuple[int, ...] = (32,), epochs: int = 12, batch_size: int = 2048,
                  learning_rate: float = 0.01, weight_decay: float = 1e-4, dropout: float = 0.0,
-                 n_ensemble: int = 1, random_state: int | None = 0, n_threads: int = 1) -> None:
+                 wide: bool = True, n_ensemble: int = 1, random_state: int | None = 0,
+                 n_threads: int = 1) -> None:
         self.bag_size = bag_size
         self.bag_weight = bag_weight
+        self.bag_holdout = bag_holdout
         self.rebuild_every = rebuild_every
         self.warmup_epochs = warmup_epochs
         self.architecture = architecture
@@ -122,6 +143,7 @@ class BagRegularizedUplift(UpliftEstimator):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.dropout = dropout
+        self.wide = wide
         self.n_ensemble = n_ensemble
         self.random_state = random_state
         self.n_threads = n_threads
@@ -146,6 +168,8 @@ class BagRegularizedUplift(UpliftEstimator):
                 raise InvalidArgument(f"{name} must be at least 1", field=name)
         if self.bag_weight < 0:
             raise InvalidArgument("bag_weight must be non-negative", field="bag_weight")
+        if not 0.0 <= self.bag_holdout < 1.0:
+            raise InvalidArgument("bag_holdout must be in [0, 1)", field="bag_holdout")
         if self.bag_size > n_rows:
             raise InvalidArgument(f"bag_size={self.bag_size} exceeds the {n_rows} training rows", field="bag_size")
 
@@ -165,40 +189,51 @@ class BagRegularizedUplift(UpliftEstimator):
         torch.set_num_threads(max(1, min(int(self.n_threads), 2)))
         try:
             base_seed = 0 if self.random_state is None else int(self.random_state)
-            self.nets_ = [self._fit_one(Xs, t, y, base_seed + 1000 * k, external) for k in range(self.n_ensemble)]
+            self.net_ = self._fit_net(Xs, t, y, base_seed, external)
         finally:
             torch.set_num_threads(previous_threads)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         return np.clip((X - self.center_) / self.scale_, -10.0, 10.0).astype(np.float32)
 
-    def _fit_one(self, Xs: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int,
-                 external: BagLabels | None) -> _TwoHeadNet:
+    def _fit_net(self, Xs: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int,
+                 external: BagLabels | None) -> _EnsembleTwoHeadNet:
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         n = len(Xs)
-        net = _TwoHeadNet(Xs.shape[1], tuple(int(h) for h in self.hidden), self.architecture, float(self.dropout))
+        net = _EnsembleTwoHeadNet(Xs.shape[1], tuple(int(h) for h in self.hidden), self.architecture,
+                                  int(self.n_ensemble), float(self.dropout), bool(self.wide))
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
         x_all = torch.from_numpy(Xs)
         t_all = torch.from_numpy(t.astype(np.float32))
         y_all = torch.from_numpy(y.astype(np.float32))
         bce = nn.BCEWithLogitsLoss(reduction="none")
         bag_size = int(self.bag_size)
-        bag_of_row = np.zeros(n, dtype=np.int64)
+        use_any_bags = self.bag_weight > 0
+        # Honest bags: rows whose outcomes the log-loss never sees. Bags built on the rows the net fits
+        # would label its own overfitting (top bags look better than they are) and feed it back.
+        in_pool = (rng.random(n) < float(self.bag_holdout)) if use_any_bags and self.bag_holdout > 0 \
+            else np.zeros(n, dtype=bool)
+        fit_rows = np.flatnonzero(~in_pool)
+        pool = np.flatnonzero(in_pool) if in_pool.any() else np.arange(n)
+        bag_of_row = np.full(n, -1, dtype=np.int64)
         rows_by_bag = starts = np.zeros(0, dtype=np.int64)
         bag_target = bag_w = torch.zeros(0)
         n_bags = 0
         ext = self._external_tensors(external, t, y)
 
-        batch_size = min(int(self.batch_size), n)
-        steps_per_epoch = max(1, -(-n // batch_size))
+        n_fit = len(fit_rows)
+        batch_size = min(int(self.batch_size), n_fit)
+        steps_per_epoch = max(1, -(-n_fit // batch_size))
         for epoch in range(int(self.epochs)):
-            use_bags = self.bag_weight > 0 and epoch >= int(self.warmup_epochs)
+            use_bags = use_any_bags and epoch >= int(self.warmup_epochs)
             if use_bags and (epoch - int(self.warmup_epochs)) % int(self.rebuild_every) == 0:
-                bag_of_row, bag_target, bag_w, n_bags = self._build_bags(net, x_all, t, y, bag_size)
-                rows_by_bag = np.argsort(bag_of_row, kind="stable")
-                starts = np.searchsorted(bag_of_row[rows_by_bag], np.arange(n_bags + 1))
-            perm = rng.permutation(n)
+                local_bag, bag_target, bag_w, n_bags = self._build_bags(
+                    net, x_all[torch.from_numpy(pool)], t[pool], y[pool], min(bag_size, len(pool)))
+                bag_of_row[pool] = local_bag
+                rows_by_bag = pool[np.argsort(local_bag, kind="stable")]
+                starts = np.searchsorted(np.sort(local_bag), np.arange(n_bags + 1))
+            perm = fit_rows[rng.permutation(n_fit)]
             # The log-loss sees random rows; the bag loss sees whole bags, each bag once per epoch.
             # (Batches made of whole sorted bags would not be i.i.d. and derail the log-loss.)
             bag_order = rng.permutation(n_bags) if use_bags else np.zeros(0, dtype=np.int64)
@@ -208,18 +243,20 @@ class BagRegularizedUplift(UpliftEstimator):
                 rows = torch.from_numpy(perm[step * batch_size:(step + 1) * batch_size])
                 logit_c, logit_t = net(x_all[rows])
                 tb = t_all[rows]
-                loss = bce(torch.where(tb > 0.5, logit_t, logit_c), y_all[rows]).mean()
+                yb = y_all[rows].expand_as(logit_c)
+                loss = bce(torch.where(tb > 0.5, logit_t, logit_c), yb).mean()
                 if use_bags and len(bag_chunks[step]):
                     chosen = bag_chunks[step]
                     bag_rows = np.concatenate([rows_by_bag[starts[b]:starts[b + 1]] for b in chosen])
                     bc, bt = net(x_all[torch.from_numpy(bag_rows)])
                     uplift = torch.sigmoid(bt) - torch.sigmoid(bc)
-                    # Every row sits in exactly one sorted bag, so these bags cover ~1/steps of the rows.
-                    loss = loss + float(self.bag_weight) * _bag_loss(
+                    # Per-row scale: the bags of one step hold about 1/steps of the pool.
+                    scale = len(pool) / n_fit
+                    loss = loss + float(self.bag_weight) * scale * _bag_loss(
                         uplift, torch.from_numpy(bag_of_row[bag_rows]), bag_target, bag_w, n_bags)
                     if ext is not None:
                         ext_id, ext_target, ext_w, n_ext = ext
-                        loss = loss + float(self.bag_weight) * _bag_loss(
+                        loss = loss + float(self.bag_weight) * scale * _bag_loss(
                             uplift, ext_id[torch.from_numpy(bag_rows)], ext_target, ext_w, n_ext)
                 opt.zero_grad()
                 loss.backward()
@@ -227,13 +264,14 @@ class BagRegularizedUplift(UpliftEstimator):
         net.eval()
         return net
 
-    def _build_bags(self, net: _TwoHeadNet, x_all: torch.Tensor, t: np.ndarray, y: np.ndarray,
+    def _build_bags(self, net: _EnsembleTwoHeadNet, x_all: torch.Tensor, t: np.ndarray, y: np.ndarray,
                     bag_size: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor, int]:
         """Sort rows by current predicted uplift and cut consecutive bags; label each with its ATE."""
         net.eval()
         with torch.no_grad():
             logit_c, logit_t = net(x_all)
-            uplift = (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).numpy()
+            # Bags follow the ensemble's mean ranking.
+            uplift = (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).mean(0).numpy()
         n = len(uplift)
         n_bags = max(1, n // bag_size)
         rank = np.empty(n, dtype=np.int64)
@@ -268,25 +306,19 @@ class BagRegularizedUplift(UpliftEstimator):
     # -- prediction --------------------------------------------------------------------------------
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(self._standardize(X))
-        total = np.zeros(len(X))
+        p_c, p_t = self._outcomes(X)
+        return p_t - p_c
+
+    def _outcomes(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.net_.eval()
         with torch.no_grad():
-            for net in self.nets_:
-                logit_c, logit_t = net(x)
-                total += (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).double().numpy()
-        return total / len(self.nets_)
+            logit_c, logit_t = self.net_(torch.from_numpy(self._standardize(X)))
+            return (torch.sigmoid(logit_c).double().mean(0).numpy(),
+                    torch.sigmoid(logit_t).double().mean(0).numpy())
 
     def predict_outcomes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted response probabilities ``(control, treated)`` per row."""
-        Xa = check_features(X, n_features=self.n_features_in_)
-        x = torch.from_numpy(self._standardize(Xa))
-        p_c, p_t = np.zeros(len(Xa)), np.zeros(len(Xa))
-        with torch.no_grad():
-            for net in self.nets_:
-                logit_c, logit_t = net(x)
-                p_c += torch.sigmoid(logit_c).double().numpy()
-                p_t += torch.sigmoid(logit_t).double().numpy()
-        return p_c / len(self.nets_), p_t / len(self.nets_)
+        """Predicted response probabilities ``(control, treated)`` per row (ensemble means)."""
+        return self._outcomes(check_features(X, n_features=self.n_features_in_))
 
 
 def _inverse_variance_weights(var: np.ndarray) -> np.ndarray:
@@ -301,13 +333,15 @@ def _bag_loss(uplift: torch.Tensor, bag_id: torch.Tensor, target: torch.Tensor, 
               n_bags: int) -> torch.Tensor:
     """Negative Gaussian log-likelihood of the bag labels given each bag's mean predicted uplift, per row.
 
-    Dividing by the rows involved puts it on the scale of the mean per-row log-loss, so
-    ``bag_weight=1`` weighs a bag label exactly as its sampling noise says it should.
+    ``uplift`` is ``(members, rows)``; the loss is averaged over ensemble members. Dividing by the rows
+    involved puts it on the scale of the mean per-row log-loss, so ``bag_weight=1`` weighs a bag label
+    exactly as its sampling noise says it should.
     """
-    sums = torch.zeros(n_bags).index_add(0, bag_id, uplift)
-    counts = torch.zeros(n_bags).index_add(0, bag_id, torch.ones_like(uplift))
+    sums = torch.zeros(uplift.shape[0], n_bags).index_add(1, bag_id, uplift)
+    counts = torch.zeros(n_bags).index_add(0, bag_id, torch.ones(bag_id.shape[0]))
     present = counts > 0
     if not bool(present.any()):
         return uplift.sum() * 0.0
-    mean = sums[present] / counts[present]
-    return (weight[present] * (mean - target[present]) ** 2).sum() / uplift.shape[0]
+    mean = sums[:, present] / counts[present]
+    per_member = (weight[present] * (mean - target[present]) ** 2).sum(1)
+    return per_member.mean() / uplift.shape[1]

@@ -4,6 +4,7 @@ and one online controller whose λ and spend counters live in Redis (so replicas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -58,10 +59,8 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
         log.warning("allocation state unreachable at start-up: %s", exc)
     if snap is None or snap.budget is None:
         controller.budget = budget
-        try:
+        with contextlib.suppress(Exception):   # Redis down: SetBudget re-publishes once it is back
             state.set_budget(budget)
-        except Exception:  # noqa: S110 - the budget is re-published by SetBudget once Redis is back
-            pass
     else:
         controller.budget = snap.budget
     return RecommenderRuntime(bundle, state, controller, rpw, asyncio.Lock())

@@ -40,7 +40,7 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
         except (redis.exceptions.RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis unreachable reading the history of {user_id!r}: {exc}") from exc
         batch = await self.ctx.store.read("user", [user_id], ["age"])
-        return blob, bool(batch.found[0])
+        return (blob.encode() if isinstance(blob, str) else blob), bool(batch.found[0])
 
     async def Recommend(self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext
                         ) -> pb.RecommendResponse:

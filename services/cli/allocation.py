@@ -96,7 +96,8 @@ def evaluate(
     table = Table(title="allocation under a compute budget (mean hits@10 per request; share of oracle)")
     for col in ("budget", "static", "offline λ", "online", "oracle", "online/oracle", "μ", "ν"):
         table.add_column(col, justify="right")
-    for b, r in report["budgets"].items():  # type: ignore[union-attr]
+    per_budget: dict[str, dict[str, float]] = report["budgets"]  # type: ignore[assignment]
+    for b, r in per_budget.items():
         table.add_row(b, f"{r['static']:.3f} ({r['static_share_of_oracle']:.0%})",
                       f"{r['offline']:.3f} ({r['offline_share_of_oracle']:.0%})",
                       f"{r['online']:.3f}", f"{r['oracle']:.3f}", f"{r['online_share_of_oracle']:.1%}",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from models.targeting.logic import Condition, ReasoningChain
 from models.targeting.parser._linking import Linking
 
-__all__ = ["Candidate", "candidates", "combine"]
+__all__ = ["STRUCTURES", "Candidate", "candidates", "combine", "structures_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,26 +31,60 @@ def _wrap(parts: list[str], joiner: str) -> str:
     return "(" + f" {joiner} ".join(parts) + ")"
 
 
-def combine(groups: list[tuple[str, list[str]]]) -> str:
-    """``[(connective, [condition texts of one clause]), ...]`` → logic text."""
-    ands: list[list[str]] = []  # AND of OR-groups; each OR-group is a list of clause texts
+STRUCTURES = ("or_tight", "and_tight", "all_or")
+
+
+def structures_for(seps: list[tuple[str, str]], either: bool = False) -> list[str]:
+    """Bracketings worth considering for clauses joined by ``[(connective, separator words), ...]``, best first.
+
+    "A and B; or C" reads (A AND B) OR C; "A, B, or C" reads A OR B OR C; otherwise an "or" binds the
+    clauses next to it (women who bought toys or books and have kids).
+    """
+    conns = [c for c, _ in seps[1:]]
+    if "or" not in conns:
+        return ["or_tight"]
+    if any(";" in sep for c, sep in seps[1:] if c == "or"):
+        return ["and_tight", "or_tight", "all_or"]
+    if len(conns) >= 2 and conns[-1] == "or" and all("," in sep for _, sep in seps[1:-1]):
+        return ["all_or", "or_tight", "and_tight"]
+    if either and conns.count("or") == 1:
+        return ["and_tight", "or_tight", "all_or"]
+    return ["or_tight", "and_tight", "all_or"]
+
+
+def combine(groups: list[tuple[str, list[str]]], structure: str = "or_tight") -> str:
+    """``[(connective, [condition texts of one clause]), ...]`` → logic text, bracketed by ``structure``."""
+    units: list[tuple[str, str]] = []
     pending_or = False
     for conn, conds in groups:
         if not conds:  # "gold members or anyone who spent ...": the "or" belongs to the next clause
-            pending_or = pending_or or (conn == "or" and bool(ands))
+            pending_or = pending_or or (conn == "or" and bool(units))
             continue
         if pending_or:
             conn, pending_or = "or", False
-        unit = _wrap(conds, "AND")
+        units.append((conn if units else "and", _wrap(conds, "AND")))
+    if not units:
+        return ""
+    if structure == "all_or":
+        return _flat([u for _, u in units], "OR")
+    if structure == "and_tight":
+        ors: list[list[str]] = [[]]
+        for conn, unit in units:
+            if conn == "or" and ors[-1]:
+                ors.append([])
+            ors[-1].append(unit)
+        return _flat([_wrap(g, "AND") for g in ors], "OR")
+    ands: list[list[str]] = []
+    for conn, unit in units:
         if conn == "or" and ands:
             ands[-1].append(unit)
         else:
             ands.append([unit])
-    terms = [_wrap(g, "OR") if len(g) > 1 else g[0] for g in ands]
-    text = " AND ".join(terms)
-    if len(terms) == 1 and text.startswith("((") is False and text.startswith("(") and len(ands[0]) > 1:
-        text = text[1:-1]
-    return text
+    return _flat([_wrap(g, "OR") for g in ands], "AND")
+
+
+def _flat(parts: list[str], joiner: str) -> str:
+    return parts[0] if len(parts) == 1 else f" {joiner} ".join(parts)
 
 
 def _chain(linking: Linking, chosen: list[list[Condition]], logic: str) -> ReasoningChain:
@@ -62,7 +96,7 @@ def _chain(linking: Linking, chosen: list[list[Condition]], logic: str) -> Reaso
         for p, c in zip(clause_phr, clause_conds):
             phrases.append(p)
             mapping.append((p, c.key))
-            conds.append(str(c))
+            conds.append(str(c))  # NOT shows in the combination step
     return ReasoningChain(tuple(phrases), tuple(mapping), tuple(conds), logic)
 
 
@@ -72,6 +106,8 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
     if not slots:
         return []
     ranges = [range(len(s.options)) for s in slots]
+    live = [c for c in linking.clauses if c.slots]
+    shapes = structures_for([(c.connective, c.sep) for c in live], linking.either)
     picks = sorted(itertools.product(*ranges), key=lambda p: (sum(p), p))[:limit]
     out: list[Candidate] = []
     seen: set[str] = set()
@@ -80,10 +116,17 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
         chosen: list[list[Condition]] = []
         for clause in linking.clauses:
             chosen.append([s.options[next(it)] for s in clause.slots])
-        groups = [(c.connective, [str(x) for x in conds]) for c, conds in zip(linking.clauses, chosen)]
-        logic = combine(groups)
-        if logic in seen:
-            continue
-        seen.add(logic)
-        out.append(Candidate(logic, _chain(linking, chosen, logic), sum(pick)))
-    return out
+        groups = [(c.connective, [_text(x, sl.wrap_not) for x, sl in zip(conds, c.slots)])
+                  for c, conds in zip(linking.clauses, chosen)]
+        for penalty, structure in enumerate(shapes):
+            logic = combine(groups, structure)
+            if logic in seen:
+                continue
+            seen.add(logic)
+            out.append(Candidate(logic, _chain(linking, chosen, logic), sum(pick) + penalty))
+    out.sort(key=lambda c: c.rank)
+    return out[:limit]
+
+
+def _text(cond: Condition, wrap_not: bool) -> str:
+    return f"NOT {cond}" if wrap_not else str(cond)

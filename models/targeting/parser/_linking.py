@@ -22,9 +22,14 @@ __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
-                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from)(?![a-z])")
+                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
+                       r"switched off|existing|leaving out|leave out)(?![a-z])")
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
-                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b)\s*")
+                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
+                    r"\bleaving out\b|\bapart from\b|\bother than\b)\s*")
+_EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
+                      r"apart from|other than|not those)\b(?: (?:those|anyone|users|people|customers|clients|"
+                      r"shoppers|buyers|the ones))?")
 _DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
 _PRESENCE_KEYS = ("coupon_used_90d", "cart_items", "refund_count_90d", "reviews_written_90d",
                   "live_stream_views_30d", "installment_used_90d", "orders_30d", "search_count_7d")
@@ -68,7 +73,7 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
                      r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
                      r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
-                     r"category|categories|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
+                     r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
                      r"\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
@@ -80,6 +85,7 @@ class Slot:
     phrase: str
     options: tuple[Condition, ...]
     start: int = 0  # position in the clause, to keep reading order
+    wrap_not: bool = False  # the condition is excluded: NOT (...)
 
 
 @dataclass(slots=True)
@@ -92,6 +98,7 @@ class LinkedClause:
     slots: list[Slot] = field(default_factory=list)
     leftover: str = ""  # words no cue explained
     vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
+    sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
 
 
 @dataclass(slots=True)
@@ -102,6 +109,7 @@ class Linking:
     text: str  # normalised
     clauses: list[LinkedClause]
     unresolved: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # phrase, candidate keys
+    either: bool = False  # "either A and B or C": the "or" is the top-level connective
 
     @property
     def slots(self) -> list[Slot]:
@@ -136,6 +144,16 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\btier (\d)((?:,| or| and) )(\d)\b", r"tier \1\2tier \3", t)
     t = re.sub(r"\bwithout\b", "with no", t)
     t = re.sub(r"\bnon-", "not ", t)
+    # Campaign wording around the audience is not a condition ("... for a coupon push").
+    t = re.sub(r"\b(?:for|in|via) (?:a|an|the|our|this|next) (?:next )?(?:coupon push|push campaign|campaign|promotion|"
+               r"promo|mailing|coupon drop|test)\b", " ", t)
+    t = re.sub(r"\bbelow or above\b", "not", t)
+    t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
+    t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
+    t = re.sub(r"\b(?:third|3rd|tier[- ]?3)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 3 or tier 4 cities", t)
+    t = re.sub(r"\b(\d+)-day (gmv|spend|spending)\b", r"\2 in the last \1 days", t)
+    t = re.sub(r"\b(\d+)-day\b", " ", t)
+    t = re.sub(r"\b(first|second|third)- or ", r"\1-tier or ", t)
     t = re.sub(r"\s+", " ", t)
     return t.strip()
 
@@ -250,6 +268,12 @@ class _ClauseLinker:
             if op == Op.BETWEEN and len(nums) != 2:
                 continue
             options = tuple(Condition(k, op, value) for k in key_opts if self._fits(k, op, nums))
+            if key == "registration_days" and nums == [30.0] and op in (Op.LESS_THAN_OR_EQUAL_TO, Op.LESS_THAN,
+                                                                      Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO):
+                # the catalog defines is_new_user as "registered in the last 30 days"
+                new = Condition("is_new_user", Op.EQUAL_TO,
+                                "true" if op in (Op.LESS_THAN_OR_EQUAL_TO, Op.LESS_THAN) else "false")
+                options = (new, *options) if is_window else (*options, new)
             if options:
                 slots.append(Slot(text[s:e], options, s))
                 used_keys.update(k for k in key_opts[:1])
@@ -265,7 +289,7 @@ class _ClauseLinker:
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
             before = max([e for s, e in anchors if e <= start], default=0)
-            return any(before <= n < start for n in negations)
+            return any(before <= n <= start for n in negations)
 
         for readings in values:
             readings = self._rank_values(readings, cue_keys, text, previous, context)
@@ -282,14 +306,14 @@ class _ClauseLinker:
             if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and cue.key != "has_children":
                 continue
             phrase = text[cue.start:cue.end]
-            neg = negated_at(cue.start)
+            neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
             if f.dtype == DType.BOOL:
                 neg = neg or phrase in ("childless",)
                 if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
                                                               phrase):
                     continue
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
-            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or neg):
+            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or neg or window == 30):
                 op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
                 slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
             else:
@@ -331,7 +355,8 @@ class _ClauseLinker:
             numeric = [c for c in numeric if c.key not in _DAY_KEYS] or [_Found("orders_30d", s, e)]
         if not numeric:
             if "purchased_categories_90d" in {c.key for c in cues} and unit.rstrip("s") in ("day", "week", "month") \
-                    and not is_window:
+                    and not (is_window and nums == [90.0]) and not (is_window and unit.startswith("month") and
+                                                                  nums == [3.0]):
                 return ["last_purchase_days"]
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
@@ -405,24 +430,20 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
-def _split(text: str) -> list[tuple[str, str]]:
-    """(connective to the previous clause, clause text)."""
-    parts: list[tuple[str, str]] = []
-    pos, conn = 0, "and"
+def _split(text: str) -> list[tuple[str, str, str]]:
+    """(connective to the previous clause, the separator words, clause text)."""
+    parts: list[tuple[str, str, str]] = []
+    pos, seps = 0, []
     for m in _SPLIT.finditer(text):
         piece = text[pos:m.start()].strip()
         if piece:
-            parts.append((conn, piece))
-            conn = "and"
-        word = m.group(0).strip()
-        if word == "or":
-            conn = "or"
-        elif word in ("nor",):
-            conn = "and"
+            parts.append(("or" if "or" in seps else "and", " ".join(seps), piece))
+            seps = []
+        seps.append(m.group(0).strip())
         pos = m.end()
     tail = text[pos:].strip()
     if tail:
-        parts.append((conn, tail))
+        parts.append(("or" if "or" in seps else "and", " ".join(seps), tail))
     return parts
 
 
@@ -450,7 +471,8 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
         prev = out[-1] if out else None
         tiers = _int_range(prev, c)
         if tiers is not None and prev is not None:
-            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start)
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start,
+                                  prev.slots[-1].wrap_not)
             prev.slots.extend(c.slots[1:])
             continue
         if (prev is not None and c.slots and prev.slots and not c.leftover.strip()
@@ -469,10 +491,12 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
             if f.dtype == DType.STRING_SET:
                 if negated:
                     op = Op.CONTAINS_NONE
-                elif c.connective == "and" or last.op == Op.CONTAINS_ALL:
+                elif c.connective == "or":  # "baby items, home goods, or sports gear": any of them
+                    op = Op.CONTAINS_ANY
+                elif re.search(r"\band\b", c.sep):
                     op = Op.CONTAINS_ALL
                 else:
-                    op = Op.CONTAINS_ANY
+                    op = last.op if last.op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) else Op.CONTAINS_ANY
                 if len(items) == 1:
                     op = Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY
                 alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
@@ -482,7 +506,8 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
             else:
                 op = Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO
                 options = (Condition(last.key, op, ",".join(items)),)
-            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options)
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options, prev.slots[-1].start,
+                                  prev.slots[-1].wrap_not)
             prev.slots.extend(c.slots[1:])
             continue
         out.append(c)
@@ -494,17 +519,37 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
     text = preprocess(demand)
     linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
     clauses: list[LinkedClause] = []
-    pending_negation = False
+    pending_negation = excluding = False
     pieces = _split(text)
-    for i, (conn, piece) in enumerate(pieces):
+    for i, (conn, sep, piece) in enumerate(pieces):
+        if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
+            excluding = True
+            piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
+            if not piece:
+                continue
         neg = bool(_NEGATION.search(piece))
         if piece in ("not",):
             pending_negation = True
             continue
-        clause = LinkedClause(piece, conn, neg or pending_negation)
+        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep)
         pending_negation = False
-        context = " ".join(p for _, p in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
+        context = " ".join(p for _, _, p in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
         linker.link(clause, clauses[-1] if clauses else None, context)
+        if excluding and clause.slots:
+            clause.slots = [Slot(sl.phrase, sl.options, sl.start, not sl.wrap_not) for sl in clause.slots]
+            excluding = False
         clauses.append(clause)
     clauses = _merge_lists(clauses, linker.features)
-    return Linking(demand, text, clauses)
+    # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
+    carry_conn, carry_sep = "and", ""
+    for c in clauses:
+        if not c.slots:
+            if c.connective == "or":
+                carry_conn = "or"
+            carry_sep = f"{carry_sep} {c.sep}".strip()
+            continue
+        if carry_conn == "or":
+            c.connective = "or"
+        c.sep = f"{carry_sep} {c.sep}".strip()
+        carry_conn, carry_sep = "and", ""
+    return Linking(demand, text, clauses, either="either " in f" {demand.lower()}")

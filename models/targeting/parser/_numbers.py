@@ -62,15 +62,20 @@ def normalize_numbers(text: str) -> str:
     t = f" {text.lower()} "
     for phrase, repl in _SPECIAL.items():
         t = re.sub(rf"\b{phrase}\b", repl, t)
-    t = re.sub(r"\b(for|within|than|over|under|in|past|last) an? (day|week|month|year)\b", r"\1 1 \2", t)
+    t = re.sub(r"\b(for|within|than|over|under|in|past|last|most|least) an? (day|week|month|year)\b", r"\1 1 \2", t)
     for word, lo in _DECADES.items():
         t = re.sub(rf"\b(?:in )?(?:their|his|her) {word}\b", f"aged {lo} to {lo + 9}", t)
     t = re.sub(r"\b(?:in )?(?:their|his|her) (\d)0s\b", lambda m: f"aged {m.group(1)}0 to {m.group(1)}9", t)
 
     # Number words, longest run first (and "and" only glues number words together).
     def _replace(m: re.Match[str]) -> str:
-        n = _words_to_int(m.group(0))
-        return m.group(0) if n is None else str(n)
+        # "and" glues number words only after a scale ("one hundred and fifty"), not in "ten and fifty".
+        parts = re.split(r"(?<!hundred)(?<!thousand)(?<!million)\s+and\s+", m.group(0))
+        out = []
+        for part in parts:
+            n = _words_to_int(part)
+            out.append(part if n is None else str(n))
+        return " and ".join(out)
 
     t = _WORD_RUN.sub(_replace, t)
     t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)  # 10,000 → 10000
@@ -80,7 +85,7 @@ def normalize_numbers(text: str) -> str:
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b(?! ?(?:onth|in))",
                lambda m: format_number(float(m.group(1)) * 1_000_000), t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*hundred\b", lambda m: format_number(float(m.group(1)) * 100), t)
-    t = re.sub(r"(\d+(?:\.\d+)?)\s*%", lambda m: format_number(float(m.group(1)) / 100) + " ", t)
+    t = re.sub(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)", lambda m: format_number(float(m.group(1)) / 100) + " ", t)
     t = re.sub(r"[¥$]\s*(\d)", r"\1", t)
     t = re.sub(r"\s+", " ", t)
     return t.strip()
