@@ -7,6 +7,7 @@ and a cheap fallback chain when over budget or when the shared state is unreacha
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,7 @@ class OnlineController:
         self._pending_n = 0
         self._pending_traffic: dict[int, int] = {}
         self._pending_lam: LambdaMix | None = None
+        self.replan_ns = 0   # time spent re-planning λ (the control loop), for the overhead report
         self._buffer = np.zeros((self.cfg.buffer_size, len(self.costs)))
         self._buffered = 0
         self._down_until = -math.inf
@@ -133,6 +135,13 @@ class OnlineController:
         self._rate = max(self._ema, rate)
 
     def _replan(self, now: float) -> None:
+        t0 = time.perf_counter_ns()
+        try:
+            self._replan_inner(now)
+        finally:
+            self.replan_ns += time.perf_counter_ns() - t0
+
+    def _replan_inner(self, now: float) -> None:
         """λ for the rest of the window: remaining budget over expected remaining requests, solved on
         the recent predicted-reward mix (feed-forward), then published for the other replicas."""
         if self.budget is None or self._rate is None or self._buffered < 16 or self.window is None:
@@ -159,8 +168,10 @@ class OnlineController:
 
     # -- per request ------------------------------------------------------------------------------------
 
-    def decide(self, predicted: np.ndarray, now: float) -> Decision:
-        """Pick a chain for one request with predicted rewards ``predicted`` (one per chain)."""
+    def decide(self, predicted: np.ndarray, now: float, max_cost_us: float | None = None) -> Decision:
+        """Pick a chain for one request with predicted rewards ``predicted`` (one per chain).
+        ``max_cost_us`` caps this request's chain cost (e.g. what the caller's deadline leaves);
+        when even the cheapest chain exceeds it, the cheapest chain is served."""
         window = int(now // self.cfg.window_s)
         if window != self.window:
             self._roll(window, now)
@@ -177,6 +188,12 @@ class OnlineController:
             row = predicted[self.columns]
             score = row + offset
             c, reason = int(score.argmax()), "lambda"
+            if max_cost_us is not None and self._cost_of[c] > max_cost_us:
+                score = np.where(self.costs <= max_cost_us, score, -np.inf)
+                c = int(score.argmax())
+                reason = "latency_cap"
+                if not np.isfinite(score[c]):
+                    c = self.fallback
             if self.budget is not None:
                 # Keep enough budget to serve the requests still expected in this window with the
                 # fallback chain: overspend can then only come from traffic above the forecast.

@@ -149,6 +149,8 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
         "budgets": report_budgets,
         "compute_saved_at_99pct_reward": saved["allocator_compute_saved"],
         "overhead_us_per_request": float(np.mean(overheads)),
+        "decision_us_per_request": float(np.mean([r.decision_us_per_request for r in results])),
+        "replan_us_per_request": float(np.mean([r.replan_us_per_request for r in results])),
         "compute_saved_detail": saved,
         "estimator_us_per_request": {k: v for k, v in exp.timings_s.items() if k.startswith("estimator")},
         "milp_check": checks,

@@ -87,6 +87,8 @@ class BudgetResult:
     online_lambda: list[float] = field(repr=False)
     static_hindsight: float = float("nan")
     static_hindsight_chain: str = ""
+    decision_us_per_request: float = float("nan")     # request path: decision + state flushes
+    replan_us_per_request: float = float("nan")       # control loop: λ re-planning, amortized
 
     def summary(self) -> dict[str, object]:
         """The issue's JSON shape, plus extras."""
@@ -104,6 +106,8 @@ class BudgetResult:
             "static_hindsight_share_of_oracle": self.static_hindsight / self.oracle.reward
             if self.oracle.reward > 0 else float("nan"),
             "budget_per_window_us": self.budget_per_window_us, "online_decisions": self.online_reasons,
+            "decision_us_per_request": self.decision_us_per_request,
+            "replan_us_per_request": self.replan_us_per_request,
         }
 
 
@@ -119,7 +123,7 @@ def _policy(stream: TrafficStream, choice_of: Callable[[int, np.ndarray], np.nda
 
 def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
                 costs: np.ndarray, desc: str, progress: bool
-                ) -> tuple[float, list[float], dict[str, int], list[float], float]:
+                ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float]]:
     reasons: dict[str, int] = {}
     lam_trace: list[float] = []
     rewards, window_spend, elapsed_ns, n = 0.0, [], 0, 0
@@ -137,7 +141,8 @@ def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, 
         window_spend.append(spend)
         lam_trace.append(ctl.lam)
     ctl.flush(stream.window_s * len(stream.index))
-    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1)
+    split = ((elapsed_ns - ctl.replan_ns) / 1000.0 / max(n, 1), ctl.replan_ns / 1000.0 / max(n, 1))
+    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split
 
 
 def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
@@ -169,7 +174,7 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
     ctl = OnlineController(costs, state or LocalBudgetState(), lam0=mix_off, budget_per_window=budget,
                            config=config or ControllerConfig(window_s=stream.window_s), columns=columns)
     with threadpool_limits(1):
-        online_rewards, online_spend, reasons, lam_trace, overhead_us = _run_online(
+        online_rewards, online_spend, reasons, lam_trace, overhead_us, split = _run_online(
             ctl, stream, true, pred, costs, f"online controller @ {fraction:g}", progress)
     total = max(int(stream.counts.sum()), 1)
 
@@ -182,7 +187,7 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         fraction, budget, chain_names[static_c], lam_off,
         result(static_reward, static_spend), result(offline_reward, offline_spend),
         result(online_rewards / total, np.asarray(online_spend)), result(oracle_reward, oracle_spend),
-        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c])
+        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c], *split)
     return res, overhead_us
 
 

@@ -27,6 +27,7 @@ from services.server.context import ServiceContext
 __all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
 
 MAX_K = 50
+DEADLINE_SHARE = 0.5
 
 
 class RecommendServicer(pb_grpc.RecommendServiceServicer):
@@ -64,10 +65,13 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
                 lambda_value=rt.controller.lam, reason="fallback:unknown_user")
         items, ratings, times = decode_history(blob)
         now = time.time()
+        # Latency cap: a chain may use at most half of what the caller's deadline leaves.
+        remaining = context.time_remaining()
+        max_cost = None if remaining is None else max(remaining, 0.0) * 1e6 * DEADLINE_SHARE
         async with rt.lock:  # the controller's local counters are per process
             with threadpool_limits(1):
                 pred = bundle.predict(items, ratings, times, int(now))
-                decision = rt.controller.decide(pred, now)
+                decision = rt.controller.decide(pred, now, max_cost_us=max_cost)
                 chain = bundle.cascade.chains[decision.chain]
                 ctx = bundle.cascade.context(items, ratings)
                 top, scores = bundle.cascade.recommend(ctx, chain, k)

@@ -113,3 +113,4 @@ def test_status_budget_and_traffic_shares(served: MDSClient):
     r = served.recommend.recommend("u0000004", k=10)
     assert r.reason == "fallback:over_budget" and r.cost_us == pytest.approx(status.cheapest_chain_cost_us)
     assert len(r.items) == 10
+

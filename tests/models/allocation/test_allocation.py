@@ -173,3 +173,16 @@ def test_fallback_chain_when_redis_is_unreachable():
     d = ctl.decide(np.array([1.0, 0.5, 3.0]), 18.0)
     assert d.reason == "lambda" and d.chain == 2
     dead.close()
+
+
+def test_latency_cap_limits_the_chain_per_request():
+    costs = np.array([100.0, 400.0, 900.0])
+    ctl = OnlineController(costs, LocalBudgetState(), lam0=0.0, config=ControllerConfig(window_s=60.0))
+    row = np.array([1.0, 2.0, 3.0])
+    assert ctl.decide(row, 1.0).chain == 2
+    d = ctl.decide(row, 2.0, max_cost_us=500.0)
+    assert (d.chain, d.reason) == (1, "latency_cap")
+    assert ctl.decide(row, 3.0, max_cost_us=10.0).chain == 0          # nothing fits: the cheapest chain
+    capped = OnlineController(costs, LocalBudgetState(), lam0=0.0,
+                              config=ControllerConfig(window_s=60.0, latency_cap_us=450.0))
+    assert capped.decide(row, 1.0).chain == 1                         # the configured cap, every request
