@@ -21,18 +21,20 @@ from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
 from models.allocation._bundle import decode_history
 from models.recommend.demo import history_key
-from services.allocation._runtime import get_runtime
+from services.allocation._runtime import RecommenderRuntime, get_runtime
 from services.server.context import ServiceContext
 
 __all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
 
 MAX_K = 50
+MAX_INFLIGHT = 64
 DEADLINE_SHARE = 0.5
 
 
 class RecommendServicer(pb_grpc.RecommendServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._inflight = 0   # requests waiting for the cascade: past MAX_INFLIGHT, serve popular items
 
     async def _history(self, user_id: str) -> tuple[bytes | None, bool]:
         """(packed history or None, whether the user has cached features)."""
@@ -51,23 +53,40 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
         if not 1 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}", field="k")
         rt = get_runtime(self.ctx)
-        bundle = rt.bundle
-        blob, known = await self._history(user_id)
+        try:
+            blob, known = await self._history(user_id)
+        except StoreUnavailable:
+            # Redis is down: degrade to the most popular items rather than fail the page.
+            return self._popular(rt, k, "fallback:unavailable")
+        if self._inflight >= MAX_INFLIGHT:
+            return self._popular(rt, k, "fallback:overloaded")
         if blob is None and not known:
             if not request.allow_popular_fallback:
                 raise UnknownEntity(f"unknown user {user_id!r}: no cached features or history "
                                     f"(set allow_popular_fallback for the most popular items)")
-            top = bundle.cascade.popular(k)
-            return pb.RecommendResponse(
-                items=[pb.RecommendedItem(item_id=str(bundle.item_ids[i]), title=str(bundle.item_titles[i]))
-                       for i in top],
-                chain="popularity_fallback", cost_us=bundle.calibration.instances["popularity"].cost(k),
-                lambda_value=rt.controller.lam, reason="fallback:unknown_user")
+            return self._popular(rt, k, "fallback:unknown_user")
         items, ratings, times = decode_history(blob)
         now = time.time()
         # Latency cap: a chain may use at most half of what the caller's deadline leaves.
         remaining = context.time_remaining()
         max_cost = None if remaining is None else max(remaining, 0.0) * 1e6 * DEADLINE_SHARE
+        self._inflight += 1
+        try:
+            return await self._cascade(rt, items, ratings, times, now, max_cost, k)
+        finally:
+            self._inflight -= 1
+
+    def _popular(self, rt: RecommenderRuntime, k: int, reason: str) -> pb.RecommendResponse:
+        bundle = rt.bundle
+        top = bundle.cascade.popular(k)
+        return pb.RecommendResponse(
+            items=[pb.RecommendedItem(item_id=str(bundle.item_ids[i]), title=str(bundle.item_titles[i])) for i in top],
+            chain="popularity_fallback", cost_us=bundle.calibration.instances["popularity"].cost(k),
+            lambda_value=rt.controller.lam, reason=reason)
+
+    async def _cascade(self, rt: RecommenderRuntime, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
+                       now: float, max_cost: float | None, k: int) -> pb.RecommendResponse:
+        bundle = rt.bundle
         async with rt.lock:  # the controller's local counters are per process
             with threadpool_limits(1):
                 pred = bundle.predict(items, ratings, times, int(now))

@@ -114,3 +114,14 @@ def test_status_budget_and_traffic_shares(served: MDSClient):
     assert r.reason == "fallback:over_budget" and r.cost_us == pytest.approx(status.cheapest_chain_cost_us)
     assert len(r.items) == 10
 
+
+
+def test_redis_down_degrades_to_popular_items(served: MDSClient, seeded_settings: Settings,
+                                              grpc_server: Callable[..., str]):
+    """A replica whose Redis is unreachable still answers: the most popular items, flagged."""
+    dead = seeded_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0", "redis_timeout_s": 0.05})
+    with MDSClient(grpc_server(["recommend"], settings_override=dead), timeout_s=10.0) as client:
+        r = client.recommend.recommend("u0000003", k=7)
+    assert r.reason == "fallback:unavailable" and r.chain == "popularity_fallback" and len(r.items) == 7
+    # ... while the healthy replica keeps serving the cascade.
+    assert served.recommend.recommend("u0000003", k=7).chain != "popularity_fallback"
