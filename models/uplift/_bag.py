@@ -170,8 +170,6 @@ class BagRegularizedUplift(UpliftEstimator):
             raise InvalidArgument("bag_weight must be non-negative", field="bag_weight")
         if not 0.0 <= self.bag_holdout < 1.0:
             raise InvalidArgument("bag_holdout must be in [0, 1)", field="bag_holdout")
-        if self.bag_size > n_rows:
-            raise InvalidArgument(f"bag_size={self.bag_size} exceeds the {n_rows} training rows", field="bag_size")
 
     def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
         self._check_params(len(X))

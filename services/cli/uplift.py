@@ -147,6 +147,10 @@ def train_cmd(
     from models.registry import ModelRegistry
     from models.uplift.training import train_pipeline
 
+    from models.uplift.learners import LEARNERS
+
+    if learner not in LEARNERS:
+        raise InvalidArgument(f"unknown learner {learner!r}; choose from {sorted(LEARNERS)}", field="--learner")
     registry = ModelRegistry.from_settings(Settings())
     registry.check_name(name, field="--name")
     if not 0.0 <= holdout < 1.0:
