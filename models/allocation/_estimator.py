@@ -46,8 +46,34 @@ class RewardEstimator:
 
     def _rows(self, context: np.ndarray) -> np.ndarray:
         n, m = len(context), len(self.chain_features_)
-        chain = np.hstack([self.chain_features_, self.prior_[:, None].astype(np.float32)])
-        return np.hstack([np.repeat(context, m, axis=0), np.tile(chain, (n, 1))])
+        block = getattr(self, "_chain_block", None)
+        if block is None:
+            block = self._chain_block = np.hstack([self.chain_features_, self.prior_[:, None]]).astype(np.float64)
+        rows = np.empty((n * m, self.n_context_ + block.shape[1]), dtype=np.float64)
+        rows[:, : self.n_context_] = np.repeat(context, m, axis=0) if n > 1 else context
+        rows[:, self.n_context_ :] = np.tile(block, (n, 1)) if n > 1 else block
+        return rows
+
+    def _predict_rows(self, rows: np.ndarray) -> np.ndarray:
+        # Booster.predict builds a new predictor per call (≈ 100 µs); serving one request at a time,
+        # reuse one. Falls back to the public API if LightGBM's internals move.
+        inner = getattr(self, "_inner", None)
+        if inner is None:
+            try:
+                from lightgbm.basic import _InnerPredictor
+
+                inner = self._inner = _InnerPredictor.from_booster(self.booster_, {"num_threads": 1})
+            except (ImportError, AttributeError, TypeError):
+                inner = self._inner = False
+        if inner is False:
+            return np.asarray(self.booster_.predict(rows, num_threads=1))
+        return np.asarray(inner.predict(rows))
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_inner", None)      # a C handle: rebuilt lazily after unpickling
+        state.pop("_chain_block", None)
+        return state
 
     def fit(self, context: np.ndarray, chain_features: np.ndarray, rewards: np.ndarray) -> RewardEstimator:
         context = np.asarray(context, dtype=np.float32)
@@ -64,6 +90,8 @@ class RewardEstimator:
                   "monotone_constraints_method": "advanced", "seed": self.random_state, "verbose": -1,
                   "num_threads": 1}
         self.prior_ = monotone_envelope(rewards.mean(axis=0), chain_features.astype(np.float64))
+        self.__dict__.pop("_chain_block", None)
+        self.__dict__.pop("_inner", None)
         self.booster_ = lgb.train(params, lgb.Dataset(self._rows(context), rewards.ravel()),
                                   num_boost_round=self.n_estimators)
         return self
@@ -73,7 +101,7 @@ class RewardEstimator:
         if context.shape[1] != self.n_context_:
             raise InvalidArgument(f"expected {self.n_context_} context features, got {context.shape[1]}",
                                   field="context")
-        pred = self.booster_.predict(self._rows(context), num_threads=1)
+        pred = self._predict_rows(self._rows(context))
         # Trees are piecewise constant, so many chains tie; a tiny share of the (monotone) chain prior
         # breaks ties toward the chain that did best in the logs instead of the cheapest one.
         return np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_)) + \
