@@ -3,6 +3,8 @@ constrained to be non-decreasing in the compute spent at every stage (GreenFlow'
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightgbm as lgb
 import numpy as np
 
@@ -57,14 +59,15 @@ class RewardEstimator:
     def _predict_rows(self, rows: np.ndarray) -> np.ndarray:
         # Booster.predict builds a new predictor per call (≈ 100 µs); serving one request at a time,
         # reuse one. Falls back to the public API if LightGBM's internals move.
-        inner = getattr(self, "_inner", None)
+        inner: Any = getattr(self, "_inner", None)
         if inner is None:
             try:
                 from lightgbm.basic import _InnerPredictor
 
-                inner = self._inner = _InnerPredictor.from_booster(self.booster_, {"num_threads": 1})
+                inner = _InnerPredictor.from_booster(self.booster_, {"num_threads": 1})
             except (ImportError, AttributeError, TypeError):
-                inner = self._inner = False
+                inner = False
+            self._inner = inner
         if inner is False:
             return np.asarray(self.booster_.predict(rows, num_threads=1))
         return np.asarray(inner.predict(rows))
