@@ -136,7 +136,7 @@ def bench_serve(
         table.add_column(col, justify="right")
     rows = [("Score (gRPC)", result["score"]), ("SelectTop (gRPC)", result["select_top"]),
             ("  Redis read (in-process)", result["stages_in_process"]["redis_read"]),
-            ("  model.predict (in-process)", result["stages_in_process"]["predict"])]
+            ("  encode + predict (in-process)", result["stages_in_process"]["encode_and_predict"])]
     for name, s in rows:
         table.add_row(name, f"{s['p50_ms']:.2f}", f"{s['p90_ms']:.2f}", f"{s['p99_ms']:.2f}", f"{s['mean_ms']:.2f}")
     console.print(table)

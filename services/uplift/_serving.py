@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.errors import InvalidArgument, ModelNotFound
 from features.catalog import Catalog
 from models.registry import LoadedModel, ModelHolder, ModelManifest, ModelRegistry
-from models.uplift.scoring import prefer_single_thread
+from models.uplift.scoring import CacheEncoder, compile_cache_encoder, prefer_single_thread
 
 __all__ = ["ServedModel", "ServingModels"]
 
@@ -20,6 +20,7 @@ _PINNED_VERSIONS = 4  # explicitly requested non-serving versions kept loaded (A
 class ServedModel:
     loaded: LoadedModel
     entity: str  # the catalog entity whose features the model reads ("user")
+    cache_encoder: CacheEncoder | None = None  # encodes cache reads without pandas, when it applies
 
     @property
     def manifest(self) -> ModelManifest:
@@ -43,7 +44,7 @@ class ServingModels:
             features = loaded.manifest.features
             entity = self.catalog.features[features[0]].entity if features else "user"
             prefer_single_thread(loaded.model)
-            served = ServedModel(loaded, entity)
+            served = ServedModel(loaded, entity, compile_cache_encoder(loaded.model, self.catalog))
             self._served = {k: v for k, v in self._served.items() if k[0] != loaded.name or k == key}
             self._served[key] = served
         return served
@@ -69,7 +70,7 @@ class ServingModels:
         if pinned is None:
             loaded = await asyncio.to_thread(self.registry.load, name, version, catalog=self.catalog)
             prefer_single_thread(loaded.model)
-            pinned = ServedModel(loaded, self._serve(current).entity)
+            pinned = ServedModel(loaded, self._serve(current).entity, compile_cache_encoder(loaded.model, self.catalog))
             self._pinned[(name, version)] = pinned
             while len(self._pinned) > _PINNED_VERSIONS:
                 self._pinned.popitem(last=False)

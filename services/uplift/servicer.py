@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import numpy as np
-import pandas as pd
 
 from core.errors import InvalidArgument
 from core.settings import Settings
@@ -43,29 +44,36 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     # -- helpers -----------------------------------------------------------------------------------
 
     @staticmethod
-    async def _predict(served: ServedModel, frame: pd.DataFrame) -> np.ndarray:
-        if len(frame) == 0:
+    async def _predict(predict: Callable[[Any], Any], data: Any, rows: int) -> np.ndarray:
+        if rows == 0:
             return np.empty(0, dtype=np.float64)
-        if len(frame) > _INLINE_PREDICT_ROWS:
-            return await asyncio.to_thread(served.loaded.model.predict, frame)
-        return np.asarray(served.loaded.model.predict(frame), dtype=np.float64)
+        if rows > _INLINE_PREDICT_ROWS:
+            return np.asarray(await asyncio.to_thread(predict, data), dtype=np.float64)
+        return np.asarray(predict(data), dtype=np.float64)
 
-    async def _cached_frame(self, served: ServedModel, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
-        """Features of the found users (request order) and the ids with nothing cached."""
+    async def _score_cached(self, served: ServedModel, user_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
+        """The found users' ids and uplift (request order), and the ids with nothing cached."""
         chunk = self.ctx.settings.max_batch
-        frames: list[pd.DataFrame] = []
+        keys: list[str] = []
+        parts: list[np.ndarray] = []
         missing: list[str] = []
         for start in range(0, len(user_ids), chunk):
             batch = await self.ctx.store.read(served.entity, user_ids[start:start + chunk],
                                               served.manifest.features)
-            frame = batch_to_frame(batch)
             found = np.asarray(batch.found, dtype=bool)
             if not found.all():
                 missing.extend(k for k, ok in zip(batch.keys, found, strict=True) if not ok)
-                frame = frame[found]
-            frames.append(frame)
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
-        return frame, missing
+                keys.extend(k for k, ok in zip(batch.keys, found, strict=True) if ok)
+            else:
+                keys.extend(batch.keys)
+            rows = int(found.sum())
+            if served.cache_encoder is not None:  # straight from the cached arrays (no pandas)
+                matrix = served.cache_encoder.transform(batch)[found]
+                parts.append(await self._predict(served.loaded.model.estimator.predict, matrix, rows))
+            else:
+                frame = batch_to_frame(batch)[found]
+                parts.append(await self._predict(served.loaded.model.predict, frame, rows))
+        return keys, (np.concatenate(parts) if len(parts) > 1 else parts[0]), missing
 
     # -- RPCs --------------------------------------------------------------------------------------
 
@@ -78,20 +86,20 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         missing: list[str] = []
         if ids:
             validate_keys(ids, self.ctx.settings.max_batch, field="user_ids")
-            frame, missing = await self._cached_frame(served, ids)
+            keys, uplift, missing = await self._score_cached(served, ids)
         elif len(request.rows):
             if len(request.rows) > self.ctx.settings.max_batch:
                 raise InvalidArgument(
                     f"{len(request.rows)} rows is more than the limit of {self.ctx.settings.max_batch}",
                     field="rows")
             frame = rows_to_frame(request.rows, self.ctx.catalog, served.manifest.features)
+            uplift = await self._predict(served.loaded.model.predict, frame, len(frame))
+            keys = [str(k) for k in frame.index]
         else:
             raise InvalidArgument("give user_ids (read from the feature cache) or inline rows", field="user_ids")
-        uplift = await self._predict(served, frame)
         return uplift_pb2.ScoreResponse(
             model=served.manifest.name, version=served.manifest.version,
-            scores=[uplift_pb2.UserScore(user_id=str(k), uplift=float(u))
-                    for k, u in zip(frame.index, uplift.tolist(), strict=True)],
+            scores=[uplift_pb2.UserScore(user_id=k, uplift=u) for k, u in zip(keys, uplift.tolist(), strict=True)],
             missing_user_ids=missing,
         )
 
@@ -120,26 +128,24 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         if budget == "max_cost" and not (np.isfinite(request.max_cost) and request.max_cost > 0):
             raise InvalidArgument("max_cost must be a positive number", field="max_cost")
 
-        frame, missing = await self._cached_frame(served, ids)
-        uplift = await self._predict(served, frame)
+        keys, uplift, missing = await self._score_cached(served, ids)
         if costs.size:
             position = {k: i for i, k in enumerate(ids)}
-            cand_costs = costs[[position[k] for k in frame.index]]
+            cand_costs = costs[[position[k] for k in keys]]
         else:
-            cand_costs = np.full(len(frame), request.cost_per_user or 1.0)
+            cand_costs = np.full(len(keys), request.cost_per_user or 1.0)
         selection = select_top(
             uplift, costs=cand_costs, min_uplift=min_uplift,
             max_users=request.max_users if budget == "max_users" else None,
             max_cost=request.max_cost if budget == "max_cost" else None,
         )
-        keys = frame.index.to_numpy()
         return uplift_pb2.SelectTopResponse(
             model=served.manifest.name, version=served.manifest.version,
-            selected=[uplift_pb2.SelectedUser(user_id=str(keys[i]), uplift=float(uplift[i]), cost=float(c))
+            selected=[uplift_pb2.SelectedUser(user_id=keys[i], uplift=float(uplift[i]), cost=float(c))
                       for i, c in zip(selection.indices.tolist(), selection.costs.tolist(), strict=True)],
             total_cost=selection.total_cost,
             expected_incremental_conversions=selection.expected_incremental,
-            scored_count=len(frame), missing_user_ids=missing,
+            scored_count=len(keys), missing_user_ids=missing,
         )
 
     async def ListModels(self, request: uplift_pb2.ListModelsRequest, context: grpc.aio.ServicerContext

@@ -231,3 +231,25 @@ def test_select_top_reads_large_candidate_lists_in_chunks(
         with pytest.raises(grpc.RpcError) as err:
             client.uplift.score("coupon", ids[:41])
         assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "user_ids")
+
+
+def test_cache_encoder_equals_pandas_encoding_with_missing_values(
+        store: RedisOnlineStore, catalog: Catalog, model: UpliftPipeline, population: pd.DataFrame,
+        served: MDSClient) -> None:
+    from models.uplift.scoring import compile_cache_encoder
+
+    holes = population.copy()
+    holes["age"] = holes["age"].astype("Int64")
+    holes.loc[::7, "age"] = pd.NA
+    holes.loc[::5, "city"] = None
+    holes.loc[::3, "interests"] = None
+    holes.loc[::4, "balance"] = np.nan
+    store.write_frame("user", holes)
+    batch = store.read("user", [*holes["user_id"], "nobody"], model.features)
+    cache_encoder = compile_cache_encoder(model, catalog)
+    assert cache_encoder is not None
+    np.testing.assert_array_equal(cache_encoder.transform(batch), model.encoder.transform(batch.to_pandas()))
+    # The service (which uses it) agrees with the pipeline on the holes too.
+    ids = list(holes["user_id"].iloc[:60])
+    scores = [s.uplift for s in served.uplift.score("coupon", ids).scores]
+    np.testing.assert_allclose(scores, model.predict(batch.to_pandas().loc[ids]), rtol=1e-9, atol=1e-12)

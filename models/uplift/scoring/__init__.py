@@ -1,13 +1,16 @@
 """Scoring with registered uplift models: budgeted selection, batch scoring (local, Spark), demo model."""
 
 from models.uplift.scoring._batch import BatchScoreResult, partial_path, predict_throughput, score_parquet
+from models.uplift.scoring._cache_encoder import CacheEncoder, compile_cache_encoder
 from models.uplift.scoring._select import Selection, select_top
 from models.uplift.scoring._spark import local_spark, score_parquet_spark
 from models.uplift.scoring._threads import prefer_single_thread
 
 __all__ = [
     "BatchScoreResult",
+    "CacheEncoder",
     "Selection",
+    "compile_cache_encoder",
     "local_spark",
     "partial_path",
     "predict_throughput",
