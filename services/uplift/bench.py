@@ -151,13 +151,13 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
     for _ in range(stage_rounds):
         keys = draw()
         t0 = time.perf_counter()
-        batch = store.read("user", keys, loaded.manifest.features)
+        cached = store.read("user", keys, loaded.manifest.features)
         t1 = time.perf_counter()
         c1 = time.process_time()
         if cache_encoder is not None:  # what the servicer does
-            loaded.model.estimator.predict(cache_encoder.transform(batch))
+            loaded.model.estimator.predict(cache_encoder.transform(cached))
         else:
-            loaded.model.predict(batch_to_frame(batch))
+            loaded.model.predict(batch_to_frame(cached))
         predict_cpu += time.process_time() - c1
         t2 = time.perf_counter()
         read_s.append(t1 - t0)
