@@ -71,6 +71,7 @@ def evaluate(
     exp = prepare_experiment(ratings, seed=seed, max_logged=max_requests, max_held=max_requests,
                              calibration_requests=calibration_requests)
     factory = None
+    created: list = []  # Redis budget states of this replay (deleted at the end)
     if redis:
         from core.redis import connect
         from core.settings import get_settings
@@ -82,10 +83,15 @@ def evaluate(
         def factory(b: float) -> RedisBudgetState:
             state = RedisBudgetState(client, settings.namespace, f"evaluate-{seed}-{b:g}-{int(time.time())}")
             state.clear()
+            created.append(state)
             return state
 
-    report, results = run_evaluation(exp, fractions, state_factory=factory, n_windows=windows,
-                                     mean_per_window=per_window, seed=seed, milp_n=milp_requests)
+    try:
+        report, results = run_evaluation(exp, fractions, state_factory=factory, n_windows=windows,
+                                         mean_per_window=per_window, seed=seed, milp_n=milp_requests)
+    finally:
+        for state in created:
+            state.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
     report["command_seconds"] = time.perf_counter() - t0
     report["state_backend"] = "redis" if redis else "in-process"
     json_path.parent.mkdir(parents=True, exist_ok=True)
