@@ -37,18 +37,18 @@ STRUCTURES = ("or_tight", "and_tight", "all_or")
 def structures_for(seps: list[tuple[str, str]], either: bool = False) -> list[str]:
     """Bracketings worth considering for clauses joined by ``[(connective, separator words), ...]``, best first.
 
-    "A and B; or C" reads (A AND B) OR C; "A, B, or C" reads A OR B OR C; otherwise an "or" binds the
-    clauses next to it (women who bought toys or books and have kids).
+    "A and B; or C" reads (A AND B) OR C; "A, B, or C" reads A OR B OR C; otherwise (and after
+    "either") an "or" binds the clauses next to it (women who bought toys or books and have kids).
     """
     conns = [c for c, _ in seps[1:]]
     if "or" not in conns:
         return ["or_tight"]
     if any(";" in sep for c, sep in seps[1:] if c == "or"):
         return ["and_tight", "or_tight", "all_or"]
+    if either:  # "either A or B, and C": the "or" groups the two clauses beside it
+        return ["or_tight", "and_tight", "all_or"]
     if len(conns) >= 2 and conns[-1] == "or" and all("," in sep for _, sep in seps[1:-1]):
         return ["all_or", "or_tight", "and_tight"]
-    if either and conns.count("or") == 1:
-        return ["and_tight", "or_tight", "all_or"]
     return ["or_tight", "and_tight", "all_or"]
 
 
