@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,8 +129,11 @@ def select(
     if segment:
         check_segment_name(segment, field="--segment")
     population = open_population(settings, catalog, engine)
+    start = time.perf_counter()
     audience = population.select(expr, sample)
-    _out.print(f"[bold]{audience.count:,}[/] of {audience.population:,} users ({100 * audience.share:.1f}%)")
+    elapsed = time.perf_counter() - start
+    _out.print(f"[bold]{audience.count:,}[/] of {audience.population:,} users ({100 * audience.share:.1f}%) "
+               f"in {elapsed:.3f} s with {engine}")
     _out.print(f"[dim]{audience.sql}[/]")
     for uid in audience.sample:
         _out.print(f"  {uid}")
