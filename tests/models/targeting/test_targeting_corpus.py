@@ -122,8 +122,10 @@ def test_dev_set_is_held_out_valid_and_large_enough() -> None:
     cases = load_cases(DEV_SET_PATH)
     assert len(cases) >= 60
     assert sum(c.logic is None for c in cases) >= 3  # instructions / nonsense → empty logic
+    fresh = load_cases(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
+    assert len(fresh) == 30
     generated = {i.demand.lower().rstrip(".") for i in generate_corpus(5000, seed=0)}
-    assert not [c.demand for c in cases if c.demand.lower().rstrip(".") in generated]
+    assert not [c.demand for c in cases + fresh if c.demand.lower().rstrip(".") in generated]
 
 
 def test_load_cases_names_the_bad_line(tmp_path: object) -> None:
