@@ -57,14 +57,18 @@ def score(
     registry = ModelRegistry.from_settings(Settings())
     catalog = demo_catalog()
     registry.check_name(model, field="--model")
+    # A model trained on catalog features is checked against the running catalog; one trained on a
+    # plain file (e.g. Hillstrom, no fingerprint) only needs its columns in the input.
+    check_against = catalog if registry.manifest(model, version or None).catalog_fingerprint else None
     if engine == "local":
-        loaded = registry.load(model, version or None, catalog=catalog)
+        loaded = registry.load(model, version or None, catalog=check_against)
         manifest = loaded.manifest
         result = score_parquet(loaded.model, input_path, output, id_column=id_column, batch_rows=batch_rows,
                                metadata={"mds.model": manifest.name, "mds.model_version": str(manifest.version)})
     else:
         manifest, payload = registry.payload(model, version or None)
-        registry.check_compatible(manifest, catalog)
+        if check_against is not None:
+            registry.check_compatible(manifest, check_against)
         result = score_parquet_spark(payload, manifest.payload_sha256, manifest.features, input_path, output,
                                      id_column=id_column, master=spark_master, batch_rows=batch_rows,
                                      progress=True)
@@ -77,7 +81,7 @@ def score(
                   f"{result.seconds:.2f}", f"{result.rows_per_s:,.0f}")
     if bench:
         if loaded is None:
-            loaded = registry.load(model, manifest.version, catalog=catalog)
+            loaded = registry.load(model, manifest.version, catalog=check_against)
         bare = predict_throughput(loaded.model, input_path, rows=min(batch_rows, max(result.rows, 1)))
         report["bare_predict"] = bare
         report["scoring_vs_bare_predict"] = result.rows_per_s / bare["rows_per_s"]

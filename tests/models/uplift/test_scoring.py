@@ -222,3 +222,25 @@ def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFra
         assert inner.n_jobs == 1
         np.testing.assert_array_equal(inner.predict(X[:50], raw_score=True),
                                       getattr(learner, name).predict(X[:50], raw_score=True))
+
+
+def test_score_command_scores_a_model_trained_on_a_plain_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model without a catalog fingerprint (e.g. trained on Hillstrom) only needs its columns in the input."""
+    from models.uplift import FeatureEncoder, TLearner
+    from services.cli import _uplift_score
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"recency": rng.integers(1, 12, 600), "channel": rng.choice(["web", "phone"], 600)})
+    t = rng.integers(0, 2, 600)
+    y = (rng.random(600) < 0.2 + 0.1 * t * (frame["channel"] == "web")).astype(int)
+    model = UpliftPipeline(FeatureEncoder(exclude=()), TLearner(n_estimators=5, min_child_samples=20)).fit(frame, t, y)
+    data_dir = tmp_path / "var"
+    ModelRegistry.from_settings(Settings(data_dir=data_dir)).save("mail", model)
+    source, out = tmp_path / "customers.parquet", tmp_path / "scores.parquet"
+    frame.assign(user_id=[f"c{i}" for i in range(600)]).to_parquet(source)
+    monkeypatch.setenv("MDS_DATA_DIR", str(data_dir))
+    app = typer.Typer()
+    _uplift_score.register(app)
+    result = CliRunner().invoke(app, ["score", "--model", "mail", "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(pd.read_parquet(out)["uplift"].to_numpy(), model.predict(frame))
