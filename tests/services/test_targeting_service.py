@@ -185,3 +185,19 @@ def test_parse_never_lets_logic_outside_the_catalog_through(client: MDSClient, m
     assert response.logic == "" and response.sql == "" and response.logic_json == ""
     assert "did not validate" in response.explanation
     assert list(response.reasoning) == [] and response.estimated_audience_size == 0
+
+
+def test_check_eligibility_with_a_missing_feature_is_unknown_not_eligible(client: MDSClient, users: pd.DataFrame,
+                                                                          seeded_settings: Settings) -> None:
+    from features.store import open_store
+
+    row = users.iloc[[5]].copy()
+    row["user_id"] = "u_missing_age"
+    row["age"] = None
+    row["interests"] = None
+    open_store(seeded_settings, CATALOG).write_frame("user", row)
+    response = client.targeting.check_eligibility(
+        "NOT (age#Greater Than#30) AND NOT (interests#Contains Any#music)", "u_missing_age")
+    assert not response.eligible
+    assert [(c.outcome, c.actual_value) for c in response.conditions] == [("unknown", ""), ("unknown", "")]
+    assert list(response.failed_conditions) == ["NOT (age#Greater Than#30)", "NOT (interests#Contains Any#music)"]
