@@ -29,6 +29,7 @@ from features.catalog import Catalog
 from models.targeting.logic import Expr, canonical, check, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "Segment", "SparkPopulation",
+           "check_segment_name",
            "open_population", "snapshot_path"]
 
 Engine = Literal["duckdb", "spark"]
@@ -270,6 +271,12 @@ class AsyncSegmentStore:
         m = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
              for k, v in meta.items()}
         return Segment(name, m["logic"], int(m["count"]), float(m["created_at"]), m["engine"], m["source"])
+
+    async def sample(self, name: str, n: int) -> list[str]:
+        """The first ``n`` members in sorted order (deterministic)."""
+        if _check_sample(n) == 0:
+            return []
+        return sorted(await self.members(name))[:n]
 
     async def members(self, name: str) -> set[str]:
         try:

@@ -36,3 +36,9 @@ class TargetingClient:
         """Whether one user satisfies ``logic`` right now, with each condition's outcome."""
         request = pb.CheckEligibilityRequest(logic=logic, user_id=user_id)
         return self._stub.CheckEligibility(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)
+
+    def get_segment(self, name: str, *, sample_size: int = 20, timeout_s: float | None = None
+                    ) -> pb.GetSegmentResponse:
+        """A stored segment's logic, size, provenance and a sample of members."""
+        request = pb.GetSegmentRequest(name=name, sample_size=sample_size)
+        return self._stub.GetSegment(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)

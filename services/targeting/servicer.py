@@ -172,6 +172,16 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
                                if o.satisfied is not True])
 
 
+    async def GetSegment(self, request: pb.GetSegmentRequest, context: grpc.aio.ServicerContext
+                         ) -> pb.GetSegmentResponse:
+        segment = await self.segments.get(check_segment_name(request.name, field="name"))
+        return pb.GetSegmentResponse(
+            name=segment.name, logic=segment.logic, count=segment.count, created_at=segment.created_at,
+            engine=segment.engine, source=segment.source,
+            sample_user_ids=await self.segments.sample(segment.name, request.sample_size),
+            segment_key=self.segments.key(segment.name))
+
+
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     pb_grpc.add_TargetingServiceServicer_to_server(TargetingServicer(ctx), server)
     return pb.DESCRIPTOR.services_by_name["TargetingService"].full_name

@@ -64,6 +64,20 @@ def test_select_audience_counts_samples_and_stores_a_segment(client: MDSClient, 
     again = client.targeting.select_audience("(city#Equal To#beijing)", segment_name="young-moms", sample_size=0)
     assert {m.decode() for m in r.smembers(response.segment_key)} == _selected(users, "(city#Equal To#beijing)")
     assert again.count == r.scard(response.segment_key) and list(again.sample_user_ids) == []
+    segment = client.targeting.get_segment("young-moms", sample_size=5)
+    assert (segment.logic, segment.count, segment.engine) == ("(city#Equal To#beijing)", again.count, "duckdb")
+    assert list(segment.sample_user_ids) == sorted(_selected(users, "(city#Equal To#beijing)"))[:5]
+    assert segment.source == "users.parquet" and segment.segment_key == response.segment_key
+
+
+def test_get_segment_errors(client: MDSClient) -> None:
+    for kwargs, code, field in (({"name": "never-stored"}, grpc.StatusCode.NOT_FOUND, None),
+                                ({"name": "bad name"}, grpc.StatusCode.INVALID_ARGUMENT, "name")):
+        with pytest.raises(grpc.RpcError) as info:
+            client.targeting.get_segment(**kwargs)  # type: ignore[arg-type]
+        assert info.value.code() == code
+        if field:
+            assert field in [f for f, _ in _violations(info.value)]
 
 
 @pytest.mark.parametrize(("request_kwargs", "field"), [

@@ -109,3 +109,31 @@ class CheckEligibilityResponse(_message.Message):
     conditions: _containers.RepeatedCompositeFieldContainer[ConditionOutcome]
     failed_conditions: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, eligible: _Optional[bool] = ..., logic: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[ConditionOutcome, _Mapping]]] = ..., failed_conditions: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetSegmentRequest(_message.Message):
+    __slots__ = ("name", "sample_size")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    sample_size: int
+    def __init__(self, name: _Optional[str] = ..., sample_size: _Optional[int] = ...) -> None: ...
+
+class GetSegmentResponse(_message.Message):
+    __slots__ = ("name", "logic", "count", "created_at", "engine", "source", "sample_user_ids", "segment_key")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_KEY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    logic: str
+    count: int
+    created_at: float
+    engine: str
+    source: str
+    sample_user_ids: _containers.RepeatedScalarFieldContainer[str]
+    segment_key: str
+    def __init__(self, name: _Optional[str] = ..., logic: _Optional[str] = ..., count: _Optional[int] = ..., created_at: _Optional[float] = ..., engine: _Optional[str] = ..., source: _Optional[str] = ..., sample_user_ids: _Optional[_Iterable[str]] = ..., segment_key: _Optional[str] = ...) -> None: ...

@@ -54,6 +54,11 @@ class TargetingServiceStub:
                 request_serializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityRequest.SerializeToString,
                 response_deserializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityResponse.FromString,
                 _registered_method=True)
+        self.GetSegment = channel.unary_unary(
+                '/mds.targeting.v1.TargetingService/GetSegment',
+                request_serializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentRequest.SerializeToString,
+                response_deserializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentResponse.FromString,
+                _registered_method=True)
 
 
 class TargetingServiceServicer:
@@ -87,6 +92,13 @@ class TargetingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSegment(self, request, context):
+        """A stored segment: the logic that chose it, its size, when and how it was built, some members.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TargetingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -104,6 +116,11 @@ def add_TargetingServiceServicer_to_server(servicer, server):
                     servicer.CheckEligibility,
                     request_deserializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityRequest.FromString,
                     response_serializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityResponse.SerializeToString,
+            ),
+            'GetSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSegment,
+                    request_deserializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentRequest.FromString,
+                    response_serializer=mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -192,6 +209,33 @@ class TargetingService:
             '/mds.targeting.v1.TargetingService/CheckEligibility',
             mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityRequest.SerializeToString,
             mds_dot_targeting_dot_v1_dot_targeting__pb2.CheckEligibilityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mds.targeting.v1.TargetingService/GetSegment',
+            mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentRequest.SerializeToString,
+            mds_dot_targeting_dot_v1_dot_targeting__pb2.GetSegmentResponse.FromString,
             options,
             channel_credentials,
             insecure,
