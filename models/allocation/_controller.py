@@ -28,6 +28,9 @@ class ControllerConfig:
     latency_cap_us: float | None = None  # chains costlier than this are never chosen
     retry_s: float = 1.0                # after a state failure, serve the fallback this long
     headroom: float = 0.99              # plan to spend this share of the budget (absorbs sync lag)
+    # False: ``decide`` never touches the shared state; the caller runs :meth:`OnlineController.maintain`
+    # (e.g. in a worker thread, off an asyncio event loop) whenever :meth:`OnlineController.due` says so.
+    sync_in_decide: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,11 @@ class OnlineController:
             self.budget = snap.budget
 
     @property
+    def shared(self) -> BudgetSnapshot:
+        """The global state as of the last successful sync."""
+        return self._global
+
+    @property
     def spend_estimate(self) -> float:
         return self._global.spend + self._pending_spend
 
@@ -166,6 +174,25 @@ class OnlineController:
         self._next_step = now + self.cfg.window_s / self.cfg.steps_per_window
         self._replan(now)
 
+    # -- state maintenance (the only part that does I/O) -------------------------------------------------
+
+    def due(self, now: float) -> bool:
+        """Whether :meth:`maintain` has state I/O to do before the next decision at ``now``: a new
+        window, a re-planning step, or enough unsynced requests."""
+        return (int(now // self.cfg.window_s) != self.window or now >= self._next_step
+                or (self._pending_n >= self.cfg.sync_every and now >= self._down_until))
+
+    def maintain(self, now: float) -> None:
+        """Window roll-over, λ re-planning and the spend flush: everything that talks to the shared
+        state. ``decide`` runs it inline unless ``sync_in_decide`` is off."""
+        window = int(now // self.cfg.window_s)
+        if window != self.window:
+            self._roll(window, now)
+        elif now >= self._next_step:
+            self._step(now)
+        elif self._pending_n >= self.cfg.sync_every and now >= self._down_until:
+            self._sync(now)
+
     # -- per request ------------------------------------------------------------------------------------
 
     def decide(self, predicted: np.ndarray, now: float, max_cost_us: float | None = None) -> Decision:
@@ -214,7 +241,7 @@ class OnlineController:
         if reason != "fallback:unavailable":
             self._buffer[self._buffered % len(self._buffer)] = row
             self._buffered += 1
-        if self._pending_n >= self.cfg.sync_every and now >= self._down_until:
+        if self.cfg.sync_in_decide and self._pending_n >= self.cfg.sync_every and now >= self._down_until:
             self._sync(now)
         return Decision(c, reason, self._mix.lam)
 

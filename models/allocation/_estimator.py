@@ -107,6 +107,7 @@ class RewardEstimator:
         pred = self._predict_rows(self._rows(context))
         # Trees are piecewise constant, so many chains tie; a tiny share of the (monotone) chain prior
         # breaks ties toward the chain that did best in the logs instead of the cheapest one.
-        return np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_)) + \
+        # Hits cannot be negative; clipping at 0 keeps the prediction monotone in compute.
+        return np.maximum(np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_)), 0.0) + \
             self.tie_break * self.prior_[None, :]
 

@@ -52,7 +52,7 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
             raise InvalidArgument(f"user_id {user_id!r} must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
         if not 1 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}", field="k")
-        rt = get_runtime(self.ctx)
+        rt = await get_runtime(self.ctx)
         try:
             blob, known = await self._history(user_id)
         except StoreUnavailable:
@@ -87,13 +87,13 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
     async def _cascade(self, rt: RecommenderRuntime, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
                        now: float, max_cost: float | None, k: int) -> pb.RecommendResponse:
         bundle = rt.bundle
-        async with rt.lock:  # the controller's local counters are per process
-            with threadpool_limits(1):
-                pred = bundle.predict(items, ratings, times, int(now))
-                decision = rt.controller.decide(pred, now, max_cost_us=max_cost)
-                chain = bundle.cascade.chains[decision.chain]
-                ctx = bundle.cascade.context(items, ratings)
-                top, scores = bundle.cascade.recommend(ctx, chain, k)
+        with threadpool_limits(1):
+            pred = bundle.predict(items, ratings, times, int(now))
+        decision = await rt.decide(pred, now, max_cost)   # Redis I/O of the controller: off the loop
+        chain = bundle.cascade.chains[decision.chain]
+        with threadpool_limits(1):
+            ctx = bundle.cascade.context(items, ratings)
+            top, scores = bundle.cascade.recommend(ctx, chain, k)
         if len(top) < k:  # a user who has seen nearly everything: pad with popular unseen items
             extra = bundle.cascade.popular(k - len(top), exclude=[*top.tolist(), *items.tolist()])
             top = np.concatenate([top, extra])

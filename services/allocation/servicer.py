@@ -8,10 +8,8 @@ and requests across replicas, λ and the traffic share of each chain.
 from __future__ import annotations
 
 import math
-import time
 
 import grpc
-from threadpoolctl import threadpool_limits
 
 from core.errors import InvalidArgument
 from mds.allocation.v1 import allocation_pb2 as pb
@@ -28,12 +26,8 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
 
     async def GetStatus(self, request: pb.GetStatusRequest, context: grpc.aio.ServicerContext
                         ) -> pb.GetStatusResponse:
-        rt = get_runtime(self.ctx)
-        window = int(time.time() // WINDOW_S)
-        async with rt.lock:
-            rt.controller.flush(time.time())            # this replica's unsynced requests count too
-            snap = rt.state.flush(window, 0.0, 0, {})   # StoreUnavailable → UNAVAILABLE
-            counts = rt.state.traffic()
+        rt = await get_runtime(self.ctx)
+        snap, counts = await rt.snapshot()   # StoreUnavailable → UNAVAILABLE
         total = sum(counts.values())
         chains = rt.bundle.cascade.chains
         traffic = [pb.ChainTraffic(chain=chains[c].name, requests=n, share=n / total if total else 0.0,
@@ -55,14 +49,10 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
         if not math.isfinite(rpw) or rpw < 0:
             raise InvalidArgument(f"requests_per_window must be positive (0 keeps the current value), got {rpw}",
                                   field="requests_per_window")
-        rt = get_runtime(self.ctx)
-        async with rt.lock:
-            if rpw > 0:
-                rt.requests_per_window = rpw
-            budget = f * rt.bundle.full_cost * rt.requests_per_window
-            with threadpool_limits(1):
-                rt.state.set_budget(budget)   # StoreUnavailable → UNAVAILABLE; nothing changed
-            rt.controller.budget = budget
+        rt = await get_runtime(self.ctx)
+        # Budget and requests per window go to Redis together, for every replica;
+        # StoreUnavailable → UNAVAILABLE with nothing changed.
+        budget = await rt.set_budget(f, rpw if rpw > 0 else None)
         return pb.SetBudgetResponse(budget_us_per_window=budget, budget_fraction=f,
                                     requests_per_window=rt.requests_per_window)
 

@@ -3,19 +3,27 @@ controller's budget state in the real Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+import numpy as np
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
+from models.allocation import ControllerConfig, OnlineController, RedisBudgetState
+from models.allocation._bundle import RecommenderBundle
 from models.recommend.demo import build_demo_bundle, bundle_path, demo_ratings, ensure_demo_recommender
+from services.allocation._runtime import RecommenderRuntime
 from services.client import MDSClient
 
 USERS = 300
@@ -125,3 +133,51 @@ def test_redis_down_degrades_to_popular_items(served: MDSClient, seeded_settings
     assert r.reason == "fallback:unavailable" and r.chain == "popularity_fallback" and len(r.items) == 7
     # ... while the healthy replica keeps serving the cascade.
     assert served.recommend.recommend("u0000003", k=7).chain != "popularity_fallback"
+
+
+def test_hung_redis_never_blocks_the_event_loop(bundle_file: Path, settings: Settings):
+    """A Redis that accepts connections but never answers: the controller's flush waits out the
+    socket timeout in a worker thread while the event loop keeps running other work, and the
+    request then gets the fallback chain."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)   # connections complete in the kernel backlog; nothing ever replies
+        cfg = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{hung.getsockname()[1]}/0",
+                                          "redis_timeout_s": 0.3})
+        bundle = RecommenderBundle.load(bundle_file)
+        state = RedisBudgetState(connect(cfg), cfg.namespace, "recommend")
+        ctl = OnlineController(bundle.costs, state, lam0=bundle.default_mix, columns=bundle.frontier,
+                               config=ControllerConfig(window_s=60.0, sync_in_decide=False))
+        pred = np.linspace(1.0, 2.0, len(bundle.costs))
+
+        async def serve_while_ticking() -> tuple[str, int]:
+            rt = RecommenderRuntime(bundle, state, ctl, bundle.requests_per_window, asyncio.Lock())
+            ticks = 0
+
+            async def ticker() -> None:
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+
+            task = asyncio.create_task(ticker())
+            await asyncio.sleep(0)
+            decision = await rt.decide(pred, time.time(), None)
+            task.cancel()
+            return decision.reason, ticks
+
+        reason, ticks = asyncio.run(serve_while_ticking())
+    assert reason == "fallback:unavailable"
+    # The flush blocked for at least the 0.3 s socket timeout; a loop blocked by it would not tick.
+    assert ticks >= 5, ticks
+
+
+def test_set_budget_is_shared_with_other_replicas(served: MDSClient, seeded_settings: Settings):
+    """SetBudget stores the budget and the requests per window together in Redis: another replica
+    (a fresh runtime on the same namespace) reports the same fraction of the same traffic."""
+    served.allocation.set_budget(0.4, requests_per_window=250)
+    other = RedisBudgetState(connect(seeded_settings), seeded_settings.namespace, "recommend")
+    snap = other.flush(int(time.time() // 60), 0.0, 0, {})
+    assert snap.requests_per_window == 250
+    status = served.allocation.status()
+    assert snap.budget == pytest.approx(0.4 * status.full_chain_cost_us * 250)
