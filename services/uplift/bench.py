@@ -33,7 +33,7 @@ from features.store import RedisOnlineStore
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
-from models.uplift.scoring import compile_cache_encoder, prefer_single_thread
+from models.uplift.scoring import compile_cache_encoder, prefer_single_thread, single_threaded_worker
 from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
 from services.uplift._rows import batch_to_frame
 
@@ -128,6 +128,7 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
         ensure_demo_model(settings, catalog)
     loaded = registry.load(model, catalog=catalog)
     prefer_single_thread(loaded.model)
+    single_threaded_worker()  # the stage timings below run as the servicer's predict threads do
     cache_encoder = compile_cache_encoder(loaded.model, catalog)
     redis_url = settings.redis_url or f"unix://{embedded_server_socket(settings.data_dir)}"
     bench_settings = settings.model_copy(update={"redis_url": redis_url,

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -22,7 +23,7 @@ from core.settings import Settings
 from features.store import validate_keys
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from models.registry import ModelRegistry
-from models.uplift.scoring import select_top
+from models.uplift.scoring import select_top, single_threaded_worker
 from services.server.context import ServiceContext
 from services.uplift._rows import batch_to_frame, rows_to_frame
 from services.uplift._serving import ServedModel, ServingModels
@@ -32,24 +33,31 @@ __all__ = ["EXAMPLE_CALL", "MAX_SELECT_CANDIDATES", "UpliftServicer", "prepare_d
 log = logging.getLogger(__name__)
 
 MAX_SELECT_CANDIDATES = 100_000
-# Predictions on more rows than this run in a worker thread so the event loop keeps serving.
-_INLINE_PREDICT_ROWS = 2_000
+# Predictions up to this many rows run single-threaded; larger ones in the default executor.
+_ONLINE_PREDICT_ROWS = 2_000
 
 
 class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.models = ServingModels(ModelRegistry(ctx.models_dir), ctx.catalog)
+        # Online-sized predictions run here: single-threaded torch/OpenMP, and off the event loop.
+        self._predict_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uplift-predict",
+                                                initializer=single_threaded_worker)
+        ctx.extras.setdefault("on_shutdown", []).append(self._close)
+
+    async def _close(self) -> None:
+        self._predict_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    @staticmethod
-    async def _predict(predict: Callable[[Any], Any], data: Any, rows: int) -> np.ndarray:
+    async def _predict(self, predict: Callable[[Any], Any], data: Any, rows: int) -> np.ndarray:
         if rows == 0:
             return np.empty(0, dtype=np.float64)
-        if rows > _INLINE_PREDICT_ROWS:
+        if rows > _ONLINE_PREDICT_ROWS:  # big batches may use every core
             return np.asarray(await asyncio.to_thread(predict, data), dtype=np.float64)
-        return np.asarray(predict(data), dtype=np.float64)
+        result = await asyncio.get_running_loop().run_in_executor(self._predict_pool, predict, data)
+        return np.asarray(result, dtype=np.float64)
 
     async def _score_cached(self, served: ServedModel, user_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
         """The found users' ids and uplift (request order), and the ids with nothing cached."""

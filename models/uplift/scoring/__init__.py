@@ -4,7 +4,7 @@ from models.uplift.scoring._batch import BatchScoreResult, partial_path, predict
 from models.uplift.scoring._cache_encoder import CacheEncoder, compile_cache_encoder
 from models.uplift.scoring._select import Selection, select_top
 from models.uplift.scoring._spark import local_spark, score_parquet_spark
-from models.uplift.scoring._threads import prefer_single_thread
+from models.uplift.scoring._threads import prefer_single_thread, single_threaded_worker
 
 __all__ = [
     "BatchScoreResult",
@@ -18,4 +18,5 @@ __all__ = [
     "score_parquet",
     "score_parquet_spark",
     "select_top",
+    "single_threaded_worker",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-__all__ = ["prefer_single_thread"]
+__all__ = ["prefer_single_thread", "single_threaded_worker"]
 
 
 class _ServingLGBMClassifier(lgb.LGBMClassifier):
@@ -65,3 +65,17 @@ def prefer_single_thread(model: Any, _depth: int = 0) -> int:
     if attrs is None or type(model).__module__.split(".")[0] in ("numpy", "pandas", "builtins", "pydantic"):
         return 0
     return sum(prefer_single_thread(v, _depth + 1) for v in attrs.values())
+
+
+def single_threaded_worker() -> None:
+    """Thread-pool initializer: torch ops on this thread use one intra-op thread.
+
+    Why: torch fans even a 100-row forward pass out over every core through OpenMP, which costs
+    ~15x the single-threaded CPU on a busy 2-core box. OpenMP's thread count is per calling thread,
+    so serving threads get 1 while the rest of the process (other services) keeps its setting.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:  # only when a torch model could be served; never import it for nothing
+        torch.set_num_threads(1)

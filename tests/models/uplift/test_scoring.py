@@ -244,3 +244,16 @@ def test_score_command_scores_a_model_trained_on_a_plain_file(tmp_path: Path, mo
     result = CliRunner().invoke(app, ["score", "--model", "mail", "--input", str(source), "--output", str(out)])
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(pd.read_parquet(out)["uplift"].to_numpy(), model.predict(frame))
+
+
+def test_single_threaded_worker_limits_only_its_own_thread() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from models.uplift.scoring import single_threaded_worker
+
+    before = torch.get_num_threads()
+    with ThreadPoolExecutor(1, initializer=single_threaded_worker) as pool:
+        assert pool.submit(torch.get_num_threads).result() == 1
+    assert torch.get_num_threads() == before
