@@ -253,3 +253,25 @@ def test_cache_encoder_equals_pandas_encoding_with_missing_values(
     ids = list(holes["user_id"].iloc[:60])
     scores = [s.uplift for s in served.uplift.score("coupon", ids).scores]
     np.testing.assert_allclose(scores, model.predict(batch.to_pandas().loc[ids]), rtol=1e-9, atol=1e-12)
+
+
+def test_torch_bag_regularized_model_serves_like_its_predict(
+        settings: Settings, store: RedisOnlineStore, catalog: Catalog, population: pd.DataFrame,
+        demo_users: tuple[pd.DataFrame, pd.DataFrame], grpc_server: Callable[..., str]) -> None:
+    """The method's torch learner through the registry and the single-threaded predict pool."""
+    from models.uplift import BagRegularizedUplift, FeatureEncoder
+
+    users, truth = demo_users
+    encoder = FeatureEncoder(features=[f.name for f in catalog.features_of("user")], catalog=catalog)
+    net = UpliftPipeline(encoder, BagRegularizedUplift(epochs=2, batch_size=512, bag_size=128)).fit(
+        users, truth["treatment"].to_numpy(), truth["converted"].to_numpy())
+    store.write_frame("user", population)
+    ModelRegistry.from_settings(settings).save("coupon_bag", net, catalog=catalog)
+    ids = list(population["user_id"].iloc[:100])
+    with MDSClient(grpc_server(["uplift"]), timeout_s=10.0) as client:
+        scores = [s.uplift for s in client.uplift.score("coupon_bag", ids).scores]
+        top = client.uplift.select_top("coupon_bag", ids, max_users=5)
+    expected = net.predict(population.iloc[:100])
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-7)
+    assert [u.user_id for u in top.selected] == [ids[i] for i in np.argsort(-expected, kind="stable")[:5]
+                                                 if expected[i] > 0]
