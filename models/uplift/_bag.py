@@ -75,29 +75,33 @@ class _EnsembleTwoHeadNet(nn.Module):
         self.separate = architecture == "separate"
         self.dropout = dropout
         widths = [n_in, *hidden, 2]
+        self.hidden_width = widths[1]
+        bound = 1.0 / np.sqrt(n_in)
+        # The first layer of every tower (and the wide path) is one (n_in, towers * width) matrix: the
+        # input is shared, so one plain matmul serves the whole ensemble.
+        self.first = nn.Parameter(torch.empty(n_in, self.towers * widths[1]).uniform_(-bound, bound))
+        self.first_bias = nn.Parameter(torch.empty(self.towers * widths[1]).uniform_(-bound, bound))
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
+        for fan_in, fan_out in zip(widths[1:-1], widths[2:], strict=True):
             bound = 1.0 / np.sqrt(fan_in)
             self.weights.append(nn.Parameter(torch.empty(self.towers, fan_in, fan_out).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(self.towers, 1, fan_out).uniform_(-bound, bound)))
-        self.wide = nn.Parameter(torch.zeros(self.towers, n_in, 2)) if wide else None
+        self.wide = nn.Parameter(torch.zeros(n_in, self.towers * 2)) if wide else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Control and treated logits, each ``(members, rows)``."""
-        h = x.unsqueeze(0).expand(self.towers, -1, -1)
-        out = h
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+        rows = x.shape[0]
+        out = torch.addmm(self.first_bias, x, self.first).view(rows, self.towers, -1).transpose(0, 1)
+        for w, b in zip(self.weights, self.biases, strict=True):
+            out = torch.relu(out)
+            if self.dropout > 0 and self.training:
+                out = nn.functional.dropout(out, self.dropout)
             out = torch.baddbmm(b, out, w)
-            if i < last:
-                out = torch.relu(out)
-                if self.dropout > 0 and self.training:
-                    out = nn.functional.dropout(out, self.dropout)
         if self.wide is not None:
-            out = out + torch.bmm(h, self.wide)
+            out = out + (x @ self.wide).view(rows, self.towers, 2).transpose(0, 1)
         if self.separate:
-            out = out.view(self.members, 2, x.shape[0], 2)
+            out = out.reshape(self.members, 2, rows, 2)
             return out[:, 0, :, 0], out[:, 1, :, 1]
         return out[..., 0], out[..., 1]
 
@@ -124,12 +128,12 @@ class BagRegularizedUplift(UpliftEstimator):
     random_state: seed; the same seed gives the same model. n_threads: torch intra-op threads.
     """
 
-    def __init__(self, bag_size: int = 512, bag_weight: float = 1.0, bag_holdout: float = 0.3,
+    def __init__(self, bag_size: int = 512, bag_weight: float = 5.0, bag_holdout: float = 0.3,
                  rebuild_every: int = 1,
                  warmup_epochs: int = 2, architecture: Literal["shared", "separate"] = "shared",
                  hidden: tuple[int, ...] = (32,), epochs: int = 12, batch_size: int = 2048,
-                 learning_rate: float = 0.01, weight_decay: float = 1e-4, dropout: float = 0.0,
-                 wide: bool = True, n_ensemble: int = 1, random_state: int | None = 0,
+                 learning_rate: float = 0.01, weight_decay: float = 1e-2, dropout: float = 0.0,
+                 wide: bool = True, n_ensemble: int = 3, random_state: int | None = 0,
                  n_threads: int = 1) -> None:
         self.bag_size = bag_size
         self.bag_weight = bag_weight
@@ -176,12 +180,14 @@ class BagRegularizedUplift(UpliftEstimator):
         external = self._external
         if external is not None and np.asarray(external.bag_id).shape[0] != len(X):
             raise InvalidArgument("bag_labels.bag_id needs one entry per training row", field="bag_labels")
-        # Robust standardization keeps heavy-tailed counts (spend, page views) from dominating.
-        self.center_ = np.median(X, axis=0)
-        q75, q25 = np.percentile(X, [75, 25], axis=0)
-        scale = q75 - q25
+        # Robust standardization keeps heavy-tailed counts (spend, page views) from dominating; 0/1
+        # columns (one-hot, flags) stay as they are, since scaling a rare flag by 1/std blows it up.
+        binary = np.all((X == 0) | (X == 1), axis=0)
+        q75, q50, q25 = np.percentile(X, [75, 50, 25], axis=0)
         std = X.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, np.where(std > 0, std, 1.0))
+        scale = np.where(q75 > q25, q75 - q25, np.where(std > 0, std, 1.0))
+        self.center_ = np.where(binary, 0.0, q50)
+        self.scale_ = np.where(binary, 1.0, scale)
         Xs = self._standardize(X)
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(max(1, min(int(self.n_threads), 2)))
@@ -201,7 +207,8 @@ class BagRegularizedUplift(UpliftEstimator):
         n = len(Xs)
         net = _EnsembleTwoHeadNet(Xs.shape[1], tuple(int(h) for h in self.hidden), self.architecture,
                                   int(self.n_ensemble), float(self.dropout), bool(self.wide))
-        opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
+        opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay),
+                               foreach=True)
         x_all = torch.from_numpy(Xs)
         t_all = torch.from_numpy(t.astype(np.float32))
         y_all = torch.from_numpy(y.astype(np.float32))
@@ -238,16 +245,20 @@ class BagRegularizedUplift(UpliftEstimator):
             bag_chunks = np.array_split(bag_order, steps_per_epoch) if use_bags else []
             net.train()
             for step in range(steps_per_epoch):
-                rows = torch.from_numpy(perm[step * batch_size:(step + 1) * batch_size])
-                logit_c, logit_t = net(x_all[rows])
-                tb = t_all[rows]
-                yb = y_all[rows].expand_as(logit_c)
-                loss = bce(torch.where(tb > 0.5, logit_t, logit_c), yb).mean()
-                if use_bags and len(bag_chunks[step]):
-                    chosen = bag_chunks[step]
-                    bag_rows = np.concatenate([rows_by_bag[starts[b]:starts[b + 1]] for b in chosen])
-                    bc, bt = net(x_all[torch.from_numpy(bag_rows)])
-                    uplift = torch.sigmoid(bt) - torch.sigmoid(bc)
+                fit_np = perm[step * batch_size:(step + 1) * batch_size]
+                with_bags = use_bags and len(bag_chunks[step]) > 0
+                if with_bags:
+                    bag_rows = np.concatenate([rows_by_bag[starts[b]:starts[b + 1]] for b in bag_chunks[step]])
+                    # One forward pass for the log-loss rows and the bag rows together.
+                    logit_c, logit_t = net(x_all[torch.from_numpy(np.concatenate([fit_np, bag_rows]))])
+                else:
+                    logit_c, logit_t = net(x_all[torch.from_numpy(fit_np)])
+                k = len(fit_np)
+                rows = torch.from_numpy(fit_np)
+                yb = y_all[rows].expand(logit_c.shape[0], -1)
+                loss = bce(torch.where(t_all[rows] > 0.5, logit_t[:, :k], logit_c[:, :k]), yb).mean()
+                if with_bags:
+                    uplift = torch.sigmoid(logit_t[:, k:]) - torch.sigmoid(logit_c[:, k:])
                     # Per-row scale: the bags of one step hold about 1/steps of the pool.
                     scale = len(pool) / n_fit
                     loss = loss + float(self.bag_weight) * scale * _bag_loss(
@@ -280,7 +291,7 @@ class BagRegularizedUplift(UpliftEstimator):
         return bag_of_row, torch.from_numpy(ate.astype(np.float32)), torch.from_numpy(weight), n_bags
 
     def _external_tensors(self, external: BagLabels | None, t: np.ndarray,
-                          y: np.ndarray) -> tuple[torch.Tensor, ...] | None:
+                          y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int] | None:
         if external is None:
             return None
         bag_id = np.asarray(external.bag_id, dtype=np.int64)

@@ -62,7 +62,7 @@ class _LGBMUplift(UpliftEstimator):
 
 
 def _proba(model: lgb.LGBMClassifier, X: np.ndarray) -> np.ndarray:
-    return model.predict_proba(X)[:, 1]
+    return np.asarray(model.predict_proba(X))[:, 1]
 
 
 class TLearner(_LGBMUplift):
@@ -103,7 +103,9 @@ class XLearner(_LGBMUplift):
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         e = self.propensity_
-        return e * self.tau_control_.predict(X) + (1.0 - e) * self.tau_treated_.predict(X)
+        tau_c = np.asarray(self.tau_control_.predict(X), dtype=np.float64)
+        tau_t = np.asarray(self.tau_treated_.predict(X), dtype=np.float64)
+        return e * tau_c + (1.0 - e) * tau_t
 
 
 class ClassTransformation(_LGBMUplift):

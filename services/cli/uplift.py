@@ -113,7 +113,8 @@ def evaluate_cmd(
     for m in metrics:
         table.add_column(m, justify="right")
     summary = report.to_json()
-    for name, stats in summary["learners"].items():  # type: ignore[union-attr]
+    for name, result in report.learners.items():
+        stats = result.summary()
         table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics))
     console.print(table)
     if json_path is not None:
@@ -145,9 +146,8 @@ def train_cmd(
     from core.settings import Settings
     from features.catalog import demo_catalog
     from models.registry import ModelRegistry
-    from models.uplift.training import train_pipeline
-
     from models.uplift.learners import LEARNERS
+    from models.uplift.training import train_pipeline
 
     if learner not in LEARNERS:
         raise InvalidArgument(f"unknown learner {learner!r}; choose from {sorted(LEARNERS)}", field="--learner")
