@@ -223,6 +223,9 @@ def _train(data: RatingData, split: TimeSplit, max_requests_per_user: int, neg_r
     preranks = [fit(LinearPreRanker()), fit(MLPPreRanker(random_state=seed))]
     steps.update()
     rankers = [
+        # The cheapest ranking: a logistic regression, a dot product per item. It is what the
+        # controller falls back to when over budget or overloaded, so its cost bounds the overshoot.
+        fit(LinearPreRanker(("log_pop", "item_mean", "emb16_dot", "genre_affinity"), name="lr_rank")),
         fit(LightGBMRanker(SMALL_RANKER_FEATURES, n_estimators=SMALL_TREES, num_leaves=SMALL_LEAVES,
                            learning_rate=0.1, name="gbdt_small", random_state=seed)),
         fit(LightGBMRanker(FEATURE_NAMES, n_estimators=large_trees, num_leaves=31, name="gbdt_large",

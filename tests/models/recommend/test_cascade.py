@@ -75,7 +75,8 @@ def test_time_split_never_leaks_the_future(ml_small, ml_split, ml_requests):
 
 
 def test_chains_cover_every_stage_choice(ml_cascade: Cascade):
-    assert len(ml_cascade.chains) == 4 * 3 * 2 * 2 * 2
+    assert len(ml_cascade.chains) == 4 * 3 * 2 * 2 * 3
+    assert {c.ranker for c in ml_cascade.chains} == {"lr_rank", "gbdt_small", "gbdt_large"}
     assert {c.recall for c in ml_cascade.chains} == {"popularity", "emb16", "emb64", "itemcf"}
     for c in ml_cascade.chains[:5]:
         assert Chain.parse(c.name) == c
@@ -127,8 +128,9 @@ def test_scorer_contract(make):
 def test_calibration_measures_real_costs(ml_cascade: Cascade, ml_requests, tmp_path: Path):
     cal = calibrate(ml_cascade, ml_requests, n_requests=4, repeats=2, progress=False)
     inst = cal.instances
-    assert set(inst) == {"popularity", "emb16", "emb64", "itemcf", "linear", "mlp", "gbdt_small", "gbdt_large"}
-    assert inst["gbdt_large"].cost(100) > inst["gbdt_small"].cost(100)
+    assert set(inst) == {"popularity", "emb16", "emb64", "itemcf", "linear", "mlp", "lr_rank", "gbdt_small",
+                         "gbdt_large"}
+    assert inst["gbdt_large"].cost(100) > inst["gbdt_small"].cost(100) > inst["lr_rank"].cost(100)
     assert inst["mlp"].per_item_us > inst["linear"].per_item_us
     assert inst["itemcf"].cost(100) > inst["popularity"].cost(100)
     costs = cal.chain_costs(ml_cascade.chains)
