@@ -257,3 +257,25 @@ def test_single_threaded_worker_limits_only_its_own_thread() -> None:
     with ThreadPoolExecutor(1, initializer=single_threaded_worker) as pool:
         assert pool.submit(torch.get_num_threads).result() == 1
     assert torch.get_num_threads() == before
+
+
+def test_a_directory_of_parquet_files_streams_like_one_file(model: UpliftPipeline, tmp_path: Path,
+                                                            demo_users: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    users = demo_users[0]
+    table_dir = tmp_path / "users_table"  # e.g. a Spark or Hive table directory
+    table_dir.mkdir()
+    users.iloc[:1_000].to_parquet(table_dir / "part-00000.parquet")
+    users.iloc[1_000:].to_parquet(table_dir / "part-00001.parquet")
+    (table_dir / "_SUCCESS").write_text("")
+    (table_dir / ".part-00002.parquet.crc").write_text("checksum")  # hidden and marker files are ignored
+    out = tmp_path / "scores.parquet"
+    result = score_parquet(model, table_dir, out, batch_rows=400, progress=False)
+    assert result.rows == len(users)
+    scores = pd.read_parquet(out)
+    assert scores["user_id"].tolist() == users["user_id"].tolist()
+    np.testing.assert_allclose(scores["uplift"].to_numpy(), model.predict(users), rtol=1e-12, atol=1e-12)
+    empty = tmp_path / "empty_table"
+    empty.mkdir()
+    with pytest.raises(InvalidArgument) as err:
+        score_parquet(model, empty, out, progress=False)
+    assert err.value.field == "--input"
