@@ -241,7 +241,10 @@ class _ClauseLinker:
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
         window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
-        numbers = self.numbers(text)
+        # "tier 1" is a value of city_tier, not a number to compare.
+        coded = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]
+                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT)]
+        numbers = [n for n in self.numbers(text) if not _overlaps((n[0], n[1]), coded)]
         taken: list[tuple[int, int]] = [(s, e) for s, e, *_ in numbers]
         slots: list[Slot] = []
 

@@ -9,8 +9,9 @@ differs in how the model is used:
                       with no, the first, random or the most similar demonstrations;
 ``student``           the distilled LoRA student writes the logic (analogical prompt, constrained);
 ``default``           the linker proposes complete readings and the student (the base model when no
-                      adapter is installed) picks the most likely one, all readings scored in one batched
-                      pass; with one reading the model is not consulted at all;
+                      adapter is installed) scores them all in one batched pass; the model overrides the
+                      linker's order only by more than ``rank_prior`` nats per rank step, and with one
+                      reading it is not consulted at all;
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
                       grammar (parsed, validated, restricted to linked keys), self-consistency optional.
 """
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import numpy as np
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,6 +59,8 @@ class ParserConfig(BaseModel):
                                       description="demonstrations for the student (default: as it was trained)")
     keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
     candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
+    rank_prior: float = Field(3.0, ge=0, description="nats the model must prefer a reading by, per step of the "
+                                                     "linker's ranking, to override it (`default`)")
     samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")
     temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature when samples > 1")
     adapter_dir: Path | None = None
@@ -198,7 +203,9 @@ class DemandParser:
             return self._result(cands[0].logic, cands[0].reasoning, unresolved, "one reading of the demand")
         msgs = build_messages(self.catalog, demand, self._keys(demand, linking), self._demos(demand))
         session = self.backend.start(msgs, "Logic: ")  # type: ignore[attr-defined]
-        best, _ = pick_candidate(session, [c.logic for c in cands])
+        _, scores = pick_candidate(session, [c.logic for c in cands])
+        prior = np.array([c.rank for c in cands], dtype=float) * self.config.rank_prior
+        best = int(np.argmax(scores - prior))
         return self._result(cands[best].logic, cands[best].reasoning, unresolved,
                             f"model chose reading {best + 1} of {len(cands)}")
 
