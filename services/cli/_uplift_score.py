@@ -82,7 +82,8 @@ def score(
     if bench:
         if loaded is None:
             loaded = registry.load(model, manifest.version, catalog=check_against)
-        bare = predict_throughput(loaded.model, input_path, rows=min(batch_rows, max(result.rows, 1)))
+        bare = predict_throughput(loaded.model, input_path, id_column=id_column,
+                                  rows=min(batch_rows, max(result.rows, 1)))
         report["bare_predict"] = bare
         report["scoring_vs_bare_predict"] = result.rows_per_s / bare["rows_per_s"]
         table.add_row("bare model.predict (in memory)", f"{int(bare['rows']):,}", f"{bare['seconds']:.2f}",

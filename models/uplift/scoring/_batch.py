@@ -1,8 +1,7 @@
 """Batch scoring of a Parquet file in bounded memory, written atomically.
 
-Rows stream through a pyarrow dataset scan (a Parquet file or a directory of them; only the id and
-model-feature columns are read, one batch in flight)
-into a ``ParquetWriter`` on a hidden ``.<name>.partial`` file beside the output, which is renamed
+Rows stream through ``ParquetFile.iter_batches`` (a Parquet file, or each file of a directory in
+turn; only the id and model-feature columns are read) into a ``ParquetWriter`` on a hidden ``.<name>.partial`` file beside the output, which is renamed
 over the output only after the last batch: a killed or failed job never leaves a truncated file under
 the output name, and a rerun simply starts over.
 """
@@ -20,7 +19,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -55,26 +53,35 @@ def partial_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.partial")
 
 
-def check_input(input_path: Path, features: Sequence[str], id_column: str) -> pads.Dataset:
-    """Open the input (a Parquet file, or a directory of them such as a Spark output) and check it has
-    the id column and every model feature, naming what is missing."""
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+
+
+def check_input(input_path: Path, features: Sequence[str], id_column: str) -> list[pq.ParquetFile]:
+    """Open the input (a Parquet file, or a directory of them such as a Spark table; hidden ``.``/``_``
+    files skipped) and check every file has the id column and each model feature, naming what is missing."""
     if not input_path.exists():
         raise InvalidArgument(f"--input: {input_path} does not exist", field="--input")
-    try:
-        dataset = pads.dataset(input_path, format="parquet")
-        names = set(dataset.schema.names)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidArgument(f"--input: {input_path} is not Parquet ({exc})", field="--input") from None
-    if not dataset.files:
+    paths = ([p for p in sorted(input_path.rglob("*")) if p.is_file() and not _hidden(p, input_path)]
+             if input_path.is_dir() else [input_path])
+    if not paths:
         raise InvalidArgument(f"--input: {input_path} holds no Parquet files", field="--input")
-    if id_column not in names:
-        raise InvalidArgument(f"--id-column: column {id_column!r} is not in {input_path.name}", field="--id-column")
-    missing = [f for f in features if f not in names]
-    if missing:
-        raise InvalidArgument(
-            f"column {missing[0]!r} (a model feature) is missing from {input_path.name}"
-            + (f", and {len(missing) - 1} more" if len(missing) > 1 else ""), field=missing[0])
-    return dataset
+    files: list[pq.ParquetFile] = []
+    for path in paths:
+        try:
+            parquet = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InvalidArgument(f"--input: {path} is not a Parquet file ({exc})", field="--input") from None
+        names = set(parquet.schema_arrow.names)
+        if id_column not in names:
+            raise InvalidArgument(f"--id-column: column {id_column!r} is not in {path.name}", field="--id-column")
+        missing = [f for f in features if f not in names]
+        if missing:
+            raise InvalidArgument(
+                f"column {missing[0]!r} (a model feature) is missing from {path.name}"
+                + (f", and {len(missing) - 1} more" if len(missing) > 1 else ""), field=missing[0])
+        files.append(parquet)
+    return files
 
 
 def _progress(enabled: bool) -> Progress:
@@ -82,12 +89,10 @@ def _progress(enabled: bool) -> Progress:
                     TextColumn("rows"), TimeRemainingColumn(), disable=not enabled, transient=False)
 
 
-def _batches(dataset: pads.Dataset, columns: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    # One batch and one file in flight: memory follows --batch-rows, not the input size.
-    for batch in dataset.to_batches(columns=columns, batch_size=batch_rows, batch_readahead=1,
-                                    fragment_readahead=1):
-        if batch.num_rows:
-            yield batch
+def _batches(files: list[pq.ParquetFile], columns: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    # File by file, batch by batch: memory follows --batch-rows (and one row group), not the input size.
+    for parquet in files:
+        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
 
 
 def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str | Path, *,
@@ -100,9 +105,9 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
     if output_path.resolve() == input_path.resolve():
         raise InvalidArgument("--output must differ from --input", field="--output")
     features = list(model.features)
-    dataset = check_input(input_path, features, id_column)
-    total = dataset.count_rows()
-    id_type = dataset.schema.field(id_column).type
+    files = check_input(input_path, features, id_column)
+    total = sum(f.metadata.num_rows for f in files)
+    id_type = files[0].schema_arrow.field(id_column).type
     schema = pa.schema([pa.field(id_column, id_type), pa.field("uplift", pa.float64())],
                        metadata={k.encode(): v.encode() for k, v in (metadata or {}).items()})
     output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +117,7 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
     try:
         with pq.ParquetWriter(tmp, schema) as writer, _progress(progress) as bar:
             task = bar.add_task(f"scoring {input_path.name}", total=total)
-            for batch in _batches(dataset, [id_column, *features], batch_rows):
+            for batch in _batches(files, [id_column, *features], batch_rows):
                 uplift = np.asarray(model.predict(batch.to_pandas()[features]), dtype=np.float64)
                 writer.write_table(pa.Table.from_arrays([batch.column(id_column), pa.array(uplift)], schema=schema))
                 rows += batch.num_rows
@@ -127,11 +132,12 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
                             rows / seconds if seconds > 0 else float("inf"))
 
 
-def predict_throughput(model: UpliftModel, input_path: str | Path, *, rows: int = 50_000,
-                       repeats: int = 3) -> dict[str, float]:
+def predict_throughput(model: UpliftModel, input_path: str | Path, *, id_column: str = "user_id",
+                       rows: int = 50_000, repeats: int = 3) -> dict[str, float]:
     """Bare ``model.predict`` speed on an in-memory frame of the input's first rows (best of ``repeats``)."""
     features = list(model.features)
-    frame = pads.dataset(input_path, format="parquet").head(rows, columns=features).to_pandas()
+    first = check_input(Path(input_path), features, id_column)[0]
+    frame = next(first.iter_batches(batch_size=rows, columns=features)).to_pandas()
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
