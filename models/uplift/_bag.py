@@ -14,10 +14,12 @@ experiment analysis measured on other data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -35,6 +37,24 @@ class BagLabels:
     bag_id: np.ndarray
     ate: np.ndarray
     variance: np.ndarray | None = None
+
+    @classmethod
+    def from_segment_effects(cls, segment_of_row: Sequence[Any] | np.ndarray | pd.Series,
+                             effects: Sequence[Any]) -> BagLabels:
+        """Bags = segments, labelled by an experiment analysis.
+
+        ``effects`` are objects with ``segment``, ``ate`` and ``se`` (e.g. the output of
+        :func:`models.experiments.segment_effects` on another experiment); ``segment_of_row`` gives each
+        training row's segment value. Rows of segments without an effect belong to no bag.
+        """
+        if not effects:
+            raise InvalidArgument("no segment effects given", field="bag_labels")
+        index = {str(e.segment): i for i, e in enumerate(effects)}
+        rows = pd.Series(segment_of_row).astype(object)
+        bag_id = np.array([index.get(str(v), -1) for v in rows], dtype=np.int64)
+        ate = np.array([float(e.ate) for e in effects])
+        variance = np.array([max(float(e.se) ** 2, 1e-8) for e in effects])
+        return cls(bag_id=bag_id, ate=ate, variance=variance)
 
 
 def bag_ate_labels(bag_id: np.ndarray, t: np.ndarray, y: np.ndarray, n_bags: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +153,7 @@ class BagRegularizedUplift(UpliftEstimator):
                  warmup_epochs: int = 2, architecture: Literal["shared", "separate"] = "shared",
                  hidden: tuple[int, ...] = (32,), epochs: int = 12, batch_size: int = 2048,
                  learning_rate: float = 0.01, weight_decay: float = 1e-2, dropout: float = 0.0,
-                 wide: bool = True, n_ensemble: int = 3, random_state: int | None = 0,
+                 wide: bool = True, n_ensemble: int = 2, random_state: int | None = 0,
                  n_threads: int = 1) -> None:
         self.bag_size = bag_size
         self.bag_weight = bag_weight

@@ -96,6 +96,25 @@ def test_bag_regularized_accepts_external_segment_bags() -> None:
     assert err.value.field == "bag_labels"
 
 
+def test_bag_labels_from_an_experiment_analysis() -> None:
+    """Segment effects measured by ``models.experiments.segment_effects`` on one experiment become bags."""
+    from models.experiments import segment_effects
+
+    rng = np.random.default_rng(1)
+    n = 4000
+    plan = rng.choice(["basic", "pro", "trial"], n)
+    arm = rng.choice(["coupon", "none"], n)
+    p = 0.2 + (arm == "coupon") * np.where(plan == "pro", 0.3, 0.0)
+    df = pd.DataFrame({"plan": plan, "arm": arm, "bought": (rng.random(n) < p).astype(float)})
+    effects = segment_effects(df, "arm", "none", "coupon", "bought", "plan")
+    labels = BagLabels.from_segment_effects(np.array(["pro", "basic", "gold"]), effects)
+    by_name = {e.segment: e for e in effects}
+    np.testing.assert_array_equal(labels.ate[labels.bag_id[:2]], [by_name["pro"].ate, by_name["basic"].ate])
+    assert labels.bag_id[2] == -1  # a segment the analysis did not cover
+    assert labels.ate[labels.bag_id[0]] > 0.2
+    np.testing.assert_allclose(labels.variance[labels.bag_id[0]], by_name["pro"].se ** 2)
+
+
 @pytest.mark.parametrize("param, value", [("bag_size", 0), ("bag_weight", -1.0), ("architecture", "deep"),
                                           ("bag_holdout", 1.0)])
 def test_bag_regularized_rejects_bad_parameters(param: str, value: object) -> None:
