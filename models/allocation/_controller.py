@@ -22,7 +22,7 @@ __all__ = ["ControllerConfig", "Decision", "OnlineController"]
 @dataclass(frozen=True)
 class ControllerConfig:
     window_s: float = 3600.0
-    steps_per_window: int = 6           # λ re-plans per window
+    steps_per_window: int = 4           # λ re-plans per window (each one Redis round trip)
     sync_every: int = 64                # requests between flushes of local spend to the shared state
     buffer_size: int = 64               # recent predicted-reward rows the re-plan solves on
     latency_cap_us: float | None = None  # chains costlier than this are never chosen
@@ -90,15 +90,16 @@ class OnlineController:
         except StoreUnavailable:
             return False
 
-    def _sync(self, now: float) -> None:
+    def _sync(self, now: float) -> bool:
+        """Flush local deltas, adopt the global state; False when nothing was flushed."""
         if self.window is None:
-            return
+            return False
         try:
             snap = self.state.flush(self.window, self._pending_spend, self._pending_n, self._pending_traffic,
                                     self._pending_lam)
         except StoreUnavailable:
             self._down_until = now + self.cfg.retry_s
-            return
+            return False
         self._pending_spend, self._pending_n, self._pending_traffic = 0.0, 0, {}
         self._pending_lam = None
         self._global = snap
@@ -106,6 +107,7 @@ class OnlineController:
             self.mix = snap.lam
         if snap.budget is not None:
             self.budget = snap.budget
+        return True
 
     @property
     def shared(self) -> BudgetSnapshot:
@@ -123,14 +125,18 @@ class OnlineController:
     # -- control ----------------------------------------------------------------------------------------
 
     def _roll(self, window: int, now: float) -> None:
-        self._sync(now)
+        flushed = self._sync(now)   # the old window's deltas
         if self.window is not None and self._step_n < self.requests_estimate:
             dt = now - self._step_t
             if dt > 0:
                 self._observe_rate((self.requests_estimate - self._step_n) / dt)
         self.window = window
-        self._global = BudgetSnapshot(self.mix, self.budget, 0.0, 0)
-        self._sync(now)  # picks up other replicas' spend in the new window
+        self._global = BudgetSnapshot(self.mix, self.budget, 0.0, 0, self._global.requests_per_window)
+        if not flushed:
+            # First window (or Redis was down): read λ and budget now. Otherwise the old window's
+            # flush already returned them; other replicas' spend in the new window arrives with
+            # the next sync (a step or ``sync_every`` requests away), which saves a round trip.
+            self._sync(now)
         self._step_t = window * self.cfg.window_s
         self._step_n = self.requests_estimate
         self._next_step = self._step_t + self.cfg.window_s / self.cfg.steps_per_window
@@ -161,7 +167,7 @@ class OnlineController:
             return
         rows = self._buffer[: min(self._buffered, len(self._buffer))] + self._penalty
         target = max(left, 0.0) / expected
-        self.mix = solve_mix(rows, self.costs, target, iters=12, hint=self._mix.lam or None)
+        self.mix = solve_mix(rows, self.costs, target, iters=8, hint=self._mix.lam or None)
         self._pending_lam = self.mix   # published to the other replicas with the next flush
 
     def _step(self, now: float) -> None:
