@@ -79,6 +79,9 @@ def score(
         table.add_column(col, justify="right")
     table.add_row(f"{result.engine} scoring (read + predict + write)", f"{result.rows:,}",
                   f"{result.seconds:.2f}", f"{result.rows_per_s:,.0f}")
+    if result.predict_seconds > 0:
+        table.add_row("  of which model.predict", f"{result.rows:,}", f"{result.predict_seconds:.2f}",
+                      f"{result.rows / result.predict_seconds:,.0f}")
     if bench:
         if loaded is None:
             loaded = registry.load(model, manifest.version, catalog=check_against)
@@ -106,11 +109,14 @@ def _throughput_plot(report: dict[str, object], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     bars = {f"{report['engine']} score\n(read+predict+write)": float(report["rows_per_s"])}  # type: ignore[arg-type]
+    predict_seconds = float(report.get("predict_seconds") or 0.0)  # type: ignore[arg-type]
+    if predict_seconds > 0:
+        bars["model.predict\ninside the run"] = float(report["rows"]) / predict_seconds  # type: ignore[arg-type]
     bare = report.get("bare_predict")
     if isinstance(bare, dict):
         bars["bare model.predict\n(in memory)"] = float(bare["rows_per_s"])
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:gray"][: len(bars)])
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:cyan", "tab:gray"][: len(bars)])
     for i, v in enumerate(bars.values()):
         ax.text(i, v, f"{v:,.0f}", ha="center", va="bottom")
     ax.set_ylim(0, max(bars.values()) * 1.15)

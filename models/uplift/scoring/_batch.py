@@ -43,6 +43,7 @@ class BatchScoreResult:
     rows: int
     seconds: float
     rows_per_s: float
+    predict_seconds: float = 0.0  # of ``seconds``, the time spent inside model.predict
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,11 +115,15 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
     tmp = partial_path(output_path)
     started = time.perf_counter()
     rows = 0
+    predict_seconds = 0.0
     try:
         with pq.ParquetWriter(tmp, schema) as writer, _progress(progress) as bar:
             task = bar.add_task(f"scoring {input_path.name}", total=total)
             for batch in _batches(files, [id_column, *features], batch_rows):
-                uplift = np.asarray(model.predict(batch.to_pandas()[features]), dtype=np.float64)
+                frame = batch.to_pandas()[features]
+                predict_started = time.perf_counter()
+                uplift = np.asarray(model.predict(frame), dtype=np.float64)
+                predict_seconds += time.perf_counter() - predict_started
                 writer.write_table(pa.Table.from_arrays([batch.column(id_column), pa.array(uplift)], schema=schema))
                 rows += batch.num_rows
                 bar.advance(task, batch.num_rows)
@@ -129,7 +134,7 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
         raise
     seconds = time.perf_counter() - started
     return BatchScoreResult("local", str(input_path), str(output_path), rows, seconds,
-                            rows / seconds if seconds > 0 else float("inf"))
+                            rows / seconds if seconds > 0 else float("inf"), predict_seconds)
 
 
 def predict_throughput(model: UpliftModel, input_path: str | Path, *, id_column: str = "user_id",
