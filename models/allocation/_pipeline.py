@@ -79,12 +79,15 @@ class AllocationExperiment:
     held_true: np.ndarray
     held_pred: np.ndarray
     timings_s: dict[str, float]
+    reward: str = "hits"
 
 
 def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_requests_per_user: int = 8,
                        max_logged: int | None = None, max_held: int | None = None, large_trees: int = 200,
-                       calibration_requests: int = 60, seed: int = 0, progress: bool = True
-                       ) -> AllocationExperiment:
+                       calibration_requests: int = 60, seed: int = 0, progress: bool = True,
+                       reward: str = "hits") -> AllocationExperiment:
+    """``reward``: ``hits`` (of the final top 10 among the user's later 4+ ratings) or ``ndcg``
+    (NDCG@10 of the same relevance), see :func:`models.recommend.reward_of`."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     split = split or TimeSplit.by_quantiles(data)
@@ -104,8 +107,8 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
     timings["calibrate"] = time.perf_counter() - t0
     costs = calibration.chain_costs(cascade.chains)
     t0 = time.perf_counter()
-    logged_true = cascade.replay(logged, progress=progress, desc="replaying logged requests")
-    held_true = cascade.replay(held, progress=progress, desc="replaying held-out requests")
+    logged_true = cascade.replay(logged, progress=progress, desc="replaying logged requests", reward=reward)
+    held_true = cascade.replay(held, progress=progress, desc="replaying held-out requests", reward=reward)
     timings["replay"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     frontier = efficient_chains(logged_true.mean(axis=0), costs)
@@ -122,7 +125,7 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
     timings["estimator_us_per_request_single"] = (time.perf_counter() - t0) / min(200, len(held)) * 1e6
     logged_pred = expand(est.predict(request_context(cascade, logged)), frontier, len(cascade.chains))
     return AllocationExperiment(cascade, calibration, costs, est, frontier, logged_true, logged_pred, held_true, held_pred,
-                                timings)
+                                timings, reward)
 
 
 def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state_factory=None,  # type: ignore[no-untyped-def]
@@ -146,6 +149,7 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
     checks = [milp_check(exp.held_true, exp.costs, b, n=milp_n, seed=seed).as_dict() for b in budgets]
     full = int(np.argmax(exp.costs))
     report: dict[str, object] = {
+        "reward": exp.reward,
         "budgets": report_budgets,
         "compute_saved_at_99pct_reward": saved["allocator_compute_saved"],
         "overhead_us_per_request": float(np.mean(overheads)),

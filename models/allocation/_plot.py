@@ -24,7 +24,7 @@ def _frontier(score: np.ndarray, true: np.ndarray, costs: np.ndarray, grid: int 
 
 
 def plot_reward_vs_compute(path: Path, true: np.ndarray, pred: np.ndarray, costs: np.ndarray,
-                           results: Sequence[BudgetResult], title: str = "") -> Path:
+                           results: Sequence[BudgetResult], title: str = "", reward: str = "hits") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,7 +49,8 @@ def plot_reward_vs_compute(path: Path, true: np.ndarray, pred: np.ndarray, costs
     ax.axhline(0.99 * true[:, int(np.argmax(costs))].mean(), ls="--", c="#555555", lw=1,
                label="99% of the most expensive chain")
     ax.set_xlabel("compute per request (share of the most expensive chain)")
-    ax.set_ylabel("mean reward (hits of the top 10 among later ratings ≥ 4)")
+    ax.set_ylabel("mean NDCG@10 (relevant: later ratings ≥ 4)" if reward == "ndcg"
+                  else "mean reward (hits of the top 10 among later ratings ≥ 4)")
     ax.set_title(title or "Reward versus compute")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")

@@ -3,7 +3,7 @@ requests, recall / pre-rank / rank model instances, the cascade and its action c
 measured cost of every stage instance."""
 
 from models.recommend._calibration import CostCalibration, InstanceCost, calibrate
-from models.recommend._cascade import TOP_K, Cascade, Chain, train_cascade
+from models.recommend._cascade import REWARDS, TOP_K, Cascade, Chain, reward_of, train_cascade
 from models.recommend._data import RatingData, from_frames, load_grouplens, load_ratings, load_recbole
 from models.recommend._requests import (
     CONTEXT_FEATURES,
@@ -29,7 +29,7 @@ from models.recommend._stages import (
 __all__ = [
     "BaseSignals", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
     "InstanceCost", "ItemCFRecall", "LightGBMRanker", "LinearPreRanker", "MLPPreRanker", "PopularityRecall",
-    "RatingData", "Request", "RequestContext", "TOP_K", "TimeSplit", "build_requests", "calibrate",
+    "REWARDS", "RatingData", "Request", "RequestContext", "TOP_K", "TimeSplit", "build_requests", "calibrate",
     "context_features", "from_frames", "load_grouplens", "load_ratings", "load_recbole", "pair_features",
-    "time_split", "train_cascade",
+    "reward_of", "time_split", "train_cascade",
 ]

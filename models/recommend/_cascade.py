@@ -30,9 +30,21 @@ from models.recommend._stages import (
     pair_features,
 )
 
-__all__ = ["Chain", "Cascade", "train_cascade", "TOP_K"]
+__all__ = ["Chain", "Cascade", "REWARDS", "train_cascade", "TOP_K", "reward_of"]
 
 TOP_K = 10
+REWARDS = ("hits", "ndcg")
+_DISCOUNT = 1.0 / np.log2(np.arange(2, TOP_K + 2))
+
+
+def reward_of(top: np.ndarray, targets: np.ndarray, reward: str = "hits") -> float:
+    """A request's reward for a ranked top-k list: ``hits`` (how many of the items the user later
+    rates 4+ it contains) or ``ndcg`` (binary-relevance NDCG@k, graded by position)."""
+    rel = np.isin(top[:TOP_K], targets)
+    if reward == "hits":
+        return float(rel.sum())
+    ideal = float(_DISCOUNT[: min(len(targets), TOP_K)].sum())
+    return float((rel * _DISCOUNT[: len(rel)]).sum() / ideal) if ideal > 0 else 0.0
 ARTIFACT_VERSION = 1
 
 
@@ -101,22 +113,25 @@ class Cascade:
         ex = set(exclude)
         return np.asarray([i for i in order[: k + len(ex)] if i not in ex][:k], dtype=np.int64)
 
-    def replay(self, requests: Sequence[Request], *, progress: bool = True, desc: str = "replaying chains"
-               ) -> np.ndarray:
-        """Hits@10 of every chain on every request: an (n_requests, n_chains) int matrix. Shared work
-        (a recall list is a prefix of the longest one, ranker scores do not depend on the chain) is
-        done once per request."""
+    def replay(self, requests: Sequence[Request], *, progress: bool = True, desc: str = "replaying chains",
+               reward: str = "hits") -> np.ndarray:
+        """The reward (see :func:`reward_of`) of every chain on every request: an (n_requests,
+        n_chains) matrix (int for hits, float for NDCG). Shared work (a recall list is a prefix of
+        the longest one, ranker scores do not depend on the chain) is done once per request."""
+        if reward not in REWARDS:
+            raise InvalidArgument(f"reward must be one of {', '.join(REWARDS)}, got {reward!r}", field="reward")
         with threadpool_limits(1):  # tiny matrices: BLAS threads only contend on a busy machine
-            return self._replay(requests, progress, desc)
+            return self._replay(requests, progress, desc, reward == "ndcg")
 
-    def _replay(self, requests: Sequence[Request], progress: bool, desc: str) -> np.ndarray:
-        out = np.zeros((len(requests), len(self.chains)), dtype=np.int16)
+    def _replay(self, requests: Sequence[Request], progress: bool, desc: str, ndcg: bool) -> np.ndarray:
+        out = np.zeros((len(requests), len(self.chains)), dtype=np.float32 if ndcg else np.int16)
         kmax = self.recall_sizes[-1]
         scratch = {name: np.zeros(self.base.n_items, np.float32) for name in self.rankers}
         for qi, req in enumerate(tqdm(requests, desc=desc, disable=not progress, leave=False)):
             ctx = self.context(req.history, req.ratings)
             target = np.zeros(self.base.n_items, dtype=bool)
             target[req.targets] = True
+            ideal = float(_DISCOUNT[: min(len(req.targets), TOP_K)].sum())
             survivors: dict[tuple[str, int, str, int], np.ndarray] = {}
             for rname, rmodel in self.recalls.items():
                 full = rmodel.recall(ctx, kmax)
@@ -133,8 +148,9 @@ class Cascade:
             for ci, c in enumerate(self.chains):
                 keep = survivors[(c.recall, c.recall_k, c.prerank, c.prerank_k)]
                 s = scratch[c.ranker][keep]
-                top = keep[np.argsort(-s, kind="stable")[:TOP_K]] if len(keep) > TOP_K else keep
-                out[qi, ci] = int(target[top].sum())
+                top = keep[np.argsort(-s, kind="stable")[:TOP_K]]   # ordered: NDCG depends on positions
+                rel = target[top]
+                out[qi, ci] = float((rel * _DISCOUNT[: len(rel)]).sum()) / max(ideal, 1e-12) if ndcg else int(rel.sum())
         return out
 
     # -- persistence -------------------------------------------------------------------------------

@@ -60,16 +60,20 @@ def evaluate(
     calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 60,
     milp_requests: Annotated[int, typer.Option(min=2, help="subsample size of the exact MILP check")] = 60,
     seed: Annotated[int, typer.Option()] = 0,
+    reward: Annotated[str, typer.Option(help="request reward: hits (of the top 10 among later ratings >= 4) "
+                                             "or ndcg (NDCG@10 of the same relevance)")] = "hits",
 ) -> None:
     """Replay held-out requests under each budget: static chain, offline λ, online controller, oracle."""
     from models.allocation import plot_reward_vs_compute, prepare_experiment, run_evaluation
 
     fractions = _budgets(budgets)
+    if reward not in ("hits", "ndcg"):
+        raise InvalidArgument(f"--reward must be hits or ndcg, got {reward!r}", field="--reward")
     t0 = time.perf_counter()
     ratings = _load(data, fmt, max_users)
     console.print(f"{len(ratings.ratings):,} ratings, {ratings.n_users:,} users, {ratings.n_items:,} items")
     exp = prepare_experiment(ratings, seed=seed, max_logged=max_requests, max_held=max_requests,
-                             calibration_requests=calibration_requests)
+                             calibration_requests=calibration_requests, reward=reward)
     factory = None
     created: list = []  # Redis budget states of this replay (deleted at the end)
     if redis:
@@ -98,8 +102,10 @@ def evaluate(
     json_path.write_text(json.dumps(report, indent=2))
     if plot is not None:
         plot_reward_vs_compute(plot, exp.held_true, exp.held_pred, exp.costs, results,
-                               title=f"{data.name}: reward versus compute ({report['held_out_requests']} held-out requests)")
-    table = Table(title="allocation under a compute budget (mean hits@10 per request; share of oracle)")
+                               title=f"{data.name}: {reward} versus compute ({report['held_out_requests']} held-out requests)",
+                               reward=reward)
+    metric = "NDCG@10" if reward == "ndcg" else "hits@10"
+    table = Table(title=f"allocation under a compute budget (mean {metric} per request; share of oracle)")
     for col in ("budget", "static", "offline λ", "online", "oracle", "online/oracle", "μ", "ν"):
         table.add_column(col, justify="right")
     per_budget: dict[str, dict[str, float]] = report["budgets"]  # type: ignore[assignment]

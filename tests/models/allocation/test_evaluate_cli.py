@@ -59,6 +59,7 @@ def test_bad_flags_are_named(tmp_path: Path) -> None:
     assert field_of("--data", str(tmp_path), "--budgets", "0.5,1.5") == "--budgets"
     assert field_of("--data", str(tmp_path), "--budgets", "half") == "--budgets"
     assert field_of("--data", str(tmp_path), "--format", "parquet") == "--format"
+    assert field_of("--data", str(tmp_path), "--reward", "mrr") == "--reward"
     assert field_of("--data", str(tmp_path / "missing")) == "--data"
     assert field_of("--data", str(tmp_path)) == "--data"              # no *.inter file in it
     assert not (tmp_path / "x.json").exists()

@@ -21,6 +21,7 @@ from models.recommend import (
     MLPPreRanker,
     calibrate,
     load_ratings,
+    reward_of,
     time_split,
 )
 
@@ -98,11 +99,24 @@ def test_replay_agrees_with_live_serving(ml_cascade: Cascade, ml_requests):
     """The vectorized all-chains replay must score exactly what serving one chain would return."""
     reqs = ml_requests[:6]
     hits = ml_cascade.replay(reqs, progress=False)
-    assert hits.shape == (len(reqs), len(ml_cascade.chains))
+    ndcg = ml_cascade.replay(reqs, progress=False, reward="ndcg")
+    assert hits.shape == ndcg.shape == (len(reqs), len(ml_cascade.chains))
+    assert np.all((ndcg >= 0) & (ndcg <= 1 + 1e-6)) and np.array_equal(ndcg > 0, hits > 0)
     for qi, q in enumerate(reqs):
         for ci in range(0, len(ml_cascade.chains), 7):
             items, _ = ml_cascade.recommend(ml_cascade.context(q.history, q.ratings), ml_cascade.chains[ci], TOP_K)
-            assert hits[qi, ci] == len(set(items.tolist()) & set(q.targets.tolist()))
+            assert hits[qi, ci] == len(set(items.tolist()) & set(q.targets.tolist())) == reward_of(items, q.targets)
+            assert ndcg[qi, ci] == pytest.approx(reward_of(items, q.targets, "ndcg"), abs=1e-6)
+
+
+def test_ndcg_rewards_rank_position():
+    targets = np.array([7, 9])
+    best, worst = reward_of(np.array([7, 9, 1, 2]), targets, "ndcg"), reward_of(np.array([1, 2, 7, 9]), targets, "ndcg")
+    assert best == pytest.approx(1.0) and 0 < worst < best
+    assert reward_of(np.array([1, 2]), targets, "ndcg") == 0.0
+    with pytest.raises(InvalidArgument) as err:
+        Cascade.replay(None, [], reward="mrr")  # type: ignore[arg-type]
+    assert err.value.field == "reward"
 
 
 def test_learned_chains_beat_random_items(ml_cascade: Cascade, ml_requests, ml_small):
