@@ -134,43 +134,43 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
     bench_settings = settings.model_copy(update={"redis_url": redis_url,
                                                  "namespace": f"mdsbench-{uuid.uuid4().hex[:8]}"})
     client = connect(bench_settings)
-    store = RedisOnlineStore(client, catalog, bench_settings.namespace, max_batch=bench_settings.max_batch)
-    population, _ = generate_users(catalog, users, seed)
-    for start in range(0, users, 5_000):
-        store.write_frame("user", population.iloc[start:start + 5_000])
-    ids = population["user_id"].to_numpy()
-    rng = np.random.default_rng(seed)
+    try:  # every key this run writes is deleted in the finally, even when a step fails
+        store = RedisOnlineStore(client, catalog, bench_settings.namespace, max_batch=bench_settings.max_batch)
+        population, _ = generate_users(catalog, users, seed)
+        for start in range(0, users, 5_000):
+            store.write_frame("user", population.iloc[start:start + 5_000])
+        ids = population["user_id"].to_numpy()
+        rng = np.random.default_rng(seed)
 
-    def draw() -> list[str]:
-        return list(rng.choice(ids, batch, replace=False))
+        def draw() -> list[str]:
+            return list(rng.choice(ids, batch, replace=False))
 
-    # Stage timings in this process: the Redis read and the predict a Score request does.
-    read_s, predict_s = [], []
-    stage_rounds = min(300, requests)
-    cpu_before = time.process_time()
-    predict_cpu = 0.0
-    for _ in range(stage_rounds):
-        keys = draw()
-        t0 = time.perf_counter()
-        cached = store.read("user", keys, loaded.manifest.features)
-        t1 = time.perf_counter()
-        c1 = time.process_time()
-        if cache_encoder is not None:  # what the servicer does
-            loaded.model.estimator.predict(cache_encoder.transform(cached))
-        else:
-            loaded.model.predict(batch_to_frame(cached))
-        predict_cpu += time.process_time() - c1
-        t2 = time.perf_counter()
-        read_s.append(t1 - t0)
-        predict_s.append(t2 - t1)
-    stage_cpu_ms = (time.process_time() - cpu_before) * 1e3 / stage_rounds
+        # Stage timings in this process: the Redis read and the predict a Score request does.
+        read_s, predict_s = [], []
+        stage_rounds = min(300, requests)
+        cpu_before = time.process_time()
+        predict_cpu = 0.0
+        for _ in range(stage_rounds):
+            keys = draw()
+            t0 = time.perf_counter()
+            cached = store.read("user", keys, loaded.manifest.features)
+            t1 = time.perf_counter()
+            c1 = time.process_time()
+            if cache_encoder is not None:  # what the servicer does
+                loaded.model.estimator.predict(cache_encoder.transform(cached))
+            else:
+                loaded.model.predict(batch_to_frame(cached))
+            predict_cpu += time.process_time() - c1
+            t2 = time.perf_counter()
+            read_s.append(t1 - t0)
+            predict_s.append(t2 - t1)
+        stage_cpu_ms = (time.process_time() - cpu_before) * 1e3 / stage_rounds
 
-    score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
-    select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
-                       for _ in range(warmup + requests // 2)]
-    env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir.resolve())}
-    try:
+        score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
+        select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
+                           for _ in range(warmup + requests // 2)]
+        env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
+               "MDS_DATA_DIR": str(settings.data_dir.resolve())}
         timings = _against_server(env, score_requests, select_requests, warmup, progress)
     finally:
         keys = list(client.scan_iter(match=f"{bench_settings.namespace}:*", count=1000))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -275,3 +276,36 @@ def test_torch_bag_regularized_model_serves_like_its_predict(
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-7)
     assert [u.user_id for u in top.selected] == [ids[i] for i in np.argsort(-expected, kind="stable")[:5]
                                                  if expected[i] > 0]
+
+
+def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: Catalog, model: UpliftPipeline,
+                                                   tmp_path: Path) -> None:
+    """The benchmark command itself (a real server process, a seeded namespace); no timing asserted."""
+    import json
+
+    import redis as redis_lib
+    import typer
+    from typer.testing import CliRunner
+
+    from services.cli import _uplift_score
+
+    ModelRegistry.from_settings(settings).save("coupon", model, catalog=catalog)
+    app = typer.Typer()
+    _uplift_score.register(app)
+    client = redis_lib.Redis.from_url(settings.redis_url)
+
+    def bench_namespaces() -> set[bytes]:
+        return {k.split(b":")[0] for k in client.scan_iter(match="mdsbench-*", count=1000)}
+
+    before = bench_namespaces()  # another engineer's benchmark may be running: only ours must vanish
+    report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
+    env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir)}
+    result = CliRunner().invoke(app, ["bench-serve", "--users", "1000", "--requests", "20", "--warmup", "5",
+                                      "--json", str(report), "--plot", str(plot)], env=env)
+    assert result.exit_code == 0, result.output
+    numbers = json.loads(report.read_text())
+    assert numbers["score"]["requests"] == 20 and numbers["select_top"]["requests"] == 10
+    assert 0 < numbers["score"]["p50_ms"] <= numbers["score"]["p99_ms"]
+    assert numbers["stages_in_process"]["cache_encoder"] is True and plot.stat().st_size > 0
+    assert bench_namespaces() <= before  # its seeded namespace was deleted
+    client.close()
