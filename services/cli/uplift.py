@@ -170,7 +170,7 @@ def train_cmd(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in trained.metrics.items():
-        table.add_row(key, f"{value:.4f}")
+        table.add_row(key, f"{int(value):,}" if float(value).is_integer() else f"{value:.4f}")
     console.print(table)
     console.print(f"saved {name} v{version} to {registry.root}")
 
