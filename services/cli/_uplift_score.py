@@ -1,6 +1,6 @@
-"""``mds uplift score`` and ``mds uplift bench-serve`` (the serving half of the uplift CLI).
+"""The serving half of the uplift CLI: ``mds uplift score``, ``bench-serve``, ``models`` and ``reload``.
 
-Mounted by ``services/cli/uplift.py`` with one line: ``_uplift_score.register(app)`` (adds both
+Mounted by ``services/cli/uplift.py`` with one line: ``_uplift_score.register(app)`` (adds these
 commands to the ``uplift`` group).
 """
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from core.errors import InvalidArgument
 from core.settings import Settings
 
-__all__ = ["bench_serve", "register", "score"]
+__all__ = ["bench_serve", "models", "register", "reload", "score"]
 
 console = Console()
 
@@ -162,7 +162,51 @@ def bench_serve(
     _write_json(json_path, {k: v for k, v in result.items() if k != "score_latencies_ms"})
 
 
+def _address(address: str | None) -> str:
+    settings = Settings()
+    return address or f"{settings.host}:{settings.port}"
+
+
+def models(
+    address: Annotated[str | None, typer.Option("--address", help="server host:port (default: MDS_HOST:MDS_PORT)")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="bearer token when the server requires one")] = None,
+) -> None:
+    """List the models a running server can serve: versions, the serving one, why a version was refused."""
+    from services.client import MDSClient
+
+    with MDSClient(_address(address), token=token) as client:
+        listed = client.uplift.list_models().models
+    table = Table(title=f"uplift models at {_address(address)}")
+    for col in ("model", "versions", "serving", "last error"):
+        table.add_column(col)
+    for m in listed:
+        table.add_row(m.name, ", ".join(map(str, m.versions)), str(m.serving_version or "not loaded"), m.last_error)
+    console.print(table)
+
+
+def reload(
+    name: Annotated[str, typer.Option("--name", help="model name, e.g. coupon")],
+    version: Annotated[int, typer.Option("--version", min=0, help="version to serve (0 = newest)")] = 0,
+    address: Annotated[str | None, typer.Option("--address", help="server host:port (default: MDS_HOST:MDS_PORT)")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="bearer token when the server requires one")] = None,
+) -> None:
+    """Make a running server serve a model version; a bad artifact is refused and the old one keeps serving."""
+    import grpc
+
+    from services.client import MDSClient
+
+    with MDSClient(_address(address), token=token) as client:
+        try:
+            outcome = client.uplift.reload(name, version)
+        except grpc.RpcError as exc:
+            console.print(f"[bold red]refused:[/] {exc.details()}")
+            raise typer.Exit(1) from None
+    console.print(f"{name}: serving version {outcome.serving_version} (was {outcome.previous_version or 'none'})")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``score`` and ``bench-serve`` to the ``mds uplift`` group."""
+    """Add ``score``, ``bench-serve``, ``models`` and ``reload`` to the ``mds uplift`` group."""
     app.command("score")(score)
     app.command("bench-serve")(bench_serve)
+    app.command("models")(models)
+    app.command("reload")(reload)

@@ -309,3 +309,26 @@ def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: 
     assert numbers["stages_in_process"]["cache_encoder"] is True and plot.stat().st_size > 0
     assert bench_namespaces() <= before  # its seeded namespace was deleted
     client.close()
+
+
+def test_models_and_reload_commands_against_a_running_server(
+        settings: Settings, catalog: Catalog, model: UpliftPipeline, grpc_server: Callable[..., str]) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from services.cli import _uplift_score
+
+    registry = ModelRegistry.from_settings(settings)
+    registry.save("coupon", model, catalog=catalog)
+    address = grpc_server(["uplift"])
+    app = typer.Typer()
+    _uplift_score.register(app)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["reload", "--name", "coupon", "--address", address])
+    assert ok.exit_code == 0 and "serving version 1" in ok.output, ok.output
+    registry.save("coupon", model, catalog=catalog)
+    (settings.models_dir / "coupon" / "2" / "model.joblib").write_bytes(b"\x80garbage")
+    refused = runner.invoke(app, ["reload", "--name", "coupon", "--address", address])
+    assert refused.exit_code == 1 and "version 1 keeps serving" in refused.output.replace("\n", " "), refused.output
+    listed = runner.invoke(app, ["models", "--address", address], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "coupon" in listed.output and "1, 2" in listed.output, listed.output
