@@ -133,3 +133,18 @@ def test_train_saves_a_servable_pipeline(tmp_path: Path, monkeypatch: pytest.Mon
     assert pred.shape == (50,) and np.isfinite(pred).all()
     run = CliRunner().invoke(app, ["train", "--dataset", "demo", "--learner", "nope", "--name", "x"])
     assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--learner"
+
+
+def test_real_command_exits_2_and_names_the_column(experiment_csv: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "services.cli", "uplift", "evaluate", "--data", str(experiment_csv),
+         "--treatment-col", "arm", "--treatment-value", "coupon", "--control-value", "none",
+         "--outcome-col", "purchased", "--seeds", "1"],
+        env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "'purchased'" in run.stderr and "--outcome-col" in run.stderr
+    assert "Traceback" not in run.stderr
