@@ -334,9 +334,10 @@ class _ClauseLinker:
                     used_keys.add(cue.key)
         if not slots and "last_purchase_days" in cue_keys and window and negated:
             slots.append(Slot(text, (Condition("last_purchase_days", Op.GREATER_THAN, str(window)),)))
-        rest = text
-        for s, e in sorted(taken + [(c.start, c.end) for c in cues], reverse=True):
-            rest = rest[:s] + " " + rest[e:]
+        keep = [True] * len(text)
+        for s, e in taken + [(c.start, c.end) for c in cues]:
+            keep[s:e] = [False] * (e - s)
+        rest = "".join(ch if k else " " for ch, k in zip(text, keep))
         rest = _NEGATION.sub(" ", _FILLER.sub(" ", rest))
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)

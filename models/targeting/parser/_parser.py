@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import re
-
-import numpy as np
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from core.errors import InvalidArgument
