@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,10 +34,9 @@ class ControllerConfig:
     sync_in_decide: bool = True
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):   # a tuple: built once per request, cheaper than a frozen dataclass
     chain: int
-    reason: str     # "lambda", "capped", "fallback:over_budget", "fallback:unavailable"
+    reason: str     # "lambda", "capped", "latency_cap", "fallback:over_budget", "fallback:unavailable"
     lam: float
 
 
@@ -71,6 +71,9 @@ class OnlineController:
         self._pending_lam: LambdaMix | None = None
         self.replan_ns = 0   # time spent re-planning λ (the control loop), for the overhead report
         self._buffer = np.zeros((self.cfg.buffer_size, len(self.costs)))
+        self._buffer_len = self.cfg.buffer_size
+        self._sync_inline, self._sync_every = self.cfg.sync_in_decide, self.cfg.sync_every
+        self._window_start, self._window_end = math.inf, -math.inf   # no window yet
         self._buffered = 0
         self._down_until = -math.inf
         self._next_step = -math.inf
@@ -131,6 +134,7 @@ class OnlineController:
             if dt > 0:
                 self._observe_rate((self.requests_estimate - self._step_n) / dt)
         self.window = window
+        self._window_start, self._window_end = window * self.cfg.window_s, (window + 1) * self.cfg.window_s
         self._global = BudgetSnapshot(self.mix, self.budget, 0.0, 0, self._global.requests_per_window)
         if not flushed:
             # First window (or Redis was down): read λ and budget now. Otherwise the old window's
@@ -167,7 +171,7 @@ class OnlineController:
             return
         rows = self._buffer[: min(self._buffered, len(self._buffer))] + self._penalty
         target = max(left, 0.0) / expected
-        self.mix = solve_mix(rows, self.costs, target, iters=8, hint=self._mix.lam or None)
+        self.mix = solve_mix(rows, self.costs, target, iters=5, hint=self._mix.lam or None)
         self._pending_lam = self.mix   # published to the other replicas with the next flush
 
     def _step(self, now: float) -> None:
@@ -205,9 +209,8 @@ class OnlineController:
         """Pick a chain for one request with predicted rewards ``predicted`` (one per chain).
         ``max_cost_us`` caps this request's chain cost (e.g. what the caller's deadline leaves);
         when even the cheapest chain exceeds it, the cheapest chain is served."""
-        window = int(now // self.cfg.window_s)
-        if window != self.window:
-            self._roll(window, now)
+        if not self._window_start <= now < self._window_end and int(now // self.cfg.window_s) != self.window:
+            self._roll(int(now // self.cfg.window_s), now)
         elif now >= self._next_step:
             self._step(now)
         if now < self._down_until:
@@ -231,9 +234,8 @@ class OnlineController:
                 # Keep enough budget to serve the requests still expected in this window with the
                 # fallback chain: overspend can then only come from traffic above the forecast.
                 left = self.budget - self._global.spend - self._pending_spend
-                if self._rate is not None and self.window is not None:
-                    expected = self._rate * max((self.window + 1) * self.cfg.window_s - now, 0.0)
-                    left -= self._fallback_cost * expected
+                if self._rate is not None:
+                    left -= self._fallback_cost * self._rate * max(self._window_end - now, 0.0)
                 if left < self._max_cost and self._cost_of[c] > left:
                     fits = np.where(self.costs <= left, score, -np.inf)
                     c = int(np.argmax(fits))
@@ -245,9 +247,9 @@ class OnlineController:
         c = self._chain_of[c]
         self._pending_traffic[c] = self._pending_traffic.get(c, 0) + 1
         if reason != "fallback:unavailable":
-            self._buffer[self._buffered % len(self._buffer)] = row
+            self._buffer[self._buffered % self._buffer_len] = row
             self._buffered += 1
-        if self.cfg.sync_in_decide and self._pending_n >= self.cfg.sync_every and now >= self._down_until:
+        if self._sync_inline and self._pending_n >= self._sync_every and now >= self._down_until:
             self._sync(now)
         return Decision(c, reason, self._mix.lam)
 
