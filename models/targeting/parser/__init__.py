@@ -4,7 +4,7 @@
 >>> parser.parse("women over 30 in Shanghai").canonical
 '(age#Greater Than#30) AND (city#Equal To#shanghai) AND (gender#Equal To#female)'
 
-``get_parser(variant, settings)`` builds any of :data:`VARIANTS` (``default``, ``linker``, ``zero_shot``,
+``get_parser(variant, settings)`` builds any of :data:`VARIANTS` (``default``, ``linker``, ``rerank``, ``zero_shot``,
 ``fixed_few_shot``, ``random_few_shot``, ``analogical``, ``student``, ``openai``); heavy objects (model
 weights, sentence embeddings) are loaded once per process and shared.
 """

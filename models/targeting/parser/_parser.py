@@ -8,10 +8,13 @@ differs in how the model is used:
                       the base SmolLM2 model writes the logic under grammar-constrained decoding, prompted
                       with no, the first, random or the most similar demonstrations;
 ``student``           the distilled LoRA student writes the logic (analogical prompt, constrained);
-``default``           the linker proposes complete readings and the student (the base model when no
+``rerank``            the linker proposes complete readings and the student (the base model when no
                       adapter is installed) scores them all in one batched pass; the model overrides the
                       linker's order only by more than ``rank_prior`` nats per rank step, and with one
                       reading it is not consulted at all;
+``default``           the most accurate measured variant: today the linker's first reading (``rerank``
+                      scored 0.944 execution on the dev set against the linker's 1.000, the student
+                      preferring ``favorite_category`` over ``purchased_categories_90d`` by ~20 nats);
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
                       grammar (parsed, validated, restricted to linked keys), self-consistency optional.
 """
@@ -44,8 +47,8 @@ __all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig"
 
 MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-targeting-lora"
-VARIANTS = ("default", "linker", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical", "student",
-            "openai")
+VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
+            "student", "openai")
 _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"
                         r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
 
@@ -59,7 +62,7 @@ class ParserConfig(BaseModel):
     keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
     candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
     rank_prior: float = Field(3.0, ge=0, description="nats the model must prefer a reading by, per step of the "
-                                                     "linker's ranking, to override it (`default`)")
+                                                     "linker's ranking, to override it (`rerank`)")
     samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")
     temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature when samples > 1")
     adapter_dir: Path | None = None
@@ -162,9 +165,10 @@ class DemandParser:
         cands = candidates(linking, self.config.candidates)
         if not cands:
             return self._empty(demand, unresolved)
-        if self.variant == "linker":
-            return self._result(cands[0].logic, cands[0].reasoning, unresolved, "linker's first reading")
-        if self.variant == "default":
+        if self.variant in ("linker", "default"):
+            how = "linker's first reading" + (f" of {len(cands)}" if len(cands) > 1 else "")
+            return self._result(cands[0].logic, cands[0].reasoning, unresolved, how)
+        if self.variant == "rerank":
             return self._pick(demand, linking, cands, unresolved)
         if self.variant == "openai":
             return self._remote(demand, linking, cands, unresolved)
@@ -172,7 +176,7 @@ class DemandParser:
 
     def _demos(self, demand: str) -> list[Demonstration]:
         k = self.config.demos
-        if self.variant in ("student", "default") and self.config.student_demos is not None:
+        if self.variant in ("student", "rerank") and self.config.student_demos is not None:
             k = self.config.student_demos
         if self.variant == "zero_shot" or k == 0:
             return []
@@ -263,9 +267,9 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
             raise InvalidArgument("the openai variant needs backend_url (an OpenAI-compatible API root)",
                                   field="backend_url")
         backend = OpenAIChatBackend(config.backend_url, config.backend_model, api_key=config.backend_api_key)
-    if backend is None and variant != "linker":
+    if backend is None and variant not in ("linker", "default"):
         adapter: Path | None = None
-        if variant in ("student", "default"):
+        if variant in ("student", "rerank"):
             adapter = config.adapter_dir or DEFAULT_ADAPTER
             if not (adapter / "adapter_config.json").exists():
                 if variant == "student":
