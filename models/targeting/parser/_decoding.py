@@ -2,7 +2,7 @@
 
 The logic grammar is walked as a sequence of choices: an opening ``(key#`` among the allowed keys, an
 ``Operator#`` among the key's operators, a ``value)`` among the linked values, then ``AND (key#``,
-``OR (key#`` or the end. Each choice scores every allowed string in one batched forward pass over the
+``OR (key#`` or the end (allowed once every key the linker found in the demand is used). Each choice scores every allowed string in one batched forward pass over the
 prompt's KV cache; a choice with one allowed string is appended without scoring (forced tokens cost no
 sampling). Whatever the model prefers, the result parses and uses only catalog keys, operators and
 values valid for the key.
@@ -84,6 +84,7 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
     scored = forced = 0
     total = 0.0
     used: set[str] = set()
+    required = {s.options[0].key for s in linking.slots} & set(keys)
 
     def choose(options: list[str]) -> str:
         nonlocal scored, forced, total
@@ -108,7 +109,9 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
         rest = [k for k in keys if k not in used]
         if len(parts) >= MAX_GENERATED_CONDITIONS or not rest:
             break
-        nxt = choose([END, *(f" AND ({k}#" for k in rest), *(f" OR ({k}#" for k in rest)])
+        # The demand's linked phrases must all be used before the logic may end.
+        done = required <= used
+        nxt = choose([*([END] if done else []), *(f" AND ({k}#" for k in rest), *(f" OR ({k}#" for k in rest)])
         if nxt == END:
             break
         conn = "AND" if nxt.startswith(" AND") else "OR"
