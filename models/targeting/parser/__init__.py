@@ -18,7 +18,13 @@ from models.targeting.parser._backends import (
     smollm2_dir,
 )
 from models.targeting.parser._compose import Candidate, candidates, combine
-from models.targeting.parser._decoding import ChoiceTrace, decode_logic, pick_candidate, project, value_options
+from models.targeting.parser._decoding import (
+    ChoiceTrace,
+    decode_logic,
+    pick_candidate,
+    project,
+    value_options,
+)
 from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
 from models.targeting.parser._embeddings import Embedder, get_embedder, minilm_path
 from models.targeting.parser._linking import Linking, Slot, link_demand, preprocess

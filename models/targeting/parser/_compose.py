@@ -92,8 +92,8 @@ def _chain(linking: Linking, chosen: list[list[Condition]], logic: str) -> Reaso
     mapping: list[tuple[str, str]] = []
     conds: list[str] = []
     slot_phrases = [[s.phrase for s in c.slots] for c in linking.clauses]
-    for clause_phr, clause_conds in zip(slot_phrases, chosen):
-        for p, c in zip(clause_phr, clause_conds):
+    for clause_phr, clause_conds in zip(slot_phrases, chosen, strict=True):
+        for p, c in zip(clause_phr, clause_conds, strict=True):
             phrases.append(p)
             mapping.append((p, c.key))
             conds.append(str(c))  # NOT shows in the combination step
@@ -116,8 +116,8 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
         chosen: list[list[Condition]] = []
         for clause in linking.clauses:
             chosen.append([s.options[next(it)] for s in clause.slots])
-        groups = [(c.connective, [_text(x, sl.wrap_not) for x, sl in zip(conds, c.slots)])
-                  for c, conds in zip(linking.clauses, chosen)]
+        groups = [(c.connective, [_text(x, sl.wrap_not) for x, sl in zip(conds, c.slots, strict=True)])
+                  for c, conds in zip(linking.clauses, chosen, strict=True)]
         for penalty, structure in enumerate(shapes):
             logic = combine(groups, structure)
             if logic in seen:

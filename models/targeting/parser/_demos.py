@@ -40,7 +40,7 @@ def _reasoning_for(demand: str, logic: str, catalog: Catalog) -> ReasoningChain:
                                   cand.reasoning.conditions, logic)
     conds = conditions_of(parse_logic(logic))
     phrases = tuple(c.key.replace("_", " ") for c in conds)
-    return ReasoningChain(phrases, tuple((p, c.key) for p, c in zip(phrases, conds)),
+    return ReasoningChain(phrases, tuple((p, c.key) for p, c in zip(phrases, conds, strict=True)),
                           tuple(str(c) for c in conds), logic)
 
 

@@ -43,7 +43,7 @@ class Embedder:
         if todo:
             vecs = self._model.encode(todo, batch_size=64, normalize_embeddings=True, show_progress_bar=False,
                                       convert_to_numpy=True)
-            for t, v in zip(todo, vecs):
+            for t, v in zip(todo, vecs, strict=True):
                 self._memo[t] = v.astype(np.float32)
             if len(self._memo) > 50_000:  # bounded memory in a long-running server
                 self._memo = {t: self._memo[t] for t in texts}

@@ -337,7 +337,7 @@ class _ClauseLinker:
         keep = [True] * len(text)
         for s, e in taken + [(c.start, c.end) for c in cues]:
             keep[s:e] = [False] * (e - s)
-        rest = "".join(ch if k else " " for ch, k in zip(text, keep))
+        rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
         rest = _NEGATION.sub(" ", _FILLER.sub(" ", rest))
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
@@ -345,9 +345,8 @@ class _ClauseLinker:
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
                      previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
-        if unit.startswith("year") and ("old" in unit or not any(c.key in _DAY_KEYS for c in numeric)):
-            if "old" in unit or not numeric:
-                return ["age"]
+        if unit.startswith("year") and ("old" in unit or not numeric):
+            return ["age"]
         if unit in ("yuan", "rmb"):
             numeric = [c for c in numeric if c.key in ("gmv_30d", "gmv_180d", "avg_order_value", "balance")] or \
                       [_Found("gmv_30d", s, e)]

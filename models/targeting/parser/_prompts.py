@@ -53,7 +53,7 @@ class KeyRetriever:
 
     def scores(self, text: str) -> dict[str, float]:
         sims = self._matrix @ self.embedder.encode([text])[0]
-        return {k: float(s) for k, s in zip(self.keys, sims)}
+        return {k: float(s) for k, s in zip(self.keys, sims, strict=True)}
 
     def top(self, text: str, k: int = 6, *, must: list[str] | None = None) -> list[str]:
         sims = self._matrix @ self.embedder.encode([text])[0]

@@ -132,7 +132,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     with Progress(TextColumn("distilling"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress) as bar:
         task = bar.add_task("distill", total=config.steps, loss=float("nan"))
-        for step in range(config.steps):
+        for _step in range(config.steps):
             if len(order) < config.batch_size:
                 order += rng.sample(range(len(encoded)), len(encoded))
             batch = [encoded[order.pop()] for _ in range(config.batch_size)]

@@ -13,7 +13,7 @@ from models.targeting.parser.distill import DistillConfig, build_examples, disti
 def test_each_demand_gives_a_reasoning_task_and_a_logic_task_on_the_same_input(catalog: Catalog) -> None:
     examples = build_examples(catalog, DistillConfig(corpus_size=6, seed=3))
     assert len(examples) == 12
-    for (msgs_a, prefix_a, chain), (msgs_b, prefix_b, logic) in zip(examples[::2], examples[1::2]):
+    for (msgs_a, prefix_a, chain), (msgs_b, prefix_b, logic) in zip(examples[::2], examples[1::2], strict=True):
         assert msgs_a == msgs_b
         assert (prefix_a, prefix_b) == ("Reasoning: ", "Logic: ")
         target = logic.removesuffix("<|im_end|>")
