@@ -12,12 +12,13 @@ import grpc
 
 from services.client._allocation import AllocationClient, RecommendClient
 from services.client._base import CallOptions
+from services.client._errors import field_violations
 from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
 from services.client._targeting import TargetingClient
 from services.client._uplift import UpliftClient
 
-__all__ = ["MDSClient"]
+__all__ = ["MDSClient", "field_violations"]
 
 
 class MDSClient:

@@ -13,8 +13,6 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from core.redis import connect
 from core.settings import Settings
@@ -24,7 +22,7 @@ from models.allocation import ControllerConfig, OnlineController, RedisBudgetSta
 from models.allocation._bundle import RecommenderBundle
 from models.recommend.demo import build_demo_bundle, bundle_path, demo_ratings, ensure_demo_recommender
 from services.allocation._runtime import RecommenderRuntime
-from services.client import MDSClient
+from services.client import MDSClient, field_violations
 
 USERS = 300
 
@@ -51,14 +49,8 @@ def served(seeded_settings: Settings, bundle_file: Path, grpc_server: Callable[.
 
 
 def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
-    status = rpc_status.from_call(err)
-    field = ""
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            field = bad.field_violations[0].field
-    return err.code(), field
+    found = field_violations(err)
+    return err.code(), found[0].field if found else ""
 
 
 def test_recommend_known_user_through_the_cascade(served: MDSClient, seeded_settings: Settings):

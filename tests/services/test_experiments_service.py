@@ -8,13 +8,11 @@ import grpc
 import numpy as np
 import pandas as pd
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from scipy import stats
 
 from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import ExperimentStats, analyze, segment_effects
-from services.client import MDSClient
+from services.client import MDSClient, field_violations
 from services.experiments.convert import arms_to_proto
 
 
@@ -37,14 +35,8 @@ def client(grpc_server: Callable[..., str]) -> Iterator[MDSClient]:
 
 
 def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str, str]:
-    status = rpc_status.from_call(err)
-    assert status is not None, err
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return err.code(), bad.field_violations[0].field, bad.field_violations[0].description
-    return err.code(), "", ""
+    found = field_violations(err)
+    return err.code(), found[0].field if found else "", found[0].description if found else ""
 
 
 def test_analyze_from_summaries_matches_the_library_and_scipy(client: MDSClient, frame: pd.DataFrame) -> None:

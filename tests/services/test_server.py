@@ -6,27 +6,18 @@ import urllib.request
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_status import rpc_status
 from pydantic import SecretStr
 
 from core.settings import Settings
 from mds.features.v1 import features_pb2 as pb
-from services.client import MDSClient
+from services.client import MDSClient, field_violations
 from services.server import BackgroundServer
 
 
 def _violations(err: grpc.RpcError) -> list[tuple[str, str]]:
-    status = rpc_status.from_call(err)
-    assert status is not None, "INVALID_ARGUMENT must carry a google.rpc.Status"
-    out = []
-    for detail in status.details:
-        bad = error_details_pb2.BadRequest()
-        assert detail.Unpack(bad)
-        out.extend((v.field, v.description) for v in bad.field_violations)
-    return out
+    return [(v.field, v.description) for v in field_violations(err)]
 
 
 def test_get_features_matches_what_was_written(grpc_server, store, demo_users):

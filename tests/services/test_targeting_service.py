@@ -6,14 +6,12 @@ import grpc
 import pandas as pd
 import pytest
 import redis
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from core.settings import Settings
 from features.catalog import demo_catalog
 from models.targeting.audience import snapshot_path
 from models.targeting.logic import canonical, evaluate, parse_logic
-from services.client import MDSClient
+from services.client import MDSClient, field_violations
 
 CATALOG = demo_catalog()
 LOGIC = ("(gender#Equal To#female) AND (age#Between#25,45) AND "
@@ -21,14 +19,7 @@ LOGIC = ("(gender#Equal To#female) AND (age#Between#25,45) AND "
 
 
 def _violations(err: grpc.RpcError) -> list[tuple[str, str]]:
-    status = rpc_status.from_call(err)
-    assert status is not None
-    out = []
-    for detail in status.details:
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            out.extend((v.field, v.description) for v in bad.field_violations)
-    return out
+    return [(v.field, v.description) for v in field_violations(err)]
 
 
 @pytest.fixture

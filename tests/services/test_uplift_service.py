@@ -9,8 +9,6 @@ import grpc
 import numpy as np
 import pandas as pd
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from core.settings import Settings
 from features.catalog import Catalog
@@ -19,7 +17,7 @@ from mds.uplift.v1 import uplift_pb2 as pb
 from models.registry import ModelRegistry
 from models.uplift.pipeline import UpliftPipeline
 from models.uplift.scoring.demo import train_demo_pipeline
-from services.client import MDSClient
+from services.client import MDSClient, field_violations
 from services.client._uplift import feature_value
 
 
@@ -46,14 +44,8 @@ def served(settings: Settings, store: RedisOnlineStore, catalog: Catalog, popula
 
 
 def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
-    status = rpc_status.from_call(err)
-    assert status is not None, err
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return err.code(), bad.field_violations[0].field
-    return err.code(), ""
+    found = field_violations(err)
+    return err.code(), found[0].field if found else ""
 
 
 def test_score_by_ids_and_inline_rows_agree_with_direct_predict(
