@@ -3,12 +3,11 @@ constrained to be non-decreasing in the compute spent at every stage (GreenFlow'
 
 from __future__ import annotations
 
-from typing import Any
-
 import lightgbm as lgb
 import numpy as np
 
 from core.errors import InvalidArgument
+from models._lightgbm import ReusablePredictor
 
 __all__ = ["CHAIN_FEATURES", "RewardEstimator", "monotone_envelope"]
 
@@ -57,20 +56,10 @@ class RewardEstimator:
         return rows
 
     def _predict_rows(self, rows: np.ndarray) -> np.ndarray:
-        # Booster.predict builds a new predictor per call (≈ 100 µs); serving one request at a time,
-        # reuse one. Falls back to the public API if LightGBM's internals move.
-        inner: Any = getattr(self, "_inner", None)
+        inner: ReusablePredictor | None = getattr(self, "_inner", None)
         if inner is None:
-            try:
-                from lightgbm.basic import _InnerPredictor
-
-                inner = _InnerPredictor.from_booster(self.booster_, {"num_threads": 1})
-            except (ImportError, AttributeError, TypeError):
-                inner = False
-            self._inner = inner
-        if inner is False:
-            return np.asarray(self.booster_.predict(rows, num_threads=1))
-        return np.asarray(inner.predict(rows))
+            inner = self._inner = ReusablePredictor(self.booster_)
+        return inner.predict(rows)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

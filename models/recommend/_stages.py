@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -17,6 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
+
+from models._lightgbm import ReusablePredictor
 
 __all__ = [
     "BaseSignals", "RequestContext", "RecallModel", "PopularityRecall", "EmbeddingRecall", "ItemCFRecall",
@@ -328,20 +330,10 @@ class LightGBMRanker(_ScorerBase):
         return self
 
     def score_matrix(self, x: np.ndarray) -> np.ndarray:
-        # Booster.predict builds a new predictor per call (≈ 50–100 µs of fixed cost per request);
-        # reuse one. Falls back to the public API if LightGBM's internals move.
-        inner: Any = self.__dict__.get("_inner")
+        inner: ReusablePredictor | None = self.__dict__.get("_inner")
         if inner is None:
-            try:
-                from lightgbm.basic import _InnerPredictor
-
-                inner = _InnerPredictor.from_booster(self.booster_, {"num_threads": 1})
-            except (ImportError, AttributeError, TypeError):
-                inner = False
-            self._inner = inner
-        if inner is False:
-            return np.asarray(self.booster_.predict(x, raw_score=True, num_threads=1))
-        return np.asarray(inner.predict(x, raw_score=True))
+            inner = self._inner = ReusablePredictor(self.booster_)
+        return inner.predict(x, raw_score=True)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
