@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import redis
+
 from core.settings import Settings
 
 
@@ -47,8 +49,14 @@ def test_bad_flags_get_a_message_not_a_traceback(settings: Settings):
     assert bad_service.returncode == 2 and "--services" in bad_service.stderr
 
 
+def _bench_namespaces(url: str) -> set[bytes]:
+    client = redis.Redis.from_url(url)
+    return {k.split(b":")[0] for k in client.scan_iter(match="mdsbench-*", count=1000)}
+
+
 def test_bench_writes_the_documented_json(settings: Settings, tmp_path):
     out = tmp_path / "bench.json"
+    before = _bench_namespaces(settings.redis_url or "")
     run = _mds(settings, "features", "bench", "--users", "300", "--features", "40", "--batch", "50",
                "--reads", "20", "--json", str(out))
     assert run.returncode == 0, run.stderr
@@ -56,5 +64,4 @@ def test_bench_writes_the_documented_json(settings: Settings, tmp_path):
     for layout in ("project", "feast_style", "packed_mget_floor"):
         assert set(result[layout]) == {"p50_ms", "p99_ms", "rows_per_s"} and result[layout]["p50_ms"] > 0
     assert result["ratio_vs_feast_style"] > 0 and result["ratio_vs_floor"] > 0
-    leftovers = __import__("redis").Redis.from_url(settings.redis_url).keys("mdsbench-*")
-    assert leftovers == []
+    assert _bench_namespaces(settings.redis_url or "") <= before  # the bench deleted its own keys
