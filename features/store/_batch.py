@@ -57,6 +57,7 @@ class FeatureBatch:
         self._exists = exists
         self._now_ms = np.uint64(now_ms)
         self._alive: dict[str, np.ndarray] = {}
+        self._group_valid: dict[str, np.ndarray] = {}
         names = [f.name for f in features]
         self.values: Mapping[str, np.ndarray] = _LazyColumns(names, self._value)
         self.valid: Mapping[str, np.ndarray] = _LazyColumns(names, self._validity)
@@ -95,9 +96,23 @@ class FeatureBatch:
 
     def _validity(self, name: str) -> np.ndarray:
         f = self._by_name[name]
-        bit = np.uint64(self._codec.groups[f.group].position[name])
-        not_null = (self._records[f.group]["_null"] >> bit) & np.uint64(1) == 0
-        return self._group_alive(f.group) & not_null
+        group_valid = self._group_valid.get(f.group)
+        if group_valid is None:  # every feature of the group at once: one shift-and-mask
+            codec = self._codec.groups[f.group]
+            bits = np.arange(len(codec.features), dtype=np.uint64)
+            not_null = (self._records[f.group]["_null"][:, None] >> bits) & np.uint64(1) == 0
+            group_valid = self._group_valid[f.group] = not_null & self._group_alive(f.group)[:, None]
+        return group_valid[:, self._codec.groups[f.group].position[name]]
+
+    def codes(self, name: str) -> np.ndarray:
+        """A category feature's dictionary codes: 0 = missing, else its position in ``values`` + 1.
+
+        The cheap way to one-hot encode: index a lookup table with the codes instead of the words.
+        """
+        f = self._by_name[name]
+        if f.dtype != DType.CATEGORY:
+            raise TypeError(f"{name!r} is a {f.dtype.value} feature, not a category")
+        return self._records[f.group][name]
 
     def column(self, name: str) -> np.ndarray:
         """One feature as Python-friendly values: sets become lists of words, missing → None/NaN."""

@@ -29,7 +29,7 @@ class _Step:
     kind: str  # "numeric" | "category" | "string_set"
     position: int  # first output column
     median: float = 0.0
-    word_index: dict[str, int] | None = None  # category word → offset
+    code_columns: np.ndarray | None = None  # category code → offset, -1 for missing or ignored words
     bit_columns: np.ndarray | None = None  # set bit → offset, -1 when the encoder ignores the word
 
 
@@ -44,24 +44,22 @@ class CacheEncoder:
         n = len(batch)
         out = np.zeros((n, self.n_columns), dtype=np.float32)
         for step in self._steps:
-            raw, valid = batch.values[step.name], batch.valid[step.name]
+            valid = batch.valid[step.name]
             if step.kind == "numeric":
-                column = raw.astype(np.float64)
+                column = batch.values[step.name].astype(np.float64)
                 missing = ~valid | np.isnan(column)
                 out[:, step.position] = np.where(missing, step.median, column) if missing.any() else column
             elif step.kind == "category":
-                assert step.word_index is not None
-                index = step.word_index
-                for row in np.flatnonzero(valid).tolist():
-                    offset = index.get(raw[row])
-                    if offset is not None:
-                        out[row, step.position + offset] = 1.0
+                assert step.code_columns is not None
+                offsets = step.code_columns[batch.codes(step.name)]
+                rows = np.flatnonzero(valid & (offsets >= 0))
+                out[rows, step.position + offsets[rows]] = 1.0
             else:
                 assert step.bit_columns is not None
                 rows = np.flatnonzero(valid)
                 if rows.size:
                     bits = step.bit_columns
-                    masks = raw[rows].astype(np.uint64)
+                    masks = batch.values[step.name][rows].astype(np.uint64)
                     on = ((masks[:, None] >> np.arange(bits.size, dtype=np.uint64)) & np.uint64(1)).astype(bool)
                     r, b = np.nonzero(on & (bits >= 0)[None, :])
                     out[rows[r], step.position + bits[b]] = 1.0
@@ -94,7 +92,8 @@ def compile_cache_encoder(model: Any, catalog: Catalog) -> CacheEncoder | None:
             position += 1
         elif kind == "category" and feature.dtype == DType.CATEGORY:
             index = dict(encoder.value_index_[name])
-            steps.append(_Step(name, kind, position, word_index=index))
+            codes = np.asarray([-1] + [index.get(word, -1) for word in feature.values or ()], dtype=np.int64)
+            steps.append(_Step(name, kind, position, code_columns=codes))
             position += len(index)
         elif kind == "string_set" and feature.dtype == DType.STRING_SET:
             index = encoder.value_index_[name]
