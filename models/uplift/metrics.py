@@ -112,24 +112,22 @@ def _area_above_random(x: np.ndarray, v: np.ndarray) -> float:
     return float(np.trapezoid(v, x) - random_area)
 
 
-def qini_auc(y: Any, uplift: Any, treatment: Any, *, normalize: bool = True) -> float:
-    """Area between the Qini curve and the random line; normalized by the perfect curve's by default."""
-    x, v = qini_curve(y, uplift, treatment)
+def _auc(curve: Any, perfect_curve: Any, y: Any, uplift: Any, treatment: Any, normalize: bool) -> float:
+    x, v = curve(y, uplift, treatment)
     model = _area_above_random(x, v)
     if not normalize:
         return model / float(x[-1]) ** 2
-    perfect = _area_above_random(*perfect_qini_curve(y, treatment))
-    return _ratio(model, perfect)
+    return _ratio(model, _area_above_random(*perfect_curve(y, treatment)))
+
+
+def qini_auc(y: Any, uplift: Any, treatment: Any, *, normalize: bool = True) -> float:
+    """Area between the Qini curve and the random line; normalized by the perfect curve's by default."""
+    return _auc(qini_curve, perfect_qini_curve, y, uplift, treatment, normalize)
 
 
 def uplift_auc(y: Any, uplift: Any, treatment: Any, *, normalize: bool = True) -> float:
     """Area between the uplift curve and the random line (AUUC); normalized by default."""
-    x, v = uplift_curve(y, uplift, treatment)
-    model = _area_above_random(x, v)
-    if not normalize:
-        return model / float(x[-1]) ** 2
-    perfect = _area_above_random(*perfect_uplift_curve(y, treatment))
-    return _ratio(model, perfect)
+    return _auc(uplift_curve, perfect_uplift_curve, y, uplift, treatment, normalize)
 
 
 def _ratio(model: float, perfect: float) -> float:
