@@ -265,12 +265,10 @@ class OpenAIChatBackend:
         self.api_key = api_key
         self.timeout_s = timeout_s
 
-    def generate(self, messages: list[dict[str, str]], *, prefix: str = "", max_tokens: int = 96,
-                 temperature: float = 0.0, n: int = 1, stop: str = "\n") -> list[str]:
-        msgs = list(messages)
-        if prefix:
-            msgs[-1] = {**msgs[-1], "content": msgs[-1]["content"] + f"\nAnswer with one line starting '{prefix}'."}
-        body = {"model": self.model, "messages": msgs, "max_tokens": max_tokens, "temperature": temperature,
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 96, temperature: float = 0.0,
+                 n: int = 1) -> list[str]:
+        """The ``n`` assistant answers, whole (a teacher's multi-line reasoning chain, say)."""
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
                 "n": n}
         req = urllib.request.Request(f"{self.base_url}/chat/completions", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json",
@@ -282,9 +280,15 @@ class OpenAIChatBackend:
             raise Unavailable(f"LLM endpoint {self.base_url} did not answer: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise Unavailable(f"LLM endpoint {self.base_url} sent malformed JSON: {exc}") from exc
+        return [str((choice.get("message") or {}).get("content") or "") for choice in payload.get("choices", [])]
+
+    def generate(self, messages: list[dict[str, str]], *, prefix: str = "", max_tokens: int = 96,
+                 temperature: float = 0.0, n: int = 1, stop: str = "\n") -> list[str]:
+        msgs = list(messages)
+        if prefix:
+            msgs[-1] = {**msgs[-1], "content": msgs[-1]["content"] + f"\nAnswer with one line starting '{prefix}'."}
         outs: list[str] = []
-        for choice in payload.get("choices", []):
-            content = str((choice.get("message") or {}).get("content") or "")
+        for content in self.complete(msgs, max_tokens=max_tokens, temperature=temperature, n=n):
             lines = [ln for ln in content.splitlines() if ln.strip()]
             line = next((ln for ln in lines if prefix and ln.strip().startswith(prefix.strip())), lines[-1] if lines
                         else "")

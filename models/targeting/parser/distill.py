@@ -17,29 +17,32 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 
 from core.errors import InvalidArgument
 from core.settings import get_settings
 from features.catalog import Catalog, demo_catalog
+from models.targeting.logic import ReasoningChain
+from models.targeting.parser._backends import OpenAIChatBackend
 
-__all__ = ["DistillConfig", "DistillReport", "build_examples", "distill", "distill_command"]
+__all__ = ["DistillConfig", "DistillReport", "Example", "build_examples", "distill", "distill_command", "teacher_chain"]
 
 
 @dataclass(frozen=True)
 class DistillConfig:
-    corpus_size: int = 240
+    corpus_size: int = 1200
     seed: int = 0
-    steps: int = 40
-    batch_size: int = 2
-    learning_rate: float = 3e-3
-    rank: int = 4
-    alpha: int = 8
+    steps: int = 600
+    batch_size: int = 8
+    learning_rate: float = 2e-3
+    rank: int = 8
+    alpha: int = 16
     demos: int = 0  # demonstrations in the student's prompt (each costs ~50 tokens of prefill on 2 cores)
     keys: int = 6
     max_tokens: int = 220
+    ambiguous_repeats: int = 3  # logic examples repeated where the linker finds several readings
     threads: int | None = None
 
 
@@ -53,46 +56,75 @@ class DistillReport:
     last_loss: float
     trainable_parameters: int
     adapter_bytes: int
+    teacher_chains: int = 0  # reasoning chains written by --teacher-url (the rest by the generator)
 
 
-def _chain_text(chain_steps: list[str]) -> str:
-    return "\n".join(chain_steps)
+class Example(NamedTuple):
+    """One training example: the shared input, the task's answer prefix, the target, who wrote it."""
+
+    messages: list[dict[str, str]]
+    prefix: str
+    target: str
+    source: str  # "generator" or "teacher"
+
+
+TEACHER_INSTRUCTION = (
+    "Reason in exactly four lines, then stop:\n"
+    "Key phrases: the demand's phrases that select users, separated by ';'\n"
+    "Mapping: each phrase~its key from the list, separated by ';'\n"
+    "Conditions: one (key#Operator#value) per phrase, separated by ';'\n"
+    "Combination: the conditions joined by the demand's AND / OR / NOT")
+
+
+def teacher_chain(teacher: OpenAIChatBackend, messages: list[dict[str, str]], catalog: Catalog,
+                  gold: str) -> ReasoningChain | None:
+    """The teacher's four-step chain for one demand, kept only when it is well formed and ends in ``gold``."""
+    from models.targeting.parser._decoding import project
+
+    ask = [*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n" + TEACHER_INSTRUCTION}]
+    answers = teacher.complete(ask, max_tokens=256)
+    chain = ReasoningChain.from_steps(answers[0] if answers else "")
+    if not chain.key_phrases or not chain.mapping or any(k not in catalog.features for _, k in chain.mapping):
+        return None
+    if project(chain.combination, catalog) != gold:
+        return None
+    return ReasoningChain(chain.key_phrases, chain.mapping, chain.conditions, gold)
 
 
 def build_examples(catalog: Catalog, config: DistillConfig, teacher_url: str | None = None,
-                   teacher_model: str = "default") -> list[tuple[list[dict[str, str]], str, str]]:
-    """(messages, answer prefix, target) for both tasks of every corpus item."""
+                   teacher_model: str = "default") -> list[Example]:
+    """Both tasks of every corpus item; with ``teacher_url`` the chains come from that model where it is right."""
     from models.targeting.corpus import generate_corpus
-    from models.targeting.parser._backends import OpenAIChatBackend
-    from models.targeting.parser._decoding import END, project
+    from models.targeting.parser._compose import candidates
+    from models.targeting.parser._decoding import END
     from models.targeting.parser._linking import link_demand
     from models.targeting.parser._parser import _library
     from models.targeting.parser._prompts import build_messages
 
     library, retriever = _library(catalog)
     teacher = OpenAIChatBackend(teacher_url, teacher_model) if teacher_url else None
-    items = generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog)
-    out: list[tuple[list[dict[str, str]], str, str]] = []
-    for item in items:
-        keys = retriever.top(item.demand, config.keys, must=link_demand(item.demand, catalog).keys)
+    out: list[Example] = []
+    for item in generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog):
+        linking = link_demand(item.demand, catalog)
+        keys = retriever.top(item.demand, config.keys, must=linking.keys)
         for k in dict.fromkeys(c for _, c in item.chain.mapping):  # the gold keys must be offered
             if k not in keys:
                 keys.append(k)
         demos = library.similar(item.demand, config.demos) if config.demos else []
         msgs = build_messages(catalog, item.demand, keys, demos)
-        chain = _chain_text(item.chain.steps())
-        if teacher is not None:
-            answer = teacher.generate(msgs, prefix="Reasoning: ", max_tokens=200, stop="")[0]
-            last = answer.strip().splitlines()[-1] if answer.strip() else ""
-            if project(last.split(":", 1)[-1], catalog) == item.logic:
-                chain = answer.strip()
-        out.append((msgs, "Reasoning: ", chain + END))
-        out.append((msgs, "Logic: ", item.logic + END))
+        chain, source = item.chain, "generator"
+        if teacher is not None and (taught := teacher_chain(teacher, msgs, catalog, item.logic)) is not None:
+            chain, source = taught, "teacher"
+        out.append(Example(msgs, "Reasoning: ", "\n".join(chain.steps()) + END, source))
+        # Where the linker has several readings the student's choice matters (``rerank``): train it more there.
+        repeats = config.ambiguous_repeats if len(candidates(linking, 2)) > 1 else 1
+        out += [Example(msgs, "Logic: ", item.logic + END, "generator")] * repeats
     return out
 
 
 def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: Catalog | None = None,
-            cache_dir: Path | None = None, teacher_url: str | None = None, progress: bool = True) -> DistillReport:
+            cache_dir: Path | None = None, teacher_url: str | None = None, teacher_model: str = "default",
+            progress: bool = True) -> DistillReport:
     """Fine-tune LoRA adapters on the two tasks and save them (peft format) into ``out_dir``."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -113,9 +145,9 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
                                              task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    examples = build_examples(catalog, config, teacher_url)
+    examples = build_examples(catalog, config, teacher_url, teacher_model)
     encoded: list[tuple[list[int], list[int]]] = []
-    for msgs, prefix, target in examples:
+    for msgs, prefix, target, _ in examples:
         prompt = tok.encode(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True) + prefix,
                             add_special_tokens=False)
         answer = tok.encode(target, add_special_tokens=False)
@@ -132,7 +164,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     with Progress(TextColumn("distilling"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress) as bar:
         task = bar.add_task("distill", total=config.steps, loss=float("nan"))
-        for _step in range(config.steps):
+        for step in range(config.steps):
             if len(order) < config.batch_size:
                 order += rng.sample(range(len(encoded)), len(encoded))
             batch = [encoded[order.pop()] for _ in range(config.batch_size)]
@@ -149,12 +181,16 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
             opt.zero_grad()
             losses.append(float(loss.detach()))
             bar.update(task, advance=1, loss=losses[-1])
+            if progress and not bar.console.is_terminal and (step + 1) % 25 == 0:  # logs, nohup: no live bar
+                bar.console.print(f"step {step + 1}/{config.steps}  loss {sum(losses[-25:]) / 25:.3f}  "
+                                  f"{time.time() - start:.0f} s")
     seconds = time.time() - start
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     size = sum(p.stat().st_size for p in out_dir.glob("adapter_model.*"))
     report = DistillReport(str(out_dir), len(examples), config.steps, round(seconds, 1), losses[0],
-                           sum(losses[-5:]) / len(losses[-5:]), trainable, size)
+                           sum(losses[-5:]) / len(losses[-5:]), trainable, size,
+                           sum(e.source == "teacher" for e in examples))
     (out_dir / "training.json").write_text(json.dumps({"config": asdict(config), "report": asdict(report),
                                                        "losses": [round(x, 4) for x in losses]}, indent=1))
     return report
@@ -170,6 +206,7 @@ def distill_command(
     rank: Annotated[int, typer.Option("--rank", help="LoRA rank")] = DistillConfig.rank,
     teacher_url: Annotated[str | None, typer.Option("--teacher-url",
                                                     help="OpenAI-compatible API root writing the chains")] = None,
+    teacher_model: Annotated[str, typer.Option("--teacher-model", help="model name sent to --teacher-url")] = "default",
 ) -> None:
     """Distil the SmolLM2-135M student (LoRA) on generated demands: reasoning chain + logic."""
     from models.targeting.parser._parser import DEFAULT_ADAPTER
@@ -180,5 +217,5 @@ def distill_command(
             raise InvalidArgument(f"{name} must be at least {low}; got {value}", field=name)
     config = DistillConfig(corpus_size=corpus_size, seed=seed, steps=steps, batch_size=batch_size, rank=rank,
                            alpha=2 * rank)
-    report = distill(out or DEFAULT_ADAPTER, config, teacher_url=teacher_url)
+    report = distill(out or DEFAULT_ADAPTER, config, teacher_url=teacher_url, teacher_model=teacher_model)
     typer.echo(json.dumps(asdict(report), indent=1))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -15,55 +12,23 @@ from models.targeting.logic import parse_logic, validate
 from models.targeting.parser import OpenAIChatBackend, ParserConfig, get_parser
 
 
-class _FakeOpenAI(BaseHTTPRequestHandler):
-    answers: list[str] = []
-    requests: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-        n = int(body.get("n", 1))
-        choices = [{"index": i, "message": {"role": "assistant", "content": self.answers[i % len(self.answers)]},
-                    "finish_reason": "stop"} for i in range(n)]
-        payload = json.dumps({"id": "x", "object": "chat.completion", "choices": choices}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def fake_openai() -> Iterator[str]:
-    _FakeOpenAI.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_generate_posts_chat_completions_and_returns_the_logic_line(fake_openai: str) -> None:
-    _FakeOpenAI.answers = ["Sure.\nLogic: (gender#Equal To#female)"]
-    backend = OpenAIChatBackend(fake_openai, "qwen", api_key="k1")
+def test_generate_posts_chat_completions_and_returns_the_logic_line(fake_openai: Any) -> None:
+    fake_openai.answers = ["Sure.\nLogic: (gender#Equal To#female)"]
+    backend = OpenAIChatBackend(fake_openai.url, "qwen", api_key="k1")
     out = backend.generate([{"role": "user", "content": "women"}], prefix="Logic: ", n=1)
     assert out == ["(gender#Equal To#female)"]
-    req = _FakeOpenAI.requests[0]
+    req = fake_openai.requests[0]
     assert req["path"] == "/v1/chat/completions"
     assert req["body"]["model"] == "qwen" and req["auth"] == "Bearer k1"
 
 
-def test_openai_variant_votes_over_canonical_forms(fake_openai: str, catalog: Catalog) -> None:
+def test_openai_variant_votes_over_canonical_forms(fake_openai: Any, catalog: Catalog) -> None:
     # Two of three samples agree (in different spellings); the odd one out loses the vote.
-    _FakeOpenAI.answers = ["Logic: (gender#Equal To#female) AND (city#Equal To#shanghai)",
+    fake_openai.answers = ["Logic: (gender#Equal To#female) AND (city#Equal To#shanghai)",
                            "Logic: (city#Equal To#beijing) AND (gender#Equal To#female)",
                            "Logic: (city#equal to#shanghai) and (gender#Equal To#female)"]
     parser = get_parser("openai", catalog=catalog,
-                        config=ParserConfig(backend_url=fake_openai, samples=3))
+                        config=ParserConfig(backend_url=fake_openai.url, samples=3))
     result = parser.parse("women in Shanghai")
     assert result.canonical == "(city#Equal To#shanghai) AND (gender#Equal To#female)"
     assert "2 of 3 votes" in result.explanation
@@ -75,9 +40,9 @@ def test_openai_variant_votes_over_canonical_forms(fake_openai: str, catalog: Ca
     "Logic: SELECT * FROM users; DROP TABLE users",      # not logic at all
     "Logic: (balance#Greater Than#5)",                   # valid, but a key the demand never offered
 ])
-def test_invalid_endpoint_answers_never_leave_the_grammar(fake_openai: str, catalog: Catalog, answer: str) -> None:
-    _FakeOpenAI.answers = [answer]
-    parser = get_parser("openai", catalog=catalog, config=ParserConfig(backend_url=fake_openai, keys=3))
+def test_invalid_endpoint_answers_never_leave_the_grammar(fake_openai: Any, catalog: Catalog, answer: str) -> None:
+    fake_openai.answers = [answer]
+    parser = get_parser("openai", catalog=catalog, config=ParserConfig(backend_url=fake_openai.url, keys=3))
     result = parser.parse("women in Shanghai")
     assert result.logic is not None and validate(result.logic, catalog) == []
     assert result.canonical == "(city#Equal To#shanghai) AND (gender#Equal To#female)"
