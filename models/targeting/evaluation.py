@@ -45,7 +45,7 @@ def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, s
     return Population.from_frame(users, catalog)
 
 
-def skeleton(expr: Expr | None) -> str:
+def skeleton(expr: Expr | None, catalog: Catalog | None = None) -> str:
     """The logical skeleton: the canonical tree with each condition reduced to its key."""
     if expr is None:
         return ""
@@ -57,7 +57,7 @@ def skeleton(expr: Expr | None) -> str:
             return Not(strip(e.item))
         return type(e)(tuple(strip(i) for i in e.items))
 
-    return canonical(strip(normalize(expr))).replace("#Equal To#_", "")
+    return canonical(strip(normalize(expr, catalog))).replace("#Equal To#_", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +144,15 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
         seconds = time.perf_counter() - start
         valid = result is not None and _valid(result, catalog)
         predicted = result.canonical if result is not None else ""
+        # Exact and structure compare conventional spellings (NOT (x = v) is x != v): meaning, not spelling.
+        gold = canonical(case.logic, catalog)
         if valid and result is not None:
-            exact = predicted == case.canonical
+            exact = canonical(result.logic, catalog) == gold
             execution = bool(np.array_equal(mask(result.logic), mask(case.logic)))
-            structure = skeleton(result.logic) == skeleton(case.logic)
+            structure = skeleton(result.logic, catalog) == skeleton(case.logic, catalog)
         else:
             exact = execution = structure = False
-        results.append(CaseResult(case.demand, case.canonical, predicted, exact, execution, structure, valid,
-                                  seconds, error))
+        results.append(CaseResult(case.demand, gold, predicted, exact, execution, structure, valid, seconds, error))
         if on_case:
             on_case()
     n = len(results)

@@ -1,7 +1,9 @@
 """Canonical text and JSON forms: equal logic prints equal.
 
 Normalising flattens nested same-type groups, drops double negation and duplicate items, sorts the
-items of every AND/OR group and of every list value, and writes numbers and booleans one way.
+items of every AND/OR group and of every list value, and writes numbers and booleans one way. Given the
+catalog it also spells each condition the conventional way (``_conventions``), so that
+``NOT (gender#Equal To#male)`` and ``(gender#Not Equal To#male)`` print equal.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import re
 from typing import Any
 
 from core.errors import InvalidArgument
+from features.catalog import Catalog
 from models.targeting.logic._ast import LIST_OPERATORS, And, Condition, Expr, Not, Op, Or
+from models.targeting.logic._conventions import apply_conventions
 
 __all__ = ["canonical", "from_json", "normalize", "to_json"]
 
@@ -42,17 +46,23 @@ def _normalise_condition(c: Condition) -> Condition:
     return Condition(c.key, c.op, ",".join(items))
 
 
-def normalize(expr: Expr) -> Expr:
-    """The canonical AST of ``expr`` (what :func:`canonical` prints)."""
+def normalize(expr: Expr, catalog: Catalog | None = None) -> Expr:
+    """The canonical AST of ``expr`` (what :func:`canonical` prints); conventional spellings with ``catalog``."""
+    if catalog is not None:
+        return _normalize(apply_conventions(_normalize(expr), catalog))
+    return _normalize(expr)
+
+
+def _normalize(expr: Expr) -> Expr:
     if isinstance(expr, Condition):
         return _normalise_condition(expr)
     if isinstance(expr, Not):
-        inner = normalize(expr.item)
+        inner = _normalize(expr.item)
         return inner.item if isinstance(inner, Not) else Not(inner)
     kind = type(expr)
     flat: dict[str, Expr] = {}
     for item in expr.items:
-        n = normalize(item)
+        n = _normalize(item)
         for part in (n.items if isinstance(n, kind) else (n,)):  # type: ignore[attr-defined]
             flat.setdefault(_print(part, top=False), part)
     if len(flat) == 1:
@@ -70,11 +80,11 @@ def _print(expr: Expr, *, top: bool = True) -> str:
     return body if top else f"({body})"
 
 
-def canonical(expr: Expr | None) -> str:
-    """The canonical text form; ``""`` for empty logic (``None``)."""
+def canonical(expr: Expr | None, catalog: Catalog | None = None) -> str:
+    """The canonical text form; ``""`` for empty logic (``None``). With ``catalog``: conventional spellings."""
     if expr is None:
         return ""
-    return _print(normalize(expr))
+    return _print(normalize(expr, catalog))
 
 
 # -- JSON ------------------------------------------------------------------------------------------

@@ -34,7 +34,14 @@ from pydantic import BaseModel, Field
 from core.errors import InvalidArgument
 from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
-from models.targeting.logic import ParseResult, ReasoningChain, UnresolvedPhrase, canonical, parse_logic
+from models.targeting.logic import (
+    ParseResult,
+    ReasoningChain,
+    UnresolvedPhrase,
+    canonical,
+    normalize,
+    parse_logic,
+)
 from models.targeting.parser._backends import Backend, OpenAIChatBackend, TransformersBackend, smollm2_dir
 from models.targeting.parser._compose import Candidate, candidates
 from models.targeting.parser._decoding import decode_logic, pick_candidate, project
@@ -191,7 +198,7 @@ class DemandParser:
 
     def _result(self, logic: str, reasoning: ReasoningChain, unresolved: list[UnresolvedPhrase],
                 how: str) -> ParseResult:
-        expr = parse_logic(logic)
+        expr = normalize(parse_logic(logic), self.catalog)  # the conventional spelling of each condition
         text = canonical(expr)
         chain = ReasoningChain(reasoning.key_phrases, reasoning.mapping, reasoning.conditions, text)
         note = f"{how}."

@@ -21,6 +21,7 @@ from models.targeting.logic import (
     check,
     condition_outcomes,
     evaluate,
+    evaluate3,
     from_json,
     normalize,
     operators_by_key,
@@ -204,7 +205,8 @@ def population() -> duckdb.DuckDBPyConnection:
     con.register("users_df", users)
     con.execute("CREATE TABLE users AS SELECT * FROM users_df")
     # A few missing values, so the three-valued logic is exercised too.
-    con.execute("UPDATE users SET age = NULL, interests = NULL, city = NULL WHERE user_id < 'u0000100'")
+    con.execute("UPDATE users SET age = NULL, interests = NULL, city = NULL, coupon_used_90d = NULL, "
+                "has_children = NULL WHERE user_id < 'u0000100'")
     return con
 
 
@@ -295,3 +297,37 @@ def test_condition_outcomes_explain_a_rejection() -> None:
         ("(coupon_used_90d#Greater Than#0)", False),
     ]
     assert outcomes[2].negated and outcomes[2].actual == 2
+
+
+# -- conventions: one spelling per meaning ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "conventional"), [
+    ("NOT (gender#Equal To#male)", "(gender#Not Equal To#male)"),
+    ("NOT (city#Belongs To#beijing,shanghai)", "(city#Not Belongs To#beijing,shanghai)"),
+    ("(city#Belongs To#wuhan)", "(city#Equal To#wuhan)"),
+    ("NOT (city#Not Belongs To#wuhan)", "(city#Equal To#wuhan)"),
+    ("NOT (interests#Contains Any#music,movies)", "(interests#Contains None#movies,music)"),
+    ("(interests#Contains All#music)", "(interests#Contains Any#music)"),
+    ("NOT (has_children#Equal To#true)", "(has_children#Equal To#false)"),
+    ("(coupon_used_90d#Equal To#0)", "NOT (coupon_used_90d#Greater Than#0)"),
+    ("(coupon_used_90d#Less Than#1)", "NOT (coupon_used_90d#Greater Than#0)"),
+    ("NOT (coupon_used_90d#Less Than Or Equal To#0)", "(coupon_used_90d#Greater Than#0)"),
+    ("(orders_30d#Greater Than Or Equal To#1)", "(orders_30d#Greater Than#0)"),
+    ("(age#Equal To#18)", "(age#Equal To#18)"),  # age starts at 18, not 0: not a count, left alone
+    ("NOT ((gender#Equal To#male) OR (city#Equal To#wuhan))",
+     "NOT ((city#Equal To#wuhan) OR (gender#Equal To#male))"),  # groups keep their NOT
+])
+def test_catalog_conventions_spell_each_meaning_one_way(text: str, conventional: str) -> None:
+    assert canonical(parse_logic(text), CATALOG) == conventional
+    assert canonical(parse_logic(text)) == canonical(parse_logic(text))  # without the catalog: spelling kept
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(expressions(max_leaves=6))
+def test_conventional_spelling_selects_the_same_users(
+        population: duckdb.DuckDBPyConnection, population_rows: list[dict[str, object]], expr: object) -> None:
+    conventional = normalize(expr, CATALOG)  # type: ignore[arg-type]
+    for e in (expr, Not(expr)):  # type: ignore[arg-type]
+        c = normalize(e, CATALOG)  # type: ignore[arg-type]
+        assert [evaluate3(e, r) for r in population_rows] == [evaluate3(c, r) for r in population_rows]  # type: ignore[arg-type]
+    assert canonical(conventional, CATALOG) == canonical(conventional)  # applying twice changes nothing
