@@ -11,6 +11,7 @@ feature (unknown stays unknown), so the evaluator and the SQL predicate agree be
 ``NOT (category Belongs To a,b)``                             ``(category Not Belongs To a,b)``
 ``NOT (set Contains Any a,b)``, ``Contains All`` one value     ``(set Contains None a,b)``, ``Contains Any``
 ``NOT (bool Equal To true)``                                  ``(bool Equal To false)``
+``NOT (number Equal To v)``                                   ``(number Not Equal To v)``
 ``(count Equal To 0)``, ``Less Than 1``, ``<= 0``             ``NOT (count Greater Than 0)``
 ``(count Not Equal To 0)``, ``Greater Than Or Equal To 1``    ``(count Greater Than 0)``
 ==========================================================  ===========================================
@@ -65,6 +66,8 @@ def _negated(c: Condition, catalog: Catalog) -> Condition | None:
     f = catalog.features.get(c.key)
     if f is None:
         return None
+    if f.dtype in (DType.INT, DType.FLOAT) and c.op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO):
+        return Condition(c.key, Op.NOT_EQUAL_TO if c.op == Op.EQUAL_TO else Op.EQUAL_TO, c.value)
     if f.dtype == DType.CATEGORY and c.op in _CATEGORY_NEGATION:
         return Condition(c.key, _CATEGORY_NEGATION[c.op], c.value)
     if f.dtype == DType.STRING_SET and c.op in _SET_NEGATION:

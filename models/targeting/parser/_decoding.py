@@ -1,8 +1,9 @@
 """Grammar-constrained decoding: the model only ever chooses among strings the grammar allows.
 
-The logic grammar is walked as a sequence of choices: an opening ``(key#`` among the allowed keys, an
-``Operator#`` among the key's operators, a ``value)`` among the linked values, then ``AND (key#``,
-``OR (key#`` or the end (allowed once every key the linker found in the demand is used). Each choice scores every allowed string in one batched forward pass over the
+The logic grammar is walked as a sequence of choices: an opening ``(key#`` or ``NOT (key#`` among the
+allowed keys, an ``Operator#`` among the key's operators, a ``value)`` among the linked values, then
+``AND (key#``, ``AND NOT (key#``, ``OR (key#`` or the end (allowed once every key the linker found in
+the demand is used). Each choice scores every allowed string in one batched forward pass over the
 prompt's KV cache; a choice with one allowed string is appended without scoring (forced tokens cost no
 sampling). Whatever the model prefers, the result parses and uses only catalog keys, operators and
 values valid for the key.
@@ -97,26 +98,29 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
         total += s
         return best
 
-    opening = choose([f"({k}#" for k in keys])
-    key = opening[1:-1]
+    def key_of(opening: str) -> str:
+        return opening.rsplit("(", 1)[1][:-1]
+
+    opening = choose([*(f"({k}#" for k in keys), *(f"NOT ({k}#" for k in keys)])
+    key, negated = key_of(opening), opening.startswith("NOT")
     parts: list[str] = []
     while True:
         used.add(key)
         ops = operators_for(catalog.features[key].dtype)
         op_text = choose([f"{op.value}#" for op in ops])[:-1]
         value = choose(value_options(catalog, key, Op(op_text), linking))
-        parts.append(f"({key}#{op_text}#{value}")
+        parts.append(f"{'NOT ' if negated else ''}({key}#{op_text}#{value}")
         rest = [k for k in keys if k not in used]
         if len(parts) >= MAX_GENERATED_CONDITIONS or not rest:
             break
         # The demand's linked phrases must all be used before the logic may end.
         done = required <= used
-        nxt = choose([*([END] if done else []), *(f" AND ({k}#" for k in rest), *(f" OR ({k}#" for k in rest)])
+        nxt = choose([*([END] if done else []), *(f" AND ({k}#" for k in rest), *(f" AND NOT ({k}#" for k in rest),
+                      *(f" OR ({k}#" for k in rest)])
         if nxt == END:
             break
-        conn = "AND" if nxt.startswith(" AND") else "OR"
-        parts.append(conn)
-        key = nxt.split("(", 1)[1][:-1]
+        parts.append("AND" if nxt.startswith(" AND") else "OR")
+        key, negated = key_of(nxt), " NOT (" in nxt
     logic = " ".join(parts)
     return ChoiceTrace(logic, scored, forced, total)
 

@@ -313,7 +313,9 @@ def test_condition_outcomes_explain_a_rejection() -> None:
     ("(coupon_used_90d#Less Than#1)", "NOT (coupon_used_90d#Greater Than#0)"),
     ("NOT (coupon_used_90d#Less Than Or Equal To#0)", "(coupon_used_90d#Greater Than#0)"),
     ("(orders_30d#Greater Than Or Equal To#1)", "(orders_30d#Greater Than#0)"),
-    ("(age#Equal To#18)", "(age#Equal To#18)"),  # age starts at 18, not 0: not a count, left alone
+    ("(age#Equal To#18)", "(age#Equal To#18)"),
+    ("NOT (city_tier#Equal To#1)", "(city_tier#Not Equal To#1)"),
+    ("NOT (orders_30d#Not Equal To#0)", "NOT (orders_30d#Greater Than#0)"),  # age starts at 18, not 0: not a count, left alone
     ("NOT ((gender#Equal To#male) OR (city#Equal To#wuhan))",
      "NOT ((city#Equal To#wuhan) OR (gender#Equal To#male))"),  # groups keep their NOT
 ])
