@@ -14,6 +14,7 @@ feature (unknown stays unknown), so the evaluator and the SQL predicate agree be
 ``NOT (number Equal To v)``                                   ``(number Not Equal To v)``
 ``(count Equal To 0)``, ``Less Than 1``, ``<= 0``             ``NOT (count Greater Than 0)``
 ``(count Not Equal To 0)``, ``Greater Than Or Equal To 1``    ``(count Greater Than 0)``
+``(x >= a) AND (x <= b)`` in one AND group, ``a <= b``          ``(x Between a,b)``
 ==========================================================  ===========================================
 
 A *count* is an ``int`` feature whose catalog range starts at 0 ("has not used a coupon").
@@ -89,4 +90,27 @@ def apply_conventions(expr: Expr, catalog: Catalog) -> Expr:
             return _condition(flipped, catalog)
         return Not(inner)
     items = tuple(apply_conventions(i, catalog) for i in expr.items)
-    return And(items) if isinstance(expr, And) else Or(items)
+    if isinstance(expr, Or):
+        return Or(items)
+    return _between(items)
+
+
+def _between(items: tuple[Expr, ...]) -> Expr:
+    """``(x >= a) AND (x <= b)`` → ``(x Between a,b)``: "at least 21 and no older than 60" is one range."""
+    low = {c.key: c for c in items if isinstance(c, Condition) and c.op == Op.GREATER_THAN_OR_EQUAL_TO}
+    high = {c.key: c for c in items if isinstance(c, Condition) and c.op == Op.LESS_THAN_OR_EQUAL_TO}
+    merged: dict[str, Condition] = {}
+    for key in low.keys() & high.keys():
+        a, b = _number(low[key].value), _number(high[key].value)
+        if a is not None and b is not None and a <= b:
+            merged[key] = Condition(key, Op.BETWEEN, f"{low[key].value},{high[key].value}")
+    if not merged:
+        return And(items)
+    out: list[Expr] = []
+    for item in items:
+        if isinstance(item, Condition) and item.key in merged and item in (low[item.key], high[item.key]):
+            if item is low[item.key]:
+                out.append(merged[item.key])
+            continue
+        out.append(item)
+    return out[0] if len(out) == 1 else And(tuple(out))

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass
 
 from models.targeting.logic import Condition, ReasoningChain
-from models.targeting.parser._linking import Linking
+from models.targeting.parser._linking import Linking, Slot
 
 __all__ = ["STRUCTURES", "Candidate", "candidates", "combine", "structures_for"]
 
@@ -116,7 +116,7 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
         chosen: list[list[Condition]] = []
         for clause in linking.clauses:
             chosen.append([s.options[next(it)] for s in clause.slots])
-        groups = [(c.connective, [_text(x, sl.wrap_not) for x, sl in zip(conds, c.slots, strict=True)])
+        groups = [(c.connective, _clause_texts(conds, c.slots, c.excluded))
                   for c, conds in zip(linking.clauses, chosen, strict=True)]
         for penalty, structure in enumerate(shapes):
             logic = combine(groups, structure)
@@ -130,3 +130,8 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
 
 def _text(cond: Condition, wrap_not: bool) -> str:
     return f"NOT {cond}" if wrap_not else str(cond)
+
+
+def _clause_texts(conds: list[Condition], slots: list[Slot], excluded: bool) -> list[str]:
+    texts = [_text(x, sl.wrap_not) for x, sl in zip(conds, slots, strict=True)]
+    return [f"NOT {_wrap(texts, 'AND')}"] if excluded and texts else texts

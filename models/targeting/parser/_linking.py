@@ -38,11 +38,12 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(yuan|rmb|days?|weeks?|months?|years?(?: old)?|yo|times|orders?|points?))?"
 _RANGE = re.compile(rf"(?:between|from|aged|ages)?\s*{_NUM}{_UNIT}\s*(?:to|-|–|and|through)\s*{_NUM}{_UNIT}")
 _CMP_BEFORE = [
-    (r"not (?:more|greater|higher|older|over|above) than|no more than|at most|up to|maximum(?: of)?|"
+    (r"not (?:more|greater|higher|older|over|above) than|no (?:more|greater|higher|older|bigger|larger) than|"
+     r"at most|up to|maximum(?: of)?|<=|=<|"
      r"max|not over|not above|a maximum of|within(?: the (?:last|past))?|in the (?:last|past)|"
      r"(?:last|past)|less than or equal to", Op.LESS_THAN_OR_EQUAL_TO),
     (r"not (?:less|fewer|lower|younger) than|no (?:less|fewer) than|at least|minimum(?: of)?|min|"
-     r"a minimum of|greater than or equal to|not under|not below|from", Op.GREATER_THAN_OR_EQUAL_TO),
+     r"a minimum of|greater than or equal to|not under|not below|from|>=|=>", Op.GREATER_THAN_OR_EQUAL_TO),
     (r"more than|greater than|higher than|older than|over|above|exceeding|exceeds?|beyond|"
      r"upwards of|in excess of|longer than|bigger than|larger than|north of|>", Op.GREATER_THAN),
     (r"less than|fewer than|lower than|younger than|under|below|shorter than|smaller than|south of|<",
@@ -99,6 +100,7 @@ class LinkedClause:
     leftover: str = ""  # words no cue explained
     vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
     sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
+    excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
 
 
 @dataclass(slots=True)
@@ -135,18 +137,32 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
-    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b", r"at least \1\2", t)
-    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b", r"at most \1\2", t)
+    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?! than)", r"at least \1\2", t)
+    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?! than)", r"at most \1\2", t)
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
                r"fourth|1st|2nd|3rd|4th)[- ]tier)", r"\1 tier\2", t)
     t = re.sub(r"\btier (\d)((?:,| or| and) )(\d)\b", r"tier \1\2tier \3", t)
     t = re.sub(r"\bwithout\b", "with no", t)
+    t = re.sub(r"\s+[&+]\s+", " and ", t)
+    t = re.sub(r"\b(\d+)\s?d\b", r"\1 days", t)  # "30d", "in 7d"
+    t = re.sub(r"\bmore (?:high|big|large|old)(?:er)? than\b", "more than", t)
+    t = re.sub(r"\b(?:yrs?|years?)[- ]olds?\b", "years old", t)
+    # "a single coupon" counts coupons; it is not the marital status.
+    t = re.sub(r"\b(?:a|one|every) single\b", "a", t)
+    # "no orders in 30 days": a bare "in N days" is a window, like "in the last N days".
+    t = re.sub(r"\b(in|within) (\d+) (days?|weeks?|months?)\b", r"in the last \2 \3", t)
+    # "silver members in wuhan, plus all diamond members": a second audience, a union.
+    t = re.sub(r"\b(?:plus|as well as|and also|along with|together with|and) (?:all|every|any) (?=[a-z])", "or all ", t)
     t = re.sub(r"\bnon-", "not ", t)
     # Campaign wording around the audience is not a condition ("... for a coupon push").
     t = re.sub(r"\b(?:for|in|via) (?:a|an|the|our|this|next) (?:next )?(?:coupon push|push campaign|campaign|promotion|"
                r"promo|mailing|coupon drop|test)\b", " ", t)
+    # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
+    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
+               " ", t)
+    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief)\s*:", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
     t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
     t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
@@ -261,6 +277,8 @@ class _ClauseLinker:
             key = key_opts[0]
             if is_window and key not in _DAY_KEYS:
                 continue  # "in the last 90 days" only names the feature's window
+            if _is_own_window(key, nums, unit):
+                continue  # "no orders in 30 days", "reviews over the same 90 days": orders_30d's own window
             if key in _DAY_KEYS and unit:
                 factor = _UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
@@ -433,6 +451,15 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
+def _is_own_window(key: str, nums: list[float], unit: str) -> bool:
+    """The number is the window in the key's own name (``orders_30d`` and "30 days"), not a threshold."""
+    window = re.search(r"_(\d+)d$", key)
+    unit_days = _UNIT_DAYS.get(unit.split()[0] if unit else "")
+    if window is None or unit_days is None or len(nums) != 1 or "days" in key:
+        return False
+    return nums[0] * unit_days == int(window.group(1))
+
+
 def _split(text: str) -> list[tuple[str, str, str]]:
     """(connective to the previous clause, the separator words, clause text)."""
     parts: list[tuple[str, str, str]] = []
@@ -478,8 +505,12 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
                                   prev.slots[-1].wrap_not)
             prev.slots.extend(c.slots[1:])
             continue
-        if (prev is not None and c.slots and prev.slots and not c.leftover.strip()
-                and (c.negated == prev.negated or not c.negated)
+        # A clause that starts with another value of the previous key continues its list, whatever follows
+        # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
+        if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
+                and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
+                and (c.negated == prev.negated or not c.negated
+                     or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key
                 and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
                 and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,
@@ -517,16 +548,41 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
     return out
 
 
+def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
+    """A relative clause describes the clause before it: "gold members who are women ..., or platinum members
+    who are men ..." is (gold AND women ...) OR (platinum AND men ...). Not when a bare "or" follows: in
+    "women who have insurance or a credit card" the "or" belongs inside the relative clause."""
+    out: list[LinkedClause] = []
+    for i, c in enumerate(clauses):
+        prev = out[-1] if out else None
+        seps, conn = [], "and"  # how the next clause that names something is joined ("with us or have ...")
+        for nxt in clauses[i + 1:]:
+            seps.append(nxt.sep)
+            conn = "or" if nxt.connective == "or" else conn
+            if nxt.slots:
+                break
+        inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
+        if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
+                and re.fullmatch(r"who|whose|that|which", c.sep)):
+            prev.slots.extend(c.slots)
+            prev.leftover = f"{prev.leftover} {c.leftover}".strip()
+            prev.vague.extend(c.vague)
+            continue
+        out.append(c)
+    return out
+
+
 def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:
     """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
     text = preprocess(demand)
     linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
     clauses: list[LinkedClause] = []
     pending_negation = excluding = False
+    excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = _split(text)
     for i, (conn, sep, piece) in enumerate(pieces):
         if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
-            excluding = True
+            excluding, excluded = True, None
             piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
             if not piece:
                 continue
@@ -538,11 +594,16 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
         pending_negation = False
         context = " ".join(p for _, _, p in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
         linker.link(clause, clauses[-1] if clauses else None, context)
+        if excluded is not None and clause.slots and re.fullmatch(r"(?:who|whose|that|which|with)", sep):
+            excluded.slots.extend(clause.slots)  # "excluding gold members | who live in shanghai": same group
+            excluded.leftover = f"{excluded.leftover} {clause.leftover}".strip()
+            continue
+        excluded = None
         if excluding and clause.slots:
-            clause.slots = [Slot(sl.phrase, sl.options, sl.start, not sl.wrap_not) for sl in clause.slots]
+            clause.excluded, excluded = True, clause
             excluding = False
         clauses.append(clause)
-    clauses = _merge_lists(clauses, linker.features)
+    clauses = _bind_relative(_merge_lists(clauses, linker.features))
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
     for c in clauses:

@@ -315,7 +315,12 @@ def test_condition_outcomes_explain_a_rejection() -> None:
     ("(orders_30d#Greater Than Or Equal To#1)", "(orders_30d#Greater Than#0)"),
     ("(age#Equal To#18)", "(age#Equal To#18)"),
     ("NOT (city_tier#Equal To#1)", "(city_tier#Not Equal To#1)"),
-    ("NOT (orders_30d#Not Equal To#0)", "NOT (orders_30d#Greater Than#0)"),  # age starts at 18, not 0: not a count, left alone
+    ("NOT (orders_30d#Not Equal To#0)", "NOT (orders_30d#Greater Than#0)"),
+    ("(age#Greater Than Or Equal To#21) AND (gender#Equal To#male) AND (age#Less Than Or Equal To#60)",
+     "(age#Between#21,60) AND (gender#Equal To#male)"),
+    ("(age#Greater Than Or Equal To#21) AND (age#Less Than Or Equal To#60)", "(age#Between#21,60)"),
+    ("(age#Greater Than Or Equal To#61) AND (age#Less Than Or Equal To#60)",
+     "(age#Greater Than Or Equal To#61) AND (age#Less Than Or Equal To#60)"),  # empty range: left as written  # age starts at 18, not 0: not a count, left alone
     ("NOT ((gender#Equal To#male) OR (city#Equal To#wuhan))",
      "NOT ((city#Equal To#wuhan) OR (gender#Equal To#male))"),  # groups keep their NOT
 ])

@@ -56,6 +56,38 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
     assert first_reading(demand, catalog) == canonical(parse_logic(gold))
 
 
+@pytest.mark.parametrize(("demand", "gold"), [
+    # An exclusion covers its whole group, relative clauses included.
+    ("iOS users, but excluding the gold members who live in Beijing",
+     "(device_os#Equal To#ios) AND NOT ((city#Equal To#beijing) AND (member_level#Equal To#gold))"),
+    # A relative clause belongs to the audience before it; ", or" starts the next audience.
+    ("Either silver members who are men in Wuhan, or diamond members who are women in Xian",
+     "((city#Equal To#wuhan) AND (gender#Equal To#male) AND (member_level#Equal To#silver)) OR "
+     "((city#Equal To#xian) AND (gender#Equal To#female) AND (member_level#Equal To#diamond))"),
+    # ... but a bare "or" stays inside the relative clause.
+    ("men over 50 who either have a loan or have insurance",
+     "(age#Greater Than#50) AND (gender#Equal To#male) AND ((has_loan#Equal To#true) OR "
+     "(insurance_holder#Equal To#true))"),
+    # A clause that starts with another value of the previous key continues its list.
+    ("men in Beijing or Chengdu on Android",
+     "(city#Belongs To#beijing,chengdu) AND (device_os#Equal To#android) AND (gender#Equal To#male)"),
+    # "in 30 days" next to orders_30d is the feature's own window, not a threshold; "7d" is seven days.
+    ("no refunds in 90 days and more than 20 searches in 7d",
+     "(search_count_7d#Greater Than#20) AND NOT (refund_count_90d#Greater Than#0)"),
+    ("cart >= 2 items", "(cart_items#Greater Than Or Equal To#2)"),
+    ("people who have not used a single coupon", "NOT (coupon_used_90d#Greater Than#0)"),
+    ("gold members in Hefei, plus all diamond members",
+     "((city#Equal To#hefei) AND (member_level#Equal To#gold)) OR (member_level#Equal To#diamond)"),
+    ("engineers & teachers aged at least 30 and no older than 45",
+     "(age#Between#30,45) AND (occupation#Belongs To#engineer,teacher)"),
+    ("users whose account is more than 400 days old", "(registration_days#Greater Than#400)"),
+    ("25-30 yr olds with a fav category of shoes", "(age#Between#25,30) AND (favorite_category#Equal To#shoes)"),
+])
+def test_linker_reads_groups_windows_and_shorthand(demand: str, gold: str, catalog: Catalog) -> None:
+    expected = canonical(parse_logic(gold), catalog)
+    assert canonical(parse_logic(first_reading(demand, catalog)), catalog) == expected
+
+
 def test_ambiguous_value_keeps_every_reading(catalog: Catalog) -> None:
     linking = link_demand("people who like movies", catalog)
     keys = [o.key for o in linking.slots[0].options]
