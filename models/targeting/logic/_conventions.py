@@ -15,6 +15,7 @@ feature (unknown stays unknown), so the evaluator and the SQL predicate agree be
 ``(count Equal To 0)``, ``Less Than 1``, ``<= 0``             ``NOT (count Greater Than 0)``
 ``(count Not Equal To 0)``, ``Greater Than Or Equal To 1``    ``(count Greater Than 0)``
 ``(x >= a) AND (x <= b)`` in one AND group, ``a <= b``          ``(x Between a,b)``
+``(category = a) OR (category = b)``, ``Belongs To`` in one OR  ``(category Belongs To a,b)``
 ==========================================================  ===========================================
 
 A *count* is an ``int`` feature whose catalog range starts at 0 ("has not used a coupon").
@@ -30,6 +31,11 @@ __all__ = ["apply_conventions"]
 _CATEGORY_NEGATION = {Op.EQUAL_TO: Op.NOT_EQUAL_TO, Op.NOT_EQUAL_TO: Op.EQUAL_TO,
                       Op.BELONGS_TO: Op.NOT_BELONGS_TO, Op.NOT_BELONGS_TO: Op.BELONGS_TO}
 _SET_NEGATION = {Op.CONTAINS_ANY: Op.CONTAINS_NONE, Op.CONTAINS_NONE: Op.CONTAINS_ANY}
+
+
+def _is_category(c: Condition, catalog: Catalog) -> bool:
+    f = catalog.features.get(c.key)
+    return f is not None and f.dtype == DType.CATEGORY
 
 
 def _is_count(f: Feature) -> bool:
@@ -91,8 +97,25 @@ def apply_conventions(expr: Expr, catalog: Catalog) -> Expr:
         return Not(inner)
     items = tuple(apply_conventions(i, catalog) for i in expr.items)
     if isinstance(expr, Or):
-        return Or(items)
+        return _belongs_to(items, catalog)
     return _between(items)
+
+
+def _belongs_to(items: tuple[Expr, ...], catalog: Catalog) -> Expr:
+    """``(city = a) OR (city Belongs To b,c)`` → ``(city Belongs To a,b,c)``: one list per category."""
+    values: dict[str, list[str]] = {}
+    for c in items:
+        if isinstance(c, Condition) and c.op in (Op.EQUAL_TO, Op.BELONGS_TO) and _is_category(c, catalog):
+            values.setdefault(c.key, []).extend(c.value.split(","))
+    out: list[Expr] = []
+    for c in items:
+        if isinstance(c, Condition) and c.key in values and c.op in (Op.EQUAL_TO, Op.BELONGS_TO):
+            merged = sorted(set(values.pop(c.key)))  # the first mention stands for all; later ones are gone
+            out.append(Condition(c.key, Op.EQUAL_TO if len(merged) == 1 else Op.BELONGS_TO, ",".join(merged)))
+            continue
+        if not (isinstance(c, Condition) and c.op in (Op.EQUAL_TO, Op.BELONGS_TO) and _is_category(c, catalog)):
+            out.append(c)
+    return out[0] if len(out) == 1 else Or(tuple(out))
 
 
 def _between(items: tuple[Expr, ...]) -> Expr:

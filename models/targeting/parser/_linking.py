@@ -24,7 +24,7 @@ _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d"
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
-_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
+_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
                     r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b)\s*")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
@@ -155,10 +155,14 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(in|within) (\d+) (days?|weeks?|months?)\b", r"in the last \2 \3", t)
     # "silver members in wuhan, plus all diamond members": a second audience, a union.
     t = re.sub(r"\b(?:plus|as well as|and also|along with|together with|and) (?:all|every|any) (?=[a-z])", "or all ", t)
+    t = re.sub(r"\b(?:non-?empty|not empty)\b", "filled", t)
     t = re.sub(r"\bnon-", "not ", t)
     # Campaign wording around the audience is not a condition ("... for a coupon push").
     t = re.sub(r"\b(?:for|in|via) (?:a|an|the|our|this|next) (?:next )?(?:coupon push|push campaign|campaign|promotion|"
                r"promo|mailing|coupon drop|test)\b", " ", t)
+    # "for the Mother's Day push", "for the EV-charging coupon": what the audience is for, not who is in it.
+    t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
+               r"mailing|offer|coupon|voucher|drop|blast|newsletter)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
     t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
                " ", t)
@@ -328,6 +332,9 @@ class _ClauseLinker:
                 continue
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
+            # "push notifications turned off": the negation may follow the feature.
+            neg = neg or bool(re.match(r"\s*(?:is |are |was |were )?(?:turned off|switched off|disabled|off)\b",
+                                       text[cue.end:]))
             if f.dtype == DType.BOOL:
                 neg = neg or phrase in ("childless",)
                 if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
@@ -385,7 +392,8 @@ class _ClauseLinker:
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
             person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
-                               r"females?|males?|aged?|anyone|those|seniors|gamers|students)\b", text)
+                               r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
+                               text)
             if (person or words) and not unit and all(16 <= x <= 90 for x in nums):
                 return ["age"]
             return prev[-1:]
@@ -563,7 +571,9 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
                 break
         inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
         if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
-                and re.fullmatch(r"who|whose|that|which", c.sep)):
+                and (re.fullmatch(r"who|whose|that|which", c.sep)
+                     # "investors or insurance holders with high income": "with" qualifies the whole "or"
+                     or c.sep == "with" and prev.connective != "or")):
             prev.slots.extend(c.slots)
             prev.leftover = f"{prev.leftover} {c.leftover}".strip()
             prev.vague.extend(c.vague)

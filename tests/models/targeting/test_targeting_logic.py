@@ -320,7 +320,9 @@ def test_condition_outcomes_explain_a_rejection() -> None:
      "(age#Between#21,60) AND (gender#Equal To#male)"),
     ("(age#Greater Than Or Equal To#21) AND (age#Less Than Or Equal To#60)", "(age#Between#21,60)"),
     ("(age#Greater Than Or Equal To#61) AND (age#Less Than Or Equal To#60)",
-     "(age#Greater Than Or Equal To#61) AND (age#Less Than Or Equal To#60)"),  # empty range: left as written  # age starts at 18, not 0: not a count, left alone
+     "(age#Greater Than Or Equal To#61) AND (age#Less Than Or Equal To#60)"),  # empty range: left as written
+    ("(city#Equal To#wuhan) OR (gender#Equal To#male) OR (city#Belongs To#xian,hefei)",
+     "(city#Belongs To#hefei,wuhan,xian) OR (gender#Equal To#male)"),  # age starts at 18, not 0: not a count, left alone
     ("NOT ((gender#Equal To#male) OR (city#Equal To#wuhan))",
      "NOT ((city#Equal To#wuhan) OR (gender#Equal To#male))"),  # groups keep their NOT
 ])
