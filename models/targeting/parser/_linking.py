@@ -26,9 +26,9 @@ _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
                     r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
-                    r"\bleaving out\b|\bapart from\b|\bother than\b)\s*")
+                    r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
-                      r"apart from|other than|not those)\b(?: (?:those|anyone|users|people|customers|clients|"
+                      r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
                       r"shoppers|buyers|the ones))?")
 _DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
 _PRESENCE_KEYS = ("coupon_used_90d", "cart_items", "refund_count_90d", "reviews_written_90d",
@@ -102,6 +102,10 @@ class LinkedClause:
     sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
     excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
 
+    def first_condition(self) -> Condition | None:
+        """The best reading of the clause's first slot."""
+        return self.slots[0].options[0] if self.slots else None
+
 
 @dataclass(slots=True)
 class Linking:
@@ -133,6 +137,19 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
     for short, long in _CONTRACTIONS.items():
         t = re.sub(re.escape(short) + r"\b", long, t, flags=re.I)
+    # Ticket ids, emoji and chat shorthand: "[REQ-1193]", "ticket #MKT-4821", "w/o kids", "ios/android".
+    t = re.sub(r"\[[A-Za-z]+[-\s]?\d+\]|#[A-Za-z]*-?\d+[\w-]*|\b(?:ticket|req|jira)\s*#?\s*[\w-]*\d[\w-]*", " ", t,
+               flags=re.I)
+    t = re.sub(r"[^\x00-\u2fff]", " ", t)  # emoji and pictographs
+    t = re.sub(r"\bw/o\b", "without", t, flags=re.I)
+    t = re.sub(r"\bw/", "with ", t, flags=re.I)
+    t = re.sub(r"\by/o\b", "years old", t, flags=re.I)
+    t = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", t)  # "ios/android": alternatives
+    t = re.sub(r"\s/\s", ", ", t)  # "gmv >= 3k / platinum only": a separator
+    t = re.sub(r"(?<=[A-Za-z])\+(?=[A-Za-z])", " and ", t)
+    t = re.sub(r"(?<=\d)\s*~\s*(?=\d)", " to ", t)
+    t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
+    t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = normalize_numbers(t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
@@ -162,11 +179,11 @@ def preprocess(demand: str) -> str:
                r"promo|mailing|coupon drop|test)\b", " ", t)
     # "for the Mother's Day push", "for the EV-charging coupon": what the audience is for, not who is in it.
     t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
-               r"mailing|offer|coupon|voucher|drop|blast|newsletter)\b", " ", t)
+               r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
     t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
                " ", t)
-    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief)\s*:", " ", t)
+    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast)\s*:", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
     t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
     t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
@@ -582,6 +599,24 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
     return out
 
 
+def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+    """A clause naming another value of a one-valued feature the audience already has starts a second audience:
+    "low-income users with ..., plus medium-income users who ..." cannot be low AND medium income, so it is OR."""
+    seen: dict[str, str] = {}
+    for c in clauses:
+        if c.connective == "or":
+            seen = {}
+        first = c.first_condition()
+        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen
+                and seen[first.key] != first.value and features[first.key].dtype == DType.CATEGORY):
+            c.connective, seen = "or", {}
+        for sl in c.slots:
+            o = sl.options[0]
+            if o.op == Op.EQUAL_TO and not sl.wrap_not and not c.excluded:
+                seen.setdefault(o.key, o.value)
+    return clauses
+
+
 def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:
     """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
     text = preprocess(demand)
@@ -613,7 +648,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
             clause.excluded, excluded = True, clause
             excluding = False
         clauses.append(clause)
-    clauses = _bind_relative(_merge_lists(clauses, linker.features))
+    clauses = _union_on_conflict(_bind_relative(_merge_lists(clauses, linker.features)), linker.features)
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
     for c in clauses:

@@ -92,6 +92,18 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
      "((city#Equal To#hefei) AND (income_level#Equal To#low)) OR ((age#Less Than#30) AND (city#Equal To#changsha))"),
     ("engineers or teachers with a master's degree",
      "((occupation#Equal To#engineer) OR (occupation#Equal To#teacher)) AND (education#Equal To#master)"),
+
+    # Chat shorthand: ticket ids, emoji, slashes, "w/o", "~" ranges, "--" separators, "+" between values.
+    ("[REQ-77] men w/o kids 🙏", "(gender#Equal To#male) AND (has_children#Equal To#false)"),
+    ("ticket #MKT-12 -- xian/wuhan -- churn 0.2~0.5", "(churn_risk#Between#0.2,0.5) AND (city#Belongs To#wuhan,xian)"),
+    ("gold+platinum members w/ a loan", "(has_loan#Equal To#true) AND (member_level#Belongs To#gold,platinum)"),
+    ("active on <10 days in last 30d / android", "(app_active_days_30d#Less Than#10) AND (device_os#Equal To#android)"),
+    ("women in Nanjing, minus the married ones",
+     "(city#Equal To#nanjing) AND (gender#Equal To#female) AND (marital_status#Not Equal To#married)"),
+    # Two values of a one-valued feature in one audience: a second audience, not a contradiction.
+    ("low-income users on android, plus high-income users on ios",
+     "((device_os#Equal To#android) AND (income_level#Equal To#low)) OR "
+     "((device_os#Equal To#ios) AND (income_level#Equal To#high))"),
 ])
 def test_linker_reads_groups_windows_and_shorthand(demand: str, gold: str, catalog: Catalog) -> None:
     if not gold:
