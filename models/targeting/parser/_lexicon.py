@@ -63,7 +63,7 @@ _KEY_CUES: dict[str, list[str]] = {
     "balance": [r"balance", r"wallet"],
     "credit_score": [r"credit score", r"credit rating", r"creditworth(?:y|iness)", r"credit"],
     "has_loan": [r"loans?", r"borrowers?", r"borrowing", r"debt"],
-    "wealth_product_holder": [r"wealth(?:-| )management", r"wealth products?", r"investors?", r"invest(?:ment|s|ing)?",
+    "wealth_product_holder": [r"wealth(?:-| )(?:management|mgmt)", r"wealth products?", r"investors?", r"invest(?:ment|s|ing)?",
                               r"funds?"],
     "installment_used_90d": [r"install?ments?", r"pay[- ]later", r"bnpl"],
     "insurance_holder": [r"insurance", r"insured", r"polic(?:y|ies)"],

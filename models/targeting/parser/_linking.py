@@ -140,6 +140,7 @@ def preprocess(demand: str) -> str:
     # Ticket ids, emoji and chat shorthand: "[REQ-1193]", "ticket #MKT-4821", "w/o kids", "ios/android".
     t = re.sub(r"\[[A-Za-z]+[-\s]?\d+\]|#[A-Za-z]*-?\d+[\w-]*|\b(?:ticket|req|jira)\s*#?\s*[\w-]*\d[\w-]*", " ", t,
                flags=re.I)
+    t = re.sub(r"\b[A-Z]{2,}-\d+\b", " ", t)  # "FIN-207": an id, upper case as written
     t = re.sub(r"[^\x00-\u2fff]", " ", t)  # emoji and pictographs
     t = re.sub(r"\bw/o\b", "without", t, flags=re.I)
     t = re.sub(r"\bw/", "with ", t, flags=re.I)
@@ -147,12 +148,14 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", t)  # "ios/android": alternatives
     t = re.sub(r"\s/\s", ", ", t)  # "gmv >= 3k / platinum only": a separator
     t = re.sub(r"(?<=[A-Za-z])\+(?=[A-Za-z])", " and ", t)
-    t = re.sub(r"(?<=\d)\s*~\s*(?=\d)", " to ", t)
+    t = re.sub(r"(?<=[\dkK])\s*~\s*(?=\d)", " to ", t)
     t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = normalize_numbers(t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
+    t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {_NUM} and (?:at most|no more than|up to|maximum(?: of)?) "
+               rf"{_NUM}\b", r"between \1 to \2", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
     t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?! than)", r"at least \1\2", t)
     t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?! than)", r"at most \1\2", t)
@@ -350,8 +353,8 @@ class _ClauseLinker:
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
             # "push notifications turned off": the negation may follow the feature.
-            neg = neg or bool(re.match(r"\s*(?:is |are |was |were )?(?:turned off|switched off|disabled|off)\b",
-                                       text[cue.end:]))
+            neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
+                                       r"(?:equal to |= ?|set to )?(?:false|no))\b", text[cue.end:]))
             if f.dtype == DType.BOOL:
                 neg = neg or phrase in ("childless",)
                 if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
@@ -590,7 +593,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
         if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
                 and (re.fullmatch(r"who|whose|that|which", c.sep)
                      # "investors or insurance holders with high income": "with" qualifies the whole "or"
-                     or c.sep == "with" and prev.connective != "or")):
+                     or c.sep == "with" and not (prev.connective == "or" and "," not in prev.sep))):
             prev.slots.extend(c.slots)
             prev.leftover = f"{prev.leftover} {c.leftover}".strip()
             prev.vague.extend(c.vague)

@@ -100,6 +100,11 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
     ("active on <10 days in last 30d / android", "(app_active_days_30d#Less Than#10) AND (device_os#Equal To#android)"),
     ("women in Nanjing, minus the married ones",
      "(city#Equal To#nanjing) AND (gender#Equal To#female) AND (marital_status#Not Equal To#married)"),
+    ("OPS-12 list: balance > 2k w/o a wealth mgmt product",
+     "(balance#Greater Than#2000) AND (wealth_product_holder#Equal To#false)"),
+    ("orders in 30 days at least 5 and at most 20, credit card bound equal to false",
+     "(has_credit_card_bound#Equal To#false) AND (orders_30d#Between#5,20)"),
+    ("gmv 1k~3k", "(gmv_30d#Between#1000,3000)"),
     # Two values of a one-valued feature in one audience: a second audience, not a contradiction.
     ("low-income users on android, plus high-income users on ios",
      "((device_os#Equal To#android) AND (income_level#Equal To#low)) OR "
