@@ -23,7 +23,7 @@ __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
-                       r"switched off|existing|leaving out|leave out)(?![a-z])")
+                       r"switched off|existing|leaving out|leave out|anything but|anyone but)(?![a-z])")
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
                     r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
@@ -150,7 +150,9 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"(?<=[A-Za-z])\+(?=[A-Za-z])", " and ", t)
     t = re.sub(r"(?<=[\dkK])\s*~\s*(?=\d)", " to ", t)
     t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
+    t = re.sub(r"(?<=\d)\s*[–—]\s*(?=\d)", "-", t)  # "25–40" is a range, not a separator
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
+    t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = normalize_numbers(t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
@@ -182,11 +184,12 @@ def preprocess(demand: str) -> str:
                r"promo|mailing|coupon drop|test)\b", " ", t)
     # "for the Mother's Day push", "for the EV-charging coupon": what the audience is for, not who is in it.
     t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
-               r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch)\b", " ", t)
+               r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
     t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
                " ", t)
-    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast)\s*:", " ", t)
+    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
+               r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
     t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
     t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)

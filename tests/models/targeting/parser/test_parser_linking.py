@@ -105,6 +105,7 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
     ("orders in 30 days at least 5 and at most 20, credit card bound equal to false",
      "(has_credit_card_bound#Equal To#false) AND (orders_30d#Between#5,20)"),
     ("gmv 1k~3k", "(gmv_30d#Between#1000,3000)"),
+    ("High-value watchlist: ages 30–45 — anything but email", "(age#Between#30,45) AND (preferred_channel#Not Equal To#email)"),
     # Two values of a one-valued feature in one audience: a second audience, not a contradiction.
     ("low-income users on android, plus high-income users on ios",
      "((device_os#Equal To#android) AND (income_level#Equal To#low)) OR "
