@@ -23,7 +23,7 @@ __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
-                       r"switched off|existing|leaving out|leave out|anything but|anyone but)(?![a-z])")
+                       r"switched off|existing|leaving out|leave out)(?![a-z])")
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
                     r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
@@ -153,6 +153,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"(?<=\d)\s*[–—]\s*(?=\d)", "-", t)  # "25–40" is a range, not a separator
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
+    t = re.sub(r"\b(?:anything|anyone|anybody) but\b", "not", t, flags=re.I)
     t = normalize_numbers(t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
