@@ -124,8 +124,12 @@ def test_dev_set_is_held_out_valid_and_large_enough() -> None:
     assert sum(c.logic is None for c in cases) >= 3  # instructions / nonsense → empty logic
     fresh = load_cases(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
     assert len(fresh) == 30
+    heldout = [c for path in sorted(DEV_SET_PATH.parent.glob("heldout*.jsonl")) for c in load_cases(path)]
+    assert len(heldout) == 350 and sum(c.logic is None for c in heldout) >= 20  # load_cases validated the rest
     generated = {i.demand.lower().rstrip(".") for i in generate_corpus(5000, seed=0)}
-    assert not [c.demand for c in cases + fresh if c.demand.lower().rstrip(".") in generated]
+    every = cases + fresh + heldout
+    assert not [c.demand for c in every if c.demand.lower().rstrip(".") in generated]
+    assert len({c.demand.lower() for c in every}) == len(every)  # no demand in two sets
 
 
 def test_load_cases_names_the_bad_line(tmp_path: object) -> None:
