@@ -6,27 +6,27 @@ numeric key cue ("spent over 500" → ``gmv_30d``), booleans ("with kids") and p
 coupon"). Where a clause allows several readings (a word that is a value of two features, a number near
 two keys) every reading is kept, best first, so that a model can choose. Phrases that name no catalog
 key, or name one without a threshold ("big spenders"), are reported as unresolved, never guessed.
+
+Text normalisation happens before (``_preprocess``), restructuring the clause list after (``_clauses``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from features.catalog import Catalog, DType, Feature
 from models.targeting.logic import Condition, Op
+from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import Lexicon, lexicon_for
-from models.targeting.parser._numbers import format_number, normalize_numbers
+from models.targeting.parser._numbers import format_number
+from models.targeting.parser._preprocess import NUM, preprocess
 
 __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
-_CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
-_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
-                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
-                    r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
                       r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
                       r"shoppers|buyers|the ones))?")
@@ -34,9 +34,8 @@ _DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
 _PRESENCE_KEYS = ("coupon_used_90d", "cart_items", "refund_count_90d", "reviews_written_90d",
                   "live_stream_views_30d", "installment_used_90d", "orders_30d", "search_count_7d")
 _UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
-_NUM = r"(\d+(?:\.\d+)?)"
 _UNIT = r"(?:\s*(yuan|rmb|days?|weeks?|months?|years?(?: old)?|yo|times|orders?|points?))?"
-_RANGE = re.compile(rf"(?:between|from|aged|ages)?\s*{_NUM}{_UNIT}\s*(?:to|-|–|and|through)\s*{_NUM}{_UNIT}")
+_RANGE = re.compile(rf"(?:between|from|aged|ages)?\s*{NUM}{_UNIT}\s*(?:to|-|–|and|through)\s*{NUM}{_UNIT}")
 _CMP_BEFORE = [
     (r"not (?:more|greater|higher|older|over|above) than|no (?:more|greater|higher|older|bigger|larger) than|"
      r"at most|up to|maximum(?: of)?|<=|=<|"
@@ -57,7 +56,7 @@ _CMP_AFTER = [
     (r"ago", None),
 ]
 _NUMBER_RX = re.compile(
-    rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{_NUM}{_UNIT}"
+    rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{_UNIT}"
     rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
 _WINDOWS = [
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous|recent) (?:30 days|1 month|month)|"
@@ -77,129 +76,6 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
                      r"\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One condition of the demand with its alternative readings, best first."""
-
-    phrase: str
-    options: tuple[Condition, ...]
-    start: int = 0  # position in the clause, to keep reading order
-    wrap_not: bool = False  # the condition is excluded: NOT (...)
-
-
-@dataclass(slots=True)
-class LinkedClause:
-    """The slots one clause yields, and what joins it to the previous clause."""
-
-    text: str
-    connective: str  # "and" | "or" (to the previous clause)
-    negated: bool
-    slots: list[Slot] = field(default_factory=list)
-    leftover: str = ""  # words no cue explained
-    vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
-    sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
-    excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
-
-    def first_condition(self) -> Condition | None:
-        """The best reading of the clause's first slot."""
-        return self.slots[0].options[0] if self.slots else None
-
-
-@dataclass(slots=True)
-class Linking:
-    """Everything the linker found in one demand."""
-
-    demand: str
-    text: str  # normalised
-    clauses: list[LinkedClause]
-    unresolved: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # phrase, candidate keys
-    either: bool = False  # "either A and B or C": the "or" is the top-level connective
-
-    @property
-    def slots(self) -> list[Slot]:
-        return [s for c in self.clauses for s in c.slots]
-
-    @property
-    def keys(self) -> list[str]:
-        return list(dict.fromkeys(o.key for s in self.slots for o in s.options))
-
-    def values_for(self, key: str) -> list[str]:
-        """Values the demand mentions for ``key`` (for constraining a decoder)."""
-        return list(dict.fromkeys(o.value for s in self.slots for o in s.options if o.key == key))
-
-
-def preprocess(demand: str) -> str:
-    """Lower-case, contractions expanded, numbers as digits, ranges protected from the 'and' split."""
-    t = demand.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    t = re.sub(r"\bcan't\b", "can not", t, flags=re.I)
-    t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
-    for short, long in _CONTRACTIONS.items():
-        t = re.sub(re.escape(short) + r"\b", long, t, flags=re.I)
-    # Ticket ids, emoji and chat shorthand: "[REQ-1193]", "ticket #MKT-4821", "w/o kids", "ios/android".
-    t = re.sub(r"\[[A-Za-z]+[-\s]?\d+\]|#[A-Za-z]*-?\d+[\w-]*|\b(?:ticket|req|jira)\s*#?\s*[\w-]*\d[\w-]*", " ", t,
-               flags=re.I)
-    t = re.sub(r"\b[A-Z]{2,}-\d+\b", " ", t)  # "FIN-207": an id, upper case as written
-    t = re.sub(r"[^\x00-\u2fff]", " ", t)  # emoji and pictographs
-    t = re.sub(r"\bw/o\b", "without", t, flags=re.I)
-    t = re.sub(r"\bw/", "with ", t, flags=re.I)
-    t = re.sub(r"\by/o\b", "years old", t, flags=re.I)
-    t = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", t)  # "ios/android": alternatives
-    t = re.sub(r"\s/\s", ", ", t)  # "gmv >= 3k / platinum only": a separator
-    t = re.sub(r"(?<=[A-Za-z])\+(?=[A-Za-z])", " and ", t)
-    t = re.sub(r"(?<=[\dkK])\s*~\s*(?=\d)", " to ", t)
-    t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
-    t = re.sub(r"(?<=\d)\s*[–—]\s*(?=\d)", "-", t)  # "25–40" is a range, not a separator
-    t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
-    t = re.sub(r"\beven once\b", " ", t, flags=re.I)
-    t = re.sub(r"\b(?:anything|anyone|anybody) but\b", "not", t, flags=re.I)
-    t = normalize_numbers(t)
-    t = re.sub(r"[\"()\[\]!?]", " ", t)
-    t = re.sub(rf"\bbetween {_NUM}(\s*[a-z]*)\s+and\s+{_NUM}", r"between \1\2 to \3", t)
-    t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {_NUM} and (?:at most|no more than|up to|maximum(?: of)?) "
-               rf"{_NUM}\b", r"between \1 to \2", t)
-    # "5 or more" must not split at its "or": say it the one-word way first.
-    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?! than)", r"at least \1\2", t)
-    t = re.sub(rf"{_NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?! than)", r"at most \1\2", t)
-    t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
-    t = re.sub(r"\bnor\b", "and not", t)
-    t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
-               r"fourth|1st|2nd|3rd|4th)[- ]tier)", r"\1 tier\2", t)
-    t = re.sub(r"\btier (\d)((?:,| or| and) )(\d)\b", r"tier \1\2tier \3", t)
-    t = re.sub(r"\bwithout\b", "with no", t)
-    t = re.sub(r"\s+[&+]\s+", " and ", t)
-    t = re.sub(r"\b(\d+)\s?d\b", r"\1 days", t)  # "30d", "in 7d"
-    t = re.sub(r"\bmore (?:high|big|large|old)(?:er)? than\b", "more than", t)
-    t = re.sub(r"\b(?:yrs?|years?)[- ]olds?\b", "years old", t)
-    # "a single coupon" counts coupons; it is not the marital status.
-    t = re.sub(r"\b(?:a|one|every) single\b", "a", t)
-    # "no orders in 30 days": a bare "in N days" is a window, like "in the last N days".
-    t = re.sub(r"\b(in|within) (\d+) (days?|weeks?|months?)\b", r"in the last \2 \3", t)
-    # "silver members in wuhan, plus all diamond members": a second audience, a union.
-    t = re.sub(r"\b(?:plus|as well as|and also|along with|together with|and) (?:all|every|any) (?=[a-z])", "or all ", t)
-    t = re.sub(r"\b(?:non-?empty|not empty)\b", "filled", t)
-    t = re.sub(r"\bnon-", "not ", t)
-    # Campaign wording around the audience is not a condition ("... for a coupon push").
-    t = re.sub(r"\b(?:for|in|via) (?:a|an|the|our|this|next) (?:next )?(?:coupon push|push campaign|campaign|promotion|"
-               r"promo|mailing|coupon drop|test)\b", " ", t)
-    # "for the Mother's Day push", "for the EV-charging coupon": what the audience is for, not who is in it.
-    t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
-               r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
-    # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
-    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
-               " ", t)
-    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
-               r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
-    t = re.sub(r"\bbelow or above\b", "not", t)
-    t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
-    t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
-    t = re.sub(r"\b(?:third|3rd|tier[- ]?3)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 3 or tier 4 cities", t)
-    t = re.sub(r"\b(\d+)-day (gmv|spend|spending)\b", r"\2 in the last \1 days", t)
-    t = re.sub(r"\b(\d+)-day\b", " ", t)
-    t = re.sub(r"\b(first|second|third)- or ", r"\1-tier or ", t)
-    t = re.sub(r"\s+", " ", t)
-    return t.strip()
 
 
 @dataclass(slots=True)
@@ -492,138 +368,6 @@ def _is_own_window(key: str, nums: list[float], unit: str) -> bool:
     return nums[0] * unit_days == int(window.group(1))
 
 
-def _split(text: str) -> list[tuple[str, str, str]]:
-    """(connective to the previous clause, the separator words, clause text)."""
-    parts: list[tuple[str, str, str]] = []
-    pos, seps = 0, []
-    for m in _SPLIT.finditer(text):
-        piece = text[pos:m.start()].strip()
-        if piece:
-            parts.append(("or" if "or" in seps else "and", " ".join(seps), piece))
-            seps = []
-        seps.append(m.group(0).strip())
-        pos = m.end()
-    tail = text[pos:].strip()
-    if tail:
-        parts.append(("or" if "or" in seps else "and", " ".join(seps), tail))
-    return parts
-
-
-def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
-    """"third or fourth tier" (two Equal To of one whole-number key, adjacent values) → Between."""
-    if prev is None or not c.slots or not prev.slots or c.leftover.strip() or c.negated:
-        return None
-    a, b = prev.slots[-1].options[0], c.slots[0].options[0]
-    if a.key != b.key or b.op != Op.EQUAL_TO or a.op not in (Op.EQUAL_TO, Op.BETWEEN):
-        return None
-    try:
-        nums = [float(x) for x in (*a.value.split(","), b.value)]
-    except ValueError:
-        return None
-    lo, hi = min(nums), max(nums)
-    if hi - lo + 1 != len(set(nums)) or b.key not in ("city_tier",):
-        return None
-    return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
-
-
-def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
-    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
-    out: list[LinkedClause] = []
-    for c in clauses:
-        prev = out[-1] if out else None
-        tiers = _int_range(prev, c)
-        if tiers is not None and prev is not None:
-            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start,
-                                  prev.slots[-1].wrap_not)
-            prev.slots.extend(c.slots[1:])
-            continue
-        # A clause that starts with another value of the previous key continues its list, whatever follows
-        # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
-        if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
-                and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
-                and (c.negated == prev.negated or not c.negated
-                     or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
-                and c.slots[0].options[0].key == prev.slots[-1].options[0].key
-                and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
-                and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,
-                                                     Op.NOT_BELONGS_TO, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
-                                                     Op.CONTAINS_NONE)
-                and features[c.slots[0].options[0].key].dtype in (DType.CATEGORY, DType.STRING_SET)):
-            last = prev.slots[-1].options[0]
-            new = c.slots[0].options[0]
-            items = list(dict.fromkeys([*last.value.split(","), *new.value.split(",")]))
-            f = features[last.key]
-            negated = prev.negated or last.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE)
-            if f.dtype == DType.STRING_SET:
-                if negated:
-                    op = Op.CONTAINS_NONE
-                elif c.connective == "or":  # "baby items, home goods, or sports gear": any of them
-                    op = Op.CONTAINS_ANY
-                elif re.search(r"\band\b", c.sep):
-                    op = Op.CONTAINS_ALL
-                else:
-                    op = last.op if last.op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) else Op.CONTAINS_ANY
-                if len(items) == 1:
-                    op = Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY
-                alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
-                options = (Condition(last.key, op, ",".join(items)),)
-                if not negated and len(items) > 1:
-                    options += (Condition(last.key, alt, ",".join(items)),)
-            else:
-                op = Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO
-                options = (Condition(last.key, op, ",".join(items)),)
-            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options, prev.slots[-1].start,
-                                  prev.slots[-1].wrap_not)
-            prev.slots.extend(c.slots[1:])
-            continue
-        out.append(c)
-    return out
-
-
-def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
-    """A relative clause describes the clause before it: "gold members who are women ..., or platinum members
-    who are men ..." is (gold AND women ...) OR (platinum AND men ...). Not when a bare "or" follows: in
-    "women who have insurance or a credit card" the "or" belongs inside the relative clause."""
-    out: list[LinkedClause] = []
-    for i, c in enumerate(clauses):
-        prev = out[-1] if out else None
-        seps, conn = [], "and"  # how the next clause that names something is joined ("with us or have ...")
-        for nxt in clauses[i + 1:]:
-            seps.append(nxt.sep)
-            conn = "or" if nxt.connective == "or" else conn
-            if nxt.slots:
-                break
-        inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
-        if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
-                and (re.fullmatch(r"who|whose|that|which", c.sep)
-                     # "investors or insurance holders with high income": "with" qualifies the whole "or"
-                     or c.sep == "with" and not (prev.connective == "or" and "," not in prev.sep))):
-            prev.slots.extend(c.slots)
-            prev.leftover = f"{prev.leftover} {c.leftover}".strip()
-            prev.vague.extend(c.vague)
-            continue
-        out.append(c)
-    return out
-
-
-def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
-    """A clause naming another value of a one-valued feature the audience already has starts a second audience:
-    "low-income users with ..., plus medium-income users who ..." cannot be low AND medium income, so it is OR."""
-    seen: dict[str, str] = {}
-    for c in clauses:
-        if c.connective == "or":
-            seen = {}
-        first = c.first_condition()
-        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen
-                and seen[first.key] != first.value and features[first.key].dtype == DType.CATEGORY):
-            c.connective, seen = "or", {}
-        for sl in c.slots:
-            o = sl.options[0]
-            if o.op == Op.EQUAL_TO and not sl.wrap_not and not c.excluded:
-                seen.setdefault(o.key, o.value)
-    return clauses
-
-
 def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:
     """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
     text = preprocess(demand)
@@ -631,7 +375,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
     clauses: list[LinkedClause] = []
     pending_negation = excluding = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
-    pieces = _split(text)
+    pieces = split_clauses(text)
     for i, (conn, sep, piece) in enumerate(pieces):
         if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
             excluding, excluded = True, None
@@ -655,7 +399,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
             clause.excluded, excluded = True, clause
             excluding = False
         clauses.append(clause)
-    clauses = _union_on_conflict(_bind_relative(_merge_lists(clauses, linker.features)), linker.features)
+    clauses = restructure(clauses, linker.features)
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
     for c in clauses:

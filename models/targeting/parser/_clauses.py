@@ -1,0 +1,209 @@
+"""Clauses of a demand and how they join: the linked slots, lists across clauses, relative clauses, unions.
+
+The linker (``_linking``) fills each clause's slots; the functions here then restructure the clause list
+the way a reader would: "in beijing, shanghai or chengdu" is one list, "gold members who live in
+shanghai" one audience, "low-income users ..., plus medium-income users ..." two audiences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from features.catalog import DType, Feature
+from models.targeting.logic import Condition, Op
+from models.targeting.parser._numbers import format_number
+
+__all__ = ["LinkedClause", "Linking", "Slot", "restructure", "split_clauses"]
+
+_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
+                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
+                    r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One condition of the demand with its alternative readings, best first."""
+
+    phrase: str
+    options: tuple[Condition, ...]
+    start: int = 0  # position in the clause, to keep reading order
+    wrap_not: bool = False  # the condition is excluded: NOT (...)
+
+
+@dataclass(slots=True)
+class LinkedClause:
+    """The slots one clause yields, and what joins it to the previous clause."""
+
+    text: str
+    connective: str  # "and" | "or" (to the previous clause)
+    negated: bool
+    slots: list[Slot] = field(default_factory=list)
+    leftover: str = ""  # words no cue explained
+    vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
+    sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
+    excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
+
+    def first_condition(self) -> Condition | None:
+        """The best reading of the clause's first slot."""
+        return self.slots[0].options[0] if self.slots else None
+
+
+@dataclass(slots=True)
+class Linking:
+    """Everything the linker found in one demand."""
+
+    demand: str
+    text: str  # normalised
+    clauses: list[LinkedClause]
+    unresolved: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # phrase, candidate keys
+    either: bool = False  # "either A and B or C": the "or" is the top-level connective
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [s for c in self.clauses for s in c.slots]
+
+    @property
+    def keys(self) -> list[str]:
+        return list(dict.fromkeys(o.key for s in self.slots for o in s.options))
+
+    def values_for(self, key: str) -> list[str]:
+        """Values the demand mentions for ``key`` (for constraining a decoder)."""
+        return list(dict.fromkeys(o.value for s in self.slots for o in s.options if o.key == key))
+
+
+def split_clauses(text: str) -> list[tuple[str, str, str]]:
+    """(connective to the previous clause, the separator words, clause text)."""
+    parts: list[tuple[str, str, str]] = []
+    pos, seps = 0, []
+    for m in _SPLIT.finditer(text):
+        piece = text[pos:m.start()].strip()
+        if piece:
+            parts.append(("or" if "or" in seps else "and", " ".join(seps), piece))
+            seps = []
+        seps.append(m.group(0).strip())
+        pos = m.end()
+    tail = text[pos:].strip()
+    if tail:
+        parts.append(("or" if "or" in seps else "and", " ".join(seps), tail))
+    return parts
+
+
+def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
+    """"third or fourth tier" (two Equal To of one whole-number key, adjacent values) → Between."""
+    if prev is None or not c.slots or not prev.slots or c.leftover.strip() or c.negated:
+        return None
+    a, b = prev.slots[-1].options[0], c.slots[0].options[0]
+    if a.key != b.key or b.op != Op.EQUAL_TO or a.op not in (Op.EQUAL_TO, Op.BETWEEN):
+        return None
+    try:
+        nums = [float(x) for x in (*a.value.split(","), b.value)]
+    except ValueError:
+        return None
+    lo, hi = min(nums), max(nums)
+    if hi - lo + 1 != len(set(nums)) or b.key not in ("city_tier",):
+        return None
+    return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
+
+
+def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
+    out: list[LinkedClause] = []
+    for c in clauses:
+        prev = out[-1] if out else None
+        tiers = _int_range(prev, c)
+        if tiers is not None and prev is not None:
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start,
+                                  prev.slots[-1].wrap_not)
+            prev.slots.extend(c.slots[1:])
+            continue
+        # A clause that starts with another value of the previous key continues its list, whatever follows
+        # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
+        if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
+                and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
+                and (c.negated == prev.negated or not c.negated
+                     or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
+                and c.slots[0].options[0].key == prev.slots[-1].options[0].key
+                and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
+                and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,
+                                                     Op.NOT_BELONGS_TO, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
+                                                     Op.CONTAINS_NONE)
+                and features[c.slots[0].options[0].key].dtype in (DType.CATEGORY, DType.STRING_SET)):
+            last = prev.slots[-1].options[0]
+            new = c.slots[0].options[0]
+            items = list(dict.fromkeys([*last.value.split(","), *new.value.split(",")]))
+            f = features[last.key]
+            negated = prev.negated or last.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE)
+            if f.dtype == DType.STRING_SET:
+                if negated:
+                    op = Op.CONTAINS_NONE
+                elif c.connective == "or":  # "baby items, home goods, or sports gear": any of them
+                    op = Op.CONTAINS_ANY
+                elif re.search(r"\band\b", c.sep):
+                    op = Op.CONTAINS_ALL
+                else:
+                    op = last.op if last.op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) else Op.CONTAINS_ANY
+                if len(items) == 1:
+                    op = Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY
+                alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
+                options = (Condition(last.key, op, ",".join(items)),)
+                if not negated and len(items) > 1:
+                    options += (Condition(last.key, alt, ",".join(items)),)
+            else:
+                op = Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO
+                options = (Condition(last.key, op, ",".join(items)),)
+            prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", options, prev.slots[-1].start,
+                                  prev.slots[-1].wrap_not)
+            prev.slots.extend(c.slots[1:])
+            continue
+        out.append(c)
+    return out
+
+
+def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
+    """A relative clause describes the clause before it: "gold members who are women ..., or platinum members
+    who are men ..." is (gold AND women ...) OR (platinum AND men ...). Not when a bare "or" follows: in
+    "women who have insurance or a credit card" the "or" belongs inside the relative clause."""
+    out: list[LinkedClause] = []
+    for i, c in enumerate(clauses):
+        prev = out[-1] if out else None
+        seps, conn = [], "and"  # how the next clause that names something is joined ("with us or have ...")
+        for nxt in clauses[i + 1:]:
+            seps.append(nxt.sep)
+            conn = "or" if nxt.connective == "or" else conn
+            if nxt.slots:
+                break
+        inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
+        if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
+                and (re.fullmatch(r"who|whose|that|which", c.sep)
+                     # "investors or insurance holders with high income": "with" qualifies the whole "or"
+                     or c.sep == "with" and not (prev.connective == "or" and "," not in prev.sep))):
+            prev.slots.extend(c.slots)
+            prev.leftover = f"{prev.leftover} {c.leftover}".strip()
+            prev.vague.extend(c.vague)
+            continue
+        out.append(c)
+    return out
+
+
+def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+    """A clause naming another value of a one-valued feature the audience already has starts a second audience:
+    "low-income users with ..., plus medium-income users who ..." cannot be low AND medium income, so it is OR."""
+    seen: dict[str, str] = {}
+    for c in clauses:
+        if c.connective == "or":
+            seen = {}
+        first = c.first_condition()
+        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen
+                and seen[first.key] != first.value and features[first.key].dtype == DType.CATEGORY):
+            c.connective, seen = "or", {}
+        for sl in c.slots:
+            o = sl.options[0]
+            if o.op == Op.EQUAL_TO and not sl.wrap_not and not c.excluded:
+                seen.setdefault(o.key, o.value)
+    return clauses
+
+
+def restructure(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+    """Lists merged, relative clauses bound to their audience, conflicting values split into a union."""
+    return _union_on_conflict(_bind_relative(_merge_lists(clauses, features)), features)

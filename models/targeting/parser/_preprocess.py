@@ -1,0 +1,89 @@
+"""Demand text normalisation before linking: lower case, contractions, chat shorthand, numbers as digits.
+
+Everything here rewrites surface forms into the few the linker reads ("w/o" → "without", "25–40" →
+"25-40", "5 or more" → "at least 5", campaign names and ticket ids removed); nothing here decides
+which feature a word means.
+"""
+
+from __future__ import annotations
+
+import re
+
+from models.targeting.parser._numbers import normalize_numbers
+
+__all__ = ["NUM", "preprocess"]
+
+_CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
+NUM = r"(\d+(?:\.\d+)?)"
+
+
+def preprocess(demand: str) -> str:
+    """Lower-case, contractions expanded, numbers as digits, ranges protected from the 'and' split."""
+    t = demand.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = re.sub(r"\bcan't\b", "can not", t, flags=re.I)
+    t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
+    for short, long in _CONTRACTIONS.items():
+        t = re.sub(re.escape(short) + r"\b", long, t, flags=re.I)
+    # Ticket ids, emoji and chat shorthand: "[REQ-1193]", "ticket #MKT-4821", "w/o kids", "ios/android".
+    t = re.sub(r"\[[A-Za-z]+[-\s]?\d+\]|#[A-Za-z]*-?\d+[\w-]*|\b(?:ticket|req|jira)\s*#?\s*[\w-]*\d[\w-]*", " ", t,
+               flags=re.I)
+    t = re.sub(r"\b[A-Z]{2,}-\d+\b", " ", t)  # "FIN-207": an id, upper case as written
+    t = re.sub(r"[^\x00-\u2fff]", " ", t)  # emoji and pictographs
+    t = re.sub(r"\bw/o\b", "without", t, flags=re.I)
+    t = re.sub(r"\bw/", "with ", t, flags=re.I)
+    t = re.sub(r"\by/o\b", "years old", t, flags=re.I)
+    t = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " or ", t)  # "ios/android": alternatives
+    t = re.sub(r"\s/\s", ", ", t)  # "gmv >= 3k / platinum only": a separator
+    t = re.sub(r"(?<=[A-Za-z])\+(?=[A-Za-z])", " and ", t)
+    t = re.sub(r"(?<=[\dkK])\s*~\s*(?=\d)", " to ", t)
+    t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
+    t = re.sub(r"(?<=\d)\s*[–—]\s*(?=\d)", "-", t)  # "25–40" is a range, not a separator
+    t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
+    t = re.sub(r"\beven once\b", " ", t, flags=re.I)
+    t = re.sub(r"\b(?:anything|anyone|anybody) but\b", "not", t, flags=re.I)
+    t = normalize_numbers(t)
+    t = re.sub(r"[\"()\[\]!?]", " ", t)
+    t = re.sub(rf"\bbetween {NUM}(\s*[a-z]*)\s+and\s+{NUM}", r"between \1\2 to \3", t)
+    t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {NUM} and (?:at most|no more than|up to|maximum(?: of)?) "
+               rf"{NUM}\b", r"between \1 to \2", t)
+    # "5 or more" must not split at its "or": say it the one-word way first.
+    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?! than)", r"at least \1\2", t)
+    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?! than)", r"at most \1\2", t)
+    t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
+    t = re.sub(r"\bnor\b", "and not", t)
+    t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
+               r"fourth|1st|2nd|3rd|4th)[- ]tier)", r"\1 tier\2", t)
+    t = re.sub(r"\btier (\d)((?:,| or| and) )(\d)\b", r"tier \1\2tier \3", t)
+    t = re.sub(r"\bwithout\b", "with no", t)
+    t = re.sub(r"\s+[&+]\s+", " and ", t)
+    t = re.sub(r"\b(\d+)\s?d\b", r"\1 days", t)  # "30d", "in 7d"
+    t = re.sub(r"\bmore (?:high|big|large|old)(?:er)? than\b", "more than", t)
+    t = re.sub(r"\b(?:yrs?|years?)[- ]olds?\b", "years old", t)
+    # "a single coupon" counts coupons; it is not the marital status.
+    t = re.sub(r"\b(?:a|one|every) single\b", "a", t)
+    # "no orders in 30 days": a bare "in N days" is a window, like "in the last N days".
+    t = re.sub(r"\b(in|within) (\d+) (days?|weeks?|months?)\b", r"in the last \2 \3", t)
+    # "silver members in wuhan, plus all diamond members": a second audience, a union.
+    t = re.sub(r"\b(?:plus|as well as|and also|along with|together with|and) (?:all|every|any) (?=[a-z])", "or all ", t)
+    t = re.sub(r"\b(?:non-?empty|not empty)\b", "filled", t)
+    t = re.sub(r"\bnon-", "not ", t)
+    # Campaign wording around the audience is not a condition ("... for a coupon push").
+    t = re.sub(r"\b(?:for|in|via) (?:a|an|the|our|this|next) (?:next )?(?:coupon push|push campaign|campaign|promotion|"
+               r"promo|mailing|coupon drop|test)\b", " ", t)
+    # "for the Mother's Day push", "for the EV-charging coupon": what the audience is for, not who is in it.
+    t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
+               r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
+    # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
+    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
+               " ", t)
+    t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
+               r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
+    t = re.sub(r"\bbelow or above\b", "not", t)
+    t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
+    t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
+    t = re.sub(r"\b(?:third|3rd|tier[- ]?3)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 3 or tier 4 cities", t)
+    t = re.sub(r"\b(\d+)-day (gmv|spend|spending)\b", r"\2 in the last \1 days", t)
+    t = re.sub(r"\b(\d+)-day\b", " ", t)
+    t = re.sub(r"\b(first|second|third)- or ", r"\1-tier or ", t)
+    t = re.sub(r"\s+", " ", t)
+    return t.strip()
