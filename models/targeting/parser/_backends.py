@@ -17,11 +17,14 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from core.errors import ArtifactError, InvalidArgument, Unavailable
+
+if TYPE_CHECKING:
+    from transformers import DynamicCache
 
 __all__ = [
     "Backend",
@@ -71,7 +74,7 @@ def smollm2_dir(cache_dir: Path) -> Path:
     tok = AutoTokenizer.from_pretrained(src, gguf_file=_GGUF_NAME)
     model = AutoModelForCausalLM.from_pretrained(src, gguf_file=_GGUF_NAME, dtype=torch.float32)
     # The weights are de-quantised to float32 on load; drop the GGUF marker so they can be saved.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     model.config.quantization_config = None
     tmp = target.with_name(target.name + ".tmp")
     model.save_pretrained(tmp)
@@ -80,7 +83,7 @@ def smollm2_dir(cache_dir: Path) -> Path:
     return target
 
 
-def _crop_to(cache: object, length: int) -> None:
+def _crop_to(cache: DynamicCache, length: int) -> None:
     current = cache.get_seq_length()  # type: ignore[attr-defined]
     if current > length:
         cache.crop(length - current)  # type: ignore[attr-defined]
@@ -94,7 +97,7 @@ class ScoringSession:
         self.cache, self.last_logp = backend._prefill(ids)
         self.length = len(ids)
         self.text = ""
-        self._scored: tuple[list[str], list[list[int]], object, np.ndarray] | None = None
+        self._scored: tuple[list[str], list[list[int]], DynamicCache, np.ndarray] | None = None
 
     def _tokens(self, text: str) -> list[int]:
         return self._b.tokenizer.encode(text, add_special_tokens=False)
@@ -177,13 +180,13 @@ class TransformersBackend:
         self.model = model
         self.adapter_dir = adapter_dir
         self._lock = threading.Lock()
-        self._last: tuple[list[int], object] | None = None  # prompt-prefix KV cache
+        self._last: tuple[list[int], DynamicCache] | None = None  # prompt-prefix KV cache
 
     def prompt_ids(self, messages: list[dict[str, str]], prefix: str = "") -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        text = str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
         return self.tokenizer.encode(text + prefix, add_special_tokens=False)
 
-    def _prefill(self, ids: list[int]) -> tuple[object, np.ndarray]:
+    def _prefill(self, ids: list[int]) -> tuple[DynamicCache, np.ndarray]:
         import torch
         from transformers import DynamicCache
 
@@ -204,7 +207,7 @@ class TransformersBackend:
             self._last = (list(ids), copy.deepcopy(out.past_key_values))
         return out.past_key_values, torch.log_softmax(out.logits[0, -1].float(), -1).numpy()
 
-    def _extend(self, cache: object, ids: list[int], start: int) -> tuple[object, np.ndarray]:
+    def _extend(self, cache: DynamicCache, ids: list[int], start: int) -> tuple[DynamicCache, np.ndarray]:
         import torch
 
         with torch.inference_mode():
@@ -237,7 +240,7 @@ class TransformersBackend:
                     break
                 cache, logp = self._extend(cache, [tok], length)
                 length += 1
-            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(new, skip_special_tokens=True))
             outs.append(text.split(stop)[0] if stop else text)
         return outs
 

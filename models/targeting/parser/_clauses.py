@@ -75,7 +75,7 @@ class Linking:
 def split_clauses(text: str) -> list[tuple[str, str, str]]:
     """(connective to the previous clause, the separator words, clause text)."""
     parts: list[tuple[str, str, str]] = []
-    pos, seps = 0, []
+    pos, seps = 0, list[str]()
     for m in _SPLIT.finditer(text):
         piece = text[pos:m.start()].strip()
         if piece:
@@ -146,7 +146,7 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
                 if len(items) == 1:
                     op = Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY
                 alt = Op.CONTAINS_ANY if op == Op.CONTAINS_ALL else Op.CONTAINS_ALL
-                options = (Condition(last.key, op, ",".join(items)),)
+                options: tuple[Condition, ...] = (Condition(last.key, op, ",".join(items)),)
                 if not negated and len(items) > 1:
                     options += (Condition(last.key, alt, ",".join(items)),)
             else:
@@ -167,7 +167,8 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
     out: list[LinkedClause] = []
     for i, c in enumerate(clauses):
         prev = out[-1] if out else None
-        seps, conn = [], "and"  # how the next clause that names something is joined ("with us or have ...")
+        seps: list[str] = []
+        conn = "and"  # how the next clause that names something is joined ("with us or have ...")
         for nxt in clauses[i + 1:]:
             seps.append(nxt.sep)
             conn = "or" if nxt.connective == "or" else conn

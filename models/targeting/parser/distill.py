@@ -139,8 +139,8 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     torch.manual_seed(config.seed)
     model_dir = smollm2_dir(cache_dir or (get_settings().data_dir / "cache"))
     tok = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    model = get_peft_model(model, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0,
+    base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model = get_peft_model(base, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0,
                                              target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
                                              task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -148,7 +148,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     examples = build_examples(catalog, config, teacher_url, teacher_model)
     encoded: list[tuple[list[int], list[int]]] = []
     for msgs, prefix, target, _ in examples:
-        prompt = tok.encode(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True) + prefix,
+        prompt = tok.encode(str(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)) + prefix,
                             add_special_tokens=False)
         answer = tok.encode(target, add_special_tokens=False)
         ids = (prompt + answer)[-config.max_tokens:]
@@ -186,7 +186,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
                                   f"{time.time() - start:.0f} s")
     seconds = time.time() - start
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
+    model.save_pretrained(str(out_dir))
     size = sum(p.stat().st_size for p in out_dir.glob("adapter_model.*"))
     report = DistillReport(str(out_dir), len(examples), config.steps, round(seconds, 1), losses[0],
                            sum(losses[-5:]) / len(losses[-5:]), trainable, size,
