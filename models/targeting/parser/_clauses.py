@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from features.catalog import DType, Feature
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._numbers import format_number
+from models.targeting.parser._preprocess import GROUP_CLOSE, GROUP_OPEN
 
 __all__ = ["LinkedClause", "Linking", "Slot", "restructure", "split_clauses"]
 
@@ -43,6 +44,7 @@ class LinkedClause:
     vague: list[tuple[str, str]] = field(default_factory=list)  # (phrase, numeric key) named without a threshold
     sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
     excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
+    group: int | None = None  # the demand's explicitly bracketed group this clause is in
 
     def first_condition(self) -> Condition | None:
         """The best reading of the clause's first slot."""
@@ -72,20 +74,28 @@ class Linking:
         return list(dict.fromkeys(o.value for s in self.slots for o in s.options if o.key == key))
 
 
-def split_clauses(text: str) -> list[tuple[str, str, str]]:
-    """(connective to the previous clause, the separator words, clause text)."""
-    parts: list[tuple[str, str, str]] = []
-    pos, seps = 0, list[str]()
-    for m in _SPLIT.finditer(text):
-        piece = text[pos:m.start()].strip()
-        if piece:
-            parts.append(("or" if "or" in seps else "and", " ".join(seps), piece))
-            seps = []
-        seps.append(m.group(0).strip())
-        pos = m.end()
-    tail = text[pos:].strip()
-    if tail:
-        parts.append(("or" if "or" in seps else "and", " ".join(seps), tail))
+def split_clauses(text: str) -> list[tuple[str, str, str, int | None]]:
+    """(connective to the previous clause, the separator words, clause text, bracketed group or None)."""
+    parts: list[tuple[str, str, str, int | None]] = []
+    seps: list[str] = []
+    group: int | None = None
+    count = 0
+
+    def add(piece: str) -> None:
+        if piece.strip():
+            parts.append(("or" if "or" in seps else "and", " ".join(seps), " ".join(piece.split()), group))
+            seps.clear()
+
+    for token in re.split(f"({GROUP_OPEN}|{GROUP_CLOSE})", text):
+        if token in (GROUP_OPEN, GROUP_CLOSE):  # a bracket ends the clause before it
+            group, count = (count, count + 1) if token == GROUP_OPEN else (None, count)
+            continue
+        pos = 0
+        for m in _SPLIT.finditer(token):
+            add(token[pos:m.start()])
+            seps.append(m.group(0).strip())
+            pos = m.end()
+        add(token[pos:])
     return parts
 
 
@@ -120,6 +130,7 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
         # A clause that starts with another value of the previous key continues its list, whatever follows
         # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
         if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
+                and c.group == prev.group
                 and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
                 and (c.negated == prev.negated or not c.negated
                      or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
@@ -176,6 +187,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
                 break
         inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
         if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
+                and c.group == prev.group
                 and (re.fullmatch(r"who|whose|that|which", c.sep)
                      # "investors or insurance holders with high income": "with" qualifies the whole "or"
                      or c.sep == "with" and not (prev.connective == "or" and "," not in prev.sep))):

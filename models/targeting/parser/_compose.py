@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TypeVar
 
 from models.targeting.logic import Condition, ReasoningChain
 from models.targeting.parser._linking import Linking, Slot
 
 __all__ = ["STRUCTURES", "Candidate", "candidates", "combine", "structures_for"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
     if not slots:
         return []
     ranges = [range(len(s.options)) for s in slots]
-    live = [c for c in linking.clauses if c.slots]
+    live = _units([c for c in linking.clauses if c.slots], [c.group for c in linking.clauses if c.slots])
     shapes = structures_for([(c.connective, c.sep) for c in live], linking.either)
     picks = sorted(itertools.product(*ranges), key=lambda p: (sum(p), p))[:limit]
     out: list[Candidate] = []
@@ -118,6 +121,7 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
             chosen.append([s.options[next(it)] for s in clause.slots])
         groups = [(c.connective, _clause_texts(conds, c.slots, c.excluded))
                   for c, conds in zip(linking.clauses, chosen, strict=True)]
+        groups = _bracketed(groups, [c.group for c in linking.clauses])
         for penalty, structure in enumerate(shapes):
             logic = combine(groups, structure)
             if logic in seen:
@@ -126,6 +130,33 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
             out.append(Candidate(logic, _chain(linking, chosen, logic), sum(pick) + penalty))
     out.sort(key=lambda c: c.rank)
     return out[:limit]
+
+
+def _units(items: list[T], group_ids: list[int | None]) -> list[T]:
+    """The first item of each run of one bracketed group, every other item as it is."""
+    out: list[T] = []
+    for i, (item, g) in enumerate(zip(items, group_ids, strict=True)):
+        if g is None or i == 0 or group_ids[i - 1] != g:
+            out.append(item)
+    return out
+
+
+def _bracketed(groups: list[tuple[str, list[str]]], group_ids: list[int | None]) -> list[tuple[str, list[str]]]:
+    """Clauses the demand bracketed explicitly ("A or (B and C)") become one unit, combined inside first."""
+    out: list[tuple[str, list[str]]] = []
+    i = 0
+    while i < len(groups):
+        g = group_ids[i]
+        j = i + 1
+        while g is not None and j < len(groups) and group_ids[j] == g:
+            j += 1
+        if j - i == 1:
+            out.append(groups[i])
+        else:
+            inner = combine([(conn if k else "and", conds) for k, (conn, conds) in enumerate(groups[i:j])])
+            out.append((groups[i][0], [f"({inner})"] if inner else []))
+        i = j
+    return out
 
 
 def _text(cond: Condition, wrap_not: bool) -> str:

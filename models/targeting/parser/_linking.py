@@ -376,7 +376,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
     pending_negation = excluding = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = split_clauses(text)
-    for i, (conn, sep, piece) in enumerate(pieces):
+    for i, (conn, sep, piece, group) in enumerate(pieces):
         if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
             excluding, excluded = True, None
             piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
@@ -386,9 +386,9 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linki
         if piece in ("not",):
             pending_negation = True
             continue
-        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep)
+        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep, group=group)
         pending_negation = False
-        context = " ".join(p for _, _, p in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
+        context = " ".join(p for _, _, p, _ in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
         linker.link(clause, clauses[-1] if clauses else None, context)
         if excluded is not None and clause.slots and re.fullmatch(r"(?:who|whose|that|which|with)", sep):
             excluded.slots.extend(clause.slots)  # "excluding gold members | who live in shanghai": same group

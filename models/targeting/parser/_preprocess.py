@@ -11,10 +11,11 @@ import re
 
 from models.targeting.parser._numbers import normalize_numbers
 
-__all__ = ["NUM", "preprocess"]
+__all__ = ["GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 NUM = r"(\d+(?:\.\d+)?)"
+GROUP_OPEN, GROUP_CLOSE = "\u00ab", "\u00bb"  # « »: an explicitly bracketed group in the demand
 
 
 def preprocess(demand: str) -> str:
@@ -42,6 +43,9 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) but\b", "not", t, flags=re.I)
     t = normalize_numbers(t)
+    # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
+    # brackets as markers the clause splitter reads; any other bracket is just punctuation.
+    t = re.sub(r"\(([^()]*\b(?:and|or)\b[^()]*)\)", rf" {GROUP_OPEN} \1 {GROUP_CLOSE} ", t)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {NUM}(\s*[a-z]*)\s+and\s+{NUM}", r"between \1\2 to \3", t)
     t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {NUM} and (?:at most|no more than|up to|maximum(?: of)?) "

@@ -106,6 +106,13 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
      "(has_credit_card_bound#Equal To#false) AND (orders_30d#Between#5,20)"),
     ("gmv 1k~3k", "(gmv_30d#Between#1000,3000)"),
     ("High-value watchlist: ages 30–45 — anything but email", "(age#Between#30,45) AND (preferred_channel#Not Equal To#email)"),
+    # Brackets the marketer wrote group what they enclose.
+    ("churn risk above 0.9 OR (last login more than 60 days ago AND push enabled)",
+     "((last_login_days#Greater Than#60) AND (push_enabled#Equal To#true)) OR (churn_risk#Greater Than#0.9)"),
+    ("women (in Wuhan or with kids) on iOS",
+     "((city#Equal To#wuhan) OR (has_children#Equal To#true)) AND (device_os#Equal To#ios) AND "
+     "(gender#Equal To#female)"),
+    ("gold members (not in Xian)", "(city#Not Equal To#xian) AND (member_level#Equal To#gold)"),
     # Two values of a one-valued feature in one audience: a second audience, not a contradiction.
     ("low-income users on android, plus high-income users on ios",
      "((device_os#Equal To#android) AND (income_level#Equal To#low)) OR "
