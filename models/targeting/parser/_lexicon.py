@@ -48,6 +48,7 @@ _KEY_CUES: dict[str, list[str]] = {
                           r"main category", r"most bought"],
     "coupon_used_90d": [r"coupons?", r"vouchers?"],
     "app_active_days_30d": [r"active days", r"days active", r"active on", r"active for", r"opened the app on",
+                            r"(?:an? )?(?:app )?sessions? on",
                             r"active"],
     "push_enabled": [r"push notifications?", r"push (?:enabled|on|turned on|switched on|allowed)", r"notifications?",
                      r"push (?:is )?(?:switched|turned) on", r"(?:enabled|allowed|allow|turned on|switched on) push"],

@@ -25,7 +25,7 @@ from models.targeting.parser._preprocess import NUM, preprocess
 __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
-                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|childless|apart from|outside|disabled|turned off|"
+                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
                       r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"

@@ -56,6 +56,10 @@ MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-targeting-lora"
 VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
             "student", "openai")
+# "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
+_OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e)\b(?:\s+\w+){0,4}?\s+(?:a |an |the |some )?"
+                         r"(?:short |quick |catchy |new )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
+                         r"haiku|joke|article|post)s?\b")
 _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"
                         r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
 
@@ -151,7 +155,9 @@ class DemandParser:
 
     def _empty(self, demand: str, unresolved: list[UnresolvedPhrase]) -> ParseResult:
         text = demand.lower()
-        if _INJECTION.search(text):
+        if _OTHER_TASK.search(text):
+            why = "the demand asks for something other than an audience (writing, translating); nothing was selected"
+        elif _INJECTION.search(text):
             why = ("the demand reads as instructions to the system, not a description of users; "
                    "nothing was selected")
         elif not re.search(r"[a-z]", text):
@@ -170,7 +176,7 @@ class DemandParser:
         linking = link_demand(demand, self.catalog)
         unresolved = self._unresolved(linking)
         cands = candidates(linking, self.config.candidates)
-        if not cands:
+        if not cands or _OTHER_TASK.search(demand.lower()):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):
             how = "linker's first reading" + (f" of {len(cands)}" if len(cands) > 1 else "")

@@ -106,6 +106,10 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
      "(has_credit_card_bound#Equal To#false) AND (orders_30d#Between#5,20)"),
     ("gmv 1k~3k", "(gmv_30d#Between#1000,3000)"),
     ("High-value watchlist: ages 30–45 — anything but email", "(age#Between#30,45) AND (preferred_channel#Not Equal To#email)"),
+    ("Xi'an users with an app session on at least 10 of the last 30 days",
+     "(app_active_days_30d#Greater Than Or Equal To#10) AND (city#Equal To#xian)"),
+    ("childless users interested in travel", "(has_children#Equal To#false) AND (interests#Contains Any#travel)"),
+    ("users in a city whose tier is anything other than 3", "(city_tier#Not Equal To#3)"),
     # Brackets the marketer wrote group what they enclose.
     ("churn risk above 0.9 OR (last login more than 60 days ago AND push enabled)",
      "((last_login_days#Greater Than#60) AND (push_enabled#Equal To#true)) OR (churn_risk#Greater Than#0.9)"),
@@ -147,6 +151,7 @@ def test_vague_and_unknown_phrases_are_reported_not_guessed(catalog: Catalog) ->
     "drop table users; select * from users",
     "asdkj qwe zzz",
     "les femmes de Paris",
+    "write me a short poem about autumn in Shanghai",  # names a city, asks for no audience
 ])
 def test_nonsense_and_instructions_give_empty_logic_with_explanation(demand: str, catalog: Catalog) -> None:
     result = get_parser("linker", catalog=catalog).parse(demand)
