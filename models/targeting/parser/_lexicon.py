@@ -50,7 +50,7 @@ _KEY_CUES: dict[str, list[str]] = {
     "app_active_days_30d": [r"active days", r"days active", r"active on", r"active for", r"opened the app on",
                             r"(?:an? )?(?:app )?sessions? on",
                             r"active"],
-    "push_enabled": [r"push notifications?", r"push (?:enabled|on|turned on|switched on|allowed)", r"notifications?",
+    "push_enabled": [r"push notifications?", r"push[- ](?:enabled|on|turned on|switched on|allowed)", r"notifications?",
                      r"push (?:is )?(?:switched|turned) on", r"(?:enabled|allowed|allow|turned on|switched on) push"],
     "cart_items": [r"carts?", r"basket items", r"items in (?:their|the) (?:cart|basket)"],
     "page_views_7d": [r"page ?views?", r"pvs?", r"viewed", r"pages?", r"browsed", r"product views?"],

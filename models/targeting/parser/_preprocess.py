@@ -47,6 +47,10 @@ def preprocess(demand: str) -> str:
     # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
     # brackets as markers the clause splitter reads; any other bracket is just punctuation.
     t = re.sub(r"\(([^()]*\b(?:and|or)\b[^()]*)\)", rf" {GROUP_OPEN} \1 {GROUP_CLOSE} ", t)
+    # "among first-tier residents, find those who are retired or over 65": the rest is one group within X.
+    t = re.sub(r"^\s*(?:among|of|from)\s+([^,]+),\s*(?:please\s+)?(?:find|select|pick|get|show|give me|target)?\s*"
+               r"(?:those|the ones|the users|users|people|customers|anyone)\s+(?:who|that|whose)\s+(.+?)[.\s]*$",
+               rf"\1 and {GROUP_OPEN} \2 {GROUP_CLOSE}", t, flags=re.I)
     t = re.sub(r"[\"()\[\]!?]", " ", t)
     t = re.sub(rf"\bbetween {NUM}(\s*[a-z]*)\s+and\s+{NUM}", r"between \1\2 to \3", t)
     t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {NUM} and (?:at most|no more than|up to|maximum(?: of)?) "

@@ -125,7 +125,7 @@ def test_dev_set_is_held_out_valid_and_large_enough() -> None:
     fresh = load_cases(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
     assert len(fresh) == 30
     heldout = [c for path in sorted(DEV_SET_PATH.parent.glob("heldout*.jsonl")) for c in load_cases(path)]
-    assert len(heldout) == 430 and sum(c.logic is None for c in heldout) >= 25  # load_cases validated the rest
+    assert len(heldout) == 510 and sum(c.logic is None for c in heldout) >= 30  # load_cases validated the rest
     generated = {i.demand.lower().rstrip(".") for i in generate_corpus(5000, seed=0)}
     every = cases + fresh + heldout
     assert not [c.demand for c in every if c.demand.lower().rstrip(".") in generated]

@@ -110,6 +110,9 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
      "(app_active_days_30d#Greater Than Or Equal To#10) AND (city#Equal To#xian)"),
     ("childless users interested in travel", "(has_children#Equal To#false) AND (interests#Contains Any#travel)"),
     ("users in a city whose tier is anything other than 3", "(city_tier#Not Equal To#3)"),
+    ("Among second-tier city residents, find those who are teachers or younger than 25",
+     "((age#Less Than#25) OR (occupation#Equal To#teacher)) AND (city_tier#Equal To#2)"),
+    ("push-enabled users in Wuhan", "(city#Equal To#wuhan) AND (push_enabled#Equal To#true)"),
     # Brackets the marketer wrote group what they enclose.
     ("churn risk above 0.9 OR (last login more than 60 days ago AND push enabled)",
      "((last_login_days#Greater Than#60) AND (push_enabled#Equal To#true)) OR (churn_risk#Greater Than#0.9)"),
