@@ -60,6 +60,11 @@ VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "rando
 _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e)\b(?:\s+\w+){0,4}?\s+(?:a |an |the |some )?"
                          r"(?:short |quick |catchy |new )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
                          r"haiku|joke|article|post)s?\b")
+# "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience.
+_QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
+_AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
+                       r"segment|wom[ae]n|m[ae]n|lad(?:y|ies)|guys|anyone|everyone|those|who|whose|ones|students|"
+                       r"parents|moms?|dads?|holders?|owners?|borrowers?|investors?)\b")
 _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"
                         r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
 
@@ -155,7 +160,7 @@ class DemandParser:
 
     def _empty(self, demand: str, unresolved: list[UnresolvedPhrase]) -> ParseResult:
         text = demand.lower()
-        if _OTHER_TASK.search(text):
+        if _OTHER_TASK.search(text) or _QUESTION.search(text) and not _AUDIENCE.search(text):
             why = "the demand asks for something other than an audience (writing, translating); nothing was selected"
         elif _INJECTION.search(text):
             why = ("the demand reads as instructions to the system, not a description of users; "
@@ -176,7 +181,8 @@ class DemandParser:
         linking = link_demand(demand, self.catalog)
         unresolved = self._unresolved(linking)
         cands = candidates(linking, self.config.candidates)
-        if not cands or _OTHER_TASK.search(demand.lower()):
+        lowered = demand.lower()
+        if not cands or _OTHER_TASK.search(lowered) or (_QUESTION.search(lowered) and not _AUDIENCE.search(lowered)):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):
             how = "linker's first reading" + (f" of {len(cands)}" if len(cands) > 1 else "")

@@ -56,8 +56,8 @@ def preprocess(demand: str) -> str:
     t = re.sub(rf"\b(?:at least|no less than|minimum(?: of)?) {NUM} and (?:at most|no more than|up to|maximum(?: of)?) "
                rf"{NUM}\b", r"between \1 to \2", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?! than)", r"at least \1\2", t)
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?! than)", r"at most \1\2", t)
+    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
+    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"

@@ -113,6 +113,9 @@ def test_linker_reads_values_numbers_and_connectives(demand: str, gold: str, cat
     ("Among second-tier city residents, find those who are teachers or younger than 25",
      "((age#Less Than#25) OR (occupation#Equal To#teacher)) AND (city_tier#Equal To#2)"),
     ("push-enabled users in Wuhan", "(city#Equal To#wuhan) AND (push_enabled#Equal To#true)"),
+    ("more than 10 sessions in the last 7 days and over 50 page views",
+     "(page_views_7d#Greater Than#50) AND (sessions_7d#Greater Than#10)"),
+    ("Which users in Chengdu have a loan?", "(city#Equal To#chengdu) AND (has_loan#Equal To#true)"),
     # Brackets the marketer wrote group what they enclose.
     ("churn risk above 0.9 OR (last login more than 60 days ago AND push enabled)",
      "((last_login_days#Greater Than#60) AND (push_enabled#Equal To#true)) OR (churn_risk#Greater Than#0.9)"),
@@ -155,6 +158,7 @@ def test_vague_and_unknown_phrases_are_reported_not_guessed(catalog: Catalog) ->
     "asdkj qwe zzz",
     "les femmes de Paris",
     "write me a short poem about autumn in Shanghai",  # names a city, asks for no audience
+    "What's the weather going to be like in Chengdu tomorrow?",
 ])
 def test_nonsense_and_instructions_give_empty_logic_with_explanation(demand: str, catalog: Catalog) -> None:
     result = get_parser("linker", catalog=catalog).parse(demand)
