@@ -65,6 +65,13 @@ _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|do
 _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
                        r"segment|wom[ae]n|m[ae]n|lad(?:y|ies)|guys|anyone|everyone|those|who|whose|ones|students|"
                        r"parents|moms?|dads?|holders?|owners?|borrowers?|investors?)\b")
+
+
+def _asks_for_no_audience(text: str) -> bool:
+    """Writing work, or a question that names no one ("what's the weather in Hangzhou?")."""
+    return bool(_OTHER_TASK.search(text) or _QUESTION.search(text) and not _AUDIENCE.search(text))
+
+
 _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"
                         r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
 
@@ -160,7 +167,7 @@ class DemandParser:
 
     def _empty(self, demand: str, unresolved: list[UnresolvedPhrase]) -> ParseResult:
         text = demand.lower()
-        if _OTHER_TASK.search(text) or _QUESTION.search(text) and not _AUDIENCE.search(text):
+        if _asks_for_no_audience(text):
             why = "the demand asks for something other than an audience (writing, translating); nothing was selected"
         elif _INJECTION.search(text):
             why = ("the demand reads as instructions to the system, not a description of users; "
@@ -181,8 +188,7 @@ class DemandParser:
         linking = link_demand(demand, self.catalog)
         unresolved = self._unresolved(linking)
         cands = candidates(linking, self.config.candidates)
-        lowered = demand.lower()
-        if not cands or _OTHER_TASK.search(lowered) or (_QUESTION.search(lowered) and not _AUDIENCE.search(lowered)):
+        if not cands or _asks_for_no_audience(demand.lower()):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):
             how = "linker's first reading" + (f" of {len(cands)}" if len(cands) > 1 else "")
