@@ -23,6 +23,8 @@ A *count* is an ``int`` feature whose catalog range starts at 0 ("has not used a
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from features.catalog import Catalog, DType, Feature
 from models.targeting.logic._ast import And, Condition, Expr, Not, Op, Or
 
@@ -101,20 +103,24 @@ def apply_conventions(expr: Expr, catalog: Catalog) -> Expr:
     return _between(items)
 
 
+def _listed(c: Expr, catalog: Catalog) -> TypeGuard[Condition]:
+    """A category condition an OR can fold into one list: ``Equal To`` or ``Belongs To``."""
+    return isinstance(c, Condition) and c.op in (Op.EQUAL_TO, Op.BELONGS_TO) and _is_category(c, catalog)
+
+
 def _belongs_to(items: tuple[Expr, ...], catalog: Catalog) -> Expr:
     """``(city = a) OR (city Belongs To b,c)`` → ``(city Belongs To a,b,c)``: one list per category."""
     values: dict[str, list[str]] = {}
     for c in items:
-        if isinstance(c, Condition) and c.op in (Op.EQUAL_TO, Op.BELONGS_TO) and _is_category(c, catalog):
+        if _listed(c, catalog):
             values.setdefault(c.key, []).extend(c.value.split(","))
     out: list[Expr] = []
     for c in items:
-        if isinstance(c, Condition) and c.key in values and c.op in (Op.EQUAL_TO, Op.BELONGS_TO):
-            merged = sorted(set(values.pop(c.key)))  # the first mention stands for all; later ones are gone
-            out.append(Condition(c.key, Op.EQUAL_TO if len(merged) == 1 else Op.BELONGS_TO, ",".join(merged)))
-            continue
-        if not (isinstance(c, Condition) and c.op in (Op.EQUAL_TO, Op.BELONGS_TO) and _is_category(c, catalog)):
+        if not _listed(c, catalog):
             out.append(c)
+        elif c.key in values:  # the first mention stands for all; later ones are gone
+            merged = sorted(set(values.pop(c.key)))
+            out.append(Condition(c.key, Op.EQUAL_TO if len(merged) == 1 else Op.BELONGS_TO, ",".join(merged)))
     return out[0] if len(out) == 1 else Or(tuple(out))
 
 

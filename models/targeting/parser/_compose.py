@@ -132,30 +132,31 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
     return out[:limit]
 
 
+def _runs(group_ids: list[int | None]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each unit: a run of clauses in one bracketed group, or one clause outside any."""
+    runs: list[tuple[int, int]] = []
+    for i, g in enumerate(group_ids):
+        if g is not None and runs and group_ids[i - 1] == g:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
 def _units(items: list[T], group_ids: list[int | None]) -> list[T]:
-    """The first item of each run of one bracketed group, every other item as it is."""
-    out: list[T] = []
-    for i, (item, g) in enumerate(zip(items, group_ids, strict=True)):
-        if g is None or i == 0 or group_ids[i - 1] != g:
-            out.append(item)
-    return out
+    """The first item of each unit (see :func:`_runs`)."""
+    return [items[start] for start, _ in _runs(group_ids)]
 
 
 def _bracketed(groups: list[tuple[str, list[str]]], group_ids: list[int | None]) -> list[tuple[str, list[str]]]:
     """Clauses the demand bracketed explicitly ("A or (B and C)") become one unit, combined inside first."""
     out: list[tuple[str, list[str]]] = []
-    i = 0
-    while i < len(groups):
-        g = group_ids[i]
-        j = i + 1
-        while g is not None and j < len(groups) and group_ids[j] == g:
-            j += 1
-        if j - i == 1:
-            out.append(groups[i])
-        else:
-            inner = combine([(conn if k else "and", conds) for k, (conn, conds) in enumerate(groups[i:j])])
-            out.append((groups[i][0], [f"({inner})"] if inner else []))
-        i = j
+    for start, end in _runs(group_ids):
+        if end - start == 1:
+            out.append(groups[start])
+            continue
+        inner = combine([(conn if k else "and", conds) for k, (conn, conds) in enumerate(groups[start:end])])
+        out.append((groups[start][0], [f"({inner})"] if inner else []))
     return out
 
 
