@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     # Where the embedded Redis, model artifacts and population snapshots live.
     data_dir: Path = Path("var")
 
+    # The team's own business: its feature catalog and its user table. Unset means the demo world.
+    catalog: Path | None = Field(None, description="catalog YAML; None: the shipped demo catalog")
+    population: str | None = Field(
+        None, description="user table: a Parquet file, a folder or glob of Parquet files, or a CSV; "
+                          "None: the demo snapshot under data_dir")
+
     # gRPC server
     host: str = "127.0.0.1"
     port: int = Field(50051, ge=0, le=65535)

@@ -13,8 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.errors import InvalidArgument, UnknownFeature
+from core.settings import Settings
 
-__all__ = ["Catalog", "DType", "Entity", "Feature", "FeatureGroup", "load_catalog", "demo_catalog"]
+__all__ = ["Catalog", "DType", "Entity", "Feature", "FeatureGroup", "configured_catalog", "demo_catalog",
+           "load_catalog"]
 
 MAX_SET_VOCABULARY = 64  # a set is stored as one uint64 bitmask
 MAX_CATEGORY_VALUES = 65_535  # a category is stored as a uint16 code, 0 meaning missing
@@ -48,6 +50,12 @@ class Feature(BaseModel):
     values: tuple[str, ...] | None = None
     range: tuple[float, float] | None = None
     aliases: tuple[str, ...] = ()
+    # What a marketer's words need to be read against this feature (none of it shapes storage):
+    value_aliases: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="allowed value -> other words for it ('sh' for shanghai)")
+    ordered: bool = Field(False, description="category values are listed from lowest to highest")
+    unit: str | None = Field(None, description="unit of a number: yuan, dollars, days, miles, ...")
+    window_days: int | None = Field(None, gt=0, description="the time window a count or sum covers")
     # Filled in by the enclosing group so that a Feature stands alone once looked up.
     group: str = ""
     entity: str = ""
@@ -65,6 +73,11 @@ class Feature(BaseModel):
                 raise ValueError(f"feature {self.name!r}: at most {limit} allowed values")
         elif self.values is not None:
             raise ValueError(f"feature {self.name!r}: only category and string_set take values")
+        if self.ordered and self.dtype != DType.CATEGORY:
+            raise ValueError(f"feature {self.name!r}: only a category can be ordered")
+        unknown = [v for v in self.value_aliases if v not in (self.values or ())]
+        if unknown:
+            raise ValueError(f"feature {self.name!r}: value_aliases name values it does not allow: {unknown}")
         if self.range is not None:
             if self.dtype not in (DType.INT, DType.FLOAT):
                 raise ValueError(f"feature {self.name!r}: only int and float take a range")
@@ -213,7 +226,25 @@ def load_catalog(path: str | Path) -> Catalog:
     return Catalog.model_validate(data)
 
 
+DEMO_CATALOG_PATH = Path(__file__).parent / "catalogs" / "demo.yaml"
+
+
 @lru_cache(maxsize=1)
 def demo_catalog() -> Catalog:
-    """The catalog of the synthetic demo world, shipped with the package."""
-    return load_catalog(Path(__file__).parent / "catalogs" / "demo.yaml")
+    """The catalog of the synthetic demo world, shipped with the package.
+
+    Only the demo world (``features.demo_world``, ``mds seed``) and tests may name it; everything
+    else asks :func:`configured_catalog`.
+    """
+    return load_catalog(DEMO_CATALOG_PATH)
+
+
+@lru_cache(maxsize=8)
+def _cached_catalog(path: str, mtime_ns: int) -> Catalog:
+    return load_catalog(path)
+
+
+def configured_catalog(settings: Settings) -> Catalog:
+    """The catalog this deployment serves: ``MDS_CATALOG`` when set, else the demo catalog."""
+    path = Path(settings.catalog) if settings.catalog is not None else DEMO_CATALOG_PATH
+    return _cached_catalog(str(path.resolve()), path.stat().st_mtime_ns)
