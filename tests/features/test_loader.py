@@ -36,17 +36,17 @@ def test_killed_load_resumes_after_the_last_finished_chunk(settings, catalog, de
     assert not store.read("user", list(users.user_id[900:1000])).found.any()
 
     monkeypatch.setattr(RedisOnlineStore, "write_frame", original)
-    resumed = bulk_load(store, "user", path, chunk_rows=300, progress=False)
+    resumed = bulk_load(store, "user", path, chunk_rows=300, progress=False).written
     assert resumed == len(users) - 900  # only the unfinished chunks were written again
     every = store.read("user", list(users.user_id[:1000]), ["age"])
     assert every.found.all() and every.values["age"].tolist() == users["age"].iloc[:1000].tolist()
-    assert bulk_load(store, "user", path, chunk_rows=300, progress=False) == 0  # a finished load is a no-op
+    assert bulk_load(store, "user", path, chunk_rows=300, progress=False).written == 0  # a finished load is a no-op
 
 
 def test_frames_load_and_bad_sources_are_rejected(settings, catalog, demo_users, tmp_path):
     users, _ = demo_users
     store = open_store(settings, catalog)
-    assert bulk_load(store, "user", users.iloc[:250], chunk_rows=100, progress=False) == 250
+    assert bulk_load(store, "user", users.iloc[:250], chunk_rows=100, progress=False).written == 250
     with pytest.raises(InvalidArgument, match="no such file"):
         bulk_load(store, "user", tmp_path / "missing.parquet", progress=False)
     with pytest.raises(InvalidArgument):
