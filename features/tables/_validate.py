@@ -35,6 +35,7 @@ SET_DELIMITER = "|"
 EMPTY_SET = "[]"
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                "t": True, "f": False, "y": True, "n": False}
+_BOOL_TABLE: dict[object, object] = {**_BOOL_WORDS, True: True, False: False, "True": True, "False": False}
 
 
 @dataclass(frozen=True)
@@ -124,15 +125,28 @@ class CheckedChunk:
         return self.clean[~self.bad] if self.bad.any() else self.clean
 
 
-def _text(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(stripped text per row as an object array, missing mask) of any non-numeric column."""
+def _lookup(column: pd.Series, table: dict[object, object], *, fold_case: bool
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(value per row from ``table``, missing mask, not-in-table mask) of a text-like column.
+
+    The fast path is one hashed lookup of the raw cells; only cells that miss it (padding, case,
+    empty text) are stripped (and lower-cased with ``fold_case``) one by one.
+    """
     raw = column.to_numpy(dtype=object)
-    missing = pd.isna(column).to_numpy()
-    if missing.all():
-        return raw, missing
-    stripped = pd.Series(raw).where(~missing, "").astype(str).str.strip().to_numpy(dtype=object)
-    missing = missing | (stripped == "")
-    return stripped, missing
+    missing = pd.isna(raw)
+    found = pd.Series(raw, dtype=object).map(table)
+    values = found.to_numpy(dtype=object)
+    wrong = pd.isna(values) & ~missing
+    for i in np.flatnonzero(wrong).tolist():
+        text = str(raw[i]).strip()
+        if not text:
+            missing[i], wrong[i] = True, False
+            continue
+        value = table.get(text.lower() if fold_case else text)
+        if value is not None:
+            values[i], wrong[i] = value, False
+    values[missing | wrong] = None
+    return values, missing, wrong
 
 
 Finding = tuple[np.ndarray, Problem, str]  # (rows with it, what, detail)
@@ -145,10 +159,14 @@ def _check_number(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
     else:
-        text, missing = _text(column)
-        values = pd.to_numeric(pd.Series(np.where(missing, None, text)), errors="coerce").to_numpy(
+        raw = column.to_numpy(dtype=object)
+        missing = pd.isna(raw)
+        values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(
             dtype=np.float64, na_value=np.nan)
         wrong = np.isnan(values) & ~missing
+        for i in np.flatnonzero(wrong).tolist():  # empty text is a missing value, not a mismatch
+            if not str(raw[i]).strip():
+                missing[i], wrong[i] = True, False
         if wrong.any():
             findings.append((wrong, Problem.TYPE_MISMATCH, f"{feature.dtype.value} expected"))
         values = np.where(wrong, np.nan, values)
@@ -167,39 +185,35 @@ def _check_number(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list
 
 
 def _check_bool(column: pd.Series) -> tuple[np.ndarray, list[Finding]]:
-    if is_bool_dtype(column.dtype) and not column.isna().any():
-        return column.to_numpy(dtype=object), []
-    if is_numeric_dtype(column.dtype) and not is_bool_dtype(column.dtype):
+    if is_bool_dtype(column.dtype):
+        return column.to_numpy(dtype=object, na_value=None), []
+    if is_numeric_dtype(column.dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
         wrong = ~missing & (values != 0) & (values != 1)
         out = np.where(missing | wrong, None, values == 1).astype(object)
         return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (0 or 1)")] if wrong.any() else []
-    text, missing = _text(column)
-    words = pd.Series(np.where(missing, "", text)).str.lower().map(_BOOL_WORDS)
-    wrong = words.isna().to_numpy() & ~missing
-    out = words.astype(object).where(~words.isna(), None).to_numpy(dtype=object)
+    out, _, wrong = _lookup(column, _BOOL_TABLE, fold_case=True)
     return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (true/false, 1/0, yes/no)")] if wrong.any() else []
 
 
 def _check_category(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Finding]]:
-    text, missing = _text(column.astype(object) if not is_numeric_dtype(column.dtype) else
-                          pd.Series(normalize_keys(column)))
+    if is_numeric_dtype(column.dtype):
+        column = pd.Series(normalize_keys(column), dtype=object)
     allowed = list(feature.values or ())
-    codes = pd.Categorical(np.where(missing, None, text), categories=allowed).codes
-    wrong = (codes < 0) & ~missing
-    out = np.where(missing | wrong, None, text).astype(object)
+    out, _, wrong = _lookup(column, {v: v for v in allowed}, fold_case=False)
     if not wrong.any():
         return out, []
     lowered = {v.lower(): v for v in allowed}
-    slips = sorted({f"{w!r}→{lowered[w.lower()]!r}" for w in text[wrong][:100] if w.lower() in lowered})
+    texts = [str(w).strip() for w in column.to_numpy(dtype=object)[wrong][:100]]
+    slips = sorted({f"{w!r}→{lowered[w.lower()]!r}" for w in texts if w.lower() in lowered})
     hint = f" (case matters: {', '.join(slips[:3])})" if slips else ""
     shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
     return out, [(wrong, Problem.NOT_ALLOWED, f"allowed values: {shown}{hint}")]
 
 
 def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Finding], list[object]]:
-    allowed = feature.value_index
+    allowed = frozenset(feature.values or ())
     raw = column.to_numpy(dtype=object)
     out = np.full(len(raw), None, dtype=object)
     wrong_type = np.zeros(len(raw), dtype=bool)
@@ -212,13 +226,17 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
                 continue
             words = [] if value == EMPTY_SET else [w.strip() for w in value.split(SET_DELIMITER) if w.strip()]
         elif isinstance(value, np.ndarray | list | tuple | set | frozenset):
-            words = list(value)
+            words = value.tolist() if isinstance(value, np.ndarray) else list(value)
         elif value is None or (isinstance(value, float) and np.isnan(value)):
             continue
         else:
             wrong_type[i] = True
             continue
-        if all(isinstance(w, str) and w in allowed for w in words):
+        try:
+            fits = allowed.issuperset(words)
+        except TypeError:  # an unhashable element
+            fits = False
+        if fits:
             out[i] = words
         else:
             not_allowed[i] = True

@@ -198,6 +198,33 @@ def bench_command(
         console.print(f"wrote {json_path}")
 
 
+@features_app.command("bench-load")
+def bench_load_command(
+    users: Annotated[int, typer.Option(min=1, help="rows of the generated table")] = 1_000_000,
+    features: Annotated[int, typer.Option(min=1, max=640, help="feature columns (every dtype)")] = 40,
+    engine: Annotated[str, typer.Option(help="local or spark")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    input_format: Annotated[str, typer.Option("--format", help="parquet or csv (local only)")] = "parquet",
+    chunk_rows: Annotated[int, typer.Option(min=1, help="rows per chunk / Arrow batch")] = 5_000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+) -> None:
+    """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
+    from features.load_bench import run_load_bench, write_json
+
+    result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
+                            input_format=input_format, chunk_rows=chunk_rows)
+    table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
+    for col in ("load s", "rows/s", "cells/s", "input MB", "spark start s"):
+        table.add_column(col, justify="right")
+    start = result.get("spark_session_start_s")
+    table.add_row(f"{result['load_s']:.1f}", f"{result['rows_per_s']:,.0f}", f"{result['cells_per_s']:,.0f}",
+                  f"{result['input_mb']:.0f}", f"{start:.1f}" if start is not None else "-")
+    console.print(table)
+    if json_path:
+        write_json(result, json_path)
+        console.print(f"wrote {json_path}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("seed")(seed_command)
