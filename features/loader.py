@@ -111,7 +111,9 @@ def prepare_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.D
         raise LoadRejected(structural)
     duplicates: set[str] = set()
     total = table.count_rows() or 0
-    if read_keys:
+    if not total and read_keys and plan.row_number_keys:  # a CSV keyed by row number: count its rows once for the progress bar
+        total = sum(len(chunk) for chunk in table.chunks(100_000, plan.read_columns[:1]))
+    if read_keys and not plan.row_number_keys:
         keys = normalize_keys(table.column(plan.key_column))
         duplicates, _ = find_bad_keys(keys)
         total = len(keys)

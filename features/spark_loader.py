@@ -296,7 +296,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
 
         scan = table.select(*[F.col(f"`{c}`") for c in columns], F.col("_metadata.row_index").alias(_ROW_INDEX),
                             F.col("_metadata.file_path").alias(_FILE_PATH))
-        duplicates = _duplicate_keys(table, plan.key_column)
+        duplicates = set() if plan.row_number_keys else _duplicate_keys(table, plan.key_column)
         validator = ChunkValidator(plan, duplicates, source=load.table.name)
         if on_bad_row == "fail" and not state.get("checked"):
             partials = scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
