@@ -306,6 +306,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
                 raise LoadRejected(report)
             client.hset(load.checkpoint, "checked", 1)
             client.expire(load.checkpoint, CHECKPOINT_TTL_S)
+        checked_at = time.perf_counter()
         if parts_dir is not None:
             parts_dir.mkdir(exist_ok=True)
         loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, offsets, validator,
@@ -326,4 +327,4 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
     resumed = len(this_run) < sum(1 for k in finished if k.startswith(b"p:"))
     return LoadResult(load.table.name, "spark", load.total_rows, written, rejected, resumed,
-                      time.perf_counter() - started, report, published)
+                      time.perf_counter() - started, report, published, checked_at - started)
