@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -40,7 +40,6 @@ from features.loader import CHECKPOINT_TTL_S, LoadRejected, LoadResult, prepare_
 from features.store import RedisOnlineStore
 from features.store.redis_store import WRITE_CHUNK
 from features.tables import (
-    REASON_COLUMN,
     ROW_COLUMN,
     ChunkValidator,
     Problem,
@@ -243,7 +242,7 @@ def _duplicate_keys(df: DataFrame, key: str) -> set[str]:
     dtype = dict(df.dtypes)[key]
     column = F.trim(F.col(key)) if dtype == "string" else F.col(key)
     counted = df.select(column.alias("k")).where(F.col("k").isNotNull() & (F.col("k") != ""))
-    rows = counted.groupBy("k").count().where(F.col("count") > 1).select("k").toPandas()
+    rows = cast(pd.DataFrame, counted.groupBy("k").count().where(F.col("count") > 1).select("k").toPandas())
     return {k for k in normalize_keys(rows["k"]) if k is not None}
 
 
@@ -299,8 +298,8 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
         duplicates = set() if plan.row_number_keys else _duplicate_keys(table, plan.key_column)
         validator = ChunkValidator(plan, duplicates, source=load.table.name)
         if on_bad_row == "fail" and not state.get("checked"):
-            partials = scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
-                                        schema="report string").toPandas()["report"]
+            partials = cast(pd.DataFrame, scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
+                                                           schema="report string").toPandas())["report"]
             report = _merged(load.table.name, partials)
             if not report.ok:
                 raise LoadRejected(report)
@@ -311,12 +310,14 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
             parts_dir.mkdir(exist_ok=True)
         loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, offsets, validator,
                                   plan.read_columns, columns, str(parts_dir) if parts_dir else None)
-        this_run = scan.mapInPandas(loader, schema="partition int, written long, rejected long, report string").toPandas()
+        this_run = cast(pd.DataFrame, scan.mapInPandas(
+            loader, schema="partition int, written long, rejected long, report string").toPandas())
     finally:
         if own_session:
             session.stop()
-    finished = {k: v for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
-    rejected_total = sum(int(v.split(b",")[1]) for k, v in finished.items() if k.startswith(b"p:"))
+    finished: dict[str, str] = {k.decode(): v.decode()  # type: ignore[union-attr]
+                                for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    rejected_total = sum(int(v.split(",")[1]) for k, v in finished.items() if k.startswith("p:"))
     published = None
     if target is not None and parts_dir is not None:
         if rejected_total and _publish_rejected(parts_dir, target):
@@ -325,6 +326,6 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     client.hset(load.checkpoint, "finished", 1)
     report = _merged(load.table.name, this_run["report"])
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
-    resumed = len(this_run) < sum(1 for k in finished if k.startswith(b"p:"))
+    resumed = len(this_run) < sum(1 for k in finished if k.startswith("p:"))
     return LoadResult(load.table.name, "spark", load.total_rows, written, rejected, resumed,
                       time.perf_counter() - started, report, published, checked_at - started)

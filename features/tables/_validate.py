@@ -19,7 +19,7 @@ the *cells* of each chunk and turns raw values (CSV text or Parquet types) into 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,9 +37,10 @@ __all__ = ["SET_DELIMITER", "EMPTY_SET", "ROW_NUMBER_KEY", "CheckedChunk", "Chun
 SET_DELIMITER = "|"
 ROW_NUMBER_KEY = "@row"  # key each row by its 1-based row number
 EMPTY_SET = "[]"
-_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-               "t": True, "f": False, "y": True, "n": False}
-_BOOL_TABLE: dict[object, object] = {**_BOOL_WORDS, True: True, False: False, "True": True, "False": False}
+_BOOL_WORDS: dict[str, object] = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+                                  "t": True, "f": False, "y": True, "n": False}
+_BOOL_TABLE: dict[object, object] = {True: True, False: False, "True": True, "False": False}
+_BOOL_TABLE.update(_BOOL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _folded(values: Iterable[str]) -> dict[str, str]:
     return {low: group[0] for low, group in by_lower.items() if len(group) == 1}
 
 
-def _lookup(column: pd.Series, table: dict[object, object], folded: dict[str, object]
+def _lookup(column: pd.Series, table: Mapping[object, object], folded: Mapping[str, object]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(value per row from ``table``, missing mask, not-in-table mask) of a text-like column.
 
@@ -211,7 +212,8 @@ def _check_bool(column: pd.Series) -> tuple[np.ndarray, list[Finding]]:
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
         wrong = ~missing & (values != 0) & (values != 1)
-        out = np.where(missing | wrong, None, values == 1).astype(object)
+        out = (values == 1).astype(object)
+        out[missing | wrong] = None
         return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (0 or 1)")] if wrong.any() else []
     out, _, wrong = _lookup(column, _BOOL_TABLE, _BOOL_WORDS)
     return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (true/false, 1/0, yes/no)")] if wrong.any() else []
@@ -256,7 +258,7 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
         if not fits:  # the slow path: padding or case
             canonical = [folded.get(w.strip().lower()) if isinstance(w, str) else None for w in words]
             if all(c is not None for c in canonical):
-                words, fits = canonical, True
+                words, fits = [c for c in canonical if c is not None], True
         if fits:
             out[i] = words
         else:
