@@ -56,7 +56,7 @@ __all__ = ["local_spark", "spark_load"]
 
 _ROW_INDEX = "__mds_row_index"
 _FILE_PATH = "__mds_file_path"
-_PARTITION_BYTES = 32 * 1024 * 1024
+_PARTITION_BYTES = 8 * 1024 * 1024  # several tasks per core even for a table of ~100 MB
 
 
 def local_spark(master: str = "local[2]", *, progress: bool = False, partition_bytes: int = _PARTITION_BYTES,
@@ -271,6 +271,8 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
         raise InvalidArgument("--engine spark reads Parquet (a file or a folder of files); "
                               "load a CSV or a DataFrame with --engine local", field="--engine")
     started = time.perf_counter()
+    if spark is not None:
+        master = spark.sparkContext.master  # partition ids depend on it: it is part of the checkpoint key
     load = prepare_load(store, entity, source, engine=f"spark|{master}|{partition_bytes}", chunk_rows=chunk_rows,
                         key_column=key_column, on_bad_row=on_bad_row, ignore_columns=ignore_columns,
                         load_id=load_id, read_keys=False)
@@ -288,6 +290,8 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     own_session = spark is None
     session = spark or local_spark(master, progress=progress, partition_bytes=partition_bytes, batch_rows=chunk_rows)
     parts_dir = target.with_name(f".{target.name}.{load.checkpoint.rsplit(':', 1)[-1]}.parts") if target else None
+    # Partition ids must be stable across re-runs: pin the split size even on a caller's session.
+    session.conf.set("spark.sql.files.maxPartitionBytes", str(partition_bytes))
     try:
         table = session.read.parquet(*[str(p.resolve()) for p in files])
         columns = load.table.columns if target is not None else plan.read_columns
