@@ -47,7 +47,7 @@ from features.tables import (
 __all__ = ["ENGINES", "BAD_ROW_POLICIES", "LoadRejected", "LoadResult", "bulk_load", "checkpoint_key",
            "load_id_of", "prepare_load"]
 
-CHECKPOINT_TTL_S = 7 * 24 * 3600
+CHECKPOINT_TTL_S = 7 * 24 * 3600  # at most: a checkpoint never outlives the features it vouches for
 Engine = Literal["local", "spark"]
 OnBadRow = Literal["fail", "skip"]
 ENGINES: tuple[str, ...] = ("local", "spark")
@@ -89,6 +89,7 @@ class PreparedLoad:
     duplicate_keys: set[str]
     total_rows: int
     checkpoint: str
+    checkpoint_ttl_s: int  # the entity's shortest group TTL (capped): "already loaded" must not outlive the data
 
 
 def checkpoint_key(store: RedisOnlineStore, load_id: str, options: Iterable[object]) -> str:
@@ -120,7 +121,8 @@ def prepare_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.D
         total = len(keys)
     options = (engine, entity, chunk_rows, plan.key_column, on_bad_row, *plan.ignored,
                *(f.name for f in plan.features))
-    return PreparedLoad(table, plan, duplicates, total, checkpoint_key(store, load_id or table.load_id, options))
+    ttl = min([CHECKPOINT_TTL_S, *(g.ttl_seconds for g in store.catalog.groups_of(entity))])
+    return PreparedLoad(table, plan, duplicates, total, checkpoint_key(store, load_id or table.load_id, options), ttl)
 
 
 def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[int, int, pd.DataFrame]]:
@@ -179,7 +181,7 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
             if not report.ok:
                 raise LoadRejected(report)
             report = TableReport(load.table.name)
-            _save(client, load.checkpoint, {"checked": 1})
+            _save(client, load, {"checked": 1})
         checked_at = time.perf_counter()
         rejected_rows: RejectedRows | None = None
         if target is not None:
@@ -204,18 +206,18 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
                     update["rejected_bytes"] = rejected_rows.append(chunk, checked.bad.nonzero()[0],
                                                                     checked.reasons, first_row)
             written += _write_chunk(store, entity, checked)
-            _save(client, load.checkpoint, update)
+            _save(client, load, update)
             bar.advance(task, len(chunk))
     published = rejected_rows.finish(rejected_before + rejected) if rejected_rows is not None else None
-    _save(client, load.checkpoint, {"finished": 1})
+    _save(client, load, {"finished": 1})
     return LoadResult(load.table.name, "local", load.total_rows, written, rejected, done > 0,
                       time.perf_counter() - started, report, published, checked_at - started)
 
 
-def _save(client: object, checkpoint: str, fields: dict[str, int]) -> None:
+def _save(client: object, load: PreparedLoad, fields: dict[str, int]) -> None:
     pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
-    pipe.hset(checkpoint, mapping=fields)
-    pipe.expire(checkpoint, CHECKPOINT_TTL_S)
+    pipe.hset(load.checkpoint, mapping=fields)
+    pipe.expire(load.checkpoint, load.checkpoint_ttl_s)
     pipe.execute()
 
 

@@ -36,7 +36,7 @@ import redis
 
 from core.errors import InvalidArgument
 from features.catalog import Catalog
-from features.loader import CHECKPOINT_TTL_S, LoadRejected, LoadResult, prepare_load
+from features.loader import LoadRejected, LoadResult, prepare_load
 from features.store import RedisOnlineStore
 from features.store.redis_store import WRITE_CHUNK
 from features.tables import (
@@ -186,7 +186,7 @@ def _merged(source: str, partials: Iterable[str]) -> TableReport:
     return merged
 
 
-def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str,
+def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str, checkpoint_ttl_s: int,
                      offsets: dict[str, int], validator: ChunkValidator, columns: list[str],
                      all_columns: list[str], parts_dir: str | None
                      ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
@@ -226,7 +226,7 @@ def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str,
                         pending = 0
                 written += len(good)
         pipe.hset(checkpoint, field, f"{written},{rejected}")
-        pipe.expire(checkpoint, CHECKPOINT_TTL_S)
+        pipe.expire(checkpoint, checkpoint_ttl_s)
         pipe.execute()
         if rejected_part is not None and rejected_part.partial.exists():
             rejected_part.partial.replace(rejected_part.target)
@@ -272,7 +272,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
                               "load a CSV or a DataFrame with --engine local", field="--engine")
     started = time.perf_counter()
     if spark is not None:
-        master = spark.sparkContext.master  # partition ids depend on it: it is part of the checkpoint key
+        master = spark.sparkContext.master or master  # partition ids depend on it: it is part of the checkpoint key
     load = prepare_load(store, entity, source, engine=f"spark|{master}|{partition_bytes}", chunk_rows=chunk_rows,
                         key_column=key_column, on_bad_row=on_bad_row, ignore_columns=ignore_columns,
                         load_id=load_id, read_keys=False)
@@ -308,12 +308,12 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
             if not report.ok:
                 raise LoadRejected(report)
             client.hset(load.checkpoint, "checked", 1)
-            client.expire(load.checkpoint, CHECKPOINT_TTL_S)
+            client.expire(load.checkpoint, load.checkpoint_ttl_s)
         checked_at = time.perf_counter()
         if parts_dir is not None:
             parts_dir.mkdir(exist_ok=True)
-        loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, offsets, validator,
-                                  plan.read_columns, columns, str(parts_dir) if parts_dir else None)
+        loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, load.checkpoint_ttl_s, offsets,
+                                  validator, plan.read_columns, columns, str(parts_dir) if parts_dir else None)
         this_run = cast(pd.DataFrame, scan.mapInPandas(
             loader, schema="partition int, written long, rejected long, report string").toPandas())
     finally:
@@ -328,6 +328,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
             published = target
         shutil.rmtree(parts_dir, ignore_errors=True)
     client.hset(load.checkpoint, "finished", 1)
+    client.expire(load.checkpoint, load.checkpoint_ttl_s)
     report = _merged(load.table.name, this_run["report"])
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
     resumed = len(this_run) < sum(1 for k in finished if k.startswith("p:"))

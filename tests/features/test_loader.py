@@ -86,6 +86,10 @@ def test_skip_writes_the_good_rows_and_lists_each_bad_row_once(store, demo_users
     batch = store.read("user", good.user_id.tolist(), ["age"])
     assert batch.found.all() and batch.values["age"].tolist() == good["age"].tolist()
     assert not store.read("user", [users.user_id[2], users.user_id[400]], ["age"]).found.any()
+    # "already loaded" must not outlive the data: the checkpoint expires with the shortest group TTL
+    (checkpoint,) = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*"))
+    shortest = min(g.ttl_seconds for g in store.catalog.groups_of("user"))
+    assert 0 < store.client.ttl(checkpoint) <= shortest
 
 
 def _checkpoint(store):
