@@ -6,6 +6,7 @@ Every client gets short socket timeouts and a single quick retry, so a dead Redi
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import redis.asyncio
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from core.errors import InvalidArgument
 from core.settings import Settings
 
 __all__ = ["connect", "connect_async", "describe_location", "embedded_server_socket", "stop_embedded_servers"]
@@ -54,11 +56,25 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _redacted(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def _from_url(client_class: Any, settings: Settings, options: dict[str, Any]) -> Any:
+    """``client_class.from_url``, a malformed URL becoming one clear error naming MDS_REDIS_URL."""
+    url = settings.redis_url or ""
+    try:
+        return client_class.from_url(url, **options)
+    except ValueError as exc:
+        raise InvalidArgument(f"MDS_REDIS_URL {_redacted(url)!r} is not a Redis URL: {exc} "
+                              f"(e.g. redis://[user:password@]host:6379/0)", field="MDS_REDIS_URL") from None
+
+
 def connect(settings: Settings) -> redis.Redis:
     """A synchronous client (CLI, batch jobs, benchmarks)."""
     options = _client_options(settings)
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, **options)
+        return _from_url(redis.Redis, settings, options)  # type: ignore[no-any-return]
     return redis.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 
@@ -67,7 +83,7 @@ def connect_async(settings: Settings) -> redis.asyncio.Redis:
     options = _client_options(settings)
     options["retry"] = redis.asyncio.retry.Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
     if settings.redis_url:
-        return redis.asyncio.Redis.from_url(settings.redis_url, **options)
+        return _from_url(redis.asyncio.Redis, settings, options)  # type: ignore[no-any-return]
     return redis.asyncio.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 

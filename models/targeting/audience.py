@@ -1,6 +1,8 @@
-"""Audience selection: which users a logic selects in a population snapshot, and named segments.
+"""Audience selection: which users a logic selects in the population, and named segments.
 
-DuckDB reads the snapshot Parquet (``<data_dir>/demo/users.parquet``) in place; ``engine="spark"``
+The population is ``MDS_POPULATION`` (a Parquet file, folder or glob, or a CSV; default the demo
+snapshot ``<data_dir>/demo/users.parquet``), resolved and checked against the catalog by
+:func:`features.population.load_population`. DuckDB reads it in place; ``engine="spark"``
 runs the same validated predicate (compiled for Spark SQL) on a Spark session for snapshots beyond
 one machine. Segments (the selected user ids plus the logic that chose them) live in Redis under
 ``<namespace>:targeting:segment:<name>``.
@@ -26,6 +28,7 @@ from sqlglot import exp
 from core.errors import FailedPrecondition, InvalidArgument, NotFound, StoreUnavailable
 from core.settings import Settings
 from features.catalog import Catalog
+from features.population import PopulationTable, demo_population_path, require_population
 from models.targeting.logic import Expr, canonical, check, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "Segment", "SparkPopulation",
@@ -40,8 +43,8 @@ _ID_CHUNK = 10_000
 
 
 def snapshot_path(settings: Settings) -> Path:
-    """The population snapshot ``mds seed`` writes."""
-    return settings.data_dir / "demo" / "users.parquet"
+    """The population snapshot ``mds seed`` writes (the population when ``MDS_POPULATION`` is unset)."""
+    return demo_population_path(settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,13 @@ class Population:
                     f"FROM read_parquet({source}, file_row_number = true)")
         return cls(con, catalog, source=str(p))
 
+    @classmethod
+    def from_table(cls, table: PopulationTable, catalog: Catalog) -> Population:
+        """The configured population (checked by :func:`features.population.load_population`)."""
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW users AS {table.duckdb_select()}")
+        return cls(con, catalog, source=table.source)
+
     def _query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         cursor = self._con.cursor()
         try:
@@ -143,10 +153,7 @@ class SparkPopulation:
 
     _lock = threading.Lock()
 
-    def __init__(self, path: str | Path, catalog: Catalog, *, master: str = "local[2]") -> None:
-        p = Path(path)
-        if not p.exists():
-            raise FailedPrecondition(f"no population snapshot at {p}; run `mds seed` first")
+    def __init__(self, table: PopulationTable, catalog: Catalog, *, master: str = "local[2]") -> None:
         from pyspark.sql import SparkSession
 
         with self._lock:
@@ -156,8 +163,8 @@ class SparkPopulation:
                            .getOrCreate())
         self._spark.sparkContext.setLogLevel("ERROR")
         self.catalog = catalog
-        self.source = str(p)
-        self._users = self._spark.read.parquet(str(p))
+        self.source = table.source
+        self._users = table.spark_frame(self._spark)
         self._users.createOrReplaceTempView("users")
         self.size = int(self._users.count())
 
@@ -195,11 +202,11 @@ class SparkPopulation:
 
 
 def open_population(settings: Settings, catalog: Catalog, engine: str = "duckdb") -> Population | SparkPopulation:
-    """The snapshot of ``settings`` with the chosen engine."""
+    """The configured population (``MDS_POPULATION``, else the demo snapshot) with the chosen engine."""
     if engine not in ENGINES:
         raise InvalidArgument(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}", field="engine")
-    path = snapshot_path(settings)
-    return Population.from_parquet(path, catalog) if engine == "duckdb" else SparkPopulation(path, catalog)
+    table = require_population(settings, catalog)
+    return Population.from_table(table, catalog) if engine == "duckdb" else SparkPopulation(table, catalog)
 
 
 # -- named segments in Redis -----------------------------------------------------------------------

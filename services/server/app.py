@@ -61,9 +61,10 @@ class MDSServer:
             ("grpc.http2.min_ping_interval_without_data_ms", 5000),
             ("grpc.so_reuseport", 0),
         ]
+        # Settings, catalog and population are checked before anything binds: never half a server.
+        self.context = ServiceContext.create(s, self._catalog)
         tokens = [t.get_secret_value() for t in s.auth_tokens]
         server = grpc.aio.server(interceptors=[MDSInterceptor(tokens)], options=options)
-        self.context = ServiceContext.create(s, self._catalog)
         for name in self.services:
             self.service_names.append(load_register(name)(server, self.context))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

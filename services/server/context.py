@@ -10,7 +10,8 @@ import redis.asyncio
 
 from core.redis import connect_async
 from core.settings import Settings
-from features.catalog import Catalog, demo_catalog
+from features.catalog import Catalog, configured_catalog
+from features.population import PopulationTable, load_population
 from features.store import AsyncRedisOnlineStore
 
 __all__ = ["ServiceContext"]
@@ -22,6 +23,7 @@ class ServiceContext:
     catalog: Catalog
     redis: redis.asyncio.Redis
     store: AsyncRedisOnlineStore
+    population: PopulationTable | None = None
     # Servicers may park long-lived objects here (loaded models, controllers) for shutdown hooks.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -31,11 +33,17 @@ class ServiceContext:
 
     @classmethod
     def create(cls, settings: Settings, catalog: Catalog | None = None) -> ServiceContext:
-        """Build inside the server's event loop (asyncio Redis connections bind to their loop)."""
-        catalog = catalog or demo_catalog()
+        """Build inside the server's event loop (asyncio Redis connections bind to their loop).
+
+        The catalog (MDS_CATALOG), the population (MDS_POPULATION) and the Redis URL are all checked
+        here, before any port is bound: a bad one is an InvalidArgument naming the setting, file and
+        column, and nothing is served.
+        """
+        catalog = catalog or configured_catalog(settings)
+        population = load_population(settings, catalog)
         client = connect_async(settings)
         store = AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch)
-        return cls(settings=settings, catalog=catalog, redis=client, store=store)
+        return cls(settings=settings, catalog=catalog, redis=client, store=store, population=population)
 
     async def close(self) -> None:
         await self.redis.aclose()

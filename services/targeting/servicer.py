@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 
 from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity
+from features.population import population_version
 from features.store.base import KEY_PATTERN
 from mds.targeting.v1 import targeting_pb2 as pb
 from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
@@ -66,7 +67,7 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         self.ctx = ctx
         self.segments = AsyncSegmentStore(ctx.redis, ctx.settings.namespace)
         self._parse_lock = asyncio.Lock()
-        self._populations: dict[str, tuple[float, Population | SparkPopulation]] = {}
+        self._populations: dict[str, tuple[object, Population | SparkPopulation]] = {}
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -74,15 +75,14 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         return check(parse_logic(text, field=field), self.ctx.catalog, field=field)
 
     async def _population(self, engine: str) -> Population | SparkPopulation | None:
-        """The snapshot for ``engine``, reopened when ``mds seed`` rewrote it; None when there is none."""
-        path = snapshot_path(self.ctx.settings)
-        if not path.is_file():
+        """The population for ``engine``, reopened when its files change; None when there is none."""
+        version = population_version(self.ctx.settings)
+        if version is None:
             return None
-        mtime = path.stat().st_mtime
         hit = self._populations.get(engine)
-        if hit is None or hit[0] != mtime:
+        if hit is None or hit[0] != version:
             population = await asyncio.to_thread(open_population, self.ctx.settings, self.ctx.catalog, engine)
-            self._populations[engine] = (mtime, population)
+            self._populations[engine] = (version, population)
             return population
         return hit[1]
 
