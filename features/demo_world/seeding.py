@@ -40,5 +40,5 @@ def seed(settings: Settings, users: int = 100_000, seed: int = 0, *, catalog: Ca
         df.to_parquet(tmp, index=False)
         tmp.replace(path)
     store = open_store(settings, catalog)
-    loaded = bulk_load(store, "user", users_path, progress=progress)
+    loaded = bulk_load(store, "user", users_path, progress=progress).written
     return SeedResult(users_path, truth_path, users, loaded)
