@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from core.errors import InvalidArgument
 from features.store import RedisOnlineStore
 
-__all__ = ["bulk_load", "load_id_of"]
+__all__ = ["bulk_load", "checkpoint_key", "load_id_of"]
 
 CHECKPOINT_TTL_S = 7 * 24 * 3600
 
@@ -27,6 +27,11 @@ def load_id_of(path: Path) -> str:
     """Identity of a source file: its resolved path, size and modification time."""
     stat = path.stat()
     return hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+def checkpoint_key(store: RedisOnlineStore, load_id: str) -> str:
+    """The Redis key holding how many chunks of load ``load_id`` are written."""
+    return f"{store.version_prefix}_load:{load_id}"
 
 
 def _chunks(source: Path | pd.DataFrame, rows: int) -> tuple[int, Iterator[pd.DataFrame]]:
@@ -52,7 +57,7 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | pd.DataFrame,
         if not source.exists():
             raise InvalidArgument(f"no such file: {source}", field="--input")
         load_id = load_id or load_id_of(source)
-    checkpoint = f"{store.version_prefix}_load:{load_id}"
+    checkpoint = checkpoint_key(store, load_id)
     done = int(store.client.get(checkpoint) or 0)  # chunks already written by an earlier run
     total, chunks = _chunks(source, chunk_rows)
     written = 0
