@@ -135,7 +135,6 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
 
     async def SelectTop(self, request: uplift_pb2.SelectTopRequest, context: grpc.aio.ServicerContext
                         ) -> uplift_pb2.SelectTopResponse:
-        served = await self.models.get(request.model, request.version)
         ids = list(request.user_ids)
         # A repeated id would be selected (and paid for) more than once.
         validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids", unique=True)
@@ -159,6 +158,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         if budget == "max_cost" and not (np.isfinite(request.max_cost) and request.max_cost > 0):
             raise InvalidArgument("max_cost must be a positive number", field="max_cost")
 
+        served = await self.models.get(request.model, request.version)  # after the cheap checks
         keys, uplift, missing = await self._score_cached(served, ids)
         if costs.size:
             position = {k: i for i, k in enumerate(ids)}
