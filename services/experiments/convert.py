@@ -21,12 +21,15 @@ from models.experiments import (
     SegmentEffect,
 )
 
-__all__ = ["MAX_ARMS", "MAX_ARM_USERS", "MAX_METRICS", "MAX_SEGMENTS", "arms_from_proto", "arms_to_proto",
-           "check_count", "comparison_to_proto", "settings_from_proto", "segment_effect_to_proto"]
+__all__ = ["MAX_ARMS", "MAX_ARM_USERS", "MAX_COMPARISONS", "MAX_METRICS", "MAX_SEGMENTS", "arms_from_proto",
+           "arms_to_proto", "check_count", "comparison_to_proto", "settings_from_proto", "segment_effect_to_proto"]
 
-# Request limits: far above any real experiment, far below what would occupy a worker for seconds.
-MAX_ARMS = 64
-MAX_METRICS = 64  # per arm, metrics and ratios together
+# Request limits: far above any real experiment, far below what would occupy a worker for long. One
+# comparison (every read-out of one metric of one treatment arm) costs about 3.5 ms of CPU, so
+# MAX_COMPARISONS bounds an Analyze to about a second; a segment costs about 2 ms.
+MAX_ARMS = 32
+MAX_METRICS = 32  # per arm, metrics and ratios together
+MAX_COMPARISONS = 256  # treatment arms x metrics of one Analyze
 MAX_SEGMENTS = 1_000
 MAX_ARM_USERS = 10_000_000_000  # more people than there are; beyond it the sums lose float precision
 

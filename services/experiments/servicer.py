@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
@@ -12,6 +13,7 @@ from mds.experiments.v1 import experiments_pb2_grpc as pb_grpc
 from models.experiments import analyze, segment_effects_from_stats
 from services.experiments.convert import (
     MAX_ARMS,
+    MAX_COMPARISONS,
     MAX_SEGMENTS,
     arms_from_proto,
     check_count,
@@ -23,6 +25,9 @@ from services.experiments.convert import (
 from services.server.context import ServiceContext
 
 __all__ = ["ExperimentServicer", "register"]
+
+# Analyses hold the GIL most of the time: two workers keep both cores busy and the event loop responsive.
+_ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="experiments-analysis")
 
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
@@ -39,8 +44,14 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
         if not names:
             raise InvalidArgument(f"control arm {request.control_arm!r} has no metrics",
                                   field=f"arms[{[a.arm for a in request.arms].index(request.control_arm)}].metrics")
-        # The statistics are CPU work: off the event loop, so health checks and other calls keep flowing.
-        result = await asyncio.to_thread(analyze, stats, request.control_arm, settings, treatments or None)
+        compared = len(treatments or stats.arms) - (0 if treatments else 1)
+        if compared * len(names) > MAX_COMPARISONS:
+            raise InvalidArgument(f"{compared} treatment arms x {len(names)} metrics is {compared * len(names):,} "
+                                  f"comparisons; at most {MAX_COMPARISONS} per request", field="arms")
+        # The statistics are CPU work: off the event loop (so health checks and other calls keep
+        # flowing), in a small pool of their own (so a burst of analyses queues instead of piling up).
+        result = await asyncio.get_running_loop().run_in_executor(
+            _ANALYSIS_POOL, analyze, stats, request.control_arm, settings, treatments or None)
         srm = result.srm
         return pb.AnalyzeResponse(
             control_arm=result.control,
@@ -54,7 +65,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                               ) -> pb.AnalyzeSegmentsResponse:
         check_count("segments", len(request.segments), MAX_SEGMENTS, "segments")
         # Up to MAX_SEGMENTS x MAX_ARMS summaries to check and analyse: all of it off the event loop.
-        return await asyncio.to_thread(_analyze_segments, request)
+        return await asyncio.get_running_loop().run_in_executor(_ANALYSIS_POOL, _analyze_segments, request)
 
 
 def _analyze_segments(request: pb.AnalyzeSegmentsRequest) -> pb.AnalyzeSegmentsResponse:

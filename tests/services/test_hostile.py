@@ -23,7 +23,7 @@ from mds.features.v1 import features_pb2, features_pb2_grpc
 from mds.targeting.v1 import targeting_pb2, targeting_pb2_grpc
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from services.client import field_violations
-from services.experiments.convert import MAX_ARMS, MAX_METRICS, MAX_SEGMENTS
+from services.experiments.convert import MAX_ARMS, MAX_COMPARISONS, MAX_METRICS, MAX_SEGMENTS
 from services.server._metrics import REQUESTS
 
 ALL = ["features", "experiments", "uplift", "targeting", "allocation"]
@@ -68,6 +68,9 @@ def test_analyze_rejects_too_many_arms_and_metrics_naming_the_limit(channel: grp
     assert str(MAX_ARMS) in err.details()
     _reject(stub.Analyze, xpb.AnalyzeRequest(control_arm="a0", arms=[_arm("a0", metrics=MAX_METRICS + 1), _arm("a1")]),
             "arms[0].metrics")
+    err = _reject(stub.Analyze, xpb.AnalyzeRequest(control_arm="a0", arms=[_arm(f"a{i}", metrics=MAX_METRICS)
+                                                                           for i in range(MAX_ARMS)]), "arms")
+    assert str(MAX_COMPARISONS) in err.details()
     segments = [xpb.SegmentSummary(segment=f"s{i}", arms=[_arm("c"), _arm("t")]) for i in range(MAX_SEGMENTS + 1)]
     err = _reject(stub.AnalyzeSegments, xpb.AnalyzeSegmentsRequest(
         metric="m0", control_arm="c", treatment_arm="t", segments=segments), "segments")
@@ -76,9 +79,10 @@ def test_analyze_rejects_too_many_arms_and_metrics_naming_the_limit(channel: grp
 
 def test_largest_allowed_analysis_still_answers(channel: grpc.Channel) -> None:
     stub = xpb_grpc.ExperimentServiceStub(channel)
-    arms = [_arm(f"a{i}", metrics=8) for i in range(MAX_ARMS)]
+    metrics = MAX_COMPARISONS // (MAX_ARMS - 1)
+    arms = [_arm(f"a{i}", metrics=metrics) for i in range(MAX_ARMS)]
     response = stub.Analyze(xpb.AnalyzeRequest(control_arm="a0", arms=arms), timeout=60)
-    assert len(response.comparisons) == (MAX_ARMS - 1) * 8
+    assert len(response.comparisons) == (MAX_ARMS - 1) * metrics
 
 
 def test_get_features_rejects_duplicate_and_too_many_features(channel: grpc.Channel) -> None:
