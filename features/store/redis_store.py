@@ -24,7 +24,7 @@ import pandas as pd
 import redis
 import redis.asyncio
 
-from core.errors import InvalidArgument, StoreUnavailable
+from core.errors import InvalidArgument, StoreUnavailable, preview
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
@@ -34,6 +34,20 @@ __all__ = ["RedisOnlineStore", "AsyncRedisOnlineStore"]
 
 _REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
 WRITE_CHUNK = 2_000  # entities per pipeline round trip
+
+
+def check_feature_list(features: Sequence[str], catalog: Catalog, *, field: str = "features") -> None:
+    """At most as many names as the catalog has features, none repeated (cheap: before any lookup)."""
+    limit = len(catalog.features)
+    if len(features) > limit:
+        raise InvalidArgument(f"{len(features):,} features is more than the catalog's {limit}; name each feature "
+                              "once", field=field)
+    if len(set(features)) != len(features):
+        seen: set[str] = set()
+        for i, name in enumerate(features):
+            if name in seen:
+                raise InvalidArgument(f"feature {preview(name)} is named twice", field=f"{field}[{i}]")
+            seen.add(name)
 
 
 def _now_ms() -> int:
@@ -61,6 +75,8 @@ class _RedisLayout:
     def prepare_read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None
                      ) -> tuple[list[Feature], list[bytes]]:
         validate_keys(keys, self.max_batch)
+        if features:
+            check_feature_list(features, self.catalog)
         wanted = (entity, tuple(features) if features else ())
         resolved = self._resolved.get(wanted)
         if resolved is None:

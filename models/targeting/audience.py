@@ -38,7 +38,7 @@ __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 MAX_SAMPLE = 1000
-_SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+_SEGMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")  # \Z: '$' would accept a trailing newline
 _ID_CHUNK = 10_000
 
 

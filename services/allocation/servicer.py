@@ -17,7 +17,11 @@ from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
 from services.allocation._runtime import WINDOW_S, get_runtime
 from services.server.context import ServiceContext
 
-__all__ = ["AllocationServicer", "EXAMPLE_CALL", "register"]
+__all__ = ["AllocationServicer", "EXAMPLE_CALL", "MAX_REQUESTS_PER_WINDOW", "MIN_REQUESTS_PER_WINDOW", "register"]
+
+# One request per window up to a billion: the budget (requests x cost) stays a finite, exact float.
+MIN_REQUESTS_PER_WINDOW = 1.0
+MAX_REQUESTS_PER_WINDOW = 1e9
 
 
 class AllocationServicer(pb_grpc.AllocationServiceServicer):
@@ -46,8 +50,9 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
         f, rpw = request.budget_fraction, request.requests_per_window
         if not math.isfinite(f) or f < 0 or f > 1:
             raise InvalidArgument(f"budget_fraction must be between 0 and 1, got {f}", field="budget_fraction")
-        if not math.isfinite(rpw) or rpw < 0:
-            raise InvalidArgument(f"requests_per_window must be positive (0 keeps the current value), got {rpw}",
+        if not math.isfinite(rpw) or rpw < 0 or 0 < rpw < MIN_REQUESTS_PER_WINDOW or rpw > MAX_REQUESTS_PER_WINDOW:
+            raise InvalidArgument(f"requests_per_window must lie in [{MIN_REQUESTS_PER_WINDOW:g}, "
+                                  f"{MAX_REQUESTS_PER_WINDOW:g}] (0 keeps the current value), got {rpw:g}",
                                   field="requests_per_window")
         rt = await get_runtime(self.ctx)
         # Budget and requests per window go to Redis together, for every replica;

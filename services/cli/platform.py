@@ -51,14 +51,13 @@ def serve(
 
 def _ensure_demo(settings: Settings, users: int) -> None:
     from features.catalog import demo_catalog
-    from features.demo_world import demo_dir, seed
-    from features.store import open_store
+    from features.demo_world import demo_seeded, seed
 
     catalog = demo_catalog()
-    store = open_store(settings, catalog)
-    probe = store.read("user", ["u0000000"], ["age"])
-    if probe.found[0] and (demo_dir(settings) / "users.parquet").exists():
-        console.print(f"[green]demo world already in Redis[/] (catalog {catalog.fingerprint})")
+    # Only a finished seed counts: a killed one left users in Redis but no completion marker.
+    record = demo_seeded(settings, catalog)
+    if record is not None:
+        console.print(f"[green]demo world already in Redis[/] ({record['users']:,} users, catalog {catalog.fingerprint})")
     else:
         console.print(f"seeding the demo world: {users:,} users")
         seed(settings, users=users)
@@ -91,7 +90,9 @@ def seed_command(
     from features.demo_world import seed as run_seed
 
     result = run_seed(_settings(), users=users, seed=seed)
-    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis")
+    resumed = " (resumed a killed seed)" if result.resumed else ""
+    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis"
+                  f"{resumed}")
 
 
 @features_app.command("catalog")

@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 
-from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity
+from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity, preview
 from features.population import population_version
 from features.store.base import KEY_PATTERN
 from mds.targeting.v1 import targeting_pb2 as pb
@@ -45,6 +45,7 @@ from models.targeting.logic import (
     to_sql,
     validate,
 )
+from models.targeting.parser import MAX_DEMAND_CHARS
 from services.server.context import ServiceContext
 
 __all__ = ["EXAMPLE_CALL", "TargetingServicer", "register"]
@@ -99,6 +100,8 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         demand = request.demand
         if not demand.strip():
             raise InvalidArgument("demand is empty", field="demand")
+        if len(demand) > MAX_DEMAND_CHARS:  # before waiting for the parser: a long demand never queues
+            raise InvalidArgument(f"demand is {len(demand):,} characters; at most {MAX_DEMAND_CHARS}", field="demand")
         dialect = request.dialect or "duckdb"
         if dialect not in DIALECTS:
             raise InvalidArgument(f"unknown SQL dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="dialect")
@@ -152,7 +155,8 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
                                ) -> pb.CheckEligibilityResponse:
         expr = self._logic(request.logic)
         if not KEY_PATTERN.match(request.user_id):
-            raise InvalidArgument(f"malformed user id {request.user_id!r}: use 1-64 letters, digits, '_', '.' or '-'",
+            raise InvalidArgument(f"malformed user id {preview(request.user_id)}: use 1-64 letters, digits, '_', '.' "
+                                  "or '-'",
                                   field="user_id")
         batch = await self.ctx.store.read("user", [request.user_id])
         if not bool(batch.found[0]):
