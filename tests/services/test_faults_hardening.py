@@ -61,7 +61,7 @@ def _kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], within_
 def _checkpoints(client: redis.Redis, settings: Settings) -> dict[bytes, int]:
     """Chunks written per load checkpoint (a Redis hash per load)."""
     return {k: int(client.hget(k, "chunks") or 0)  # type: ignore[arg-type]
-            for k in client.scan_iter(match=f"{settings.namespace}:*:_load:*")}
+            for k in client.scan_iter(match=f"{settings.namespace}:*:_load:*", count=10_000)}
 
 
 # -- a killed seed is not a finished seed; a re-run resumes and cleans up ----------------------------
