@@ -9,7 +9,7 @@ from typing import Protocol
 
 import redis
 
-from core.errors import StoreUnavailable
+from features.store.unavailable import redis_unavailable
 from models.allocation._solver import LambdaMix
 
 __all__ = ["BudgetSnapshot", "BudgetState", "LocalBudgetState", "RedisBudgetState"]
@@ -96,10 +96,8 @@ class RedisBudgetState:
         self._flush = client.register_script(_FLUSH)
 
     def _call(self, fn, *args):  # type: ignore[no-untyped-def]
-        try:
+        with redis_unavailable("reaching the allocation state"):
             return fn(*args)
-        except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(f"allocation state in Redis unreachable: {exc}") from exc
 
     def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
               lam: LambdaMix | None = None) -> BudgetSnapshot:

@@ -94,10 +94,8 @@ class MDSServer:
             return
         await self._health.enter_graceful_shutdown()
         await self._server.stop(self.settings.grace_period_s if grace is None else grace)
-        for hook in (self.context.extras.get("on_shutdown", []) if self.context else []):
-            await hook()
         if self.context is not None:
-            await self.context.close()
+            await self.context.close()  # shutdown hooks, then the Redis connections
         self._server = None
 
     async def wait(self) -> None:

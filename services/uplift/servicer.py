@@ -44,7 +44,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         # Online-sized predictions run here: single-threaded torch/OpenMP, and off the event loop.
         self._predict_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uplift-predict",
                                                 initializer=single_threaded_worker)
-        ctx.extras.setdefault("on_shutdown", []).append(self._close)
+        ctx.on_shutdown(self._close)
 
     async def _close(self) -> None:
         self._predict_pool.shutdown(wait=False, cancel_futures=True)
