@@ -22,7 +22,7 @@ def check_command(
     """Report every problem of a catalog (exit 2), or a summary of a good one (exit 0)."""
     import yaml
 
-    from features._catalog_check import check_catalog_file
+    from features import check_catalog_file
     from features.catalog import Catalog
 
     problems = check_catalog_file(path)
@@ -52,7 +52,7 @@ def population_command(
 
     from core.errors import FailedPrecondition
     from core.settings import Settings
-    from features._catalog_check import load_checked_catalog
+    from features import load_checked_catalog
     from features.catalog import configured_catalog
     from features.population import load_population
 

@@ -152,7 +152,7 @@ def bench_command(
         "--catalog", help="catalog YAML to benchmark (default: the configured MDS_CATALOG)")] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
-    from features._catalog_check import load_checked_catalog
+    from features import load_checked_catalog
     from features.bench import run_bench
     from features.catalog import configured_catalog
 

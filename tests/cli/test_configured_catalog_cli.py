@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.settings import Settings
-from features._catalog_check import load_checked_catalog
+from features import load_checked_catalog
 from features.bench import synthetic_rows
 from features.store import open_store
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.settings import Settings
-from features._catalog_check import load_checked_catalog
+from features import load_checked_catalog
 from features.store import open_store
 from services.client import MDSClient
 
