@@ -4,6 +4,7 @@
   :func:`open_store` builds the backend the settings select;
 * ``segments``: named audience segments (``<ns>:targeting:segment:<name>``);
 * ``histories``: recommendation histories (``<ns>:recommend:history:<user_id>``);
+* ``allocation_state``: the allocation controller's shared budget state (``<ns>:alloc:<controller>:...``);
 * ``unavailable``: the one place "Redis is unavailable" is recognised (:func:`redis_unavailable`).
 """
 
