@@ -85,8 +85,11 @@ class MDSServer:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if s.metrics_port is not None:
             self.metrics_port = serve_metrics(s.host, s.metrics_port)
-        log.info("serving %s on %s (Redis: %s)", ", ".join(self.service_names), self.address,
-                 describe_location(s))
+        ctx = self.context
+        population = (f"{ctx.population.location} ({ctx.population.rows:,} {ctx.population.entity}s)"
+                      if ctx.population else "none yet")
+        log.info("serving %s on %s (Redis: %s; catalog %s %s; population: %s)", ", ".join(self.service_names),
+                 self.address, describe_location(s), ctx.catalog.name, ctx.catalog.fingerprint, population)
 
     async def stop(self, grace: float | None = None) -> None:
         """Flip health to NOT_SERVING, let in-flight calls finish within the grace period, close."""
