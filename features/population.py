@@ -73,6 +73,7 @@ class PopulationTable:
     key: str                      # the entity's key column in the files
     features: tuple[Feature, ...]  # the entity's catalog features, all present
     rows: int = 0
+    configured: bool = True        # False: MDS_POPULATION unset, the demo snapshot stands in
 
     @property
     def source(self) -> str:
@@ -213,25 +214,31 @@ def load_population(settings: Settings, catalog: Catalog, *, check_keys: bool = 
     entity = population_entity(catalog)
     key = catalog.entity(entity).key
     features = tuple(catalog.features_of(entity))
-    table = PopulationTable(location, tuple(files), kind, entity, key, features)  # type: ignore[arg-type]
+    configured = settings.population is not None
+    table = PopulationTable(location, tuple(files), kind, entity, key, features,  # type: ignore[arg-type]
+                            configured=configured)
     con = duckdb.connect()
     try:
         _check_columns(con, table)
         rows = _check_keys(con, table) if check_keys else 0
     finally:
         con.close()
-    return PopulationTable(location, tuple(files), kind, entity, key, features, rows)  # type: ignore[arg-type]
+    return PopulationTable(location, tuple(files), kind, entity, key, features, rows,  # type: ignore[arg-type]
+                           configured)
 
 
 def _where(table: PopulationTable, file: Path | None = None) -> str:
-    return f"population {file or table.location} ({SETTING})"
+    if table.configured:
+        return f"population {file or table.location} ({SETTING})"
+    return f"population {file or table.location} (the demo snapshot: {SETTING} is unset)"
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, table: PopulationTable) -> None:
     # Each Parquet file on its own, so the one lacking a column is named; CSV: the one file.
     needed = [table.key, *(f.name for f in table.features)]
     for file in table.files:
-        single = PopulationTable(table.location, (file,), table.format, table.entity, table.key, table.features)
+        single = PopulationTable(table.location, (file,), table.format, table.entity, table.key, table.features,
+                                 configured=table.configured)
         try:
             raw = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {single._read_sql()}").fetchall()}
         except duckdb.Error as exc:

@@ -40,7 +40,6 @@ from features.loader import CHECKPOINT_TTL_S, LoadRejected, LoadResult, prepare_
 from features.store import RedisOnlineStore
 from features.store.redis_store import WRITE_CHUNK
 from features.tables import (
-    REASON_COLUMN,
     ROW_COLUMN,
     ChunkValidator,
     Problem,

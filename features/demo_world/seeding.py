@@ -14,19 +14,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
-from core.errors import StoreUnavailable
 from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
 from features.demo_world.users import generate_users
 from features.loader import bulk_load, forget_load, load_id_of
 from features.store import RedisOnlineStore, open_store
+from features.store.unavailable import redis_unavailable
 
 __all__ = ["SeedResult", "demo_dir", "demo_seeded", "seed"]
-
-_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, OSError)
-
 
 @dataclass(frozen=True)
 class SeedResult:
@@ -48,10 +43,8 @@ def _marker_keys(store: RedisOnlineStore) -> tuple[str, str]:
 
 
 def _get_json(store: RedisOnlineStore, key: str) -> dict[str, object] | None:
-    try:
+    with redis_unavailable("reading the demo world's seed record"):
         raw = store.client.get(key)
-    except _REDIS_DOWN as exc:
-        raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
     if not raw:
         return None
     try:
@@ -83,7 +76,7 @@ def seed(settings: Settings, users: int = 100_000, seed: int = 0, *, catalog: Ca
     resumable = (pending is not None and pending.get("users") == users and pending.get("seed") == seed
                  and users_path.is_file() and truth_path.is_file()
                  and pending.get("load_id") == load_id_of(users_path))
-    try:
+    with redis_unavailable("starting the seed"):
         store.client.delete(done_key)  # from here until the load finishes, the world is not complete
         if not resumable:
             if pending is not None and isinstance(pending.get("load_id"), str):
@@ -98,15 +91,11 @@ def seed(settings: Settings, users: int = 100_000, seed: int = 0, *, catalog: Ca
         load_id = load_id_of(users_path)
         record = {"users": users, "seed": seed, "load_id": load_id}
         store.client.set(pending_key, json.dumps(record))
-    except _REDIS_DOWN as exc:
-        raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
     loaded = bulk_load(store, "user", users_path, load_id=load_id, progress=progress).written
-    try:
+    with redis_unavailable("finishing the seed"):
         pipe = store.client.pipeline(transaction=False)
         pipe.set(done_key, json.dumps(record))
         pipe.delete(pending_key)
         pipe.execute()
         forget_load(store, load_id)
-    except _REDIS_DOWN as exc:
-        raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
     return SeedResult(users_path, truth_path, users, loaded, resumed=resumable)

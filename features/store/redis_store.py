@@ -24,15 +24,15 @@ import pandas as pd
 import redis
 import redis.asyncio
 
-from core.errors import InvalidArgument, StoreUnavailable, preview
+from core.errors import InvalidArgument, preview
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
 from features.store.base import AsyncOnlineStore, OnlineStore, validate_keys
+from features.store.unavailable import REDIS_DOWN, redis_unavailable
 
 __all__ = ["RedisOnlineStore", "AsyncRedisOnlineStore"]
 
-_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
 WRITE_CHUNK = 2_000  # entities per pipeline round trip
 
 
@@ -148,29 +148,25 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
 
     def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
-        try:
+        with redis_unavailable("reading features"):
             blobs: list[bytes | None] = self.client.mget(redis_keys)  # type: ignore[assignment]
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)
 
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
         # write_commands validates and encodes the whole frame before the first write: bad input
         # writes nothing.
         chunks = list(self.write_commands(entity, frame))
-        try:
+        with redis_unavailable("writing features"):
             for commands in chunks:
                 pipe = self.client.pipeline(transaction=False)
                 for name, args in commands:
                     pipe.execute_command(name, *args)
                 pipe.execute()
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return len(frame)
 
     def clear(self) -> int:
         deleted = 0
-        try:
+        with redis_unavailable("clearing the namespace"):
             batch: list[bytes] = []
             for key in self.client.scan_iter(match=f"{self.namespace}:*", count=1000):
                 batch.append(key)
@@ -179,8 +175,6 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
                     batch.clear()
             if batch:
                 deleted += self.client.unlink(*batch)
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return deleted
 
 
@@ -194,14 +188,12 @@ class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
 
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
-        try:
+        with redis_unavailable("reading features"):
             blobs: list[bytes | None] = await self.client.mget(redis_keys)  # type: ignore[assignment]
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return self.assemble(entity, keys, resolved, blobs)
 
     async def ping(self) -> bool:
         try:
             return bool(await self.client.ping())
-        except _REDIS_DOWN:
+        except REDIS_DOWN:
             return False

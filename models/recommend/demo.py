@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.settings import Settings
+from features.store.histories import history_key  # the key layout lives with the other Redis layouts
 from models.recommend._data import RatingData
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ class DemoRecommender:
 
 def bundle_path(settings: Settings) -> Path:
     return settings.models_dir / "recommend" / "demo.pkl"
-
-
-def history_key(namespace: str, user_id: str) -> str:
-    return f"{namespace}:recommend:history:{user_id}"
 
 
 def write_histories(settings: Settings, ratings: pd.DataFrame, item_code: dict[str, int]) -> int:

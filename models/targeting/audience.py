@@ -4,16 +4,13 @@ The population is ``MDS_POPULATION`` (a Parquet file, folder or glob, or a CSV; 
 snapshot ``<data_dir>/demo/users.parquet``), resolved and checked against the catalog by
 :func:`features.population.load_population`. DuckDB reads it in place; ``engine="spark"``
 runs the same validated predicate (compiled for Spark SQL) on a Spark session for snapshots beyond
-one machine. Segments (the selected user ids plus the logic that chose them) live in Redis under
-``<namespace>:targeting:segment:<name>``.
+one machine. Segments (the selected user ids plus the logic that chose them) live in Redis
+(:mod:`features.store.segments`, re-exported here).
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,14 +18,13 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import redis
-import redis.asyncio
 from sqlglot import exp
 
-from core.errors import FailedPrecondition, InvalidArgument, NotFound, StoreUnavailable
+from core.errors import FailedPrecondition, InvalidArgument
 from core.settings import Settings
 from features.catalog import Catalog
 from features.population import PopulationTable, demo_population_path, require_population
+from features.store.segments import AsyncSegmentStore, Segment, check_segment_name  # where segments live
 from models.targeting.logic import Expr, canonical, check, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "Segment", "SparkPopulation",
@@ -38,8 +34,6 @@ __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 MAX_SAMPLE = 1000
-_SEGMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_\-]{0,63}\Z")  # \Z: '$' would accept a trailing newline
-_ID_CHUNK = 10_000
 
 
 def snapshot_path(settings: Settings) -> Path:
@@ -207,87 +201,3 @@ def open_population(settings: Settings, catalog: Catalog, engine: str = "duckdb"
         raise InvalidArgument(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}", field="engine")
     table = require_population(settings, catalog)
     return Population.from_table(table, catalog) if engine == "duckdb" else SparkPopulation(table, catalog)
-
-
-# -- named segments in Redis -----------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    name: str
-    logic: str
-    count: int
-    created_at: float
-    engine: str
-    source: str
-
-
-def check_segment_name(name: str, *, field: str = "segment_name") -> str:
-    if not _SEGMENT_NAME.match(name or ""):
-        raise InvalidArgument("segment name must be 1-64 letters, digits, '_' or '-', starting with a letter "
-                              "or digit", field=field)
-    return name
-
-
-class AsyncSegmentStore:
-    """Segments under ``<namespace>:targeting:segment:<name>`` (a set of user ids) and ``...:meta``."""
-
-    def __init__(self, client: redis.asyncio.Redis, namespace: str) -> None:
-        self._r = client
-        self._prefix = f"{namespace}:targeting:segment:"
-
-    def key(self, name: str) -> str:
-        return self._prefix + name
-
-    async def save(self, name: str, logic: str, ids: list[str], *, engine: str, source: str,
-                   ttl_s: int | None = None) -> Segment:
-        """Replace segment ``name`` atomically: readers see the old members or the new, never a mix."""
-        check_segment_name(name)
-        key, staging = self.key(name), f"{self.key(name)}:staging:{time.time_ns()}"
-        segment = Segment(name, logic, len(ids), time.time(), engine, source)
-        meta = {"logic": logic, "count": str(len(ids)), "created_at": repr(segment.created_at),
-                "engine": engine, "source": source}
-        try:
-            for i in range(0, len(ids), _ID_CHUNK):
-                await self._r.sadd(staging, *ids[i:i + _ID_CHUNK])
-            async with self._r.pipeline(transaction=True) as pipe:
-                if ids:
-                    pipe.rename(staging, key)
-                else:
-                    pipe.delete(key)
-                pipe.delete(f"{key}:meta")
-                pipe.hset(f"{key}:meta", mapping=meta)  # type: ignore[arg-type]  # redis stubs: invariant key type
-                if ttl_s:
-                    pipe.expire(key, ttl_s)
-                    pipe.expire(f"{key}:meta", ttl_s)
-                await pipe.execute()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while saving segment {name!r}: {exc}") from exc
-        finally:
-            with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                await self._r.delete(staging)
-        return segment
-
-    async def get(self, name: str) -> Segment:
-        check_segment_name(name)
-        try:
-            meta = await self._r.hgetall(f"{self.key(name)}:meta")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while reading segment {name!r}: {exc}") from exc
-        if not meta:
-            raise NotFound(f"no segment named {name!r}")
-        m = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
-             for k, v in meta.items()}
-        return Segment(name, m["logic"], int(m["count"]), float(m["created_at"]), m["engine"], m["source"])
-
-    async def sample(self, name: str, n: int) -> list[str]:
-        """The first ``n`` members in sorted order (deterministic)."""
-        if _check_sample(n) == 0:
-            return []
-        return sorted(await self.members(name))[:n]
-
-    async def members(self, name: str) -> set[str]:
-        try:
-            raw = await self._r.smembers(self.key(check_segment_name(name)))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while reading segment {name!r}: {exc}") from exc
-        return {m.decode() if isinstance(m, bytes) else m for m in raw}

@@ -28,8 +28,6 @@ __all__ = ["RecommenderRuntime", "get_runtime", "WINDOW_S"]
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
-EXTRA_KEY = "allocation.runtime"
-_BUILD_LOCK_KEY = "allocation.runtime.lock"
 
 
 @dataclass
@@ -114,15 +112,8 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
 
 async def get_runtime(ctx: ServiceContext) -> RecommenderRuntime:
     """The process's runtime, built once (model load and the first Redis round trip in a thread)."""
-    rt = ctx.extras.get(EXTRA_KEY)
-    if rt is not None:
-        return rt  # type: ignore[no-any-return]
-    build_lock = ctx.extras.setdefault(_BUILD_LOCK_KEY, asyncio.Lock())
-    async with build_lock:
-        rt = ctx.extras.get(EXTRA_KEY)
-        if rt is None:
-            def build() -> RecommenderRuntime:
-                with threadpool_limits(1):
-                    return _build(ctx)
-            rt = ctx.extras[EXTRA_KEY] = await asyncio.to_thread(build)
-    return rt  # type: ignore[no-any-return]
+    def build() -> RecommenderRuntime:
+        with threadpool_limits(1):
+            return _build(ctx)
+
+    return await ctx.resource(RecommenderRuntime, build)

@@ -12,7 +12,6 @@ import time
 
 import grpc
 import numpy as np
-import redis.exceptions
 from threadpoolctl import threadpool_limits
 
 from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
@@ -20,7 +19,6 @@ from features.store.base import KEY_PATTERN
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
 from models.allocation._bundle import decode_history
-from models.recommend.demo import history_key
 from services.allocation._runtime import RecommenderRuntime, get_runtime
 from services.server.context import ServiceContext
 
@@ -38,12 +36,9 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
 
     async def _history(self, user_id: str) -> tuple[bytes | None, bool]:
         """(packed history or None, whether the user has cached features)."""
-        try:
-            blob = await self.ctx.redis.get(history_key(self.ctx.settings.namespace, user_id))
-        except (redis.exceptions.RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis unreachable reading the history of {user_id!r}: {exc}") from exc
+        blob = await self.ctx.histories.get(user_id)
         batch = await self.ctx.store.read("user", [user_id], ["age"])
-        return (blob.encode() if isinstance(blob, str) else blob), bool(batch.found[0])
+        return blob, bool(batch.found[0])
 
     async def Recommend(self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext
                         ) -> pb.RecommendResponse:

@@ -22,7 +22,7 @@ def check_command(
     """Report every problem of a catalog (exit 2), or a summary of a good one (exit 0)."""
     import yaml
 
-    from features._catalog_check import check_catalog_file
+    from features import check_catalog_file
     from features.catalog import Catalog
 
     problems = check_catalog_file(path)
@@ -38,3 +38,32 @@ def check_command(
     console.print(f"[green]{path}: OK[/] catalog {catalog.name!r}, fingerprint {catalog.fingerprint}: "
                   f"{len(catalog.features)} features in {len(catalog.groups)} groups; entities {per_entity}",
                   soft_wrap=True)
+
+
+@app.command("population")
+def population_command(
+    source: Annotated[str | None, typer.Argument(
+        help="user table: Parquet file, folder or glob, or a CSV (default: MDS_POPULATION)", show_default=False)] = None,
+    catalog_path: Annotated[Path | None, typer.Option(
+        "--catalog", help="catalog YAML (default: the configured MDS_CATALOG)")] = None,
+) -> None:
+    """Check a user table against the catalog as `mds serve` does: columns, types, null or repeated keys."""
+    import time
+
+    from core.errors import FailedPrecondition
+    from core.settings import Settings
+    from features import load_checked_catalog
+    from features.catalog import configured_catalog
+    from features.population import load_population
+
+    settings = Settings() if source is None else Settings(population=source)
+    catalog = load_checked_catalog(catalog_path, setting="--catalog") if catalog_path else configured_catalog(settings)
+    started = time.perf_counter()
+    table = load_population(settings, catalog)
+    if table is None:
+        raise FailedPrecondition("no population: MDS_POPULATION is unset and the demo world was not seeded "
+                                 "(`mds seed`)")
+    console.print(f"[green]{escape(table.location)}: OK[/] {table.rows:,} {table.entity}s in {len(table.files)} "
+                  f"{table.format} file{'s' if len(table.files) > 1 else ''}; key {table.key!r} and all "
+                  f"{len(table.features)} catalog features of {catalog.name!r} present "
+                  f"(checked in {time.perf_counter() - started:.2f} s)", soft_wrap=True)

@@ -97,10 +97,10 @@ def seed_command(
 
 @features_app.command("catalog")
 def catalog_command(entity: Annotated[str, typer.Option(help="only this entity")] = "") -> None:
-    """Print the feature catalog."""
-    from features.catalog import demo_catalog
+    """Print the configured feature catalog (MDS_CATALOG; default the demo catalog)."""
+    from features.catalog import configured_catalog
 
-    catalog = demo_catalog()
+    catalog = configured_catalog(_settings())
     table = Table(title=f"catalog {catalog.name} ({catalog.fingerprint})")
     for col in ("feature", "entity", "dtype", "group", "ttl", "domain"):
         table.add_column(col)
@@ -163,11 +163,12 @@ def get_command(
     entity: Annotated[str, typer.Option(help="entity name")] = "user",
 ) -> None:
     """Read features of some keys straight from Redis and print them as JSON."""
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog
     from features.store import open_store
 
     names = [f for f in features.split(",") if f] or None
-    batch = open_store(_settings(), demo_catalog()).read(entity, keys, names)
+    settings = _settings()
+    batch = open_store(settings, configured_catalog(settings)).read(entity, keys, names)
     rows = {k: (batch.row(i) if batch.found[i] else None) for i, k in enumerate(batch.keys)}
     console.print_json(json.dumps(rows, default=str))
 
@@ -179,12 +180,19 @@ def bench_command(
     batch: Annotated[int, typer.Option(min=1, help="users per read")] = 100,
     reads: Annotated[int, typer.Option(min=10, help="timed reads per layout")] = 2_000,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+    catalog_path: Annotated[Path | None, typer.Option(
+        "--catalog", help="catalog YAML to benchmark (default: the configured MDS_CATALOG)")] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
+    from features import load_checked_catalog
     from features.bench import run_bench
+    from features.catalog import configured_catalog
 
-    result = run_bench(_settings(), users=users, n_features=features, batch=batch, reads=reads)
-    table = Table(title=f"{batch} users x {features} features, {reads} reads each")
+    settings = _settings()
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path
+               else configured_catalog(settings))
+    result = run_bench(settings, users=users, n_features=features, batch=batch, reads=reads, catalog=catalog)
+    table = Table(title=f"catalog {catalog.name}: {batch} users x {features} features, {reads} reads each")
     for col in ("layout", "p50 ms", "p99 ms", "rows/s"):
         table.add_column(col, justify="right")
     for name in ("project", "feast_style", "packed_mget_floor"):

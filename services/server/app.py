@@ -5,7 +5,7 @@ reflection (for grpcurl), the MDS interceptor (auth, errors, access log, metrics
 keepalive options, optional TLS, and graceful shutdown.
 
 Health is per service and follows its dependencies: every ``HEALTH_INTERVAL_S`` the server pings
-Redis and runs the probes servicers registered (``ctx.extras["health_probes"][service name]``, e.g.
+Redis and runs the probes servicers registered (``ctx.add_health_probe(service name, probe)``, e.g.
 "a model loads"); a service is NOT_SERVING while Redis (when it needs it) or one of its probes fails,
 and SERVING again once they pass. The overall status ``""`` is SERVING only when every hosted service
 is. During shutdown everything is NOT_SERVING.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -40,7 +40,6 @@ log = logging.getLogger("mds.server")
 HEALTH_INTERVAL_S = 1.0
 # Services none of whose RPCs touch Redis (experiment analysis works on the request alone).
 REDIS_FREE_SERVICES = frozenset({"experiments"})
-HealthProbe = Callable[[], Awaitable[str | None]]  # None when healthy, else why not
 
 
 def check_tls(settings: Settings) -> tuple[bytes, bytes] | None:
@@ -120,8 +119,11 @@ class MDSServer:
         self._health_task = asyncio.create_task(self._watch_health(), name="mds-health")
         if s.metrics_port is not None:
             self.metrics_port = serve_metrics(s.host, s.metrics_port)
-        log.info("serving %s on %s (Redis: %s)", ", ".join(self.service_names), self.address,
-                 describe_location(s))
+        ctx = self.context
+        population = (f"{ctx.population.location} ({ctx.population.rows:,} {ctx.population.entity}s)"
+                      if ctx.population else "none yet")
+        log.info("serving %s on %s (Redis: %s; catalog %s %s; population: %s)", ", ".join(self.service_names),
+                 self.address, describe_location(s), ctx.catalog.name, ctx.catalog.fingerprint, population)
 
     async def stop(self, grace: float | None = None) -> None:
         """Flip health to NOT_SERVING, let in-flight calls finish within the grace period, close."""
@@ -133,24 +135,19 @@ class MDSServer:
             self._health_task = None
         await self._health.enter_graceful_shutdown()
         await self._server.stop(self.settings.grace_period_s if grace is None else grace)
-        for hook in (self.context.extras.get("on_shutdown", []) if self.context else []):
-            await hook()
         if self.context is not None:
-            await self.context.close()
+            await self.context.close()  # shutdown hooks, then the Redis connections
         self._server = None
 
     async def _redis_answers(self) -> bool:
         assert self.context is not None
-        try:
-            return bool(await asyncio.wait_for(self.context.redis.ping(), self.settings.redis_timeout_s * 2))
-        except Exception:  # any failure to answer a PING means "down" for health purposes
-            return False
+        return await self.context.redis_answers(self.settings.redis_timeout_s * 2)
 
     async def _check_health(self) -> None:
         """Set each service's status from Redis and its probes; log every change."""
         assert self.context is not None
         redis_ok = await self._redis_answers()
-        probes: dict[str, list[HealthProbe]] = self.context.extras.get("health_probes", {})
+        probes = self.context.health_probes
         overall = health_pb2.HealthCheckResponse.SERVING
         for full_name in self.service_names:
             reason = None if redis_ok or self._short_names[full_name] in REDIS_FREE_SERVICES else "Redis is down"

@@ -25,7 +25,6 @@ from mds.targeting.v1 import targeting_pb2 as pb
 from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
 from models.targeting.audience import (
     ENGINES,
-    AsyncSegmentStore,
     Population,
     SparkPopulation,
     check_segment_name,
@@ -66,7 +65,7 @@ def _text(value: Any) -> str:
 class TargetingServicer(pb_grpc.TargetingServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.segments = AsyncSegmentStore(ctx.redis, ctx.settings.namespace)
+        self.segments = ctx.segments
         self._parse_lock = asyncio.Lock()
         self._populations: dict[str, tuple[object, Population | SparkPopulation]] = {}
 

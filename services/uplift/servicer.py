@@ -45,10 +45,10 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         # Online-sized predictions run here: single-threaded torch/OpenMP, and off the event loop.
         self._predict_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uplift-predict",
                                                 initializer=single_threaded_worker)
-        ctx.extras.setdefault("on_shutdown", []).append(self._close)
+        ctx.on_shutdown(self._close)
         # Health: NOT_SERVING while no model loads (Redis is watched by the server itself).
         service = uplift_pb2.DESCRIPTOR.services_by_name["UpliftService"].full_name
-        ctx.extras.setdefault("health_probes", {}).setdefault(service, []).append(self._model_probe)
+        ctx.add_health_probe(service, self._model_probe)
         self._probe_retry_at = 0.0
         self._probe_reason: str | None = None
 

@@ -9,7 +9,7 @@ import yaml
 
 from core.errors import InvalidArgument
 from core.settings import Settings
-from features._catalog_check import check_catalog_file, load_checked_catalog
+from features import check_catalog_file, load_checked_catalog
 from features.catalog import DEMO_CATALOG_PATH, Catalog, configured_catalog
 
 GOOD = """\

@@ -143,3 +143,7 @@ def test_default_is_the_demo_snapshot_and_its_version_tracks_rewrites(tmp_path: 
     _customers(12).to_parquet(snapshot, index=False)
     assert population_version(settings) != before
     assert require_population(settings, SHOP).rows == 12
+    _customers(12).drop(columns=["zone"]).to_parquet(snapshot, index=False)
+    with pytest.raises(InvalidArgument, match=r"users.parquet \(the demo snapshot: MDS_POPULATION is unset\) "
+                                              r"lacks catalog columns \['zone'\]"):
+        load_population(settings, SHOP)
