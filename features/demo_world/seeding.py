@@ -104,7 +104,8 @@ def seed(settings: Settings, users: int = 100_000, seed: int = 0, *, catalog: Ca
     try:
         pipe = store.client.pipeline(transaction=False)
         pipe.set(done_key, json.dumps(record))
-        pipe.delete(pending_key, checkpoint_key(store, load_id))
+        pipe.delete(pending_key)  # one key per command: on a cluster the two live in different slots
+        pipe.delete(checkpoint_key(store, load_id))
         pipe.execute()
     except _REDIS_DOWN as exc:
         raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc

@@ -10,6 +10,7 @@ from typing import Protocol
 import redis
 
 from core.errors import StoreUnavailable
+from core.redis import is_cluster
 from models.allocation._solver import LambdaMix
 
 __all__ = ["BudgetSnapshot", "BudgetState", "LocalBudgetState", "RedisBudgetState"]
@@ -91,7 +92,8 @@ class RedisBudgetState:
     def __init__(self, client: redis.Redis, namespace: str, name: str = "recommend", ttl_s: int = 2 * 86400
                  ) -> None:
         self.client = client
-        self.prefix = f"{namespace}:alloc:{name}:"
+        # On a Redis Cluster the flush script's keys must share a slot: one hash tag for all of them.
+        self.prefix = f"{{{namespace}:alloc:{name}}}:" if is_cluster(client) else f"{namespace}:alloc:{name}:"
         self.ttl_s = ttl_s
         self._flush = client.register_script(_FLUSH)
 

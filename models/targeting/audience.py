@@ -24,6 +24,7 @@ import redis.asyncio
 from sqlglot import exp
 
 from core.errors import FailedPrecondition, InvalidArgument, NotFound, StoreUnavailable
+from core.redis import is_cluster
 from core.settings import Settings
 from features.catalog import Catalog
 from models.targeting.logic import Expr, canonical, check, to_sql
@@ -221,15 +222,31 @@ def check_segment_name(name: str, *, field: str = "segment_name") -> str:
     return name
 
 
+# KEYS: staging set, segment set, meta hash. ARGV: "1" when there are members, TTL (0: none), meta pairs.
+_REPLACE_SEGMENT = """
+if ARGV[1] == '1' then redis.call('RENAME', KEYS[1], KEYS[2]) else redis.call('DEL', KEYS[2]) end
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+if ARGV[2] ~= '0' then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
+return 1
+"""
+
+
 class AsyncSegmentStore:
     """Segments under ``<namespace>:targeting:segment:<name>`` (a set of user ids) and ``...:meta``."""
 
     def __init__(self, client: redis.asyncio.Redis, namespace: str) -> None:
         self._r = client
         self._prefix = f"{namespace}:targeting:segment:"
+        # On a Redis Cluster a segment's set, staging set and meta hash must share a slot (one script).
+        self._tagged = is_cluster(client)
+        self._replace = client.register_script(_REPLACE_SEGMENT)
 
     def key(self, name: str) -> str:
-        return self._prefix + name
+        return f"{self._prefix}{{{name}}}" if self._tagged else self._prefix + name
 
     async def save(self, name: str, logic: str, ids: list[str], *, engine: str, source: str,
                    ttl_s: int | None = None) -> Segment:
@@ -242,17 +259,10 @@ class AsyncSegmentStore:
         try:
             for i in range(0, len(ids), _ID_CHUNK):
                 await self._r.sadd(staging, *ids[i:i + _ID_CHUNK])
-            async with self._r.pipeline(transaction=True) as pipe:
-                if ids:
-                    pipe.rename(staging, key)
-                else:
-                    pipe.delete(key)
-                pipe.delete(f"{key}:meta")
-                pipe.hset(f"{key}:meta", mapping=meta)  # type: ignore[arg-type]  # redis stubs: invariant key type
-                if ttl_s:
-                    pipe.expire(key, ttl_s)
-                    pipe.expire(f"{key}:meta", ttl_s)
-                await pipe.execute()
+            # One script on keys of one slot: atomic on a single Redis and on a Redis Cluster alike.
+            await self._replace(keys=[staging, key, f"{key}:meta"],
+                                args=["1" if ids else "0", int(ttl_s or 0),
+                                      *(x for pair in meta.items() for x in pair)])
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise StoreUnavailable(f"Redis unavailable while saving segment {name!r}: {exc}") from exc
         finally:
