@@ -148,11 +148,16 @@ def bench_command(
     batch: Annotated[int, typer.Option(min=1, help="users per read")] = 100,
     reads: Annotated[int, typer.Option(min=10, help="timed reads per layout")] = 2_000,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+    redis_mode: Annotated[str | None, typer.Option(
+        "--redis-mode", help="single or cluster (MDS_REDIS_URL then names any cluster node); default MDS_REDIS_MODE")
+    ] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
     from features.bench import run_bench
 
-    result = run_bench(_settings(), users=users, n_features=features, batch=batch, reads=reads)
+    if redis_mode not in (None, "single", "cluster"):
+        raise InvalidArgument(f"--redis-mode must be single or cluster; got {redis_mode!r}", field="--redis-mode")
+    result = run_bench(_settings(redis_mode=redis_mode), users=users, n_features=features, batch=batch, reads=reads)
     table = Table(title=f"{batch} users x {features} features, {reads} reads each")
     for col in ("layout", "p50 ms", "p99 ms", "rows/s"):
         table.add_column(col, justify="right")
