@@ -95,7 +95,7 @@ def seed(settings: Settings, users: int = 100_000, seed: int = 0, *, catalog: Ca
     with redis_unavailable("finishing the seed"):
         pipe = store.client.pipeline(transaction=False)
         pipe.set(done_key, json.dumps(record))
-        pipe.delete(pending_key)
+        pipe.delete(pending_key)  # one key per command: on a cluster the two live in different slots
         pipe.execute()
         forget_load(store, load_id)
     return SeedResult(users_path, truth_path, users, loaded, resumed=resumable)

@@ -10,5 +10,6 @@ from __future__ import annotations
 __all__ = ["allocation_state_prefix"]
 
 
-def allocation_state_prefix(namespace: str, controller: str) -> str:
-    return f"{namespace}:alloc:{controller}:"
+def allocation_state_prefix(namespace: str, controller: str, *, cluster: bool = False) -> str:
+    """On a Redis Cluster the flush script's keys must share a slot: one hash tag for all of them."""
+    return f"{{{namespace}:alloc:{controller}}}:" if cluster else f"{namespace}:alloc:{controller}:"

@@ -13,6 +13,11 @@ Key layout — one string value per entity::
   the batch has entities — decoded by one ``np.frombuffer``.
 * The catalog fingerprint in every key means a schema change reads and writes a fresh namespace and
   never decodes a stale layout.
+* On a Redis Cluster (``MDS_REDIS_MODE=cluster``) entity keys spread over every master (no hash tag:
+  a batch is many users, and one slot would make one master hold everything). A read is then
+  ``MGET`` per slot, sent as one pipeline per master (redis-py's ``mget_nonatomic``), and a write is
+  one cluster pipeline, again one round trip per master. A dead master fails only the reads that
+  touch its slots, as :class:`StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import redis
 import redis.asyncio
+import redis.cluster
 
 from core.errors import InvalidArgument, preview
+from core.redis import AsyncClient, SyncClient, is_cluster
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
@@ -142,14 +149,16 @@ class _RedisLayout:
 class RedisOnlineStore(_RedisLayout, OnlineStore):
     """Synchronous Redis store (CLI, bulk loads, batch jobs, benchmarks)."""
 
-    def __init__(self, client: redis.Redis, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
+    def __init__(self, client: SyncClient, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
+        # A cluster MGET must stay in one slot: split by slot, one pipeline per master.
+        self._mget = client.mget_nonatomic if isinstance(client, redis.cluster.RedisCluster) else client.mget
 
     def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
         with redis_unavailable("reading features"):
-            blobs: list[bytes | None] = self.client.mget(redis_keys)  # type: ignore[assignment]
+            blobs: list[bytes | None] = self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
 
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
@@ -181,15 +190,16 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
 class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
     """asyncio Redis store used inside the gRPC servers."""
 
-    def __init__(self, client: redis.asyncio.Redis, catalog: Catalog, namespace: str = "mds",
+    def __init__(self, client: AsyncClient, catalog: Catalog, namespace: str = "mds",
                  *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
+        self._mget = client.mget_nonatomic if is_cluster(client) else client.mget
 
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
         with redis_unavailable("reading features"):
-            blobs: list[bytes | None] = await self.client.mget(redis_keys)  # type: ignore[assignment]
+            blobs: list[bytes | None] = await self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
 
     async def ping(self) -> bool:

@@ -18,10 +18,12 @@ from core.errors import StoreUnavailable
 __all__ = ["REDIS_DOWN", "redis_unavailable"]
 
 # AuthenticationError and BusyLoadingError are ConnectionErrors; OSError covers sockets and unix paths;
-# ReadOnlyError is a replica answering during a failover.
+# ReadOnlyError is a replica answering during a failover; on a Redis Cluster, CLUSTERDOWN, an uncovered
+# slot or a node that stopped answering are cluster errors.
 REDIS_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError,
                                                 redis.exceptions.ReadOnlyError, ConnectionError, TimeoutError,
-                                                OSError)
+                                                OSError, redis.exceptions.ClusterError,
+                                                redis.exceptions.RedisClusterException)
 
 
 @contextmanager

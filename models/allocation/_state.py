@@ -9,6 +9,7 @@ from typing import Protocol
 
 import redis
 
+from core.redis import is_cluster
 from features.store.allocation_state import allocation_state_prefix
 from features.store.unavailable import redis_unavailable
 from models.allocation._solver import LambdaMix
@@ -92,7 +93,7 @@ class RedisBudgetState:
     def __init__(self, client: redis.Redis, namespace: str, name: str = "recommend", ttl_s: int = 2 * 86400
                  ) -> None:
         self.client = client
-        self.prefix = allocation_state_prefix(namespace, name)
+        self.prefix = allocation_state_prefix(namespace, name, cluster=is_cluster(client))
         self.ttl_s = ttl_s
         self._flush = client.register_script(_FLUSH)
 

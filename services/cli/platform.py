@@ -182,13 +182,18 @@ def bench_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
     catalog_path: Annotated[Path | None, typer.Option(
         "--catalog", help="catalog YAML to benchmark (default: the configured MDS_CATALOG)")] = None,
+    redis_mode: Annotated[str | None, typer.Option(
+        "--redis-mode", help="single or cluster (MDS_REDIS_URL then names any cluster node); default MDS_REDIS_MODE")
+    ] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
     from features import load_checked_catalog
     from features.bench import run_bench
     from features.catalog import configured_catalog
 
-    settings = _settings()
+    if redis_mode not in (None, "single", "cluster"):
+        raise InvalidArgument(f"--redis-mode must be single or cluster; got {redis_mode!r}", field="--redis-mode")
+    settings = _settings(redis_mode=redis_mode)
     catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path
                else configured_catalog(settings))
     result = run_bench(settings, users=users, n_features=features, batch=batch, reads=reads, catalog=catalog)
