@@ -37,6 +37,9 @@ def lgbm_params(n_estimators: int, learning_rate: float, num_leaves: int, min_ch
     }
 
 
+_MIN_TREES = 30
+
+
 class _LGBMUplift(UpliftEstimator):
     """Shared constructor parameters of the LightGBM learners.
 
@@ -82,9 +85,12 @@ class _LGBMUplift(UpliftEstimator):
         probe = model_class(**self._params(seed_offset)).fit(
             X[fit_rows], y[fit_rows], sample_weight=w_fit, eval_X=(X[valid_rows],), eval_y=(y[valid_rows],),
             eval_sample_weight=w_valid, callbacks=[lgb.early_stopping(rounds, verbose=False)])
-        best = int(getattr(probe, "best_iteration_", 0) or 0)
+        best = int(getattr(probe, "best_iteration_", 0) or 0) or int(self.n_estimators)
         # Refitting on all rows (a quarter more than the probe saw) supports proportionally more trees.
-        return max(1, min(int(self.n_estimators), int(round((best or self.n_estimators) / (1.0 - share)))))
+        # The floor keeps a ranking: outcome log-loss can stop improving after a tree or two while the
+        # (much smaller) effect still needs more trees to show (class transformation on little data).
+        floor = min(int(self.n_estimators), _MIN_TREES)
+        return max(floor, min(int(self.n_estimators), int(round(best / (1.0 - share)))))
 
     def _classifier(self, X: np.ndarray, y: np.ndarray, seed_offset: int = 0,
                     sample_weight: np.ndarray | None = None) -> lgb.LGBMClassifier:

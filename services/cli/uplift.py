@@ -63,6 +63,57 @@ DemoUsersOpt = Annotated[int, typer.Option("--demo-users", help="population size
 DemoSeedOpt = Annotated[int, typer.Option("--demo-seed", help="population seed of --dataset demo")]
 
 
+def _check_learner_names(names: list[str], flag: str) -> None:
+    from models.uplift.learners import make_learner
+
+    for n in names:
+        make_learner(n, field=flag)
+
+
+def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: float, tune_seconds: float | None,
+             n_boot: int):
+    """Evaluate ``names`` on ``ds`` with a progress bar; print the table; return the report."""
+    from models.uplift.evaluation import evaluate_learners
+
+    console.print(f"[bold]{ds.name}[/]: {len(ds.frame):,} rows, {ds.frame.shape[1]} feature columns, "
+                  f"treated share {ds.treatment.mean():.3f}, outcome rate {ds.outcome.mean():.4f}")
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("fitting", total=seeds * len(names), step="")
+        report = evaluate_learners(
+            ds, names, seeds=seeds, test_size=test_size, tune_seconds=tune_seconds, n_boot=n_boot,
+            on_step=lambda name, seed: progress.update(task, advance=1, step=f"{name} (split {seed + 1})"),
+        )
+    truth = ds.true_uplift is not None
+    table = Table(title=f"{ds.name}: mean ± std over {seeds} splits (test size {test_size}); "
+                        "Qini 95% CI: bootstrap on split 1")
+    table.add_column("learner")
+    metrics = _METRICS + (("tune_seconds",) if tune_seconds is not None else ()) + (_TRUTH_METRICS if truth else ())
+    for m in metrics:
+        table.add_column(m, justify="right")
+    table.add_column("Qini 95% CI", justify="right")
+    for name, result in report.learners.items():
+        stats = result.summary()
+        ci = report.intervals.get(name, {}).get("qini_auc", [float("nan")] * 2)
+        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics),
+                      f"[{ci[0]:.4f}, {ci[1]:.4f}]")
+    console.print(table)
+    return report
+
+
+def _write_outputs(console: Console, report, json_path: Path | None, plot: Path | None) -> None:
+    from models.uplift.plots import plot_calibration, plot_qini_curves
+
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_json(), indent=2))
+        console.print(f"wrote {json_path}")
+    png = plot or (json_path.with_suffix(".png") if json_path is not None else None)
+    if png is not None:
+        console.print(f"wrote {plot_qini_curves(report, png)}")
+        console.print(f"wrote {plot_calibration(report, png.with_name(png.stem + '_calibration.png'))}")
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     dataset: DatasetOpt = None,
@@ -74,56 +125,96 @@ def evaluate_cmd(
     features: FeaturesOpt = None,
     seeds: Annotated[int, typer.Option("--seeds", help="stratified train/test splits")] = 5,
     test_size: Annotated[float, typer.Option("--test-size", help="test share of each split")] = 0.5,
-    learners: Annotated[str | None, typer.Option("--learners", help="comma-separated learner names (default all)")] = None,
+    learners: Annotated[str | None, typer.Option(
+        "--learners", help="comma-separated learner names (default: 'default' and every MDS learner)")] = None,
+    anchors: Annotated[bool, typer.Option(
+        "--anchors", help="also fit scikit-uplift's and causalml's learners (pip install 'mds[bench]')")] = False,
+    tune: Annotated[bool, typer.Option("--tune", help="tune each MDS learner by cross-validated Qini on "
+                                                      "each training half first")] = False,
+    tune_seconds: Annotated[float, typer.Option("--tune-seconds", help="time bound of one tuning")] = 60.0,
+    suite: Annotated[bool, typer.Option("--suite", help="run the whole suite (Hillstrom, demo world, synthetic); "
+                                                        "writes one JSON + PNGs per data set to --out-dir")] = False,
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="where --suite writes its files")] = Path("var/uplift/suite"),
+    n_boot: Annotated[int, typer.Option("--bootstrap", help="bootstrap resamples for the intervals")] = 100,
     json_path: Annotated[Path | None, typer.Option("--json", help="where to write the JSON summary")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Qini-curve PNG (default: beside --json)")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Qini-curve PNG (default: beside --json); the "
+                                                             "calibration PNG goes beside it")] = None,
     demo_users: DemoUsersOpt = 20_000,
     demo_seed: DemoSeedOpt = 0,
 ) -> None:
     """Fit every learner on the same stratified splits; print and save mean ± std of each metric."""
-    from models.uplift.evaluation import evaluate_learners
     from models.uplift.learners import LEARNERS
-    from models.uplift.plots import plot_qini_curves
+    from models.uplift._anchors import available_anchors
 
-    names = _split_list(learners) or list(LEARNERS)
-    unknown = [n for n in names if n not in LEARNERS]
-    if unknown:
-        raise InvalidArgument(f"unknown learner {unknown[0]!r}; choose from {sorted(LEARNERS)}", field="--learners")
+    names = _split_list(learners) or ["default", *LEARNERS]
+    _check_learner_names(names, "--learners")
+    if anchors:
+        found = available_anchors()
+        if not found:
+            raise InvalidArgument("--anchors needs scikit-uplift or causalml: pip install 'mds[bench]'",
+                                  field="--anchors")
+        names += [a for a in found if a not in names]
     if seeds < 1:
         raise InvalidArgument("--seeds must be at least 1", field="--seeds")
     if not 0.0 < test_size < 1.0:
         raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
+    if tune and tune_seconds <= 0:
+        raise InvalidArgument("--tune-seconds must be positive", field="--tune-seconds")
+    if n_boot < 10:
+        raise InvalidArgument("--bootstrap must be at least 10", field="--bootstrap")
     console = Console()
+    tuning = tune_seconds if tune else None
+    if suite:
+        if dataset is not None or data is not None:
+            raise InvalidArgument("--suite runs its own data sets; drop --dataset/--data", field="--suite")
+        _run_suite(console, names, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot,
+                   out_dir=out_dir, demo_users=demo_users)
+        return
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    console.print(f"[bold]{ds.name}[/]: {len(ds.frame):,} rows, {ds.frame.shape[1]} feature columns, "
-                  f"treated share {ds.treatment.mean():.3f}, outcome rate {ds.outcome.mean():.4f}")
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("fitting", total=seeds * len(names), step="")
-        report = evaluate_learners(
-            ds, names, seeds=seeds, test_size=test_size,
-            on_step=lambda name, seed: progress.update(task, advance=1, step=f"{name} (split {seed + 1})"),
-        )
-    truth = ds.true_uplift is not None
-    table = Table(title=f"{ds.name}: mean ± std over {seeds} splits (test size {test_size})")
-    table.add_column("learner")
-    metrics = _METRICS + (_TRUTH_METRICS if truth else ())
-    for m in metrics:
-        table.add_column(m, justify="right")
-    summary = report.to_json()
-    for name, result in report.learners.items():
-        stats = result.summary()
-        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics))
+    report = _run_one(console, ds, names, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot)
+    _write_outputs(console, report, json_path, plot)
+
+
+def _run_suite(console: Console, names: list[str], *, seeds: int, test_size: float, tune_seconds: float | None,
+               n_boot: int, out_dir: Path, demo_users: int) -> None:
+    """Every suite data set in turn; a summary table of the default learner against the best anchor."""
+    import time
+
+    from models.uplift._suite import suite_datasets
+
+    started = time.perf_counter()
+    rows: list[dict[str, object]] = []
+    for name, load in suite_datasets(demo_users=demo_users):
+        with console.status(f"loading {name}"):
+            ds = load()
+        report = _run_one(console, ds, names, seeds=seeds, test_size=test_size, tune_seconds=tune_seconds,
+                          n_boot=n_boot)
+        _write_outputs(console, report, out_dir / f"{name}.json", None)
+        summary = {n: r.summary()["qini_auc"] for n, r in report.learners.items()}
+        anchors = {n: v for n, v in summary.items() if n.startswith("anchor:")}
+        best_anchor = max(anchors, key=lambda n: anchors[n][0]) if anchors else None
+        rows.append({"dataset": name, "default": summary.get("default"), "best_anchor": best_anchor,
+                     "best_anchor_qini": anchors.get(best_anchor) if best_anchor else None})
+    table = Table(title=f"suite: default learner vs best anchor (Qini AUC mean ± std, {seeds} splits)")
+    for col in ("data set", "default", "best anchor", "anchor Qini", "default ≥ anchor − 1 std", "ratio"):
+        table.add_column(col, justify="right")
+    for row in rows:
+        d, a = row["default"], row["best_anchor_qini"]
+        if d is None or a is None:
+            table.add_row(str(row["dataset"]), "-" if d is None else f"{d[0]:.4f} ± {d[1]:.4f}", "-", "-", "-", "-")
+            continue
+        ok = d[0] >= a[0] - a[1]
+        ratio = d[0] / a[0] if a[0] > 0 else float("nan")
+        row["meets_target"] = bool(ok)
+        table.add_row(str(row["dataset"]), f"{d[0]:.4f} ± {d[1]:.4f}", str(row["best_anchor"]),
+                      f"{a[0]:.4f} ± {a[1]:.4f}", "yes" if ok else "NO", f"{ratio:.2f}x")
     console.print(table)
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(summary, indent=2))
-        console.print(f"wrote {json_path}")
-    png = plot or (json_path.with_suffix(".png") if json_path is not None else None)
-    if png is not None:
-        console.print(f"wrote {plot_qini_curves(report, png)}")
+    elapsed = time.perf_counter() - started
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "suite.json").write_text(json.dumps({"seeds": seeds, "seconds": elapsed, "rows": rows}, indent=2))
+    console.print(f"wrote {out_dir / 'suite.json'} ({elapsed:.0f} s)")
 
 
 @app.command("train")
@@ -136,8 +227,11 @@ def train_cmd(
     control_value: ControlValueOpt = None,
     outcome_col: OutcomeOpt = None,
     features: FeaturesOpt = None,
-    learner: Annotated[str, typer.Option("--learner", help="learner name (see evaluate)")] = "bag_regularized",
+    learner: Annotated[str, typer.Option("--learner", help="learner name (see evaluate)")] = "default",
     seed: Annotated[int, typer.Option("--seed", help="random_state of the learner")] = 0,
+    tune: Annotated[bool, typer.Option("--tune", help="choose hyperparameters by cross-validated Qini on the "
+                                                      "training rows first")] = False,
+    tune_seconds: Annotated[float, typer.Option("--tune-seconds", help="time bound of the tuning")] = 60.0,
     holdout: Annotated[float, typer.Option("--holdout", help="share held out to report metrics (0 = none)")] = 0.2,
     demo_users: DemoUsersOpt = 20_000,
     demo_seed: DemoSeedOpt = 0,
@@ -146,11 +240,15 @@ def train_cmd(
     from core.settings import Settings
     from features.catalog import demo_catalog
     from models.registry import ModelRegistry
-    from models.uplift.learners import LEARNERS
+    from models.uplift.learners import DEFAULT_LEARNER, LEARNERS
     from models.uplift.training import train_pipeline
 
+    learner = DEFAULT_LEARNER if learner == "default" else learner
     if learner not in LEARNERS:
-        raise InvalidArgument(f"unknown learner {learner!r}; choose from {sorted(LEARNERS)}", field="--learner")
+        raise InvalidArgument(f"unknown learner {learner!r}; choose from {sorted(LEARNERS)} or default",
+                              field="--learner")
+    if tune and tune_seconds <= 0:
+        raise InvalidArgument("--tune-seconds must be positive", field="--tune-seconds")
     registry = ModelRegistry.from_settings(Settings())
     registry.check_name(name, field="--name")
     if not 0.0 <= holdout < 1.0:
@@ -159,11 +257,12 @@ def train_cmd(
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    # The demo world's columns are catalog features: encode with the catalog's vocabularies so the
-    # model reads exactly what the online store serves.
+    # The demo world's columns are the demo catalog's features (genuinely the demo data set): encode
+    # with its vocabularies so the model reads exactly what the online store serves.
     catalog = demo_catalog() if ds.name == "demo" else None
-    with console.status(f"fitting {learner} on {len(ds.frame):,} rows"):
-        trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog)
+    with console.status(f"fitting {learner} on {len(ds.frame):,} rows" + (" (tuning first)" if tune else "")):
+        trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog,
+                                 tune_seconds=tune_seconds if tune else None)
     version = registry.save(name, trained.pipeline, kind=f"uplift/{learner}", catalog=catalog,
                             metrics=trained.metrics, notes={"dataset": ds.name, "rows": len(ds.frame)})
     table = Table(title=f"{name} v{version} ({learner}, {len(trained.pipeline.features)} features)")
