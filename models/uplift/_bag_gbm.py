@@ -24,6 +24,8 @@ __all__ = ["BagCorrectedTLearner"]
 class BagCorrectedTLearner(TLearner):
     """T-learner + bag-level LightGBM correction (registry name ``bag_regularized_gbm``)."""
 
+    supports_continuous = False  # bag labels' variances assume a 0/1 outcome
+
     def __init__(self, n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 15,
                  min_child_samples: int = 100, early_stopping_rounds: int = 20, validation_fraction: float = 0.2,
                  bag_size: int = 512, correction_rounds: int = 30, correction_learning_rate: float = 0.05,

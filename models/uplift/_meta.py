@@ -101,17 +101,28 @@ class _LGBMUplift(UpliftEstimator):
         n = self._best_rounds(lgb.LGBMRegressor, X, y, seed_offset, None, classify=False)
         return lgb.LGBMRegressor(**self._params(seed_offset, n)).fit(X, y)
 
+    def _outcome_model(self, X: np.ndarray, y: np.ndarray, seed_offset: int = 0) -> lgb.LGBMModel:
+        """``E[y | x]``: a classifier for a 0/1 outcome, a regressor for revenue."""
+        if self.outcome_kind_ == "binary":
+            return self._classifier(X, y, seed_offset)
+        return self._regressor(X, y, seed_offset)
 
-def _proba(model: lgb.LGBMClassifier, X: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict_proba(X))[:, 1]
+
+def _proba(model: lgb.LGBMModel, X: np.ndarray) -> np.ndarray:
+    """``E[y | x]``: the positive-class probability of a classifier, the prediction of a regressor."""
+    if isinstance(model, lgb.LGBMClassifier):
+        return np.asarray(model.predict_proba(X))[:, 1]
+    return np.asarray(model.predict(X), dtype=np.float64)
 
 
 class TLearner(_LGBMUplift):
     """Two models: ``P(y | x, treated) - P(y | x, control)``, each fitted on its own arm."""
 
+    supports_continuous = True
+
     def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
-        self.model_treated_ = self._classifier(X[t == 1], y[t == 1], 0)
-        self.model_control_ = self._classifier(X[t == 0], y[t == 0], 1)
+        self.model_treated_ = self._outcome_model(X[t == 1], y[t == 1], 0)
+        self.model_control_ = self._outcome_model(X[t == 0], y[t == 0], 1)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return _proba(self.model_treated_, X) - _proba(self.model_control_, X)
@@ -120,8 +131,10 @@ class TLearner(_LGBMUplift):
 class SLearner(_LGBMUplift):
     """One model with the treatment flag as a feature; uplift = prediction(t=1) - prediction(t=0)."""
 
+    supports_continuous = True
+
     def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
-        self.model_ = self._classifier(np.column_stack([X, t]), y)
+        self.model_ = self._outcome_model(np.column_stack([X, t]), y)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         ones, zeros = np.ones(len(X)), np.zeros(len(X))
@@ -132,10 +145,12 @@ class XLearner(_LGBMUplift):
     """X-learner: impute individual effects with the other arm's outcome model, regress them per arm,
     and blend the two effect models by the (randomized, hence constant) propensity."""
 
+    supports_continuous = True
+
     def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
         treated, control = t == 1, t == 0
-        mu1 = self._classifier(X[treated], y[treated], 0)
-        mu0 = self._classifier(X[control], y[control], 1)
+        mu1 = self._outcome_model(X[treated], y[treated], 0)
+        mu0 = self._outcome_model(X[control], y[control], 1)
         effect_treated = y[treated] - _proba(mu0, X[treated])
         effect_control = _proba(mu1, X[control]) - y[control]
         self.tau_treated_ = self._regressor(X[treated], effect_treated, 2)

@@ -69,7 +69,7 @@ def tune_learner(name: str, X: np.ndarray, t: np.ndarray, y: np.ndarray, *, seco
         raise InvalidArgument("tuning needs at least 2 folds", field="--tune-folds")
     base = make_learner(name, random_state=random_state)
     space = SEARCH_SPACES.get(name, [{}])
-    strata = t.astype(np.int64) * 2 + y.astype(np.int64)
+    strata = t.astype(np.int64) * 2 + (y > 0).astype(np.int64)
     if np.bincount(strata).min() < folds:
         raise InvalidArgument(f"too few rows in some treatment x outcome cell for {folds}-fold tuning",
                               field="--tune")

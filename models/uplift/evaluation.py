@@ -25,13 +25,14 @@ from models.uplift._intervals import Calibration, bootstrap_intervals, calibrati
 from models.uplift._synthetic import synthetic_experiment
 from models.uplift._tuning import tune_learner
 from models.uplift.encoding import FeatureEncoder
-from models.uplift.learners import DEFAULT_LEARNER, LEARNERS, make_learner
+from models.uplift.learners import DEFAULT_LEARNER, DEFAULT_REVENUE_LEARNER, LEARNERS, make_learner
 from models.uplift.metrics import qini_curve, score_uplift
 
 __all__ = [
     "EvaluationReport",
     "LearnerResult",
     "UpliftDataset",
+    "default_learner_names",
     "demo_dataset",
     "evaluate_learners",
     "file_dataset",
@@ -49,7 +50,7 @@ class UpliftDataset:
     name: str
     frame: pd.DataFrame  # feature columns only, catalog-typed
     treatment: np.ndarray  # int8, 1 = treated
-    outcome: np.ndarray  # float64, 0/1
+    outcome: np.ndarray  # float64: 0/1, or continuous (revenue)
     true_uplift: np.ndarray | None = None
     treatment_column: str = "treatment"  # names used in error messages
     outcome_column: str = "outcome"
@@ -60,6 +61,15 @@ class UpliftDataset:
             raise InvalidArgument("treatment and outcome need one value per row", field="treatment")
         if n < 20:
             raise InvalidArgument(f"the data set has only {n} usable rows", field="--data")
+
+    @property
+    def continuous(self) -> bool:
+        """A revenue-like outcome (anything but 0/1)."""
+        return not bool(np.isin(self.outcome, (0.0, 1.0)).all())
+
+    def strata(self) -> np.ndarray:
+        """Split strata: treatment x (outcome > 0), so both arms' responders spread over every split."""
+        return self.treatment.astype(np.int64) * 2 + (self.outcome > 0).astype(np.int64)
 
     def check_split(self, test_size: float, *, min_rows: int = 10) -> None:
         """Refuse a split that leaves an arm (or an arm's responders) too small on either side.
@@ -75,11 +85,11 @@ class UpliftDataset:
                 raise InvalidArgument(
                     f"column {self.treatment_column!r}: the {label} arm has {rows} rows, too few for a split "
                     f"with test share {test_size} (needs at least {need})", field=self.treatment_column)
-            responders = int(self.outcome[self.treatment == arm].sum())
+            responders = int((self.outcome[self.treatment == arm] != 0).sum())
             if responders < 2 or rows - responders < 2:
                 raise InvalidArgument(
-                    f"column {self.outcome_column!r}: the {label} arm has {responders} responders of {rows} rows; "
-                    "both outcomes need at least 2 rows in each arm", field=self.outcome_column)
+                    f"column {self.outcome_column!r}: the {label} arm has {responders} non-zero outcomes of {rows} "
+                    "rows; zero and non-zero outcomes need at least 2 rows in each arm", field=self.outcome_column)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -129,8 +139,8 @@ def file_dataset(path: str | Path, *, treatment_col: str, treatment_value: str, 
     if np.isnan(outcome).any():
         bad = raw_outcome[np.isnan(outcome)].iloc[0]
         raise InvalidArgument(f"outcome column {outcome_col!r} is not numeric (e.g. {bad!r})", field="--outcome-col")
-    if not np.isin(outcome, (0.0, 1.0)).all():
-        raise InvalidArgument(f"outcome column {outcome_col!r} must be binary 0/1", field="--outcome-col")
+    if not np.isfinite(outcome).all():
+        raise InvalidArgument(f"outcome column {outcome_col!r} has infinite values", field="--outcome-col")
     if features:
         unknown = [c for c in features if c not in df.columns]
         if unknown:
@@ -239,7 +249,7 @@ class EvaluationReport:
 
 
 def _splits(ds: UpliftDataset, seeds: int, test_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    strata = ds.treatment.astype(np.int64) * 2 + ds.outcome.astype(np.int64)
+    strata = ds.strata()
     rows = np.arange(len(ds.frame))
     out = []
     for seed in range(seeds):
@@ -264,8 +274,16 @@ def _warm_up(ds: UpliftDataset, names: Sequence[str], train: np.ndarray) -> None
         make_learner(name).fit(X, t, y)
 
 
-def _resolve(name: str) -> str:
-    return DEFAULT_LEARNER if name == "default" else name
+def _resolve(name: str, continuous: bool = False) -> str:
+    if name == "default":
+        return DEFAULT_REVENUE_LEARNER if continuous else DEFAULT_LEARNER
+    return name
+
+
+def default_learner_names(continuous: bool = False) -> list[str]:
+    """What ``evaluate`` runs when no learners are named: ``default`` and every MDS learner that takes
+    the outcome (revenue outcomes leave out the binary-only learners)."""
+    return ["default", *(n for n in LEARNERS if not continuous or make_learner(n).supports_continuous)]
 
 
 def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, *, seeds: int = 5,
@@ -280,15 +298,18 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
     ``tune_seconds``, apart from ``fit_seconds``. Split 1's test half also gets bootstrap intervals
     (``n_boot`` resamples) and calibration by decile.
     """
-    names = list(learners) if learners else ["default", *LEARNERS]
+    names = list(learners) if learners else default_learner_names(ds.continuous)
     for name in names:
-        make_learner(name, field="--learners")  # unknown names fail before any work
+        learner = make_learner(_resolve(name, ds.continuous), field="--learners")  # fail before any work
+        if ds.continuous and not learner.supports_continuous:
+            raise InvalidArgument(f"learner {name!r} takes 0/1 outcomes only, and {ds.outcome_column!r} is "
+                                  "continuous", field="--learners")
     if seeds < 1:
         raise InvalidArgument("--seeds must be at least 1", field="--seeds")
     if not 0.0 < test_size < 1.0:
         raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
     ds.check_split(test_size)
-    fitted = list(dict.fromkeys(_resolve(n) for n in names))
+    fitted = list(dict.fromkeys(_resolve(n, ds.continuous) for n in names))
     results = {name: LearnerResult(name) for name in names}
     report = EvaluationReport(ds.name, len(ds.frame), seeds, test_size, results)
     splits = _splits(ds, seeds, test_size)
@@ -314,7 +335,7 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
             if seed == 0:
                 interval = bootstrap_intervals(y_te, uplift, t_te, n_boot=n_boot)
                 calibration = calibration_by_decile(y_te, uplift, t_te)
-            for name in (n for n in names if _resolve(n) == learner_name):
+            for name in (n for n in names if _resolve(n, ds.continuous) == learner_name):
                 res = results[name]
                 for metric, value in scores.items():
                     res.add(metric, value)

@@ -11,7 +11,7 @@ from models.uplift._bag_gbm import BagCorrectedTLearner
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator
 
-__all__ = ["BASELINES", "DEFAULT_LEARNER", "LEARNERS", "make_learner"]
+__all__ = ["BASELINES", "DEFAULT_LEARNER", "DEFAULT_REVENUE_LEARNER", "LEARNERS", "make_learner"]
 
 LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
     "t_learner": TLearner,
@@ -24,8 +24,10 @@ LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
 
 BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_transformation")
 
-# The learner a user gets when naming none (``default`` in reports and on the command line).
+# The learner a user gets when naming none (``default`` in reports and on the command line), for 0/1
+# outcomes and for continuous (revenue) outcomes.
 DEFAULT_LEARNER = "bag_regularized"
+DEFAULT_REVENUE_LEARNER = "x_learner"
 
 
 def make_learner(name: str, random_state: int = 0, *, field: str = "--learner") -> UpliftEstimator:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from core.errors import InvalidArgument
 from features.catalog import Catalog
 from models.uplift._tuning import tune_learner
 from models.uplift.encoding import FeatureEncoder
@@ -33,9 +34,12 @@ def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: f
     Every check on the data runs before any fit, so bad input registers nothing.
     """
     ds.check_split(holdout if holdout > 0 else 0.2)
+    if ds.continuous and not make_learner(learner).supports_continuous:
+        raise InvalidArgument(f"learner {learner!r} takes 0/1 outcomes only, and {ds.outcome_column!r} is continuous",
+                              field="--learner")
     metrics: dict[str, float] = {"train_rows": float(len(ds.frame))}
     params: dict[str, object] = {}
-    strata = ds.treatment.astype(np.int64) * 2 + ds.outcome.astype(np.int64)
+    strata = ds.strata()
     rows = np.arange(len(ds.frame))
     if holdout > 0:
         train, test = train_test_split(rows, test_size=holdout, random_state=seed, stratify=strata)

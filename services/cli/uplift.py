@@ -57,7 +57,7 @@ DataOpt = Annotated[Path | None, typer.Option("--data", help="CSV or Parquet fil
 TreatmentColOpt = Annotated[str | None, typer.Option("--treatment-col", help="column holding the arm")]
 TreatmentValueOpt = Annotated[str | None, typer.Option("--treatment-value", help="value marking treated rows")]
 ControlValueOpt = Annotated[str | None, typer.Option("--control-value", help="value marking control rows")]
-OutcomeOpt = Annotated[str | None, typer.Option("--outcome-col", help="binary 0/1 outcome column")]
+OutcomeOpt = Annotated[str | None, typer.Option("--outcome-col", help="outcome column: 0/1, or revenue (money)")]
 FeaturesOpt = Annotated[str | None, typer.Option("--features", help="comma-separated feature columns (default: all others)")]
 DemoUsersOpt = Annotated[int, typer.Option("--demo-users", help="population size of --dataset demo")]
 DemoSeedOpt = Annotated[int, typer.Option("--demo-seed", help="population seed of --dataset demo")]
@@ -143,17 +143,12 @@ def evaluate_cmd(
     demo_seed: DemoSeedOpt = 0,
 ) -> None:
     """Fit every learner on the same stratified splits; print and save mean ± std of each metric."""
-    from models.uplift.learners import LEARNERS
     from models.uplift._anchors import available_anchors
 
-    names = _split_list(learners) or ["default", *LEARNERS]
-    _check_learner_names(names, "--learners")
-    if anchors:
-        found = available_anchors()
-        if not found:
-            raise InvalidArgument("--anchors needs scikit-uplift or causalml: pip install 'mds[bench]'",
-                                  field="--anchors")
-        names += [a for a in found if a not in names]
+    named = _split_list(learners)
+    _check_learner_names(named, "--learners")
+    if anchors and not available_anchors():
+        raise InvalidArgument("--anchors needs scikit-uplift or causalml: pip install 'mds[bench]'", field="--anchors")
     if seeds < 1:
         raise InvalidArgument("--seeds must be at least 1", field="--seeds")
     if not 0.0 < test_size < 1.0:
@@ -167,17 +162,29 @@ def evaluate_cmd(
     if suite:
         if dataset is not None or data is not None:
             raise InvalidArgument("--suite runs its own data sets; drop --dataset/--data", field="--suite")
-        _run_suite(console, names, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot,
+        _run_suite(console, named, anchors, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot,
                    out_dir=out_dir, demo_users=demo_users)
         return
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    report = _run_one(console, ds, names, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot)
+    report = _run_one(console, ds, _names_for(ds, named, anchors), seeds=seeds, test_size=test_size,
+                      tune_seconds=tuning, n_boot=n_boot)
     _write_outputs(console, report, json_path, plot)
 
 
-def _run_suite(console: Console, names: list[str], *, seeds: int, test_size: float, tune_seconds: float | None,
+def _names_for(ds, named: list[str], anchors: bool) -> list[str]:
+    """The learners to run on ``ds``: the named ones (or the defaults), plus the anchors that take its outcome."""
+    from models.uplift._anchors import available_anchors
+    from models.uplift.evaluation import default_learner_names
+
+    names = list(named) or default_learner_names(ds.continuous)
+    if anchors:
+        names += [a for a in available_anchors(ds.continuous) if a not in names]
+    return names
+
+
+def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int, test_size: float, tune_seconds: float | None,
                n_boot: int, out_dir: Path, demo_users: int) -> None:
     """Every suite data set in turn; a summary table of the default learner against the best anchor."""
     import time
@@ -189,8 +196,8 @@ def _run_suite(console: Console, names: list[str], *, seeds: int, test_size: flo
     for name, load in suite_datasets(demo_users=demo_users):
         with console.status(f"loading {name}"):
             ds = load()
-        report = _run_one(console, ds, names, seeds=seeds, test_size=test_size, tune_seconds=tune_seconds,
-                          n_boot=n_boot)
+        report = _run_one(console, ds, _names_for(ds, named, anchors), seeds=seeds, test_size=test_size,
+                          tune_seconds=tune_seconds, n_boot=n_boot)
         _write_outputs(console, report, out_dir / f"{name}.json", None)
         summary = {n: r.summary()["qini_auc"] for n, r in report.learners.items()}
         anchors = {n: v for n, v in summary.items() if n.startswith("anchor:")}
@@ -240,11 +247,10 @@ def train_cmd(
     from core.settings import Settings
     from features.catalog import demo_catalog
     from models.registry import ModelRegistry
-    from models.uplift.learners import DEFAULT_LEARNER, LEARNERS
+    from models.uplift.learners import DEFAULT_LEARNER, DEFAULT_REVENUE_LEARNER, LEARNERS
     from models.uplift.training import train_pipeline
 
-    learner = DEFAULT_LEARNER if learner == "default" else learner
-    if learner not in LEARNERS:
+    if learner != "default" and learner not in LEARNERS:
         raise InvalidArgument(f"unknown learner {learner!r}; choose from {sorted(LEARNERS)} or default",
                               field="--learner")
     if tune and tune_seconds <= 0:
@@ -257,6 +263,8 @@ def train_cmd(
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
+    if learner == "default":
+        learner = DEFAULT_REVENUE_LEARNER if ds.continuous else DEFAULT_LEARNER
     # The demo world's columns are the demo catalog's features (genuinely the demo data set): encode
     # with its vocabularies so the model reads exactly what the online store serves.
     catalog = demo_catalog() if ds.name == "demo" else None
