@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
 from models.uplift._intervals import Calibration, bootstrap_intervals, calibration_by_decile
+from models.uplift._profit import ProfitCurve, check_costs, profit_curve
 from models.uplift._synthetic import synthetic_experiment
 from models.uplift._tuning import tune_learner
 from models.uplift.encoding import FeatureEncoder
@@ -37,6 +38,7 @@ __all__ = [
     "evaluate_learners",
     "file_dataset",
     "hillstrom_dataset",
+    "read_table",
     "synthetic_dataset",
 ]
 
@@ -54,6 +56,7 @@ class UpliftDataset:
     true_uplift: np.ndarray | None = None
     treatment_column: str = "treatment"  # names used in error messages
     outcome_column: str = "outcome"
+    costs: np.ndarray | None = None  # per-user treatment cost, for profit curves
 
     def __post_init__(self) -> None:
         n = len(self.frame)
@@ -92,7 +95,8 @@ class UpliftDataset:
                     "rows; zero and non-zero outcomes need at least 2 rows in each arm", field=self.outcome_column)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a frame; a missing file or another format names ``--data``."""
     if not path.exists():
         raise InvalidArgument(f"no such file: {path}", field="--data")
     suffix = path.suffix.lower()
@@ -110,10 +114,14 @@ def _match(column: pd.Series, value: str) -> np.ndarray:
 
 def file_dataset(path: str | Path, *, treatment_col: str, treatment_value: str, control_value: str,
                  outcome_col: str, features: Sequence[str] | None = None, name: str | None = None,
-                 frame: pd.DataFrame | None = None) -> UpliftDataset:
-    """A data set from a CSV/Parquet file (or an already loaded ``frame``); rows in neither arm are dropped."""
-    df = _read_table(Path(path)) if frame is None else frame
-    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col")):
+                 frame: pd.DataFrame | None = None, cost_col: str | None = None) -> UpliftDataset:
+    """A data set from a CSV/Parquet file (or an already loaded ``frame``); rows in neither arm are dropped.
+
+    ``cost_col``: per-user treatment cost (non-negative, none missing), used for profit curves.
+    """
+    df = read_table(Path(path)) if frame is None else frame
+    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col"),
+                      *(((cost_col, "--cost-col"),) if cost_col else ())):
         if col not in df.columns:
             raise InvalidArgument(f"column {col!r} ({flag}) is not in the data; columns: {list(df.columns)}", field=flag)
     arms = df[treatment_col].dropna().astype(str).unique()
@@ -150,7 +158,13 @@ def file_dataset(path: str | Path, *, treatment_col: str, treatment_value: str, 
             raise InvalidArgument(f"{clash[0]!r} is the treatment or outcome, not a feature", field="--features")
         cols = list(features)
     else:
-        cols = [c for c in df.columns if c not in (treatment_col, outcome_col)]
+        cols = [c for c in df.columns if c not in (treatment_col, outcome_col, cost_col)]
+    costs = None
+    if cost_col:
+        try:
+            costs = check_costs(pd.to_numeric(df[cost_col], errors="coerce"), len(df), field="--cost-col")
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"cost column {cost_col!r}: {exc}", field="--cost-col") from None
     return UpliftDataset(
         name=name or Path(path).stem,
         frame=df[cols].copy(),
@@ -158,6 +172,7 @@ def file_dataset(path: str | Path, *, treatment_col: str, treatment_value: str, 
         outcome=outcome,
         treatment_column=treatment_col,
         outcome_column=outcome_col,
+        costs=costs,
     )
 
 
@@ -232,6 +247,8 @@ class EvaluationReport:
     calibration: dict[str, Calibration] = field(default_factory=dict)
     # With tuning: the setting each learner chose on split 1's training half.
     tuned: dict[str, dict[str, object]] = field(default_factory=dict)
+    # With costs: split 1's observed profit curve per learner.
+    profit: dict[str, ProfitCurve] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -245,6 +262,8 @@ class EvaluationReport:
         }
         if self.tuned:
             out["tuned"] = self.tuned
+        if self.profit:
+            out["profit"] = {name: curve.to_json() for name, curve in self.profit.items()}
         return out
 
 
@@ -288,7 +307,7 @@ def default_learner_names(continuous: bool = False) -> list[str]:
 
 def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, *, seeds: int = 5,
                       test_size: float = 0.5, tune_seconds: float | None = None, n_boot: int = 100,
-                      on_step: Callable[[str, int], None] | None = None) -> EvaluationReport:
+                      value_per_unit: float = 1.0, on_step: Callable[[str, int], None] | None = None) -> EvaluationReport:
     """Fit and score every learner on the same ``seeds`` stratified splits of ``ds``.
 
     Names are registry learners, ``default`` or anchors (``anchor:<package>.<Learner>``); a name that
@@ -296,7 +315,8 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
     ``tune_seconds``: tune each MDS learner on each training half first (cross-validated Qini on the
     training rows only, about this many seconds per learner and split); tuning time is reported as
     ``tune_seconds``, apart from ``fit_seconds``. Split 1's test half also gets bootstrap intervals
-    (``n_boot`` resamples) and calibration by decile.
+    (``n_boot`` resamples) and calibration by decile, and, when ``ds.costs`` is set, the observed profit
+    curve of ranking by net value (``uplift * value_per_unit - cost``).
     """
     names = list(learners) if learners else default_learner_names(ds.continuous)
     for name in names:
@@ -335,6 +355,8 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
             if seed == 0:
                 interval = bootstrap_intervals(y_te, uplift, t_te, n_boot=n_boot)
                 calibration = calibration_by_decile(y_te, uplift, t_te)
+                curve = None if ds.costs is None else profit_curve(y_te, uplift, t_te, ds.costs[test],
+                                                                    value_per_unit=value_per_unit)
             for name in (n for n in names if _resolve(n, ds.continuous) == learner_name):
                 res = results[name]
                 for metric, value in scores.items():
@@ -353,6 +375,8 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
                     res.curve = qini_curve(y_te, uplift, t_te)
                     report.intervals[name] = interval
                     report.calibration[name] = calibration
+                    if curve is not None:
+                        report.profit[name] = curve
                 if on_step is not None:
                     on_step(name, seed)
         if seed == 0:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,15 +31,15 @@ def _split_list(raw: str | None) -> list[str]:
 
 def _load_dataset(dataset: str | None, data: Path | None, treatment_col: str | None, treatment_value: str | None,
                   control_value: str | None, outcome_col: str | None, features: str | None, demo_users: int,
-                  demo_seed: int):
+                  demo_seed: int, cost_col: str | None = None):
     """The data set named by ``--dataset`` or described by ``--data`` and the column flags."""
     from models.uplift.evaluation import demo_dataset, file_dataset, hillstrom_dataset
 
     if dataset is not None and data is not None:
         raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
     if dataset is not None:
-        if dataset == "hillstrom":
-            return hillstrom_dataset()
+        if dataset == "hillstrom":  # --treatment-value / --outcome-col pick the e-mail and the outcome
+            return hillstrom_dataset(treatment_value or "Womens E-Mail", outcome_col or "visit")
         if dataset == "demo":
             return demo_dataset(demo_users, demo_seed)
         raise InvalidArgument(f"--dataset must be hillstrom or demo, not {dataset!r}", field="--dataset")
@@ -49,7 +51,7 @@ def _load_dataset(dataset: str | None, data: Path | None, treatment_col: str | N
             raise InvalidArgument(f"{flag} is required with --data", field=flag)
     return file_dataset(data, treatment_col=str(treatment_col), treatment_value=str(treatment_value),
                         control_value=str(control_value), outcome_col=str(outcome_col),
-                        features=_split_list(features) or None)
+                        features=_split_list(features) or None, cost_col=cost_col)
 
 
 DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="preset: hillstrom or demo")]
@@ -71,7 +73,7 @@ def _check_learner_names(names: list[str], flag: str) -> None:
 
 
 def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: float, tune_seconds: float | None,
-             n_boot: int):
+             n_boot: int, value_per_unit: float = 1.0):
     """Evaluate ``names`` on ``ds`` with a progress bar; print the table; return the report."""
     from models.uplift.evaluation import evaluate_learners
 
@@ -82,7 +84,7 @@ def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: f
         task = progress.add_task("fitting", total=seeds * len(names), step="")
         report = evaluate_learners(
             ds, names, seeds=seeds, test_size=test_size, tune_seconds=tune_seconds, n_boot=n_boot,
-            on_step=lambda name, seed: progress.update(task, advance=1, step=f"{name} (split {seed + 1})"),
+            value_per_unit=value_per_unit, on_step=lambda name, seed: progress.update(task, advance=1, step=f"{name} (split {seed + 1})"),
         )
     truth = ds.true_uplift is not None
     table = Table(title=f"{ds.name}: mean ± std over {seeds} splits (test size {test_size}); "
@@ -98,11 +100,19 @@ def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: f
         table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics),
                       f"[{ci[0]:.4f}, {ci[1]:.4f}]")
     console.print(table)
+    if report.profit:
+        profit = Table(title=f"profit on split 1's test half (value per unit {value_per_unit:g})")
+        for col in ("learner", "profit-maximizing budget", "max profit", "profit treating all"):
+            profit.add_column(col, justify="right")
+        for name, curve in report.profit.items():
+            j = curve.to_json()
+            profit.add_row(name, f"{j['best_budget']:,.2f}", f"{j['max_profit']:,.2f}", f"{j['profit_treat_all']:,.2f}")
+        console.print(profit)
     return report
 
 
 def _write_outputs(console: Console, report, json_path: Path | None, plot: Path | None) -> None:
-    from models.uplift.plots import plot_calibration, plot_qini_curves
+    from models.uplift.plots import plot_calibration, plot_profit_curve, plot_qini_curves
 
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +122,13 @@ def _write_outputs(console: Console, report, json_path: Path | None, plot: Path 
     if png is not None:
         console.print(f"wrote {plot_qini_curves(report, png)}")
         console.print(f"wrote {plot_calibration(report, png.with_name(png.stem + '_calibration.png'))}")
+        if report.profit:
+            name = "default" if "default" in report.profit else next(iter(report.profit))
+            curve = report.profit[name]
+            path = plot_profit_curve(curve.budgets, curve.profits, curve.best_budget,
+                                     f"Profit curve: {report.dataset}, {name} (split 1 test half)",
+                                     png.with_name(png.stem + "_profit.png"))
+            console.print(f"wrote {path}")
 
 
 @app.command("evaluate")
@@ -136,6 +153,11 @@ def evaluate_cmd(
                                                         "writes one JSON + PNGs per data set to --out-dir")] = False,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="where --suite writes its files")] = Path("var/uplift/suite"),
     n_boot: Annotated[int, typer.Option("--bootstrap", help="bootstrap resamples for the intervals")] = 100,
+    cost_col: Annotated[str | None, typer.Option("--cost-col", help="per-user treatment cost column (profit curve)")] = None,
+    cost_per_user: Annotated[float | None, typer.Option("--cost-per-user", help="one treatment cost for every user "
+                                                                                "(profit curve)")] = None,
+    value_per_unit: Annotated[float, typer.Option("--value-per-unit", help="money one unit of outcome is worth "
+                                                                           "(1 for revenue outcomes)")] = 1.0,
     json_path: Annotated[Path | None, typer.Option("--json", help="where to write the JSON summary")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Qini-curve PNG (default: beside --json); the "
                                                              "calibration PNG goes beside it")] = None,
@@ -165,11 +187,19 @@ def evaluate_cmd(
         _run_suite(console, named, anchors, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot,
                    out_dir=out_dir, demo_users=demo_users)
         return
+    if cost_col is not None and cost_per_user is not None:
+        raise InvalidArgument("give --cost-col or --cost-per-user, not both", field="--cost-per-user")
+    if cost_per_user is not None and not (np.isfinite(cost_per_user) and cost_per_user >= 0):
+        raise InvalidArgument("--cost-per-user must be a non-negative number", field="--cost-per-user")
+    if not (np.isfinite(value_per_unit) and value_per_unit > 0):
+        raise InvalidArgument("--value-per-unit must be a positive number", field="--value-per-unit")
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
-                           demo_users, demo_seed)
+                           demo_users, demo_seed, cost_col)
+    if cost_per_user is not None:
+        ds = dataclasses.replace(ds, costs=np.full(len(ds.frame), float(cost_per_user)))
     report = _run_one(console, ds, _names_for(ds, named, anchors), seeds=seeds, test_size=test_size,
-                      tune_seconds=tuning, n_boot=n_boot)
+                      tune_seconds=tuning, n_boot=n_boot, value_per_unit=value_per_unit)
     _write_outputs(console, report, json_path, plot)
 
 
@@ -280,6 +310,95 @@ def train_cmd(
         table.add_row(key, f"{int(value):,}" if float(value).is_integer() else f"{value:.4f}")
     console.print(table)
     console.print(f"saved {name} v{version} to {registry.root}")
+
+
+@app.command("arms")
+def arms_cmd(
+    dataset: DatasetOpt = None,
+    data: DataOpt = None,
+    treatment_col: TreatmentColOpt = None,
+    control_value: ControlValueOpt = None,
+    outcome_col: OutcomeOpt = None,
+    features: FeaturesOpt = None,
+    learner: Annotated[str, typer.Option("--learner", help="uplift learner fitted per arm")] = "default",
+    seeds: Annotated[int, typer.Option("--seeds", help="stratified train/test splits")] = 3,
+    test_size: Annotated[float, typer.Option("--test-size", help="test share of each split")] = 0.5,
+    json_path: Annotated[Path | None, typer.Option("--json", help="where to write the JSON summary")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="policy-value PNG (default: beside --json)")] = None,
+) -> None:
+    """Several treatments: per-arm uplift metrics, each user's best arm (or none), and the value of
+    choosing the arm per user against the best single arm (IPW on the test halves).
+
+    ``--dataset hillstrom`` uses both e-mails against No E-Mail (``--outcome-col`` visit, conversion or spend).
+    """
+    import pandas as pd
+
+    from core.paths import hillstrom_csv
+    from models.uplift._arms import evaluate_arms
+    from models.uplift.evaluation import HILLSTROM_FEATURES, read_table
+    from models.uplift.plots import plot_policy_values
+
+    if seeds < 1:
+        raise InvalidArgument("--seeds must be at least 1", field="--seeds")
+    if not 0.0 < test_size < 1.0:
+        raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
+    if dataset is not None and data is not None:
+        raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
+    if dataset == "hillstrom":
+        df = pd.read_csv(hillstrom_csv())
+        treatment_col, control_value = "segment", control_value or "No E-Mail"
+        outcome_col = outcome_col or "visit"
+        cols = list(HILLSTROM_FEATURES)
+        name = f"hillstrom_arms_{outcome_col}"
+    elif dataset is not None:
+        raise InvalidArgument(f"--dataset must be hillstrom for arms, not {dataset!r}", field="--dataset")
+    else:
+        if data is None:
+            raise InvalidArgument("give --dataset hillstrom or --data FILE", field="--data")
+        df = read_table(data)
+        for value, flag in ((treatment_col, "--treatment-col"), (control_value, "--control-value"),
+                            (outcome_col, "--outcome-col")):
+            if value is None:
+                raise InvalidArgument(f"{flag} is required with --data", field=flag)
+        cols = _split_list(features) or [c for c in df.columns if c not in (treatment_col, outcome_col)]
+        name = data.stem
+    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col"), *((c, "--features") for c in cols)):
+        if col not in df.columns:
+            raise InvalidArgument(f"column {col!r} ({flag}) is not in the data", field=flag)
+    outcome = pd.to_numeric(df[outcome_col], errors="coerce")
+    if outcome.isna().any():
+        raise InvalidArgument(f"outcome column {outcome_col!r} is not numeric or has missing values",
+                              field="--outcome-col")
+    console = Console()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task(f"{name}: fitting per-arm {learner}", total=seeds)
+        report = evaluate_arms(df[cols], df[treatment_col].to_numpy(), outcome.to_numpy(dtype=float),
+                               control=str(control_value), learner=learner, seeds=seeds, test_size=test_size,
+                               name=name, arm_field=str(treatment_col),
+                               on_step=lambda _: progress.update(task, advance=1))
+    summary = report.to_json()
+    table = Table(title=f"{name}: per-arm uplift vs {report.control!r} (mean ± std over {seeds} splits)")
+    for col in ("arm", "qini_auc", "uplift_auc", "uplift_at_30", "chosen share"):
+        table.add_column(col, justify="right")
+    for a, stats in summary["per_arm"].items():  # type: ignore[union-attr]
+        share = summary["chosen_share"][a]  # type: ignore[index]
+        table.add_row(a, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in ("qini_auc", "uplift_auc", "uplift_at_30")),
+                      f"{share[0]:.3f}")
+    console.print(table)
+    policies = Table(title=f"policy value: mean {outcome_col} per user (IPW on the test halves)")
+    policies.add_column("policy")
+    policies.add_column("value", justify="right")
+    for key, (mean, std) in summary["policy_value"].items():  # type: ignore[union-attr]
+        policies.add_row(key, f"{mean:.5f} ± {std:.5f}")
+    console.print(policies)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(summary, indent=2))
+        console.print(f"wrote {json_path}")
+    png = plot or (json_path.with_suffix(".png") if json_path is not None else None)
+    if png is not None:
+        console.print(f"wrote {plot_policy_values(summary, png)}")
 
 
 _uplift_score.register(app)
