@@ -11,6 +11,7 @@ from models.allocation._pipeline import (
     run_evaluation,
 )
 from models.allocation._plot import plot_reward_vs_compute
+from models.allocation._policy import AllocationPolicy, fit_policy
 from models.allocation._replay import (
     BudgetResult,
     MilpCheck,
@@ -25,9 +26,9 @@ from models.allocation._solver import Allocation, choose, lagrangian_allocation,
 from models.allocation._state import BudgetSnapshot, BudgetState, LocalBudgetState, RedisBudgetState
 
 __all__ = [
-    "Allocation", "AllocationExperiment", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES",
+    "Allocation", "AllocationExperiment", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
-    "RewardEstimator", "TrafficStream", "chain_features", "choose", "compute_saved", "evaluate_budget",
+    "RewardEstimator", "TrafficStream", "chain_features", "choose", "compute_saved", "evaluate_budget", "fit_policy",
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
     "run_evaluation",
     "simulate_traffic", "solve_lambda", "window_usage",

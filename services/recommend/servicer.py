@@ -1,4 +1,5 @@
-"""``mds.allocation.v1.RecommendService``: top-k items for a user through the cascade, the chain
+"""``mds.allocation.v1.RecommendService`` (the proto package stays ``mds.allocation.v1`` for backward
+compatibility): top-k items for a user through the cascade, the chain
 picked per request by the shared primal-dual controller.
 
 The user's recent interactions come from the Redis cache (``<ns>:recommend:history:<user_id>``) and
@@ -16,12 +17,13 @@ import redis.exceptions
 from threadpoolctl import threadpool_limits
 
 from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
+from core.settings import Settings
 from features.store.base import KEY_PATTERN
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
-from models.allocation._bundle import decode_history
+from models.recommend import decode_history
 from models.recommend.demo import history_key
-from services.allocation._runtime import RecommenderRuntime, get_runtime
+from services.recommend._runtime import RecommenderRuntime, get_runtime
 from services.server.context import ServiceContext
 
 __all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
@@ -88,7 +90,7 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
                        now: float, max_cost: float | None, k: int) -> pb.RecommendResponse:
         bundle = rt.bundle
         with threadpool_limits(1):
-            pred = bundle.predict(items, ratings, times, int(now))
+            pred = rt.policy.predict(bundle, items, ratings, times, int(now))
         decision = await rt.decide(pred, now, max_cost)   # Redis I/O of the controller: off the loop
         chain = bundle.cascade.chains[decision.chain]
         with threadpool_limits(1):
@@ -113,8 +115,10 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
 EXAMPLE_CALL = ("mds.allocation.v1.RecommendService/Recommend", '{"user_id": "u0000001", "k": 10}')
 
 
-def prepare_demo(settings) -> None:  # type: ignore[no-untyped-def]
-    """Train (or load) the demo recommender and cache histories (run by ``make serve``)."""
-    from models.recommend.demo import ensure_demo_recommender
+def prepare_demo(settings: Settings) -> None:
+    """Train (or load) the demo recommender and its allocation policy and cache histories (run by
+    ``make serve``); item features go to the deployment's catalog when it has them."""
+    from features.catalog import configured_catalog
+    from models.allocation.demo import ensure_demo_allocation
 
-    ensure_demo_recommender(settings)
+    ensure_demo_allocation(settings, configured_catalog(settings))
