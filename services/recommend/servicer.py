@@ -9,6 +9,7 @@ the popularity fallback.
 
 from __future__ import annotations
 
+import math
 import time
 
 import grpc
@@ -54,6 +55,10 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
             raise InvalidArgument(f"user_id {user_id!r} must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
         if not 1 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}", field="k")
+        if not math.isfinite(request.value) or request.value < 0:
+            raise InvalidArgument(f"value must be a finite number >= 0 (0: an average request), got {request.value}",
+                                  field="value")
+        value = request.value or 1.0
         rt = await get_runtime(self.ctx)
         try:
             blob, known = await self._history(user_id)
@@ -74,7 +79,7 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
         max_cost = None if remaining is None else max(remaining, 0.0) * 1e6 * DEADLINE_SHARE
         self._inflight += 1
         try:
-            return await self._cascade(rt, items, ratings, times, now, max_cost, k)
+            return await self._cascade(rt, items, ratings, times, now, max_cost, k, value)
         finally:
             self._inflight -= 1
 
@@ -87,11 +92,13 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
             lambda_value=rt.controller.lam, reason=reason)
 
     async def _cascade(self, rt: RecommenderRuntime, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
-                       now: float, max_cost: float | None, k: int) -> pb.RecommendResponse:
+                       now: float, max_cost: float | None, k: int, value: float) -> pb.RecommendResponse:
         bundle = rt.bundle
         with threadpool_limits(1):
             pred = rt.policy.predict(bundle, items, ratings, times, int(now))
-        decision = await rt.decide(pred, now, max_cost)   # Redis I/O of the controller: off the loop
+        # The controller maximizes value-weighted reward: a request worth twice the average gets the
+        # compute a doubled gain would justify at the same λ.
+        decision = await rt.decide(pred * value if value != 1.0 else pred, now, max_cost)   # I/O off the loop
         chain = bundle.cascade.chains[decision.chain]
         with threadpool_limits(1):
             ctx = bundle.cascade.context(items, ratings)

@@ -84,6 +84,18 @@ def test_unknown_user_is_not_found_unless_fallback_requested(served: MDSClient):
     assert served.recommend.recommend("u0001500", k=5).chain != "popularity_fallback"
 
 
+def test_request_value_buys_compute(served: MDSClient):
+    """At the same λ a valuable request gets at least the compute of an average one, a worthless
+    one the cheapest chain; a negative or infinite value is refused naming the field."""
+    served.allocation.set_budget(0.3)
+    costs = {v: served.recommend.recommend("u0000005", k=10, value=v).cost_us for v in (0.001, 1.0, 50.0)}
+    assert costs[0.001] <= costs[1.0] <= costs[50.0] and costs[0.001] < costs[50.0]
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(grpc.RpcError) as err:
+            served.recommend.recommend("u0000001", k=5, value=bad)
+        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value")
+
+
 def test_bad_requests_name_the_field(served: MDSClient):
     for user, k, field in [("u0000001", 0, "k"), ("u0000001", 51, "k"), ("u0000001", -3, "k"),
                            ("bad id!", 5, "user_id"), ("", 5, "user_id")]:
