@@ -14,7 +14,7 @@ import grpc
 from core.errors import InvalidArgument
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
-from services.allocation._runtime import WINDOW_S, get_runtime
+from services.recommend import WINDOW_S, get_runtime
 from services.server.context import ServiceContext
 
 __all__ = ["AllocationServicer", "EXAMPLE_CALL", "MAX_REQUESTS_PER_WINDOW", "MIN_REQUESTS_PER_WINDOW", "register"]
@@ -43,7 +43,7 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
             requests_per_window=rt.requests_per_window, window_s=WINDOW_S, spend_us=snap.spend,
             window_requests=snap.requests, lambda_value=snap.lam.lam if snap.lam else rt.controller.lam,
             traffic=traffic, full_chain_cost_us=rt.bundle.full_cost,
-            cheapest_chain_cost_us=float(rt.bundle.costs[rt.bundle.frontier].min()))
+            cheapest_chain_cost_us=float(rt.bundle.costs[rt.policy.frontier].min()))
 
     async def SetBudget(self, request: pb.SetBudgetRequest, context: grpc.aio.ServicerContext
                         ) -> pb.SetBudgetResponse:
