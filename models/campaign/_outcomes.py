@@ -40,7 +40,7 @@ class Outcome:
 
 
 def encode_outcome(o: Outcome) -> str:
-    return f"{o.group},{o.outcome!r},{o.value!r}"
+    return f"{o.group},{float(o.outcome)!r},{float(o.value)!r}"
 
 
 def decode_outcome(user_id: str, record: str) -> Outcome:
