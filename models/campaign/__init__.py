@@ -8,6 +8,7 @@ bag-regularized learner; :func:`simulate_hillstrom` replays the whole loop on th
 """
 
 from models.campaign._campaigns import STATUSES, CampaignBook, CampaignPlan, PlanSpec
+from models.campaign._learn import LearnResult, bin_bag_labels, calibration_error, fit_with_bags, learn_from_rows
 from models.campaign._outcomes import GROUPS, Outcome, RecordSummary
 from models.campaign._plan import Budget, CampaignMembers, MemberDraw, check_holdout_share, draw_members
 from models.campaign._readout import BinLift, Lift, Readout, read_out
@@ -21,14 +22,19 @@ __all__ = [
     "CampaignBook",
     "CampaignMembers",
     "CampaignPlan",
+    "LearnResult",
     "Lift",
     "MemberDraw",
     "Outcome",
     "PlanSpec",
     "Readout",
     "RecordSummary",
+    "bin_bag_labels",
+    "calibration_error",
     "check_holdout_share",
     "draw_members",
+    "fit_with_bags",
+    "learn_from_rows",
     "read_out",
     "readout_png",
 ]

@@ -25,6 +25,7 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
 from features.store.campaigns import CampaignStore
+from models.campaign._learn import LearnResult, learn_from_rows
 from models.campaign._outcomes import Outcome, RecordSummary, outcome_arrays, sort_outcomes
 from models.campaign._plan import Budget, CampaignMembers, check_holdout_share, draw_members
 from models.campaign._readout import Readout, read_out
@@ -292,3 +293,35 @@ class CampaignBook:
                         expected_incremental=plan.expected_incremental,
                         outside_outcomes=self.store.outcome_count(campaign_id, "outside"),
                         group_mismatches=mismatches, alpha=alpha)
+
+    # -- learning ------------------------------------------------------------------------------------
+
+    def _feature_frame(self, user_ids: Sequence[str], features: list[str], entity: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Cached features of ``user_ids`` and which of them were found."""
+        frames, found = [], []
+        for start in range(0, len(user_ids), READ_CHUNK):
+            batch = self.features.read(entity, list(user_ids[start:start + READ_CHUNK]), features)
+            ok = np.asarray(batch.found, dtype=bool)
+            frames.append(batch.to_pandas()[ok])
+            found.append(ok)
+        return pd.concat(frames), np.concatenate(found)
+
+    def learn(self, campaign_id: str, *, model: str = "", seed: int = 0) -> LearnResult:
+        """Retrain on the campaign's recorded members with its decile effects as bags; register a version."""
+        plan = self.get(campaign_id)
+        if model:
+            ModelRegistry.check_name(model, field="model")
+        members = self.members(campaign_id)
+        recorded, outcome, _ = outcome_arrays(members.user_id.tolist(), self.store.outcomes(campaign_id))
+        if not recorded.any():
+            raise FailedPrecondition(f"campaign {campaign_id!r} has no outcomes recorded: nothing to learn from")
+        previous = self._model(plan.model, plan.model_version)
+        features = list(previous.manifest.features)
+        entity = self.catalog.features[features[0]].entity if features else "user"
+        rows = np.flatnonzero(recorded)
+        frame, found = self._feature_frame(members.user_id[rows].tolist(), features, entity)
+        rows = rows[found]
+        return learn_from_rows(
+            self.registry, previous, frame.reset_index(drop=True), members.group[rows].astype(np.int8),
+            outcome[rows], np.where(members.targeted, members.bin, -1)[rows].astype(np.int64),
+            catalog=self.catalog, seed=seed, name=model or None, notes={"campaign_id": campaign_id})

@@ -138,3 +138,22 @@ def test_discarding_a_draft_removes_it(campaign_settings: Settings):
     book.discard(plan.campaign_id)
     with pytest.raises(NotFound):
         book.get(plan.campaign_id)
+
+
+def test_learning_registers_a_new_version_compared_on_held_out_campaign_rows(campaign_settings: Settings):
+    book = _book(campaign_settings)
+    plan, _ = book.plan(_spec(logic="(age#Between#18, 70)", budget=Budget(max_users=1_000), holdout_share=0.5))
+    book.launch(plan.campaign_id)
+    with pytest.raises(FailedPrecondition):
+        book.learn(plan.campaign_id)  # no outcomes yet
+    book.record(plan.campaign_id, _simulated_outcomes(campaign_settings, book, plan.campaign_id, seed=3))
+    result = book.learn(plan.campaign_id, seed=1)
+    assert result.new_version == result.previous_version + 1
+    assert result.train_rows > result.test_rows > 0 and result.bags >= 5
+    manifest = book.registry.manifest("coupon", result.new_version)
+    assert manifest.notes["campaign_id"] == plan.campaign_id
+    assert np.isfinite(result.new_decile_error) and np.isfinite(result.previous_decile_error)
+    assert "held-out campaign rows" in result.summary
+    # The new version plans like any other.
+    again, _ = book.plan(_spec(model_version=result.new_version))
+    assert again.model_version == result.new_version
