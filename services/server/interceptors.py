@@ -97,7 +97,16 @@ class MDSInterceptor(grpc.aio.ServerInterceptor):
             return grpc.unary_unary_rpc_method_handler(
                 unary, request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer)
-        return handler  # streaming methods: none today
+        if handler.stream_unary is not None:  # client streaming (CampaignService.RecordOutcomes)
+            inner_stream = handler.stream_unary
+
+            async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+                return await self._observe(service, name, inner_stream, requests, context, authorized)
+
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler  # server-streaming methods: none today
 
     async def _observe(self, service: str, name: str, behavior: Callable[..., Awaitable[Any]], request: Any,
                        context: grpc.aio.ServicerContext, authorized: bool) -> Any:
