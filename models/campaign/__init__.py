@@ -12,6 +12,7 @@ from models.campaign._learn import LearnResult, bin_bag_labels, calibration_erro
 from models.campaign._outcomes import GROUPS, Outcome, RecordSummary
 from models.campaign._plan import Budget, CampaignMembers, MemberDraw, check_holdout_share, draw_members
 from models.campaign._readout import BinLift, Lift, Readout, read_out
+from models.campaign._replay import ReplayConfig, ReplayResult, RoundResult, load_hillstrom, simulate_hillstrom
 from models.campaign._report import readout_png
 
 __all__ = [
@@ -29,12 +30,17 @@ __all__ = [
     "PlanSpec",
     "Readout",
     "RecordSummary",
+    "ReplayConfig",
+    "ReplayResult",
+    "RoundResult",
     "bin_bag_labels",
     "calibration_error",
     "check_holdout_share",
     "draw_members",
     "fit_with_bags",
     "learn_from_rows",
+    "load_hillstrom",
     "read_out",
     "readout_png",
+    "simulate_hillstrom",
 ]

@@ -22,7 +22,15 @@ import pandas as pd
 from core.errors import FailedPrecondition, InvalidArgument
 from features.catalog import Catalog
 from models.registry import LoadedModel, ModelRegistry
-from models.uplift import BagLabels, BagRegularizedUplift, FeatureEncoder, UpliftPipeline, bag_ate_labels, qini_auc
+from models.uplift import (
+    BagLabels,
+    BagRegularizedUplift,
+    FeatureEncoder,
+    UpliftEstimator,
+    UpliftPipeline,
+    bag_ate_labels,
+    qini_auc,
+)
 
 __all__ = ["LearnResult", "bin_bag_labels", "calibration_error", "fit_with_bags", "learn_from_rows"]
 
@@ -68,11 +76,15 @@ def bin_bag_labels(bin_of_row: np.ndarray, treatment: np.ndarray, outcome: np.nd
 
 def fit_with_bags(frame: pd.DataFrame, treatment: np.ndarray, outcome: np.ndarray, bags: BagLabels | None, *,
                   features: list[str] | None, catalog: Catalog | None, seed: int,
-                  estimator: BagRegularizedUplift | None = None) -> UpliftPipeline:
+                  estimator: UpliftEstimator | None = None) -> UpliftPipeline:
+    """Encoder + estimator fit on ``frame``; ``bags`` (bag-regularized learner only) add external bag labels."""
     encoder = FeatureEncoder(features=features, catalog=catalog, exclude=("user_id",))
     X = encoder.fit(frame).transform(frame)
     model = estimator or BagRegularizedUplift(random_state=seed, bag_size=max(32, min(512, len(frame) // 20)))
-    model.fit(X, treatment, outcome, bag_labels=bags)
+    if bags is not None:
+        model.fit(X, treatment, outcome, bag_labels=bags)
+    else:
+        model.fit(X, treatment, outcome)
     return UpliftPipeline(encoder, model)
 
 

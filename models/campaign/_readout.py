@@ -107,8 +107,12 @@ def _lift(metric: str, treated: np.ndarray, twin: np.ndarray, alpha: float) -> L
 
 def read_out(campaign_id: str, members: CampaignMembers, recorded: np.ndarray, outcome: np.ndarray,
              value: np.ndarray, *, predicted_ci: tuple[float, float], expected_incremental: float,
-             outside_outcomes: int = 0, group_mismatches: int = 0, alpha: float = 0.05) -> Readout:
-    """``recorded``/``outcome``/``value`` are aligned with ``members`` (see ``outcome_arrays``)."""
+             outside_outcomes: int = 0, group_mismatches: int = 0, alpha: float = 0.05,
+             design: tuple[float, float] | None = None) -> Readout:
+    """``recorded``/``outcome``/``value`` are aligned with ``members`` (see ``outcome_arrays``).
+
+    ``design``: the expected treated : twin split of the recorded outcomes (default: the planned counts).
+    """
     treated = members.treated & recorded
     twin = members.twin & recorded
     n_t, n_c = int(treated.sum()), int(twin.sum())
@@ -130,8 +134,8 @@ def read_out(campaign_id: str, members: CampaignMembers, recorded: np.ndarray, o
         out.message = (f"too few outcomes to compare: {n_t} treated and {n_c} holdout-twin users recorded "
                        "(at least 2 each are needed)")
         return out
-    srm = sample_ratio_mismatch({"treated": n_t, "holdout": n_c},
-                                {"treated": float(out.planned_treated), "holdout": float(out.planned_twin)})
+    expected = design or (float(out.planned_treated), float(out.planned_twin))
+    srm = sample_ratio_mismatch({"treated": n_t, "holdout": n_c}, {"treated": expected[0], "holdout": expected[1]})
     out.srm_p_value, out.srm_ok = srm.p_value, srm.ok
     if not srm.ok:
         out.warnings.append(f"SAMPLE RATIO MISMATCH: {n_t} treated vs {n_c} holdout outcomes against a planned "
