@@ -64,6 +64,13 @@ class ReplayConfig:
     seed: int = 0
     bootstrap: int = 1000
     model_name: str = "hillstrom-replay"
+    # What a round adds to the training data: "balanced" = the targeted region's revealed rows with the
+    # treated thinned to the holdout's size (the data stays one randomized experiment with propensity
+    # 1/2, as the first slice); "region" = all of the targeted region's revealed rows; "all" = every
+    # revealed row (the holdout outside the region too: control-only rows).
+    training: str = "balanced"
+    use_bags: bool = True
+    learn_bag_weight: float | None = None  # None: the learner's default
     n_ensemble: int = 2
 
 
@@ -142,7 +149,10 @@ def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np
 
 def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | None, config: ReplayConfig,
          seed: int) -> UpliftPipeline:
-    estimator = BagRegularizedUplift(random_state=seed, n_ensemble=config.n_ensemble)
+    params: dict[str, Any] = {"random_state": seed, "n_ensemble": config.n_ensemble}
+    if bags is not None and config.learn_bag_weight is not None:
+        params["bag_weight"] = config.learn_bag_weight
+    estimator = BagRegularizedUplift(**params)
     return fit_with_bags(frame, t, y, bags, features=None, catalog=None, seed=seed, estimator=estimator)
 
 
@@ -191,7 +201,10 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         first_region = _top(first_model.predict(x), region.sum())
         _, _, ratio_first, _ = _policy(y, t, first_region, 0, rng)
         # Learn: revealed rows join the training data; the round's decile effects become bags.
-        rev = np.flatnonzero(revealed)
+        rev = np.flatnonzero(revealed & (m.targeted | (config.training == "all")))
+        if config.training == "balanced":  # keep treated rows with prob share/(1-share): propensity 1/2 again
+            keep_treated = rng.random(rev.size) < config.holdout_share / (1 - config.holdout_share)
+            rev = rev[~m.treated[rev] | keep_treated]
         bins = np.where(m.targeted[rev], m.bin[rev], -1).astype(np.int64)
         offset = len(bag_ate)
         for b in readout.bins:
@@ -216,7 +229,8 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
             bags=len(bag_ate))
         if r < config.rounds:  # the last round's lesson would plan nothing: skip the fit
             all_rows = np.concatenate(rows)
-            bags = BagLabels(bag_id=np.concatenate(bag_ids), ate=np.asarray(bag_ate), variance=np.asarray(bag_var))
+            bags = BagLabels(bag_id=np.concatenate(bag_ids), ate=np.asarray(bag_ate),
+                             variance=np.asarray(bag_var)) if config.use_bags else None
             model = _fit(frame.iloc[all_rows], np.concatenate(treat), np.concatenate(outcome), bags, config,
                          config.seed + r)
             version = registry.save(config.model_name, model, notes={"replay": "hillstrom", "round": r})

@@ -25,7 +25,7 @@ def _register_groups() -> None:
     from services.cli import platform
 
     platform.register(app)
-    for module_name in ("experiments", "uplift", "targeting", "allocation"):
+    for module_name in ("experiments", "uplift", "targeting", "allocation", "campaign"):
         try:
             module = __import__(f"services.cli.{module_name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
