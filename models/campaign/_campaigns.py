@@ -318,7 +318,12 @@ class CampaignBook:
         previous = self._model(plan.model, plan.model_version)
         features = list(previous.manifest.features)
         entity = self.catalog.features[features[0]].entity if features else "user"
-        rows = np.flatnonzero(recorded)
+        # The targeted region only: there treated and twin share one propensity (1 - holdout share), so the
+        # learner's own bags (raw treated-minus-control differences) stay unconfounded; the rest of the
+        # holdout is control-only and would tie the control share to the old model's score.
+        rows = np.flatnonzero(recorded & members.targeted)
+        if rows.size == 0:
+            raise FailedPrecondition(f"campaign {campaign_id!r} has no outcomes from its targeted users")
         frame, found = self._feature_frame(members.user_id[rows].tolist(), features, entity)
         rows = rows[found]
         return learn_from_rows(

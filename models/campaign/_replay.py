@@ -16,15 +16,18 @@ the original experiment). The rest is cut into ``rounds`` fresh slices. Each rou
    subsets of their arms: read-out *means* need no weighting, and a revealed *total* is scaled by the
    inverse of the reveal probability (``womens``/``mens``: x 2 for both arms; ``any``: x 3/2 treated,
    x 3 holdout).
-3. **Read out** the revealed outcomes (treated vs holdout twin, deciles, SRM against the reveal-adjusted
-   design, since the reveal itself halves the holdout relative to the treated).
+3. **Read out** the revealed outcomes (treated vs holdout twin, deciles; the SRM design is the planned
+   split times each arm's reveal probability).
 4. **Score the policy** on the whole slice with the original randomization (every customer, both
    arms): incremental visits of the targeted region = |region| x (visit rate of its e-mailed customers -
    rate of its non-e-mailed ones); a random selection of the same size captures, in expectation,
    |region| x the slice's average effect. Their ratio gets a 95 % Poisson-bootstrap interval.
-5. **Learn**: a new version is fit on everything revealed so far (plus the first training slice), with
-   every round's decile effects as external bags, and plans the next round. Assignment depended only on
-   the features and on random draws, so the per-arm outcome models stay unbiased.
+5. **Learn**: a new version is fit on the first training slice plus what every round revealed, with
+   every round's decile effects as external bags (bag weight 1: each label counts as much as its noise
+   allows), and plans the next round. By default (``training="balanced"``) a round adds its targeted
+   region's revealed rows with the treated thinned by ``share / (1 - share)``, which restores the first
+   slice's treatment propensity, so the whole training set stays one randomized experiment and the
+   learner's own bags (raw treated-minus-control differences) stay unconfounded.
 
 Each round also scores the *first* model on the same slice (``ratio_first_model``), which says whether
 learning from the read-outs helped.
@@ -41,7 +44,7 @@ import pandas as pd
 
 from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
-from models.campaign._learn import fit_with_bags
+from models.campaign._learn import LEARN_BAG_WEIGHT, fit_with_bags
 from models.campaign._plan import Budget, draw_members
 from models.campaign._readout import read_out
 from models.registry import ModelRegistry
@@ -50,6 +53,7 @@ from models.uplift.evaluation import HILLSTROM_FEATURES
 
 __all__ = ["ReplayConfig", "ReplayResult", "RoundResult", "load_hillstrom", "simulate_hillstrom"]
 
+TRAINING: tuple[str, ...] = ("balanced", "region", "all")
 EMAILS: dict[str, tuple[str, ...]] = {"womens": ("Womens E-Mail",), "mens": ("Mens E-Mail",),
                                       "any": ("Womens E-Mail", "Mens E-Mail")}
 
@@ -65,12 +69,12 @@ class ReplayConfig:
     bootstrap: int = 1000
     model_name: str = "hillstrom-replay"
     # What a round adds to the training data: "balanced" = the targeted region's revealed rows with the
-    # treated thinned to the holdout's size (the data stays one randomized experiment with propensity
-    # 1/2, as the first slice); "region" = all of the targeted region's revealed rows; "all" = every
-    # revealed row (the holdout outside the region too: control-only rows).
+    # treated thinned by share / (1 - share) (the data stays one randomized experiment with the first
+    # slice's propensity); "region" = all of the targeted region's revealed rows; "all" = every revealed
+    # row (the holdout outside the region too: control-only rows).
     training: str = "balanced"
     use_bags: bool = True
-    learn_bag_weight: float | None = None  # None: the learner's default
+    learn_bag_weight: float | None = LEARN_BAG_WEIGHT  # None: the learner's default (5)
     n_ensemble: int = 2
 
 
@@ -164,6 +168,8 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
                                    ("train_share", config.train_share, 0.0, 0.9)):
         if not low < value <= high:
             raise InvalidArgument(f"{name} must be in ({low}, {high}]", field=f"--{name.replace('_', '-')}")
+    if config.training not in TRAINING:
+        raise InvalidArgument(f"training must be one of {', '.join(TRAINING)}", field="--training")
     frame, emailed, visit, spend = load_hillstrom(config.email)
     reveal_treated = float(emailed.mean())  # P(a treated member's e-mailed outcome exists)
     rng = np.random.default_rng(config.seed)
@@ -202,7 +208,7 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         _, _, ratio_first, _ = _policy(y, t, first_region, 0, rng)
         # Learn: revealed rows join the training data; the round's decile effects become bags.
         rev = np.flatnonzero(revealed & (m.targeted | (config.training == "all")))
-        if config.training == "balanced":  # keep treated rows with prob share/(1-share): propensity 1/2 again
+        if config.training == "balanced":  # treated kept with prob share/(1-share): the first slice's propensity
             keep_treated = rng.random(rev.size) < config.holdout_share / (1 - config.holdout_share)
             rev = rev[~m.treated[rev] | keep_treated]
         bins = np.where(m.targeted[rev], m.bin[rev], -1).astype(np.int64)

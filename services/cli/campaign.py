@@ -231,6 +231,8 @@ def simulate(
     train_share: float = 0.3,
     seed: int = 0,
     bootstrap: int = 1000,
+    training: Annotated[str, typer.Option(help="rows a round adds: balanced, region or all")] = "balanced",
+    bags: Annotated[bool, typer.Option(help="read-out decile effects as bag labels when learning")] = True,
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG of the per-round ratios")] = None,
 ) -> None:
@@ -250,7 +252,8 @@ def simulate(
     except InvalidArgument as exc:
         raise InvalidArgument(exc.message, field="--holdout-share") from exc
     config = ReplayConfig(rounds=rounds, email=email, target_share=target_share, holdout_share=holdout_share,
-                          train_share=train_share, seed=seed, bootstrap=bootstrap)
+                          train_share=train_share, seed=seed, bootstrap=bootstrap, training=training,
+                          use_bags=bags)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         task = progress.add_task("rounds", total=rounds)
