@@ -27,6 +27,7 @@ SERVICES: dict[str, str] = {
     "targeting": "services.targeting.servicer",
     "recommend": "services.recommend.servicer",
     "allocation": "services.allocation.servicer",
+    "campaign": "services.campaign.servicer",
 }
 
 

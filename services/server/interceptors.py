@@ -124,9 +124,22 @@ class MDSInterceptor(grpc.aio.ServerInterceptor):
 
             # No request_deserializer: the raw bytes reach _observe, which decodes after the auth check.
             return grpc.unary_unary_rpc_method_handler(unary, response_serializer=handler.response_serializer)
-        return handler  # streaming methods: none today
+        if handler.stream_unary is not None:  # client streaming (CampaignService.RecordOutcomes)
+            inner_stream = handler.stream_unary
+            decode_each = handler.request_deserializer
 
-    async def _observe(self, service: str, name: str, behavior: Callable[..., Awaitable[Any]], raw: bytes,
+            async def stream_unary(raw_requests: Any, context: grpc.aio.ServicerContext) -> Any:
+                async def decoded() -> Any:  # each message decoded as the servicer reads it, after auth
+                    async for raw in raw_requests:
+                        yield _decode(decode_each, raw, name)
+
+                return await self._observe(service, name, inner_stream, decoded(), None, context, authorized)
+
+            return grpc.stream_unary_rpc_method_handler(stream_unary,
+                                                        response_serializer=handler.response_serializer)
+        return handler  # server-streaming methods: none today
+
+    async def _observe(self, service: str, name: str, behavior: Callable[..., Awaitable[Any]], raw: Any,
                        decode: Callable[[bytes], Any] | None, context: grpc.aio.ServicerContext,
                        authorized: bool) -> Any:
         start = time.perf_counter()
