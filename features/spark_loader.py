@@ -295,7 +295,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
 
         scan = table.select(*[F.col(f"`{c}`") for c in columns], F.col("_metadata.row_index").alias(_ROW_INDEX),
                             F.col("_metadata.file_path").alias(_FILE_PATH))
-        duplicates = _duplicate_keys(table, plan.key_column)
+        duplicates = set() if plan.row_number_keys else _duplicate_keys(table, plan.key_column)
         validator = ChunkValidator(plan, duplicates, source=load.table.name)
         if on_bad_row == "fail" and not state.get("checked"):
             partials = scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
@@ -305,6 +305,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
                 raise LoadRejected(report)
             client.hset(load.checkpoint, "checked", 1)
             client.expire(load.checkpoint, CHECKPOINT_TTL_S)
+        checked_at = time.perf_counter()
         if parts_dir is not None:
             parts_dir.mkdir(exist_ok=True)
         loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, offsets, validator,
@@ -325,4 +326,4 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
     resumed = len(this_run) < sum(1 for k in finished if k.startswith(b"p:"))
     return LoadResult(load.table.name, "spark", load.total_rows, written, rejected, resumed,
-                      time.perf_counter() - started, report, published)
+                      time.perf_counter() - started, report, published, checked_at - started)

@@ -12,6 +12,7 @@ from features.tables._report import ColumnProblem, Problem, TableReport
 from features.tables._source import TableSource, load_id_of, open_table
 from features.tables._validate import (
     EMPTY_SET,
+    ROW_NUMBER_KEY,
     SET_DELIMITER,
     CheckedChunk,
     ChunkValidator,
@@ -25,6 +26,7 @@ __all__ = [
     "EMPTY_SET",
     "REASON_COLUMN",
     "ROW_COLUMN",
+    "ROW_NUMBER_KEY",
     "SET_DELIMITER",
     "CheckedChunk",
     "ChunkValidator",

@@ -6,12 +6,15 @@ the *cells* of each chunk and turns raw values (CSV text or Parquet types) into 
 
 * int / float — a number (``12``, ``3.5``); an int must be whole; both must lie inside ``range``.
 * bool — ``true``/``false``, ``1``/``0``, ``yes``/``no``, ``t``/``f``, ``y``/``n`` (any case), or a Parquet boolean.
-* category — exactly one of the allowed ``values`` (case matters; the report hints at a case slip).
+* category — one of the allowed ``values``; surrounding spaces and case are ignored (``Phone`` loads
+  as ``phone``) unless two allowed values differ only by case. The canonical value is stored.
 * string_set — a Parquet list column of allowed words, or a text cell of words joined by ``|``
-  (``books|food``); the text ``[]`` is the empty set.
+  (``books|food``); the text ``[]`` is the empty set. Words match like category values.
 * every type — an empty CSV cell or a Parquet null is a missing value, which is allowed.
 * the key — present, 1-64 of ``A-Za-z0-9_.-``, and unique over the whole table (every row of a
-  duplicated key is rejected: which one is right cannot be guessed).
+  duplicated key is rejected: which one is right cannot be guessed). A table without a key column
+  (an experiment export such as Hillstrom's) can name its rows by number: key column ``@row`` keys
+  row 1 as ``"1"``, row 2 as ``"2"``, and so on.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from features.catalog import Catalog, DType, Feature
 from features.store import KEY_PATTERN
 from features.tables._report import MAX_SAMPLES, Problem, TableReport
 
-__all__ = ["SET_DELIMITER", "EMPTY_SET", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
+__all__ = ["SET_DELIMITER", "EMPTY_SET", "ROW_NUMBER_KEY", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
            "normalize_keys", "plan_table"]
 
 SET_DELIMITER = "|"
+ROW_NUMBER_KEY = "@row"  # key each row by its 1-based row number
 EMPTY_SET = "[]"
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                "t": True, "f": False, "y": True, "n": False}
@@ -49,8 +53,13 @@ class TablePlan:
     ignored: tuple[str, ...] = ()
 
     @property
+    def row_number_keys(self) -> bool:
+        return self.key_column == ROW_NUMBER_KEY
+
+    @property
     def read_columns(self) -> list[str]:
-        return [self.key_column, *(f.name for f in self.features)]
+        keys = [] if self.row_number_keys else [self.key_column]
+        return [*keys, *(f.name for f in self.features)]
 
 
 def plan_table(catalog: Catalog, entity: str, columns: list[str], *, source: str, key_column: str | None = None,
@@ -63,9 +72,10 @@ def plan_table(catalog: Catalog, entity: str, columns: list[str], *, source: str
     stray = [c for c in ignored if c not in columns]
     if stray:
         raise InvalidArgument(f"--ignore-columns: the table has no column {stray[0]!r}", field="--ignore-columns")
-    if key_column not in columns:
+    if key_column not in columns and key_column != ROW_NUMBER_KEY:
         report.problem(key_column, Problem.MISSING_KEY_COLUMN,
-                       f"the table has no key column {key_column!r} (name it with --key-col)")
+                       f"the table has no key column {key_column!r} (name it with --key-col, "
+                       f"or key rows by number with --key-col {ROW_NUMBER_KEY})")
     own = {f.name: f for f in catalog.features_of(entity)}
     for column in columns:
         if column == key_column or column in ignored or column in own:
@@ -125,12 +135,20 @@ class CheckedChunk:
         return self.clean[~self.bad] if self.bad.any() else self.clean
 
 
-def _lookup(column: pd.Series, table: dict[object, object], *, fold_case: bool
+def _folded(values: Iterable[str]) -> dict[str, str]:
+    """Lower-cased value → value, for the values that stay distinct when case is ignored."""
+    by_lower: dict[str, list[str]] = {}
+    for v in values:
+        by_lower.setdefault(v.lower(), []).append(v)
+    return {low: group[0] for low, group in by_lower.items() if len(group) == 1}
+
+
+def _lookup(column: pd.Series, table: dict[object, object], folded: dict[str, object]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(value per row from ``table``, missing mask, not-in-table mask) of a text-like column.
 
     The fast path is one hashed lookup of the raw cells; only cells that miss it (padding, case,
-    empty text) are stripped (and lower-cased with ``fold_case``) one by one.
+    empty text) are stripped and then looked up lower-cased in ``folded``, one by one.
     """
     raw = column.to_numpy(dtype=object)
     missing = pd.isna(raw)
@@ -142,7 +160,9 @@ def _lookup(column: pd.Series, table: dict[object, object], *, fold_case: bool
         if not text:
             missing[i], wrong[i] = True, False
             continue
-        value = table.get(text.lower() if fold_case else text)
+        value = table.get(text)
+        if value is None:
+            value = folded.get(text.lower())
         if value is not None:
             values[i], wrong[i] = value, False
     values[missing | wrong] = None
@@ -193,7 +213,7 @@ def _check_bool(column: pd.Series) -> tuple[np.ndarray, list[Finding]]:
         wrong = ~missing & (values != 0) & (values != 1)
         out = np.where(missing | wrong, None, values == 1).astype(object)
         return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (0 or 1)")] if wrong.any() else []
-    out, _, wrong = _lookup(column, _BOOL_TABLE, fold_case=True)
+    out, _, wrong = _lookup(column, _BOOL_TABLE, _BOOL_WORDS)
     return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (true/false, 1/0, yes/no)")] if wrong.any() else []
 
 
@@ -201,19 +221,16 @@ def _check_category(column: pd.Series, feature: Feature) -> tuple[np.ndarray, li
     if is_numeric_dtype(column.dtype):
         column = pd.Series(normalize_keys(column), dtype=object)
     allowed = list(feature.values or ())
-    out, _, wrong = _lookup(column, {v: v for v in allowed}, fold_case=False)
+    out, _, wrong = _lookup(column, {v: v for v in allowed}, _folded(allowed))
     if not wrong.any():
         return out, []
-    lowered = {v.lower(): v for v in allowed}
-    texts = [str(w).strip() for w in column.to_numpy(dtype=object)[wrong][:100]]
-    slips = sorted({f"{w!r}→{lowered[w.lower()]!r}" for w in texts if w.lower() in lowered})
-    hint = f" (case matters: {', '.join(slips[:3])})" if slips else ""
     shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
-    return out, [(wrong, Problem.NOT_ALLOWED, f"allowed values: {shown}{hint}")]
+    return out, [(wrong, Problem.NOT_ALLOWED, f"allowed values: {shown}")]
 
 
 def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Finding], list[object]]:
     allowed = frozenset(feature.values or ())
+    folded = _folded(feature.values or ())
     raw = column.to_numpy(dtype=object)
     out = np.full(len(raw), None, dtype=object)
     wrong_type = np.zeros(len(raw), dtype=bool)
@@ -236,12 +253,16 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
             fits = allowed.issuperset(words)
         except TypeError:  # an unhashable element
             fits = False
+        if not fits:  # the slow path: padding or case
+            canonical = [folded.get(w.strip().lower()) if isinstance(w, str) else None for w in words]
+            if all(c is not None for c in canonical):
+                words, fits = canonical, True
         if fits:
             out[i] = words
         else:
             not_allowed[i] = True
             if len(bad_words) < MAX_SAMPLES:
-                bad_words.extend(w for w in words if not (isinstance(w, str) and w in allowed))
+                bad_words.extend(w for w in words if not (isinstance(w, str) and w.strip().lower() in folded))
     findings: list[Finding] = []
     if wrong_type.any():
         findings.append((wrong_type, Problem.TYPE_MISMATCH,
@@ -282,7 +303,10 @@ class ChunkValidator:
             for i in idx.tolist():
                 reasons.setdefault(i, []).append(f"{column}: {kind.value}")
 
-        keys = normalize_keys(raw[plan.key_column])
+        if plan.row_number_keys:
+            keys = np.arange(first_row, first_row + n).astype(str).astype(object)
+        else:
+            keys = normalize_keys(raw[plan.key_column])
         missing_key = np.array([k is None for k in keys], dtype=bool)
         record(plan.key_column, missing_key, Problem.MISSING_KEY, "every row needs a key")
         match = KEY_PATTERN.match

@@ -228,11 +228,13 @@ def bench_load_command(
     result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
                             input_format=input_format, chunk_rows=chunk_rows)
     table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
-    for col in ("load s", "rows/s", "cells/s", "input MB", "spark start s"):
+    for col in ("load s", "of it checking s", "rows/s", "rows/CPU-s", "input MB", "spark start s"):
         table.add_column(col, justify="right")
     start = result.get("spark_session_start_s")
-    table.add_row(f"{result['load_s']:.1f}", f"{result['rows_per_s']:,.0f}", f"{result['cells_per_s']:,.0f}",
-                  f"{result['input_mb']:.0f}", f"{start:.1f}" if start is not None else "-")
+    table.add_row(f"{result['load_s']:.1f}", f"{result['check_s']:.1f}", f"{result['rows_per_s']:,.0f}",
+                  f"{result['rows_per_cpu_s']:,.0f}", f"{result['input_mb']:.0f}",
+                  f"{start:.1f}" if start is not None else "-")
+    console.print(f"load average {result['load_average']:.1f} on {result['cpus']} CPUs while measuring")
     console.print(table)
     if json_path:
         write_json(result, json_path)

@@ -28,7 +28,7 @@ def spark():
 def bad_table(demo_users, tmp_path):
     users = demo_users[0].iloc[:1000].reset_index(drop=True).copy()
     users.loc[3, "age"] = 200
-    users.loc[600, "gender"] = "Female"
+    users.loc[600, "gender"] = "other"
     users.loc[700, "user_id"] = users.loc[10, "user_id"]
     users.at[850, "interests"] = ["music", "knitting"]
     path = tmp_path / "users.parquet"
