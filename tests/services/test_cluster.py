@@ -181,8 +181,8 @@ def test_killed_load_resumes_on_a_cluster(cluster_settings: Settings, catalog: C
     client = connect(cluster_settings)
 
     def done() -> int:
-        return max([int(client.get(k) or 0) for k in client.scan_iter(match=f"{cluster_settings.namespace}:*_load:*")]
-                   or [0])
+        keys = client.scan_iter(match=f"{cluster_settings.namespace}:*_load:*", count=10_000)
+        return max([int(client.hget(k, "chunks") or 0) for k in keys] or [0])  # a load's checkpoint is a hash
 
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
