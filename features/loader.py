@@ -44,8 +44,8 @@ from features.tables import (
     plan_table,
 )
 
-__all__ = ["ENGINES", "BAD_ROW_POLICIES", "LoadRejected", "LoadResult", "bulk_load", "checkpoint_key",
-           "load_id_of", "prepare_load"]
+__all__ = ["BAD_ROW_POLICIES", "ENGINES", "LoadRejected", "LoadResult", "bulk_load", "checkpoint_key",
+           "forget_load", "load_id_of", "prepare_load"]
 
 CHECKPOINT_TTL_S = 7 * 24 * 3600  # at most: a checkpoint never outlives the features it vouches for
 Engine = Literal["local", "spark"]
@@ -96,6 +96,12 @@ def checkpoint_key(store: RedisOnlineStore, load_id: str, options: Iterable[obje
     """Where a load's progress lives: per source, catalog version and every option that shapes chunks."""
     digest = hashlib.sha1("|".join(map(str, options)).encode()).hexdigest()[:10]
     return f"{store.version_prefix}_load:{load_id}:{digest}"
+
+
+def forget_load(store: RedisOnlineStore, load_id: str) -> int:
+    """Delete every checkpoint of load ``load_id`` (all its option sets); return how many there were."""
+    keys = list(store.client.scan_iter(match=f"{store.version_prefix}_load:{load_id}:*", count=100))
+    return int(store.client.delete(*keys)) if keys else 0  # type: ignore[arg-type]
 
 
 def prepare_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.DataFrame, *, engine: str,

@@ -51,14 +51,13 @@ def serve(
 
 def _ensure_demo(settings: Settings, users: int) -> None:
     from features.catalog import demo_catalog
-    from features.demo_world import demo_dir, seed
-    from features.store import open_store
+    from features.demo_world import demo_seeded, seed
 
     catalog = demo_catalog()
-    store = open_store(settings, catalog)
-    probe = store.read("user", ["u0000000"], ["age"])
-    if probe.found[0] and (demo_dir(settings) / "users.parquet").exists():
-        console.print(f"[green]demo world already in Redis[/] (catalog {catalog.fingerprint})")
+    # Only a finished seed counts: a killed one left users in Redis but no completion marker.
+    record = demo_seeded(settings, catalog)
+    if record is not None:
+        console.print(f"[green]demo world already in Redis[/] ({record['users']:,} users, catalog {catalog.fingerprint})")
     else:
         console.print(f"seeding the demo world: {users:,} users")
         seed(settings, users=users)
@@ -91,15 +90,17 @@ def seed_command(
     from features.demo_world import seed as run_seed
 
     result = run_seed(_settings(), users=users, seed=seed)
-    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis")
+    resumed = " (resumed a killed seed)" if result.resumed else ""
+    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis"
+                  f"{resumed}")
 
 
 @features_app.command("catalog")
 def catalog_command(entity: Annotated[str, typer.Option(help="only this entity")] = "") -> None:
-    """Print the feature catalog."""
-    from features.catalog import demo_catalog
+    """Print the configured feature catalog (MDS_CATALOG; default the demo catalog)."""
+    from features.catalog import configured_catalog
 
-    catalog = demo_catalog()
+    catalog = configured_catalog(_settings())
     table = Table(title=f"catalog {catalog.name} ({catalog.fingerprint})")
     for col in ("feature", "entity", "dtype", "group", "ttl", "domain"):
         table.add_column(col)
@@ -162,11 +163,12 @@ def get_command(
     entity: Annotated[str, typer.Option(help="entity name")] = "user",
 ) -> None:
     """Read features of some keys straight from Redis and print them as JSON."""
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog
     from features.store import open_store
 
     names = [f for f in features.split(",") if f] or None
-    batch = open_store(_settings(), demo_catalog()).read(entity, keys, names)
+    settings = _settings()
+    batch = open_store(settings, configured_catalog(settings)).read(entity, keys, names)
     rows = {k: (batch.row(i) if batch.found[i] else None) for i, k in enumerate(batch.keys)}
     console.print_json(json.dumps(rows, default=str))
 
@@ -178,12 +180,24 @@ def bench_command(
     batch: Annotated[int, typer.Option(min=1, help="users per read")] = 100,
     reads: Annotated[int, typer.Option(min=10, help="timed reads per layout")] = 2_000,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+    catalog_path: Annotated[Path | None, typer.Option(
+        "--catalog", help="catalog YAML to benchmark (default: the configured MDS_CATALOG)")] = None,
+    redis_mode: Annotated[str | None, typer.Option(
+        "--redis-mode", help="single or cluster (MDS_REDIS_URL then names any cluster node); default MDS_REDIS_MODE")
+    ] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
+    from features import load_checked_catalog
     from features.bench import run_bench
+    from features.catalog import configured_catalog
 
-    result = run_bench(_settings(), users=users, n_features=features, batch=batch, reads=reads)
-    table = Table(title=f"{batch} users x {features} features, {reads} reads each")
+    if redis_mode not in (None, "single", "cluster"):
+        raise InvalidArgument(f"--redis-mode must be single or cluster; got {redis_mode!r}", field="--redis-mode")
+    settings = _settings(redis_mode=redis_mode)
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path
+               else configured_catalog(settings))
+    result = run_bench(settings, users=users, n_features=features, batch=batch, reads=reads, catalog=catalog)
+    table = Table(title=f"catalog {catalog.name}: {batch} users x {features} features, {reads} reads each")
     for col in ("layout", "p50 ms", "p99 ms", "rows/s"):
         table.add_column(col, justify="right")
     for name in ("project", "feast_style", "packed_mget_floor"):

@@ -12,6 +12,7 @@ import grpc
 
 from services.client._allocation import AllocationClient, RecommendClient
 from services.client._base import CallOptions
+from services.client._campaign import CampaignClient
 from services.client._errors import field_violations
 from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
@@ -35,6 +36,7 @@ class MDSClient:
         self.experiments = ExperimentsClient(options)
         self.targeting = TargetingClient(options)
         self.recommend, self.allocation = RecommendClient(options), AllocationClient(options)
+        self.campaign = CampaignClient(options)
 
     def close(self) -> None:
         self.channel.close()

@@ -93,7 +93,7 @@ def test_skip_writes_the_good_rows_and_lists_each_bad_row_once(store, demo_users
 
 
 def _checkpoint(store):
-    keys = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*"))
+    keys = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*", count=10_000))
     return {k.decode(): int(v) for k, v in store.client.hgetall(keys[0]).items()} if keys else {}
 
 

@@ -71,11 +71,15 @@ def test_spark_and_local_agree_on_reports_stored_values_and_rejected_rows(settin
         spark_store.clear()
 
 
-def test_a_rerun_redoes_only_the_unfinished_partitions(settings, catalog, spark, bad_table, tmp_path):
+def test_a_rerun_redoes_only_the_unfinished_partitions(settings, catalog, spark, bad_table, tmp_path,
+                                                      monkeypatch):
     users, path = bad_table
     store = open_store(settings, catalog)
     rejected = tmp_path / "rejected.csv"
-    first = _spark_load(store, path, spark, on_bad_row="skip", rejected_path=rejected)
+    # A run killed after its partitions wrote their rejected parts keeps them: skip the final clean-up.
+    with monkeypatch.context() as patched:
+        patched.setattr("features.spark_loader.shutil.rmtree", lambda *args, **kwargs: None)
+        first = _spark_load(store, path, spark, on_bad_row="skip", rejected_path=rejected)
     assert not first.resumed and first.written == 995
     (checkpoint,) = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*"))
     parts = {k.decode(): v.decode() for k, v in store.client.hgetall(checkpoint).items() if k.startswith(b"p:")}

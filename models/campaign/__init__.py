@@ -1,0 +1,46 @@
+"""Campaigns: from a demand to a budgeted, uplift-ranked audience with a holdout, and from the outcomes
+back to a better model.
+
+:class:`CampaignBook` plans (targeting's audience, uplift's ranking and budgeted selection, a
+stratified randomized holdout), stores plans in Redis, records outcomes, and reads campaigns out with
+the experiments engine; :func:`learn_from_campaign` turns a read-out into bag labels for the
+bag-regularized learner; :func:`simulate_hillstrom` replays the whole loop on the Hillstrom experiment.
+"""
+
+from models.campaign._campaigns import STATUSES, CampaignBook, CampaignPlan, PlanSpec
+from models.campaign._learn import LearnResult, bin_bag_labels, calibration_error, fit_with_bags, learn_from_rows
+from models.campaign._outcomes import GROUPS, Outcome, RecordSummary
+from models.campaign._plan import Budget, CampaignMembers, MemberDraw, check_holdout_share, draw_members
+from models.campaign._readout import BinLift, Lift, Readout, read_out
+from models.campaign._replay import ReplayConfig, ReplayResult, RoundResult, load_hillstrom, simulate_hillstrom
+from models.campaign._report import readout_png
+
+__all__ = [
+    "GROUPS",
+    "STATUSES",
+    "BinLift",
+    "Budget",
+    "CampaignBook",
+    "CampaignMembers",
+    "CampaignPlan",
+    "LearnResult",
+    "Lift",
+    "MemberDraw",
+    "Outcome",
+    "PlanSpec",
+    "Readout",
+    "RecordSummary",
+    "ReplayConfig",
+    "ReplayResult",
+    "RoundResult",
+    "bin_bag_labels",
+    "calibration_error",
+    "check_holdout_share",
+    "draw_members",
+    "fit_with_bags",
+    "learn_from_rows",
+    "load_hillstrom",
+    "read_out",
+    "readout_png",
+    "simulate_hillstrom",
+]
