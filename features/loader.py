@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from core.errors import InvalidArgument
 from features.store import RedisOnlineStore
+from features.store.unavailable import redis_unavailable
 from features.tables import (
     CheckedChunk,
     ChunkValidator,
@@ -168,7 +169,8 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
                         on_bad_row=on_bad_row, ignore_columns=ignore_columns, load_id=load_id)
     validator = ChunkValidator(load.plan, load.duplicate_keys, source=load.table.name)
     client = store.client
-    state = {k.decode(): int(v) for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    with redis_unavailable("reading the load's checkpoint"):
+        state = {k.decode(): int(v) for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
     target = Path(rejected_path) if on_bad_row == "skip" and rejected_path is not None else None
     if state.get("finished"):  # an earlier run loaded all of it: nothing to do
         return LoadResult(load.table.name, "local", load.total_rows, 0, 0, True, time.perf_counter() - started,
@@ -221,10 +223,12 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
 
 
 def _save(client: object, load: PreparedLoad, fields: dict[str, int]) -> None:
-    pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
-    pipe.hset(load.checkpoint, mapping=fields)
-    pipe.expire(load.checkpoint, load.checkpoint_ttl_s)
-    pipe.execute()
+    # One key, so a plain pipeline (no MULTI) also works on a Redis Cluster.
+    with redis_unavailable("saving the load's checkpoint"):
+        pipe = client.pipeline(transaction=False)  # type: ignore[attr-defined]
+        pipe.hset(load.checkpoint, mapping=fields)
+        pipe.expire(load.checkpoint, load.checkpoint_ttl_s)
+        pipe.execute()
 
 
 def _write_chunk(store: RedisOnlineStore, entity: str, checked: CheckedChunk) -> int:

@@ -35,10 +35,12 @@ import pyarrow.parquet as pq
 import redis
 
 from core.errors import InvalidArgument
+from core.redis import is_cluster
 from features.catalog import Catalog
 from features.loader import LoadRejected, LoadResult, prepare_load
 from features.store import RedisOnlineStore
 from features.store.redis_store import WRITE_CHUNK
+from features.store.unavailable import redis_unavailable
 from features.tables import (
     ROW_COLUMN,
     ChunkValidator,
@@ -92,6 +94,7 @@ class _StoreSpec:
 
     @classmethod
     def of(cls, store: RedisOnlineStore) -> _StoreSpec:
+        assert isinstance(store.client, redis.Redis), "spark_load refuses a cluster client first"
         pool = store.client.connection_pool
         # Plain settings only (host, port, path, password, TLS files, timeouts): helper objects hold locks.
         kwargs = {k: v for k, v in pool.connection_kwargs.items()
@@ -261,6 +264,14 @@ def _publish_rejected(parts_dir: Path, target: Path) -> int:
     return len(rows)
 
 
+def _mark(client: Any, checkpoint: str, flag: str, ttl_s: int) -> None:
+    with redis_unavailable("saving the load's checkpoint"):
+        pipe = client.pipeline(transaction=False)
+        pipe.hset(checkpoint, flag, 1)
+        pipe.expire(checkpoint, ttl_s)
+        pipe.execute()
+
+
 def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.DataFrame, *, chunk_rows: int = 5_000,
                key_column: str | None = None, on_bad_row: str = "fail", rejected_path: Path | None = None,
                ignore_columns: Iterable[str] = (), load_id: str | None = None, progress: bool = True,
@@ -270,6 +281,9 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     if isinstance(source, pd.DataFrame) or Path(source).suffix.lower() == ".csv":
         raise InvalidArgument("--engine spark reads Parquet (a file or a folder of files); "
                               "load a CSV or a DataFrame with --engine local", field="--engine")
+    if is_cluster(store.client):
+        raise InvalidArgument("--engine spark does not load into a Redis Cluster yet (MDS_REDIS_MODE=cluster); "
+                              "use --engine local", field="--engine")
     started = time.perf_counter()
     if spark is not None:
         master = spark.sparkContext.master or master  # partition ids depend on it: it is part of the checkpoint key
@@ -278,7 +292,9 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
                         load_id=load_id, read_keys=False)
     plan: TablePlan = load.plan
     client = store.client
-    state = {k.decode(): v.decode() for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    with redis_unavailable("reading the load's checkpoint"):
+        state = {k.decode(): v.decode()  # type: ignore[union-attr]
+                 for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
     target = Path(rejected_path) if on_bad_row == "skip" and rejected_path is not None else None
     if state.get("finished"):
         return LoadResult(load.table.name, "spark", load.total_rows, 0, 0, True, time.perf_counter() - started,
@@ -307,8 +323,7 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
             report = _merged(load.table.name, partials)
             if not report.ok:
                 raise LoadRejected(report)
-            client.hset(load.checkpoint, "checked", 1)
-            client.expire(load.checkpoint, load.checkpoint_ttl_s)
+            _mark(client, load.checkpoint, "checked", load.checkpoint_ttl_s)
         checked_at = time.perf_counter()
         if parts_dir is not None:
             parts_dir.mkdir(exist_ok=True)
@@ -319,16 +334,16 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     finally:
         if own_session:
             session.stop()
-    finished: dict[str, str] = {k.decode(): v.decode()  # type: ignore[union-attr]
-                                for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    with redis_unavailable("reading the load's checkpoint"):
+        finished: dict[str, str] = {k.decode(): v.decode()  # type: ignore[union-attr]
+                                    for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
     rejected_total = sum(int(v.split(",")[1]) for k, v in finished.items() if k.startswith("p:"))
     published = None
     if target is not None and parts_dir is not None:
         if rejected_total and _publish_rejected(parts_dir, target):
             published = target
         shutil.rmtree(parts_dir, ignore_errors=True)
-    client.hset(load.checkpoint, "finished", 1)
-    client.expire(load.checkpoint, load.checkpoint_ttl_s)
+    _mark(client, load.checkpoint, "finished", load.checkpoint_ttl_s)
     report = _merged(load.table.name, this_run["report"])
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
     resumed = len(this_run) < sum(1 for k in finished if k.startswith("p:"))
