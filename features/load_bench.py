@@ -136,7 +136,7 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
             text = frame.copy()
             for f in catalog.features_of("user"):
                 if f.dtype == DType.STRING_SET:
-                    text[f.name] = text[f.name].map(lambda w: None if w is None else ("|".join(w) or "[]"))
+                    text[f.name] = text[f.name].map(lambda w: None if w is None else "|".join(w))
             text.to_csv(path, index=False)
         del frame
         result["input_mb"] = path.stat().st_size / 2**20

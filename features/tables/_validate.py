@@ -9,8 +9,10 @@ the *cells* of each chunk and turns raw values (CSV text or Parquet types) into 
 * category — one of the allowed ``values``; surrounding spaces and case are ignored (``Phone`` loads
   as ``phone``) unless two allowed values differ only by case. The canonical value is stored.
 * string_set — a Parquet list column of allowed words, or a text cell of words joined by ``|``
-  (``books|food``); the text ``[]`` is the empty set. Words match like category values.
-* every type — an empty CSV cell or a Parquet null is a missing value, which is allowed.
+  (``books|food``); an empty text cell is the empty set (as for ``MDS_POPULATION``: a CSV has no null
+  set). Words match like category values.
+* every other type — an empty CSV cell or a Parquet null is a missing value, which is allowed (a Parquet
+  null set is a missing set).
 * the key — present, 1-64 of ``A-Za-z0-9_.-``, and unique over the whole table (every row of a
   duplicated key is rejected: which one is right cannot be guessed). A table without a key column
   (an experiment export such as Hillstrom's) can name its rows by number: key column ``@row`` keys
@@ -28,15 +30,15 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from core.errors import InvalidArgument
 from features.catalog import Catalog, DType, Feature
+from features.population import SET_SEPARATOR
 from features.store import KEY_PATTERN
 from features.tables._report import MAX_SAMPLES, Problem, TableReport
 
-__all__ = ["SET_DELIMITER", "EMPTY_SET", "ROW_NUMBER_KEY", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
+__all__ = ["SET_DELIMITER", "ROW_NUMBER_KEY", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
            "normalize_keys", "plan_table"]
 
-SET_DELIMITER = "|"
+SET_DELIMITER = SET_SEPARATOR  # one spelling of a set in text, shared with the population reader
 ROW_NUMBER_KEY = "@row"  # key each row by its 1-based row number
-EMPTY_SET = "[]"
 _BOOL_WORDS: dict[str, object] = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                                   "t": True, "f": False, "y": True, "n": False}
 _BOOL_TABLE: dict[object, object] = {True: True, False: False, "True": True, "False": False}
@@ -240,10 +242,7 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
     bad_words: list[object] = []
     for i, value in enumerate(raw):
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                continue
-            words = [] if value == EMPTY_SET else [w.strip() for w in value.split(SET_DELIMITER) if w.strip()]
+            words = [w.strip() for w in value.split(SET_DELIMITER) if w.strip()]  # "" → the empty set
         elif isinstance(value, np.ndarray | list | tuple | set | frozenset):
             words = value.tolist() if isinstance(value, np.ndarray) else list(value)
         elif value is None or (isinstance(value, float) and np.isnan(value)):
