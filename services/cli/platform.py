@@ -124,6 +124,8 @@ def load_command(
                                                 help="comma-separated input columns to leave out")] = "",
     engine: Annotated[str, typer.Option(help="local, or spark (partitions in parallel)")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    partition_mb: Annotated[float, typer.Option("--partition-mb", min=0.01,
+                                                help="most Parquet bytes per Spark task (--engine spark)")] = 8.0,
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checked and checkpointed chunk")] = 5_000,
 ) -> None:
     """Check a table against the catalog and bulk-load it into Redis (a re-run resumes a killed load)."""
@@ -140,7 +142,8 @@ def load_command(
     if on_bad_row == "skip" and rejected is None:
         rejected = input_path.with_name(f"{input_path.stem}.rejected.csv")
     settings = _settings()
-    spark_options = {"master": master} if engine == "spark" else {}
+    spark_options = ({"master": master, "partition_bytes": int(partition_mb * 2**20)} if engine == "spark"
+                     else {})
     result = bulk_load(open_store(settings, configured_catalog(settings)), entity, input_path,
                        chunk_rows=chunk_rows, key_column=key_col, on_bad_row=on_bad_row,  # type: ignore[arg-type]
                        rejected_path=rejected, ignore_columns=[c.strip() for c in ignore_columns.split(",") if c.strip()],
