@@ -98,7 +98,7 @@ def test_csv_text_becomes_typed_values_and_empty_cells_are_missing(store, demo_u
     users.loc[0, "gender"] = " Female "  # padding and case are forgiven; the catalog's spelling is stored
     users.loc[1, "purchased_categories_90d"] = "Books| FOOD"
     path = tmp_path / "users.csv"
-    users.to_csv(path, index=False)
+    users.to_csv(path, index=False, encoding="utf-8-sig")  # a spreadsheet export's byte-order mark
 
     result = bulk_load(store, "user", path, key_column="customer_id", progress=False)
     assert (result.written, result.rejected, result.rows) == (6, 0, 6)
