@@ -223,14 +223,17 @@ def bench_load_command(
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
     input_format: Annotated[str, typer.Option("--format", help="parquet or csv (local only)")] = "parquet",
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per chunk / Arrow batch")] = 5_000,
+    on_bad_row: Annotated[str, typer.Option("--on-bad-row", help="fail (check all, then write) or skip "
+                                            "(check as it writes)")] = "fail",
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
 ) -> None:
     """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
     from features.load_bench import run_load_bench, write_json
 
     result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
-                            input_format=input_format, chunk_rows=chunk_rows)
-    table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
+                            input_format=input_format, chunk_rows=chunk_rows, on_bad_row=on_bad_row)
+    table = Table(title=f"load of {users:,} users x {features} features "
+                        f"({input_format}, engine {engine}, --on-bad-row {on_bad_row})")
     for col in ("load s", "of it checking s", "rows/s", "rows/CPU-s", "input MB", "spark start s"):
         table.add_column(col, justify="right")
     start = result.get("spark_session_start_s")
