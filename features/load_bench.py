@@ -30,7 +30,7 @@ from core.errors import InvalidArgument
 from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog, DType
-from features.loader import BAD_ROW_POLICIES, ENGINES, bulk_load
+from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
 from features.store import RedisOnlineStore
 
 __all__ = ["bench_catalog", "bench_table", "run_load_bench", "write_json"]
@@ -127,7 +127,7 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
     frame = bench_table(catalog, users, seed)
     generated_s = time.perf_counter() - started
     namespace = f"mdsloadbench-{uuid.uuid4().hex[:8]}"
-    store = RedisOnlineStore(connect(settings), catalog, namespace)
+    store = RedisOnlineStore(connect(batch_settings(settings)), catalog, namespace)
     result: dict[str, Any] = {"engine": engine, "users": users, "features": n_features, "format": input_format,
                               "chunk_rows": chunk_rows, "on_bad_row": on_bad_row, "generate_s": generated_s, "cpus": os.cpu_count(),
                               "load_average": os.getloadavg()[0], "python": platform.python_version()}

@@ -29,6 +29,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.errors import InvalidArgument
+from core.settings import Settings
 from features.store import RedisOnlineStore
 from features.store.unavailable import redis_unavailable
 from features.tables import (
@@ -45,9 +46,10 @@ from features.tables import (
     plan_table,
 )
 
-__all__ = ["BAD_ROW_POLICIES", "ENGINES", "LoadRejected", "LoadResult", "bulk_load", "checkpoint_key",
-           "forget_load", "load_id_of", "prepare_load"]
+__all__ = ["BAD_ROW_POLICIES", "ENGINES", "LoadRejected", "LoadResult", "batch_settings", "bulk_load",
+           "checkpoint_key", "forget_load", "load_id_of", "prepare_load"]
 
+BATCH_REDIS_TIMEOUT_S = 10.0  # a pipeline of 2,000 writes on a busy Redis can take seconds, not 0.5 s
 CHECKPOINT_TTL_S = 7 * 24 * 3600  # at most: a checkpoint never outlives the features it vouches for
 Engine = Literal["local", "spark"]
 OnBadRow = Literal["fail", "skip"]
@@ -91,6 +93,15 @@ class PreparedLoad:
     total_rows: int
     checkpoint: str
     checkpoint_ttl_s: int  # the entity's shortest group TTL (capped): "already loaded" must not outlive the data
+
+
+def batch_settings(settings: Settings) -> Settings:
+    """``settings`` for a bulk load: Redis socket timeouts raised to at least :data:`BATCH_REDIS_TIMEOUT_S`.
+
+    ``MDS_REDIS_TIMEOUT_S`` is tuned for online reads that must fail fast; a batch job would rather wait
+    for a busy server than stop half-way (a stopped load resumes, but has to be re-run by hand).
+    """
+    return settings.model_copy(update={"redis_timeout_s": max(settings.redis_timeout_s, BATCH_REDIS_TIMEOUT_S)})
 
 
 def checkpoint_key(store: RedisOnlineStore, load_id: str, options: Iterable[object]) -> str:

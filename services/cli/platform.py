@@ -130,7 +130,7 @@ def load_command(
 ) -> None:
     """Check a table against the catalog and bulk-load it into Redis (a re-run resumes a killed load)."""
     from features.catalog import configured_catalog
-    from features.loader import BAD_ROW_POLICIES, ENGINES, bulk_load
+    from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
     from features.store import open_store
 
     if on_bad_row not in BAD_ROW_POLICIES:
@@ -141,7 +141,7 @@ def load_command(
         raise InvalidArgument("--rejected only applies with --on-bad-row skip", field="--rejected")
     if on_bad_row == "skip" and rejected is None:
         rejected = input_path.with_name(f"{input_path.stem}.rejected.csv")
-    settings = _settings()
+    settings = batch_settings(_settings())
     spark_options = ({"master": master, "partition_bytes": int(partition_mb * 2**20)} if engine == "spark"
                      else {})
     result = bulk_load(open_store(settings, configured_catalog(settings)), entity, input_path,
