@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import redis.cluster
 from rich.progress import Progress
 
-from core.redis import connect, is_cluster
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import DType, Feature, demo_catalog
 from features.demo_world import generate_users
@@ -123,7 +124,7 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
             [[_feast_decode(v, f) for v, f in zip(row, features, strict=True)] for row in rows]
 
         # On a cluster every multi-key read goes slot by slot, one pipeline per master (the floor too).
-        mget = client.mget_nonatomic if is_cluster(client) else client.mget
+        mget = client.mget_nonatomic if isinstance(client, redis.cluster.RedisCluster) else client.mget
 
         def floor() -> None:
             keys = [f"{namespace}:packed:{k}" for k in next_batch()]

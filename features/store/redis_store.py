@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.cluster
 
 from core.errors import InvalidArgument, StoreUnavailable, preview
-from core.redis import AsyncClient, SyncClient, is_cluster
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
@@ -151,7 +151,7 @@ class _RedisLayout:
 class RedisOnlineStore(_RedisLayout, OnlineStore):
     """Synchronous Redis store (CLI, bulk loads, batch jobs, benchmarks)."""
 
-    def __init__(self, client: SyncClient, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
+    def __init__(self, client: redis.Redis, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
         # A cluster MGET must stay in one slot: split by slot, one pipeline per master.
@@ -198,11 +198,12 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
 class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
     """asyncio Redis store used inside the gRPC servers."""
 
-    def __init__(self, client: AsyncClient, catalog: Catalog, namespace: str = "mds",
+    def __init__(self, client: redis.asyncio.Redis, catalog: Catalog, namespace: str = "mds",
                  *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
-        self._mget = client.mget_nonatomic if is_cluster(client) else client.mget
+        self._mget = (client.mget_nonatomic if isinstance(client, redis.asyncio.cluster.RedisCluster)
+                      else client.mget)
 
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)

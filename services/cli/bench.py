@@ -9,6 +9,7 @@ own server, not for loading someone else's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import random
@@ -67,12 +68,12 @@ class LoadResult:
 
 def check_loopback(target: str) -> str:
     """``target`` (host:port) when its host resolves only to loopback addresses; else InvalidArgument."""
-    host, sep, port = target.rpartition(":")
+    host, sep, port = str(target).rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise InvalidArgument(f"--target {target!r} is not host:port", field="--target")
     host = host.strip("[]")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, int(port), proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, int(port), proto=socket.IPPROTO_TCP)}
     except socket.gaierror as exc:
         raise InvalidArgument(f"--target host {host!r} does not resolve: {exc}", field="--target") from None
     remote = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback)
@@ -148,10 +149,8 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, users
                                    response_deserializer=decode)
         # One untimed call with a long deadline first: a cold server loads its parser or model lazily.
         warm_started = time.perf_counter()
-        try:
+        with contextlib.suppress(grpc.aio.AioRpcError):  # the timed calls will count whatever this was
             await call(build(random.Random(seed)), timeout=max(60.0, timeout_s), metadata=metadata)
-        except grpc.aio.AioRpcError:
-            pass  # the timed calls will count whatever this was
         warmup_ms = (time.perf_counter() - warm_started) * 1000
         latencies: list[float] = []
         codes: Counter[str] = Counter()

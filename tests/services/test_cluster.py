@@ -20,8 +20,8 @@ import grpc
 import pandas as pd
 import pytest
 import redis
-from redis.crc import key_slot
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from redis.crc import key_slot
 
 from core.errors import StoreUnavailable
 from core.redis import connect, is_cluster
