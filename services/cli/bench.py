@@ -233,3 +233,29 @@ def load_command(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(asdict(result), indent=2))
         console.print(f"wrote {json_path}")
+
+
+@app.command("hostile")
+def hostile_command(
+    target: Annotated[str, typer.Option(help="host:port of a running server (loopback only)")] = "127.0.0.1:50051",
+    seconds: Annotated[float, typer.Option(help="how long to run")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="hostile calls kept in flight")] = 2,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the result here")] = None,
+) -> None:
+    """Send issue #14's hostile requests while a health probe measures stalls; report codes and probe latency."""
+    from services.cli._hostile import run_hostile
+
+    if not 0 < seconds <= MAX_SECONDS:
+        raise InvalidArgument(f"--seconds must be in (0, {MAX_SECONDS:g}]; got {seconds:g}", field="--seconds")
+    if not 1 <= concurrency <= 16:
+        raise InvalidArgument(f"--concurrency must be 1..16; got {concurrency}", field="--concurrency")
+    result = run_hostile(check_loopback(target), seconds, concurrency)
+    for label, codes in result.codes_by_request.items():
+        console.print(f"  {label}: {codes}")
+    console.print(f"{result.hostile_calls:,} hostile calls, {result.internal_or_unknown} INTERNAL/UNKNOWN; health probe "
+                  f"p50 {result.probe_p50_ms:.2f} ms, p99 {result.probe_p99_ms:.2f} ms, max {result.probe_max_ms:.2f} ms, "
+                  f"{result.probes_over_100ms} of {result.probe_calls:,} over 100 ms")
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(asdict(result), indent=2))
+        console.print(f"wrote {json_path}")
