@@ -10,7 +10,7 @@ from features.catalog import Catalog
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec, GroupCodec
 from features.store.base import KEY_PATTERN, AsyncOnlineStore, OnlineStore, validate_keys
-from features.store.redis_store import AsyncRedisOnlineStore, RedisOnlineStore
+from features.store.redis_store import AsyncRedisOnlineStore, RedisOnlineStore, check_feature_list
 
 __all__ = [
     "KEY_PATTERN",
@@ -21,6 +21,7 @@ __all__ = [
     "GroupCodec",
     "OnlineStore",
     "RedisOnlineStore",
+    "check_feature_list",
     "open_async_store",
     "open_store",
     "validate_keys",
