@@ -29,6 +29,7 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.store import open_store
 from features.store.checks import check_online_store
+from features.store.redis_store import CLUSTER_BUCKETS
 from mds.features.v1 import features_pb2, features_pb2_grpc
 from services.server import BackgroundServer
 
@@ -157,8 +158,10 @@ def test_store_reads_and_writes_across_every_master(cluster_settings: Settings, 
         assert batch.found.all()
         assert batch.values["age"].tolist() == users.age[start:start + 100].tolist()
         assert batch.column("city").tolist() == users.city[start:start + 100].tolist()
-    holders = {cluster.port_of(f"{store.version_prefix}user:{k}") for k in users.user_id}
+    holders = {cluster.port_of(store.key("user", k).decode()) for k in users.user_id}
     assert holders == set(cluster.ports)  # keys spread over all three masters
+    slots = {key_slot(store.key("user", k)) for k in users.user_id[:100]}
+    assert len(slots) <= CLUSTER_BUCKETS  # a 100-user read is one MGET per bucket, not per user
     assert store.clear() == 600
     assert not store.read("user", list(users.user_id[:100])).found.any()
 
@@ -212,7 +215,7 @@ def test_a_master_killed_mid_traffic(cluster_settings: Settings, cluster: LocalC
     users = _users(demo_users, 300)
     store.write_frame("user", users)
     victim = cluster.ports[1]
-    by_port = {p: [k for k in users.user_id if cluster.port_of(f"{store.version_prefix}user:{k}") == p]
+    by_port = {p: [k for k in users.user_id if cluster.port_of(store.key("user", k).decode()) == p]
                for p in cluster.ports}
     dead_keys, live_keys = by_port[victim][:20], [k for p in cluster.ports if p != victim for k in by_port[p][:20]]
     with BackgroundServer(cluster_settings, ["features"], catalog) as server, \
