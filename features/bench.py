@@ -75,7 +75,8 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
     names = [f.name for f in features]
     client = connect(settings)
     namespace = f"mdsbench-{uuid.uuid4().hex[:8]}"
-    store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000))
+    store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000),
+                             cluster_buckets=settings.redis_cluster_buckets)
     frame, _ = generate_users(catalog, users, seed)
     rng = np.random.default_rng(seed)
     try:

