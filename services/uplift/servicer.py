@@ -110,6 +110,8 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     async def Score(self, request: uplift_pb2.ScoreRequest, context: grpc.aio.ServicerContext
                     ) -> uplift_pb2.ScoreResponse:
         served = await self.models.get(request.model, request.version)
+        if len(request.user_ids) > self.ctx.settings.max_batch:  # before copying a huge list into Python
+            validate_keys(request.user_ids, self.ctx.settings.max_batch, field="user_ids")
         ids = list(request.user_ids)
         if ids and len(request.rows):
             raise InvalidArgument("give user_ids or rows, not both", field="rows")
@@ -135,6 +137,8 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
 
     async def SelectTop(self, request: uplift_pb2.SelectTopRequest, context: grpc.aio.ServicerContext
                         ) -> uplift_pb2.SelectTopResponse:
+        if len(request.user_ids) > MAX_SELECT_CANDIDATES:  # before copying a huge list into Python
+            validate_keys(request.user_ids, MAX_SELECT_CANDIDATES, field="user_ids")
         ids = list(request.user_ids)
         # A repeated id would be selected (and paid for) more than once.
         validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids", unique=True)
