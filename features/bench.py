@@ -22,7 +22,7 @@ import redis.cluster
 from rich.progress import Progress
 
 from core.errors import InvalidArgument
-from core.redis import connect, is_cluster
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog, DType, Feature, configured_catalog
 from features.population import population_entity

@@ -34,7 +34,6 @@ import redis.asyncio.cluster
 import redis.cluster
 
 from core.errors import InvalidArgument, preview
-from core.redis import AsyncClient, SyncClient, is_cluster
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
