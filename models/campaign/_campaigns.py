@@ -10,7 +10,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
 from features.store.campaigns import CampaignStore
+from models.campaign._fast_trees import compile_uplift_predictor
 from models.campaign._learn import LearnResult, learn_from_rows
 from models.campaign._outcomes import Outcome, RecordSummary, outcome_arrays, sort_outcomes
 from models.campaign._plan import Budget, CampaignMembers, check_holdout_share, draw_members
@@ -113,6 +114,7 @@ class CampaignBook:
         self.registry = ModelRegistry.from_settings(settings)
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}
+        self._fast: dict[tuple[str, int], Callable[[np.ndarray], np.ndarray] | None] = {}
         self._members: dict[str, CampaignMembers] = {}  # plans never change: safe to keep
         self._population: tuple[float, Any] | None = None
 
@@ -136,8 +138,10 @@ class CampaignBook:
                 hit = self.registry.load(name, version, catalog=self.catalog)
             except ModelNotFound as exc:
                 raise InvalidArgument(f"model {name!r} has no version {version}", field="model_version") from exc
+            fast = compile_uplift_predictor(getattr(hit.model, "estimator", None))
             with self._lock:
                 self._models[key] = hit
+                self._fast[key] = fast
         return hit
 
     def _audience(self, spec: PlanSpec) -> tuple[str, Expr]:
@@ -178,7 +182,8 @@ class CampaignBook:
         cost_feature = check_cost_feature(spec.cost_feature, self.catalog) if spec.cost_feature else None
         demand, expr = self._audience(spec)
         eligible = self._eligible(expr)
-        scored = score_audience(self.features, loaded, self.catalog, eligible, cost_feature)
+        scored = score_audience(self.features, loaded, self.catalog, eligible, cost_feature,
+                                fast_predict=self._fast.get((loaded.name, loaded.version)))
         draw = draw_members(scored.user_ids, scored.uplift, scored.costs, spec.budget, spec.holdout_share, spec.seed)
         m = draw.members
         plan = CampaignPlan(

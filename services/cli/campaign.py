@@ -317,7 +317,8 @@ def bench(users: int = 100_000, repeats: int = 5,
     result = bench_plan(get_settings(), users=users, repeats=repeats)
     data = result.to_json()
     console.print(f"Plan over {result.eligible:,} eligible users ({result.treated:,} treated, {result.holdout:,} "
-                  f"held out): p50 {data['plan_p50_s']:.3f} s, max {data['plan_max_s']:.3f} s over {repeats} runs")
+                  f"held out): p50 {data['plan_p50_s']:.3f} s, max {data['plan_max_s']:.3f} s over {repeats} runs; "
+                  f"CPU {data['cpu_p50_s']:.3f} s per plan (p50, all threads)")
     console.print("stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.stages.items())
                   + f"; load average {result.load_average[0]:.2f}")
     _write_json(json_out, data)
