@@ -294,6 +294,7 @@ def _plot_rounds(data: dict[str, Any], path: Path) -> None:
     ax.plot(x, [r["ratio_first_model"] for r in rounds], "s--", label="first model kept")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.axhline(1.3, color="tab:red", lw=0.8, ls=":", label="target 1.3x")
+    ax.set_xticks(x)
     ax.set_xlabel("round")
     ax.set_ylabel("incremental visits: targeted / random")
     ax.legend(fontsize=8)
