@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -76,13 +76,13 @@ class CampaignStore:
             raw = self._r.get(self.key(campaign_id, "members"))
         if raw is None:
             raise NotFound(f"no campaign {campaign_id!r}")
-        return bytes(raw)
+        return raw if isinstance(raw, bytes) else raw.encode()
 
     def ids(self, limit: int, offset: int = 0) -> list[str]:
         """Newest first."""
         with _unavailable("listing campaigns"):
             raw = self._r.zrevrange(self.index_key, offset, offset + limit - 1)
-        return [_text(r) for r in raw]
+        return [_text(cast(bytes, r)) for r in raw]
 
     def count(self) -> int:
         with _unavailable("listing campaigns"):
@@ -121,8 +121,9 @@ class CampaignStore:
         """HSET both hashes in one transaction; returns how many users were new (inside, outside)."""
         with _unavailable(f"recording outcomes of campaign {campaign_id!r}"), \
                 self._r.pipeline(transaction=True) as pipe:
-            pipe.hset(self.key(campaign_id, "outcomes"), mapping=dict(inside)) if inside else pipe.echo("0")
-            pipe.hset(self.key(campaign_id, "outside"), mapping=dict(outside)) if outside else pipe.echo("0")
+            # redis stubs: the mapping's key type is invariant; str keys and values are what HSET takes.
+            pipe.hset(self.key(campaign_id, "outcomes"), mapping=dict(inside)) if inside else pipe.echo("0")  # type: ignore[arg-type]
+            pipe.hset(self.key(campaign_id, "outside"), mapping=dict(outside)) if outside else pipe.echo("0")  # type: ignore[arg-type]
             new_inside, new_outside = pipe.execute()
         return int(new_inside), int(new_outside)
 

@@ -5,6 +5,7 @@ Synchronous and thread-safe; the gRPC servicer calls it from worker threads, the
 
 from __future__ import annotations
 
+import builtins
 import io
 import math
 import threading
@@ -116,6 +117,7 @@ class CampaignBook:
         self._models: dict[tuple[str, int], LoadedModel] = {}
         self._fast: dict[tuple[str, int], Callable[[np.ndarray], np.ndarray] | None] = {}
         self._members: dict[str, CampaignMembers] = {}  # plans never change: safe to keep
+        self._groups: dict[str, dict[str, int]] = {}  # user → planned arm, per campaign
         self._population: tuple[float, Any] | None = None
 
     # -- planning ------------------------------------------------------------------------------------
@@ -254,6 +256,7 @@ class CampaignBook:
         self.store.delete(campaign_id)
         with self._lock:
             self._members.pop(campaign_id, None)
+            self._groups.pop(campaign_id, None)
 
     # -- outcomes ------------------------------------------------------------------------------------
 
@@ -271,14 +274,13 @@ class CampaignBook:
                              outside_sample=sorted(batch.outside)[:_OUTSIDE_SAMPLE])
 
     def _planned_groups(self, campaign_id: str, members: CampaignMembers) -> dict[str, int]:
-        key = f"groups:{campaign_id}"
         with self._lock:
-            hit = self._members.get(key)
+            hit = self._groups.get(campaign_id)
         if hit is None:
             hit = dict(zip(members.user_id.tolist(), members.group.tolist(), strict=True))
             with self._lock:
-                self._members[key] = hit  # type: ignore[assignment]
-        return hit  # type: ignore[return-value]
+                self._groups[campaign_id] = hit
+        return hit
 
     def outcome_arrays(self, campaign_id: str) -> tuple[CampaignMembers, np.ndarray, np.ndarray, np.ndarray]:
         members = self.members(campaign_id)
@@ -301,11 +303,13 @@ class CampaignBook:
 
     # -- learning ------------------------------------------------------------------------------------
 
-    def _feature_frame(self, user_ids: Sequence[str], features: list[str], entity: str) -> tuple[pd.DataFrame, np.ndarray]:
+    def _feature_frame(self, user_ids: Sequence[str], features: Sequence[str], entity: str
+                       ) -> tuple[pd.DataFrame, np.ndarray]:
         """Cached features of ``user_ids`` and which of them were found."""
-        frames, found = [], []
+        frames: builtins.list[pd.DataFrame] = []
+        found: builtins.list[np.ndarray] = []
         for start in range(0, len(user_ids), READ_CHUNK):
-            batch = self.features.read(entity, list(user_ids[start:start + READ_CHUNK]), features)
+            batch = self.features.read(entity, builtins.list(user_ids[start:start + READ_CHUNK]), features)
             ok = np.asarray(batch.found, dtype=bool)
             frames.append(batch.to_pandas()[ok])
             found.append(ok)

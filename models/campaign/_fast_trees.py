@@ -34,7 +34,14 @@ class _Forest:
             if part.startswith("sigmoid:"):
                 sigmoid = float(part.split(":")[1])
         self.sigmoid = sigmoid
-        feature, threshold, left, right, default_left, missing, leaf, roots = [], [], [], [], [], [], [], []
+        feature: list[int] = []
+        threshold: list[float] = []
+        left: list[int] = []
+        right: list[int] = []
+        default_left: list[bool] = []
+        missing: list[int] = []
+        leaf: list[float] = []
+        roots: list[int] = []
 
         def add(node: dict[str, Any]) -> int:
             if "leaf_value" in node:

@@ -40,7 +40,7 @@ def test_plan_is_stored_and_read_back(campaign_settings: Settings):
     plan, members = book.plan(_spec())
     assert plan.status == "draft" and plan.treated_count == 300
     assert plan.unscored_count == 0 and plan.eligible_count > len(members)
-    assert 0 < plan.holdout_count and plan.twin_count == 75  # 300 * 0.2 / 0.8
+    assert plan.holdout_count > 0 and plan.twin_count == 75  # 300 * 0.2 / 0.8
     assert plan.expected_ci_low < plan.expected_incremental < plan.expected_ci_high
     fresh = _book(campaign_settings)  # another process: everything comes from Redis
     assert fresh.get(plan.campaign_id) == plan
