@@ -46,7 +46,7 @@ from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
 from models.campaign._learn import LEARN_BAG_WEIGHT, fit_with_bags
 from models.campaign._plan import Budget, draw_members
-from models.campaign._readout import read_out
+from models.campaign._readout import Readout, read_out
 from models.registry import ModelRegistry
 from models.uplift import BagLabels, BagRegularizedUplift, UpliftPipeline
 from models.uplift.evaluation import HILLSTROM_FEATURES
@@ -92,6 +92,11 @@ class RoundResult:
     readout_lift: float | None
     readout_lift_ci: list[float] | None
     readout_srm_ok: bool
+    # The campaign's own read-out: treated users' incremental visits, realized (lift x treated) vs the plan's
+    # prediction (sum of their predicted uplift).
+    readout_realized_incremental: float | None
+    readout_realized_ci: list[float] | None
+    readout_predicted_incremental: float
     ratio_first_model: float
     revealed_rows: int
     bags: int
@@ -161,7 +166,9 @@ def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | No
 
 
 def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
-                       on_round: Callable[[RoundResult], None] | None = None) -> ReplayResult:
+                       on_round: Callable[[RoundResult], None] | None = None,
+                       on_readout: Callable[[int, Readout], None] | None = None) -> ReplayResult:
+    """Run the loop (see the module docstring); ``on_readout(round, readout)`` sees each round's read-out."""
     if config.rounds < 1:
         raise InvalidArgument("rounds must be at least 1", field="--rounds")
     for name, value, low, high in (("target_share", config.target_share, 0.0, 1.0),
@@ -200,6 +207,8 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         readout = read_out(f"hillstrom-round-{r}", m, revealed, visit[member_rows], spend[member_rows],
                            predicted_ci=draw.expected_ci, expected_incremental=draw.expected_incremental,
                            design=(m.treated.sum() * reveal_treated, m.twin.sum() * (1 - reveal_treated)))
+        if on_readout is not None:
+            on_readout(r, readout)
         in_slice = {int(u): i for i, u in enumerate(idx)}
         region = np.zeros(n, dtype=bool)
         region[[in_slice[int(u)] for u in m.user_id[m.targeted]]] = True
@@ -231,7 +240,9 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
             predicted_incremental=predicted,
             readout_lift=readout.lifts[0].estimate if readout.lifts else None,
             readout_lift_ci=[readout.lifts[0].ci_low, readout.lifts[0].ci_high] if readout.lifts else None,
-            readout_srm_ok=readout.srm_ok, ratio_first_model=ratio_first, revealed_rows=int(rev.size),
+            readout_srm_ok=readout.srm_ok, readout_realized_incremental=readout.realized_incremental,
+            readout_realized_ci=list(readout.realized_ci) if readout.realized_ci else None,
+            readout_predicted_incremental=readout.predicted_incremental, ratio_first_model=ratio_first, revealed_rows=int(rev.size),
             bags=len(bag_ate))
         if r < config.rounds:  # the last round's lesson would plan nothing: skip the fit
             all_rows = np.concatenate(rows)

@@ -235,6 +235,7 @@ def simulate(
     bags: Annotated[bool, typer.Option(help="read-out decile effects as bag labels when learning")] = True,
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG of the per-round ratios")] = None,
+    reports: Annotated[Path | None, typer.Option(help="folder for each round's read-out PNG")] = None,
 ) -> None:
     """Replay plan → deliver → read out → learn on a real randomized experiment."""
     import tempfile
@@ -257,7 +258,8 @@ def simulate(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         task = progress.add_task("rounds", total=rounds)
-        result = simulate_hillstrom(config, ModelRegistry(tmp), on_round=lambda _: progress.advance(task))
+        result = simulate_hillstrom(config, ModelRegistry(tmp), on_round=lambda _: progress.advance(task),
+                                    on_readout=None if reports is None else lambda r, x: _save_report(reports, r, x))
     table = Table(title=f"Hillstrom replay ({email} e-mail, outcome visit): uplift-targeted {target_share:.0%} vs "
                         f"a random {target_share:.0%}")
     for col in ("round", "v", "targeted", "random", "ratio", "95% CI", "predicted", "1st model", "SRM"):
@@ -276,6 +278,14 @@ def simulate(
     if plot is not None:
         _plot_rounds(result.to_json(), plot)
         console.print(f"wrote {plot}")
+
+
+def _save_report(folder: Path, round_number: int, readout: Readout) -> None:
+    from models.campaign import readout_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    title = f"Hillstrom replay, round {round_number}: treated vs holdout twin (revealed outcomes, visit)"
+    (folder / f"round{round_number}.png").write_bytes(readout_png(readout, title))
 
 
 def _plot_rounds(data: dict[str, Any], path: Path) -> None:
