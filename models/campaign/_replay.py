@@ -106,14 +106,26 @@ class RoundResult:
 class ReplayResult:
     config: ReplayConfig
     rounds: list[RoundResult] = field(default_factory=list)
+    boot_ratios: list[np.ndarray] = field(default_factory=list, repr=False)  # per round, bootstrap ratios
 
     @property
     def ratio_mean(self) -> float:
         return float(np.mean([r.ratio for r in self.rounds])) if self.rounds else float("nan")
 
+    @property
+    def ratio_mean_ci(self) -> list[float]:
+        """95 % interval of the mean ratio: rounds are independent slices, so the b-th bootstrap ratios of
+        every round average into one draw of the mean."""
+        if not self.boot_ratios or not all(b.size for b in self.boot_ratios):
+            return [float("nan"), float("nan")]
+        draws = np.mean(np.vstack(self.boot_ratios), axis=0)
+        lo, hi = np.percentile(draws, [2.5, 97.5])
+        return [float(lo), float(hi)]
+
     def to_json(self) -> dict[str, Any]:
         return {"dataset": "hillstrom", "config": asdict(self.config),
                 "rounds": [asdict(r) for r in self.rounds], "ratio_mean": self.ratio_mean,
+                "ratio_mean_ci": self.ratio_mean_ci,
                 "ratio_first_model_mean": float(np.mean([r.ratio_first_model for r in self.rounds]))
                 if self.rounds else None,
                 "weighting": "revealed means unweighted (the original e-mail assignment is random); revealed "
@@ -145,7 +157,8 @@ def _region_incremental(y: np.ndarray, t: np.ndarray, region: np.ndarray, w: np.
 
 
 def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np.random.Generator
-            ) -> tuple[float, float, float, list[float]]:
+            ) -> tuple[float, float, float, list[float], np.ndarray]:
+    """Targeted and random incremental outcome, their ratio, its 95 % interval and the bootstrap ratios."""
     everyone = np.ones(y.shape[0], dtype=bool)
     w = np.vstack([np.ones(y.shape[0]), rng.poisson(1.0, (boot, y.shape[0]))]).astype(np.float64)
     targeted = _region_incremental(y, t, region, w)
@@ -153,7 +166,7 @@ def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np
     random = _region_incremental(y, t, everyone, w) * share  # a random pick of the same size
     ratio = targeted / random
     lo, hi = np.percentile(ratio[1:], [2.5, 97.5]) if boot else (float("nan"), float("nan"))
-    return float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)]
+    return float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)], ratio[1:]
 
 
 def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | None, config: ReplayConfig,
@@ -212,9 +225,10 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         in_slice = {int(u): i for i, u in enumerate(idx)}
         region = np.zeros(n, dtype=bool)
         region[[in_slice[int(u)] for u in m.user_id[m.targeted]]] = True
-        targeted, random_inc, ratio, ratio_ci = _policy(y, t, region, config.bootstrap, rng)
+        targeted, random_inc, ratio, ratio_ci, boot_ratios = _policy(y, t, region, config.bootstrap, rng)
+        result.boot_ratios.append(boot_ratios)
         first_region = _top(first_model.predict(x), region.sum())
-        _, _, ratio_first, _ = _policy(y, t, first_region, 0, rng)
+        ratio_first = _policy(y, t, first_region, 0, rng)[2]
         # Learn: revealed rows join the training data; the round's decile effects become bags.
         rev = np.flatnonzero(revealed & (m.targeted | (config.training == "all")))
         if config.training == "balanced":  # treated kept with prob share/(1-share): the first slice's propensity

@@ -270,7 +270,8 @@ def simulate(
                       f"{r.predicted_incremental:.1f}", f"{r.ratio_first_model:.3f}",
                       "OK" if r.readout_srm_ok else "MISMATCH")
     console.print(table)
-    console.print(f"ratio_mean {result.ratio_mean:.3f} (first model kept throughout: "
+    lo, hi = result.ratio_mean_ci
+    console.print(f"ratio_mean {result.ratio_mean:.3f} [{lo:.3f}, {hi:.3f}] (first model kept throughout: "
                   f"{result.to_json()['ratio_first_model_mean']:.3f}); {time.perf_counter() - started:.1f} s")
     out = result.to_json()
     out["seconds"] = time.perf_counter() - started
