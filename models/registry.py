@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 PAYLOAD_FILE = "model.joblib"
 FORMAT_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")  # \Z: '$' would accept a trailing newline
 
 
 @dataclass(frozen=True, slots=True)

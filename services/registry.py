@@ -25,7 +25,7 @@ SERVICES: dict[str, str] = {
     "uplift": "services.uplift.servicer",
     "experiments": "services.experiments.servicer",
     "targeting": "services.targeting.servicer",
-    "recommend": "services.allocation.recommend_servicer",
+    "recommend": "services.recommend.servicer",
     "allocation": "services.allocation.servicer",
     "campaign": "services.campaign.servicer",
 }

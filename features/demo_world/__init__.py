@@ -1,7 +1,13 @@
 """The synthetic demo world that `mds seed` writes and `make serve` serves."""
 
-from features.demo_world.items import generate_interactions, generate_items
-from features.demo_world.seeding import SeedResult, demo_dir, seed
+from features.demo_world.items import (
+    demo_people,
+    demo_recommendation_frames,
+    generate_interactions,
+    generate_items,
+)
+from features.demo_world.seeding import SeedResult, demo_dir, demo_seeded, seed
 from features.demo_world.users import TIER_BY_CITY, generate_users
 
-__all__ = ["TIER_BY_CITY", "SeedResult", "demo_dir", "generate_interactions", "generate_items", "generate_users", "seed"]
+__all__ = ["TIER_BY_CITY", "SeedResult", "demo_dir", "demo_people", "demo_recommendation_frames", "demo_seeded",
+           "generate_interactions", "generate_items", "generate_users", "seed"]

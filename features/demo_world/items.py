@@ -8,13 +8,17 @@ from their favourite and recently purchased categories, biased toward good and p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from features.catalog import Catalog
 
-__all__ = ["generate_items", "generate_interactions"]
+__all__ = ["demo_people", "demo_recommendation_frames", "generate_interactions", "generate_items"]
 
+DEMO_ITEMS = 300
+DEMO_RATINGS_PER_USER = 20.0
 DAY = 86_400
 START_TS = 1_700_000_000
 
@@ -70,3 +74,23 @@ def generate_interactions(users: pd.DataFrame, items: pd.DataFrame, *, mean_per_
     return pd.DataFrame({"user_id": np.concatenate(rows_u), "item_id": np.concatenate(rows_i),
                          "rating": np.concatenate(rows_r).astype(np.float32),
                          "timestamp": np.concatenate(rows_t).astype(np.int64)})
+
+
+def demo_recommendation_frames(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(items, ratings) of the demo world's recommendation data for ``people`` (deterministic): the
+    300-item catalog over the demo catalog's categories and ~20 ratings per user."""
+    from features.catalog import demo_catalog  # the demo world's own catalog, by definition
+
+    items = generate_items(demo_catalog(), n=DEMO_ITEMS, seed=0)
+    return items, generate_interactions(people, items, mean_per_user=DEMO_RATINGS_PER_USER, seed=0)
+
+
+def demo_people(snapshot: Path, n: int) -> pd.DataFrame:
+    """The first ``n`` users of the seeded population (``snapshot``, written by ``mds seed``), or the
+    same deterministic users generated afresh when it has not been seeded."""
+    from features.catalog import demo_catalog
+    from features.demo_world.users import generate_users
+
+    if snapshot.exists():
+        return pd.read_parquet(snapshot).head(n)
+    return generate_users(demo_catalog(), n, 0)[0]

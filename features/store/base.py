@@ -8,30 +8,42 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from core.errors import InvalidArgument
+from core.errors import InvalidArgument, preview
 from features.catalog import Catalog
 from features.store._batch import FeatureBatch
 
 __all__ = ["OnlineStore", "AsyncOnlineStore", "validate_keys", "KEY_PATTERN"]
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+# \A...\Z, not ^...$: '$' also matches before a trailing newline, and "u1\n" is not a key.
+KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_.\-]{1,64}\Z")
 
 
-def validate_keys(keys: Sequence[str], max_batch: int, *, field: str = "keys") -> None:
+def validate_keys(keys: Sequence[str], max_batch: int, *, field: str = "keys", unique: bool = False) -> None:
+    """Raise :class:`InvalidArgument` naming ``field`` (or ``field[i]``) unless every key is well formed.
+
+    ``unique``: also reject a repeated key (where a repeat would be counted twice, e.g. a selection).
+    """
     if not keys:
         raise InvalidArgument("at least one entity key is needed", field=field)
     if len(keys) > max_batch:
-        raise InvalidArgument(f"{len(keys)} keys is more than the limit of {max_batch} per request", field=field)
+        raise InvalidArgument(f"{len(keys):,} keys is more than the limit of {max_batch:,} per request", field=field)
     match = KEY_PATTERN.match
     try:
-        if all(map(match, keys)):  # the fast path: one C-level loop
-            return
+        well_formed = all(map(match, keys))  # the fast path: one C-level loop
     except TypeError:
-        pass
-    for i, key in enumerate(keys):
-        if not isinstance(key, str) or match(key) is None:
-            raise InvalidArgument(
-                f"malformed key {key!r}: use 1-64 letters, digits, '_', '.' or '-'", field=f"{field}[{i}]")
+        well_formed = False
+    if not well_formed:
+        for i, key in enumerate(keys):
+            if not isinstance(key, str) or match(key) is None:
+                raise InvalidArgument(f"malformed key {preview(key)}: use 1-64 letters, digits, '_', '.' or '-'",
+                                      field=f"{field}[{i}]")
+    if unique and len(set(keys)) != len(keys):
+        seen: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key in seen:
+                raise InvalidArgument(f"key {preview(key)} appears twice (at {seen[key]} and {i}); each key may "
+                                      "appear once", field=f"{field}[{i}]")
+            seen[key] = i
 
 
 class _StoreContract:

@@ -8,6 +8,9 @@ Key layout, all under the settings' namespace::
     {ns}:campaign:{id}:outcomes         hash: user id -> "group,outcome,value" (one record per member)
     {ns}:campaign:{id}:outside          hash: user id -> "group,outcome,value" (users not in the campaign)
 
+On a Redis Cluster the prefix is one hash tag, ``{{ns}:campaign}:``, so every campaign key shares a slot
+and the transactions below stay single-slot (campaign metadata is small; member blobs are a few MB).
+
 A plan is written in one MULTI/EXEC (nothing or everything); ``SET NX`` refuses to overwrite an id.
 Launching flips the status inside a WATCH transaction; a launched plan is never rewritten or deleted.
 Outcome hashes are keyed by user, so recording a user again replaces the earlier record.
@@ -16,25 +19,18 @@ Outcome hashes are keyed by user, so recording a user again replaces the earlier
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, cast
 
 import redis
 
-from core.errors import FailedPrecondition, NotFound, StoreUnavailable
+from core.errors import FailedPrecondition, NotFound
+from core.redis import is_cluster
+from features.store.unavailable import redis_unavailable as _unavailable
 
 __all__ = ["CampaignStore"]
 
 _SCAN = 5_000
-
-
-@contextmanager
-def _unavailable(what: str) -> Iterator[None]:
-    try:
-        yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        raise StoreUnavailable(f"Redis unavailable while {what}: {exc}") from exc
 
 
 def _text(value: bytes | str) -> str:
@@ -46,7 +42,7 @@ class CampaignStore:
 
     def __init__(self, client: redis.Redis, namespace: str) -> None:
         self._r = client
-        self._prefix = f"{namespace}:campaign:"
+        self._prefix = f"{{{namespace}:campaign}}:" if is_cluster(client) else f"{namespace}:campaign:"
 
     def key(self, campaign_id: str, part: str) -> str:
         return f"{self._prefix}{campaign_id}:{part}"

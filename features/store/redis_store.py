@@ -13,6 +13,11 @@ Key layout — one string value per entity::
   the batch has entities — decoded by one ``np.frombuffer``.
 * The catalog fingerprint in every key means a schema change reads and writes a fresh namespace and
   never decodes a stale layout.
+* On a Redis Cluster (``MDS_REDIS_MODE=cluster``) entity keys spread over every master (no hash tag:
+  a batch is many users, and one slot would make one master hold everything). A read is then
+  ``MGET`` per slot, sent as one pipeline per master (redis-py's ``mget_nonatomic``), and a write is
+  one cluster pipeline, again one round trip per master. A dead master fails only the reads that
+  touch its slots, as :class:`StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -23,17 +28,33 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import redis
 import redis.asyncio
+import redis.cluster
 
-from core.errors import InvalidArgument, StoreUnavailable
+from core.errors import InvalidArgument, preview
+from core.redis import AsyncClient, SyncClient, is_cluster
 from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
 from features.store.base import AsyncOnlineStore, OnlineStore, validate_keys
+from features.store.unavailable import REDIS_DOWN, redis_unavailable
 
 __all__ = ["RedisOnlineStore", "AsyncRedisOnlineStore"]
 
-_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError, OSError)
 WRITE_CHUNK = 2_000  # entities per pipeline round trip
+
+
+def check_feature_list(features: Sequence[str], catalog: Catalog, *, field: str = "features") -> None:
+    """At most as many names as the catalog has features, none repeated (cheap: before any lookup)."""
+    limit = len(catalog.features)
+    if len(features) > limit:
+        raise InvalidArgument(f"{len(features):,} features is more than the catalog's {limit}; name each feature "
+                              "once", field=field)
+    if len(set(features)) != len(features):
+        seen: set[str] = set()
+        for i, name in enumerate(features):
+            if name in seen:
+                raise InvalidArgument(f"feature {preview(name)} is named twice", field=f"{field}[{i}]")
+            seen.add(name)
 
 
 def _now_ms() -> int:
@@ -61,6 +82,8 @@ class _RedisLayout:
     def prepare_read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None
                      ) -> tuple[list[Feature], list[bytes]]:
         validate_keys(keys, self.max_batch)
+        if features:
+            check_feature_list(features, self.catalog)
         wanted = (entity, tuple(features) if features else ())
         resolved = self._resolved.get(wanted)
         if resolved is None:
@@ -126,35 +149,33 @@ class _RedisLayout:
 class RedisOnlineStore(_RedisLayout, OnlineStore):
     """Synchronous Redis store (CLI, bulk loads, batch jobs, benchmarks)."""
 
-    def __init__(self, client: redis.Redis, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
+    def __init__(self, client: SyncClient, catalog: Catalog, namespace: str = "mds", *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
+        # A cluster MGET must stay in one slot: split by slot, one pipeline per master.
+        self._mget = client.mget_nonatomic if isinstance(client, redis.cluster.RedisCluster) else client.mget
 
     def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
-        try:
-            blobs: list[bytes | None] = self.client.mget(redis_keys)  # type: ignore[assignment]
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
+        with redis_unavailable("reading features"):
+            blobs: list[bytes | None] = self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
 
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
         # write_commands validates and encodes the whole frame before the first write: bad input
         # writes nothing.
         chunks = list(self.write_commands(entity, frame))
-        try:
+        with redis_unavailable("writing features"):
             for commands in chunks:
                 pipe = self.client.pipeline(transaction=False)
                 for name, args in commands:
                     pipe.execute_command(name, *args)
                 pipe.execute()
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return len(frame)
 
     def clear(self) -> int:
         deleted = 0
-        try:
+        with redis_unavailable("clearing the namespace"):
             batch: list[bytes] = []
             for key in self.client.scan_iter(match=f"{self.namespace}:*", count=1000):
                 batch.append(key)
@@ -163,29 +184,26 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
                     batch.clear()
             if batch:
                 deleted += self.client.unlink(*batch)
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
         return deleted
 
 
 class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
     """asyncio Redis store used inside the gRPC servers."""
 
-    def __init__(self, client: redis.asyncio.Redis, catalog: Catalog, namespace: str = "mds",
+    def __init__(self, client: AsyncClient, catalog: Catalog, namespace: str = "mds",
                  *, max_batch: int = 1000) -> None:
         super().__init__(catalog, namespace, max_batch=max_batch)
         self.client = client
+        self._mget = client.mget_nonatomic if is_cluster(client) else client.mget
 
     async def read(self, entity: str, keys: Sequence[str], features: Sequence[str] | None = None) -> FeatureBatch:
         resolved, redis_keys = self.prepare_read(entity, keys, features)
-        try:
-            blobs: list[bytes | None] = await self.client.mget(redis_keys)  # type: ignore[assignment]
-        except _REDIS_DOWN as exc:
-            raise StoreUnavailable(f"Redis is unavailable: {exc}") from exc
+        with redis_unavailable("reading features"):
+            blobs: list[bytes | None] = await self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
 
     async def ping(self) -> bool:
         try:
             return bool(await self.client.ping())
-        except _REDIS_DOWN:
+        except REDIS_DOWN:
             return False

@@ -9,7 +9,7 @@ import numpy as np
 from core.errors import InvalidArgument
 from models._lightgbm import ReusablePredictor
 
-__all__ = ["CHAIN_FEATURES", "RewardEstimator", "monotone_envelope"]
+__all__ = ["CHAIN_FEATURES", "ESTIMATORS", "GainEstimator", "RewardEstimator", "make_estimator", "monotone_envelope"]
 
 CHAIN_FEATURES = ("recall_cost_us", "recall_k", "prerank_cost_us", "prerank_k", "rank_cost_us")
 
@@ -37,8 +37,10 @@ class RewardEstimator:
     """
 
     def __init__(self, n_estimators: int = 100, num_leaves: int = 15, learning_rate: float = 0.1,
-                 min_child_samples: int = 50, tie_break: float = 1e-3, random_state: int = 0) -> None:
+                 min_child_samples: int = 50, tie_break: float = 1e-3, random_state: int = 0,
+                 floor: float | None = 0.0) -> None:
         self.tie_break = tie_break
+        self.floor = floor
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
         self.learning_rate = learning_rate
@@ -96,7 +98,77 @@ class RewardEstimator:
         pred = self._predict_rows(self._rows(context))
         # Trees are piecewise constant, so many chains tie; a tiny share of the (monotone) chain prior
         # breaks ties toward the chain that did best in the logs instead of the cheapest one.
-        # Hits cannot be negative; clipping at 0 keeps the prediction monotone in compute.
-        return np.maximum(np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_)), 0.0) + \
-            self.tie_break * self.prior_[None, :]
+        # Hits cannot be negative; clipping at a floor keeps the prediction monotone in compute.
+        out = np.asarray(pred, dtype=np.float64).reshape(len(context), len(self.chain_features_))
+        if self.floor is not None:
+            out = np.maximum(out, self.floor)
+        return out + self.tie_break * self.prior_[None, :]
 
+
+
+class GainEstimator:
+    """The marginal value of compute: the chain is the treatment, the cheapest chain the control, and
+    each richer chain's *gain* over it is learned per request from paired differences
+    ``reward[c] − reward[cheapest]`` of the same logged request (every chain is replayed on every
+    logged request, so the differences are observed, not imputed). Pairing cancels what all chains
+    share (how many items the user will like at all), the noise that swamps a reward-level model;
+    the gain model carries the same monotone constraints, so the prediction stays non-decreasing in
+    compute along every stage. A separate model predicts the cheap chain's reward, so ``predict``
+    returns rewards like :class:`RewardEstimator` (allocation only ever uses their differences).
+    """
+
+    def __init__(self, n_estimators: int = 100, num_leaves: int = 15, learning_rate: float = 0.05,
+                 min_child_samples: int = 100, random_state: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.min_child_samples = min_child_samples
+        self.random_state = random_state
+
+    def fit(self, context: np.ndarray, chain_features: np.ndarray, rewards: np.ndarray) -> GainEstimator:
+        rewards = np.asarray(rewards, dtype=np.float64)
+        chain_features = np.asarray(chain_features, dtype=np.float64)
+        if rewards.ndim != 2 or rewards.shape != (len(context), len(chain_features)):
+            raise InvalidArgument(f"rewards must be (n_requests, n_chains) = {(len(context), len(chain_features))}, "
+                                  f"got {rewards.shape}", field="rewards")
+        self.reference_ = int(np.argmin(chain_features[:, STAGE_COLUMNS].sum(axis=1)))
+        base = rewards[:, self.reference_]
+        self.gain_ = RewardEstimator(self.n_estimators, self.num_leaves, self.learning_rate, self.min_child_samples,
+                                     random_state=self.random_state, floor=None).fit(
+            context, chain_features, rewards - base[:, None])
+        params = {"objective": "regression", "num_leaves": 7, "learning_rate": 0.05, "min_data_in_leaf": 50,
+                  "seed": self.random_state, "verbose": -1, "num_threads": 1}
+        self.base_ = lgb.train(params, lgb.Dataset(np.asarray(context, dtype=np.float64), base), num_boost_round=60)
+        self.n_context_ = self.gain_.n_context_
+        return self
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_base_inner", None)   # a C handle: rebuilt lazily after unpickling
+        return state
+
+    def gain(self, context: np.ndarray) -> np.ndarray:
+        """Predicted gain of every chain over the cheapest one, (n, m)."""
+        return self.gain_.predict(context)
+
+    def predict(self, context: np.ndarray) -> np.ndarray:
+        context = np.atleast_2d(np.asarray(context, dtype=np.float32))
+        gain = self.gain(context)      # validates the context width
+        inner: ReusablePredictor | None = getattr(self, "_base_inner", None)
+        if inner is None:
+            inner = self._base_inner = ReusablePredictor(self.base_)
+        base = np.maximum(np.asarray(inner.predict(context.astype(np.float64)), dtype=np.float64), 0.0)
+        return base[:, None] + gain
+
+
+ESTIMATORS = ("reward", "gain")
+
+
+def make_estimator(kind: str, random_state: int = 0) -> RewardEstimator | GainEstimator:
+    """``reward``: LightGBM on reward levels (:class:`RewardEstimator`); ``gain``: the marginal value
+    of compute over the cheapest chain (:class:`GainEstimator`)."""
+    if kind == "reward":
+        return RewardEstimator(random_state=random_state)
+    if kind == "gain":
+        return GainEstimator(random_state=random_state)
+    raise InvalidArgument(f"estimator must be one of {', '.join(ESTIMATORS)}, got {kind!r}", field="estimator")

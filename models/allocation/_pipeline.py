@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.allocation._estimator import RewardEstimator
+from core.errors import InvalidArgument
+from features.demo_world.taste import TasteWorld
+from models.allocation._achievable import achievable_gain
+from models.allocation._estimator import ESTIMATORS, GainEstimator, RewardEstimator, make_estimator
 from models.allocation._replay import (
     BudgetResult,
     compute_saved,
@@ -19,6 +22,7 @@ from models.allocation._replay import (
     simulate_traffic,
 )
 from models.allocation._state import BudgetState
+from models.allocation._world import taste_requests
 from models.recommend import (
     Cascade,
     CostCalibration,
@@ -72,29 +76,60 @@ class AllocationExperiment:
     cascade: Cascade
     calibration: CostCalibration
     costs: np.ndarray
-    estimator: RewardEstimator
+    estimator: RewardEstimator | GainEstimator
     frontier: np.ndarray
     logged_true: np.ndarray
-    logged_pred: np.ndarray
+    logged_pred: np.ndarray     # cross-fitted (out of fold): what the estimator says of unseen requests
     held_true: np.ndarray
     held_pred: np.ndarray
     timings_s: dict[str, float]
     reward: str = "hits"
+    estimator_kind: str = "reward"
+    # Every estimator fitted on the same replays: kind → (logged cross-fitted, held-out) predictions.
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    held_expected: np.ndarray | None = None    # where the truth is known: expected reward per chain
+    logged_expected: np.ndarray | None = None
+    held_values: np.ndarray | None = None      # each held-out request's value (None: all equal)
+    held_segments: np.ndarray | None = None    # e.g. the taste world's user kind, for per-segment reports
 
 
-def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_requests_per_user: int = 8,
+def cross_fit(kind: str, context: np.ndarray, chains: np.ndarray, rewards: np.ndarray, *, folds: int = 5,
+              seed: int = 0) -> np.ndarray:
+    """Out-of-fold predictions: each logged request predicted by a model that never saw it."""
+    out = np.zeros(rewards.shape, dtype=np.float64)
+    fold = np.random.default_rng(seed).permutation(len(context)) % folds
+    for k in range(folds):
+        model = make_estimator(kind, random_state=seed + k).fit(context[fold != k], chains, rewards[fold != k])
+        out[fold == k] = model.predict(context[fold == k])
+    return out
+
+
+def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_requests_per_user: int | None = 8,
                        max_logged: int | None = None, max_held: int | None = None, large_trees: int = 200,
                        calibration_requests: int = 60, seed: int = 0, progress: bool = True,
-                       reward: str = "hits") -> AllocationExperiment:
+                       reward: str = "hits", estimator: str = "gain", world: TasteWorld | None = None,
+                       folds: int = 5) -> AllocationExperiment:
     """``reward``: ``hits`` (of the final top 10 among the user's later 4+ ratings) or ``ndcg``
-    (NDCG@10 of the same relevance), see :func:`models.recommend.reward_of`."""
+    (NDCG@10 of the same relevance), see :func:`models.recommend.reward_of`. ``world``: ``data`` came
+    from the taste world, whose requests carry their relevance (expected rewards are exact; hits only).
+    ``max_requests_per_user`` None: every eligible rating event is a request. Both estimators are
+    fitted on the same logged replays; ``estimator`` names the one the allocators use."""
     timings: dict[str, float] = {}
+    if world is not None and reward != "hits":
+        raise InvalidArgument("the taste world's expected reward is in hits; use --reward hits", field="--reward")
+    make_estimator(estimator)   # validates the name before minutes of work
     t0 = time.perf_counter()
     split = split or TimeSplit.by_quantiles(data)
     cascade = train_cascade(data, split, seed=seed, progress=progress, large_trees=large_trees)
     timings["train_cascade"] = time.perf_counter() - t0
-    logged = build_requests(data, split.t_stage, split.t_replay, max_per_user=max_requests_per_user)
-    held = build_requests(data, split.t_replay, np.iinfo(np.int64).max, max_per_user=max_requests_per_user)
+    per_user = max_requests_per_user if max_requests_per_user is not None else 10**9
+    if world is None:
+        logged = build_requests(data, split.t_stage, split.t_replay, max_per_user=per_user)
+        held = build_requests(data, split.t_replay, np.iinfo(np.int64).max, max_per_user=per_user)
+    else:
+        logged = taste_requests(world, data, split.t_stage, split.t_replay, max_per_user=per_user, seed=seed)
+        held = taste_requests(world, data, split.t_replay, np.iinfo(np.int64).max, max_per_user=per_user,
+                              seed=seed + 10_000)
     if not logged or not held:
         raise ValueError("the time split left no logged or no held-out requests")
     rng = np.random.default_rng(seed)
@@ -107,44 +142,80 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
     timings["calibrate"] = time.perf_counter() - t0
     costs = calibration.chain_costs(cascade.chains)
     t0 = time.perf_counter()
-    logged_true = cascade.replay(logged, progress=progress, desc="replaying logged requests", reward=reward)
-    held_true = cascade.replay(held, progress=progress, desc="replaying held-out requests", reward=reward)
+    logged_expected = held_expected = None
+    if world is None:
+        logged_true = cascade.replay(logged, progress=progress, desc="replaying logged requests", reward=reward)
+        held_true = cascade.replay(held, progress=progress, desc="replaying held-out requests", reward=reward)
+    else:
+        logged_true, logged_expected = cascade.replay_expected(logged, progress=progress, desc="replaying logged requests")
+        held_true, held_expected = cascade.replay_expected(held, progress=progress, desc="replaying held-out requests")
     timings["replay"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
     frontier = efficient_chains(logged_true.mean(axis=0), costs)
-    est = RewardEstimator(random_state=seed).fit(request_context(cascade, logged),
-                                                 chain_features(cascade, calibration)[frontier], logged_true[:, frontier])
-    timings["fit_estimator"] = time.perf_counter() - t0
-    held_ctx = request_context(cascade, held)
+    chains = chain_features(cascade, calibration)[frontier]
+    logged_ctx, held_ctx = request_context(cascade, logged), request_context(cascade, held)
+    n = len(cascade.chains)
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    fitted: dict[str, RewardEstimator | GainEstimator] = {}
+    for kind in ESTIMATORS:
+        t0 = time.perf_counter()
+        fitted[kind] = make_estimator(kind, random_state=seed).fit(logged_ctx, chains, logged_true[:, frontier])
+        timings[f"fit_estimator_{kind}"] = time.perf_counter() - t0
+        oof = cross_fit(kind, logged_ctx, chains, logged_true[:, frontier].astype(np.float64), folds=folds, seed=seed)
+        predictions[kind] = (expand(oof, frontier, n), expand(fitted[kind].predict(held_ctx), frontier, n))
+    est = fitted[estimator]
     t0 = time.perf_counter()
-    held_pred = expand(est.predict(held_ctx), frontier, len(cascade.chains))
+    est.predict(held_ctx)
     timings["estimator_us_per_request_batched"] = (time.perf_counter() - t0) / len(held) * 1e6
     t0 = time.perf_counter()
     for i in range(min(200, len(held))):
         est.predict(held_ctx[i : i + 1])
     timings["estimator_us_per_request_single"] = (time.perf_counter() - t0) / min(200, len(held)) * 1e6
-    logged_pred = expand(est.predict(request_context(cascade, logged)), frontier, len(cascade.chains))
-    return AllocationExperiment(cascade, calibration, costs, est, frontier, logged_true, logged_pred, held_true, held_pred,
-                                timings, reward)
+    logged_pred, held_pred = predictions[estimator]
+    values = segments = None
+    if world is not None:
+        by_id = world.users.set_index("user_id")
+        ids = [str(data.user_ids[q.user]) for q in held]
+        values = by_id.loc[ids, "value"].to_numpy(np.float64)
+        segments = by_id.loc[ids, "kind"].to_numpy(object)
+    return AllocationExperiment(cascade, calibration, costs, est, frontier, logged_true, logged_pred, held_true,
+                                held_pred, timings, reward, estimator, predictions, held_expected, logged_expected,
+                                values, segments)
 
 
 def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state_factory=None,  # type: ignore[no-untyped-def]
                    n_windows: int = 48, mean_per_window: int = 150, seed: int = 0, milp_n: int = 60,
                    progress: bool = True) -> tuple[dict[str, object], list[BudgetResult]]:
-    """Per budget: static / offline / online / oracle. Returns the JSON report and the raw results."""
+    """Per budget: static / offline / online / oracle (and, where the truth is known, their expected
+    rewards and the expected-reward oracle; with request values, value-aware against value-blind
+    control). Every other estimator is replayed on the same stream for comparison. Returns the JSON
+    report and the raw results."""
     stream = simulate_traffic(len(exp.held_true), n_windows=n_windows, mean_per_window=mean_per_window, seed=seed)
     names = [c.name for c in exp.cascade.chains]
     results: list[BudgetResult] = []
     overheads: list[float] = []
     report_budgets: dict[str, object] = {}
+    comparison: dict[str, dict[str, object]] = {kind: {} for kind in exp.predictions}
     for b in budgets:
         state: BudgetState | None = state_factory(b) if state_factory else None
+        value_state: BudgetState | None = state_factory(b) if state_factory and exp.held_values is not None else None
         res, overhead = evaluate_budget(b, stream, exp.held_true, exp.held_pred, exp.logged_pred, exp.costs, names,
-                                        state=state, columns=exp.frontier,
-                                        logged_true=exp.logged_true, progress=progress)
+                                        state=state, columns=exp.frontier, logged_true=exp.logged_true,
+                                        expected=exp.held_expected, values=exp.held_values,
+                                        value_state=value_state, progress=progress)
         results.append(res)
         overheads.append(overhead)
         report_budgets[f"{b:g}"] = res.summary()
+        for kind, (logged_pred, held_pred) in exp.predictions.items():
+            other = res if kind == exp.estimator_kind else evaluate_budget(
+                b, stream, exp.held_true, held_pred, logged_pred, exp.costs, names, columns=exp.frontier,
+                logged_true=exp.logged_true, expected=exp.held_expected, progress=progress)[0]
+            comparison[kind][f"{b:g}"] = _comparison_row(other)
+    for kind, (_, held_pred) in exp.predictions.items():
+        comparison[kind]["compute_saved_at_99pct_reward"] = compute_saved(
+            exp.held_true, held_pred, exp.costs)["allocator_compute_saved"]
+        if exp.held_expected is not None:
+            comparison[kind]["compute_saved_at_99pct_expected_reward"] = compute_saved(
+                exp.held_expected, held_pred, exp.costs)["allocator_compute_saved"]
     saved = compute_saved(exp.held_true, exp.held_pred, exp.costs)
     checks = [milp_check(exp.held_true, exp.costs, b, n=milp_n, seed=seed).as_dict() for b in budgets]
     full = int(np.argmax(exp.costs))
@@ -156,6 +227,11 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
         "decision_us_per_request": float(np.mean([r.decision_us_per_request for r in results])),
         "replan_us_per_request": float(np.mean([r.replan_us_per_request for r in results])),
         "compute_saved_detail": saved,
+        "estimator": exp.estimator_kind,
+        "estimator_comparison": comparison,
+        "achievable_gain_cross_fitted": {
+            kind: achievable_gain(exp.logged_true, logged_pred, exp.costs, budgets, seed=seed)
+            for kind, (logged_pred, _) in exp.predictions.items()},
         "estimator_us_per_request": {k: v for k, v in exp.timings_s.items() if k.startswith("estimator")},
         "milp_check": checks,
         "chains": len(names),
@@ -172,6 +248,34 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
                         for k, v in exp.calibration.instances.items()},
         "timings_s": {k: v for k, v in exp.timings_s.items() if not k.startswith("estimator")},
     }
+    if exp.held_expected is not None:
+        report["compute_saved_detail_expected"] = compute_saved(exp.held_expected, exp.held_pred, exp.costs)
+        report["truth"] = "expected reward known (taste world)"
+    if exp.held_segments is not None:
+        report["segments"] = _segments(exp, results)
     return report, results
+
+
+def _comparison_row(r: BudgetResult) -> dict[str, object]:
+    row: dict[str, object] = {"online": r.online.reward, "online_share_of_oracle": r.online.share_of_oracle,
+                              "overuse": r.online.overuse, "utilization": r.online.utilization,
+                              "static": r.static.reward, "offline": r.offline.reward}
+    for key in ("expected_online", "expected_best_static", "expected_oracle"):
+        if key in r.extra:
+            row[key] = r.extra[key]
+    return row
+
+
+def _segments(exp: AllocationExperiment, results: Sequence[BudgetResult]) -> dict[str, object]:
+    """Per user segment: share of held-out requests and mean expected (else realized) reward of the
+    cheapest and the most expensive chain (how much each segment gains from compute)."""
+    scored = exp.held_expected if exp.held_expected is not None else exp.held_true.astype(float)
+    cheap, full = int(np.argmin(exp.costs)), int(np.argmax(exp.costs))
+    out: dict[str, object] = {}
+    for seg in sorted(set(exp.held_segments.tolist())):  # type: ignore[union-attr]
+        m = exp.held_segments == seg
+        out[str(seg)] = {"share": float(m.mean()), "cheapest_chain": float(scored[m, cheap].mean()),
+                         "full_chain": float(scored[m, full].mean()), "best_chain": float(scored[m].max(axis=1).mean())}
+    return out
 
 

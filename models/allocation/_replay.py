@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from models.allocation._controller import ControllerConfig, OnlineController
 from models.allocation._solver import (
+    LambdaMix,
     choose_mixed,
     lagrangian_allocation,
     milp_allocation,
@@ -89,6 +90,8 @@ class BudgetResult:
     static_hindsight_chain: str = ""
     decision_us_per_request: float = float("nan")     # request path: decision + state flushes
     replan_us_per_request: float = float("nan")       # control loop: λ re-planning, amortized
+    # Where the truth is known: {"expected": {...}}; with request values: {"value_weighted": {...}}.
+    extra: dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """The issue's JSON shape, plus extras."""
@@ -108,24 +111,26 @@ class BudgetResult:
             "budget_per_window_us": self.budget_per_window_us, "online_decisions": self.online_reasons,
             "decision_us_per_request": self.decision_us_per_request,
             "replan_us_per_request": self.replan_us_per_request,
+            **self.extra,
         }
 
 
 def _policy(stream: TrafficStream, choice_of: Callable[[int, np.ndarray], np.ndarray], true: np.ndarray,
-            costs: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
-    rewards, spend = 0.0, []
-    for w, idx in enumerate(stream.index):
-        c = choice_of(w, idx)
-        rewards += float(true[idx, c].sum())
-        spend.append(float(costs[c].sum()))
-    return rewards / max(int(stream.counts.sum()), 1), np.asarray(spend)
+            costs: np.ndarray, budget: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """(mean true reward, spend per window, chain per streamed request)."""
+    choices = [np.asarray(choice_of(w, idx), dtype=np.int64) for w, idx in enumerate(stream.index)]
+    flat = np.concatenate(choices) if choices else np.zeros(0, np.int64)
+    rewards = float(true[np.concatenate(stream.index), flat].sum()) if len(flat) else 0.0
+    spend = np.asarray([float(costs[c].sum()) for c in choices])
+    return rewards / max(int(stream.counts.sum()), 1), spend, flat
 
 
 def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
                 costs: np.ndarray, desc: str, progress: bool
-                ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float]]:
+                ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float], np.ndarray]:
     reasons: dict[str, int] = {}
     lam_trace: list[float] = []
+    chosen: list[int] = []
     rewards, window_spend, elapsed_ns, n = 0.0, [], 0, 0
     for w in tqdm(range(len(stream.index)), desc=desc, disable=not progress, leave=False):
         spend = 0.0
@@ -136,46 +141,69 @@ def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, 
             elapsed_ns += time.perf_counter_ns() - t0
             n += 1
             reasons[d.reason] = reasons.get(d.reason, 0) + 1
+            chosen.append(d.chain)
             rewards += float(true[i, d.chain])
             spend += float(costs[d.chain])
         window_spend.append(spend)
         lam_trace.append(ctl.lam)
     ctl.flush(stream.window_s * len(stream.index))
     split = ((elapsed_ns - ctl.replan_ns) / 1000.0 / max(n, 1), ctl.replan_ns / 1000.0 / max(n, 1))
-    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split
+    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split, np.asarray(chosen)
+
+
+def _oracle_choice(matrix: np.ndarray, costs: np.ndarray, budget: float) -> Callable[[int, np.ndarray], np.ndarray]:
+    """Per window, the best chains for ``matrix`` (rewards known) under the window's budget."""
+    def choice(w: int, idx: np.ndarray) -> np.ndarray:
+        if costs.min() * len(idx) > budget:
+            return np.full(len(idx), int(np.argmin(costs)))
+        return lagrangian_allocation(matrix[idx].astype(float), costs, budget).choice
+    return choice
+
+
+def _online(fraction: float, stream: TrafficStream, true: np.ndarray, rows: np.ndarray, costs: np.ndarray,
+            mix0: LambdaMix, budget: float, state: BudgetState | None, config: ControllerConfig | None,
+            columns: np.ndarray | None, progress: bool, label: str = ""
+            ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float], np.ndarray]:
+    ctl = OnlineController(costs, state or LocalBudgetState(), lam0=mix0, budget_per_window=budget,
+                           config=config or ControllerConfig(window_s=stream.window_s), columns=columns)
+    with threadpool_limits(1):
+        return _run_online(ctl, stream, true, rows, costs, f"online controller{label} @ {fraction:g}", progress)
 
 
 def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
                     pred_logged: np.ndarray, costs: np.ndarray, chain_names: Sequence[str], *,
                     state: BudgetState | None = None, config: ControllerConfig | None = None,
                     columns: np.ndarray | None = None, logged_true: np.ndarray | None = None,
-                    progress: bool = True) -> tuple[BudgetResult, float]:
+                    expected: np.ndarray | None = None, values: np.ndarray | None = None,
+                    value_state: BudgetState | None = None, progress: bool = True) -> tuple[BudgetResult, float]:
     """All four allocators at one budget; returns the result and the online controller's overhead in
-    µs per request (decision + state sync + re-planning)."""
+    µs per request (decision + state sync + re-planning).
+
+    ``expected`` (the held-out requests' expected reward per chain, where the truth is known) adds
+    every policy's expected reward, the best static chain by expected reward and the expected-reward
+    oracle. ``values`` (each held-out request's value) adds a value-aware online controller (it
+    maximizes value × predicted reward) against the value-blind one, both scored by value-weighted
+    expected (else realized) reward."""
     full = float(costs.max())
     budget = fraction * full * float(stream.counts.mean())   # per window: flat capacity
     per_request = fraction * full
     # Oracle: per window, every chain's true reward known.
-    oracle_reward, oracle_spend = _policy(
-        stream, lambda w, idx: lagrangian_allocation(true[idx].astype(float), costs, budget).choice
-        if costs.min() * len(idx) <= budget else np.full(len(idx), int(np.argmin(costs))), true, costs, budget)
+    oracle_reward, oracle_spend, oracle_c = _policy(stream, _oracle_choice(true, costs, budget), true, costs, budget)
     fits = np.flatnonzero(costs <= per_request)
     # The static chain is what production would pick: the best that fits on the *logged* rewards.
     # ``static_hindsight`` picks on the replayed truth itself (an upper bound for any single chain).
     picked_on = logged_true if logged_true is not None else true
     static_c = int(fits[np.argmax(picked_on[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
     hindsight_c = int(fits[np.argmax(true[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
-    static_reward, static_spend = _policy(stream, lambda w, idx: np.full(len(idx), static_c), true, costs, budget)
-    hindsight_reward, _ = _policy(stream, lambda w, idx: np.full(len(idx), hindsight_c), true, costs, budget)
+    static_reward, static_spend, static_choice = _policy(stream, lambda w, idx: np.full(len(idx), static_c), true,
+                                                         costs, budget)
+    hindsight_reward, _, _ = _policy(stream, lambda w, idx: np.full(len(idx), hindsight_c), true, costs, budget)
     mix_off = solve_mix(pred_logged, costs, per_request)
     lam_off = mix_off.lam
-    offline_reward, offline_spend = _policy(stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w),
-                                            true, costs, budget)
-    ctl = OnlineController(costs, state or LocalBudgetState(), lam0=mix_off, budget_per_window=budget,
-                           config=config or ControllerConfig(window_s=stream.window_s), columns=columns)
-    with threadpool_limits(1):
-        online_rewards, online_spend, reasons, lam_trace, overhead_us, split = _run_online(
-            ctl, stream, true, pred, costs, f"online controller @ {fraction:g}", progress)
+    offline_reward, offline_spend, offline_choice = _policy(
+        stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w), true, costs, budget)
+    online_rewards, online_spend, reasons, lam_trace, overhead_us, split, online_choice = _online(
+        fraction, stream, true, pred, costs, mix_off, budget, state, config, columns, progress)
     total = max(int(stream.counts.sum()), 1)
 
     def result(reward: float, spend: np.ndarray) -> PolicyResult:
@@ -183,11 +211,47 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         return PolicyResult(reward, reward / oracle_reward if oracle_reward > 0 else float("nan"), mu, nu,
                             spend.tolist())
 
+    served = np.concatenate(stream.index) if stream.index else np.zeros(0, np.int64)
+    extra: dict[str, object] = {}
+    if expected is not None:
+        def mean_expected(choice: np.ndarray) -> float:
+            return float(expected[served, choice].mean()) if len(choice) else 0.0
+
+        best_static = int(fits[np.argmax(expected[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
+        e_oracle, e_spend, e_choice = _policy(stream, _oracle_choice(expected, costs, budget), expected, costs, budget)
+        e_static, _, _ = _policy(stream, lambda w, idx: np.full(len(idx), best_static), expected, costs, budget)
+        extra["expected_oracle"] = e_oracle
+        extra["expected_online"] = mean_expected(online_choice)
+        extra["expected_best_static"] = e_static
+        extra["expected"] = {
+            "online": mean_expected(online_choice), "offline": mean_expected(offline_choice),
+            "static": mean_expected(static_choice), "best_static": e_static,
+            "best_static_chain": chain_names[best_static], "oracle": e_oracle,
+            "oracle_utilization": window_usage(e_spend, budget)[0],
+            "realized_oracle_hindsight": oracle_reward,
+        }
+    if values is not None:
+        scored = expected if expected is not None else true.astype(float)
+        weighted = scored * values[:, None]
+        wmix = solve_mix(pred_logged * float(np.mean(values)), costs, per_request)
+        _, w_spend, _, _, _, _, w_choice = _online(fraction, stream, true, pred * values[:, None], costs, wmix,
+                                                   budget, value_state, config, columns, progress, " (value)")
+        w_oracle, _, _ = _policy(stream, _oracle_choice(weighted, costs, budget), weighted, costs, budget)
+        best_w = int(fits[np.argmax(weighted[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
+        w_static, _, _ = _policy(stream, lambda w, idx: np.full(len(idx), best_w), weighted, costs, budget)
+        mu, nu = window_usage(np.asarray(w_spend), budget)
+        extra["value_weighted"] = {
+            "online_value_aware": float(weighted[served, w_choice].mean()),
+            "online_value_blind": float(weighted[served, online_choice].mean()),
+            "best_static": w_static, "oracle": w_oracle, "utilization": mu, "overuse": nu,
+            "scored_on": "expected" if expected is not None else "realized",
+        }
+
     res = BudgetResult(
         fraction, budget, chain_names[static_c], lam_off,
         result(static_reward, static_spend), result(offline_reward, offline_spend),
         result(online_rewards / total, np.asarray(online_spend)), result(oracle_reward, oracle_spend),
-        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c], *split)
+        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c], *split, extra=extra)
     return res, overhead_us
 
 

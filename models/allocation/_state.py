@@ -9,7 +9,9 @@ from typing import Protocol
 
 import redis
 
-from core.errors import StoreUnavailable
+from core.redis import is_cluster
+from features.store.allocation_state import allocation_state_prefix
+from features.store.unavailable import redis_unavailable
 from models.allocation._solver import LambdaMix
 
 __all__ = ["BudgetSnapshot", "BudgetState", "LocalBudgetState", "RedisBudgetState"]
@@ -91,15 +93,13 @@ class RedisBudgetState:
     def __init__(self, client: redis.Redis, namespace: str, name: str = "recommend", ttl_s: int = 2 * 86400
                  ) -> None:
         self.client = client
-        self.prefix = f"{namespace}:alloc:{name}:"
+        self.prefix = allocation_state_prefix(namespace, name, cluster=is_cluster(client))
         self.ttl_s = ttl_s
         self._flush = client.register_script(_FLUSH)
 
     def _call(self, fn, *args):  # type: ignore[no-untyped-def]
-        try:
+        with redis_unavailable("reaching the allocation state"):
             return fn(*args)
-        except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(f"allocation state in Redis unreachable: {exc}") from exc
 
     def flush(self, window: int, spend: float, requests: int, traffic: dict[int, int],
               lam: LambdaMix | None = None) -> BudgetSnapshot:

@@ -1,7 +1,14 @@
 """The cascade recommender: rating data (RecBole atomic / GroupLens CSV), time split and replayable
-requests, recall / pre-rank / rank model instances, the cascade and its action chains, and the
-measured cost of every stage instance."""
+requests, recall / pre-rank / rank model instances, the cascade and its action chains, the
+measured cost of every stage instance, and the trained bundle a replica serves."""
 
+from models.recommend._bundle import (
+    HISTORY_LIMIT,
+    RecommenderBundle,
+    decode_history,
+    encode_history,
+    train_recommender,
+)
 from models.recommend._calibration import CostCalibration, InstanceCost, calibrate
 from models.recommend._cascade import REWARDS, TOP_K, Cascade, Chain, reward_of, train_cascade
 from models.recommend._data import RatingData, from_frames, load_grouplens, load_ratings, load_recbole
@@ -27,7 +34,7 @@ from models.recommend._stages import (
 )
 
 __all__ = [
-    "BaseSignals", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
+    "BaseSignals", "HISTORY_LIMIT", "RecommenderBundle", "decode_history", "encode_history", "train_recommender", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
     "InstanceCost", "ItemCFRecall", "LightGBMRanker", "LinearPreRanker", "MLPPreRanker", "PopularityRecall",
     "REWARDS", "RatingData", "Request", "RequestContext", "TOP_K", "TimeSplit", "build_requests", "calibrate",
     "context_features", "from_frames", "load_grouplens", "load_ratings", "load_recbole", "pair_features",

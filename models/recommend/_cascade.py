@@ -121,17 +121,31 @@ class Cascade:
         if reward not in REWARDS:
             raise InvalidArgument(f"reward must be one of {', '.join(REWARDS)}, got {reward!r}", field="reward")
         with threadpool_limits(1):  # tiny matrices: BLAS threads only contend on a busy machine
-            return self._replay(requests, progress, desc, reward == "ndcg")
+            return self._replay(requests, progress, desc, reward == "ndcg", False)[0]
 
-    def _replay(self, requests: Sequence[Request], progress: bool, desc: str, ndcg: bool) -> np.ndarray:
+    def replay_expected(self, requests: Sequence[Request], *, progress: bool = True,
+                        desc: str = "replaying chains") -> tuple[np.ndarray, np.ndarray]:
+        """Where the truth is known (every request has ``relevance``): the realized hits and the
+        *expected* hits (sum of the top-k items' like probabilities) of every chain, in one pass."""
+        if any(q.relevance is None for q in requests):
+            raise InvalidArgument("expected rewards need every request's relevance", field="requests")
+        with threadpool_limits(1):
+            hits, expected = self._replay(requests, progress, desc, False, True)
+        assert expected is not None
+        return hits, expected
+
+    def _replay(self, requests: Sequence[Request], progress: bool, desc: str, ndcg: bool, expected: bool
+                ) -> tuple[np.ndarray, np.ndarray | None]:
         out = np.zeros((len(requests), len(self.chains)), dtype=np.float32 if ndcg else np.int16)
+        exp = np.zeros((len(requests), len(self.chains)), dtype=np.float64) if expected else None
         kmax = self.recall_sizes[-1]
         scratch = {name: np.zeros(self.base.n_items, np.float32) for name in self.rankers}
+        tops = np.full((len(self.chains), TOP_K), self.base.n_items, dtype=np.int64)   # n_items: "no item"
+        discount = np.r_[_DISCOUNT, 0.0]
         for qi, req in enumerate(tqdm(requests, desc=desc, disable=not progress, leave=False)):
             ctx = self.context(req.history, req.ratings)
-            target = np.zeros(self.base.n_items, dtype=bool)
+            target = np.zeros(self.base.n_items + 1, dtype=bool)
             target[req.targets] = True
-            ideal = float(_DISCOUNT[: min(len(req.targets), TOP_K)].sum())
             survivors: dict[tuple[str, int, str, int], np.ndarray] = {}
             for rname, rmodel in self.recalls.items():
                 full = rmodel.recall(ctx, kmax)
@@ -145,13 +159,23 @@ class Cascade:
             union = np.unique(np.concatenate(list(survivors.values())))
             for kname, kmodel in self.rankers.items():
                 scratch[kname][union] = kmodel.score(ctx, union) if len(union) else 0
+            tops[:] = self.base.n_items
             for ci, c in enumerate(self.chains):
                 keep = survivors[(c.recall, c.recall_k, c.prerank, c.prerank_k)]
                 s = scratch[c.ranker][keep]
                 top = keep[np.argsort(-s, kind="stable")[:TOP_K]]   # ordered: NDCG depends on positions
-                rel = target[top]
-                out[qi, ci] = float((rel * _DISCOUNT[: len(rel)]).sum()) / max(ideal, 1e-12) if ndcg else int(rel.sum())
-        return out
+                tops[ci, : len(top)] = top
+            rel = target[tops]
+            if ndcg:
+                ideal = float(_DISCOUNT[: min(len(req.targets), TOP_K)].sum())
+                out[qi] = (rel * discount[:TOP_K]).sum(axis=1) / max(ideal, 1e-12)
+            else:
+                out[qi] = rel.sum(axis=1)
+            if exp is not None:
+                prob = np.r_[np.asarray(req.relevance, dtype=np.float64), 0.0]
+                prob[req.history] = 0.0          # seen items are never liked again (and never recommended)
+                exp[qi] = prob[tops].sum(axis=1)
+        return out, exp
 
     # -- persistence -------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ class Request:
     ratings: np.ndarray          # their ratings
     times: np.ndarray            # their timestamps
     targets: np.ndarray          # items rated >= 4 later (not in history)
+    # Where the truth is known (a generative world): each item's probability of being liked, so the
+    # expected reward of a list is the sum over its items; None for real logs.
+    relevance: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

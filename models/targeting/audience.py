@@ -1,17 +1,16 @@
-"""Audience selection: which users a logic selects in a population snapshot, and named segments.
+"""Audience selection: which users a logic selects in the population, and named segments.
 
-DuckDB reads the snapshot Parquet (``<data_dir>/demo/users.parquet``) in place; ``engine="spark"``
+The population is ``MDS_POPULATION`` (a Parquet file, folder or glob, or a CSV; default the demo
+snapshot ``<data_dir>/demo/users.parquet``), resolved and checked against the catalog by
+:func:`features.population.load_population`. DuckDB reads it in place; ``engine="spark"``
 runs the same validated predicate (compiled for Spark SQL) on a Spark session for snapshots beyond
-one machine. Segments (the selected user ids plus the logic that chose them) live in Redis under
-``<namespace>:targeting:segment:<name>``.
+one machine. Segments (the selected user ids plus the logic that chose them) live in Redis
+(:mod:`features.store.segments`, re-exported here).
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,13 +18,13 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import redis
-import redis.asyncio
 from sqlglot import exp
 
-from core.errors import FailedPrecondition, InvalidArgument, NotFound, StoreUnavailable
+from core.errors import FailedPrecondition, InvalidArgument
 from core.settings import Settings
 from features.catalog import Catalog
+from features.population import PopulationTable, demo_population_path, require_population
+from features.store.segments import AsyncSegmentStore, Segment, check_segment_name  # where segments live
 from models.targeting.logic import Expr, canonical, check, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "Segment", "SparkPopulation",
@@ -35,13 +34,11 @@ __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 MAX_SAMPLE = 1000
-_SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
-_ID_CHUNK = 10_000
 
 
 def snapshot_path(settings: Settings) -> Path:
-    """The population snapshot ``mds seed`` writes."""
-    return settings.data_dir / "demo" / "users.parquet"
+    """The population snapshot ``mds seed`` writes (the population when ``MDS_POPULATION`` is unset)."""
+    return demo_population_path(settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +91,13 @@ class Population:
                     f"FROM read_parquet({source}, file_row_number = true)")
         return cls(con, catalog, source=str(p))
 
+    @classmethod
+    def from_table(cls, table: PopulationTable, catalog: Catalog) -> Population:
+        """The configured population (checked by :func:`features.population.load_population`)."""
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW users AS {table.duckdb_select()}")
+        return cls(con, catalog, source=table.source)
+
     def _query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         cursor = self._con.cursor()
         try:
@@ -143,10 +147,7 @@ class SparkPopulation:
 
     _lock = threading.Lock()
 
-    def __init__(self, path: str | Path, catalog: Catalog, *, master: str = "local[2]") -> None:
-        p = Path(path)
-        if not p.exists():
-            raise FailedPrecondition(f"no population snapshot at {p}; run `mds seed` first")
+    def __init__(self, table: PopulationTable, catalog: Catalog, *, master: str = "local[2]") -> None:
         from pyspark.sql import SparkSession
 
         with self._lock:
@@ -156,8 +157,8 @@ class SparkPopulation:
                            .getOrCreate())
         self._spark.sparkContext.setLogLevel("ERROR")
         self.catalog = catalog
-        self.source = str(p)
-        self._users = self._spark.read.parquet(str(p))
+        self.source = table.source
+        self._users = table.spark_frame(self._spark)
         self._users.createOrReplaceTempView("users")
         self.size = int(self._users.count())
 
@@ -195,92 +196,8 @@ class SparkPopulation:
 
 
 def open_population(settings: Settings, catalog: Catalog, engine: str = "duckdb") -> Population | SparkPopulation:
-    """The snapshot of ``settings`` with the chosen engine."""
+    """The configured population (``MDS_POPULATION``, else the demo snapshot) with the chosen engine."""
     if engine not in ENGINES:
         raise InvalidArgument(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}", field="engine")
-    path = snapshot_path(settings)
-    return Population.from_parquet(path, catalog) if engine == "duckdb" else SparkPopulation(path, catalog)
-
-
-# -- named segments in Redis -----------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    name: str
-    logic: str
-    count: int
-    created_at: float
-    engine: str
-    source: str
-
-
-def check_segment_name(name: str, *, field: str = "segment_name") -> str:
-    if not _SEGMENT_NAME.match(name or ""):
-        raise InvalidArgument("segment name must be 1-64 letters, digits, '_' or '-', starting with a letter "
-                              "or digit", field=field)
-    return name
-
-
-class AsyncSegmentStore:
-    """Segments under ``<namespace>:targeting:segment:<name>`` (a set of user ids) and ``...:meta``."""
-
-    def __init__(self, client: redis.asyncio.Redis, namespace: str) -> None:
-        self._r = client
-        self._prefix = f"{namespace}:targeting:segment:"
-
-    def key(self, name: str) -> str:
-        return self._prefix + name
-
-    async def save(self, name: str, logic: str, ids: list[str], *, engine: str, source: str,
-                   ttl_s: int | None = None) -> Segment:
-        """Replace segment ``name`` atomically: readers see the old members or the new, never a mix."""
-        check_segment_name(name)
-        key, staging = self.key(name), f"{self.key(name)}:staging:{time.time_ns()}"
-        segment = Segment(name, logic, len(ids), time.time(), engine, source)
-        meta = {"logic": logic, "count": str(len(ids)), "created_at": repr(segment.created_at),
-                "engine": engine, "source": source}
-        try:
-            for i in range(0, len(ids), _ID_CHUNK):
-                await self._r.sadd(staging, *ids[i:i + _ID_CHUNK])
-            async with self._r.pipeline(transaction=True) as pipe:
-                if ids:
-                    pipe.rename(staging, key)
-                else:
-                    pipe.delete(key)
-                pipe.delete(f"{key}:meta")
-                pipe.hset(f"{key}:meta", mapping=meta)  # type: ignore[arg-type]  # redis stubs: invariant key type
-                if ttl_s:
-                    pipe.expire(key, ttl_s)
-                    pipe.expire(f"{key}:meta", ttl_s)
-                await pipe.execute()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while saving segment {name!r}: {exc}") from exc
-        finally:
-            with contextlib.suppress(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                await self._r.delete(staging)
-        return segment
-
-    async def get(self, name: str) -> Segment:
-        check_segment_name(name)
-        try:
-            meta = await self._r.hgetall(f"{self.key(name)}:meta")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while reading segment {name!r}: {exc}") from exc
-        if not meta:
-            raise NotFound(f"no segment named {name!r}")
-        m = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
-             for k, v in meta.items()}
-        return Segment(name, m["logic"], int(m["count"]), float(m["created_at"]), m["engine"], m["source"])
-
-    async def sample(self, name: str, n: int) -> list[str]:
-        """The first ``n`` members in sorted order (deterministic)."""
-        if _check_sample(n) == 0:
-            return []
-        return sorted(await self.members(name))[:n]
-
-    async def members(self, name: str) -> set[str]:
-        try:
-            raw = await self._r.smembers(self.key(check_segment_name(name)))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis unavailable while reading segment {name!r}: {exc}") from exc
-        return {m.decode() if isinstance(m, bytes) else m for m in raw}
+    table = require_population(settings, catalog)
+    return Population.from_table(table, catalog) if engine == "duckdb" else SparkPopulation(table, catalog)

@@ -24,11 +24,15 @@ __all__ = ["BagCorrectedTLearner"]
 class BagCorrectedTLearner(TLearner):
     """T-learner + bag-level LightGBM correction (registry name ``bag_regularized_gbm``)."""
 
-    def __init__(self, n_estimators: int = 100, learning_rate: float = 0.05, num_leaves: int = 7,
-                 min_child_samples: int = 200, bag_size: int = 512, correction_rounds: int = 30,
-                 correction_learning_rate: float = 0.05, random_state: int | None = 0, n_jobs: int = 1) -> None:
+    supports_continuous = False  # bag labels' variances assume a 0/1 outcome
+
+    def __init__(self, n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 15,
+                 min_child_samples: int = 100, early_stopping_rounds: int = 20, validation_fraction: float = 0.2,
+                 bag_size: int = 512, correction_rounds: int = 30, correction_learning_rate: float = 0.05,
+                 random_state: int | None = 0, n_jobs: int = 1) -> None:
         super().__init__(n_estimators=n_estimators, learning_rate=learning_rate, num_leaves=num_leaves,
-                         min_child_samples=min_child_samples, random_state=random_state, n_jobs=n_jobs)
+                         min_child_samples=min_child_samples, early_stopping_rounds=early_stopping_rounds,
+                         validation_fraction=validation_fraction, random_state=random_state, n_jobs=n_jobs)
         self.bag_size = bag_size
         self.correction_rounds = correction_rounds
         self.correction_learning_rate = correction_learning_rate

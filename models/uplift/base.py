@@ -2,13 +2,15 @@
 
 ``fit(X, treatment, y)`` learns from a randomized experiment (``treatment`` 1 = treated, 0 = control,
 ``y`` the binary outcome) and ``predict(X)`` returns each row's estimated individual uplift
-``P(y=1 | treated) - P(y=1 | control)`` as a float64 vector. ``X`` is a numeric 2-D array (or a numeric
+``P(y=1 | treated) - P(y=1 | control)`` as a float64 vector. Learners with ``supports_continuous``
+also take a continuous outcome (revenue, spend) and then predict ``E[y | treated] - E[y | control]``,
+the uplift in the outcome's unit (money). ``X`` is a numeric 2-D array (or a numeric
 DataFrame); :class:`models.uplift.pipeline.UpliftPipeline` turns catalog-typed frames into that matrix.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 
 from core.errors import FailedPrecondition, InvalidArgument
 
-__all__ = ["UpliftEstimator", "check_features", "check_uplift_data"]
+__all__ = ["UpliftEstimator", "check_features", "check_uplift_data", "is_binary_outcome"]
 
 
 def check_features(X: Any, *, n_features: int | None = None, field: str = "X") -> np.ndarray:
@@ -44,8 +46,16 @@ def check_features(X: Any, *, n_features: int | None = None, field: str = "X") -
     return arr
 
 
-def check_uplift_data(X: Any, treatment: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate one randomized-experiment training set; returns ``(X float64, treatment int8, y float64)``."""
+def is_binary_outcome(y: np.ndarray) -> bool:
+    return bool(np.isin(y, (0.0, 1.0)).all())
+
+
+def check_uplift_data(X: Any, treatment: Any, y: Any, *, continuous: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate one randomized-experiment training set; returns ``(X float64, treatment int8, y float64)``.
+
+    ``continuous``: also accept a real-valued outcome (finite), not only 0/1.
+    """
     Xa = check_features(X)
     t = np.asarray(treatment).ravel()
     ya = np.asarray(y).ravel()
@@ -60,8 +70,11 @@ def check_uplift_data(X: Any, treatment: Any, y: Any) -> tuple[np.ndarray, np.nd
         raise InvalidArgument("treatment and y must be numeric 0/1", field="treatment") from None
     if not np.isin(t, (0.0, 1.0)).all():
         raise InvalidArgument("treatment must be 0 (control) or 1 (treated)", field="treatment")
-    if not np.isin(ya, (0.0, 1.0)).all():
-        raise InvalidArgument("y must be a binary 0/1 outcome", field="y")
+    if not np.isfinite(ya).all():
+        raise InvalidArgument("y contains NaN or infinite values", field="y")
+    if not continuous and not is_binary_outcome(ya):
+        raise InvalidArgument("y must be a binary 0/1 outcome (for revenue outcomes use a learner that supports "
+                              "continuous outcomes: t_learner, s_learner or x_learner)", field="y")
     if t.min() == t.max():
         raise InvalidArgument("training data needs both treated (1) and control (0) rows", field="treatment")
     return Xa, t.astype(np.int8), ya
@@ -71,12 +84,16 @@ class UpliftEstimator(BaseEstimator):
     """Base class: subclasses implement ``_fit(X, t, y)`` and ``_predict(X)`` on validated arrays.
 
     Constructor parameters are plain attributes (scikit-learn convention), so learners clone,
-    grid-search and pickle like any sklearn estimator.
+    grid-search and pickle like any sklearn estimator. ``outcome_kind_`` records after fitting whether
+    the outcome was ``"binary"`` or ``"continuous"``.
     """
 
+    supports_continuous: ClassVar[bool] = False
+
     def fit(self, X: Any, treatment: Any, y: Any) -> UpliftEstimator:
-        Xa, t, ya = check_uplift_data(X, treatment, y)
+        Xa, t, ya = check_uplift_data(X, treatment, y, continuous=self.supports_continuous)
         self.n_features_in_ = Xa.shape[1]
+        self.outcome_kind_ = "binary" if is_binary_outcome(ya) else "continuous"
         self._fit(Xa, t, ya)
         return self
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.errors import InvalidArgument
+from models.uplift._anchors import ANCHORS, AnchorLearner
 from models.uplift._bag import BagRegularizedUplift
 from models.uplift._bag_gbm import BagCorrectedTLearner
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator
 
-__all__ = ["BASELINES", "LEARNERS", "make_learner"]
+__all__ = ["BASELINES", "DEFAULT_LEARNER", "DEFAULT_REVENUE_LEARNER", "LEARNERS", "make_learner"]
 
 LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
     "t_learner": TLearner,
@@ -23,11 +24,25 @@ LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
 
 BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_transformation")
 
+# The learner a user gets when naming none (``default`` in reports and on the command line), for 0/1
+# outcomes and for continuous (revenue) outcomes.
+DEFAULT_LEARNER = "bag_regularized"
+DEFAULT_REVENUE_LEARNER = "x_learner"
+
 
 def make_learner(name: str, random_state: int = 0, *, field: str = "--learner") -> UpliftEstimator:
-    """A fresh learner with its default parameters and the given seed."""
+    """A fresh learner with its default parameters and the given seed.
+
+    ``name`` is a key of :data:`LEARNERS`, ``default`` (:data:`DEFAULT_LEARNER`) or an anchor
+    ``anchor:<package>.<Learner>`` (scikit-uplift's or causalml's learner with the shared base LightGBM).
+    """
+    if name == "default":
+        name = DEFAULT_LEARNER
+    if name in ANCHORS:
+        return AnchorLearner(name, random_state=random_state)
     try:
         factory = LEARNERS[name]
     except KeyError:
-        raise InvalidArgument(f"unknown learner {name!r}; choose from {sorted(LEARNERS)}", field=field) from None
+        raise InvalidArgument(f"unknown learner {name!r}; choose from {sorted(LEARNERS)}, default or an anchor "
+                              f"({', '.join(sorted(ANCHORS))})", field=field) from None
     return factory(random_state=random_state)

@@ -1,5 +1,6 @@
 """Uplift evaluation metrics: Qini and uplift curves, their areas, and uplift@k.
 
+Outcomes are 0/1 or continuous (revenue: the curves then count money instead of responders).
 Definitions follow scikit-uplift (``sklift.metrics``) so numbers compare across projects:
 
 * Qini curve at the top ``n`` rows (ranked by predicted uplift, ties kept together):
@@ -51,8 +52,8 @@ def _check(y: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray,
         raise InvalidArgument("uplift contains NaN or infinite values", field="uplift")
     if not np.isin(ta, (0.0, 1.0)).all():
         raise InvalidArgument("treatment must be 0 (control) or 1 (treated)", field="treatment")
-    if not np.isin(ya, (0.0, 1.0)).all():
-        raise InvalidArgument("y must be a binary 0/1 outcome", field="y")
+    if not np.isfinite(ya).all():
+        raise InvalidArgument("y contains NaN or infinite values", field="y")
     if ta.min() == ta.max():
         raise InvalidArgument("scoring needs both treated and control rows", field="treatment")
     return ya, ua, ta
@@ -99,8 +100,11 @@ def perfect_qini_curve(y: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def perfect_uplift_curve(y: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The oracle uplift curve (sklift's construction)."""
+    """The oracle uplift curve (sklift's construction; for a continuous outcome, treated rows by
+    descending outcome first and control rows by ascending outcome last)."""
     ya, _, ta = _check(y, np.zeros(np.asarray(y).size), treatment)
+    if not np.isin(ya, (0.0, 1.0)).all():
+        return uplift_curve(ya, ya * ta - ya * (1.0 - ta), ta)
     control_responders = np.sum((ya == 1) & (ta == 0))
     treated_non_responders = np.sum((ya == 0) & (ta == 1))
     summand = ya if control_responders > treated_non_responders else ta

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from core.errors import InvalidArgument
 from features.catalog import Catalog
+from models.uplift._tuning import tune_learner
 from models.uplift.encoding import FeatureEncoder
 from models.uplift.evaluation import UpliftDataset
 from models.uplift.learners import make_learner
@@ -24,17 +26,38 @@ class TrainedPipeline:
 
 
 def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: float = 0.2,
-                   catalog: Catalog | None = None) -> TrainedPipeline:
-    """Score a stratified holdout (when ``holdout`` > 0), then refit on every row for serving."""
+                   catalog: Catalog | None = None, tune_seconds: float | None = None) -> TrainedPipeline:
+    """Score a stratified holdout (when ``holdout`` > 0), then refit on every row for serving.
+
+    ``tune_seconds``: first choose the learner's hyperparameters by cross-validated Qini on the
+    training rows (the holdout's rows stay out of the tuning); the chosen setting is used for both fits.
+    Every check on the data runs before any fit, so bad input registers nothing.
+    """
+    ds.check_split(holdout if holdout > 0 else 0.2)
+    if ds.continuous and not make_learner(learner).supports_continuous:
+        raise InvalidArgument(f"learner {learner!r} takes 0/1 outcomes only, and {ds.outcome_column!r} is continuous",
+                              field="--learner")
     metrics: dict[str, float] = {"train_rows": float(len(ds.frame))}
+    params: dict[str, object] = {}
+    strata = ds.strata()
+    rows = np.arange(len(ds.frame))
+    if holdout > 0:
+        train, test = train_test_split(rows, test_size=holdout, random_state=seed, stratify=strata)
+    else:
+        train, test = rows, rows[:0]
+    if tune_seconds is not None:
+        encoder = FeatureEncoder(catalog=catalog, exclude=()).fit(ds.frame.iloc[train])
+        tuning = tune_learner(learner, encoder.transform(ds.frame.iloc[train]), ds.treatment[train],
+                              ds.outcome[train], seconds=tune_seconds, random_state=seed)
+        params = tuning.params
+        metrics.update({"tune_seconds": tuning.seconds, "tune_cv_qini": tuning.cv_qini,
+                        "tune_candidates": float(len(tuning.tried))})
 
     def fresh() -> UpliftPipeline:
-        return UpliftPipeline(FeatureEncoder(catalog=catalog, exclude=()), make_learner(learner, random_state=seed))
+        estimator = make_learner(learner, random_state=seed).set_params(**params)
+        return UpliftPipeline(FeatureEncoder(catalog=catalog, exclude=()), estimator)
 
     if holdout > 0:
-        strata = ds.treatment.astype(np.int64) * 2 + ds.outcome.astype(np.int64)
-        train, test = train_test_split(np.arange(len(ds.frame)), test_size=holdout, random_state=seed,
-                                       stratify=strata)
         probe = fresh().fit(ds.frame.iloc[train], ds.treatment[train], ds.outcome[train])
         uplift = probe.predict(ds.frame.iloc[test])
         scores = score_uplift(ds.outcome[test], uplift, ds.treatment[test])

@@ -1,2 +1,2 @@
-"""gRPC servicers for the cascade recommender (``RecommendService``) and its compute-allocation
-controller (``AllocationService``), package ``mds.allocation.v1``."""
+"""gRPC servicer for the compute-allocation controller (``AllocationService``, package
+``mds.allocation.v1``); the recommender it allocates for is served by ``services.recommend``."""

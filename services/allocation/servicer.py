@@ -14,10 +14,14 @@ import grpc
 from core.errors import InvalidArgument
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
-from services.allocation._runtime import WINDOW_S, get_runtime
+from services.recommend import WINDOW_S, get_runtime
 from services.server.context import ServiceContext
 
-__all__ = ["AllocationServicer", "EXAMPLE_CALL", "register"]
+__all__ = ["AllocationServicer", "EXAMPLE_CALL", "MAX_REQUESTS_PER_WINDOW", "MIN_REQUESTS_PER_WINDOW", "register"]
+
+# One request per window up to a billion: the budget (requests x cost) stays a finite, exact float.
+MIN_REQUESTS_PER_WINDOW = 1.0
+MAX_REQUESTS_PER_WINDOW = 1e9
 
 
 class AllocationServicer(pb_grpc.AllocationServiceServicer):
@@ -39,15 +43,16 @@ class AllocationServicer(pb_grpc.AllocationServiceServicer):
             requests_per_window=rt.requests_per_window, window_s=WINDOW_S, spend_us=snap.spend,
             window_requests=snap.requests, lambda_value=snap.lam.lam if snap.lam else rt.controller.lam,
             traffic=traffic, full_chain_cost_us=rt.bundle.full_cost,
-            cheapest_chain_cost_us=float(rt.bundle.costs[rt.bundle.frontier].min()))
+            cheapest_chain_cost_us=float(rt.bundle.costs[rt.policy.frontier].min()))
 
     async def SetBudget(self, request: pb.SetBudgetRequest, context: grpc.aio.ServicerContext
                         ) -> pb.SetBudgetResponse:
         f, rpw = request.budget_fraction, request.requests_per_window
         if not math.isfinite(f) or f < 0 or f > 1:
             raise InvalidArgument(f"budget_fraction must be between 0 and 1, got {f}", field="budget_fraction")
-        if not math.isfinite(rpw) or rpw < 0:
-            raise InvalidArgument(f"requests_per_window must be positive (0 keeps the current value), got {rpw}",
+        if not math.isfinite(rpw) or rpw < 0 or 0 < rpw < MIN_REQUESTS_PER_WINDOW or rpw > MAX_REQUESTS_PER_WINDOW:
+            raise InvalidArgument(f"requests_per_window must lie in [{MIN_REQUESTS_PER_WINDOW:g}, "
+                                  f"{MAX_REQUESTS_PER_WINDOW:g}] (0 keeps the current value), got {rpw:g}",
                                   field="requests_per_window")
         rt = await get_runtime(self.ctx)
         # Budget and requests per window go to Redis together, for every replica;

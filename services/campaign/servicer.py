@@ -94,7 +94,7 @@ class CampaignServicer(pb_grpc.CampaignServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.book = CampaignBook(ctx.settings, ctx.catalog)
-        ctx.extras.setdefault("on_shutdown", []).append(self._close)
+        ctx.on_shutdown(self._close)
 
     async def _close(self) -> None:
         self.book.client.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from core.errors import MDSError
 
@@ -25,7 +27,7 @@ def _register_groups() -> None:
     from services.cli import platform
 
     platform.register(app)
-    for module_name in ("experiments", "uplift", "targeting", "allocation", "campaign"):
+    for module_name in ("catalog", "experiments", "uplift", "targeting", "allocation", "campaign", "bench"):
         try:
             module = __import__(f"services.cli.{module_name}", fromlist=["app"])
         except ModuleNotFoundError as exc:
@@ -41,8 +43,14 @@ def main() -> None:
     try:
         app()
     except MDSError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)  # one line, brackets kept
         sys.exit(2)
     except FileNotFoundError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(2)
+    except ValidationError as exc:  # an MDS_* setting that does not parse (MDS_PORT=abc)
+        if exc.title != "Settings":
+            raise
+        problems = "; ".join(f"MDS_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        err.print(f"[bold red]error:[/] bad setting {escape(problems)}", soft_wrap=True)
         sys.exit(2)

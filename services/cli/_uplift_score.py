@@ -46,7 +46,7 @@ def score(
 
     The output appears only when the whole job succeeded (written to a hidden .partial first).
     """
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog
     from models.registry import ModelRegistry
     from models.uplift.scoring import predict_throughput, score_parquet, score_parquet_spark
 
@@ -54,8 +54,10 @@ def score(
         raise InvalidArgument(f"--engine must be local or spark, not {engine!r}", field="--engine")
     if batch_rows <= 0:
         raise InvalidArgument("--batch-rows must be positive", field="--batch-rows")
-    registry = ModelRegistry.from_settings(Settings())
-    catalog = demo_catalog()
+    settings = Settings()
+    registry = ModelRegistry.from_settings(settings)
+    # The deployment's catalog: the one the online store and the servers use.
+    catalog = configured_catalog(settings)
     registry.check_name(model, field="--model")
     # A model trained on catalog features is checked against the running catalog; one trained on a
     # plain file (e.g. Hillstrom, no fingerprint) only needs its columns in the input.

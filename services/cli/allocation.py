@@ -33,11 +33,13 @@ def _budgets(raw: str) -> list[float]:
     return values
 
 
-def _load(data: Path, fmt: str, max_users: int | None):  # type: ignore[no-untyped-def]
+def _load(data: Path | None, fmt: str, max_users: int | None):  # type: ignore[no-untyped-def]
     from models.recommend import load_ratings
 
     if fmt not in ("recbole", "grouplens"):
-        raise InvalidArgument(f"--format must be recbole or grouplens, got {fmt!r}", field="--format")
+        raise InvalidArgument(f"--format must be recbole, grouplens or synthetic, got {fmt!r}", field="--format")
+    if data is None:
+        raise InvalidArgument(f"--data is required with --format {fmt}", field="--data")
     if not data.is_dir():
         raise InvalidArgument(f"--data {data} is not a directory", field="--data")
     ratings = load_ratings(data, fmt)
@@ -46,34 +48,92 @@ def _load(data: Path, fmt: str, max_users: int | None):  # type: ignore[no-untyp
 
 @app.command("evaluate")
 def evaluate(
-    data: DataOpt,
     json_path: Annotated[Path, typer.Option("--json", help="write the report here")],
-    fmt: FormatOpt = "recbole",
+    data: Annotated[Path | None, typer.Option("--data", help="directory of the rating data (not for "
+                                                             "--format synthetic)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="recbole (ml-100k.inter/.item), grouplens (ratings.csv, "
+                                                      "movies.csv) or synthetic (the taste world: expected "
+                                                      "rewards known)")] = "recbole",
     budgets: Annotated[str, typer.Option(help="budget fractions of the most expensive chain")] = "0.3,0.5,0.7",
-    plot: Annotated[Path | None, typer.Option(help="reward-versus-compute PNG")] = None,
+    plot: Annotated[Path | None, typer.Option(help="reward-versus-compute PNG (of the first replay)")] = None,
     windows: Annotated[int, typer.Option(min=2, help="traffic windows (hours) in the simulated stream")] = 48,
     per_window: Annotated[int, typer.Option(min=10, help="mean requests per window")] = 150,
     max_users: Annotated[int | None, typer.Option(min=10, help="subsample this many users")] = None,
+    world_users: Annotated[int, typer.Option(min=50, help="users of the synthetic taste world")] = 1200,
     redis: Annotated[bool, typer.Option("--redis/--no-redis", help="keep the controller's state in Redis "
                                         "(MDS_REDIS_URL) as in serving")] = False,
     max_requests: Annotated[int | None, typer.Option(min=20, help="cap logged and held-out requests each")] = None,
+    requests_per_user: Annotated[int, typer.Option(min=0, help="requests per user and period (0: every "
+                                                               "eligible rating event)")] = 8,
     calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 60,
     milp_requests: Annotated[int, typer.Option(min=2, help="subsample size of the exact MILP check")] = 60,
     seed: Annotated[int, typer.Option()] = 0,
+    replays: Annotated[int, typer.Option(min=1, help="independent runs (seeds seed, seed+1, ...; each re-measures "
+                                                     "the costs); ratios are reported as mean and 95% interval")] = 1,
+    estimator: Annotated[str, typer.Option(help="what the allocators use: gain (marginal value of compute over "
+                                                "the cheapest chain) or reward (LightGBM on reward levels); "
+                                                "both are fitted and compared")] = "gain",
     reward: Annotated[str, typer.Option(help="request reward: hits (of the top 10 among later ratings >= 4) "
                                              "or ndcg (NDCG@10 of the same relevance)")] = "hits",
 ) -> None:
     """Replay held-out requests under each budget: static chain, offline λ, online controller, oracle."""
-    from models.allocation import plot_reward_vs_compute, prepare_experiment, run_evaluation
+    from models.allocation import ESTIMATORS, plot_reward_vs_compute, summarize_replays
 
     fractions = _budgets(budgets)
     if reward not in ("hits", "ndcg"):
         raise InvalidArgument(f"--reward must be hits or ndcg, got {reward!r}", field="--reward")
+    if estimator not in ESTIMATORS:
+        raise InvalidArgument(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}",
+                              field="--estimator")
+    if fmt == "synthetic" and reward != "hits":
+        raise InvalidArgument("the synthetic world's expected reward is in hits; use --reward hits", field="--reward")
     t0 = time.perf_counter()
-    ratings = _load(data, fmt, max_users)
-    console.print(f"{len(ratings.ratings):,} ratings, {ratings.n_users:,} users, {ratings.n_items:,} items")
-    exp = prepare_experiment(ratings, seed=seed, max_logged=max_requests, max_held=max_requests,
-                             calibration_requests=calibration_requests, reward=reward)
+    real = None if fmt == "synthetic" else _load(data, fmt, max_users)
+    reports, first = [], None
+    for run in range(replays):
+        run_seed = seed + run
+        report, results, exp = _one_run(real, fmt, fractions, run_seed, world_users=world_users,
+                                        max_requests=max_requests, requests_per_user=requests_per_user,
+                                        calibration_requests=calibration_requests, reward=reward,
+                                        estimator=estimator, redis=redis, windows=windows, per_window=per_window,
+                                        milp_requests=milp_requests)
+        reports.append(report)
+        if first is None:
+            first = (report, results, exp)
+        console.print(f"replay {run + 1}/{replays} (seed {run_seed}) done")
+    assert first is not None
+    report, results, exp = first
+    report = dict(report)
+    if replays > 1:
+        report["replays"] = reports
+        report["summary"] = summarize_replays(reports)
+    report["command_seconds"] = time.perf_counter() - t0
+    report["state_backend"] = "redis" if redis else "in-process"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2))
+    name = "taste world" if fmt == "synthetic" else (data.name if data else "")
+    if plot is not None:
+        truth = exp.held_expected if exp.held_expected is not None else exp.held_true
+        plot_reward_vs_compute(plot, truth, exp.held_pred, exp.costs, results,
+                               title=f"{name}: {'expected hits' if exp.held_expected is not None else reward} "
+                                     f"versus compute ({report['held_out_requests']} held-out requests)",
+                               reward=reward, expected=exp.held_expected is not None)
+    _print_tables(report, reward)
+    console.print(f"wrote {json_path}" + (f" and {plot}" if plot else ""))
+
+
+def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int,  # type: ignore[no-untyped-def]
+             max_requests: int | None, requests_per_user: int, calibration_requests: int, reward: str,
+             estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
+    from models.allocation import prepare_experiment, run_evaluation, taste_data
+
+    world = None
+    if fmt == "synthetic":
+        world, real = taste_data(world_users, seed=seed)
+    exp = prepare_experiment(real, seed=seed, max_logged=max_requests, max_held=max_requests,
+                             max_requests_per_user=requests_per_user or None,
+                             calibration_requests=calibration_requests, reward=reward, estimator=estimator,
+                             world=world)
     factory = None
     created: list = []  # Redis budget states of this replay (deleted at the end)
     if redis:
@@ -85,7 +145,8 @@ def evaluate(
         client = connect(settings)
 
         def factory(b: float) -> RedisBudgetState:
-            state = RedisBudgetState(client, settings.namespace, f"evaluate-{seed}-{b:g}-{int(time.time())}")
+            state = RedisBudgetState(client, settings.namespace,
+                                     f"evaluate-{seed}-{b:g}-{len(created)}-{int(time.time())}")
             state.clear()
             created.append(state)
             return state
@@ -96,32 +157,49 @@ def evaluate(
     finally:
         for state in created:
             state.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
-    report["command_seconds"] = time.perf_counter() - t0
-    report["state_backend"] = "redis" if redis else "in-process"
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=2))
-    if plot is not None:
-        plot_reward_vs_compute(plot, exp.held_true, exp.held_pred, exp.costs, results,
-                               title=f"{data.name}: {reward} versus compute ({report['held_out_requests']} held-out requests)",
-                               reward=reward)
+    report["seed"] = seed
+    return report, results, exp
+
+
+def _print_tables(report: dict, reward: str) -> None:  # type: ignore[type-arg]
     metric = "NDCG@10" if reward == "ndcg" else "hits@10"
     table = Table(title=f"allocation under a compute budget (mean {metric} per request; share of oracle)")
     for col in ("budget", "static", "offline λ", "online", "oracle", "online/oracle", "μ", "ν"):
         table.add_column(col, justify="right")
-    per_budget: dict[str, dict[str, float]] = report["budgets"]  # type: ignore[assignment]
+    per_budget: dict[str, dict[str, float]] = report["budgets"]
     for b, r in per_budget.items():
         table.add_row(b, f"{r['static']:.3f} ({r['static_share_of_oracle']:.0%})",
                       f"{r['offline']:.3f} ({r['offline_share_of_oracle']:.0%})",
                       f"{r['online']:.3f}", f"{r['oracle']:.3f}", f"{r['online_share_of_oracle']:.1%}",
                       f"{r['utilization']:.3f}", f"{r['overuse']:.4f}")
     console.print(table)
+    if "expected_oracle" in next(iter(per_budget.values())):
+        t = Table(title="expected hits (the truth of the taste world)")
+        for col in ("budget", "best static", "online", "expected oracle", "online/static", "online/oracle"):
+            t.add_column(col, justify="right")
+        for b, r in per_budget.items():
+            t.add_row(b, f"{r['expected_best_static']:.3f}", f"{r['expected_online']:.3f}",
+                      f"{r['expected_oracle']:.3f}", f"{r['expected_online'] / r['expected_best_static']:.3f}",
+                      f"{r['expected_online'] / r['expected_oracle']:.3f}")
+        console.print(t)
+    summary = report.get("summary")
+    if summary:
+        t = Table(title=f"mean over {summary['replays']} replays [95% interval]")
+        t.add_column("budget")
+        t.add_column("metric")
+        t.add_column("mean [low, high]", justify="right")
+        for b, metrics in summary["budgets"].items():
+            for k, v in metrics.items():
+                t.add_row(b, k, f"{v['mean']:.4f} [{v['low']:.4f}, {v['high']:.4f}]")
+        for k, v in summary["overall"].items():
+            t.add_row("all", k, f"{v['mean']:.4f} [{v['low']:.4f}, {v['high']:.4f}]")
+        console.print(t)
     console.print(f"compute saved at 99% of the full chain's reward: allocator "
                   f"{report['compute_saved_at_99pct_reward']:.1%}, best static chain "
-                  f"{report['compute_saved_detail']['static_compute_saved']:.1%}")  # type: ignore[index]
+                  f"{report['compute_saved_detail']['static_compute_saved']:.1%}")
     console.print(f"controller overhead: {report['overhead_us_per_request']:.1f} µs/request; reward estimator: "
-                  f"{report['estimator_us_per_request']['estimator_us_per_request_single']:.0f} µs/request "  # type: ignore[index]
+                  f"{report['estimator_us_per_request']['estimator_us_per_request_single']:.0f} µs/request "
                   f"(one at a time)")
-    console.print(f"wrote {json_path}" + (f" and {plot}" if plot else ""))
 
 
 @app.command("bench")

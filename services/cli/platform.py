@@ -51,14 +51,13 @@ def serve(
 
 def _ensure_demo(settings: Settings, users: int) -> None:
     from features.catalog import demo_catalog
-    from features.demo_world import demo_dir, seed
-    from features.store import open_store
+    from features.demo_world import demo_seeded, seed
 
     catalog = demo_catalog()
-    store = open_store(settings, catalog)
-    probe = store.read("user", ["u0000000"], ["age"])
-    if probe.found[0] and (demo_dir(settings) / "users.parquet").exists():
-        console.print(f"[green]demo world already in Redis[/] (catalog {catalog.fingerprint})")
+    # Only a finished seed counts: a killed one left users in Redis but no completion marker.
+    record = demo_seeded(settings, catalog)
+    if record is not None:
+        console.print(f"[green]demo world already in Redis[/] ({record['users']:,} users, catalog {catalog.fingerprint})")
     else:
         console.print(f"seeding the demo world: {users:,} users")
         seed(settings, users=users)
@@ -91,15 +90,17 @@ def seed_command(
     from features.demo_world import seed as run_seed
 
     result = run_seed(_settings(), users=users, seed=seed)
-    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis")
+    resumed = " (resumed a killed seed)" if result.resumed else ""
+    console.print(f"wrote {result.users_path} and {result.truth_path}; loaded {result.loaded:,} users into Redis"
+                  f"{resumed}")
 
 
 @features_app.command("catalog")
 def catalog_command(entity: Annotated[str, typer.Option(help="only this entity")] = "") -> None:
-    """Print the feature catalog."""
-    from features.catalog import demo_catalog
+    """Print the configured feature catalog (MDS_CATALOG; default the demo catalog)."""
+    from features.catalog import configured_catalog
 
-    catalog = demo_catalog()
+    catalog = configured_catalog(_settings())
     table = Table(title=f"catalog {catalog.name} ({catalog.fingerprint})")
     for col in ("feature", "entity", "dtype", "group", "ttl", "domain"):
         table.add_column(col)
@@ -111,17 +112,48 @@ def catalog_command(entity: Annotated[str, typer.Option(help="only this entity")
 
 @features_app.command("load")
 def load_command(
-    input_path: Annotated[Path, typer.Option("--input", help="Parquet file with the entity key column")],
-    entity: Annotated[str, typer.Option(help="entity name")] = "user",
-    chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checkpointed chunk")] = 5_000,
+    input_path: Annotated[Path, typer.Option("--input", help="table to load: .parquet file or folder, or .csv")],
+    key_col: Annotated[str | None, typer.Option("--key-col", help="the table's key column (default: the "
+                                                "entity's key in the catalog, e.g. user_id)")] = None,
+    entity: Annotated[str, typer.Option(help="entity of the rows")] = "user",
+    on_bad_row: Annotated[str, typer.Option("--on-bad-row", help="fail: load nothing if any row is bad; "
+                                            "skip: load the good rows, list the bad ones in --rejected")] = "fail",
+    rejected: Annotated[Path | None, typer.Option("--rejected", help="CSV of the rows a skip load left out "
+                                                  "(default: <input>.rejected.csv beside the input)")] = None,
+    ignore_columns: Annotated[str, typer.Option("--ignore-columns",
+                                                help="comma-separated input columns to leave out")] = "",
+    engine: Annotated[str, typer.Option(help="local, or spark (partitions in parallel)")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checked and checkpointed chunk")] = 5_000,
 ) -> None:
-    """Bulk-load a Parquet file into Redis (restartable: a re-run resumes after the last finished chunk)."""
-    from features.catalog import demo_catalog
-    from features.loader import bulk_load
+    """Check a table against the catalog and bulk-load it into Redis (a re-run resumes a killed load)."""
+    from features.catalog import configured_catalog
+    from features.loader import BAD_ROW_POLICIES, ENGINES, bulk_load
     from features.store import open_store
 
-    written = bulk_load(open_store(_settings(), demo_catalog()), entity, input_path, chunk_rows=chunk_rows)
-    console.print(f"loaded {written:,} rows into Redis" if written else "nothing to do: this file is already loaded")
+    if on_bad_row not in BAD_ROW_POLICIES:
+        raise InvalidArgument(f"--on-bad-row: choose {' or '.join(BAD_ROW_POLICIES)}", field="--on-bad-row")
+    if engine not in ENGINES:
+        raise InvalidArgument(f"--engine: choose {' or '.join(ENGINES)}", field="--engine")
+    if rejected is not None and on_bad_row != "skip":
+        raise InvalidArgument("--rejected only applies with --on-bad-row skip", field="--rejected")
+    if on_bad_row == "skip" and rejected is None:
+        rejected = input_path.with_name(f"{input_path.stem}.rejected.csv")
+    settings = _settings()
+    spark_options = {"master": master} if engine == "spark" else {}
+    result = bulk_load(open_store(settings, configured_catalog(settings)), entity, input_path,
+                       chunk_rows=chunk_rows, key_column=key_col, on_bad_row=on_bad_row,  # type: ignore[arg-type]
+                       rejected_path=rejected, ignore_columns=[c.strip() for c in ignore_columns.split(",") if c.strip()],
+                       engine=engine, **spark_options)  # type: ignore[arg-type]
+    if result.resumed and not result.written and not result.rejected:
+        console.print("nothing to do: this table is already loaded")
+        return
+    console.print(f"loaded {result.written:,} rows into Redis in {result.seconds:.1f} s "
+                  f"({result.rows_per_s:,.0f} rows/s, engine {result.engine})"
+                  + (" — resumed after an interrupted run" if result.resumed else ""))
+    if result.rejected:
+        console.print(f"[yellow]{result.rejected:,} bad rows left out[/], listed in {result.rejected_path}")
+        console.print(result.report.render(), highlight=False, markup=False)
 
 
 @features_app.command("get")
@@ -131,11 +163,12 @@ def get_command(
     entity: Annotated[str, typer.Option(help="entity name")] = "user",
 ) -> None:
     """Read features of some keys straight from Redis and print them as JSON."""
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog
     from features.store import open_store
 
     names = [f for f in features.split(",") if f] or None
-    batch = open_store(_settings(), demo_catalog()).read(entity, keys, names)
+    settings = _settings()
+    batch = open_store(settings, configured_catalog(settings)).read(entity, keys, names)
     rows = {k: (batch.row(i) if batch.found[i] else None) for i, k in enumerate(batch.keys)}
     console.print_json(json.dumps(rows, default=str))
 
@@ -147,12 +180,24 @@ def bench_command(
     batch: Annotated[int, typer.Option(min=1, help="users per read")] = 100,
     reads: Annotated[int, typer.Option(min=10, help="timed reads per layout")] = 2_000,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+    catalog_path: Annotated[Path | None, typer.Option(
+        "--catalog", help="catalog YAML to benchmark (default: the configured MDS_CATALOG)")] = None,
+    redis_mode: Annotated[str | None, typer.Option(
+        "--redis-mode", help="single or cluster (MDS_REDIS_URL then names any cluster node); default MDS_REDIS_MODE")
+    ] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
+    from features import load_checked_catalog
     from features.bench import run_bench
+    from features.catalog import configured_catalog
 
-    result = run_bench(_settings(), users=users, n_features=features, batch=batch, reads=reads)
-    table = Table(title=f"{batch} users x {features} features, {reads} reads each")
+    if redis_mode not in (None, "single", "cluster"):
+        raise InvalidArgument(f"--redis-mode must be single or cluster; got {redis_mode!r}", field="--redis-mode")
+    settings = _settings(redis_mode=redis_mode)
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path
+               else configured_catalog(settings))
+    result = run_bench(settings, users=users, n_features=features, batch=batch, reads=reads, catalog=catalog)
+    table = Table(title=f"catalog {catalog.name}: {batch} users x {features} features, {reads} reads each")
     for col in ("layout", "p50 ms", "p99 ms", "rows/s"):
         table.add_column(col, justify="right")
     for name in ("project", "feast_style", "packed_mget_floor"):
@@ -164,6 +209,35 @@ def bench_command(
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result, indent=2))
+        console.print(f"wrote {json_path}")
+
+
+@features_app.command("bench-load")
+def bench_load_command(
+    users: Annotated[int, typer.Option(min=1, help="rows of the generated table")] = 1_000_000,
+    features: Annotated[int, typer.Option(min=1, max=640, help="feature columns (every dtype)")] = 40,
+    engine: Annotated[str, typer.Option(help="local or spark")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    input_format: Annotated[str, typer.Option("--format", help="parquet or csv (local only)")] = "parquet",
+    chunk_rows: Annotated[int, typer.Option(min=1, help="rows per chunk / Arrow batch")] = 5_000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
+) -> None:
+    """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
+    from features.load_bench import run_load_bench, write_json
+
+    result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
+                            input_format=input_format, chunk_rows=chunk_rows)
+    table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
+    for col in ("load s", "of it checking s", "rows/s", "rows/CPU-s", "input MB", "spark start s"):
+        table.add_column(col, justify="right")
+    start = result.get("spark_session_start_s")
+    table.add_row(f"{result['load_s']:.1f}", f"{result['check_s']:.1f}", f"{result['rows_per_s']:,.0f}",
+                  f"{result['rows_per_cpu_s']:,.0f}", f"{result['input_mb']:.0f}",
+                  f"{start:.1f}" if start is not None else "-")
+    console.print(f"load average {result['load_average']:.1f} on {result['cpus']} CPUs while measuring")
+    console.print(table)
+    if json_path:
+        write_json(result, json_path)
         console.print(f"wrote {json_path}")
 
 

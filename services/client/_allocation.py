@@ -14,10 +14,12 @@ class RecommendClient:
         self._o = options
         self._stub = pb_grpc.RecommendServiceStub(options.channel)
 
-    def recommend(self, user_id: str, k: int = 10, *, allow_popular_fallback: bool = False,
+    def recommend(self, user_id: str, k: int = 10, *, allow_popular_fallback: bool = False, value: float = 0.0,
                   timeout_s: float | None = None) -> pb.RecommendResponse:
-        """Top-k items for ``user_id`` with the chain used, its cost (µs) and λ."""
-        request = pb.RecommendRequest(user_id=user_id, k=k, allow_popular_fallback=allow_popular_fallback)
+        """Top-k items for ``user_id`` with the chain used, its cost (µs) and λ. ``value``: what the
+        request is worth relative to an average one (0: average); compute goes where it pays."""
+        request = pb.RecommendRequest(user_id=user_id, k=k, allow_popular_fallback=allow_popular_fallback,
+                                      value=value)
         return self._stub.Recommend(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)
 
 

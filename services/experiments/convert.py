@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from core.errors import InvalidArgument
+from core.errors import InvalidArgument, preview
 from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import (
     AnalysisSettings,
@@ -21,8 +21,17 @@ from models.experiments import (
     SegmentEffect,
 )
 
-__all__ = ["arms_from_proto", "arms_to_proto", "comparison_to_proto", "settings_from_proto",
-           "segment_effect_to_proto"]
+__all__ = ["MAX_ARMS", "MAX_ARM_USERS", "MAX_COMPARISONS", "MAX_METRICS", "MAX_SEGMENTS", "arms_from_proto",
+           "arms_to_proto", "check_count", "comparison_to_proto", "settings_from_proto", "segment_effect_to_proto"]
+
+# Request limits: far above any real experiment, far below what would occupy a worker for long. One
+# comparison (every read-out of one metric of one treatment arm) costs about 3.5 ms of CPU, so
+# MAX_COMPARISONS bounds an Analyze to about a second; a segment costs about 2 ms.
+MAX_ARMS = 32
+MAX_METRICS = 32  # per arm, metrics and ratios together
+MAX_COMPARISONS = 256  # treatment arms x metrics of one Analyze
+MAX_SEGMENTS = 1_000
+MAX_ARM_USERS = 10_000_000_000  # more people than there are; beyond it the sums lose float precision
 
 # Relative slack allowed on sum_squares >= sum^2 / n (float round-off in the caller's aggregation).
 _ROUNDOFF = 1e-9
@@ -48,17 +57,28 @@ def _check_spread(field: str, sum_: float, sum_squares: float, n: int) -> None:
                               f"inconsistent", field=field)
 
 
+def check_count(field: str, given: int, limit: int, what: str) -> None:
+    """INVALID_ARGUMENT naming ``field`` and the limit when a repeated field holds too many items."""
+    if given > limit:
+        raise InvalidArgument(f"{field} holds {given:,} {what}; at most {limit:,} are allowed", field=field)
+
+
 def arms_from_proto(arms: Sequence[pb.ArmSummary], prefix: str = "arms") -> ExperimentStats:
     """Validated statistics; every error names the offending field (e.g. ``arms[1].metrics[0].count``)."""
+    check_count(prefix, len(arms), MAX_ARMS, "arms")
     out: dict[str, ArmStats] = {}
     for i, arm in enumerate(arms):
         path = f"{prefix}[{i}]"
         if not arm.arm:
             raise InvalidArgument(f"{path}.arm is empty", field=f"{path}.arm")
         if arm.arm in out:
-            raise InvalidArgument(f"arm {arm.arm!r} appears twice", field=f"{path}.arm")
+            raise InvalidArgument(f"arm {preview(arm.arm)} appears twice", field=f"{path}.arm")
         if arm.users < 0:
-            raise InvalidArgument(f"arm {arm.arm!r} has a negative user count", field=f"{path}.users")
+            raise InvalidArgument(f"arm {preview(arm.arm)} has a negative user count", field=f"{path}.users")
+        if arm.users > MAX_ARM_USERS:
+            raise InvalidArgument(f"arm {preview(arm.arm)} has {arm.users:,} users; at most {MAX_ARM_USERS:,} are "
+                                  "plausible", field=f"{path}.users")
+        check_count(f"{path}.metrics", len(arm.metrics) + len(arm.ratios), MAX_METRICS, "metrics and ratios")
         metrics: dict[str, MetricStats] = {}
         for j, m in enumerate(arm.metrics):
             mpath = f"{path}.metrics[{j}]"
@@ -124,14 +144,27 @@ def arms_to_proto(stats: ExperimentStats, design: dict[str, float] | None = None
     return out
 
 
-def settings_from_proto(options: pb.AnalysisOptions, arms: Sequence[pb.ArmSummary]) -> AnalysisSettings:
+def settings_from_proto(options: pb.AnalysisOptions, arms: Sequence[pb.ArmSummary],
+                        metrics: Sequence[str] | None = None) -> AnalysisSettings:
+    """Analysis settings from request options; ``metrics``: the names ``lower_is_better`` may use."""
     values: dict[str, object] = {}
     for name in ("alpha", "srm_alpha", "srm_min_relative_deviation", "sequential_tuning_n", "prior_mean", "prior_sd"):
         if options.HasField(name):
             values[name] = getattr(options, name)
+    if options.test not in (pb.TEST_KIND_UNSPECIFIED, pb.TEST_KIND_WELCH, pb.TEST_KIND_Z):
+        raise InvalidArgument(f"options.test is {options.test}, not a TestKind (0 unspecified, 1 Welch, 2 z)",
+                              field="options.test")
     if options.test == pb.TEST_KIND_Z:
         values["test"] = "z"
     if options.lower_is_better:
+        check_count("options.lower_is_better", len(options.lower_is_better), MAX_METRICS, "metrics")
+        if metrics is not None:
+            known = set(metrics)
+            for i, name in enumerate(options.lower_is_better):
+                if name not in known:
+                    raise InvalidArgument(f"options.lower_is_better names {preview(name)}, which is not a metric of "
+                                          f"the request ({', '.join(sorted(known)[:10]) or 'none'})",
+                                          field=f"options.lower_is_better[{i}]")
         values["lower_is_better"] = frozenset(options.lower_is_better)
     weights = {a.arm: a.designed_weight for a in arms}
     if any(w != 0 for w in weights.values()):

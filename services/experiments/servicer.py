@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import grpc
 
 from core.errors import InvalidArgument
@@ -9,7 +12,11 @@ from mds.experiments.v1 import experiments_pb2 as pb
 from mds.experiments.v1 import experiments_pb2_grpc as pb_grpc
 from models.experiments import analyze, segment_effects_from_stats
 from services.experiments.convert import (
+    MAX_ARMS,
+    MAX_COMPARISONS,
+    MAX_SEGMENTS,
     arms_from_proto,
+    check_count,
     comparison_to_proto,
     segment_effect_to_proto,
     settings_from_proto,
@@ -19,21 +26,32 @@ from services.server.context import ServiceContext
 
 __all__ = ["ExperimentServicer", "register"]
 
+# Analyses hold the GIL most of the time: two workers keep both cores busy and the event loop responsive.
+_ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="experiments-analysis")
+
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
     async def Analyze(self, request: pb.AnalyzeRequest, context: grpc.aio.ServicerContext) -> pb.AnalyzeResponse:
+        check_count("treatment_arms", len(request.treatment_arms), MAX_ARMS, "arms")
         stats = arms_from_proto(request.arms)
         treatments = list(request.treatment_arms)
         validate_arms(stats, request.arms, request.control_arm, treatments)
-        settings = settings_from_proto(request.options, request.arms)
         names = [*stats.arms[request.control_arm].metrics, *stats.arms[request.control_arm].ratios]
+        settings = settings_from_proto(request.options, request.arms, names)
         if not names:
             raise InvalidArgument(f"control arm {request.control_arm!r} has no metrics",
                                   field=f"arms[{[a.arm for a in request.arms].index(request.control_arm)}].metrics")
-        result = analyze(stats, request.control_arm, settings, treatments or None)
+        compared = len(treatments or stats.arms) - (0 if treatments else 1)
+        if compared * len(names) > MAX_COMPARISONS:
+            raise InvalidArgument(f"{compared} treatment arms x {len(names)} metrics is {compared * len(names):,} "
+                                  f"comparisons; at most {MAX_COMPARISONS} per request", field="arms")
+        # The statistics are CPU work: off the event loop (so health checks and other calls keep
+        # flowing), in a small pool of their own (so a burst of analyses queues instead of piling up).
+        result = await asyncio.get_running_loop().run_in_executor(
+            _ANALYSIS_POOL, analyze, stats, request.control_arm, settings, treatments or None)
         srm = result.srm
         return pb.AnalyzeResponse(
             control_arm=result.control,
@@ -45,35 +63,41 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
 
     async def AnalyzeSegments(self, request: pb.AnalyzeSegmentsRequest, context: grpc.aio.ServicerContext
                               ) -> pb.AnalyzeSegmentsResponse:
-        if not request.metric:
-            raise InvalidArgument("metric is empty", field="metric")
-        if not request.control_arm:
-            raise InvalidArgument("control_arm is empty", field="control_arm")
-        if not request.treatment_arm or request.treatment_arm == request.control_arm:
-            raise InvalidArgument("treatment_arm must be set and differ from control_arm", field="treatment_arm")
-        if not request.segments:
-            raise InvalidArgument("no segments given", field="segments")
-        settings = settings_from_proto(request.options, [])
-        by_segment = {}
-        for i, seg in enumerate(request.segments):
-            path = f"segments[{i}]"
-            if not seg.segment or seg.segment in by_segment:
-                raise InvalidArgument(f"{path}.segment is empty or repeated", field=f"{path}.segment")
-            stats = arms_from_proto(seg.arms, prefix=f"{path}.arms")
-            names = [a.arm for a in seg.arms]
-            for arm in (request.control_arm, request.treatment_arm):
-                if arm not in stats.arms:
-                    raise InvalidArgument(f"segment {seg.segment!r} has no arm {arm!r}", field=f"{path}.arms")
-                if request.metric not in stats.arms[arm].metrics:
-                    raise InvalidArgument(f"segment {seg.segment!r}, arm {arm!r} has no metric {request.metric!r}",
-                                          field=f"{path}.arms[{names.index(arm)}].metrics")
-                if stats.arms[arm].metrics[request.metric].count < 2:
-                    raise InvalidArgument(f"segment {seg.segment!r} has fewer than 2 users in arm {arm!r}",
-                                          field=f"{path}.arms[{names.index(arm)}].users")
-            by_segment[seg.segment] = stats
-        effects = segment_effects_from_stats(by_segment, request.control_arm, request.treatment_arm, request.metric,
-                                             settings.alpha, settings.test, field="segments")
-        return pb.AnalyzeSegmentsResponse(effects=[segment_effect_to_proto(e) for e in effects])
+        check_count("segments", len(request.segments), MAX_SEGMENTS, "segments")
+        # Up to MAX_SEGMENTS x MAX_ARMS summaries to check and analyse: all of it off the event loop.
+        return await asyncio.get_running_loop().run_in_executor(_ANALYSIS_POOL, _analyze_segments, request)
+
+
+def _analyze_segments(request: pb.AnalyzeSegmentsRequest) -> pb.AnalyzeSegmentsResponse:
+    if not request.metric:
+        raise InvalidArgument("metric is empty", field="metric")
+    if not request.control_arm:
+        raise InvalidArgument("control_arm is empty", field="control_arm")
+    if not request.treatment_arm or request.treatment_arm == request.control_arm:
+        raise InvalidArgument("treatment_arm must be set and differ from control_arm", field="treatment_arm")
+    if not request.segments:
+        raise InvalidArgument("no segments given", field="segments")
+    settings = settings_from_proto(request.options, [], [request.metric])
+    by_segment = {}
+    for i, seg in enumerate(request.segments):
+        path = f"segments[{i}]"
+        if not seg.segment or seg.segment in by_segment:
+            raise InvalidArgument(f"{path}.segment is empty or repeated", field=f"{path}.segment")
+        stats = arms_from_proto(seg.arms, prefix=f"{path}.arms")
+        names = [a.arm for a in seg.arms]
+        for arm in (request.control_arm, request.treatment_arm):
+            if arm not in stats.arms:
+                raise InvalidArgument(f"segment {seg.segment!r} has no arm {arm!r}", field=f"{path}.arms")
+            if request.metric not in stats.arms[arm].metrics:
+                raise InvalidArgument(f"segment {seg.segment!r}, arm {arm!r} has no metric {request.metric!r}",
+                                      field=f"{path}.arms[{names.index(arm)}].metrics")
+            if stats.arms[arm].metrics[request.metric].count < 2:
+                raise InvalidArgument(f"segment {seg.segment!r} has fewer than 2 users in arm {arm!r}",
+                                      field=f"{path}.arms[{names.index(arm)}].users")
+        by_segment[seg.segment] = stats
+    effects = segment_effects_from_stats(by_segment, request.control_arm, request.treatment_arm, request.metric,
+                                         settings.alpha, settings.test, field="segments")
+    return pb.AnalyzeSegmentsResponse(effects=[segment_effect_to_proto(e) for e in effects])
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:

@@ -1,8 +1,16 @@
 """The one server bootstrap every MDS service runs in.
 
-``MDSServer`` wires a grpc.aio server with the requested services, the standard health service
-(NOT_SERVING during shutdown), reflection (for grpcurl), the MDS interceptor (auth, errors, access
-log, metrics), message-size and keepalive options, optional TLS, and graceful shutdown.
+``MDSServer`` wires a grpc.aio server with the requested services, the standard health service,
+reflection (for grpcurl), the MDS interceptor (auth, errors, access log, metrics), message-size and
+keepalive options, optional TLS, and graceful shutdown.
+
+Health is per service and follows its dependencies: every ``HEALTH_INTERVAL_S`` the server pings
+Redis and runs the probes servicers registered (``ctx.add_health_probe(service name, probe)``, e.g.
+"a model loads"); a service is NOT_SERVING while Redis (when it needs it) or one of its probes fails,
+and SERVING again once they pass. The overall status ``""`` is SERVING only when every hosted service
+is. During shutdown everything is NOT_SERVING.
+
+TLS fails closed: a certificate without a key (or a key without a certificate) refuses to start.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.errors import InvalidArgument
 from core.redis import describe_location
 from core.settings import Settings
 from features.catalog import Catalog
@@ -24,9 +33,29 @@ from services.server._metrics import serve_metrics
 from services.server.context import ServiceContext
 from services.server.interceptors import MDSInterceptor
 
-__all__ = ["MDSServer", "serve_forever"]
+__all__ = ["HEALTH_INTERVAL_S", "MDSServer", "REDIS_FREE_SERVICES", "check_tls", "serve_forever"]
 
 log = logging.getLogger("mds.server")
+
+HEALTH_INTERVAL_S = 1.0
+# Services none of whose RPCs touch Redis (experiment analysis works on the request alone).
+REDIS_FREE_SERVICES = frozenset({"experiments"})
+
+
+def check_tls(settings: Settings) -> tuple[bytes, bytes] | None:
+    """(key, certificate) PEM bytes when TLS is configured, None for plaintext; half a pair refuses to start."""
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        given, missing = ("MDS_TLS_CERT_FILE", "MDS_TLS_KEY_FILE") if key is None else \
+            ("MDS_TLS_KEY_FILE", "MDS_TLS_CERT_FILE")
+        raise InvalidArgument(f"{given} is set but {missing} is not; TLS needs both (refusing to serve "
+                              "plaintext)", field=missing)
+    for path, name in ((cert, "MDS_TLS_CERT_FILE"), (key, "MDS_TLS_KEY_FILE")):
+        if not path.is_file():
+            raise InvalidArgument(f"{name}: no such file {path}", field=name)
+    return key.read_bytes(), cert.read_bytes()
 
 
 class MDSServer:
@@ -46,6 +75,9 @@ class MDSServer:
         self.context: ServiceContext | None = None
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
+        self._health_task: asyncio.Task[None] | None = None
+        self._health_state: dict[str, health_pb2.HealthCheckResponse.ServingStatus.ValueType] = {}
+        self._tls = check_tls(settings)  # before anything binds: half a TLS pair must never serve
 
     @property
     def address(self) -> str:
@@ -61,43 +93,98 @@ class MDSServer:
             ("grpc.http2.min_ping_interval_without_data_ms", 5000),
             ("grpc.so_reuseport", 0),
         ]
+        # Settings, catalog and population are checked before anything binds: never half a server.
+        self.context = ServiceContext.create(s, self._catalog)
         tokens = [t.get_secret_value() for t in s.auth_tokens]
         server = grpc.aio.server(interceptors=[MDSInterceptor(tokens)], options=options)
-        self.context = ServiceContext.create(s, self._catalog)
+        self._short_names: dict[str, str] = {}
         for name in self.services:
-            self.service_names.append(load_register(name)(server, self.context))
+            full_name = load_register(name)(server, self.context)
+            self.service_names.append(full_name)
+            self._short_names[full_name] = name
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME], server)
         bind = f"{s.host}:{s.port}"
-        if s.tls_cert_file and s.tls_key_file:
-            creds = grpc.ssl_server_credentials([(s.tls_key_file.read_bytes(), s.tls_cert_file.read_bytes())])
-            self.port = server.add_secure_port(bind, creds)
+        if self._tls is not None:
+            self.port = server.add_secure_port(bind, grpc.ssl_server_credentials([self._tls]))
         else:
             self.port = server.add_insecure_port(bind)
         if not self.port:
             raise OSError(f"could not bind {bind}")
         await server.start()
         self._server = server
-        for name in ["", *self.service_names]:
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self._check_health()
+        self._health_task = asyncio.create_task(self._watch_health(), name="mds-health")
         if s.metrics_port is not None:
             self.metrics_port = serve_metrics(s.host, s.metrics_port)
-        log.info("serving %s on %s (Redis: %s)", ", ".join(self.service_names), self.address,
-                 describe_location(s))
+        ctx = self.context
+        population = (f"{ctx.population.location} ({ctx.population.rows:,} {ctx.population.entity}s)"
+                      if ctx.population else "none yet")
+        log.info("serving %s on %s (Redis: %s; catalog %s %s; population: %s)", ", ".join(self.service_names),
+                 self.address, describe_location(s), ctx.catalog.name, ctx.catalog.fingerprint, population)
 
     async def stop(self, grace: float | None = None) -> None:
         """Flip health to NOT_SERVING, let in-flight calls finish within the grace period, close."""
         if self._server is None:
             return
+        if self._health_task is not None:
+            self._health_task.cancel()
+            await asyncio.gather(self._health_task, return_exceptions=True)
+            self._health_task = None
         await self._health.enter_graceful_shutdown()
         await self._server.stop(self.settings.grace_period_s if grace is None else grace)
-        for hook in (self.context.extras.get("on_shutdown", []) if self.context else []):
-            await hook()
         if self.context is not None:
-            await self.context.close()
+            await self.context.close()  # shutdown hooks, then the Redis connections
         self._server = None
+
+    async def _redis_answers(self) -> bool:
+        assert self.context is not None
+        return await self.context.redis_answers(self.settings.redis_timeout_s * 2)
+
+    async def _check_health(self) -> None:
+        """Set each service's status from Redis and its probes; log every change."""
+        assert self.context is not None
+        redis_ok = await self._redis_answers()
+        probes = self.context.health_probes
+        overall = health_pb2.HealthCheckResponse.SERVING
+        for full_name in self.service_names:
+            reason = None if redis_ok or self._short_names[full_name] in REDIS_FREE_SERVICES else "Redis is down"
+            for probe in probes.get(full_name, []) if reason is None else []:
+                try:
+                    reason = await probe()
+                except Exception as exc:  # a probe that fails is a failing dependency, not a crash
+                    reason = f"health probe failed: {type(exc).__name__}"
+                if reason is not None:
+                    break
+            status = health_pb2.HealthCheckResponse.SERVING if reason is None else \
+                health_pb2.HealthCheckResponse.NOT_SERVING
+            if reason is not None:
+                overall = health_pb2.HealthCheckResponse.NOT_SERVING
+            await self._set_health(full_name, status, reason)
+        await self._set_health("", overall, None)
+
+    async def _set_health(self, name: str, status: health_pb2.HealthCheckResponse.ServingStatus.ValueType,
+                          reason: str | None) -> None:
+        previous = self._health_state.get(name)
+        if previous == status:
+            return
+        self._health_state[name] = status
+        await self._health.set(name, status)
+        if name and (previous is not None or reason is not None):  # changes, not the first SERVING
+            log.warning("health: %s is %s%s", name, health_pb2.HealthCheckResponse.ServingStatus.Name(status),
+                        f" ({reason})" if reason else "")
+
+    async def _watch_health(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_INTERVAL_S)
+            try:
+                await self._check_health()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("health check failed")
 
     async def wait(self) -> None:
         if self._server is not None:

@@ -1,29 +1,49 @@
-"""What every servicer gets: settings, catalog, the async feature store and its Redis client."""
+"""What every servicer gets: typed resources built once from the settings.
+
+A servicer reads ``ctx.catalog``, ``ctx.store`` (feature records), ``ctx.segments``,
+``ctx.histories``, ``ctx.population`` and ``ctx.models_dir``; long-lived objects it builds itself
+(a loaded model, a controller) go through :meth:`ServiceContext.resource` so each is built once per
+process, and cleanup goes to :meth:`ServiceContext.on_shutdown`. The Redis key layouts live in
+:mod:`features.store`; no servicer holds a raw Redis client.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 import redis.asyncio
 
 from core.redis import connect_async
 from core.settings import Settings
-from features.catalog import Catalog, demo_catalog
-from features.store import AsyncRedisOnlineStore
+from features.catalog import Catalog, configured_catalog
+from features.population import PopulationTable, load_population
+from features.store import AsyncHistoryStore, AsyncRedisOnlineStore, AsyncSegmentStore
 
-__all__ = ["ServiceContext"]
+__all__ = ["HealthProbe", "ServiceContext", "ShutdownHook"]
+
+T = TypeVar("T")
+ShutdownHook = Callable[[], Awaitable[None]]
+# None while the dependency is fine, else why the service cannot serve ("no version of coupon loads").
+HealthProbe = Callable[[], Awaitable[str | None]]
 
 
 @dataclass
 class ServiceContext:
     settings: Settings
     catalog: Catalog
-    redis: redis.asyncio.Redis
-    store: AsyncRedisOnlineStore
-    # Servicers may park long-lived objects here (loaded models, controllers) for shutdown hooks.
-    extras: dict[str, Any] = field(default_factory=dict)
+    store: AsyncRedisOnlineStore           # feature records
+    segments: AsyncSegmentStore            # named audiences
+    histories: AsyncHistoryStore           # recommendation histories
+    population: PopulationTable | None     # None: MDS_POPULATION unset and the demo world not seeded yet
+    _client: redis.asyncio.Redis = field(repr=False)
+    shutdown_hooks: list[ShutdownHook] = field(default_factory=list)
+    health_probes: dict[str, list[HealthProbe]] = field(default_factory=dict)  # full service name -> probes
+    _resources: dict[type, object] = field(default_factory=dict, repr=False)
+    _building: dict[type, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     @property
     def models_dir(self) -> Path:
@@ -31,11 +51,51 @@ class ServiceContext:
 
     @classmethod
     def create(cls, settings: Settings, catalog: Catalog | None = None) -> ServiceContext:
-        """Build inside the server's event loop (asyncio Redis connections bind to their loop)."""
-        catalog = catalog or demo_catalog()
+        """Build inside the server's event loop (asyncio Redis connections bind to their loop).
+
+        The catalog (MDS_CATALOG), the population (MDS_POPULATION) and the Redis URL are all checked
+        here, before any port is bound: a bad one is an InvalidArgument naming the setting, file and
+        column, and nothing is served.
+        """
+        catalog = catalog or configured_catalog(settings)
+        population = load_population(settings, catalog)
         client = connect_async(settings)
-        store = AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch)
-        return cls(settings=settings, catalog=catalog, redis=client, store=store)
+        return cls(
+            settings=settings, catalog=catalog,
+            store=AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch),
+            segments=AsyncSegmentStore(client, settings.namespace),
+            histories=AsyncHistoryStore(client, settings.namespace),
+            population=population, _client=client)
+
+    async def resource(self, kind: type[T], build: Callable[[], T]) -> T:
+        """The process's one ``kind`` (a loaded model, a controller): built on first use by ``build``
+        in a worker thread (model loads and first Redis round trips stay off the event loop)."""
+        found = self._resources.get(kind)
+        if found is not None:
+            return cast(T, found)
+        async with self._building.setdefault(kind, asyncio.Lock()):
+            found = self._resources.get(kind)
+            if found is None:
+                found = self._resources[kind] = await asyncio.to_thread(build)
+        return cast(T, found)
+
+    def on_shutdown(self, hook: ShutdownHook) -> None:
+        """Run ``hook`` when the server stops (after in-flight calls end, before Redis closes)."""
+        self.shutdown_hooks.append(hook)
+
+    def add_health_probe(self, service: str, probe: HealthProbe) -> None:
+        """Report ``service`` NOT_SERVING while ``probe`` names a reason (a model that does not load)."""
+        self.health_probes.setdefault(service, []).append(probe)
+
+    async def redis_answers(self, timeout_s: float) -> bool:
+        """Whether Redis answers a PING within ``timeout_s`` (health only: any failure means down)."""
+        try:
+            return bool(await asyncio.wait_for(self._client.ping(), timeout_s))
+        except Exception:
+            return False
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        for hook in self.shutdown_hooks:
+            await hook()
+        self.shutdown_hooks.clear()
+        await self._client.aclose()

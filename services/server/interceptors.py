@@ -3,6 +3,15 @@
 Servicers raise :mod:`core.errors` exceptions; this maps each branch of the tree to its status
 code (``InvalidArgument`` carries ``google.rpc.BadRequest`` field violations as rich details), turns
 anything unexpected into INTERNAL without leaking internals, and writes one JSON log line per call.
+
+Hardening that holds for every RPC, whatever its servicer does:
+
+* requests arrive as raw bytes and are decoded here, *after* the bearer token was checked, so an
+  unauthenticated caller never reaches the protobuf decoder, and a malformed message is
+  INVALID_ARGUMENT (field ``request``), logged and counted like any other call;
+* status messages, field violations and the access log are capped in length (a hostile value
+  echoed back would exceed the client's metadata limit) and absolute server paths are reduced to
+  their last component.
 """
 
 from __future__ import annotations
@@ -10,12 +19,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -26,6 +37,7 @@ from core.errors import (
     NotFound,
     Unauthenticated,
     Unavailable,
+    preview,
 )
 from services.server._metrics import ERRORS, LATENCY, REQUESTS
 
@@ -45,15 +57,30 @@ _CODES: list[tuple[type[MDSError], grpc.StatusCode]] = [
 ]
 
 
+# Trailers must stay well under gRPC's 8 KB default metadata limit (details travel base64-encoded).
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 120
+MAX_VIOLATIONS = 10
+# An absolute path of two or more components (not a URL, not 'spend/visit'): keep only its last part.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.\-]+/)+([\w.\-]+)")
+
+
+def safe_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` without server file paths, cut to ``limit`` characters."""
+    text = _ABSOLUTE_PATH.sub(r"\1", text)
+    return text if len(text) <= limit else text[:limit - 30] + f"... ({len(text):,} characters)"
+
+
 def status_for(exc: MDSError) -> status_pb2.Status:
-    """The google.rpc.Status a domain error becomes."""
+    """The google.rpc.Status a domain error becomes (lengths capped, server paths removed)."""
     code = next((c for cls, c in _CODES if isinstance(exc, cls)), grpc.StatusCode.INTERNAL)
-    status = status_pb2.Status(code=code.value[0], message=exc.message)
+    status = status_pb2.Status(code=code.value[0], message=safe_text(exc.message))
     if isinstance(exc, InvalidArgument) and exc.violations:
         detail = any_pb2.Any()
         detail.Pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in exc.violations
+            error_details_pb2.BadRequest.FieldViolation(field=safe_text(v.field, MAX_FIELD_CHARS),
+                                                        description=safe_text(v.description, 300))
+            for v in exc.violations[:MAX_VIOLATIONS]
         ]))
         status.details.append(detail)
     return status
@@ -90,37 +117,43 @@ class MDSInterceptor(grpc.aio.ServerInterceptor):
         service, name = _split(method)
         if handler.unary_unary is not None:
             inner = handler.unary_unary
+            decode = handler.request_deserializer
 
-            async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                return await self._observe(service, name, inner, request, context, authorized)
+            async def unary(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+                return await self._observe(service, name, inner, raw, decode, context, authorized)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+            # No request_deserializer: the raw bytes reach _observe, which decodes after the auth check.
+            return grpc.unary_unary_rpc_method_handler(unary, response_serializer=handler.response_serializer)
         if handler.stream_unary is not None:  # client streaming (CampaignService.RecordOutcomes)
             inner_stream = handler.stream_unary
+            decode_each = handler.request_deserializer
 
-            async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-                return await self._observe(service, name, inner_stream, requests, context, authorized)
+            async def stream_unary(raw_requests: Any, context: grpc.aio.ServicerContext) -> Any:
+                async def decoded() -> Any:  # each message decoded as the servicer reads it, after auth
+                    async for raw in raw_requests:
+                        yield _decode(decode_each, raw, name)
 
-            return grpc.stream_unary_rpc_method_handler(
-                stream_unary, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
+                return await self._observe(service, name, inner_stream, decoded(), None, context, authorized)
+
+            return grpc.stream_unary_rpc_method_handler(stream_unary,
+                                                        response_serializer=handler.response_serializer)
         return handler  # server-streaming methods: none today
 
-    async def _observe(self, service: str, name: str, behavior: Callable[..., Awaitable[Any]], request: Any,
-                       context: grpc.aio.ServicerContext, authorized: bool) -> Any:
+    async def _observe(self, service: str, name: str, behavior: Callable[..., Awaitable[Any]], raw: Any,
+                       decode: Callable[[bytes], Any] | None, context: grpc.aio.ServicerContext,
+                       authorized: bool) -> Any:
         start = time.perf_counter()
         code = grpc.StatusCode.OK
         message = ""
         try:
             if not authorized:
                 raise Unauthenticated("a valid bearer token is required (metadata 'authorization: Bearer <token>')")
+            request = _decode(decode, raw, name)
             return await behavior(request, context)
         except MDSError as exc:
             status = status_for(exc)
             code = next(c for c in grpc.StatusCode if c.value[0] == status.code)
-            message = exc.message
+            message = status.message
             await context.abort_with_status(rpc_status.to_status(status))
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN  # a servicer aborted by itself
@@ -141,7 +174,19 @@ class MDSInterceptor(grpc.aio.ServerInterceptor):
                 log.info(json.dumps({
                     "service": service, "method": name, "code": code_name,
                     "ms": round(elapsed * 1000, 3), "peer": context.peer(),
-                    **({"error": message} if message else {}),
+                    **({"error": safe_text(message, 300)} if message else {}),
                 }))
 
 
+
+
+def _decode(decode: Callable[[bytes], Any] | None, raw: bytes, method: str) -> Any:
+    """The request message; malformed bytes are INVALID_ARGUMENT without the decoder's internals."""
+    if decode is None:
+        return raw
+    try:
+        return decode(raw)
+    except (DecodeError, ValueError, TypeError, RuntimeError) as exc:
+        log.info("malformed %s request (%d bytes): %s", method, len(raw), preview(str(exc), 80))
+        raise InvalidArgument(f"the request is not a valid {method} message ({len(raw):,} bytes)",
+                              field="request") from None

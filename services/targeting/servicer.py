@@ -18,13 +18,13 @@ from typing import Any
 
 import grpc
 
-from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity
+from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity, preview
+from features.population import population_version
 from features.store.base import KEY_PATTERN
 from mds.targeting.v1 import targeting_pb2 as pb
 from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
 from models.targeting.audience import (
     ENGINES,
-    AsyncSegmentStore,
     Population,
     SparkPopulation,
     check_segment_name,
@@ -44,6 +44,7 @@ from models.targeting.logic import (
     to_sql,
     validate,
 )
+from models.targeting.parser import MAX_DEMAND_CHARS
 from services.server.context import ServiceContext
 
 __all__ = ["EXAMPLE_CALL", "TargetingServicer", "register"]
@@ -64,9 +65,9 @@ def _text(value: Any) -> str:
 class TargetingServicer(pb_grpc.TargetingServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.segments = AsyncSegmentStore(ctx.redis, ctx.settings.namespace)
+        self.segments = ctx.segments
         self._parse_lock = asyncio.Lock()
-        self._populations: dict[str, tuple[float, Population | SparkPopulation]] = {}
+        self._populations: dict[str, tuple[object, Population | SparkPopulation]] = {}
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -74,15 +75,14 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         return check(parse_logic(text, field=field), self.ctx.catalog, field=field)
 
     async def _population(self, engine: str) -> Population | SparkPopulation | None:
-        """The snapshot for ``engine``, reopened when ``mds seed`` rewrote it; None when there is none."""
-        path = snapshot_path(self.ctx.settings)
-        if not path.is_file():
+        """The population for ``engine``, reopened when its files change; None when there is none."""
+        version = population_version(self.ctx.settings)
+        if version is None:
             return None
-        mtime = path.stat().st_mtime
         hit = self._populations.get(engine)
-        if hit is None or hit[0] != mtime:
+        if hit is None or hit[0] != version:
             population = await asyncio.to_thread(open_population, self.ctx.settings, self.ctx.catalog, engine)
-            self._populations[engine] = (mtime, population)
+            self._populations[engine] = (version, population)
             return population
         return hit[1]
 
@@ -99,6 +99,8 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         demand = request.demand
         if not demand.strip():
             raise InvalidArgument("demand is empty", field="demand")
+        if len(demand) > MAX_DEMAND_CHARS:  # before waiting for the parser: a long demand never queues
+            raise InvalidArgument(f"demand is {len(demand):,} characters; at most {MAX_DEMAND_CHARS}", field="demand")
         dialect = request.dialect or "duckdb"
         if dialect not in DIALECTS:
             raise InvalidArgument(f"unknown SQL dialect {dialect!r}; use {' or '.join(DIALECTS)}", field="dialect")
@@ -152,7 +154,8 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
                                ) -> pb.CheckEligibilityResponse:
         expr = self._logic(request.logic)
         if not KEY_PATTERN.match(request.user_id):
-            raise InvalidArgument(f"malformed user id {request.user_id!r}: use 1-64 letters, digits, '_', '.' or '-'",
+            raise InvalidArgument(f"malformed user id {preview(request.user_id)}: use 1-64 letters, digits, '_', '.' "
+                                  "or '-'",
                                   field="user_id")
         batch = await self.ctx.store.read("user", [request.user_id])
         if not bool(batch.found[0]):

@@ -6,7 +6,7 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from core.errors import InvalidArgument, ModelNotFound
+from core.errors import ArtifactError, InvalidArgument, ModelNotFound
 from features.catalog import Catalog
 from models.registry import LoadedModel, ModelHolder, ModelManifest, ModelRegistry
 from models.uplift.scoring import CacheEncoder, compile_cache_encoder, prefer_single_thread
@@ -85,6 +85,17 @@ class ServingModels:
     def last_error(self, name: str) -> str:
         holder = self._holders.get(name)
         return (holder.last_error or "") if holder is not None else ""
+
+    async def load_error(self, name: str) -> str:
+        """Why ``name`` serves nothing ("" when a version serves): loads it once if it never loaded."""
+        holder = self._holders.get(name)
+        if holder is None or not holder.loaded:
+            try:
+                holder = self.holder(name)
+                await asyncio.to_thread(lambda: holder.current)
+            except (ArtifactError, ModelNotFound) as exc:
+                return exc.message
+        return holder.last_error or ""
 
     async def reload(self, name: str, version: int = 0) -> tuple[int, int]:
         """Serve ``version`` (newest when 0); returns (previous, serving). Bad artifacts keep the old one."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,7 +45,28 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         # Online-sized predictions run here: single-threaded torch/OpenMP, and off the event loop.
         self._predict_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uplift-predict",
                                                 initializer=single_threaded_worker)
-        ctx.extras.setdefault("on_shutdown", []).append(self._close)
+        ctx.on_shutdown(self._close)
+        # Health: NOT_SERVING while no model loads (Redis is watched by the server itself).
+        service = uplift_pb2.DESCRIPTOR.services_by_name["UpliftService"].full_name
+        ctx.add_health_probe(service, self._model_probe)
+        self._probe_retry_at = 0.0
+        self._probe_reason: str | None = None
+
+    async def _model_probe(self) -> str | None:
+        """None when some model serves or loads; failing loads are retried at most every 10 s."""
+        names = await asyncio.to_thread(self.models.names)
+        if not names:
+            return "no model is registered"
+        if any(self.models.serving_version(name) for name in names):
+            return None
+        if time.monotonic() < self._probe_retry_at:
+            return self._probe_reason
+        for name in names:
+            if not await self.models.load_error(name):
+                return None
+        self._probe_retry_at = time.monotonic() + 10.0
+        self._probe_reason = f"no version of {', '.join(names[:5])} loads"
+        return self._probe_reason
 
     async def _close(self) -> None:
         self._predict_pool.shutdown(wait=False, cancel_futures=True)
@@ -113,9 +135,9 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
 
     async def SelectTop(self, request: uplift_pb2.SelectTopRequest, context: grpc.aio.ServicerContext
                         ) -> uplift_pb2.SelectTopResponse:
-        served = await self.models.get(request.model, request.version)
         ids = list(request.user_ids)
-        validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids")
+        # A repeated id would be selected (and paid for) more than once.
+        validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids", unique=True)
         budget = request.WhichOneof("budget")
         if budget is None:
             raise InvalidArgument("give a budget: max_users or max_cost", field="budget")
@@ -136,6 +158,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         if budget == "max_cost" and not (np.isfinite(request.max_cost) and request.max_cost > 0):
             raise InvalidArgument("max_cost must be a positive number", field="max_cost")
 
+        served = await self.models.get(request.model, request.version)  # after the cheap checks
         keys, uplift, missing = await self._score_cached(served, ids)
         if costs.size:
             position = {k: i for i, k in enumerate(ids)}
@@ -159,10 +182,12 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     async def ListModels(self, request: uplift_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
                          ) -> uplift_pb2.ListModelsResponse:
         names = await asyncio.to_thread(self.models.names)
+        # A model no version of which loads says why (its holder never loaded, so it kept no error).
+        errors = {name: await self.models.load_error(name) for name in names}
         return uplift_pb2.ListModelsResponse(models=[
             uplift_pb2.ModelSummary(name=name, versions=self.models.versions(name),
                                     serving_version=self.models.serving_version(name),
-                                    last_error=self.models.last_error(name))
+                                    last_error=errors[name])
             for name in names
         ])
 

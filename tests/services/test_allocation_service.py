@@ -18,31 +18,36 @@ from core.redis import connect
 from core.settings import Settings
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
-from models.allocation import ControllerConfig, OnlineController, RedisBudgetState
-from models.allocation._bundle import RecommenderBundle
-from models.recommend.demo import build_demo_bundle, bundle_path, demo_ratings, ensure_demo_recommender
-from services.allocation._runtime import RecommenderRuntime
+from models.allocation import AllocationPolicy, ControllerConfig, OnlineController, RedisBudgetState
+from models.allocation.demo import ensure_demo_allocation, fit_demo_policy, policy_path
+from models.recommend import RecommenderBundle
+from models.recommend.demo import build_demo_recommender, bundle_path, demo_ratings
 from services.client import MDSClient, field_violations
+from services.recommend import RecommenderRuntime
 
 USERS = 300
 
 
 @pytest.fixture(scope="module")
-def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo recommender trained for the module on the first users of the seeded world."""
+def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One demo recommender and its allocation policy, trained for the module on the first users of
+    the seeded world."""
     people = generate_users(demo_catalog(), 2_000, seed=7)[0].head(USERS)   # = seeded_settings' users
-    path = tmp_path_factory.mktemp("recommend") / "demo.pkl"
-    build_demo_bundle(demo_ratings(people)[2]).save(path)
-    return path
+    folder = tmp_path_factory.mktemp("recommend")
+    data = demo_ratings(people)[2]
+    bundle = build_demo_recommender(data)
+    bundle.save(folder / "demo.pkl")
+    fit_demo_policy(bundle, data).save(folder / "demo_policy.pkl")
+    return folder / "demo.pkl", folder / "demo_policy.pkl"
 
 
 @pytest.fixture
-def served(seeded_settings: Settings, bundle_file: Path, grpc_server: Callable[..., str]) -> MDSClient:
-    target = bundle_path(seeded_settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(bundle_file, target)
-    result = ensure_demo_recommender(seeded_settings, users=USERS)
-    assert not result.trained and result.users_with_history > 0.9 * USERS
+def served(seeded_settings: Settings, bundle_file: tuple[Path, Path], grpc_server: Callable[..., str]) -> MDSClient:
+    for src, target in zip(bundle_file, (bundle_path(seeded_settings), policy_path(seeded_settings)), strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, target)
+    rec, _ = ensure_demo_allocation(seeded_settings, demo_catalog(), users=USERS)
+    assert not rec.trained and rec.users_with_history > 0.9 * USERS
     client = MDSClient(grpc_server(["recommend", "allocation"]), timeout_s=10.0)
     yield client
     client.close()
@@ -77,6 +82,18 @@ def test_unknown_user_is_not_found_unless_fallback_requested(served: MDSClient):
     assert r.chain == "popularity_fallback" and r.reason == "fallback:unknown_user" and len(r.items) == 5
     # A seeded user without any interactions is known: served by the cascade, not the fallback.
     assert served.recommend.recommend("u0001500", k=5).chain != "popularity_fallback"
+
+
+def test_request_value_buys_compute(served: MDSClient):
+    """At the same λ a valuable request gets at least the compute of an average one, a worthless
+    one the cheapest chain; a negative or infinite value is refused naming the field."""
+    served.allocation.set_budget(0.3)
+    costs = {v: served.recommend.recommend("u0000005", k=10, value=v).cost_us for v in (0.001, 1.0, 50.0)}
+    assert costs[0.001] <= costs[1.0] <= costs[50.0] and costs[0.001] < costs[50.0]
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(grpc.RpcError) as err:
+            served.recommend.recommend("u0000001", k=5, value=bad)
+        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value")
 
 
 def test_bad_requests_name_the_field(served: MDSClient):
@@ -127,7 +144,7 @@ def test_redis_down_degrades_to_popular_items(served: MDSClient, seeded_settings
     assert served.recommend.recommend("u0000003", k=7).chain != "popularity_fallback"
 
 
-def test_hung_redis_never_blocks_the_event_loop(bundle_file: Path, settings: Settings):
+def test_hung_redis_never_blocks_the_event_loop(bundle_file: tuple[Path, Path], settings: Settings):
     """A Redis that accepts connections but never answers: the controller's flush waits out the
     socket timeout in a worker thread while the event loop keeps running other work, and the
     request then gets the fallback chain."""
@@ -136,14 +153,15 @@ def test_hung_redis_never_blocks_the_event_loop(bundle_file: Path, settings: Set
         hung.listen(8)   # connections complete in the kernel backlog; nothing ever replies
         cfg = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{hung.getsockname()[1]}/0",
                                           "redis_timeout_s": 0.3})
-        bundle = RecommenderBundle.load(bundle_file)
+        bundle = RecommenderBundle.load(bundle_file[0])
+        policy = AllocationPolicy.load(bundle_file[1], bundle)
         state = RedisBudgetState(connect(cfg), cfg.namespace, "recommend")
-        ctl = OnlineController(bundle.costs, state, lam0=bundle.default_mix, columns=bundle.frontier,
+        ctl = OnlineController(bundle.costs, state, lam0=policy.default_mix, columns=policy.frontier,
                                config=ControllerConfig(window_s=60.0, sync_in_decide=False))
         pred = np.linspace(1.0, 2.0, len(bundle.costs))
 
         async def serve_while_ticking() -> tuple[str, int]:
-            rt = RecommenderRuntime(bundle, state, ctl, bundle.requests_per_window, asyncio.Lock())
+            rt = RecommenderRuntime(bundle, policy, state, ctl, policy.requests_per_window, asyncio.Lock())
             ticks = 0
 
             async def ticker() -> None:

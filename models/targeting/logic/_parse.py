@@ -12,9 +12,16 @@ from lark.exceptions import UnexpectedToken
 from core.errors import InvalidArgument
 from models.targeting.logic._ast import And, Condition, Expr, Not, Op, Or
 
-__all__ = ["MAX_LOGIC_CHARS", "parse_logic"]
+__all__ = ["MAX_LOGIC_CHARS", "MAX_TEXT_NESTING", "parse_logic"]
 
 MAX_LOGIC_CHARS = 20_000
+# Brackets plus NOTs open at any point of the text. Generous next to the AST limit (validate's
+# MAX_DEPTH = 16) so that moderately deep logic still gets validate's precise message, and far below
+# what lark's recursive tree transform survives (hundreds of levels end in a RecursionError).
+MAX_TEXT_NESTING = 40
+# A whole condition "(key#operator#value)": its brackets and operator words (Not Equal To) are not nesting.
+_CONDITION = re.compile(r"\([^#()]*#[^#()]*#[^#()]*\)")
+_NESTING_TOKEN = re.compile(r"[()!]|&&|\|\||\b(?:not|and|or)\b", re.IGNORECASE)
 _OP_BY_WORDS = {op.value.lower(): op for op in Op}
 
 
@@ -66,6 +73,28 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
     return f"invalid logic at {where}: {what}{near}{hint}"
 
 
+def _text_nesting(text: str) -> int:
+    """The deepest nesting of brackets and NOTs in ``text``: a linear scan, no recursion."""
+    deepest = 0
+    open_nots: list[int] = []  # NOTs waiting in front of each open bracket
+    nots = 0  # NOTs since the last bracket or AND/OR
+    for token in _NESTING_TOKEN.findall(_CONDITION.sub(" c ", text)):
+        word = token.lower()
+        if word in ("not", "!"):
+            nots += 1
+        elif word == "(":
+            open_nots.append(nots)
+            nots = 0
+        elif word == ")":
+            if open_nots:
+                open_nots.pop()
+            nots = 0
+        else:  # AND / OR end a NOT chain
+            nots = 0
+        deepest = max(deepest, len(open_nots) + sum(open_nots) + nots)
+    return deepest
+
+
 def parse_logic(text: str, *, field: str = "logic") -> Expr:
     """Parse the text form, e.g. ``(gender#Equal To#female) AND NOT (coupon_used_90d#Greater Than#0)``.
 
@@ -76,6 +105,10 @@ def parse_logic(text: str, *, field: str = "logic") -> Expr:
         raise InvalidArgument("logic is empty", field=field)
     if len(text) > MAX_LOGIC_CHARS:
         raise InvalidArgument(f"logic is longer than {MAX_LOGIC_CHARS} characters", field=field)
+    nesting = _text_nesting(text)
+    if nesting > MAX_TEXT_NESTING:  # checked before lark: its tree transform recurses once per level
+        raise InvalidArgument(f"logic nests brackets and NOTs {nesting} levels deep; at most {MAX_TEXT_NESTING} "
+                              "are allowed", field=field)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:

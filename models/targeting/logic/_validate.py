@@ -14,7 +14,7 @@ __all__ = ["MAX_CONDITIONS", "MAX_DEPTH", "check", "closest_keys", "validate"]
 
 MAX_CONDITIONS = 64
 MAX_DEPTH = 16
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
 def closest_keys(catalog: Catalog, word: str, n: int = 3, *, entity: str = "user") -> list[str]:

@@ -20,6 +20,8 @@ class Selection:
     costs: np.ndarray
     total_cost: float
     expected_incremental: float
+    # With ``value_per_unit``: expected incremental value (uplift x value) minus cost of the selection.
+    expected_profit: float | None = None
 
 
 def select_top(
@@ -29,6 +31,7 @@ def select_top(
     max_cost: float | None = None,
     costs: np.ndarray | None = None,
     min_uplift: float = 0.0,
+    value_per_unit: float | None = None,
 ) -> Selection:
     """Choose whom to treat.
 
@@ -36,6 +39,12 @@ def select_top(
     (``max_cost``) ranks by uplift per unit cost (the greedy order of the fractional knapsack) and
     adds users while they fit, skipping any that would overrun the budget. Only users with uplift
     above ``min_uplift`` are eligible: treating a user the model expects not to move wastes budget.
+
+    Cost-aware (``value_per_unit`` given: the money one unit of outcome is worth, e.g. a conversion's
+    margin, or 1.0 when the uplift is already revenue): a user's net value is ``uplift * value_per_unit
+    - cost``; only users with a positive net value are eligible, a count budget takes the largest net
+    value first and a cost budget the largest net value per unit cost. ``expected_profit`` is the
+    selection's total net value.
     """
     uplift = np.asarray(uplift, dtype=np.float64)
     n = uplift.shape[0]
@@ -52,20 +61,24 @@ def select_top(
         bad = np.flatnonzero(~np.isfinite(cost) | (cost <= 0))
         if bad.size:
             raise InvalidArgument(f"cost {cost[bad[0]]!r} is not a positive number", field=f"costs[{bad[0]}]")
-    eligible = np.flatnonzero(uplift > min_uplift)
+    if value_per_unit is not None and (not math.isfinite(value_per_unit) or value_per_unit <= 0):
+        raise InvalidArgument("value_per_unit must be a positive number", field="value_per_conversion")
+    # What a user is ranked by: predicted uplift, or net value when cost-aware.
+    merit = uplift if value_per_unit is None else uplift * value_per_unit - cost
+    eligible = np.flatnonzero((uplift > min_uplift) & (merit > 0 if value_per_unit is not None else True))
 
     if max_users is not None:
         if max_users <= 0:
             raise InvalidArgument("max_users must be positive", field="max_users")
-        order = eligible[np.argsort(-uplift[eligible], kind="stable")]
+        order = eligible[np.argsort(-merit[eligible], kind="stable")]
         chosen = order[:max_users]
     else:
         assert max_cost is not None
         if not math.isfinite(max_cost) or max_cost <= 0:
             raise InvalidArgument("max_cost must be a positive number", field="max_cost")
-        ratio = uplift[eligible] / cost[eligible]
-        # Ties in uplift-per-cost: the larger uplift first.
-        order = eligible[np.lexsort((-uplift[eligible], -ratio))]
+        ratio = merit[eligible] / cost[eligible]
+        # Ties in merit-per-cost: the larger merit first.
+        order = eligible[np.lexsort((-merit[eligible], -ratio))]
         spent = np.cumsum(cost[order])
         fits = int(np.searchsorted(spent, max_cost, side="right"))
         picked = list(order[:fits])
@@ -79,4 +92,5 @@ def select_top(
     return Selection(
         indices=chosen, costs=cost[chosen], total_cost=float(cost[chosen].sum()),
         expected_incremental=float(uplift[chosen].sum()),
+        expected_profit=None if value_per_unit is None else float(merit[chosen].sum()),
     )

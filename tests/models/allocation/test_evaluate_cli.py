@@ -50,6 +50,29 @@ def test_evaluate_writes_the_report_and_plot(tmp_path: Path) -> None:
     assert "online/" in run.output and "compute saved" in run.output
 
 
+def test_synthetic_world_reports_the_expected_oracle_over_replays(tmp_path: Path) -> None:
+    out = tmp_path / "taste.json"
+    run = CliRunner().invoke(app, ["evaluate", "--format", "synthetic", "--world-users", "150", "--budgets", "0.3,0.7",
+                                   "--requests-per-user", "2", "--windows", "6", "--per-window", "30",
+                                   "--calibration-requests", "2", "--milp-requests", "8", "--replays", "2",
+                                   "--json", str(out)])
+    assert run.exit_code == 0, run.output
+    report = json.loads(out.read_text())
+    assert report["estimator"] == "gain" and set(report["estimator_comparison"]) == {"reward", "gain"}
+    for b in report["budgets"].values():
+        # The JSON shape is kept, and where the truth is known the expected-reward oracle is added.
+        for key in ("static", "offline", "online", "oracle", "utilization", "overuse"):
+            assert isinstance(b[key], float), key
+        assert b["expected_oracle"] >= b["expected_online"] - 1e-9
+        assert b["expected_oracle"] >= b["expected_best_static"] - 1e-9
+        assert b["value_weighted"]["oracle"] >= b["value_weighted"]["online_value_aware"] - 1e-9
+    assert [r["seed"] for r in report["replays"]] == [0, 1]
+    summary = report["summary"]["budgets"]["0.3"]["expected_online_over_best_static"]
+    assert summary["n"] == 2 and summary["low"] <= summary["mean"] <= summary["high"]
+    assert set(report["segments"]) == {"mainstream", "niche"}
+    assert "expected hits" in run.output and "mean over 2 replays" in run.output
+
+
 def test_bad_flags_are_named(tmp_path: Path) -> None:
     def field_of(*args: str) -> str | None:
         run = CliRunner().invoke(app, ["evaluate", *args, "--json", str(tmp_path / "x.json")])
@@ -62,6 +85,9 @@ def test_bad_flags_are_named(tmp_path: Path) -> None:
     assert field_of("--data", str(tmp_path), "--reward", "mrr") == "--reward"
     assert field_of("--data", str(tmp_path / "missing")) == "--data"
     assert field_of("--data", str(tmp_path)) == "--data"              # no *.inter file in it
+    assert field_of("--format", "recbole") == "--data"                 # real data needs --data
+    assert field_of("--format", "synthetic", "--reward", "ndcg") == "--reward"
+    assert field_of("--format", "synthetic", "--estimator", "forest") == "--estimator"
     assert not (tmp_path / "x.json").exists()
     # The real command exits 2 with the message, no traceback (one interpreter start is enough).
     bad = subprocess.run([sys.executable, "-m", "services.cli", "allocation", "evaluate", "--data", str(tmp_path),

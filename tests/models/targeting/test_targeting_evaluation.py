@@ -159,7 +159,7 @@ def test_missing_snapshot_and_unknown_engine(settings: Settings) -> None:
 
 
 def test_segments_round_trip_in_redis(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("models.targeting.audience.time.time_ns", lambda: 42)
+    monkeypatch.setattr("features.store.segments.time.time_ns", lambda: 42)
 
     async def run() -> None:
         client = redis.asyncio.Redis.from_url(settings.redis_url or "")

@@ -65,7 +65,7 @@ def test_uplift_at_k_without_control_rows_raises_instead_of_nan() -> None:
 
 
 @pytest.mark.parametrize("bad", [
-    dict(y=[1, 0, 2], uplift=[0.1, 0.2, 0.3], treatment=[1, 0, 1]),
+    dict(y=[1, 0, np.nan], uplift=[0.1, 0.2, 0.3], treatment=[1, 0, 1]),  # revenue is fine, NaN is not
     dict(y=[1, 0, 1], uplift=[0.1, np.nan, 0.3], treatment=[1, 0, 1]),
     dict(y=[1, 0, 1], uplift=[0.1, 0.2], treatment=[1, 0, 1]),
     dict(y=[1, 0, 1], uplift=[0.1, 0.2, 0.3], treatment=[1, 1, 1]),

@@ -59,7 +59,7 @@ def test_evaluate_file_end_to_end(experiment_csv: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, flag", [
     (["--treatment-col", "arms"], "--treatment-col"),
-    (["--outcome-col", "x"], "--outcome-col"),
+    (["--outcome-col", "plan"], "--outcome-col"),  # text, not an outcome
     (["--treatment-value", "vip"], "--treatment-value"),
     (["--features", "x,height"], "--features"),
     (["--learners", "t_learner,magic"], "--learners"),
@@ -107,11 +107,15 @@ def test_protocol_uses_identical_splits_and_reports_truth_metrics() -> None:
     assert stats["spearman"][0] > 0.2 and 0 < stats["pehe"][0] < 0.3
 
 
-def test_file_dataset_refuses_non_binary_outcome(experiment_csv: Path) -> None:
-    with pytest.raises(InvalidArgument) as err:
+def test_file_dataset_refuses_text_outcome_and_takes_revenue(experiment_csv: Path) -> None:
+    with pytest.raises(InvalidArgument, match="'plan' is not numeric") as err:
         file_dataset(experiment_csv, treatment_col="arm", treatment_value="coupon", control_value="none",
-                     outcome_col="noise")
+                     outcome_col="plan")
     assert err.value.field == "--outcome-col"
+    # A real-valued column is a revenue outcome, not an error.
+    ds = file_dataset(experiment_csv, treatment_col="arm", treatment_value="coupon", control_value="none",
+                      outcome_col="noise")
+    assert ds.continuous and not ds.frame.columns.isin(["noise", "arm"]).any()
 
 
 def test_train_saves_a_servable_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

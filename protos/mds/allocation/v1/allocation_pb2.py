@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mds/allocation/v1/allocation.proto\x12\x11mds.allocation.v1\"N\n\x10RecommendRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x1e\n\x16\x61llow_popular_fallback\x18\x03 \x01(\x08\"@\n\x0fRecommendedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\r\n\x05title\x18\x03 \x01(\t\"\xa6\x01\n\x11RecommendResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".mds.allocation.v1.RecommendedItem\x12\r\n\x05\x63hain\x18\x02 \x01(\t\x12\x0f\n\x07\x63ost_us\x18\x03 \x01(\x01\x12\x14\n\x0clambda_value\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x18\n\x10predicted_reward\x18\x06 \x01(\x01\"\x12\n\x10GetStatusRequest\"O\n\x0c\x43hainTraffic\x12\r\n\x05\x63hain\x18\x01 \x01(\t\x12\r\n\x05share\x18\x02 \x01(\x01\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x0f\n\x07\x63ost_us\x18\x04 \x01(\x01\"\xa8\x02\n\x11GetStatusResponse\x12\x1c\n\x14\x62udget_us_per_window\x18\x01 \x01(\x01\x12\x17\n\x0f\x62udget_fraction\x18\x02 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x03 \x01(\x01\x12\x10\n\x08window_s\x18\x04 \x01(\x01\x12\x10\n\x08spend_us\x18\x05 \x01(\x01\x12\x17\n\x0fwindow_requests\x18\x06 \x01(\x03\x12\x14\n\x0clambda_value\x18\x07 \x01(\x01\x12\x30\n\x07traffic\x18\x08 \x03(\x0b\x32\x1f.mds.allocation.v1.ChainTraffic\x12\x1a\n\x12\x66ull_chain_cost_us\x18\t \x01(\x01\x12\x1e\n\x16\x63heapest_chain_cost_us\x18\n \x01(\x01\"H\n\x10SetBudgetRequest\x12\x17\n\x0f\x62udget_fraction\x18\x01 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x02 \x01(\x01\"g\n\x11SetBudgetResponse\x12\x1c\n\x14\x62udget_us_per_window\x18\x01 \x01(\x01\x12\x17\n\x0f\x62udget_fraction\x18\x02 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x03 \x01(\x01\x32j\n\x10RecommendService\x12V\n\tRecommend\x12#.mds.allocation.v1.RecommendRequest\x1a$.mds.allocation.v1.RecommendResponse2\xc3\x01\n\x11\x41llocationService\x12V\n\tGetStatus\x12#.mds.allocation.v1.GetStatusRequest\x1a$.mds.allocation.v1.GetStatusResponse\x12V\n\tSetBudget\x12#.mds.allocation.v1.SetBudgetRequest\x1a$.mds.allocation.v1.SetBudgetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mds/allocation/v1/allocation.proto\x12\x11mds.allocation.v1\"]\n\x10RecommendRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x1e\n\x16\x61llow_popular_fallback\x18\x03 \x01(\x08\x12\r\n\x05value\x18\x04 \x01(\x01\"@\n\x0fRecommendedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\r\n\x05title\x18\x03 \x01(\t\"\xa6\x01\n\x11RecommendResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".mds.allocation.v1.RecommendedItem\x12\r\n\x05\x63hain\x18\x02 \x01(\t\x12\x0f\n\x07\x63ost_us\x18\x03 \x01(\x01\x12\x14\n\x0clambda_value\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x18\n\x10predicted_reward\x18\x06 \x01(\x01\"\x12\n\x10GetStatusRequest\"O\n\x0c\x43hainTraffic\x12\r\n\x05\x63hain\x18\x01 \x01(\t\x12\r\n\x05share\x18\x02 \x01(\x01\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x0f\n\x07\x63ost_us\x18\x04 \x01(\x01\"\xa8\x02\n\x11GetStatusResponse\x12\x1c\n\x14\x62udget_us_per_window\x18\x01 \x01(\x01\x12\x17\n\x0f\x62udget_fraction\x18\x02 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x03 \x01(\x01\x12\x10\n\x08window_s\x18\x04 \x01(\x01\x12\x10\n\x08spend_us\x18\x05 \x01(\x01\x12\x17\n\x0fwindow_requests\x18\x06 \x01(\x03\x12\x14\n\x0clambda_value\x18\x07 \x01(\x01\x12\x30\n\x07traffic\x18\x08 \x03(\x0b\x32\x1f.mds.allocation.v1.ChainTraffic\x12\x1a\n\x12\x66ull_chain_cost_us\x18\t \x01(\x01\x12\x1e\n\x16\x63heapest_chain_cost_us\x18\n \x01(\x01\"H\n\x10SetBudgetRequest\x12\x17\n\x0f\x62udget_fraction\x18\x01 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x02 \x01(\x01\"g\n\x11SetBudgetResponse\x12\x1c\n\x14\x62udget_us_per_window\x18\x01 \x01(\x01\x12\x17\n\x0f\x62udget_fraction\x18\x02 \x01(\x01\x12\x1b\n\x13requests_per_window\x18\x03 \x01(\x01\x32j\n\x10RecommendService\x12V\n\tRecommend\x12#.mds.allocation.v1.RecommendRequest\x1a$.mds.allocation.v1.RecommendResponse2\xc3\x01\n\x11\x41llocationService\x12V\n\tGetStatus\x12#.mds.allocation.v1.GetStatusRequest\x1a$.mds.allocation.v1.GetStatusResponse\x12V\n\tSetBudget\x12#.mds.allocation.v1.SetBudgetRequest\x1a$.mds.allocation.v1.SetBudgetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,23 +32,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mds.allocation.v1.allocatio
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RECOMMENDREQUEST']._serialized_start=57
-  _globals['_RECOMMENDREQUEST']._serialized_end=135
-  _globals['_RECOMMENDEDITEM']._serialized_start=137
-  _globals['_RECOMMENDEDITEM']._serialized_end=201
-  _globals['_RECOMMENDRESPONSE']._serialized_start=204
-  _globals['_RECOMMENDRESPONSE']._serialized_end=370
-  _globals['_GETSTATUSREQUEST']._serialized_start=372
-  _globals['_GETSTATUSREQUEST']._serialized_end=390
-  _globals['_CHAINTRAFFIC']._serialized_start=392
-  _globals['_CHAINTRAFFIC']._serialized_end=471
-  _globals['_GETSTATUSRESPONSE']._serialized_start=474
-  _globals['_GETSTATUSRESPONSE']._serialized_end=770
-  _globals['_SETBUDGETREQUEST']._serialized_start=772
-  _globals['_SETBUDGETREQUEST']._serialized_end=844
-  _globals['_SETBUDGETRESPONSE']._serialized_start=846
-  _globals['_SETBUDGETRESPONSE']._serialized_end=949
-  _globals['_RECOMMENDSERVICE']._serialized_start=951
-  _globals['_RECOMMENDSERVICE']._serialized_end=1057
-  _globals['_ALLOCATIONSERVICE']._serialized_start=1060
-  _globals['_ALLOCATIONSERVICE']._serialized_end=1255
+  _globals['_RECOMMENDREQUEST']._serialized_end=150
+  _globals['_RECOMMENDEDITEM']._serialized_start=152
+  _globals['_RECOMMENDEDITEM']._serialized_end=216
+  _globals['_RECOMMENDRESPONSE']._serialized_start=219
+  _globals['_RECOMMENDRESPONSE']._serialized_end=385
+  _globals['_GETSTATUSREQUEST']._serialized_start=387
+  _globals['_GETSTATUSREQUEST']._serialized_end=405
+  _globals['_CHAINTRAFFIC']._serialized_start=407
+  _globals['_CHAINTRAFFIC']._serialized_end=486
+  _globals['_GETSTATUSRESPONSE']._serialized_start=489
+  _globals['_GETSTATUSRESPONSE']._serialized_end=785
+  _globals['_SETBUDGETREQUEST']._serialized_start=787
+  _globals['_SETBUDGETREQUEST']._serialized_end=859
+  _globals['_SETBUDGETRESPONSE']._serialized_start=861
+  _globals['_SETBUDGETRESPONSE']._serialized_end=964
+  _globals['_RECOMMENDSERVICE']._serialized_start=966
+  _globals['_RECOMMENDSERVICE']._serialized_end=1072
+  _globals['_ALLOCATIONSERVICE']._serialized_start=1075
+  _globals['_ALLOCATIONSERVICE']._serialized_end=1270
 # @@protoc_insertion_point(module_scope)

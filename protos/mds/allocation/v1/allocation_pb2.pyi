@@ -7,14 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RecommendRequest(_message.Message):
-    __slots__ = ("user_id", "k", "allow_popular_fallback")
+    __slots__ = ("user_id", "k", "allow_popular_fallback", "value")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     ALLOW_POPULAR_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     k: int
     allow_popular_fallback: bool
-    def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., allow_popular_fallback: _Optional[bool] = ...) -> None: ...
+    value: float
+    def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., allow_popular_fallback: _Optional[bool] = ..., value: _Optional[float] = ...) -> None: ...
 
 class RecommendedItem(_message.Message):
     __slots__ = ("item_id", "score", "title")

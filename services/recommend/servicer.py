@@ -1,4 +1,5 @@
-"""``mds.allocation.v1.RecommendService``: top-k items for a user through the cascade, the chain
+"""``mds.allocation.v1.RecommendService`` (the proto package stays ``mds.allocation.v1`` for backward
+compatibility): top-k items for a user through the cascade, the chain
 picked per request by the shared primal-dual controller.
 
 The user's recent interactions come from the Redis cache (``<ns>:recommend:history:<user_id>``) and
@@ -8,20 +9,20 @@ the popularity fallback.
 
 from __future__ import annotations
 
+import math
 import time
 
 import grpc
 import numpy as np
-import redis.exceptions
 from threadpoolctl import threadpool_limits
 
 from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
+from core.settings import Settings
 from features.store.base import KEY_PATTERN
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
-from models.allocation._bundle import decode_history
-from models.recommend.demo import history_key
-from services.allocation._runtime import RecommenderRuntime, get_runtime
+from models.recommend import decode_history
+from services.recommend._runtime import RecommenderRuntime, get_runtime
 from services.server.context import ServiceContext
 
 __all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
@@ -38,12 +39,9 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
 
     async def _history(self, user_id: str) -> tuple[bytes | None, bool]:
         """(packed history or None, whether the user has cached features)."""
-        try:
-            blob = await self.ctx.redis.get(history_key(self.ctx.settings.namespace, user_id))
-        except (redis.exceptions.RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis unreachable reading the history of {user_id!r}: {exc}") from exc
+        blob = await self.ctx.histories.get(user_id)
         batch = await self.ctx.store.read("user", [user_id], ["age"])
-        return (blob.encode() if isinstance(blob, str) else blob), bool(batch.found[0])
+        return blob, bool(batch.found[0])
 
     async def Recommend(self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext
                         ) -> pb.RecommendResponse:
@@ -52,6 +50,10 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
             raise InvalidArgument(f"user_id {user_id!r} must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
         if not 1 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}", field="k")
+        if not math.isfinite(request.value) or request.value < 0:
+            raise InvalidArgument(f"value must be a finite number >= 0 (0: an average request), got {request.value}",
+                                  field="value")
+        value = request.value or 1.0
         rt = await get_runtime(self.ctx)
         try:
             blob, known = await self._history(user_id)
@@ -72,7 +74,7 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
         max_cost = None if remaining is None else max(remaining, 0.0) * 1e6 * DEADLINE_SHARE
         self._inflight += 1
         try:
-            return await self._cascade(rt, items, ratings, times, now, max_cost, k)
+            return await self._cascade(rt, items, ratings, times, now, max_cost, k, value)
         finally:
             self._inflight -= 1
 
@@ -85,11 +87,13 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
             lambda_value=rt.controller.lam, reason=reason)
 
     async def _cascade(self, rt: RecommenderRuntime, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
-                       now: float, max_cost: float | None, k: int) -> pb.RecommendResponse:
+                       now: float, max_cost: float | None, k: int, value: float) -> pb.RecommendResponse:
         bundle = rt.bundle
         with threadpool_limits(1):
-            pred = bundle.predict(items, ratings, times, int(now))
-        decision = await rt.decide(pred, now, max_cost)   # Redis I/O of the controller: off the loop
+            pred = rt.policy.predict(bundle, items, ratings, times, int(now))
+        # The controller maximizes value-weighted reward: a request worth twice the average gets the
+        # compute a doubled gain would justify at the same λ.
+        decision = await rt.decide(pred * value if value != 1.0 else pred, now, max_cost)   # I/O off the loop
         chain = bundle.cascade.chains[decision.chain]
         with threadpool_limits(1):
             ctx = bundle.cascade.context(items, ratings)
@@ -113,8 +117,10 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
 EXAMPLE_CALL = ("mds.allocation.v1.RecommendService/Recommend", '{"user_id": "u0000001", "k": 10}')
 
 
-def prepare_demo(settings) -> None:  # type: ignore[no-untyped-def]
-    """Train (or load) the demo recommender and cache histories (run by ``make serve``)."""
-    from models.recommend.demo import ensure_demo_recommender
+def prepare_demo(settings: Settings) -> None:
+    """Train (or load) the demo recommender and its allocation policy and cache histories (run by
+    ``make serve``); item features go to the deployment's catalog when it has them."""
+    from features.catalog import configured_catalog
+    from models.allocation.demo import ensure_demo_allocation
 
-    ensure_demo_recommender(settings)
+    ensure_demo_allocation(settings, configured_catalog(settings))

@@ -1,5 +1,5 @@
-"""The recommender state one server process shares between its two servicers: the loaded bundle
-and one online controller whose λ and spend counters live in Redis (so replicas share a budget).
+"""The recommender state one server process shares between the recommend and allocation servicers:
+the loaded recommender bundle, its allocation policy, and one online controller whose λ and spend counters live in Redis (so replicas share a budget).
 
 The controller's state client is synchronous (its flush is one atomic Lua script), so every call
 that may reach Redis runs in a worker thread (``asyncio.to_thread``): a slow or hung Redis delays
@@ -18,9 +18,16 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import FailedPrecondition
 from core.redis import connect
-from models.allocation import ControllerConfig, Decision, OnlineController, RedisBudgetState
-from models.allocation._bundle import RecommenderBundle
-from models.allocation._state import BudgetSnapshot
+from models.allocation import (
+    AllocationPolicy,
+    BudgetSnapshot,
+    ControllerConfig,
+    Decision,
+    OnlineController,
+    RedisBudgetState,
+)
+from models.allocation.demo import policy_path
+from models.recommend import RecommenderBundle
 from models.recommend.demo import bundle_path
 from services.server.context import ServiceContext
 
@@ -28,13 +35,12 @@ __all__ = ["RecommenderRuntime", "get_runtime", "WINDOW_S"]
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
-EXTRA_KEY = "allocation.runtime"
-_BUILD_LOCK_KEY = "allocation.runtime.lock"
 
 
 @dataclass
 class RecommenderRuntime:
     bundle: RecommenderBundle
+    policy: AllocationPolicy
     state: RedisBudgetState
     controller: OnlineController
     requests_per_window: float      # last known shared value (Redis ``rpw``), the bundle's default before
@@ -84,17 +90,19 @@ class RecommenderRuntime:
 
 
 def _build(ctx: ServiceContext) -> RecommenderRuntime:
-    path = bundle_path(ctx.settings)
-    if not path.exists():
-        raise FailedPrecondition(f"no recommender model at {path}; start with `make serve` (it trains the demo "
-                                 f"recommender) or call models.recommend.demo.ensure_demo_recommender")
+    path, ppath = bundle_path(ctx.settings), policy_path(ctx.settings)
+    if not path.exists() or not ppath.exists():
+        raise FailedPrecondition(f"no recommender model at {path} or no allocation policy at {ppath}; start with "
+                                 f"`make serve` (it trains the demo recommender) or call "
+                                 f"models.allocation.demo.ensure_demo_allocation")
     bundle = RecommenderBundle.load(path)
+    policy = AllocationPolicy.load(ppath, bundle)
     client = connect(ctx.settings)
     state = RedisBudgetState(client, ctx.settings.namespace, "recommend")
-    rpw = bundle.requests_per_window
-    controller = OnlineController(bundle.costs, state, lam0=bundle.default_mix, budget_per_window=None,
+    rpw = policy.requests_per_window
+    controller = OnlineController(bundle.costs, state, lam0=policy.default_mix, budget_per_window=None,
                                   config=ControllerConfig(window_s=WINDOW_S, sync_in_decide=False),
-                                  columns=bundle.frontier)
+                                  columns=policy.frontier)
     # Keep a budget another replica (or SetBudget) already stored; otherwise publish the default.
     snap = None
     try:
@@ -102,27 +110,20 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
     except Exception as exc:  # Redis down at start-up: the controller serves its fallback until it is back
         log.warning("allocation state unreachable at start-up: %s", exc)
     if snap is None or snap.budget is None:
-        budget = bundle.default_fraction * bundle.full_cost * rpw
+        budget = policy.default_fraction * bundle.full_cost * rpw
         controller.budget = budget
         with contextlib.suppress(Exception):   # Redis down: SetBudget re-publishes once it is back
             state.set_budget(budget, rpw)
     else:
         controller.budget = snap.budget
         rpw = snap.requests_per_window or rpw
-    return RecommenderRuntime(bundle, state, controller, rpw, asyncio.Lock())
+    return RecommenderRuntime(bundle, policy, state, controller, rpw, asyncio.Lock())
 
 
 async def get_runtime(ctx: ServiceContext) -> RecommenderRuntime:
     """The process's runtime, built once (model load and the first Redis round trip in a thread)."""
-    rt = ctx.extras.get(EXTRA_KEY)
-    if rt is not None:
-        return rt  # type: ignore[no-any-return]
-    build_lock = ctx.extras.setdefault(_BUILD_LOCK_KEY, asyncio.Lock())
-    async with build_lock:
-        rt = ctx.extras.get(EXTRA_KEY)
-        if rt is None:
-            def build() -> RecommenderRuntime:
-                with threadpool_limits(1):
-                    return _build(ctx)
-            rt = ctx.extras[EXTRA_KEY] = await asyncio.to_thread(build)
-    return rt  # type: ignore[no-any-return]
+    def build() -> RecommenderRuntime:
+        with threadpool_limits(1):
+            return _build(ctx)
+
+    return await ctx.resource(RecommenderRuntime, build)

@@ -1,0 +1,83 @@
+"""The allocation policy a recommender replica serves beside its ``RecommenderBundle``: the reward
+estimator over the efficient chains and the offline λ for a default budget, in one checked artifact."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import ArtifactError
+from models.allocation._estimator import RewardEstimator
+from models.allocation._pipeline import chain_features, efficient_chains, expand, request_context
+from models.allocation._solver import LambdaMix, solve_mix
+from models.recommend import RatingData, RecommenderBundle, build_requests
+
+__all__ = ["AllocationPolicy", "fit_policy"]
+
+POLICY_VERSION = 1
+
+
+@dataclass
+class AllocationPolicy:
+    estimator: RewardEstimator
+    frontier: np.ndarray            # the chains that may be served (indices into the cascade's chains)
+    n_chains: int
+    default_fraction: float
+    default_mix: LambdaMix
+    requests_per_window: float
+
+    def predict(self, bundle: RecommenderBundle, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
+                now: int) -> np.ndarray:
+        """Predicted reward of every chain (−inf off the frontier) for one request."""
+        ctx = bundle.context(items, ratings, times, now)
+        return expand(self.estimator.predict(ctx[None, :]), self.frontier, self.n_chains)[0]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump({"version": POLICY_VERSION, "policy": self}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @staticmethod
+    def load(path: Path, bundle: RecommenderBundle | None = None) -> AllocationPolicy:
+        """Load; with ``bundle``, also check that the policy was fitted for that cascade."""
+        try:
+            with path.open("rb") as fh:
+                blob = pickle.load(fh)
+            if not isinstance(blob, dict) or blob.get("version") != POLICY_VERSION \
+                    or not isinstance(blob.get("policy"), AllocationPolicy):
+                raise ArtifactError(f"{path} is not a version-{POLICY_VERSION} allocation policy")
+            policy: AllocationPolicy = blob["policy"]
+        except (ArtifactError, FileNotFoundError):
+            raise
+        except Exception as exc:  # unpickling garbage raises anything
+            raise ArtifactError(f"cannot load allocation policy {path}: {exc}") from exc
+        if bundle is not None and policy.n_chains != len(bundle.cascade.chains):
+            raise ArtifactError(f"allocation policy {path} has {policy.n_chains} chains, the recommender "
+                                f"{len(bundle.cascade.chains)}: retrain the policy")
+        return policy
+
+
+def fit_policy(bundle: RecommenderBundle, data: RatingData, *, default_fraction: float = 0.5,
+               max_logged: int = 400, requests_per_window: float = 600.0, seed: int = 0,
+               progress: bool = False) -> AllocationPolicy:
+    """Replay every chain on logged requests after the bundle's stage cut and fit the estimator."""
+    cascade = bundle.cascade
+    logged = build_requests(data, bundle.split.t_stage, np.iinfo(np.int64).max, max_per_user=3)
+    if not logged:
+        raise ArtifactError("no logged requests to fit the reward estimator on")
+    rng = np.random.default_rng(seed)
+    if len(logged) > max_logged:
+        logged = [logged[i] for i in sorted(rng.choice(len(logged), max_logged, replace=False))]
+    true = cascade.replay(logged, progress=progress)
+    frontier = efficient_chains(true.mean(axis=0), bundle.costs)
+    ctx = request_context(cascade, logged)
+    est = RewardEstimator(random_state=seed).fit(ctx, chain_features(cascade, bundle.calibration)[frontier],
+                                                 true[:, frontier])
+    pred = expand(est.predict(ctx), frontier, len(cascade.chains))
+    mix = solve_mix(pred, bundle.costs, default_fraction * bundle.full_cost)
+    return AllocationPolicy(est, frontier, len(cascade.chains), default_fraction, mix, requests_per_window)

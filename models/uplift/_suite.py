@@ -1,0 +1,44 @@
+"""The evaluation suite: real and generated experiments of different shapes, one protocol.
+
+Hillstrom (each e-mail vs none; outcomes ``visit`` and ``conversion``), the demo world at several
+signal strengths and generated experiments with known uplift at low, medium and high signal with
+5 to 50 features. Each entry is built lazily so a failing or missing data set costs nothing until used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from core.paths import hillstrom_csv
+from models.uplift.evaluation import UpliftDataset, demo_dataset, hillstrom_dataset, synthetic_dataset
+
+__all__ = ["suite_datasets"]
+
+
+def suite_datasets(demo_users: int = 20_000, synthetic_rows: int = 20_000
+                   ) -> list[tuple[str, Callable[[], UpliftDataset]]]:
+    """``(name, loader)`` of every suite data set, in report order."""
+    cache: dict[str, pd.DataFrame] = {}
+
+    def hillstrom(arm: str, outcome: str) -> Callable[[], UpliftDataset]:
+        def load() -> UpliftDataset:
+            if "frame" not in cache:
+                cache["frame"] = pd.read_csv(hillstrom_csv())
+            return hillstrom_dataset(arm, outcome, frame=cache["frame"])
+        return load
+
+    entries: list[tuple[str, Callable[[], UpliftDataset]]] = []
+    for arm in ("Womens E-Mail", "Mens E-Mail"):
+        for outcome in ("visit", "conversion"):
+            short = arm.split()[0].lower()
+            name = "hillstrom" if (short, outcome) == ("womens", "visit") else f"hillstrom_{short}_{outcome}"
+            entries.append((name, hillstrom(arm, outcome)))
+    for signal in (0.5, 1.0, 2.0):
+        entries.append((f"demo_signal_{signal:g}",
+                        lambda s=signal: demo_dataset(demo_users, 0, signal=s)))
+    for signal, n_features in (("low", 3), ("low", 20), ("medium", 5), ("medium", 50), ("high", 10)):
+        entries.append((f"synthetic_{signal}_{n_features}f",
+                        lambda s=signal, f=n_features: synthetic_dataset(s, f, synthetic_rows, seed=1)))
+    return entries

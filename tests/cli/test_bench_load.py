@@ -1,0 +1,63 @@
+"""``mds bench load`` against a real server: bounded, loopback only, errors counted, JSON written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from core.errors import InvalidArgument
+from core.settings import Settings
+from features.store import RedisOnlineStore
+from services.cli.bench import check_loopback, run_load
+
+
+def test_load_reports_calls_latency_and_no_errors(grpc_server: Callable[..., str], store: RedisOnlineStore,
+                                                  demo_users) -> None:
+    users, _ = demo_users
+    store.write_frame("user", users.iloc[:50])
+    assert users.user_id.iloc[0] == "u0000000"
+    address = grpc_server(["features", "experiments"])
+    result = run_load("GetFeatures", address, 2, 1.0, users=50, batch=10, n_features=5)
+    assert result.calls > 0 and result.errors == 0
+    assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
+    analyze = run_load("Analyze", address, 1, 0.5, users=50, batch=1)
+    assert analyze.calls > 0 and analyze.errors == 0
+
+
+def test_errors_are_counted_by_code(grpc_server: Callable[..., str]) -> None:
+    address = grpc_server(["features"])
+    result = run_load("Score", address, 1, 0.5, users=50, batch=5)  # no uplift service here
+    assert result.errors == result.calls > 0
+    assert set(result.errors_by_code) == {"UNIMPLEMENTED"}
+
+
+@pytest.mark.parametrize("target", ["8.8.8.8:50051", "10.0.0.1:1", "nohostport", "127.0.0.1:"])
+def test_only_loopback_targets(target: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        check_loopback(target)
+    assert info.value.field == "--target"
+    assert check_loopback("127.0.0.1:50051") == "127.0.0.1:50051"
+    assert check_loopback("localhost:1") == "localhost:1"
+
+
+def test_cli_writes_json_and_refuses_remote_targets(grpc_server: Callable[..., str], settings: Settings,
+                                                    tmp_path: Path) -> None:
+    address = grpc_server(["experiments"])
+    out = tmp_path / "load.json"
+    env = {**os.environ, "COLUMNS": "200"}
+    run = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
+                          address, "--seconds", "1", "--concurrency", "2", "--json", str(out)],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())
+    assert result["rpc"] == "Analyze" and result["concurrency"] == 2 and result["errors"] == 0
+    assert result["calls"] > 0 and result["throughput_per_s"] > 0
+    remote = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
+                             "8.8.8.8:50051"], env=env, capture_output=True, text=True, timeout=120)
+    assert remote.returncode == 2 and "--target" in remote.stderr
