@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import redis
 
 from core.errors import FailedPrecondition, InvalidArgument, ModelNotFound, NotFound
-from core.redis import connect
+from core.redis import SyncClient, connect
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
@@ -106,7 +105,7 @@ def _check_id(campaign_id: str, field: str = "campaign_id") -> str:
 
 
 class CampaignBook:
-    def __init__(self, settings: Settings, catalog: Catalog, *, client: redis.Redis | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, *, client: SyncClient | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.client = client or connect(settings)
@@ -118,7 +117,7 @@ class CampaignBook:
         self._fast: dict[tuple[str, int], Callable[[np.ndarray], np.ndarray] | None] = {}
         self._members: dict[str, CampaignMembers] = {}  # plans never change: safe to keep
         self._groups: dict[str, dict[str, int]] = {}  # user → planned arm, per campaign
-        self._population: tuple[float, Any] | None = None
+        self._population: tuple[tuple[str | None, float], Any] | None = None
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -161,16 +160,16 @@ class CampaignBook:
         return spec.demand, check(result.logic, self.catalog, field="demand")
 
     def _eligible(self, expr: Expr) -> list[str]:
+        """Users the logic selects in the configured population (``MDS_POPULATION``, else the demo snapshot;
+        reopened when ``mds seed`` rewrites the snapshot)."""
         from models.targeting.audience import open_population, snapshot_path
 
         path = snapshot_path(self.settings)
-        if not path.is_file():
-            raise FailedPrecondition(f"no population snapshot at {path}; run `mds seed` first")
-        mtime = path.stat().st_mtime
+        key = (self.settings.population, path.stat().st_mtime if path.is_file() else 0.0)
         with self._lock:
             cached = self._population
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, open_population(self.settings, self.catalog))
+        if cached is None or cached[0] != key:
+            cached = (key, open_population(self.settings, self.catalog))  # FailedPrecondition when there is none
             with self._lock:
                 self._population = cached
         return list(cached[1].ids(expr))

@@ -75,6 +75,7 @@ class ReplayConfig:
     training: str = "balanced"
     use_bags: bool = True
     learn_bag_weight: float | None = LEARN_BAG_WEIGHT  # None: the learner's default (5)
+    early_stopping: bool | None = None  # None: the learner's default
     n_ensemble: int = 2
 
 
@@ -172,6 +173,8 @@ def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np
 def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | None, config: ReplayConfig,
          seed: int) -> UpliftPipeline:
     params: dict[str, Any] = {"random_state": seed, "n_ensemble": config.n_ensemble}
+    if config.early_stopping is not None:
+        params["early_stopping"] = config.early_stopping
     if bags is not None and config.learn_bag_weight is not None:
         params["bag_weight"] = config.learn_bag_weight
     estimator = BagRegularizedUplift(**params)

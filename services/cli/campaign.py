@@ -233,6 +233,9 @@ def simulate(
     bootstrap: int = 1000,
     training: Annotated[str, typer.Option(help="rows a round adds: balanced, region or all")] = "balanced",
     bags: Annotated[bool, typer.Option(help="read-out decile effects as bag labels when learning")] = True,
+    early_stopping: Annotated[bool | None, typer.Option(
+        "--early-stopping/--no-early-stopping", help="the bag-regularized learner's early stopping; "
+                                                     "unset: the learner's default")] = None,
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG of the per-round ratios")] = None,
     reports: Annotated[Path | None, typer.Option(help="folder for each round's read-out PNG")] = None,
@@ -254,7 +257,7 @@ def simulate(
         raise InvalidArgument(exc.message, field="--holdout-share") from exc
     config = ReplayConfig(rounds=rounds, email=email, target_share=target_share, holdout_share=holdout_share,
                           train_share=train_share, seed=seed, bootstrap=bootstrap, training=training,
-                          use_bags=bags)
+                          use_bags=bags, early_stopping=early_stopping)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         task = progress.add_task("rounds", total=rounds)
