@@ -11,8 +11,8 @@ from models.recommend import RatingData, Request, from_frames
 __all__ = ["taste_data", "taste_requests"]
 
 
-def taste_data(n_users: int = 1_500, seed: int = 0) -> tuple[TasteWorld, RatingData]:
-    world = generate_taste_world(n_users, seed=seed)
+def taste_data(n_users: int = 1_500, seed: int = 0, niche_share: float = 0.3) -> tuple[TasteWorld, RatingData]:
+    world = generate_taste_world(n_users, seed=seed, niche_share=niche_share)
     return world, from_frames(world.ratings, world.items[["item_id", "title", "genres"]])
 
 

@@ -47,9 +47,11 @@ def test_expected_replay_equals_serving_each_chain(taste: tuple) -> None:
             top, _ = cascade.recommend(cascade.context(req.history, req.ratings), cascade.chains[ci], TOP_K)
             assert expected[qi, ci] == pytest.approx(float(req.relevance[top].sum()), abs=1e-5)
             assert hits[qi, ci] == np.isin(top, req.targets).sum()
-    # Realized hits are draws around the expectation.
+    # Realized hits are draws around the expectation (each like independent: variance ≤ the mean).
     all_hits, all_exp = cascade.replay_expected(held, progress=False)
-    assert abs(all_hits.mean() - all_exp.mean()) < 0.1 * all_exp.mean()
+    for ci in (0, len(cascade.chains) - 1):
+        se = np.sqrt(all_exp[:, ci].sum()) / len(held)
+        assert abs(all_hits[:, ci].mean() - all_exp[:, ci].mean()) < 4 * se
 
 
 def test_returns_to_compute_differ_by_design(taste: tuple) -> None:
