@@ -65,6 +65,8 @@ def evaluate(
     redis: Annotated[bool, typer.Option("--redis/--no-redis", help="keep the controller's state in Redis "
                                         "(MDS_REDIS_URL) as in serving")] = False,
     max_requests: Annotated[int | None, typer.Option(min=20, help="cap logged and held-out requests each")] = None,
+    max_held: Annotated[int | None, typer.Option(min=20, help="cap held-out requests only (overrides "
+                                                              "--max-requests for them)")] = None,
     requests_per_user: Annotated[int, typer.Option(min=0, help="requests per user and period (0: every "
                                                                "eligible rating event)")] = 8,
     calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 60,
@@ -95,7 +97,8 @@ def evaluate(
     for run in range(replays):
         run_seed = seed + run
         report, results, exp = _one_run(real, fmt, fractions, run_seed, world_users=world_users, niche_share=niche_share,
-                                        max_requests=max_requests, requests_per_user=requests_per_user,
+                                        max_requests=max_requests, max_held=max_held or max_requests,
+                                        requests_per_user=requests_per_user,
                                         calibration_requests=calibration_requests, reward=reward,
                                         estimator=estimator, redis=redis, windows=windows, per_window=per_window,
                                         milp_requests=milp_requests)
@@ -130,14 +133,14 @@ def evaluate(
 
 
 def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int, niche_share: float,  # type: ignore[no-untyped-def]
-             max_requests: int | None, requests_per_user: int, calibration_requests: int, reward: str,
-             estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
+             max_requests: int | None, max_held: int | None, requests_per_user: int, calibration_requests: int,
+             reward: str, estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
     from models.allocation import prepare_experiment, run_evaluation, taste_data
 
     world = None
     if fmt == "synthetic":
         world, real = taste_data(world_users, seed=seed, niche_share=niche_share)
-    exp = prepare_experiment(real, seed=seed, max_logged=max_requests, max_held=max_requests,
+    exp = prepare_experiment(real, seed=seed, max_logged=max_requests, max_held=max_held,
                              max_requests_per_user=requests_per_user or None,
                              calibration_requests=calibration_requests, reward=reward, estimator=estimator,
                              world=world)
