@@ -30,7 +30,7 @@ def three_arms(n: int = 6000, seed: int = 0):
 
 def test_multi_arm_uplift_picks_the_right_arm_per_user() -> None:
     frame, arm, y = three_arms()
-    model = MultiArmUplift("t_learner").fit(frame.to_numpy(), arm, y, control="none")
+    model = MultiArmUplift("t_learner", "none").fit(frame.to_numpy(), arm, y)
     assert model.arms_ == ["a", "b"]
     chosen, net = model.choose(frame.to_numpy())
     pos = frame["x0"].to_numpy() > 0.5
