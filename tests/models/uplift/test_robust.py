@@ -154,8 +154,10 @@ def test_bad_input_names_the_column_and_registers_nothing(tmp_path: Path, monkey
     import re
 
     assert re.search(match, str(run.exception)), str(run.exception)
-    models = tmp_path / "var" / "models"
-    assert not models.exists() or not any(models.rglob("*.joblib"))
+    from core.settings import Settings
+    from models.registry import ModelRegistry
+
+    assert ModelRegistry(Settings().models_dir).list_models() == []
 
 
 def test_evaluate_with_anchors_default_intervals_and_calibration_png(tmp_path: Path) -> None:
