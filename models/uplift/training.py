@@ -14,7 +14,7 @@ from models.uplift._arms import MultiArmUplift
 from models.uplift._tuning import tune_learner
 from models.uplift.encoding import FeatureEncoder
 from models.uplift.evaluation import UpliftDataset
-from models.uplift.learners import make_learner
+from models.uplift.learners import DEFAULT_LEARNER, DEFAULT_REVENUE_LEARNER, make_learner
 from models.uplift.metrics import score_uplift
 from models.uplift.pipeline import UpliftPipeline
 
@@ -25,6 +25,7 @@ __all__ = ["TrainedPipeline", "train_arms_pipeline", "train_pipeline"]
 class TrainedPipeline:
     pipeline: UpliftPipeline
     metrics: dict[str, float]
+    learner: str = ""  # the learner fitted (the family tuning chose, for ``default``)
 
 
 def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: float = 0.2,
@@ -33,10 +34,14 @@ def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: f
 
     ``tune_seconds``: first choose the learner's hyperparameters by cross-validated Qini on the
     training rows (the holdout's rows stay out of the tuning); the chosen setting is used for both fits.
+    ``learner="default"`` with tuning also chooses the learner family; the result names it
+    (``TrainedPipeline.learner``).
     Every check on the data runs before any fit, so bad input registers nothing.
     """
     ds.check_split(holdout if holdout > 0 else 0.2)
-    if ds.continuous and not make_learner(learner).supports_continuous:
+    if learner == "default" and tune_seconds is None:
+        learner = DEFAULT_REVENUE_LEARNER if ds.continuous else DEFAULT_LEARNER
+    if ds.continuous and learner != "default" and not make_learner(learner).supports_continuous:
         raise InvalidArgument(f"learner {learner!r} takes 0/1 outcomes only, and {ds.outcome_column!r} is continuous",
                               field="--learner")
     metrics: dict[str, float] = {"train_rows": float(len(ds.frame))}
@@ -51,7 +56,7 @@ def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: f
         encoder = FeatureEncoder(catalog=catalog, exclude=()).fit(ds.frame.iloc[train])
         tuning = tune_learner(learner, encoder.transform(ds.frame.iloc[train]), ds.treatment[train],
                               ds.outcome[train], seconds=tune_seconds, random_state=seed)
-        params = tuning.params
+        learner, params = tuning.learner, tuning.params
         metrics.update({"tune_seconds": tuning.seconds, "tune_cv_qini": tuning.cv_qini,
                         "tune_candidates": float(len(tuning.tried))})
 
@@ -69,7 +74,7 @@ def train_pipeline(ds: UpliftDataset, learner: str, *, seed: int = 0, holdout: f
 
             metrics["holdout_spearman"] = float(spearmanr(uplift, ds.true_uplift[test]).statistic)
     pipeline = fresh().fit(ds.frame, ds.treatment, ds.outcome)
-    return TrainedPipeline(pipeline, metrics)
+    return TrainedPipeline(pipeline, metrics, learner)
 
 
 def train_arms_pipeline(frame: pd.DataFrame, arm: np.ndarray, y: np.ndarray, *, control: str, learner: str,

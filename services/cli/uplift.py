@@ -279,7 +279,7 @@ def train_cmd(
     from core.settings import Settings
     from features.catalog import demo_catalog
     from models.registry import ModelRegistry
-    from models.uplift.learners import DEFAULT_LEARNER, DEFAULT_REVENUE_LEARNER, LEARNERS
+    from models.uplift.learners import LEARNERS
     from models.uplift.training import train_pipeline
 
     if learner != "default" and learner not in LEARNERS:
@@ -299,14 +299,13 @@ def train_cmd(
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    if learner == "default":
-        learner = DEFAULT_REVENUE_LEARNER if ds.continuous else DEFAULT_LEARNER
     # The demo world's columns are the demo catalog's features (genuinely the demo data set): encode
     # with its vocabularies so the model reads exactly what the online store serves.
     catalog = demo_catalog() if ds.name == "demo" else None
     with console.status(f"fitting {learner} on {len(ds.frame):,} rows" + (" (tuning first)" if tune else "")):
         trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog,
                                  tune_seconds=tune_seconds if tune else None)
+    learner = trained.learner
     version = registry.save(name, trained.pipeline, kind=f"uplift/{learner}", catalog=catalog,
                             metrics=trained.metrics, notes={"dataset": ds.name, "rows": len(ds.frame)})
     table = Table(title=f"{name} v{version} ({learner}, {len(trained.pipeline.features)} features)")

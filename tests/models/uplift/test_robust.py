@@ -47,10 +47,10 @@ def test_early_stopping_grows_fewer_trees_on_noise() -> None:
 def test_tuning_is_time_bounded_and_picks_from_the_space() -> None:
     X, t, y, _ = planted(2400)
     quick = tune_learner("t_learner", X, t, y, seconds=1e-6, folds=2)
-    assert len(quick.tried) == 1 and quick.tried[0][0] == {}  # the default is always tried first
+    assert len(quick.tried) == 1 and quick.tried[0][:2] == ("t_learner", {})  # the default is tried first
     full = tune_learner("t_learner", X, t, y, seconds=600, folds=2)
-    assert len(full.tried) == len(SEARCH_SPACES["t_learner"])
-    assert full.cv_qini == max(score for _, score in full.tried) and full.cv_qini > 0.05
+    assert len(full.tried) == len(SEARCH_SPACES["t_learner"]) and full.learner == "t_learner"
+    assert full.cv_qini == max(score for *_, score in full.tried) and full.cv_qini > 0.05
     assert make_learner("t_learner").set_params(**full.params).fit(X, t, y).predict(X[:3]).shape == (3,)
     with pytest.raises(InvalidArgument) as err:
         tune_learner("t_learner", X, t, y, seconds=0)
@@ -60,6 +60,20 @@ def test_tuning_is_time_bounded_and_picks_from_the_space() -> None:
 def test_bag_tuning_chooses_bag_weight_and_size() -> None:
     space = SEARCH_SPACES["bag_regularized"]
     assert {"bag_weight", "bag_size"} <= {k for c in space for k in c}
+
+
+def test_tuning_default_chooses_the_learner_family() -> None:
+    X, t, y, _ = planted(2400)
+    # A tight bound still compares every family's default before any other setting.
+    result = tune_learner("default", X, t, y, seconds=1e-6, folds=2)
+    assert [name for name, params, _ in result.tried] == ["bag_regularized"]
+    result = tune_learner("default", X, t, y, seconds=600, folds=2)
+    families = [name for name, params, _ in result.tried if params == {}]
+    assert families[:4] == ["bag_regularized", "s_learner", "x_learner", "t_learner"]
+    assert result.learner in families and result.cv_qini == max(score for *_, score in result.tried)
+    # Revenue outcomes leave the 0/1-only learners out.
+    revenue = tune_learner("default", X, t, y * 30.0, seconds=1e-6, folds=2)
+    assert revenue.tried[0][0] == "s_learner"
 
 
 @pytest.mark.parametrize("name", available_anchors())
