@@ -97,7 +97,7 @@ def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: f
     for name, result in report.learners.items():
         stats = result.summary()
         ci = report.intervals.get(name, {}).get("qini_auc", [float("nan")] * 2)
-        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics),
+        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" if m in stats else "-" for m in metrics),
                       f"[{ci[0]:.4f}, {ci[1]:.4f}]")
     console.print(table)
     if report.profit:
