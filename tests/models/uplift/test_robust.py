@@ -214,3 +214,13 @@ def test_train_with_tune_records_the_tuning(tmp_path: Path, monkeypatch: pytest.
     assert run.exit_code == 0, run.output
     manifest = ModelRegistry(Settings().models_dir).manifest("syn")
     assert manifest.metrics["tune_candidates"] >= 1 and manifest.metrics["tune_cv_qini"] > 0.0
+
+
+def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> None:
+    ds = synthetic_dataset("high", 5, n=3000, seed=3)
+    report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
+    tuned = report.to_json()["tuned"]
+    assert tuned["default"]["learner"] == "bag_regularized"  # the first family; the bound stops the rest
+    assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
+    stats = report.to_json()["learners"]["default"]
+    assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
