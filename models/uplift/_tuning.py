@@ -58,7 +58,7 @@ def _candidates(name: str, continuous: bool) -> list[tuple[str, dict[str, Any]]]
     if name != "default":
         return [(name, c) for c in SEARCH_SPACES.get(name, [{}])]
     families = [f for f in _FAMILIES if not continuous or make_learner(f).supports_continuous]
-    first = [(f, {}) for f in families]
+    first: list[tuple[str, dict[str, Any]]] = [(f, {}) for f in families]
     rest = [(f, c) for f in families for c in SEARCH_SPACES[f][1:]]
     return first + rest
 
