@@ -224,3 +224,27 @@ def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> No
     assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
     stats = report.to_json()["learners"]["default"]
     assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
+
+
+def test_suite_command_writes_one_report_per_data_set_and_the_summary(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    if not available_anchors():
+        pytest.skip("no anchor package installed")
+    import models.uplift._suite as suite
+
+    small = [("syn_a", lambda: synthetic_dataset("high", 5, n=2000, seed=1)),
+             ("syn_b", lambda: synthetic_dataset("medium", 3, n=2000, seed=2))]
+    monkeypatch.setattr(suite, "suite_datasets", lambda **_: small)
+    out = tmp_path / "suite"
+    run = CliRunner().invoke(app, ["evaluate", "--suite", "--anchors", "--learners", "default,t_learner",
+                                   "--seeds", "1", "--bootstrap", "10", "--out-dir", str(out)],
+                             env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    summary = json.loads((out / "suite.json").read_text())
+    assert [r["dataset"] for r in summary["rows"]] == ["syn_a", "syn_b"]
+    for row in summary["rows"]:
+        assert row["best_anchor"].startswith("anchor:") and isinstance(row["meets_target"], bool)
+        report = json.loads((out / f"{row['dataset']}.json").read_text())
+        assert "default" in report["learners"] and (out / f"{row['dataset']}_calibration.png").exists()
+    run = CliRunner().invoke(app, ["evaluate", "--suite", "--dataset", "hillstrom"])
+    assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--suite"
