@@ -42,7 +42,6 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
-    t = re.sub(r"\bxi'an\b", "xian", t, flags=re.I)
     t = normalize_numbers(t)
     # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
     # brackets as markers the clause splitter reads; any other bracket is just punctuation.
