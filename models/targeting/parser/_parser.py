@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import InvalidArgument
 from core.settings import Settings
-from features.catalog import Catalog, demo_catalog
+from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import (
     ParseResult,
     ReasoningChain,
@@ -284,7 +284,9 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
         raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
                               field="variant")
     config = config or ParserConfig()
-    catalog = catalog or demo_catalog()
+    if catalog is None:
+        from core.settings import get_settings
+        catalog = configured_catalog(settings or get_settings())
     cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
     library, retriever = _library(catalog)
     if backend is None and variant == "openai":
