@@ -20,7 +20,7 @@ from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import Lexicon, lexicon_for
 from models.targeting.parser._numbers import format_number
-from models.targeting.parser._preprocess import NUM, preprocess
+from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
 __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
@@ -28,6 +28,7 @@ _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
+                      r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
                       r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
                       r"shoppers|buyers|the ones))?")
 _UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
@@ -118,9 +119,11 @@ class _ClauseLinker:
         """Value mentions, longest first; each inner list holds the readings of one span."""
         hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
         # "push" inside "push notifications" is the key push_enabled, not the channel value.
+        # "push" in "push notifications", "card" in "card spend": a word inside another key's longer name
         hits = [(s, e, c) for s, e, c in hits
-                if not any(k.key != c.key and self.features[k.key].dtype == DType.BOOL and k.start <= s
-                           and e <= k.end and k.end - k.start > e - s for k in cues)]
+                if not any(k.key != c.key and k.start <= s and e <= k.end and k.end - k.start > e - s
+                           and (self.features[k.key].dtype == DType.BOOL or not self._is_value_cue(k, text))
+                           for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         groups: dict[tuple[int, int], list[_Found]] = {}
         used: list[tuple[int, int]] = list(taken)
@@ -131,6 +134,11 @@ class _ClauseLinker:
                 groups[(s, e)] = [_Found(c.key, s, e, c.value)]
                 used.append((s, e))
         return [groups[k] for k in sorted(groups)]
+
+    def _is_value_cue(self, cue: _Found, text: str) -> bool:
+        """The key cue's own words are a value of some feature ("first-tier": a code of city_tier)."""
+        phrase = text[cue.start:cue.end]
+        return any(v.pattern.fullmatch(phrase) for v in self.lex.value_cues)
 
     # -- numbers ----------------------------------------------------------------------------------
 
@@ -240,7 +248,8 @@ class _ClauseLinker:
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
             neg = negated_at(s)
-            options = tuple(self._value_condition(r.key, r.value or "", neg) for r in readings)
+            options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
+                            or self._value_condition(r.key, r.value or "", neg) for r in readings)
             slots.append(Slot(text[s:e], options, s))
             used_keys.update({r.key for r in readings[:1]})
 
@@ -283,6 +292,7 @@ class _ClauseLinker:
             keep[s:e] = [False] * (e - s)
         rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
         rest = _NEGATION.sub(" ", _FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
+        rest = rest.replace(AT_OR_ABOVE, " ").replace(AT_OR_BELOW, " ")
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
@@ -386,6 +396,30 @@ class _ClauseLinker:
     def _shares_values(self, key: str, keys: set[str]) -> bool:
         vals = set(self.features[key].values or ())
         return bool(vals) and any(vals & set(self.features[k].values or ()) for k in keys)
+
+    def _ordinal_condition(self, key: str, value: str, text: str, s: int, e: int, negated: bool) -> Condition | None:
+        """"gold or above", "below prime", "premier tier and up": a range of an ordered category's levels."""
+        f = self.features[key]
+        if f.dtype != DType.CATEGORY or not f.ordered or value not in (f.values or ()):
+            return None
+        levels = list(f.values or ())
+        i = levels.index(value)
+        after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW})\b", text[e:])
+        before = re.search(r"\b(above|higher than|better than|over|at least|below|lower than|worse than|under|"
+                           r"at most|less than)\s+(?:the\s+)?$", text[:s])
+        if after:
+            picked = levels[i:] if after.group(1) == AT_OR_ABOVE else levels[:i + 1]
+        elif before:
+            word = before.group(1)
+            picked = (levels[i:] if word == "at least" else levels[:i + 1] if word == "at most" else
+                      levels[i + 1:] if word in ("above", "higher than", "better than", "over") else levels[:i])
+        else:
+            return None
+        if not picked:
+            return None
+        if len(picked) == 1:
+            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, picked[0])
+        return Condition(key, Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO, ",".join(sorted(picked)))
 
     def _value_condition(self, key: str, value: str, negated: bool) -> Condition:
         f = self.features[key]

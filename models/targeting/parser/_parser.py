@@ -57,9 +57,11 @@ DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-ta
 VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
             "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
-_OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e)\b(?:\s+\w+){0,4}?\s+(?:a |an |the |some )?"
-                         r"(?:short |quick |catchy |new )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
-                         r"haiku|joke|article|post)s?\b")
+_OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give me|need|suggest|come up with|"
+                         r"brainstorm|create)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
+                         r"(?:short |quick |catchy |new |punchy )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
+                         r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?)s?\b"
+                         r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
 # "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience.
 _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
 _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
