@@ -3,8 +3,10 @@
     python examples/hillstrom/prepare.py --out var/hillstrom
 
 writes ``customers.parquet`` (the catalog's columns under a ``customer_id`` key, values spelled as
-``catalog.yaml`` allows) and ``experiment.parquet`` (``customer_id``, the arm and the outcomes). This
-is the one step that knows Hillstrom's raw spelling; everything after it is plain MDS commands.
+``catalog.yaml`` allows: what gets loaded into Redis) and ``experiment.parquet`` (the experiment's
+training table: ``customer_id``, the same pre-period catalog columns as they stood at send time, the
+arm ``segment`` and the outcomes ``visit``, ``conversion``, ``spend``). This is the one step that knows
+Hillstrom's raw spelling; everything after it is plain MDS commands.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def prepare(source: Path, out: Path) -> tuple[Path, Path]:
         "newbie": raw["newbie"].astype(bool),
         "channel": raw["channel"].str.lower(),
     })
-    experiment = pd.concat([ids, raw[OUTCOMES]], axis=1)
+    experiment = pd.concat([customers, raw[OUTCOMES]], axis=1)
     out.mkdir(parents=True, exist_ok=True)
     paths = out / "customers.parquet", out / "experiment.parquet"
     customers.to_parquet(paths[0], index=False)
