@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +31,9 @@ def _band(raw: str) -> str:
     return f"{low}-{high[0]}" if high else f"{low}+"
 
 
-def prepare(source: Path, out: Path) -> tuple[Path, Path]:
-    raw = pd.read_csv(source)
+def prepare(source: Path, out: Path, rows: int | None = None) -> tuple[Path, Path]:
+    """Write both tables under ``out``; ``rows``: only the first that many customers (a slice for tests)."""
+    raw = pd.read_csv(source, nrows=rows)
     ids = pd.Series([f"c{i:05d}" for i in range(len(raw))], name="customer_id")
     customers = pd.DataFrame({
         "customer_id": ids,
@@ -57,9 +59,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=None, help="Hillstrom CSV (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=Path("var/hillstrom"), help="output folder")
+    parser.add_argument("--rows", type=int, default=None, help="only the first ROWS customers (default: all 64,000)")
     args = parser.parse_args()
-    customers, experiment = prepare(args.source or hillstrom_csv(), args.out)
-    print(f"wrote {customers} and {experiment}")
+    if args.rows is not None and args.rows < 1:
+        parser.error("--rows must be at least 1")
+    try:
+        customers, experiment = prepare(args.source or hillstrom_csv(), args.out, args.rows)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {customers} and {experiment} ({len(pd.read_parquet(customers, columns=['customer_id'])):,} customers)")
 
 
 if __name__ == "__main__":
