@@ -39,7 +39,7 @@ def load_movielens(dataset: str = "ml-100k", *, path: Path | None = None, end: i
     """The ratings of ``dataset`` (titles and genres from its item file), ending at ``end`` (default:
     now); ``users``: keep that many random users only (a slice for tests)."""
     if dataset not in DATASETS:
-        raise InvalidArgument(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}", field="--dataset")
+        raise InvalidArgument(f"--dataset {dataset!r} is not known; choose from {', '.join(DATASETS)}", field="--dataset")
     source = path or DATASETS[dataset]()
     data = load_recbole(source)
     if not data.item_titles.any() or not all(data.item_titles):
