@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     population: str | None = Field(
         None, description="user table: a Parquet file, a folder or glob of Parquet files, or a CSV; "
                           "None: the demo snapshot under data_dir")
+    # The recommender RecommendService serves: the bundle and allocation policy saved under this name
+    # (`mds recommend train --dataset ml-100k` saves 'ml-100k'); 'demo' is the one `make serve` trains.
+    recommender: str = Field("demo", pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$",
+                             description="deployed recommender name")
 
     # gRPC server
     host: str = "127.0.0.1"

@@ -138,12 +138,12 @@ def select(
 ) -> None:
     """Count the users a logic selects in the population snapshot; optionally store them as a segment."""
     from core.redis import connect_async
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog
     from models.targeting.audience import AsyncSegmentStore, check_segment_name, open_population
     from models.targeting.logic import check, parse_logic
 
     settings = get_settings()
-    catalog = demo_catalog()
+    catalog = configured_catalog(settings)
     try:
         expr = check(parse_logic(logic, field="LOGIC"), catalog, field="LOGIC")
     except InvalidArgument as exc:

@@ -277,7 +277,7 @@ def train_cmd(
 ) -> None:
     """Fit an encoder + learner pipeline and save it as the next version of ``--name`` in the registry."""
     from core.settings import Settings
-    from features.catalog import demo_catalog
+    from features.catalog import configured_catalog, demo_catalog
     from models.registry import ModelRegistry
     from models.uplift.learners import LEARNERS
     from models.uplift.training import train_pipeline
@@ -287,7 +287,8 @@ def train_cmd(
                               field="--learner")
     if tune and tune_seconds <= 0:
         raise InvalidArgument("--tune-seconds must be positive", field="--tune-seconds")
-    registry = ModelRegistry.from_settings(Settings())
+    registry_settings = Settings()
+    registry = ModelRegistry.from_settings(registry_settings)
     registry.check_name(name, field="--name")
     if not 0.0 <= holdout < 1.0:
         raise InvalidArgument("--holdout must be in [0, 1)", field="--holdout")
@@ -299,9 +300,11 @@ def train_cmd(
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    # The demo world's columns are the demo catalog's features (genuinely the demo data set): encode
-    # with its vocabularies so the model reads exactly what the online store serves.
-    catalog = demo_catalog() if ds.name == "demo" else None
+    # The demo world's columns are the demo catalog's features (genuinely the demo data set); columns
+    # that are all features of the configured catalog (MDS_CATALOG) are the team's own: encode with the
+    # catalog's vocabularies so the model reads exactly what the online store serves.
+    store_catalog = demo_catalog() if ds.name == "demo" else configured_catalog(registry_settings)
+    catalog = store_catalog if set(ds.frame.columns) <= set(store_catalog.features) else None
     with console.status(f"fitting {learner} on {len(ds.frame):,} rows" + (" (tuning first)" if tune else "")):
         trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog,
                                  tune_seconds=tune_seconds if tune else None)
