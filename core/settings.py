@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # "cluster": MDS_REDIS_URL names any node of a Redis Cluster (the client discovers the rest).
     redis_mode: Literal["single", "cluster"] = "single"
+    redis_cluster_buckets: int = Field(
+        12, ge=1, le=16384, description="cluster only: hash-tag buckets per entity (at least the masters that should "
+                                        "hold features; fewer make reads cheaper); a change needs a reload")
     redis_timeout_s: float = Field(0.5, gt=0, description="socket timeout of every Redis call")
     namespace: str = Field("mds", pattern=r"^[A-Za-z0-9_\-]+$", description="prefix of every Redis key")
 
@@ -32,6 +35,10 @@ class Settings(BaseSettings):
     population: str | None = Field(
         None, description="user table: a Parquet file, a folder or glob of Parquet files, or a CSV; "
                           "None: the demo snapshot under data_dir")
+    # The recommender RecommendService serves: the bundle and allocation policy saved under this name
+    # (`mds recommend train --dataset ml-100k` saves 'ml-100k'); 'demo' is the one `make serve` trains.
+    recommender: str = Field("demo", pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$",
+                             description="deployed recommender name")
 
     # gRPC server
     host: str = "127.0.0.1"

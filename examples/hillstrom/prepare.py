@@ -3,14 +3,17 @@
     python examples/hillstrom/prepare.py --out var/hillstrom
 
 writes ``customers.parquet`` (the catalog's columns under a ``customer_id`` key, values spelled as
-``catalog.yaml`` allows) and ``experiment.parquet`` (``customer_id``, the arm and the outcomes). This
-is the one step that knows Hillstrom's raw spelling; everything after it is plain MDS commands.
+``catalog.yaml`` allows: what gets loaded into Redis) and ``experiment.parquet`` (the experiment's
+training table: ``customer_id``, the same pre-period catalog columns as they stood at send time, the
+arm ``segment`` and the outcomes ``visit``, ``conversion``, ``spend``). This is the one step that knows
+Hillstrom's raw spelling; everything after it is plain MDS commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +31,9 @@ def _band(raw: str) -> str:
     return f"{low}-{high[0]}" if high else f"{low}+"
 
 
-def prepare(source: Path, out: Path) -> tuple[Path, Path]:
-    raw = pd.read_csv(source)
+def prepare(source: Path, out: Path, rows: int | None = None) -> tuple[Path, Path]:
+    """Write both tables under ``out``; ``rows``: only the first that many customers (a slice for tests)."""
+    raw = pd.read_csv(source, nrows=rows)
     ids = pd.Series([f"c{i:05d}" for i in range(len(raw))], name="customer_id")
     customers = pd.DataFrame({
         "customer_id": ids,
@@ -43,7 +47,7 @@ def prepare(source: Path, out: Path) -> tuple[Path, Path]:
         "newbie": raw["newbie"].astype(bool),
         "channel": raw["channel"].str.lower(),
     })
-    experiment = pd.concat([ids, raw[OUTCOMES]], axis=1)
+    experiment = pd.concat([customers, raw[OUTCOMES]], axis=1)
     out.mkdir(parents=True, exist_ok=True)
     paths = out / "customers.parquet", out / "experiment.parquet"
     customers.to_parquet(paths[0], index=False)
@@ -55,9 +59,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=None, help="Hillstrom CSV (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=Path("var/hillstrom"), help="output folder")
+    parser.add_argument("--rows", type=int, default=None, help="only the first ROWS customers (default: all 64,000)")
     args = parser.parse_args()
-    customers, experiment = prepare(args.source or hillstrom_csv(), args.out)
-    print(f"wrote {customers} and {experiment}")
+    if args.rows is not None and args.rows < 1:
+        parser.error("--rows must be at least 1")
+    try:
+        customers, experiment = prepare(args.source or hillstrom_csv(), args.out, args.rows)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {customers} and {experiment} ({len(pd.read_parquet(customers, columns=['customer_id'])):,} customers)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def _register_groups() -> None:
     from services.cli import platform
 
     platform.register(app)
-    for module_name in ("catalog", "experiments", "uplift", "targeting", "allocation", "campaign", "bench"):
+    for module_name in ("catalog", "experiments", "uplift", "targeting", "allocation", "campaign", "bench", "recommend"):
         try:
             module = __import__(f"services.cli.{module_name}", fromlist=["app"])
         except ModuleNotFoundError as exc:

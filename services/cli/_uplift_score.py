@@ -36,7 +36,8 @@ def score(
     version: Annotated[int, typer.Option("--version", min=0, help="model version (0 = latest)")] = 0,
     engine: Annotated[str, typer.Option("--engine", help="local (streaming) or spark (mapInPandas)")] = "local",
     batch_rows: Annotated[int, typer.Option("--batch-rows", help="rows per streamed batch / Arrow batch")] = 50_000,
-    id_column: Annotated[str, typer.Option("--id-column", help="the id column copied to the output")] = "user_id",
+    id_column: Annotated[str | None, typer.Option("--id-column", help="the id column copied to the output "
+                                                  "(default: the catalog's user key, e.g. user_id)")] = None,
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master for --engine spark")] = "local[2]",
     bench: Annotated[bool, typer.Option("--bench", help="also time the model's bare predict on the first batch")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the run's numbers here")] = None,
@@ -47,6 +48,7 @@ def score(
     The output appears only when the whole job succeeded (written to a hidden .partial first).
     """
     from features.catalog import configured_catalog
+    from features.population import population_entity
     from models.registry import ModelRegistry
     from models.uplift.scoring import predict_throughput, score_parquet, score_parquet_spark
 
@@ -58,6 +60,7 @@ def score(
     registry = ModelRegistry.from_settings(settings)
     # The deployment's catalog: the one the online store and the servers use.
     catalog = configured_catalog(settings)
+    id_column = id_column or catalog.entity(population_entity(catalog)).key
     registry.check_name(model, field="--model")
     # A model trained on catalog features is checked against the running catalog; one trained on a
     # plain file (e.g. Hillstrom, no fingerprint) only needs its columns in the input.

@@ -115,7 +115,8 @@ def load_command(
     input_path: Annotated[Path, typer.Option("--input", help="table to load: .parquet file or folder, or .csv")],
     key_col: Annotated[str | None, typer.Option("--key-col", help="the table's key column (default: the "
                                                 "entity's key in the catalog, e.g. user_id)")] = None,
-    entity: Annotated[str, typer.Option(help="entity of the rows")] = "user",
+    entity: Annotated[str | None, typer.Option(help="entity of the rows (default: the catalog's user "
+                                               "entity: 'user', or its only entity)")] = None,
     on_bad_row: Annotated[str, typer.Option("--on-bad-row", help="fail: load nothing if any row is bad; "
                                             "skip: load the good rows, list the bad ones in --rejected")] = "fail",
     rejected: Annotated[Path | None, typer.Option("--rejected", help="CSV of the rows a skip load left out "
@@ -124,11 +125,14 @@ def load_command(
                                                 help="comma-separated input columns to leave out")] = "",
     engine: Annotated[str, typer.Option(help="local, or spark (partitions in parallel)")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    partition_mb: Annotated[float, typer.Option("--partition-mb", min=0.01,
+                                                help="most Parquet bytes per Spark task (--engine spark)")] = 8.0,
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checked and checkpointed chunk")] = 5_000,
 ) -> None:
     """Check a table against the catalog and bulk-load it into Redis (a re-run resumes a killed load)."""
     from features.catalog import configured_catalog
-    from features.loader import BAD_ROW_POLICIES, ENGINES, bulk_load
+    from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
+    from features.population import population_entity
     from features.store import open_store
 
     if on_bad_row not in BAD_ROW_POLICIES:
@@ -139,9 +143,11 @@ def load_command(
         raise InvalidArgument("--rejected only applies with --on-bad-row skip", field="--rejected")
     if on_bad_row == "skip" and rejected is None:
         rejected = input_path.with_name(f"{input_path.stem}.rejected.csv")
-    settings = _settings()
-    spark_options = {"master": master} if engine == "spark" else {}
-    result = bulk_load(open_store(settings, configured_catalog(settings)), entity, input_path,
+    settings = batch_settings(_settings())
+    spark_options = ({"master": master, "partition_bytes": int(partition_mb * 2**20)} if engine == "spark"
+                     else {})
+    catalog = configured_catalog(settings)
+    result = bulk_load(open_store(settings, catalog), entity or population_entity(catalog), input_path,
                        chunk_rows=chunk_rows, key_column=key_col, on_bad_row=on_bad_row,  # type: ignore[arg-type]
                        rejected_path=rejected, ignore_columns=[c.strip() for c in ignore_columns.split(",") if c.strip()],
                        engine=engine, **spark_options)  # type: ignore[arg-type]
@@ -160,15 +166,17 @@ def load_command(
 def get_command(
     keys: Annotated[list[str], typer.Argument(help="entity keys")],
     features: Annotated[str, typer.Option(help="comma-separated features (default: all)")] = "",
-    entity: Annotated[str, typer.Option(help="entity name")] = "user",
+    entity: Annotated[str | None, typer.Option(help="entity name (default: the catalog's user entity)")] = None,
 ) -> None:
     """Read features of some keys straight from Redis and print them as JSON."""
     from features.catalog import configured_catalog
+    from features.population import population_entity
     from features.store import open_store
 
     names = [f for f in features.split(",") if f] or None
     settings = _settings()
-    batch = open_store(settings, configured_catalog(settings)).read(entity, keys, names)
+    catalog = configured_catalog(settings)
+    batch = open_store(settings, catalog).read(entity or population_entity(catalog), keys, names)
     rows = {k: (batch.row(i) if batch.found[i] else None) for i, k in enumerate(batch.keys)}
     console.print_json(json.dumps(rows, default=str))
 
@@ -220,14 +228,17 @@ def bench_load_command(
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
     input_format: Annotated[str, typer.Option("--format", help="parquet or csv (local only)")] = "parquet",
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per chunk / Arrow batch")] = 5_000,
+    on_bad_row: Annotated[str, typer.Option("--on-bad-row", help="fail (check all, then write) or skip "
+                                            "(check as it writes)")] = "fail",
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
 ) -> None:
     """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
     from features.load_bench import run_load_bench, write_json
 
     result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
-                            input_format=input_format, chunk_rows=chunk_rows)
-    table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
+                            input_format=input_format, chunk_rows=chunk_rows, on_bad_row=on_bad_row)
+    table = Table(title=f"load of {users:,} users x {features} features "
+                        f"({input_format}, engine {engine}, --on-bad-row {on_bad_row})")
     for col in ("load s", "of it checking s", "rows/s", "rows/CPU-s", "input MB", "spark start s"):
         table.add_column(col, justify="right")
     start = result.get("spark_session_start_s")

@@ -26,9 +26,8 @@ from models.allocation import (
     OnlineController,
     RedisBudgetState,
 )
-from models.allocation.demo import policy_path
+from models.allocation.deployment import budget_scope, deployment_paths
 from models.recommend import RecommenderBundle
-from models.recommend.demo import bundle_path
 from services.server.context import ServiceContext
 
 __all__ = ["RecommenderRuntime", "get_runtime", "WINDOW_S"]
@@ -90,15 +89,15 @@ class RecommenderRuntime:
 
 
 def _build(ctx: ServiceContext) -> RecommenderRuntime:
-    path, ppath = bundle_path(ctx.settings), policy_path(ctx.settings)
+    path, ppath = deployment_paths(ctx.settings)  # MDS_RECOMMENDER: 'demo' or e.g. 'ml-100k'
     if not path.exists() or not ppath.exists():
         raise FailedPrecondition(f"no recommender model at {path} or no allocation policy at {ppath}; start with "
-                                 f"`make serve` (it trains the demo recommender) or call "
-                                 f"models.allocation.demo.ensure_demo_allocation")
+                                 f"`make serve` (it trains the demo recommender) or train one with "
+                                 f"`mds recommend train` and set MDS_RECOMMENDER")
     bundle = RecommenderBundle.load(path)
     policy = AllocationPolicy.load(ppath, bundle)
     client = connect(ctx.settings)
-    state = RedisBudgetState(client, ctx.settings.namespace, "recommend")
+    state = RedisBudgetState(client, ctx.settings.namespace, budget_scope(ctx.settings))
     rpw = policy.requests_per_window
     controller = OnlineController(bundle.costs, state, lam0=policy.default_mix, budget_per_window=None,
                                   config=ControllerConfig(window_s=WINDOW_S, sync_in_decide=False),

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
 from core.settings import Settings
+from features.population import population_entity
 from features.store.base import KEY_PATTERN
 from mds.allocation.v1 import allocation_pb2 as pb
 from mds.allocation.v1 import allocation_pb2_grpc as pb_grpc
@@ -40,7 +41,11 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
     async def _history(self, user_id: str) -> tuple[bytes | None, bool]:
         """(packed history or None, whether the user has cached features)."""
         blob = await self.ctx.histories.get(user_id)
-        batch = await self.ctx.store.read("user", [user_id], ["age"])
+        if blob is not None:
+            return blob, True
+        # No history: a user the catalog knows (any of its user features cached) still gets the cascade.
+        entity = population_entity(self.ctx.catalog)
+        batch = await self.ctx.store.read(entity, [user_id], [self.ctx.catalog.features_of(entity)[0].name])
         return blob, bool(batch.found[0])
 
     async def Recommend(self, request: pb.RecommendRequest, context: grpc.aio.ServicerContext

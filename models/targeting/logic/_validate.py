@@ -8,6 +8,7 @@ import re
 
 from core.errors import FieldViolation, InvalidArgument
 from features.catalog import Catalog, DType, Feature
+from features.population import population_entity
 from models.targeting.logic._ast import LIST_OPERATORS, Condition, Expr, Not, Op, operators_for
 
 __all__ = ["MAX_CONDITIONS", "MAX_DEPTH", "check", "closest_keys", "validate"]
@@ -17,9 +18,9 @@ MAX_DEPTH = 16
 _NUMBER = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
-def closest_keys(catalog: Catalog, word: str, n: int = 3, *, entity: str = "user") -> list[str]:
+def closest_keys(catalog: Catalog, word: str, n: int = 3, *, entity: str | None = None) -> list[str]:
     """Catalog keys spelled most like ``word`` (for 'did you mean' messages)."""
-    keys = [f.name for f in catalog.features_of(entity)]
+    keys = [f.name for f in catalog.features_of(entity or population_entity(catalog))]
     return difflib.get_close_matches(word.lower(), keys, n=n, cutoff=0.5)
 
 
@@ -95,12 +96,14 @@ def _check_condition(c: Condition, catalog: Catalog, where: str, entity: str, ou
         _check_number(feature, item, vwhere, out)
 
 
-def validate(expr: Expr, catalog: Catalog, *, field: str = "logic", entity: str = "user") -> list[FieldViolation]:
+def validate(expr: Expr, catalog: Catalog, *, field: str = "logic",
+             entity: str | None = None) -> list[FieldViolation]:
     """Every problem of ``expr`` against ``catalog``; an empty list means it is valid.
 
     Field paths follow the AST: ``logic.items[1].item.value`` is the value of the condition under the
     NOT that is the second item of the top-level group.
     """
+    entity = entity or population_entity(catalog)  # default: the user entity, whatever the catalog calls it
     out: list[FieldViolation] = []
     count = 0
 
@@ -124,7 +127,7 @@ def validate(expr: Expr, catalog: Catalog, *, field: str = "logic", entity: str 
     return out
 
 
-def check(expr: Expr, catalog: Catalog, *, field: str = "logic", entity: str = "user") -> Expr:
+def check(expr: Expr, catalog: Catalog, *, field: str = "logic", entity: str | None = None) -> Expr:
     """Return ``expr`` when valid; otherwise raise :class:`InvalidArgument` listing every violation."""
     violations = validate(expr, catalog, field=field, entity=entity)
     if violations:
