@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import redis
 
 from core.errors import FailedPrecondition, InvalidArgument, ModelNotFound, NotFound
-from core.redis import SyncClient, connect
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
@@ -105,7 +106,7 @@ def _check_id(campaign_id: str, field: str = "campaign_id") -> str:
 
 
 class CampaignBook:
-    def __init__(self, settings: Settings, catalog: Catalog, *, client: SyncClient | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, *, client: redis.Redis | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.client = client or connect(settings)
