@@ -111,7 +111,8 @@ class CampaignBook:
         self.catalog = catalog
         self.client = client or connect(settings)
         self.store = CampaignStore(self.client, settings.namespace)
-        self.features = RedisOnlineStore(self.client, catalog, settings.namespace, max_batch=READ_CHUNK)
+        self.features = RedisOnlineStore(self.client, catalog, settings.namespace, max_batch=READ_CHUNK,
+                                         cluster_buckets=settings.redis_cluster_buckets)  # same keys as open_store
         self.registry = ModelRegistry.from_settings(settings)
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}
