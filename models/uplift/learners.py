@@ -8,6 +8,7 @@ from core.errors import InvalidArgument
 from models.uplift._anchors import ANCHORS, AnchorLearner
 from models.uplift._bag import BagRegularizedUplift
 from models.uplift._bag_gbm import BagCorrectedTLearner
+from models.uplift._gated import GatedBagUplift
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator
 
@@ -20,13 +21,15 @@ LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
     "class_transformation": ClassTransformation,
     "bag_regularized": BagRegularizedUplift,
     "bag_regularized_gbm": BagCorrectedTLearner,
+    "bag_gated": GatedBagUplift,
 }
 
 BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_transformation")
 
 # The learner a user gets when naming none (``default`` in reports and on the command line), for 0/1
-# outcomes and for continuous (revenue) outcomes.
-DEFAULT_LEARNER = "bag_regularized"
+# outcomes and for continuous (revenue) outcomes. ``bag_gated``: the bag-regularized net where a bag
+# expects enough responders per arm for its ATE label to mean something, else the S-learner.
+DEFAULT_LEARNER = "bag_gated"
 DEFAULT_REVENUE_LEARNER = "x_learner"
 
 
