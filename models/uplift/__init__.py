@@ -5,7 +5,7 @@ the learners (:data:`LEARNERS`), the metrics and the evaluation protocol.
 """
 
 from models.uplift._bag import BagLabels, BagRegularizedUplift, bag_ate_labels
-from models.uplift._bag_gbm import BagCorrectedTLearner
+from models.uplift._bag_gbm import BagCorrectedSLearner, BagCorrectedTLearner
 from models.uplift._gated import GatedBagUplift, expected_bag_responders
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator, check_features, check_uplift_data
@@ -27,6 +27,7 @@ from models.uplift.pipeline import UpliftPipeline
 __all__ = [
     "BASELINES",
     "LEARNERS",
+    "BagCorrectedSLearner",
     "BagCorrectedTLearner",
     "BagLabels",
     "BagRegularizedUplift",

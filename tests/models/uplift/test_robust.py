@@ -66,10 +66,10 @@ def test_tuning_default_chooses_the_learner_family() -> None:
     X, t, y, _ = planted(2400)
     # A tight bound still compares every family's default before any other setting.
     result = tune_learner("default", X, t, y, seconds=1e-6, folds=2)
-    assert [name for name, params, _ in result.tried] == ["bag_regularized"]
+    assert [name for name, params, _ in result.tried] == ["bag_corrected_s"]
     result = tune_learner("default", X, t, y, seconds=600, folds=2)
     families = [name for name, params, _ in result.tried if params == {}]
-    assert families[:4] == ["bag_regularized", "s_learner", "x_learner", "t_learner"]
+    assert families[:5] == ["bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner"]
     assert result.learner in families and result.cv_qini == max(score for *_, score in result.tried)
     # Revenue outcomes leave the 0/1-only learners out.
     revenue = tune_learner("default", X, t, y * 30.0, seconds=1e-6, folds=2)
@@ -220,7 +220,7 @@ def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> No
     ds = synthetic_dataset("high", 5, n=3000, seed=3)
     report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
     tuned = report.to_json()["tuned"]
-    assert tuned["default"]["learner"] == "bag_regularized"  # the first family; the bound stops the rest
+    assert tuned["default"]["learner"] == "bag_corrected_s"  # the first family; the bound stops the rest
     assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
     stats = report.to_json()["learners"]["default"]
     assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
