@@ -5,7 +5,8 @@ the learners (:data:`LEARNERS`), the metrics and the evaluation protocol.
 """
 
 from models.uplift._bag import BagLabels, BagRegularizedUplift, bag_ate_labels
-from models.uplift._bag_gbm import BagCorrectedTLearner
+from models.uplift._bag_gbm import BagCorrectedSLearner, BagCorrectedTLearner
+from models.uplift._gated import GatedBagUplift, expected_bag_responders
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator, check_features, check_uplift_data
 from models.uplift.encoding import FeatureEncoder
@@ -26,11 +27,13 @@ from models.uplift.pipeline import UpliftPipeline
 __all__ = [
     "BASELINES",
     "LEARNERS",
+    "BagCorrectedSLearner",
     "BagCorrectedTLearner",
     "BagLabels",
     "BagRegularizedUplift",
     "ClassTransformation",
     "FeatureEncoder",
+    "GatedBagUplift",
     "SLearner",
     "TLearner",
     "UpliftEstimator",
@@ -40,6 +43,7 @@ __all__ = [
     "bag_ate_labels",
     "check_features",
     "check_uplift_data",
+    "expected_bag_responders",
     "make_learner",
     "perfect_qini_curve",
     "perfect_uplift_curve",

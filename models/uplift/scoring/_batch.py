@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from core.errors import InvalidArgument
 
-__all__ = ["BatchScoreResult", "UpliftModel", "check_input", "partial_path", "predict_throughput",
+__all__ = ["BatchScoreResult", "UpliftModel", "best_arm_columns", "check_input", "partial_path", "predict_throughput",
            "score_parquet"]
 
 
@@ -96,6 +96,15 @@ def _batches(files: list[pq.ParquetFile], columns: list[str], batch_rows: int) -
         yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
 
 
+def best_arm_columns(per_arm: np.ndarray, arms: list[str]) -> tuple[np.ndarray, list[str | None]]:
+    """A several-treatment model's ``uplift`` (the best arm's) and ``chosen_arm`` (None when no arm is
+    predicted to help) from its per-arm uplift matrix ``(rows, arms)``; one rule for every engine."""
+    uplift = per_arm.max(axis=1)
+    best = per_arm.argmax(axis=1)
+    chosen = [arms[b] if u > 0 else None for b, u in zip(best.tolist(), uplift.tolist(), strict=True)]
+    return uplift, chosen
+
+
 def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str | Path, *,
                   id_column: str = "user_id", batch_rows: int = 50_000, progress: bool = True,
                   metadata: dict[str, str] | None = None) -> BatchScoreResult:
@@ -131,14 +140,12 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
                 predict_started = time.perf_counter()
                 if arms:
                     per_arm = np.asarray(model.predict_arms(frame), dtype=np.float64)  # type: ignore[attr-defined]
-                    uplift = per_arm.max(axis=1)
+                    uplift, chosen = best_arm_columns(per_arm, arms)
                 else:
                     uplift = np.asarray(model.predict(frame), dtype=np.float64)
                 predict_seconds += time.perf_counter() - predict_started
                 columns = [batch.column(id_column), pa.array(uplift)]
                 if arms:
-                    best = per_arm.argmax(axis=1)
-                    chosen = [arms[b] if u > 0 else None for b, u in zip(best.tolist(), uplift.tolist(), strict=True)]
                     columns += [pa.array(per_arm[:, i]) for i in range(len(arms))] + [pa.array(chosen, pa.string())]
                 writer.write_table(pa.Table.from_arrays(columns, schema=schema))
                 rows += batch.num_rows

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from core.errors import InvalidArgument
-from models.uplift.scoring._batch import BatchScoreResult, check_input, partial_path
+from models.uplift.scoring._batch import BatchScoreResult, best_arm_columns, check_input, partial_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,22 +64,40 @@ def local_spark(master: str = "local[2]", *, batch_rows: int = 10_000, progress:
     return spark
 
 
-def _scorer(broadcast: Any, sha256: str, features: list[str], id_column: str
+def _scorer(broadcast: Any, sha256: str, features: list[str], id_column: str, arms: list[str] | None
             ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     def score(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         model = _worker_model(broadcast.value, sha256)
         for frame in frames:
             if len(frame) == 0:
                 continue
-            yield pd.DataFrame({id_column: frame[id_column], "uplift": model.predict(frame[features])})
+            if not arms:
+                yield pd.DataFrame({id_column: frame[id_column], "uplift": model.predict(frame[features])})
+                continue
+            per_arm = np.asarray(model.predict_arms(frame[features]), dtype=np.float64)
+            uplift, chosen = best_arm_columns(per_arm, arms)
+            out: dict[str, Any] = {id_column: frame[id_column].to_numpy(), "uplift": uplift}
+            out.update({f"uplift_{a}": per_arm[:, i] for i, a in enumerate(arms)})
+            out["chosen_arm"] = chosen
+            yield pd.DataFrame(out)
     return score
+
+
+def _output_schema(id_column: str, id_type: str, arms: list[str] | None) -> str:
+    """Spark DDL of the output: id, ``uplift`` and, for a several-treatment model, ``uplift_<arm>`` per
+    arm and ``chosen_arm`` (the local engine's columns, in the same order)."""
+    columns = [f"`{id_column}` {id_type}", "uplift double"]
+    columns += [f"`uplift_{a}` double" for a in arms or []]
+    columns += ["chosen_arm string"] if arms else []
+    return ", ".join(columns)
 
 
 def score_parquet_spark(payload: bytes, sha256: str, features: list[str], input_path: str | Path,
                         output_path: str | Path, *, id_column: str = "user_id", master: str = "local[2]",
                         batch_rows: int = 10_000, spark: SparkSession | None = None,
                         progress: bool = False) -> BatchScoreResult:
-    """Score ``input_path`` on Spark into the Parquet directory ``output_path`` (id, ``uplift``).
+    """Score ``input_path`` on Spark into the Parquet directory ``output_path`` (id, ``uplift``; a
+    several-treatment model adds ``uplift_<arm>`` per arm and ``chosen_arm``, as the local engine does).
 
     ``payload``/``sha256`` come from :meth:`models.registry.ModelRegistry.payload`. Pass ``spark`` to
     reuse a session (e.g. a cluster's); otherwise a local one on ``master`` is started and stopped.
@@ -94,9 +113,11 @@ def score_parquet_spark(payload: bytes, sha256: str, features: list[str], input_
     try:
         df = session.read.parquet(str(input_path)).select(id_column, *features)
         id_type = df.schema[id_column].dataType.simpleString()
+        # The driver reads the arms of a several-treatment model once (cached like a worker's copy).
+        arms: list[str] | None = getattr(_worker_model(payload, sha256), "arms", None)
         broadcast = session.sparkContext.broadcast(payload)
-        scored = df.mapInPandas(_scorer(broadcast, sha256, features, id_column),
-                                schema=f"`{id_column}` {id_type}, uplift double")
+        scored = df.mapInPandas(_scorer(broadcast, sha256, features, id_column, arms),
+                                schema=_output_schema(id_column, id_type, arms))
         scored.write.mode("overwrite").parquet(str(tmp))
         rows = sum(pq.ParquetFile(part).metadata.num_rows for part in tmp.glob("part-*.parquet"))
         broadcast.unpersist()

@@ -66,10 +66,10 @@ def test_tuning_default_chooses_the_learner_family() -> None:
     X, t, y, _ = planted(2400)
     # A tight bound still compares every family's default before any other setting.
     result = tune_learner("default", X, t, y, seconds=1e-6, folds=2)
-    assert [name for name, params, _ in result.tried] == ["bag_regularized"]
+    assert [name for name, params, _ in result.tried] == ["bag_corrected_s"]
     result = tune_learner("default", X, t, y, seconds=600, folds=2)
     families = [name for name, params, _ in result.tried if params == {}]
-    assert families[:4] == ["bag_regularized", "s_learner", "x_learner", "t_learner"]
+    assert families[:5] == ["bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner"]
     assert result.learner in families and result.cv_qini == max(score for *_, score in result.tried)
     # Revenue outcomes leave the 0/1-only learners out.
     revenue = tune_learner("default", X, t, y * 30.0, seconds=1e-6, folds=2)
@@ -220,7 +220,7 @@ def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> No
     ds = synthetic_dataset("high", 5, n=3000, seed=3)
     report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
     tuned = report.to_json()["tuned"]
-    assert tuned["default"]["learner"] == "bag_regularized"  # the first family; the bound stops the rest
+    assert tuned["default"]["learner"] == "bag_corrected_s"  # the first family; the bound stops the rest
     assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
     stats = report.to_json()["learners"]["default"]
     assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
@@ -248,3 +248,24 @@ def test_suite_command_writes_one_report_per_data_set_and_the_summary(tmp_path: 
         assert "default" in report["learners"] and (out / f"{row['dataset']}_calibration.png").exists()
     run = CliRunner().invoke(app, ["evaluate", "--suite", "--dataset", "hillstrom"])
     assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--suite"
+
+
+def test_default_ranks_a_rare_outcome_and_the_gate_falls_back_to_the_s_learner() -> None:
+    from models.uplift import GatedBagUplift, qini_auc
+
+    rng = np.random.default_rng(5)
+    n = 16_000
+    X = rng.normal(size=(n, 4))
+    t = rng.integers(0, 2, n)
+    # Rare outcome (~1 %): the treatment adds 3 points only where x0 > 0.
+    y = (rng.random(n) < 0.01 + t * 0.03 * (X[:, 0] > 0)).astype(int)
+    train, test = slice(0, n // 2), slice(n // 2, n)
+    default = make_learner("default").fit(X[train], t[train], y[train])
+    # The old default (the bag net alone) reaches about 0.04 here, the S-learner-based default about 0.2.
+    assert qini_auc(y[test], default.predict(X[test]), t[test]) > 0.1
+    gated = GatedBagUplift().fit(X[train], t[train], y[train])
+    assert gated.family_ == "s_learner" and gated.bag_responders_ < gated.min_bag_responders
+    # A common outcome gives every bag enough responders: the bag net is fitted.
+    common = (rng.random(n) < 0.3 + t * 0.1 * (X[:, 0] > 0)).astype(int)
+    gated = GatedBagUplift().set_params(bag_size=256).fit(X[:4000], t[:4000], common[:4000])
+    assert gated.family_ == "bag_regularized" and gated.bag_responders_ >= 20

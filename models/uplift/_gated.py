@@ -1,0 +1,67 @@
+"""The default 0/1-outcome learner: the bag-regularized net where its bag labels carry signal, the
+LightGBM S-learner where they cannot.
+
+Why the bag net fails on rare outcomes: a bag's label is its observed ATE, treated rate minus control
+rate over ``bag_size / 2`` users per arm. With a 0.9 % conversion rate a bag of 512 holds about two
+responders per arm, so the label's standard error (≈ 0.6 points) is several times the effects the
+model should rank by, and the per-arm log-loss of a neural net sees too few positives to learn heads
+from. Both parts of the net then fit noise. The number of responders a bag can expect per arm is known
+before any fit (``bag_size`` × arm share × the rarer outcome's rate), so the gate is decided from the
+training data's shape alone: no holdout, no extra fit, no tuning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.uplift._bag import BagRegularizedUplift
+from models.uplift._meta import SLearner
+from models.uplift.base import UpliftEstimator
+
+__all__ = ["GatedBagUplift", "expected_bag_responders"]
+
+
+def expected_bag_responders(t: np.ndarray, y: np.ndarray, bag_size: int) -> float:
+    """Fewest responders (or non-responders, whichever is rarer) a bag of ``bag_size`` users can expect
+    in one arm: ``bag_size × arm share × min(rate, 1 − rate)``, minimized over the two arms."""
+    counts = []
+    for arm in (0, 1):
+        in_arm = t == arm
+        share = float(in_arm.mean())
+        rate = float(y[in_arm].mean()) if in_arm.any() else 0.0
+        counts.append(bag_size * share * min(rate, 1.0 - rate))
+    return float(min(counts))
+
+
+class GatedBagUplift(UpliftEstimator):
+    """Bag-regularized net when a bag expects at least ``min_bag_responders`` responders per arm,
+    otherwise the LightGBM S-learner (registry name ``bag_gated``; the ``default`` learner).
+
+    ``family_`` records which one was fitted (``"bag_regularized"`` or ``"s_learner"``) and
+    ``bag_responders_`` the expected responders per bag and arm that decided it. 20 responders give a
+    bag rate a relative standard error of about 22 %; the real experiments sit far from it on either
+    side (Hillstrom visits ≈ 27 per bag and arm, conversions ≈ 1.5; the demo world ≈ 47, the generated
+    experiments ≈ 38–40).
+    """
+
+    def __init__(self, min_bag_responders: float = 20.0, bag_size: int = 512, random_state: int | None = 0,
+                 n_jobs: int = 1) -> None:
+        self.min_bag_responders = min_bag_responders
+        self.bag_size = bag_size
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
+        self.bag_responders_ = expected_bag_responders(t, y, int(self.bag_size))
+        model: UpliftEstimator
+        if self.bag_responders_ >= float(self.min_bag_responders):
+            self.family_ = "bag_regularized"
+            model = BagRegularizedUplift(bag_size=int(self.bag_size), random_state=self.random_state,
+                                         n_threads=int(self.n_jobs))
+        else:
+            self.family_ = "s_learner"
+            model = SLearner(random_state=self.random_state, n_jobs=int(self.n_jobs))
+        self.model_ = model.fit(X, t, y)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict(X)
