@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis
 import redis.asyncio
@@ -27,11 +27,8 @@ from redis.retry import Retry
 from core.errors import InvalidArgument, StoreUnavailable, preview
 from core.settings import Settings
 
-__all__ = ["AsyncClient", "SyncClient", "connect", "connect_async", "describe_location", "embedded_server_socket",
-           "is_cluster", "stop_embedded_servers"]
-
-SyncClient = redis.Redis | redis.cluster.RedisCluster
-AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+__all__ = ["connect", "connect_async", "describe_location", "embedded_server_socket", "is_cluster",
+           "stop_embedded_servers"]
 
 _Client = TypeVar("_Client")
 _embedded_lock = threading.Lock()
@@ -100,24 +97,28 @@ def is_cluster(client: object) -> bool:
     return isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster)
 
 
-def connect(settings: Settings) -> SyncClient:
-    """A synchronous client (CLI, batch jobs, benchmarks)."""
+def connect(settings: Settings) -> redis.Redis:
+    """A synchronous client (CLI, batch jobs, benchmarks).
+
+    In cluster mode this is a ``RedisCluster``, typed as ``Redis``: it serves the key-wise commands
+    MDS uses under the same names; multi-key work checks :func:`is_cluster` (slots, hash tags).
+    """
     options = _client_options(settings)
     if settings.redis_mode == "cluster":
-        return _from_url(redis.cluster.RedisCluster.from_url, str(settings.redis_url),
-                         _cluster_options(settings, options))
+        return cast(redis.Redis, _from_url(redis.cluster.RedisCluster.from_url, str(settings.redis_url),
+                                           _cluster_options(settings, options)))
     if settings.redis_url:
         return _from_url(redis.Redis.from_url, settings.redis_url, options)
     return redis.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)
 
 
-def connect_async(settings: Settings) -> AsyncClient:
-    """An asyncio client (the gRPC servers)."""
+def connect_async(settings: Settings) -> redis.asyncio.Redis:
+    """An asyncio client (the gRPC servers); a ``RedisCluster`` typed as ``Redis`` in cluster mode."""
     options = _client_options(settings)
     options["retry"] = redis.asyncio.retry.Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
     if settings.redis_mode == "cluster":
-        return _from_url(redis.asyncio.cluster.RedisCluster.from_url, str(settings.redis_url),
-                         _cluster_options(settings, options))
+        return cast(redis.asyncio.Redis, _from_url(redis.asyncio.cluster.RedisCluster.from_url,
+                                                   str(settings.redis_url), _cluster_options(settings, options)))
     if settings.redis_url:
         return _from_url(redis.asyncio.Redis.from_url, settings.redis_url, options)
     return redis.asyncio.Redis(unix_socket_path=embedded_server_socket(settings.data_dir), **options)

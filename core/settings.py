@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # "cluster": MDS_REDIS_URL names any node of a Redis Cluster (the client discovers the rest).
     redis_mode: Literal["single", "cluster"] = "single"
+    redis_cluster_buckets: int = Field(
+        12, ge=1, le=16384, description="cluster only: hash-tag buckets per entity (at least the masters that should "
+                                        "hold features; fewer make reads cheaper); a change needs a reload")
     redis_timeout_s: float = Field(0.5, gt=0, description="socket timeout of every Redis call")
     namespace: str = Field("mds", pattern=r"^[A-Za-z0-9_\-]+$", description="prefix of every Redis key")
 

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import redis.cluster
 from rich.progress import Progress
 
 from core.errors import InvalidArgument
-from core.redis import connect, is_cluster
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog, DType, Feature, configured_catalog
 from features.population import population_entity
@@ -105,7 +106,8 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
     names = [f.name for f in features]
     client = connect(settings)
     namespace = f"mdsbench-{uuid.uuid4().hex[:8]}"
-    store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000))
+    store = RedisOnlineStore(client, catalog, namespace, max_batch=max(batch, 1000),
+                             cluster_buckets=settings.redis_cluster_buckets)
     frame = synthetic_rows(catalog, entity, users, seed)
     key = catalog.entity(entity).key
     rng = np.random.default_rng(seed)
@@ -155,7 +157,7 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
             [[_feast_decode(v, f) for v, f in zip(row, features, strict=True)] for row in rows]
 
         # On a cluster every multi-key read goes slot by slot, one pipeline per master (the floor too).
-        mget = client.mget_nonatomic if is_cluster(client) else client.mget
+        mget = client.mget_nonatomic if isinstance(client, redis.cluster.RedisCluster) else client.mget
 
         def floor() -> None:
             keys = [f"{namespace}:packed:{k}" for k in next_batch()]

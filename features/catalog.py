@@ -52,7 +52,7 @@ class Feature(BaseModel):
     aliases: tuple[str, ...] = ()
     # What a marketer's words need to be read against this feature (none of it shapes storage):
     value_aliases: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="allowed value -> other words for it ('sh' for shanghai)")
+        default_factory=dict, description="allowed value (or an int's code) -> other words for it ('sh' for shanghai)")
     ordered: bool = Field(False, description="category values are listed from lowest to highest")
     unit: str | None = Field(None, description="unit of a number: yuan, dollars, days, miles, ...")
     window_days: int | None = Field(None, gt=0, description="the time window a count or sum covers")
@@ -75,7 +75,10 @@ class Feature(BaseModel):
             raise ValueError(f"feature {self.name!r}: only category and string_set take values")
         if self.ordered and self.dtype != DType.CATEGORY:
             raise ValueError(f"feature {self.name!r}: only a category can be ordered")
-        unknown = [v for v in self.value_aliases if v not in (self.values or ())]
+        # an int feature may name its whole-number codes too ("first-tier" for city_tier 1)
+        coded = (range(int(self.range[0]), int(self.range[1]) + 1)
+                 if self.dtype == DType.INT and self.range and self.range[1] - self.range[0] <= 1000 else range(0))
+        unknown = [v for v in self.value_aliases if v not in (self.values or ()) and v not in map(str, coded)]
         if unknown:
             raise ValueError(f"feature {self.name!r}: value_aliases name values it does not allow: {unknown}")
         if self.range is not None:

@@ -4,7 +4,8 @@ The table has ``users`` rows and ``features`` feature columns of every dtype (ab
 float, 15% bool, 15% category, 10% string_set), in groups of at most 16 features, under a catalog
 built for the run; it is written as Parquet with 50,000-row row groups (what warehouse exports and
 Spark write), or as CSV. The timed part is the whole load as a user runs it: key pre-pass, the check
-of every cell (``--on-bad-row fail`` checks the table before writing), encoding and the Redis writes.
+of every cell (``--on-bad-row fail`` checks the whole table before writing; ``skip`` checks each chunk
+as it writes it), encoding and the Redis writes.
 Spark's session start is timed separately. Keys go to a throwaway namespace, deleted afterwards.
 """
 
@@ -29,7 +30,7 @@ from core.errors import InvalidArgument
 from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog, DType
-from features.loader import ENGINES, bulk_load
+from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
 from features.store import RedisOnlineStore
 
 __all__ = ["bench_catalog", "bench_table", "run_load_bench", "write_json"]
@@ -112,9 +113,11 @@ def _tree_cpu_seconds() -> float:
 
 def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: int = 40, engine: str = "local",
                    master: str = "local[2]", input_format: str = "parquet", chunk_rows: int = 5_000,
-                   seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                   on_bad_row: str = "fail", seed: int = 0, progress: bool = True) -> dict[str, Any]:
     if engine not in ENGINES:
         raise InvalidArgument(f"--engine: choose {' or '.join(ENGINES)}", field="--engine")
+    if on_bad_row not in BAD_ROW_POLICIES:
+        raise InvalidArgument(f"--on-bad-row: choose {' or '.join(BAD_ROW_POLICIES)}", field="--on-bad-row")
     if input_format not in ("parquet", "csv"):
         raise InvalidArgument("--format: choose parquet or csv", field="--format")
     if engine == "spark" and input_format == "csv":
@@ -124,9 +127,9 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
     frame = bench_table(catalog, users, seed)
     generated_s = time.perf_counter() - started
     namespace = f"mdsloadbench-{uuid.uuid4().hex[:8]}"
-    store = RedisOnlineStore(connect(settings), catalog, namespace)
+    store = RedisOnlineStore(connect(batch_settings(settings)), catalog, namespace)
     result: dict[str, Any] = {"engine": engine, "users": users, "features": n_features, "format": input_format,
-                              "chunk_rows": chunk_rows, "generate_s": generated_s, "cpus": os.cpu_count(),
+                              "chunk_rows": chunk_rows, "on_bad_row": on_bad_row, "generate_s": generated_s, "cpus": os.cpu_count(),
                               "load_average": os.getloadavg()[0], "python": platform.python_version()}
     with tempfile.TemporaryDirectory(prefix="mds-load-bench-") as tmp:
         path = Path(tmp) / f"users.{input_format}"
@@ -136,7 +139,7 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
             text = frame.copy()
             for f in catalog.features_of("user"):
                 if f.dtype == DType.STRING_SET:
-                    text[f.name] = text[f.name].map(lambda w: None if w is None else ("|".join(w) or "[]"))
+                    text[f.name] = text[f.name].map(lambda w: None if w is None else "|".join(w))
             text.to_csv(path, index=False)
         del frame
         result["input_mb"] = path.stat().st_size / 2**20
@@ -153,7 +156,7 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
         cpu_before = _tree_cpu_seconds()
         try:
             load = bulk_load(store, "user", path, chunk_rows=chunk_rows, engine=engine,  # type: ignore[arg-type]
-                             progress=progress, **options)
+                             on_bad_row=on_bad_row, progress=progress, **options)  # type: ignore[arg-type]
         finally:
             if spark is not None:
                 spark.stop()

@@ -29,7 +29,9 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.errors import InvalidArgument
+from core.settings import Settings
 from features.store import RedisOnlineStore
+from features.store.unavailable import redis_unavailable
 from features.tables import (
     CheckedChunk,
     ChunkValidator,
@@ -44,10 +46,11 @@ from features.tables import (
     plan_table,
 )
 
-__all__ = ["BAD_ROW_POLICIES", "ENGINES", "LoadRejected", "LoadResult", "bulk_load", "checkpoint_key",
-           "forget_load", "load_id_of", "prepare_load"]
+__all__ = ["BAD_ROW_POLICIES", "ENGINES", "LoadRejected", "LoadResult", "batch_settings", "bulk_load",
+           "checkpoint_key", "forget_load", "load_id_of", "prepare_load"]
 
-CHECKPOINT_TTL_S = 7 * 24 * 3600
+BATCH_REDIS_TIMEOUT_S = 10.0  # a pipeline of 2,000 writes on a busy Redis can take seconds, not 0.5 s
+CHECKPOINT_TTL_S = 7 * 24 * 3600  # at most: a checkpoint never outlives the features it vouches for
 Engine = Literal["local", "spark"]
 OnBadRow = Literal["fail", "skip"]
 ENGINES: tuple[str, ...] = ("local", "spark")
@@ -89,6 +92,16 @@ class PreparedLoad:
     duplicate_keys: set[str]
     total_rows: int
     checkpoint: str
+    checkpoint_ttl_s: int  # the entity's shortest group TTL (capped): "already loaded" must not outlive the data
+
+
+def batch_settings(settings: Settings) -> Settings:
+    """``settings`` for a bulk load: Redis socket timeouts raised to at least :data:`BATCH_REDIS_TIMEOUT_S`.
+
+    ``MDS_REDIS_TIMEOUT_S`` is tuned for online reads that must fail fast; a batch job would rather wait
+    for a busy server than stop half-way (a stopped load resumes, but has to be re-run by hand).
+    """
+    return settings.model_copy(update={"redis_timeout_s": max(settings.redis_timeout_s, BATCH_REDIS_TIMEOUT_S)})
 
 
 def checkpoint_key(store: RedisOnlineStore, load_id: str, options: Iterable[object]) -> str:
@@ -126,7 +139,8 @@ def prepare_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.D
         total = len(keys)
     options = (engine, entity, chunk_rows, plan.key_column, on_bad_row, *plan.ignored,
                *(f.name for f in plan.features))
-    return PreparedLoad(table, plan, duplicates, total, checkpoint_key(store, load_id or table.load_id, options))
+    ttl = min([CHECKPOINT_TTL_S, *(g.ttl_seconds for g in store.catalog.groups_of(entity))])
+    return PreparedLoad(table, plan, duplicates, total, checkpoint_key(store, load_id or table.load_id, options), ttl)
 
 
 def _numbered(chunks: Iterator[pd.DataFrame]) -> Iterator[tuple[int, int, pd.DataFrame]]:
@@ -166,7 +180,8 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
                         on_bad_row=on_bad_row, ignore_columns=ignore_columns, load_id=load_id)
     validator = ChunkValidator(load.plan, load.duplicate_keys, source=load.table.name)
     client = store.client
-    state = {k.decode(): int(v) for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    with redis_unavailable("reading the load's checkpoint"):
+        state = {k.decode(): int(v) for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
     target = Path(rejected_path) if on_bad_row == "skip" and rejected_path is not None else None
     if state.get("finished"):  # an earlier run loaded all of it: nothing to do
         return LoadResult(load.table.name, "local", load.total_rows, 0, 0, True, time.perf_counter() - started,
@@ -185,7 +200,7 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
             if not report.ok:
                 raise LoadRejected(report)
             report = TableReport(load.table.name)
-            _save(client, load.checkpoint, {"checked": 1})
+            _save(client, load, {"checked": 1})
         checked_at = time.perf_counter()
         rejected_rows: RejectedRows | None = None
         if target is not None:
@@ -210,19 +225,21 @@ def bulk_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Data
                     update["rejected_bytes"] = rejected_rows.append(chunk, checked.bad.nonzero()[0],
                                                                     checked.reasons, first_row)
             written += _write_chunk(store, entity, checked)
-            _save(client, load.checkpoint, update)
+            _save(client, load, update)
             bar.advance(task, len(chunk))
     published = rejected_rows.finish(rejected_before + rejected) if rejected_rows is not None else None
-    _save(client, load.checkpoint, {"finished": 1})
+    _save(client, load, {"finished": 1})
     return LoadResult(load.table.name, "local", load.total_rows, written, rejected, done > 0,
                       time.perf_counter() - started, report, published, checked_at - started)
 
 
-def _save(client: object, checkpoint: str, fields: dict[str, int]) -> None:
-    pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
-    pipe.hset(checkpoint, mapping=fields)
-    pipe.expire(checkpoint, CHECKPOINT_TTL_S)
-    pipe.execute()
+def _save(client: object, load: PreparedLoad, fields: dict[str, int]) -> None:
+    # One key, so a plain pipeline (no MULTI) also works on a Redis Cluster.
+    with redis_unavailable("saving the load's checkpoint"):
+        pipe = client.pipeline(transaction=False)  # type: ignore[attr-defined]
+        pipe.hset(load.checkpoint, mapping=fields)
+        pipe.expire(load.checkpoint, load.checkpoint_ttl_s)
+        pipe.execute()
 
 
 def _write_chunk(store: RedisOnlineStore, entity: str, checked: CheckedChunk) -> int:

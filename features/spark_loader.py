@@ -28,17 +28,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import pyarrow.parquet as pq
 import redis
 
 from core.errors import InvalidArgument
+from core.redis import is_cluster
 from features.catalog import Catalog
-from features.loader import CHECKPOINT_TTL_S, LoadRejected, LoadResult, prepare_load
+from features.loader import LoadRejected, LoadResult, prepare_load
 from features.store import RedisOnlineStore
 from features.store.redis_store import WRITE_CHUNK
+from features.store.unavailable import redis_unavailable
 from features.tables import (
     ROW_COLUMN,
     ChunkValidator,
@@ -56,7 +58,7 @@ __all__ = ["local_spark", "spark_load"]
 
 _ROW_INDEX = "__mds_row_index"
 _FILE_PATH = "__mds_file_path"
-_PARTITION_BYTES = 32 * 1024 * 1024
+_PARTITION_BYTES = 8 * 1024 * 1024  # several tasks per core even for a table of ~100 MB
 
 
 def local_spark(master: str = "local[2]", *, progress: bool = False, partition_bytes: int = _PARTITION_BYTES,
@@ -92,6 +94,7 @@ class _StoreSpec:
 
     @classmethod
     def of(cls, store: RedisOnlineStore) -> _StoreSpec:
+        assert isinstance(store.client, redis.Redis), "spark_load refuses a cluster client first"
         pool = store.client.connection_pool
         # Plain settings only (host, port, path, password, TLS files, timeouts): helper objects hold locks.
         kwargs = {k: v for k, v in pool.connection_kwargs.items()
@@ -186,7 +189,7 @@ def _merged(source: str, partials: Iterable[str]) -> TableReport:
     return merged
 
 
-def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str,
+def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str, checkpoint_ttl_s: int,
                      offsets: dict[str, int], validator: ChunkValidator, columns: list[str],
                      all_columns: list[str], parts_dir: str | None
                      ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
@@ -226,7 +229,7 @@ def _load_partitions(spec: _StoreSpec, entity: str, checkpoint: str,
                         pending = 0
                 written += len(good)
         pipe.hset(checkpoint, field, f"{written},{rejected}")
-        pipe.expire(checkpoint, CHECKPOINT_TTL_S)
+        pipe.expire(checkpoint, checkpoint_ttl_s)
         pipe.execute()
         if rejected_part is not None and rejected_part.partial.exists():
             rejected_part.partial.replace(rejected_part.target)
@@ -242,7 +245,7 @@ def _duplicate_keys(df: DataFrame, key: str) -> set[str]:
     dtype = dict(df.dtypes)[key]
     column = F.trim(F.col(key)) if dtype == "string" else F.col(key)
     counted = df.select(column.alias("k")).where(F.col("k").isNotNull() & (F.col("k") != ""))
-    rows = counted.groupBy("k").count().where(F.col("count") > 1).select("k").toPandas()
+    rows = cast(pd.DataFrame, counted.groupBy("k").count().where(F.col("count") > 1).select("k").toPandas())
     return {k for k in normalize_keys(rows["k"]) if k is not None}
 
 
@@ -261,6 +264,14 @@ def _publish_rejected(parts_dir: Path, target: Path) -> int:
     return len(rows)
 
 
+def _mark(client: Any, checkpoint: str, flag: str, ttl_s: int) -> None:
+    with redis_unavailable("saving the load's checkpoint"):
+        pipe = client.pipeline(transaction=False)
+        pipe.hset(checkpoint, flag, 1)
+        pipe.expire(checkpoint, ttl_s)
+        pipe.execute()
+
+
 def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.DataFrame, *, chunk_rows: int = 5_000,
                key_column: str | None = None, on_bad_row: str = "fail", rejected_path: Path | None = None,
                ignore_columns: Iterable[str] = (), load_id: str | None = None, progress: bool = True,
@@ -270,13 +281,20 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     if isinstance(source, pd.DataFrame) or Path(source).suffix.lower() == ".csv":
         raise InvalidArgument("--engine spark reads Parquet (a file or a folder of files); "
                               "load a CSV or a DataFrame with --engine local", field="--engine")
+    if is_cluster(store.client):
+        raise InvalidArgument("--engine spark does not load into a Redis Cluster yet (MDS_REDIS_MODE=cluster); "
+                              "use --engine local", field="--engine")
     started = time.perf_counter()
+    if spark is not None:
+        master = spark.sparkContext.master or master  # partition ids depend on it: it is part of the checkpoint key
     load = prepare_load(store, entity, source, engine=f"spark|{master}|{partition_bytes}", chunk_rows=chunk_rows,
                         key_column=key_column, on_bad_row=on_bad_row, ignore_columns=ignore_columns,
                         load_id=load_id, read_keys=False)
     plan: TablePlan = load.plan
     client = store.client
-    state = {k.decode(): v.decode() for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    with redis_unavailable("reading the load's checkpoint"):
+        state = {k.decode(): v.decode()  # type: ignore[union-attr]
+                 for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
     target = Path(rejected_path) if on_bad_row == "skip" and rejected_path is not None else None
     if state.get("finished"):
         return LoadResult(load.table.name, "spark", load.total_rows, 0, 0, True, time.perf_counter() - started,
@@ -288,6 +306,8 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
     own_session = spark is None
     session = spark or local_spark(master, progress=progress, partition_bytes=partition_bytes, batch_rows=chunk_rows)
     parts_dir = target.with_name(f".{target.name}.{load.checkpoint.rsplit(':', 1)[-1]}.parts") if target else None
+    # Partition ids must be stable across re-runs: pin the split size even on a caller's session.
+    session.conf.set("spark.sql.files.maxPartitionBytes", str(partition_bytes))
     try:
         table = session.read.parquet(*[str(p.resolve()) for p in files])
         columns = load.table.columns if target is not None else plan.read_columns
@@ -298,32 +318,34 @@ def spark_load(store: RedisOnlineStore, entity: str, source: Path | str | pd.Dat
         duplicates = set() if plan.row_number_keys else _duplicate_keys(table, plan.key_column)
         validator = ChunkValidator(plan, duplicates, source=load.table.name)
         if on_bad_row == "fail" and not state.get("checked"):
-            partials = scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
-                                        schema="report string").toPandas()["report"]
+            partials = cast(pd.DataFrame, scan.mapInPandas(_check_partitions(offsets, validator, plan.read_columns),
+                                                           schema="report string").toPandas())["report"]
             report = _merged(load.table.name, partials)
             if not report.ok:
                 raise LoadRejected(report)
-            client.hset(load.checkpoint, "checked", 1)
-            client.expire(load.checkpoint, CHECKPOINT_TTL_S)
+            _mark(client, load.checkpoint, "checked", load.checkpoint_ttl_s)
         checked_at = time.perf_counter()
         if parts_dir is not None:
             parts_dir.mkdir(exist_ok=True)
-        loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, offsets, validator,
-                                  plan.read_columns, columns, str(parts_dir) if parts_dir else None)
-        this_run = scan.mapInPandas(loader, schema="partition int, written long, rejected long, report string").toPandas()
+        loader = _load_partitions(_StoreSpec.of(store), entity, load.checkpoint, load.checkpoint_ttl_s, offsets,
+                                  validator, plan.read_columns, columns, str(parts_dir) if parts_dir else None)
+        this_run = cast(pd.DataFrame, scan.mapInPandas(
+            loader, schema="partition int, written long, rejected long, report string").toPandas())
     finally:
         if own_session:
             session.stop()
-    finished = {k: v for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
-    rejected_total = sum(int(v.split(b",")[1]) for k, v in finished.items() if k.startswith(b"p:"))
+    with redis_unavailable("reading the load's checkpoint"):
+        finished: dict[str, str] = {k.decode(): v.decode()  # type: ignore[union-attr]
+                                    for k, v in client.hgetall(load.checkpoint).items()}  # type: ignore[union-attr]
+    rejected_total = sum(int(v.split(",")[1]) for k, v in finished.items() if k.startswith("p:"))
     published = None
     if target is not None and parts_dir is not None:
         if rejected_total and _publish_rejected(parts_dir, target):
             published = target
         shutil.rmtree(parts_dir, ignore_errors=True)
-    client.hset(load.checkpoint, "finished", 1)
+    _mark(client, load.checkpoint, "finished", load.checkpoint_ttl_s)
     report = _merged(load.table.name, this_run["report"])
     written, rejected = int(this_run["written"].sum()), int(this_run["rejected"].sum())
-    resumed = len(this_run) < sum(1 for k in finished if k.startswith(b"p:"))
+    resumed = len(this_run) < sum(1 for k in finished if k.startswith("p:"))
     return LoadResult(load.table.name, "spark", load.total_rows, written, rejected, resumed,
                       time.perf_counter() - started, report, published, checked_at - started)

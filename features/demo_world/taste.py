@@ -46,8 +46,10 @@ class TasteWorld:
 
 
 def generate_taste_world(n_users: int = 1_500, *, n_niches: int = 120, niche_size: int = 8,
-                         n_mainstream: int = 240, n_genres: int = 12, niche_share: float = 0.45,
+                         n_mainstream: int = 240, n_genres: int = 12, niche_share: float = 0.3,
                          ratings_per_user: float = 30.0, days: int = 180, seed: int = 0) -> TasteWorld:
+    if not 0.0 <= niche_share <= 1.0:
+        raise ValueError(f"niche_share must be in [0, 1], got {niche_share}")
     if n_users < 10 or n_niches < 2 or niche_size < 2 or n_mainstream < 20:
         raise ValueError("the taste world needs at least 10 users, 2 niches of 2 items and 20 mainstream items")
     rng = np.random.default_rng(seed)

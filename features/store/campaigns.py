@@ -8,6 +8,9 @@ Key layout, all under the settings' namespace::
     {ns}:campaign:{id}:outcomes         hash: user id -> "group,outcome,value" (one record per member)
     {ns}:campaign:{id}:outside          hash: user id -> "group,outcome,value" (users not in the campaign)
 
+On a Redis Cluster the prefix is one hash tag, ``{{ns}:campaign}:``, so every campaign key shares a slot
+and the transactions below stay single-slot (campaign metadata is small; member blobs are a few MB).
+
 A plan is written in one MULTI/EXEC (nothing or everything); ``SET NX`` refuses to overwrite an id.
 Launching flips the status inside a WATCH transaction; a launched plan is never rewritten or deleted.
 Outcome hashes are keyed by user, so recording a user again replaces the earlier record.
@@ -16,25 +19,18 @@ Outcome hashes are keyed by user, so recording a user again replaces the earlier
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import redis
 
-from core.errors import FailedPrecondition, NotFound, StoreUnavailable
+from core.errors import FailedPrecondition, NotFound
+from core.redis import SyncClient, is_cluster
+from features.store.unavailable import redis_unavailable as _unavailable
 
 __all__ = ["CampaignStore"]
 
 _SCAN = 5_000
-
-
-@contextmanager
-def _unavailable(what: str) -> Iterator[None]:
-    try:
-        yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        raise StoreUnavailable(f"Redis unavailable while {what}: {exc}") from exc
 
 
 def _text(value: bytes | str) -> str:
@@ -44,9 +40,9 @@ def _text(value: bytes | str) -> str:
 class CampaignStore:
     """Synchronous (thread-safe: redis-py pools connections); servicers call it from worker threads."""
 
-    def __init__(self, client: redis.Redis, namespace: str) -> None:
+    def __init__(self, client: SyncClient, namespace: str) -> None:
         self._r = client
-        self._prefix = f"{namespace}:campaign:"
+        self._prefix = f"{{{namespace}:campaign}}:" if is_cluster(client) else f"{namespace}:campaign:"
 
     def key(self, campaign_id: str, part: str) -> str:
         return f"{self._prefix}{campaign_id}:{part}"
@@ -76,13 +72,13 @@ class CampaignStore:
             raw = self._r.get(self.key(campaign_id, "members"))
         if raw is None:
             raise NotFound(f"no campaign {campaign_id!r}")
-        return bytes(raw)
+        return raw if isinstance(raw, bytes) else raw.encode()
 
     def ids(self, limit: int, offset: int = 0) -> list[str]:
         """Newest first."""
         with _unavailable("listing campaigns"):
             raw = self._r.zrevrange(self.index_key, offset, offset + limit - 1)
-        return [_text(r) for r in raw]
+        return [_text(cast(bytes, r)) for r in raw]
 
     def count(self) -> int:
         with _unavailable("listing campaigns"):
@@ -121,8 +117,9 @@ class CampaignStore:
         """HSET both hashes in one transaction; returns how many users were new (inside, outside)."""
         with _unavailable(f"recording outcomes of campaign {campaign_id!r}"), \
                 self._r.pipeline(transaction=True) as pipe:
-            pipe.hset(self.key(campaign_id, "outcomes"), mapping=dict(inside)) if inside else pipe.echo("0")
-            pipe.hset(self.key(campaign_id, "outside"), mapping=dict(outside)) if outside else pipe.echo("0")
+            # redis stubs: the mapping's key type is invariant; str keys and values are what HSET takes.
+            pipe.hset(self.key(campaign_id, "outcomes"), mapping=dict(inside)) if inside else pipe.echo("0")  # type: ignore[arg-type]
+            pipe.hset(self.key(campaign_id, "outside"), mapping=dict(outside)) if outside else pipe.echo("0")  # type: ignore[arg-type]
             new_inside, new_outside = pipe.execute()
         return int(new_inside), int(new_outside)
 

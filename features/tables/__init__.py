@@ -11,7 +11,6 @@ from features.tables._rejected import REASON_COLUMN, ROW_COLUMN, RejectedRows
 from features.tables._report import ColumnProblem, Problem, TableReport
 from features.tables._source import TableSource, load_id_of, open_table
 from features.tables._validate import (
-    EMPTY_SET,
     ROW_NUMBER_KEY,
     SET_DELIMITER,
     CheckedChunk,
@@ -23,7 +22,6 @@ from features.tables._validate import (
 )
 
 __all__ = [
-    "EMPTY_SET",
     "REASON_COLUMN",
     "ROW_COLUMN",
     "ROW_NUMBER_KEY",

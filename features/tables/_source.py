@@ -20,6 +20,7 @@ from core.errors import InvalidArgument
 __all__ = ["TableSource", "open_table", "load_id_of"]
 
 Kind = Literal["parquet", "csv", "frame"]
+_ENCODING = "utf-8-sig"  # UTF-8, minus the byte-order mark spreadsheet exports put before the header
 
 
 def _data_files(path: Path) -> list[Path]:
@@ -66,7 +67,7 @@ class TableSource:
             return self.frame[name].reset_index(drop=True)
         if self.kind == "parquet":
             return self._dataset().to_table(columns=[name]).column(name).to_pandas()
-        return pd.read_csv(self.path, usecols=[name], dtype=str, keep_default_na=False)[name]
+        return pd.read_csv(self.path, usecols=[name], dtype=str, keep_default_na=False, encoding=_ENCODING)[name]
 
     def chunks(self, rows: int, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         """Consecutive chunks of at most ``rows`` rows, in table order, with a fresh 0-based index."""
@@ -79,7 +80,8 @@ class TableSource:
                 if batch.num_rows:
                     yield batch.to_pandas()
         else:
-            reader = pd.read_csv(self.path, usecols=columns, dtype=str, keep_default_na=False, chunksize=rows)
+            reader = pd.read_csv(self.path, usecols=columns, dtype=str, keep_default_na=False, chunksize=rows,
+                                 encoding=_ENCODING)
             with reader:
                 yield from reader
 
@@ -105,7 +107,7 @@ def open_table(source: Path | str | pd.DataFrame, *, field: str = "--input") -> 
         return TableSource(str(path), "parquet", columns, load_id_of(path), path=path)
     if suffix == ".csv":
         try:
-            header = pd.read_csv(path, nrows=0, dtype=str)
+            header = pd.read_csv(path, nrows=0, dtype=str, encoding=_ENCODING)
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InvalidArgument(f"{path}: not a readable CSV file ({exc})", field=field) from None
         return TableSource(str(path), "csv", [str(c) for c in header.columns], load_id_of(path), path=path)

@@ -9,8 +9,10 @@ the *cells* of each chunk and turns raw values (CSV text or Parquet types) into 
 * category — one of the allowed ``values``; surrounding spaces and case are ignored (``Phone`` loads
   as ``phone``) unless two allowed values differ only by case. The canonical value is stored.
 * string_set — a Parquet list column of allowed words, or a text cell of words joined by ``|``
-  (``books|food``); the text ``[]`` is the empty set. Words match like category values.
-* every type — an empty CSV cell or a Parquet null is a missing value, which is allowed.
+  (``books|food``); an empty text cell is the empty set (as for ``MDS_POPULATION``: a CSV has no null
+  set). Words match like category values.
+* every other type — an empty CSV cell or a Parquet null is a missing value, which is allowed (a Parquet
+  null set is a missing set).
 * the key — present, 1-64 of ``A-Za-z0-9_.-``, and unique over the whole table (every row of a
   duplicated key is rejected: which one is right cannot be guessed). A table without a key column
   (an experiment export such as Hillstrom's) can name its rows by number: key column ``@row`` keys
@@ -19,7 +21,7 @@ the *cells* of each chunk and turns raw values (CSV text or Parquet types) into 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,18 +30,19 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from core.errors import InvalidArgument
 from features.catalog import Catalog, DType, Feature
+from features.population import SET_SEPARATOR
 from features.store import KEY_PATTERN
 from features.tables._report import MAX_SAMPLES, Problem, TableReport
 
-__all__ = ["SET_DELIMITER", "EMPTY_SET", "ROW_NUMBER_KEY", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
+__all__ = ["SET_DELIMITER", "ROW_NUMBER_KEY", "CheckedChunk", "ChunkValidator", "TablePlan", "find_bad_keys",
            "normalize_keys", "plan_table"]
 
-SET_DELIMITER = "|"
+SET_DELIMITER = SET_SEPARATOR  # one spelling of a set in text, shared with the population reader
 ROW_NUMBER_KEY = "@row"  # key each row by its 1-based row number
-EMPTY_SET = "[]"
-_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-               "t": True, "f": False, "y": True, "n": False}
-_BOOL_TABLE: dict[object, object] = {**_BOOL_WORDS, True: True, False: False, "True": True, "False": False}
+_BOOL_WORDS: dict[str, object] = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+                                  "t": True, "f": False, "y": True, "n": False}
+_BOOL_TABLE: dict[object, object] = {True: True, False: False, "True": True, "False": False}
+_BOOL_TABLE.update(_BOOL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def _folded(values: Iterable[str]) -> dict[str, str]:
     return {low: group[0] for low, group in by_lower.items() if len(group) == 1}
 
 
-def _lookup(column: pd.Series, table: dict[object, object], folded: dict[str, object]
+def _lookup(column: pd.Series, table: Mapping[object, object], folded: Mapping[str, object]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(value per row from ``table``, missing mask, not-in-table mask) of a text-like column.
 
@@ -211,7 +214,8 @@ def _check_bool(column: pd.Series) -> tuple[np.ndarray, list[Finding]]:
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
         wrong = ~missing & (values != 0) & (values != 1)
-        out = np.where(missing | wrong, None, values == 1).astype(object)
+        out = (values == 1).astype(object)
+        out[missing | wrong] = None
         return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (0 or 1)")] if wrong.any() else []
     out, _, wrong = _lookup(column, _BOOL_TABLE, _BOOL_WORDS)
     return out, [(wrong, Problem.TYPE_MISMATCH, "bool expected (true/false, 1/0, yes/no)")] if wrong.any() else []
@@ -238,10 +242,7 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
     bad_words: list[object] = []
     for i, value in enumerate(raw):
         if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                continue
-            words = [] if value == EMPTY_SET else [w.strip() for w in value.split(SET_DELIMITER) if w.strip()]
+            words = [w.strip() for w in value.split(SET_DELIMITER) if w.strip()]  # "" → the empty set
         elif isinstance(value, np.ndarray | list | tuple | set | frozenset):
             words = value.tolist() if isinstance(value, np.ndarray) else list(value)
         elif value is None or (isinstance(value, float) and np.isnan(value)):
@@ -256,7 +257,7 @@ def _check_set(column: pd.Series, feature: Feature) -> tuple[np.ndarray, list[Fi
         if not fits:  # the slow path: padding or case
             canonical = [folded.get(w.strip().lower()) if isinstance(w, str) else None for w in words]
             if all(c is not None for c in canonical):
-                words, fits = canonical, True
+                words, fits = [c for c in canonical if c is not None], True
         if fits:
             out[i] = words
         else:

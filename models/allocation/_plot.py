@@ -44,8 +44,8 @@ def plot_reward_vs_compute(path: Path, true: np.ndarray, pred: np.ndarray, costs
         per_window = r.budget_per_window_us
         spend = np.asarray(r.online.window_spend)
         share = spend.sum() / (per_window * len(spend)) * r.budget_fraction
-        y = float(r.extra["expected_online"]) if expected else r.online.reward  # type: ignore[arg-type]
-        ax.scatter([share], [y], marker="*", s=160, c="#e76f51", zorder=4,
+        star = float(r.extra["expected_online"]) if expected else r.online.reward  # type: ignore[arg-type]
+        ax.scatter([share], [star], marker="*", s=160, c="#e76f51", zorder=4,
                    label="online controller (traffic stream)" if r is results[0] else None)
         ax.axvline(r.budget_fraction, ls=":", c="#e76f51", lw=1)
         ax.annotate(f"budget {r.budget_fraction:g}", (r.budget_fraction, ax.get_ylim()[0]), rotation=90,

@@ -11,8 +11,11 @@ from models.recommend import RatingData, Request, from_frames
 __all__ = ["taste_data", "taste_requests"]
 
 
-def taste_data(n_users: int = 1_500, seed: int = 0) -> tuple[TasteWorld, RatingData]:
-    world = generate_taste_world(n_users, seed=seed)
+def taste_data(n_users: int = 1_500, seed: int = 0, niche_share: float = 0.3, n_niches: int = 120
+               ) -> tuple[TasteWorld, RatingData]:
+    """The world and its log as rating data. Item-CF needs each niche co-rated by several users:
+    keep ``n_users × niche_share × 2 / n_niches`` well above 1 (the default: 6 at 1,200 users)."""
+    world = generate_taste_world(n_users, seed=seed, niche_share=niche_share, n_niches=n_niches)
     return world, from_frames(world.ratings, world.items[["item_id", "title", "genres"]])
 
 

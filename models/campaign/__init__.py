@@ -8,11 +8,23 @@ bag-regularized learner; :func:`simulate_hillstrom` replays the whole loop on th
 """
 
 from models.campaign._campaigns import STATUSES, CampaignBook, CampaignPlan, PlanSpec
-from models.campaign._learn import LearnResult, bin_bag_labels, calibration_error, fit_with_bags, learn_from_rows
+from models.campaign._learn import (
+    LearnResult,
+    bin_bag_labels,
+    calibration_error,
+    fit_with_bags,
+    learn_from_rows,
+)
 from models.campaign._outcomes import GROUPS, Outcome, RecordSummary
 from models.campaign._plan import Budget, CampaignMembers, MemberDraw, check_holdout_share, draw_members
 from models.campaign._readout import BinLift, Lift, Readout, read_out
-from models.campaign._replay import ReplayConfig, ReplayResult, RoundResult, load_hillstrom, simulate_hillstrom
+from models.campaign._replay import (
+    ReplayConfig,
+    ReplayResult,
+    RoundResult,
+    load_hillstrom,
+    simulate_hillstrom,
+)
 from models.campaign._report import readout_png
 
 __all__ = [

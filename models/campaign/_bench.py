@@ -9,6 +9,7 @@ A separate pass times each stage. Everything it wrote is deleted afterwards.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -33,6 +34,7 @@ class PlanBench:
     holdout: int
     repeats: int
     plan_seconds: list[float]
+    cpu_seconds: list[float]  # CPU time of this process per plan, all threads (wall time waits on a busy box)
     stages: dict[str, float]
     load_average: list[float]
 
@@ -40,7 +42,13 @@ class PlanBench:
         return {"users": self.users, "eligible": self.eligible, "treated": self.treated, "holdout": self.holdout,
                 "repeats": self.repeats, "plan_seconds": self.plan_seconds,
                 "plan_p50_s": statistics.median(self.plan_seconds), "plan_max_s": max(self.plan_seconds),
+                "cpu_seconds": self.cpu_seconds, "cpu_p50_s": statistics.median(self.cpu_seconds),
                 "stages_s": self.stages, "cpu_count": os.cpu_count(), "load_average": self.load_average}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _delete_namespace(settings: Settings) -> None:
@@ -72,22 +80,23 @@ def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_sh
             spec = PlanSpec(model="coupon", budget=Budget(max_users=int(users * budget_share)),
                             holdout_share=holdout_share, seed=1, logic=BENCH_LOGIC)
             book.plan(spec)  # warm: model loaded, population opened
-            seconds = []
+            seconds, cpu = [], []
             for i in range(repeats):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), _cpu()
                 plan, _ = book.plan(PlanSpec(**{**spec.__dict__, "seed": i}))
                 seconds.append(time.perf_counter() - started)
+                cpu.append(_cpu() - cpu_started)
             stages: dict[str, float] = {}
             t0 = time.perf_counter()
             ids = book._eligible(parse_logic(BENCH_LOGIC))
             t1 = time.perf_counter()
             loaded = book._model("coupon", 0)
-            scored = score_audience(book.features, loaded, catalog, ids)
+            scored = score_audience(book.features, loaded, catalog, ids, fast_predict=book._fast[("coupon", loaded.version)])
             t2 = time.perf_counter()
             draw_members(scored.user_ids, scored.uplift, None, spec.budget, holdout_share, 0)
             t3 = time.perf_counter()
             stages = {"eligible_duckdb": t1 - t0, "features_and_uplift": t2 - t1, "holdout_and_selection": t3 - t2}
             return PlanBench(users, plan.eligible_count, plan.treated_count, plan.holdout_count, repeats, seconds,
-                             stages, list(os.getloadavg()))
+                             cpu, stages, list(os.getloadavg()))
         finally:
             _delete_namespace(settings)

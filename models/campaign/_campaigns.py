@@ -5,26 +5,27 @@ Synchronous and thread-safe; the gRPC servicer calls it from worker threads, the
 
 from __future__ import annotations
 
+import builtins
 import io
 import math
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import redis
 
 from core.errors import FailedPrecondition, InvalidArgument, ModelNotFound, NotFound
-from core.redis import connect
+from core.redis import SyncClient, connect
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
 from features.store.campaigns import CampaignStore
+from models.campaign._fast_trees import compile_uplift_predictor
 from models.campaign._learn import LearnResult, learn_from_rows
 from models.campaign._outcomes import Outcome, RecordSummary, outcome_arrays, sort_outcomes
 from models.campaign._plan import Budget, CampaignMembers, check_holdout_share, draw_members
@@ -104,7 +105,7 @@ def _check_id(campaign_id: str, field: str = "campaign_id") -> str:
 
 
 class CampaignBook:
-    def __init__(self, settings: Settings, catalog: Catalog, *, client: redis.Redis | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, *, client: SyncClient | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.client = client or connect(settings)
@@ -113,8 +114,10 @@ class CampaignBook:
         self.registry = ModelRegistry.from_settings(settings)
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}
+        self._fast: dict[tuple[str, int], Callable[[np.ndarray], np.ndarray] | None] = {}
         self._members: dict[str, CampaignMembers] = {}  # plans never change: safe to keep
-        self._population: tuple[float, Any] | None = None
+        self._groups: dict[str, dict[str, int]] = {}  # user → planned arm, per campaign
+        self._population: tuple[tuple[str | None, float], Any] | None = None
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -136,8 +139,10 @@ class CampaignBook:
                 hit = self.registry.load(name, version, catalog=self.catalog)
             except ModelNotFound as exc:
                 raise InvalidArgument(f"model {name!r} has no version {version}", field="model_version") from exc
+            fast = compile_uplift_predictor(getattr(hit.model, "estimator", None))
             with self._lock:
                 self._models[key] = hit
+                self._fast[key] = fast
         return hit
 
     def _audience(self, spec: PlanSpec) -> tuple[str, Expr]:
@@ -155,16 +160,16 @@ class CampaignBook:
         return spec.demand, check(result.logic, self.catalog, field="demand")
 
     def _eligible(self, expr: Expr) -> list[str]:
+        """Users the logic selects in the configured population (``MDS_POPULATION``, else the demo snapshot;
+        reopened when ``mds seed`` rewrites the snapshot)."""
         from models.targeting.audience import open_population, snapshot_path
 
         path = snapshot_path(self.settings)
-        if not path.is_file():
-            raise FailedPrecondition(f"no population snapshot at {path}; run `mds seed` first")
-        mtime = path.stat().st_mtime
+        key = (self.settings.population, path.stat().st_mtime if path.is_file() else 0.0)
         with self._lock:
             cached = self._population
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, open_population(self.settings, self.catalog))
+        if cached is None or cached[0] != key:
+            cached = (key, open_population(self.settings, self.catalog))  # FailedPrecondition when there is none
             with self._lock:
                 self._population = cached
         return list(cached[1].ids(expr))
@@ -178,7 +183,8 @@ class CampaignBook:
         cost_feature = check_cost_feature(spec.cost_feature, self.catalog) if spec.cost_feature else None
         demand, expr = self._audience(spec)
         eligible = self._eligible(expr)
-        scored = score_audience(self.features, loaded, self.catalog, eligible, cost_feature)
+        scored = score_audience(self.features, loaded, self.catalog, eligible, cost_feature,
+                                fast_predict=self._fast.get((loaded.name, loaded.version)))
         draw = draw_members(scored.user_ids, scored.uplift, scored.costs, spec.budget, spec.holdout_share, spec.seed)
         m = draw.members
         plan = CampaignPlan(
@@ -249,6 +255,7 @@ class CampaignBook:
         self.store.delete(campaign_id)
         with self._lock:
             self._members.pop(campaign_id, None)
+            self._groups.pop(campaign_id, None)
 
     # -- outcomes ------------------------------------------------------------------------------------
 
@@ -266,14 +273,13 @@ class CampaignBook:
                              outside_sample=sorted(batch.outside)[:_OUTSIDE_SAMPLE])
 
     def _planned_groups(self, campaign_id: str, members: CampaignMembers) -> dict[str, int]:
-        key = f"groups:{campaign_id}"
         with self._lock:
-            hit = self._members.get(key)
+            hit = self._groups.get(campaign_id)
         if hit is None:
             hit = dict(zip(members.user_id.tolist(), members.group.tolist(), strict=True))
             with self._lock:
-                self._members[key] = hit  # type: ignore[assignment]
-        return hit  # type: ignore[return-value]
+                self._groups[campaign_id] = hit
+        return hit
 
     def outcome_arrays(self, campaign_id: str) -> tuple[CampaignMembers, np.ndarray, np.ndarray, np.ndarray]:
         members = self.members(campaign_id)
@@ -296,11 +302,13 @@ class CampaignBook:
 
     # -- learning ------------------------------------------------------------------------------------
 
-    def _feature_frame(self, user_ids: Sequence[str], features: list[str], entity: str) -> tuple[pd.DataFrame, np.ndarray]:
+    def _feature_frame(self, user_ids: Sequence[str], features: Sequence[str], entity: str
+                       ) -> tuple[pd.DataFrame, np.ndarray]:
         """Cached features of ``user_ids`` and which of them were found."""
-        frames, found = [], []
+        frames: builtins.list[pd.DataFrame] = []
+        found: builtins.list[np.ndarray] = []
         for start in range(0, len(user_ids), READ_CHUNK):
-            batch = self.features.read(entity, list(user_ids[start:start + READ_CHUNK]), features)
+            batch = self.features.read(entity, builtins.list(user_ids[start:start + READ_CHUNK]), features)
             ok = np.asarray(batch.found, dtype=bool)
             frames.append(batch.to_pandas()[ok])
             found.append(ok)

@@ -86,6 +86,8 @@ def fit_with_bags(frame: pd.DataFrame, treatment: np.ndarray, outcome: np.ndarra
     model = estimator or BagRegularizedUplift(random_state=seed, bag_size=max(32, min(512, len(frame) // 20)),
                                               bag_weight=LEARN_BAG_WEIGHT)
     if bags is not None:
+        if not isinstance(model, BagRegularizedUplift):
+            raise InvalidArgument("bag labels need the bag-regularized learner", field="bag_labels")
         model.fit(X, treatment, outcome, bag_labels=bags)
     else:
         model.fit(X, treatment, outcome)

@@ -136,7 +136,7 @@ def _deciles(values: np.ndarray, bins: int) -> np.ndarray:
 def _stratified_holdout(strata: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
     """Exactly ``round(share * n_s)`` random users of each stratum ``s``."""
     n = strata.shape[0]
-    order = np.lexsort((rng.random(n), strata))  # random order inside each stratum
+    order = np.lexsort((np.asarray(rng.random(n)), strata))  # random order inside each stratum
     sorted_strata = strata[order]
     starts = np.searchsorted(sorted_strata, sorted_strata, side="left")
     position = np.arange(n) - starts  # position inside its stratum

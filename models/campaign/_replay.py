@@ -46,7 +46,7 @@ from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
 from models.campaign._learn import LEARN_BAG_WEIGHT, fit_with_bags
 from models.campaign._plan import Budget, draw_members
-from models.campaign._readout import read_out
+from models.campaign._readout import Readout, read_out
 from models.registry import ModelRegistry
 from models.uplift import BagLabels, BagRegularizedUplift, UpliftPipeline
 from models.uplift.evaluation import HILLSTROM_FEATURES
@@ -75,6 +75,7 @@ class ReplayConfig:
     training: str = "balanced"
     use_bags: bool = True
     learn_bag_weight: float | None = LEARN_BAG_WEIGHT  # None: the learner's default (5)
+    early_stopping: bool | None = None  # None: the learner's default
     n_ensemble: int = 2
 
 
@@ -92,6 +93,11 @@ class RoundResult:
     readout_lift: float | None
     readout_lift_ci: list[float] | None
     readout_srm_ok: bool
+    # The campaign's own read-out: treated users' incremental visits, realized (lift x treated) vs the plan's
+    # prediction (sum of their predicted uplift).
+    readout_realized_incremental: float | None
+    readout_realized_ci: list[float] | None
+    readout_predicted_incremental: float
     ratio_first_model: float
     revealed_rows: int
     bags: int
@@ -101,14 +107,26 @@ class RoundResult:
 class ReplayResult:
     config: ReplayConfig
     rounds: list[RoundResult] = field(default_factory=list)
+    boot_ratios: list[np.ndarray] = field(default_factory=list, repr=False)  # per round, bootstrap ratios
 
     @property
     def ratio_mean(self) -> float:
         return float(np.mean([r.ratio for r in self.rounds])) if self.rounds else float("nan")
 
+    @property
+    def ratio_mean_ci(self) -> list[float]:
+        """95 % interval of the mean ratio: rounds are independent slices, so the b-th bootstrap ratios of
+        every round average into one draw of the mean."""
+        if not self.boot_ratios or not all(b.size for b in self.boot_ratios):
+            return [float("nan"), float("nan")]
+        draws = np.mean(np.vstack(self.boot_ratios), axis=0)
+        lo, hi = np.percentile(draws, [2.5, 97.5])
+        return [float(lo), float(hi)]
+
     def to_json(self) -> dict[str, Any]:
         return {"dataset": "hillstrom", "config": asdict(self.config),
                 "rounds": [asdict(r) for r in self.rounds], "ratio_mean": self.ratio_mean,
+                "ratio_mean_ci": self.ratio_mean_ci,
                 "ratio_first_model_mean": float(np.mean([r.ratio_first_model for r in self.rounds]))
                 if self.rounds else None,
                 "weighting": "revealed means unweighted (the original e-mail assignment is random); revealed "
@@ -140,7 +158,8 @@ def _region_incremental(y: np.ndarray, t: np.ndarray, region: np.ndarray, w: np.
 
 
 def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np.random.Generator
-            ) -> tuple[float, float, float, list[float]]:
+            ) -> tuple[float, float, float, list[float], np.ndarray]:
+    """Targeted and random incremental outcome, their ratio, its 95 % interval and the bootstrap ratios."""
     everyone = np.ones(y.shape[0], dtype=bool)
     w = np.vstack([np.ones(y.shape[0]), rng.poisson(1.0, (boot, y.shape[0]))]).astype(np.float64)
     targeted = _region_incremental(y, t, region, w)
@@ -148,12 +167,14 @@ def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np
     random = _region_incremental(y, t, everyone, w) * share  # a random pick of the same size
     ratio = targeted / random
     lo, hi = np.percentile(ratio[1:], [2.5, 97.5]) if boot else (float("nan"), float("nan"))
-    return float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)]
+    return float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)], ratio[1:]
 
 
 def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | None, config: ReplayConfig,
          seed: int) -> UpliftPipeline:
     params: dict[str, Any] = {"random_state": seed, "n_ensemble": config.n_ensemble}
+    if config.early_stopping is not None:
+        params["early_stopping"] = config.early_stopping
     if bags is not None and config.learn_bag_weight is not None:
         params["bag_weight"] = config.learn_bag_weight
     estimator = BagRegularizedUplift(**params)
@@ -161,7 +182,9 @@ def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | No
 
 
 def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
-                       on_round: Callable[[RoundResult], None] | None = None) -> ReplayResult:
+                       on_round: Callable[[RoundResult], None] | None = None,
+                       on_readout: Callable[[int, Readout], None] | None = None) -> ReplayResult:
+    """Run the loop (see the module docstring); ``on_readout(round, readout)`` sees each round's read-out."""
     if config.rounds < 1:
         raise InvalidArgument("rounds must be at least 1", field="--rounds")
     for name, value, low, high in (("target_share", config.target_share, 0.0, 1.0),
@@ -200,12 +223,15 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         readout = read_out(f"hillstrom-round-{r}", m, revealed, visit[member_rows], spend[member_rows],
                            predicted_ci=draw.expected_ci, expected_incremental=draw.expected_incremental,
                            design=(m.treated.sum() * reveal_treated, m.twin.sum() * (1 - reveal_treated)))
+        if on_readout is not None:
+            on_readout(r, readout)
         in_slice = {int(u): i for i, u in enumerate(idx)}
         region = np.zeros(n, dtype=bool)
         region[[in_slice[int(u)] for u in m.user_id[m.targeted]]] = True
-        targeted, random_inc, ratio, ratio_ci = _policy(y, t, region, config.bootstrap, rng)
+        targeted, random_inc, ratio, ratio_ci, boot_ratios = _policy(y, t, region, config.bootstrap, rng)
+        result.boot_ratios.append(boot_ratios)
         first_region = _top(first_model.predict(x), region.sum())
-        _, _, ratio_first, _ = _policy(y, t, first_region, 0, rng)
+        ratio_first = _policy(y, t, first_region, 0, rng)[2]
         # Learn: revealed rows join the training data; the round's decile effects become bags.
         rev = np.flatnonzero(revealed & (m.targeted | (config.training == "all")))
         if config.training == "balanced":  # treated kept with prob share/(1-share): the first slice's propensity
@@ -231,7 +257,9 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
             predicted_incremental=predicted,
             readout_lift=readout.lifts[0].estimate if readout.lifts else None,
             readout_lift_ci=[readout.lifts[0].ci_low, readout.lifts[0].ci_high] if readout.lifts else None,
-            readout_srm_ok=readout.srm_ok, ratio_first_model=ratio_first, revealed_rows=int(rev.size),
+            readout_srm_ok=readout.srm_ok, readout_realized_incremental=readout.realized_incremental,
+            readout_realized_ci=list(readout.realized_ci) if readout.realized_ci else None,
+            readout_predicted_incremental=readout.predicted_incremental, ratio_first_model=ratio_first, revealed_rows=int(rev.size),
             bags=len(bag_ate))
         if r < config.rounds:  # the last round's lesson would plan nothing: skip the fit
             all_rows = np.concatenate(rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,10 @@ def check_cost_feature(name: str, catalog: Catalog) -> str:
 
 
 def score_audience(store: RedisOnlineStore, loaded: LoadedModel, catalog: Catalog, user_ids: Sequence[str],
-                   cost_feature: str | None = None) -> ScoredAudience:
+                   cost_feature: str | None = None,
+                   fast_predict: Callable[[np.ndarray], np.ndarray] | None = None) -> ScoredAudience:
+    """Uplift of every user in ``user_ids`` with cached features (``fast_predict``: a compiled form of the
+    model's estimator, e.g. :func:`compile_uplift_predictor`, used on the encoded matrix when given)."""
     entity = _entity(loaded, catalog)
     features = list(loaded.manifest.features)
     wanted = features + ([cost_feature] if cost_feature and cost_feature not in features else [])
@@ -66,8 +69,8 @@ def score_audience(store: RedisOnlineStore, loaded: LoadedModel, catalog: Catalo
             predict_frames.append(batch.to_pandas()[found])
     if encoder is not None:
         matrix = np.vstack(parts) if parts else np.zeros((0, 0))
-        uplift = (np.asarray(loaded.model.estimator.predict(matrix), dtype=np.float64) if len(keys)
-                  else np.zeros(0))
+        predict = fast_predict or loaded.model.estimator.predict
+        uplift = np.asarray(predict(matrix), dtype=np.float64) if len(keys) else np.zeros(0)
     else:
         import pandas as pd
 

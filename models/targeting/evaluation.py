@@ -7,7 +7,12 @@
   same AND / OR / NOT tree, whatever the operators and values;
 * valid — the parser answered (no exception) with logic that parses and passes the catalog validator,
   or with empty logic;
+* inverted — the predicted audience is closer, by Jaccard similarity, to the complement of the gold
+  audience than to the gold audience: the marketer would get the opposite of what was asked;
 * p50_s / p95_s — wall-clock seconds per demand.
+
+Any catalog can be evaluated: with a population file (Parquet or CSV, one column per feature) or, without
+one, :func:`random_population` — users drawn at random from the catalog's values and ranges.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
 
 __all__ = ["CaseResult", "EvaluationReport", "VariantScore", "demo_population", "evaluate_parser",
-           "evaluate_variants", "skeleton", "plot_report"]
+           "evaluate_variants", "load_population", "random_population", "skeleton", "plot_report"]
 
 POPULATION_USERS = 20_000
 POPULATION_SEED = 0
@@ -43,6 +48,61 @@ def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, s
     catalog = catalog or demo_catalog()
     users, _ = generate_users(catalog, n, seed=seed)
     return Population.from_frame(users, catalog)
+
+
+def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
+                      entity: str = "user") -> Population:
+    """Users drawn at random from ``catalog``: numbers uniform over the range (a fifth of counts at the
+    range's low end, so "none" and "at least one" differ), categories uniform, each set value with p=0.3."""
+    import pandas as pd
+
+    from features.catalog import DType
+
+    rng = np.random.default_rng(seed)
+    key = catalog.entity(entity).key
+    cols: dict[str, Any] = {key: [f"u{i:07d}" for i in range(n)]}
+    for f in catalog.features_of(entity):
+        lo, hi = f.range if f.range is not None else (0.0, 1000.0)
+        if f.dtype == DType.INT:
+            ints = rng.integers(int(lo), int(hi) + 1, n)
+            cols[f.name] = np.where(rng.random(n) < 0.2, int(lo), ints).astype(np.int64)
+        elif f.dtype == DType.FLOAT:
+            vals = np.round(rng.uniform(lo, hi, n), 2 if hi - lo <= 10 else 0)
+            cols[f.name] = np.where(rng.random(n) < 0.2, lo, vals)
+        elif f.dtype == DType.BOOL:
+            cols[f.name] = rng.random(n) < 0.5
+        elif f.dtype == DType.CATEGORY:
+            cols[f.name] = rng.choice(np.array(f.values, dtype=object), n)
+        else:
+            vocab = np.array(f.values, dtype=object)
+            picks = rng.random((n, len(vocab))) < 0.3
+            cols[f.name] = [list(vocab[row]) for row in picks]
+    return Population.from_frame(pd.DataFrame(cols), catalog)
+
+
+def load_population(path: str | Path, catalog: Catalog, *, field: str = "--population") -> Population:
+    """A population file (Parquet, or CSV with ``|``-separated sets) with a column per catalog feature."""
+    import pandas as pd
+
+    from core.errors import InvalidArgument
+    from features.catalog import DType
+
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidArgument(f"population file {str(p)!r} does not exist", field=field)
+    frame = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+    missing = [f.name for f in catalog.features_of("user") if f.name not in frame.columns]
+    if missing:
+        raise InvalidArgument(f"population file {p.name} lacks columns {missing}", field=field)
+    for f in catalog.features_of("user"):
+        if f.dtype == DType.STRING_SET and frame[f.name].dtype == object and isinstance(frame[f.name].iloc[0], str):
+            frame[f.name] = [[v for v in str(x).split("|") if v] for x in frame[f.name]]
+    return Population.from_frame(frame, catalog)
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = int(np.count_nonzero(a | b))
+    return int(np.count_nonzero(a & b)) / union if union else 1.0
 
 
 def skeleton(expr: Expr | None, catalog: Catalog | None = None) -> str:
@@ -71,6 +131,7 @@ class CaseResult:
     valid: bool
     seconds: float
     error: str = ""
+    inverted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +145,12 @@ class VariantScore:
     p50_s: float
     p95_s: float
     cases: list[CaseResult] = field(default_factory=list, repr=False)
+    inverted: float = 0.0
 
     def summary(self) -> dict[str, float | int]:
         return {"exact": self.exact, "execution": self.execution, "structure": self.structure,
-                "valid": self.valid, "p50_s": self.p50_s, "p95_s": self.p95_s, "n": self.n}
+                "valid": self.valid, "inverted": self.inverted, "p50_s": self.p50_s, "p95_s": self.p95_s,
+                "n": self.n}
 
 
 @dataclass
@@ -95,12 +158,15 @@ class EvaluationReport:
     variants: dict[str, VariantScore]
     cases_file: str = ""
     population: int = POPULATION_USERS
+    catalog: str = ""
+    population_source: str = "demo"
 
     def to_json(self, *, details: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "variants": {name: s.summary() for name, s in self.variants.items()},
             "cases_file": self.cases_file,
-            "population": {"users": self.population, "seed": POPULATION_SEED},
+            "catalog": self.catalog,
+            "population": {"users": self.population, "seed": POPULATION_SEED, "source": self.population_source},
         }
         if details:
             out["cases"] = {name: [asdict(c) for c in s.cases] for name, s in self.variants.items()}
@@ -146,13 +212,18 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
         predicted = result.canonical if result is not None else ""
         # Exact and structure compare conventional spellings (NOT (x = v) is x != v): meaning, not spelling.
         gold = canonical(case.logic, catalog)
+        inverted = False
         if valid and result is not None:
             exact = canonical(result.logic, catalog) == gold
-            execution = bool(np.array_equal(mask(result.logic), mask(case.logic)))
+            got, want = mask(result.logic), mask(case.logic)
+            execution = bool(np.array_equal(got, want))
             structure = skeleton(result.logic, catalog) == skeleton(case.logic, catalog)
+            # the opposite audience: closer to everyone the marketer did not ask for than to the asked-for
+            inverted = not execution and bool(got.any()) and _jaccard(got, ~want) > _jaccard(got, want)
         else:
             exact = execution = structure = False
-        results.append(CaseResult(case.demand, gold, predicted, exact, execution, structure, valid, seconds, error))
+        results.append(CaseResult(case.demand, gold, predicted, exact, execution, structure, valid, seconds, error,
+                                  inverted))
         if on_case:
             on_case()
     n = len(results)
@@ -165,6 +236,7 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
         execution=sum(r.execution for r in results) / n,
         structure=sum(r.structure for r in results) / n,
         valid=sum(r.valid for r in results) / n,
+        inverted=sum(r.inverted for r in results) / n,
         p50_s=float(np.percentile(secs, 50)),
         p95_s=float(np.percentile(secs, 95)),
         cases=results,
@@ -173,7 +245,8 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
 
 def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Settings | None = None,
                       parser_for: Callable[[str], Callable[[str], ParseResult]] | None = None,
-                      cases_file: str = "", progress: bool = True) -> EvaluationReport:
+                      cases_file: str = "", progress: bool = True, catalog: Catalog | None = None,
+                      population: Population | None = None, population_source: str = "") -> EvaluationReport:
     """Score each named parser variant on ``cases``. ``parser_for(name)`` gives a variant's parse
     function; by default the registry of :mod:`models.targeting.parser` (``get_parser(name).parse``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -182,9 +255,11 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
         from models.targeting.parser import get_parser
 
         def parser_for(name: str) -> Callable[[str], ParseResult]:
-            return get_parser(name, settings).parse
+            return get_parser(name, settings, catalog=catalog).parse
 
-    population = demo_population()
+    if population is None:
+        population = demo_population() if catalog is None else random_population(catalog)
+        population_source = "demo" if catalog is None else "random"
     scores: dict[str, VariantScore] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not progress, transient=False) as bar:
@@ -198,7 +273,9 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
                 bar.advance(task_id)
 
             scores[name] = evaluate_parser(name, parse, cases, population, on_case=advance)
-    return EvaluationReport(scores, cases_file=cases_file, population=population.size)
+    return EvaluationReport(scores, cases_file=cases_file, population=population.size,
+                            catalog=(catalog.name if catalog is not None else "demo"),
+                            population_source=population_source or "given")
 
 
 def plot_report(report: EvaluationReport, path: str | Path) -> Path:

@@ -21,33 +21,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 from core.errors import InvalidArgument
+from models.uplift.base import check_features
 from models.uplift.encoding import FeatureEncoder
 from models.uplift.learners import make_learner
 from models.uplift.metrics import score_uplift
 
-__all__ = ["ArmsReport", "MultiArmUplift", "evaluate_arms"]
+__all__ = ["ArmsReport", "MultiArmUplift", "choose_arms", "evaluate_arms"]
 
 
 class MultiArmUplift(BaseEstimator):
-    """One uplift learner per treatment arm against the shared control; input is a numeric matrix."""
+    """One uplift learner per treatment arm against the shared ``control`` arm; input is a numeric matrix.
 
-    def __init__(self, learner: str = "default", random_state: int = 0) -> None:
+    ``fit(X, arm, y)`` takes each row's arm label; ``predict_arms(X)`` gives every arm's uplift,
+    ``predict(X)`` the best arm's (so a multi-arm model ranks users like a one-arm model wherever
+    one number per user is needed: SelectTop, batch files) and :meth:`choose` each user's arm.
+    """
+
+    def __init__(self, learner: str = "default", control: str = "control", random_state: int = 0) -> None:
         self.learner = learner
+        self.control = control
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, arm: Sequence[Any] | np.ndarray, y: np.ndarray, *, control: Any,
-            arm_field: str = "arm") -> MultiArmUplift:
+    def fit(self, X: Any, arm: Sequence[Any] | np.ndarray, y: Any, *, arm_field: str = "arm") -> MultiArmUplift:
+        X = check_features(X)
+        y = np.asarray(y, dtype=np.float64)
         labels = np.asarray(pd.Series(arm).astype(str))
-        control = str(control)
+        if labels.shape[0] != X.shape[0]:
+            raise InvalidArgument(f"{arm_field} has {labels.shape[0]} rows but X has {X.shape[0]}", field=arm_field)
+        control = str(self.control)
         if not (labels == control).any():
             raise InvalidArgument(f"no row has the control value {control!r}", field=arm_field)
         arms = sorted(a for a in np.unique(labels) if a != control)
         if not arms:
             raise InvalidArgument(f"column {arm_field!r} has the control arm only", field=arm_field)
         self.arms_ = arms
+        self.n_features_in_ = X.shape[1]
         self.models_ = []
         for i, a in enumerate(arms):
             rows = (labels == a) | (labels == control)
@@ -55,14 +67,21 @@ class MultiArmUplift(BaseEstimator):
             self.models_.append(model.fit(X[rows], (labels[rows] == a).astype(np.int8), y[rows]))
         return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict_arms(self, X: Any) -> np.ndarray:
         """Uplift of each arm over control, shape ``(rows, arms)`` in the order of ``arms_``."""
-        return np.column_stack([m.predict(X) for m in self.models_])
+        if not hasattr(self, "models_"):
+            raise NotFittedError("MultiArmUplift is not fitted yet; call fit first")
+        Xa = check_features(X, n_features=self.n_features_in_)
+        return np.column_stack([m.predict(Xa) for m in self.models_])
 
-    def choose(self, X: np.ndarray, *, costs: Mapping[str, float] | None = None,
+    def predict(self, X: Any) -> np.ndarray:
+        """The best arm's uplift per row."""
+        return self.predict_arms(X).max(axis=1)
+
+    def choose(self, X: Any, *, costs: Mapping[str, float] | None = None,
                value_per_unit: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Each row's best arm index (``-1`` = treat with none) and its net value."""
-        return choose_arms(self.predict(X), self.arms_, costs=costs, value_per_unit=value_per_unit)
+        return choose_arms(self.predict_arms(X), self.arms_, costs=costs, value_per_unit=value_per_unit)
 
 
 def choose_arms(uplift: np.ndarray, arms: Sequence[str], *, costs: Mapping[str, float] | None = None,
@@ -131,9 +150,9 @@ def evaluate_arms(frame: pd.DataFrame, arm: Sequence[Any] | np.ndarray, y: np.nd
                                        stratify=strata)
         encoder = FeatureEncoder(exclude=()).fit(frame.iloc[train])
         X_tr, X_te = encoder.transform(frame.iloc[train]), encoder.transform(frame.iloc[test])
-        model = MultiArmUplift(learner, random_state=seed).fit(X_tr, labels[train], y[train], control=control,
-                                                               arm_field=arm_field)
-        uplift = model.predict(X_te)
+        model = MultiArmUplift(learner, str(control), random_state=seed).fit(X_tr, labels[train], y[train],
+                                                                             arm_field=arm_field)
+        uplift = model.predict_arms(X_te)
         lab_te, y_te = labels[test], y[test]
         for i, a in enumerate(arms):
             rows = (lab_te == a) | (lab_te == str(control))

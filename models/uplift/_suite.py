@@ -7,6 +7,7 @@ signal strengths and generated experiments with known uplift at low, medium and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pandas as pd
@@ -35,10 +36,9 @@ def suite_datasets(demo_users: int = 20_000, synthetic_rows: int = 20_000
             short = arm.split()[0].lower()
             name = "hillstrom" if (short, outcome) == ("womens", "visit") else f"hillstrom_{short}_{outcome}"
             entries.append((name, hillstrom(arm, outcome)))
-    for signal in (0.5, 1.0, 2.0):
-        entries.append((f"demo_signal_{signal:g}",
-                        lambda s=signal: demo_dataset(demo_users, 0, signal=s)))
-    for signal, n_features in (("low", 3), ("low", 20), ("medium", 5), ("medium", 50), ("high", 10)):
-        entries.append((f"synthetic_{signal}_{n_features}f",
-                        lambda s=signal, f=n_features: synthetic_dataset(s, f, synthetic_rows, seed=1)))
+    for strength in (0.5, 1.0, 2.0):
+        entries.append((f"demo_signal_{strength:g}", functools.partial(demo_dataset, demo_users, 0, signal=strength)))
+    for level, n_features in (("low", 3), ("low", 20), ("medium", 5), ("medium", 50), ("high", 10)):
+        entries.append((f"synthetic_{level}_{n_features}f",
+                        functools.partial(synthetic_dataset, level, n_features, synthetic_rows, seed=1)))
     return entries

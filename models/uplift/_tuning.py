@@ -49,42 +49,61 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# Tuning ``default`` also chooses the learner family: the families' defaults first (so even a tight
+# time bound compares them), then each family's other settings.
+_FAMILIES = ("bag_regularized", "s_learner", "x_learner", "t_learner")
+
+
+def _candidates(name: str, continuous: bool) -> list[tuple[str, dict[str, Any]]]:
+    if name != "default":
+        return [(name, c) for c in SEARCH_SPACES.get(name, [{}])]
+    families = [f for f in _FAMILIES if not continuous or make_learner(f).supports_continuous]
+    first: list[tuple[str, dict[str, Any]]] = [(f, {}) for f in families]
+    rest = [(f, c) for f in families for c in SEARCH_SPACES[f][1:]]
+    return first + rest
+
+
 @dataclass
 class TuningResult:
-    """The chosen setting, its cross-validated Qini, every tried candidate and the time spent."""
+    """The chosen learner and setting, its cross-validated Qini, every tried candidate
+    (``(learner, params, cv_qini)``) and the time spent."""
 
     learner: str
     params: dict[str, Any]
     cv_qini: float
-    tried: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    tried: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     seconds: float = 0.0
 
 
 def tune_learner(name: str, X: np.ndarray, t: np.ndarray, y: np.ndarray, *, seconds: float = 60.0,
                  folds: int = 3, random_state: int = 0) -> TuningResult:
-    """Pick ``name``'s setting with the best mean fold Qini within about ``seconds`` (training rows only)."""
+    """Pick ``name``'s setting with the best mean fold Qini within about ``seconds`` (training rows only).
+
+    ``name="default"`` also chooses the learner family (bag-regularized, S-, X- or T-learner): what
+    suits an experiment (many or few features, strong or weak signal, common or rare outcome)
+    differs, and the training rows are the only honest judge. ``result.learner`` names the choice.
+    """
     if seconds <= 0:
         raise InvalidArgument("the tuning time bound must be positive", field="--tune-seconds")
     if folds < 2:
         raise InvalidArgument("tuning needs at least 2 folds", field="--tune-folds")
-    base = make_learner(name, random_state=random_state)
-    space = SEARCH_SPACES.get(name, [{}])
+    make_learner(name, field="--learner")
+    space = _candidates(name, continuous=not bool(np.isin(y, (0.0, 1.0)).all()))
     strata = t.astype(np.int64) * 2 + (y > 0).astype(np.int64)
     if np.bincount(strata).min() < folds:
         raise InvalidArgument(f"too few rows in some treatment x outcome cell for {folds}-fold tuning",
                               field="--tune")
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=random_state).split(X, strata))
     start = time.perf_counter()
-    tried: list[tuple[dict[str, Any], float]] = []
-    for candidate in space:
+    tried: list[tuple[str, dict[str, Any], float]] = []
+    for family, candidate in space:
         if tried and time.perf_counter() - start > seconds:
             break
         scores = []
         for fit_rows, valid_rows in splits:
-            learner = make_learner(name, random_state=random_state).set_params(**candidate)
+            learner = make_learner(family, random_state=random_state).set_params(**candidate)
             learner.fit(X[fit_rows], t[fit_rows], y[fit_rows])
             scores.append(qini_auc(y[valid_rows], learner.predict(X[valid_rows]), t[valid_rows]))
-        tried.append((dict(candidate), float(np.mean(scores))))
-    best, best_score = max(tried, key=lambda pair: pair[1])
-    params = {k: v for k, v in base.get_params().items() if k in best} | best
-    return TuningResult(name, params, best_score, tried, time.perf_counter() - start)
+        tried.append((family, dict(candidate), float(np.mean(scores))))
+    family, best, best_score = max(tried, key=lambda entry: entry[2])
+    return TuningResult(family, dict(best), best_score, tried, time.perf_counter() - start)

@@ -345,8 +345,10 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
             learner = make_learner(learner_name, random_state=seed)
             tuning = None
             if tune_seconds is not None and not learner_name.startswith("anchor:"):
-                tuning = tune_learner(learner_name, X_train, t_tr, y_tr, seconds=tune_seconds, random_state=seed)
-                learner.set_params(**tuning.params)
+                # The default learner, tuned, also chooses its family.
+                tuned_name = "default" if learner_name == _resolve("default", ds.continuous) else learner_name
+                tuning = tune_learner(tuned_name, X_train, t_tr, y_tr, seconds=tune_seconds, random_state=seed)
+                learner = make_learner(tuning.learner, random_state=seed).set_params(**tuning.params)
             start = time.perf_counter()
             learner.fit(X_train, t_tr, y_tr)
             fit_seconds = time.perf_counter() - start
@@ -365,8 +367,8 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
                 if tuning is not None:
                     res.add("tune_seconds", tuning.seconds)
                     if seed == 0:
-                        report.tuned[name] = {"params": tuning.params, "cv_qini": tuning.cv_qini,
-                                              "candidates": len(tuning.tried)}
+                        report.tuned[name] = {"learner": tuning.learner, "params": tuning.params,
+                                              "cv_qini": tuning.cv_qini, "candidates": len(tuning.tried)}
                 if ds.true_uplift is not None:
                     truth = ds.true_uplift[test]
                     res.add("spearman", float(spearmanr(uplift, truth).statistic))

@@ -23,7 +23,7 @@ class UpliftPipeline(BaseEstimator):
     columns the model reads, in order, which is what a serving path must fetch.
     """
 
-    def __init__(self, encoder: FeatureEncoder, estimator: UpliftEstimator) -> None:
+    def __init__(self, encoder: FeatureEncoder, estimator: UpliftEstimator | Any) -> None:
         self.encoder = encoder
         self.estimator = estimator
 
@@ -35,7 +35,20 @@ class UpliftPipeline(BaseEstimator):
         return self
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Uplift per row (a several-treatment model: the best arm's uplift)."""
         return self.estimator.predict(self.encoder.transform(df))
+
+    @property
+    def arms(self) -> list[str] | None:
+        """The treatment arms of a several-treatment model (:class:`MultiArmUplift`), else ``None``."""
+        arms = getattr(self.estimator, "arms_", None)
+        return list(arms) if arms is not None else None
+
+    def predict_arms(self, df: pd.DataFrame) -> np.ndarray:
+        """Every arm's uplift, ``(rows, arms)``; only for several-treatment models."""
+        if self.arms is None:
+            raise InvalidArgument("this model has one treatment; use predict", field="model")
+        return self.estimator.predict_arms(self.encoder.transform(df))
 
     @property
     def features(self) -> list[str]:

@@ -60,9 +60,13 @@ def evaluate(
     per_window: Annotated[int, typer.Option(min=10, help="mean requests per window")] = 150,
     max_users: Annotated[int | None, typer.Option(min=10, help="subsample this many users")] = None,
     world_users: Annotated[int, typer.Option(min=50, help="users of the synthetic taste world")] = 1200,
+    niche_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of niche users (who gain from "
+                                                                      "compute) in the taste world")] = 0.3,
     redis: Annotated[bool, typer.Option("--redis/--no-redis", help="keep the controller's state in Redis "
                                         "(MDS_REDIS_URL) as in serving")] = False,
     max_requests: Annotated[int | None, typer.Option(min=20, help="cap logged and held-out requests each")] = None,
+    max_held: Annotated[int | None, typer.Option(min=20, help="cap held-out requests only (overrides "
+                                                              "--max-requests for them)")] = None,
     requests_per_user: Annotated[int, typer.Option(min=0, help="requests per user and period (0: every "
                                                                "eligible rating event)")] = 8,
     calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 60,
@@ -92,15 +96,20 @@ def evaluate(
     reports, first = [], None
     for run in range(replays):
         run_seed = seed + run
-        report, results, exp = _one_run(real, fmt, fractions, run_seed, world_users=world_users,
-                                        max_requests=max_requests, requests_per_user=requests_per_user,
+        report, results, exp = _one_run(real, fmt, fractions, run_seed, world_users=world_users, niche_share=niche_share,
+                                        max_requests=max_requests, max_held=max_held or max_requests,
+                                        requests_per_user=requests_per_user,
                                         calibration_requests=calibration_requests, reward=reward,
                                         estimator=estimator, redis=redis, windows=windows, per_window=per_window,
                                         milp_requests=milp_requests)
         reports.append(report)
         if first is None:
             first = (report, results, exp)
-        console.print(f"replay {run + 1}/{replays} (seed {run_seed}) done")
+        # Minutes per replay: keep what is done so far, so a cut-off run still leaves its replays.
+        partial = json_path.with_name(json_path.stem + ".partial.json")
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"replays": reports}, indent=2))
+        console.print(f"replay {run + 1}/{replays} (seed {run_seed}) done; so far in {partial}")
     assert first is not None
     report, results, exp = first
     report = dict(report)
@@ -111,6 +120,7 @@ def evaluate(
     report["state_backend"] = "redis" if redis else "in-process"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(report, indent=2))
+    json_path.with_name(json_path.stem + ".partial.json").unlink(missing_ok=True)
     name = "taste world" if fmt == "synthetic" else (data.name if data else "")
     if plot is not None:
         truth = exp.held_expected if exp.held_expected is not None else exp.held_true
@@ -122,15 +132,15 @@ def evaluate(
     console.print(f"wrote {json_path}" + (f" and {plot}" if plot else ""))
 
 
-def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int,  # type: ignore[no-untyped-def]
-             max_requests: int | None, requests_per_user: int, calibration_requests: int, reward: str,
-             estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
+def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int, niche_share: float,  # type: ignore[no-untyped-def]
+             max_requests: int | None, max_held: int | None, requests_per_user: int, calibration_requests: int,
+             reward: str, estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
     from models.allocation import prepare_experiment, run_evaluation, taste_data
 
     world = None
     if fmt == "synthetic":
-        world, real = taste_data(world_users, seed=seed)
-    exp = prepare_experiment(real, seed=seed, max_logged=max_requests, max_held=max_requests,
+        world, real = taste_data(world_users, seed=seed, niche_share=niche_share)
+    exp = prepare_experiment(real, seed=seed, max_logged=max_requests, max_held=max_held,
                              max_requests_per_user=requests_per_user or None,
                              calibration_requests=calibration_requests, reward=reward, estimator=estimator,
                              world=world)

@@ -9,6 +9,7 @@ own server, not for loading someone else's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import random
@@ -67,12 +68,12 @@ class LoadResult:
 
 def check_loopback(target: str) -> str:
     """``target`` (host:port) when its host resolves only to loopback addresses; else InvalidArgument."""
-    host, sep, port = target.rpartition(":")
+    host, sep, port = str(target).rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise InvalidArgument(f"--target {target!r} is not host:port", field="--target")
     host = host.strip("[]")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, int(port), proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, int(port), proto=socket.IPPROTO_TCP)}
     except socket.gaierror as exc:
         raise InvalidArgument(f"--target host {host!r} does not resolve: {exc}", field="--target") from None
     remote = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback)
@@ -148,10 +149,8 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, users
                                    response_deserializer=decode)
         # One untimed call with a long deadline first: a cold server loads its parser or model lazily.
         warm_started = time.perf_counter()
-        try:
+        with contextlib.suppress(grpc.aio.AioRpcError):  # the timed calls will count whatever this was
             await call(build(random.Random(seed)), timeout=max(60.0, timeout_s), metadata=metadata)
-        except grpc.aio.AioRpcError:
-            pass  # the timed calls will count whatever this was
         warmup_ms = (time.perf_counter() - warm_started) * 1000
         latencies: list[float] = []
         codes: Counter[str] = Counter()
@@ -230,6 +229,32 @@ def load_command(
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"
                   + (f" {result.errors_by_code}" if result.errors else ""))
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(asdict(result), indent=2))
+        console.print(f"wrote {json_path}")
+
+
+@app.command("hostile")
+def hostile_command(
+    target: Annotated[str, typer.Option(help="host:port of a running server (loopback only)")] = "127.0.0.1:50051",
+    seconds: Annotated[float, typer.Option(help="how long to run")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="hostile calls kept in flight")] = 2,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the result here")] = None,
+) -> None:
+    """Send issue #14's hostile requests while a health probe measures stalls; report codes and probe latency."""
+    from services.cli._hostile import run_hostile
+
+    if not 0 < seconds <= MAX_SECONDS:
+        raise InvalidArgument(f"--seconds must be in (0, {MAX_SECONDS:g}]; got {seconds:g}", field="--seconds")
+    if not 1 <= concurrency <= 16:
+        raise InvalidArgument(f"--concurrency must be 1..16; got {concurrency}", field="--concurrency")
+    result = run_hostile(check_loopback(target), seconds, concurrency)
+    for label, codes in result.codes_by_request.items():
+        console.print(f"  {label}: {codes}")
+    console.print(f"{result.hostile_calls:,} hostile calls, {result.internal_or_unknown} INTERNAL/UNKNOWN; health probe "
+                  f"p50 {result.probe_p50_ms:.2f} ms, p99 {result.probe_p99_ms:.2f} ms, max {result.probe_max_ms:.2f} ms, "
+                  f"{result.probes_over_100ms} of {result.probe_calls:,} over 100 ms")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(asdict(result), indent=2))

@@ -233,8 +233,12 @@ def simulate(
     bootstrap: int = 1000,
     training: Annotated[str, typer.Option(help="rows a round adds: balanced, region or all")] = "balanced",
     bags: Annotated[bool, typer.Option(help="read-out decile effects as bag labels when learning")] = True,
+    early_stopping: Annotated[bool | None, typer.Option(
+        "--early-stopping/--no-early-stopping", help="the bag-regularized learner's early stopping; "
+                                                     "unset: the learner's default")] = None,
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG of the per-round ratios")] = None,
+    reports: Annotated[Path | None, typer.Option(help="folder for each round's read-out PNG")] = None,
 ) -> None:
     """Replay plan → deliver → read out → learn on a real randomized experiment."""
     import tempfile
@@ -253,11 +257,12 @@ def simulate(
         raise InvalidArgument(exc.message, field="--holdout-share") from exc
     config = ReplayConfig(rounds=rounds, email=email, target_share=target_share, holdout_share=holdout_share,
                           train_share=train_share, seed=seed, bootstrap=bootstrap, training=training,
-                          use_bags=bags)
+                          use_bags=bags, early_stopping=early_stopping)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, Progress(console=console) as progress:
         task = progress.add_task("rounds", total=rounds)
-        result = simulate_hillstrom(config, ModelRegistry(tmp), on_round=lambda _: progress.advance(task))
+        result = simulate_hillstrom(config, ModelRegistry(tmp), on_round=lambda _: progress.advance(task),
+                                    on_readout=None if reports is None else lambda r, x: _save_report(reports, r, x))
     table = Table(title=f"Hillstrom replay ({email} e-mail, outcome visit): uplift-targeted {target_share:.0%} vs "
                         f"a random {target_share:.0%}")
     for col in ("round", "v", "targeted", "random", "ratio", "95% CI", "predicted", "1st model", "SRM"):
@@ -268,7 +273,8 @@ def simulate(
                       f"{r.predicted_incremental:.1f}", f"{r.ratio_first_model:.3f}",
                       "OK" if r.readout_srm_ok else "MISMATCH")
     console.print(table)
-    console.print(f"ratio_mean {result.ratio_mean:.3f} (first model kept throughout: "
+    lo, hi = result.ratio_mean_ci
+    console.print(f"ratio_mean {result.ratio_mean:.3f} [{lo:.3f}, {hi:.3f}] (first model kept throughout: "
                   f"{result.to_json()['ratio_first_model_mean']:.3f}); {time.perf_counter() - started:.1f} s")
     out = result.to_json()
     out["seconds"] = time.perf_counter() - started
@@ -276,6 +282,14 @@ def simulate(
     if plot is not None:
         _plot_rounds(result.to_json(), plot)
         console.print(f"wrote {plot}")
+
+
+def _save_report(folder: Path, round_number: int, readout: Readout) -> None:
+    from models.campaign import readout_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    title = f"Hillstrom replay, round {round_number}: treated vs holdout twin (revealed outcomes, visit)"
+    (folder / f"round{round_number}.png").write_bytes(readout_png(readout, title))
 
 
 def _plot_rounds(data: dict[str, Any], path: Path) -> None:
@@ -294,6 +308,7 @@ def _plot_rounds(data: dict[str, Any], path: Path) -> None:
     ax.plot(x, [r["ratio_first_model"] for r in rounds], "s--", label="first model kept")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.axhline(1.3, color="tab:red", lw=0.8, ls=":", label="target 1.3x")
+    ax.set_xticks(x)
     ax.set_xlabel("round")
     ax.set_ylabel("incremental visits: targeted / random")
     ax.legend(fontsize=8)
@@ -317,7 +332,8 @@ def bench(users: int = 100_000, repeats: int = 5,
     result = bench_plan(get_settings(), users=users, repeats=repeats)
     data = result.to_json()
     console.print(f"Plan over {result.eligible:,} eligible users ({result.treated:,} treated, {result.holdout:,} "
-                  f"held out): p50 {data['plan_p50_s']:.3f} s, max {data['plan_max_s']:.3f} s over {repeats} runs")
+                  f"held out): p50 {data['plan_p50_s']:.3f} s, max {data['plan_max_s']:.3f} s over {repeats} runs; "
+                  f"CPU {data['cpu_p50_s']:.3f} s per plan (p50, all threads)")
     console.print("stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.stages.items())
                   + f"; load average {result.load_average[0]:.2f}")
     _write_json(json_out, data)

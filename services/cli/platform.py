@@ -125,11 +125,13 @@ def load_command(
                                                 help="comma-separated input columns to leave out")] = "",
     engine: Annotated[str, typer.Option(help="local, or spark (partitions in parallel)")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
+    partition_mb: Annotated[float, typer.Option("--partition-mb", min=0.01,
+                                                help="most Parquet bytes per Spark task (--engine spark)")] = 8.0,
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per checked and checkpointed chunk")] = 5_000,
 ) -> None:
     """Check a table against the catalog and bulk-load it into Redis (a re-run resumes a killed load)."""
     from features.catalog import configured_catalog
-    from features.loader import BAD_ROW_POLICIES, ENGINES, bulk_load
+    from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
     from features.population import population_entity
     from features.store import open_store
 
@@ -141,8 +143,9 @@ def load_command(
         raise InvalidArgument("--rejected only applies with --on-bad-row skip", field="--rejected")
     if on_bad_row == "skip" and rejected is None:
         rejected = input_path.with_name(f"{input_path.stem}.rejected.csv")
-    settings = _settings()
-    spark_options = {"master": master} if engine == "spark" else {}
+    settings = batch_settings(_settings())
+    spark_options = ({"master": master, "partition_bytes": int(partition_mb * 2**20)} if engine == "spark"
+                     else {})
     catalog = configured_catalog(settings)
     result = bulk_load(open_store(settings, catalog), entity or population_entity(catalog), input_path,
                        chunk_rows=chunk_rows, key_column=key_col, on_bad_row=on_bad_row,  # type: ignore[arg-type]
@@ -225,14 +228,17 @@ def bench_load_command(
     master: Annotated[str, typer.Option(help="Spark master for --engine spark")] = "local[2]",
     input_format: Annotated[str, typer.Option("--format", help="parquet or csv (local only)")] = "parquet",
     chunk_rows: Annotated[int, typer.Option(min=1, help="rows per chunk / Arrow batch")] = 5_000,
+    on_bad_row: Annotated[str, typer.Option("--on-bad-row", help="fail (check all, then write) or skip "
+                                            "(check as it writes)")] = "fail",
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
 ) -> None:
     """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
     from features.load_bench import run_load_bench, write_json
 
     result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
-                            input_format=input_format, chunk_rows=chunk_rows)
-    table = Table(title=f"load of {users:,} users x {features} features ({input_format}, engine {engine})")
+                            input_format=input_format, chunk_rows=chunk_rows, on_bad_row=on_bad_row)
+    table = Table(title=f"load of {users:,} users x {features} features "
+                        f"({input_format}, engine {engine}, --on-bad-row {on_bad_row})")
     for col in ("load s", "of it checking s", "rows/s", "rows/CPU-s", "input MB", "spark start s"):
         table.add_column(col, justify="right")
     start = result.get("spark_session_start_s")

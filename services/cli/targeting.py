@@ -89,20 +89,42 @@ def evaluate(
     variants: Annotated[str, typer.Option(help="Comma-separated parser variants.")] = "default",
     plot: Annotated[Path | None, typer.Option(help="PNG of the scores (default: beside --json).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N cases.")] = None,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog YAML the cases are written "
+                                                                        "against (default: the demo catalog).")] = None,
+    population_path: Annotated[Path | None, typer.Option("--population", help="Users to execute logic on (Parquet, "
+                                                         "or CSV with |-separated sets); default: the demo "
+                                                         "population, or random users from --catalog.")] = None,
 ) -> None:
-    """Exact / execution / structure accuracy, valid rate and latency per parser variant."""
+    """Exact / execution / structure accuracy, valid rate, inverted audiences and latency per parser variant."""
+    from features.catalog import load_catalog
     from models.targeting.corpus import load_cases
-    from models.targeting.evaluation import evaluate_variants, plot_report
+    from models.targeting.evaluation import evaluate_variants, load_population, plot_report
 
-    loaded = load_cases(cases, field="--cases")[:limit]
+    catalog = None
+    if catalog_path is not None:
+        if not catalog_path.is_file():
+            raise InvalidArgument(f"catalog file {str(catalog_path)!r} does not exist", field="--catalog")
+        try:
+            catalog = load_catalog(catalog_path)
+        except ValueError as exc:
+            raise InvalidArgument(f"catalog file {catalog_path.name} is not a valid catalog: {exc}",
+                                  field="--catalog") from None
+    population = None
+    if population_path is not None:
+        from features.catalog import demo_catalog
+        population = load_population(population_path, catalog or demo_catalog(), field="--population")
+    loaded = load_cases(cases, catalog, field="--cases")[:limit]
     names = _variants(variants)
-    report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases))
+    report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases), catalog=catalog,
+                               population=population,
+                               population_source=str(population_path) if population_path else "")
     report.write(json_path)
     png = plot_report(report, plot or json_path.with_suffix(".png"))
-    table = Table("variant", "exact", "execution", "structure", "valid", "p50 s", "p95 s", title=f"{len(loaded)} cases")
+    table = Table("variant", "exact", "execution", "structure", "valid", "inverted", "p50 s", "p95 s",
+                  title=f"{len(loaded)} cases, catalog {report.catalog}, population {report.population_source}")
     for name, s in report.variants.items():
         table.add_row(name, f"{s.exact:.3f}", f"{s.execution:.3f}", f"{s.structure:.3f}", f"{s.valid:.3f}",
-                      f"{s.p50_s:.3f}", f"{s.p95_s:.3f}")
+                      f"{s.inverted:.3f}", f"{s.p50_s:.3f}", f"{s.p95_s:.3f}")
     _out.print(table)
     _out.print(f"wrote {json_path} and {png}")
 

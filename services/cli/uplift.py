@@ -97,7 +97,7 @@ def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: f
     for name, result in report.learners.items():
         stats = result.summary()
         ci = report.intervals.get(name, {}).get("qini_auc", [float("nan")] * 2)
-        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in metrics),
+        table.add_row(name, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" if m in stats else "-" for m in metrics),
                       f"[{ci[0]:.4f}, {ci[1]:.4f}]")
     console.print(table)
     if report.profit:
@@ -269,6 +269,8 @@ def train_cmd(
     tune: Annotated[bool, typer.Option("--tune", help="choose hyperparameters by cross-validated Qini on the "
                                                       "training rows first")] = False,
     tune_seconds: Annotated[float, typer.Option("--tune-seconds", help="time bound of the tuning")] = 60.0,
+    arms: Annotated[bool, typer.Option("--arms", help="several treatments: one uplift model per value of "
+                                                      "--treatment-col against --control-value")] = False,
     holdout: Annotated[float, typer.Option("--holdout", help="share held out to report metrics (0 = none)")] = 0.2,
     demo_users: DemoUsersOpt = 20_000,
     demo_seed: DemoSeedOpt = 0,
@@ -277,7 +279,7 @@ def train_cmd(
     from core.settings import Settings
     from features.catalog import configured_catalog, demo_catalog
     from models.registry import ModelRegistry
-    from models.uplift.learners import DEFAULT_LEARNER, DEFAULT_REVENUE_LEARNER, LEARNERS
+    from models.uplift.learners import LEARNERS
     from models.uplift.training import train_pipeline
 
     if learner != "default" and learner not in LEARNERS:
@@ -291,11 +293,13 @@ def train_cmd(
     if not 0.0 <= holdout < 1.0:
         raise InvalidArgument("--holdout must be in [0, 1)", field="--holdout")
     console = Console()
+    if arms:
+        _train_arms(console, registry, name, dataset, data, treatment_col, control_value, outcome_col, features,
+                    learner, seed, holdout)
+        return
     with console.status("loading data"):
         ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
                            demo_users, demo_seed)
-    if learner == "default":
-        learner = DEFAULT_REVENUE_LEARNER if ds.continuous else DEFAULT_LEARNER
     # The demo world's columns are the demo catalog's features (genuinely the demo data set); columns
     # that are all features of the configured catalog (MDS_CATALOG) are the team's own: encode with the
     # catalog's vocabularies so the model reads exactly what the online store serves.
@@ -304,9 +308,76 @@ def train_cmd(
     with console.status(f"fitting {learner} on {len(ds.frame):,} rows" + (" (tuning first)" if tune else "")):
         trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog,
                                  tune_seconds=tune_seconds if tune else None)
+    learner = trained.learner
     version = registry.save(name, trained.pipeline, kind=f"uplift/{learner}", catalog=catalog,
                             metrics=trained.metrics, notes={"dataset": ds.name, "rows": len(ds.frame)})
     table = Table(title=f"{name} v{version} ({learner}, {len(trained.pipeline.features)} features)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in trained.metrics.items():
+        table.add_row(key, f"{int(value):,}" if float(value).is_integer() else f"{value:.4f}")
+    console.print(table)
+    console.print(f"saved {name} v{version} to {registry.root}")
+
+
+def _arms_frame(dataset: str | None, data: Path | None, treatment_col: str | None, control_value: str | None,
+                outcome_col: str | None, features: str | None):
+    """``(name, features frame, arm labels, outcome, treatment column, control)`` for several treatments."""
+    import pandas as pd
+
+    from core.paths import hillstrom_csv
+    from models.uplift.evaluation import HILLSTROM_FEATURES, read_table
+
+    if dataset is not None and data is not None:
+        raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
+    if dataset == "hillstrom":
+        df = pd.read_csv(hillstrom_csv())
+        treatment_col, control_value = "segment", control_value or "No E-Mail"
+        outcome_col = outcome_col or "visit"
+        cols = list(HILLSTROM_FEATURES)
+        name = f"hillstrom_arms_{outcome_col}"
+    elif dataset is not None:
+        raise InvalidArgument(f"--dataset must be hillstrom for several treatments, not {dataset!r}",
+                              field="--dataset")
+    else:
+        if data is None:
+            raise InvalidArgument("give --dataset hillstrom or --data FILE", field="--data")
+        df = read_table(data)
+        for value, flag in ((treatment_col, "--treatment-col"), (control_value, "--control-value"),
+                            (outcome_col, "--outcome-col")):
+            if value is None:
+                raise InvalidArgument(f"{flag} is required with --data", field=flag)
+        cols = _split_list(features) or [c for c in df.columns if c not in (treatment_col, outcome_col)]
+        name = data.stem
+    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col"),
+                      *((c, "--features") for c in cols)):
+        if col not in df.columns:
+            raise InvalidArgument(f"column {col!r} ({flag}) is not in the data", field=flag)
+    if df[outcome_col].isna().any():
+        raise InvalidArgument(f"outcome column {outcome_col!r} has missing values", field="--outcome-col")
+    outcome = pd.to_numeric(df[outcome_col], errors="coerce")
+    if outcome.isna().any():
+        raise InvalidArgument(f"outcome column {outcome_col!r} is not numeric", field="--outcome-col")
+    return (name, df[cols], df[treatment_col].astype(str).to_numpy(), outcome.to_numpy(dtype=float),
+            str(treatment_col), str(control_value))
+
+
+def _train_arms(console: Console, registry, name: str, dataset: str | None, data: Path | None,
+                treatment_col: str | None, control_value: str | None, outcome_col: str | None,
+                features: str | None, learner: str, seed: int, holdout: float) -> None:
+    from models.uplift.learners import DEFAULT_LEARNER
+    from models.uplift.training import train_arms_pipeline
+
+    data_name, frame, arm, y, column, control = _arms_frame(dataset, data, treatment_col, control_value,
+                                                            outcome_col, features)
+    if learner == "default":
+        learner = DEFAULT_LEARNER
+    with console.status(f"fitting {learner} per arm on {len(frame):,} rows"):
+        trained = train_arms_pipeline(frame, arm, y, control=control, learner=learner, seed=seed, holdout=holdout)
+    version = registry.save(name, trained.pipeline, kind=f"uplift-arms/{learner}", metrics=trained.metrics,
+                            notes={"dataset": data_name, "rows": len(frame), "arm_column": column,
+                                   "control": control, "arms": trained.pipeline.arms})
+    table = Table(title=f"{name} v{version} ({learner} per arm: {', '.join(trained.pipeline.arms or [])})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in trained.metrics.items():
@@ -334,51 +405,21 @@ def arms_cmd(
 
     ``--dataset hillstrom`` uses both e-mails against No E-Mail (``--outcome-col`` visit, conversion or spend).
     """
-    import pandas as pd
-
-    from core.paths import hillstrom_csv
     from models.uplift._arms import evaluate_arms
-    from models.uplift.evaluation import HILLSTROM_FEATURES, read_table
     from models.uplift.plots import plot_policy_values
 
     if seeds < 1:
         raise InvalidArgument("--seeds must be at least 1", field="--seeds")
     if not 0.0 < test_size < 1.0:
         raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
-    if dataset is not None and data is not None:
-        raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
-    if dataset == "hillstrom":
-        df = pd.read_csv(hillstrom_csv())
-        treatment_col, control_value = "segment", control_value or "No E-Mail"
-        outcome_col = outcome_col or "visit"
-        cols = list(HILLSTROM_FEATURES)
-        name = f"hillstrom_arms_{outcome_col}"
-    elif dataset is not None:
-        raise InvalidArgument(f"--dataset must be hillstrom for arms, not {dataset!r}", field="--dataset")
-    else:
-        if data is None:
-            raise InvalidArgument("give --dataset hillstrom or --data FILE", field="--data")
-        df = read_table(data)
-        for value, flag in ((treatment_col, "--treatment-col"), (control_value, "--control-value"),
-                            (outcome_col, "--outcome-col")):
-            if value is None:
-                raise InvalidArgument(f"{flag} is required with --data", field=flag)
-        cols = _split_list(features) or [c for c in df.columns if c not in (treatment_col, outcome_col)]
-        name = data.stem
-    for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col"), *((c, "--features") for c in cols)):
-        if col not in df.columns:
-            raise InvalidArgument(f"column {col!r} ({flag}) is not in the data", field=flag)
-    outcome = pd.to_numeric(df[outcome_col], errors="coerce")
-    if outcome.isna().any():
-        raise InvalidArgument(f"outcome column {outcome_col!r} is not numeric or has missing values",
-                              field="--outcome-col")
+    name, frame, arm, y, treatment_col, control_value = _arms_frame(dataset, data, treatment_col, control_value,
+                                                                    outcome_col, features)
     console = Console()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task(f"{name}: fitting per-arm {learner}", total=seeds)
-        report = evaluate_arms(df[cols], df[treatment_col].to_numpy(), outcome.to_numpy(dtype=float),
-                               control=str(control_value), learner=learner, seeds=seeds, test_size=test_size,
-                               name=name, arm_field=str(treatment_col),
+        report = evaluate_arms(frame, arm, y, control=control_value, learner=learner, seeds=seeds,
+                               test_size=test_size, name=name, arm_field=treatment_col,
                                on_step=lambda _: progress.update(task, advance=1))
     summary = report.to_json()
     table = Table(title=f"{name}: per-arm uplift vs {report.control!r} (mean ± std over {seeds} splits)")
@@ -389,7 +430,7 @@ def arms_cmd(
         table.add_row(a, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in ("qini_auc", "uplift_auc", "uplift_at_30")),
                       f"{share[0]:.3f}")
     console.print(table)
-    policies = Table(title=f"policy value: mean {outcome_col} per user (IPW on the test halves)")
+    policies = Table(title="policy value: mean outcome per user (IPW on the test halves)")
     policies.add_column("policy")
     policies.add_column("value", justify="right")
     for key, (mean, std) in summary["policy_value"].items():  # type: ignore[union-attr]

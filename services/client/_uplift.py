@@ -69,10 +69,14 @@ class UpliftClient:
     def select_top(self, model: str, user_ids: Sequence[str], *, max_users: int | None = None,
                    max_cost: float | None = None, costs: Sequence[float] | None = None,
                    cost_per_user: float = 0.0, min_uplift: float | None = None, version: int = 0,
-                   timeout_s: float | None = None) -> pb.SelectTopResponse:
-        """The users to treat under a count (``max_users``) or cost (``max_cost``) budget."""
+                   value_per_conversion: float = 0.0, timeout_s: float | None = None) -> pb.SelectTopResponse:
+        """The users to treat under a count (``max_users``) or cost (``max_cost``) budget.
+
+        ``value_per_conversion`` > 0 selects by net value (uplift x value - cost) instead of uplift.
+        """
         request = pb.SelectTopRequest(model=model, version=version, user_ids=list(user_ids),
-                                      costs=list(costs or []), cost_per_user=cost_per_user)
+                                      costs=list(costs or []), cost_per_user=cost_per_user,
+                                      value_per_conversion=value_per_conversion)
         if max_users is not None:
             request.max_users = max_users
         if max_cost is not None:

@@ -62,7 +62,8 @@ class ServiceContext:
         client = connect_async(settings)
         return cls(
             settings=settings, catalog=catalog,
-            store=AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch),
+            store=AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch,
+                                        cluster_buckets=settings.redis_cluster_buckets),
             segments=AsyncSegmentStore(client, settings.namespace),
             histories=AsyncHistoryStore(client, settings.namespace),
             population=population, _client=client)

@@ -81,8 +81,12 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         result = await asyncio.get_running_loop().run_in_executor(self._predict_pool, predict, data)
         return np.asarray(result, dtype=np.float64)
 
-    async def _score_cached(self, served: ServedModel, user_ids: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
-        """The found users' ids and uplift (request order), and the ids with nothing cached."""
+    async def _score_cached(self, served: ServedModel, user_ids: list[str], *, arms: bool = False
+                            ) -> tuple[list[str], np.ndarray, list[str]]:
+        """The found users' ids and uplift (request order), and the ids with nothing cached.
+
+        ``arms``: a several-treatment model's ``(users, arms)`` matrix instead of one uplift per user.
+        """
         chunk = self.ctx.settings.max_batch
         keys: list[str] = []
         parts: list[np.ndarray] = []
@@ -99,10 +103,14 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
             rows = int(found.sum())
             if served.cache_encoder is not None:  # straight from the cached arrays (no pandas)
                 matrix = served.cache_encoder.transform(batch)[found]
-                parts.append(await self._predict(served.loaded.model.estimator.predict, matrix, rows))
+                estimator = served.loaded.model.estimator
+                parts.append(await self._predict(estimator.predict_arms if arms else estimator.predict, matrix, rows))
             else:
                 frame = batch_to_frame(batch)[found]
-                parts.append(await self._predict(served.loaded.model.predict, frame, rows))
+                model = served.loaded.model
+                parts.append(await self._predict(model.predict_arms if arms else model.predict, frame, rows))
+        if arms:
+            parts = [p.reshape(-1, len(served.loaded.model.arms)) for p in parts]
         return keys, (np.concatenate(parts) if len(parts) > 1 else parts[0]), missing
 
     # -- RPCs --------------------------------------------------------------------------------------
@@ -110,31 +118,39 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     async def Score(self, request: uplift_pb2.ScoreRequest, context: grpc.aio.ServicerContext
                     ) -> uplift_pb2.ScoreResponse:
         served = await self.models.get(request.model, request.version)
+        if len(request.user_ids) > self.ctx.settings.max_batch:  # before copying a huge list into Python
+            validate_keys(request.user_ids, self.ctx.settings.max_batch, field="user_ids")
         ids = list(request.user_ids)
         if ids and len(request.rows):
             raise InvalidArgument("give user_ids or rows, not both", field="rows")
         missing: list[str] = []
+        arms: list[str] | None = getattr(served.loaded.model, "arms", None)
         if ids:
             validate_keys(ids, self.ctx.settings.max_batch, field="user_ids")
-            keys, uplift, missing = await self._score_cached(served, ids)
+            keys, uplift, missing = await self._score_cached(served, ids, arms=arms is not None)
         elif len(request.rows):
             if len(request.rows) > self.ctx.settings.max_batch:
                 raise InvalidArgument(
                     f"{len(request.rows)} rows is more than the limit of {self.ctx.settings.max_batch}",
                     field="rows")
             frame = rows_to_frame(request.rows, self.ctx.catalog, served.manifest.features)
-            uplift = await self._predict(served.loaded.model.predict, frame, len(frame))
+            model = served.loaded.model
+            uplift = await self._predict(model.predict_arms if arms else model.predict, frame, len(frame))
             keys = [str(k) for k in frame.index]
         else:
             raise InvalidArgument("give user_ids (read from the feature cache) or inline rows", field="user_ids")
-        return uplift_pb2.ScoreResponse(
-            model=served.manifest.name, version=served.manifest.version,
-            scores=[uplift_pb2.UserScore(user_id=k, uplift=u) for k, u in zip(keys, uplift.tolist(), strict=True)],
-            missing_user_ids=missing,
-        )
+        if arms is None:
+            scores = [uplift_pb2.UserScore(user_id=k, uplift=u) for k, u in zip(keys, uplift.tolist(), strict=True)]
+        else:
+            scores = [_arm_score(k, row, arms) for k, row in zip(keys, uplift.reshape(len(keys), -1).tolist(),
+                                                               strict=True)]
+        return uplift_pb2.ScoreResponse(model=served.manifest.name, version=served.manifest.version,
+                                        scores=scores, missing_user_ids=missing)
 
     async def SelectTop(self, request: uplift_pb2.SelectTopRequest, context: grpc.aio.ServicerContext
                         ) -> uplift_pb2.SelectTopResponse:
+        if len(request.user_ids) > MAX_SELECT_CANDIDATES:  # before copying a huge list into Python
+            validate_keys(request.user_ids, MAX_SELECT_CANDIDATES, field="user_ids")
         ids = list(request.user_ids)
         # A repeated id would be selected (and paid for) more than once.
         validate_keys(ids, MAX_SELECT_CANDIDATES, field="user_ids", unique=True)
@@ -150,6 +166,10 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
             bad = np.flatnonzero(~np.isfinite(costs) | (costs <= 0))
             if bad.size:
                 raise InvalidArgument(f"cost {costs[bad[0]]!r} is not a positive number", field=f"costs[{bad[0]}]")
+        value = request.value_per_conversion
+        if not np.isfinite(value) or value < 0:
+            raise InvalidArgument("value_per_conversion must be a positive number (0 = rank by uplift)",
+                                  field="value_per_conversion")
         min_uplift = request.min_uplift if request.HasField("min_uplift") else 0.0
         if not np.isfinite(min_uplift):
             raise InvalidArgument("min_uplift must be a finite number", field="min_uplift")
@@ -169,6 +189,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
             uplift, costs=cand_costs, min_uplift=min_uplift,
             max_users=request.max_users if budget == "max_users" else None,
             max_cost=request.max_cost if budget == "max_cost" else None,
+            value_per_unit=value if value > 0 else None,
         )
         return uplift_pb2.SelectTopResponse(
             model=served.manifest.name, version=served.manifest.version,
@@ -177,6 +198,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
             total_cost=selection.total_cost,
             expected_incremental_conversions=selection.expected_incremental,
             scored_count=len(keys), missing_user_ids=missing,
+            expected_profit=selection.expected_profit or 0.0,
         )
 
     async def ListModels(self, request: uplift_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
@@ -207,6 +229,16 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
         log.info("model %s: serving version %d (was %d)", request.name, serving, previous)
         return uplift_pb2.ReloadModelResponse(name=request.name, previous_version=previous,
                                               serving_version=serving)
+
+
+def _arm_score(user_id: str, per_arm: list[float], arms: list[str]) -> uplift_pb2.UserScore:
+    """A several-treatment user's score: the best arm's uplift, every arm's, and the arm to give (none
+    when no arm is predicted to help)."""
+    best = int(np.argmax(per_arm))
+    return uplift_pb2.UserScore(
+        user_id=user_id, uplift=per_arm[best],
+        arm_uplift=[uplift_pb2.ArmUplift(arm=a, uplift=u) for a, u in zip(arms, per_arm, strict=True)],
+        chosen_arm=arms[best] if per_arm[best] > 0 else "")
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:

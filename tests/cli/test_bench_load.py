@@ -61,3 +61,15 @@ def test_cli_writes_json_and_refuses_remote_targets(grpc_server: Callable[..., s
     remote = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
                              "8.8.8.8:50051"], env=env, capture_output=True, text=True, timeout=120)
     assert remote.returncode == 2 and "--target" in remote.stderr
+
+
+def test_hostile_bench_gets_no_internal_or_unknown_answers(grpc_server: Callable[..., str]) -> None:
+    from services.cli._hostile import hostile_requests, run_hostile
+
+    address = grpc_server(["features", "experiments", "uplift", "targeting", "allocation"])
+    result = run_hostile(address, 1.0, concurrency=len(hostile_requests()))  # every case at least once
+    assert result.internal_or_unknown == 0 and result.probe_calls > 0
+    assert all(result.codes_by_request.values())
+    for label, codes in result.codes_by_request.items():
+        expected = {"OK"} if "allowed" in label or "1,000 segments" in label else {"INVALID_ARGUMENT"}
+        assert set(codes) == expected, (label, codes)

@@ -50,6 +50,15 @@ def test_killed_load_resumes_after_the_last_finished_chunk(settings, catalog, de
     assert bulk_load(store, "user", path, chunk_rows=300, progress=False).written == 0  # a finished load is a no-op
 
 
+def test_bulk_loads_wait_longer_for_redis_than_online_reads(settings):
+    from features.loader import BATCH_REDIS_TIMEOUT_S, batch_settings
+
+    assert settings.redis_timeout_s < BATCH_REDIS_TIMEOUT_S
+    assert batch_settings(settings).redis_timeout_s == BATCH_REDIS_TIMEOUT_S
+    patient = settings.model_copy(update={"redis_timeout_s": 60.0})
+    assert batch_settings(patient).redis_timeout_s == 60.0  # never shortened
+
+
 def test_frames_load_and_bad_sources_are_rejected(settings, catalog, demo_users, tmp_path):
     users, _ = demo_users
     store = open_store(settings, catalog)
@@ -86,6 +95,10 @@ def test_skip_writes_the_good_rows_and_lists_each_bad_row_once(store, demo_users
     batch = store.read("user", good.user_id.tolist(), ["age"])
     assert batch.found.all() and batch.values["age"].tolist() == good["age"].tolist()
     assert not store.read("user", [users.user_id[2], users.user_id[400]], ["age"]).found.any()
+    # "already loaded" must not outlive the data: the checkpoint expires with the shortest group TTL
+    (checkpoint,) = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*"))
+    shortest = min(g.ttl_seconds for g in store.catalog.groups_of("user"))
+    assert 0 < store.client.ttl(checkpoint) <= shortest
 
 
 def _checkpoint(store):

@@ -104,3 +104,54 @@ def test_spark_refuses_a_csv_before_starting_a_session(store, demo_users, tmp_pa
     with pytest.raises(InvalidArgument, match="reads Parquet") as caught:
         bulk_load(store, "user", path, engine="spark", progress=False)
     assert caught.value.field == "--engine"
+
+
+def _partitions_done(store) -> int:
+    keys = list(store.client.scan_iter(match=f"{store.version_prefix}_load:*", count=10_000))
+    return sum(1 for k in store.client.hkeys(keys[0]) if k.startswith(b"p:")) if keys else 0
+
+
+def test_a_sigkilled_spark_cli_load_resumes_partition_by_partition(settings, catalog, tmp_path):
+    """kill -9 of the whole job (driver, JVM, Python workers) mid-load; the re-run finishes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from features.demo_world import generate_users
+
+    users, _ = generate_users(catalog, 12_000, seed=5)
+    users.loc[9_000, "age"] = 5  # one bad row, in a late partition
+    path = tmp_path / "users.parquet"
+    pq.write_table(pa.Table.from_pandas(users, preserve_index=False), path, row_group_size=300)
+    rejected = tmp_path / "rejected.csv"
+    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url, "MDS_NAMESPACE": settings.namespace,
+           "MDS_DATA_DIR": str(settings.data_dir), "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "250"}
+    command = [sys.executable, "-m", "services.cli", "features", "load", "--input", str(path), "--engine", "spark",
+               "--partition-mb", "0.03", "--chunk-rows", "300", "--on-bad-row", "skip", "--rejected", str(rejected)]
+    store = open_store(settings, catalog)
+    job = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 240
+    while _partitions_done(store) < 3 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    done = _partitions_done(store)
+    assert job.returncode == -signal.SIGKILL and done >= 3
+    keys = store.client.scan_iter(match=f"{store.version_prefix}_load:*", count=10_000)
+    partitions = len([k for k in store.client.hkeys(next(keys)) if k.startswith(b"p:")])
+    assert partitions == done and not rejected.exists()
+
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "resumed after an interrupted run" in finished.stdout, finished.stdout
+    written_again = int(finished.stdout.split("loaded ")[1].split(" rows")[0].replace(",", ""))
+    assert written_again < 12_000 - 1  # the finished partitions were not loaded again
+    good = users.drop(index=[9_000])
+    for start in range(0, len(good), 1000):
+        part = good.iloc[start:start + 1000]
+        batch = store.read("user", part.user_id.tolist(), ["age"])
+        assert batch.found.all() and batch.values["age"].tolist() == part["age"].tolist()
+    assert pd.read_csv(rejected, dtype=str)["_row"].tolist() == ["9001"]

@@ -122,3 +122,16 @@ def test_bad_outcomes_name_the_record_and_unknown_campaigns_are_not_found(client
         client.campaign.get("cmp-000000000000")
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert client.campaign.readout(c.campaign_id).has_outcomes is False  # the bad batches stored nothing
+
+
+def test_streamed_outcomes_need_a_token_when_auth_is_on(seeded_settings: Settings, grpc_server):
+    from pydantic import SecretStr
+
+    locked = seeded_settings.model_copy(update={"auth_tokens": [SecretStr("s3cret")]})
+    address = grpc_server(["campaign"], settings_override=locked)
+    with MDSClient(address, timeout_s=10.0) as anonymous, pytest.raises(grpc.RpcError) as err:
+        anonymous.campaign.record_outcomes("cmp-000000000000", [("u0000001", "treated", 1.0, 0.0)])
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with MDSClient(address, token="s3cret", timeout_s=10.0) as member, pytest.raises(grpc.RpcError) as err:
+        member.campaign.record_outcomes("cmp-000000000000", [("u0000001", "treated", 1.0, 0.0)])
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # past auth, the domain error is mapped

@@ -20,8 +20,8 @@ import grpc
 import pandas as pd
 import pytest
 import redis
-from redis.crc import key_slot
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from redis.crc import key_slot
 
 from core.errors import StoreUnavailable
 from core.redis import connect, is_cluster
@@ -29,6 +29,7 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.store import open_store
 from features.store.checks import check_online_store
+from features.store.redis_store import CLUSTER_BUCKETS
 from mds.features.v1 import features_pb2, features_pb2_grpc
 from services.server import BackgroundServer
 
@@ -132,7 +133,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def cluster_settings(settings: Settings, cluster: LocalCluster) -> Iterator[Settings]:
-    own = settings.model_copy(update={"redis_url": cluster.url, "redis_mode": "cluster", "redis_timeout_s": 0.3})
+    # 48 buckets: every master surely holds some (with the default 12, one may hold none ~2% of the
+    # time, and these tests need keys on each master).
+    own = settings.model_copy(update={"redis_url": cluster.url, "redis_mode": "cluster", "redis_timeout_s": 0.3,
+                                      "redis_cluster_buckets": 48})
     yield own
     cluster.wait_ok()
     store_client = connect(own)
@@ -157,16 +161,20 @@ def test_store_reads_and_writes_across_every_master(cluster_settings: Settings, 
         assert batch.found.all()
         assert batch.values["age"].tolist() == users.age[start:start + 100].tolist()
         assert batch.column("city").tolist() == users.city[start:start + 100].tolist()
-    holders = {cluster.port_of(f"{store.version_prefix}user:{k}") for k in users.user_id}
+    holders = {cluster.port_of(store.key("user", k).decode()) for k in users.user_id}
     assert holders == set(cluster.ports)  # keys spread over all three masters
+    slots = {key_slot(store.key("user", k)) for k in users.user_id[:100]}
+    assert len(slots) <= 48  # a 100-user read is one MGET per bucket, not per user
     assert store.clear() == 600
     assert not store.read("user", list(users.user_id[:100])).found.any()
 
 
-def test_store_contract_holds_on_a_cluster(cluster_settings: Settings) -> None:
+@pytest.mark.parametrize("buckets", [1, CLUSTER_BUCKETS])
+def test_store_contract_holds_on_a_cluster(cluster_settings: Settings, buckets: int) -> None:
     from features.store import RedisOnlineStore
 
-    check_online_store(lambda c: RedisOnlineStore(connect(cluster_settings), c, cluster_settings.namespace))
+    check_online_store(lambda c: RedisOnlineStore(connect(cluster_settings), c, cluster_settings.namespace,
+                                                  cluster_buckets=buckets))
 
 
 def test_killed_load_resumes_on_a_cluster(cluster_settings: Settings, catalog: Catalog, demo_users,
@@ -176,7 +184,8 @@ def test_killed_load_resumes_on_a_cluster(cluster_settings: Settings, catalog: C
     source = tmp_path / "users.parquet"
     frame.to_parquet(source, index=False)
     env = {**os.environ, "MDS_REDIS_URL": cluster_settings.redis_url or "", "MDS_REDIS_MODE": "cluster",
-           "MDS_NAMESPACE": cluster_settings.namespace, "COLUMNS": "200"}
+           "MDS_NAMESPACE": cluster_settings.namespace, "COLUMNS": "200",
+           "MDS_REDIS_CLUSTER_BUCKETS": str(cluster_settings.redis_cluster_buckets)}
     command = [sys.executable, "-m", "services.cli", "features", "load", "--input", str(source), "--chunk-rows", "500"]
     client = connect(cluster_settings)
 
@@ -212,7 +221,7 @@ def test_a_master_killed_mid_traffic(cluster_settings: Settings, cluster: LocalC
     users = _users(demo_users, 300)
     store.write_frame("user", users)
     victim = cluster.ports[1]
-    by_port = {p: [k for k in users.user_id if cluster.port_of(f"{store.version_prefix}user:{k}") == p]
+    by_port = {p: [k for k in users.user_id if cluster.port_of(store.key("user", k).decode()) == p]
                for p in cluster.ports}
     dead_keys, live_keys = by_port[victim][:20], [k for p in cluster.ports if p != victim for k in by_port[p][:20]]
     with BackgroundServer(cluster_settings, ["features"], catalog) as server, \

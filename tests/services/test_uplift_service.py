@@ -324,3 +324,60 @@ def test_models_and_reload_commands_against_a_running_server(
     assert refused.exit_code == 1 and "version 1 keeps serving" in refused.output.replace("\n", " "), refused.output
     listed = runner.invoke(app, ["models", "--address", address], env={"COLUMNS": "200"})
     assert listed.exit_code == 0 and "coupon" in listed.output and "1, 2" in listed.output, listed.output
+
+
+def test_several_treatment_model_serves_per_arm_uplift_and_chosen_arm(
+        settings: Settings, store: RedisOnlineStore, catalog: Catalog, population: pd.DataFrame,
+        demo_users: tuple[pd.DataFrame, pd.DataFrame], grpc_server: Callable[..., str], tmp_path: Path) -> None:
+    from models.uplift._arms import MultiArmUplift
+    from models.uplift.encoding import FeatureEncoder
+    from models.uplift.scoring import score_parquet
+
+    users, truth = demo_users
+    rng = np.random.default_rng(0)
+    # Two coupon arms (the demo experiment's treated users split at random) against no coupon.
+    arm = np.where(truth["treatment"].to_numpy() == 1, rng.choice(["coupon_a", "coupon_b"], len(users)), "none")
+    pipeline = UpliftPipeline(FeatureEncoder(catalog=catalog, exclude=()),
+                              MultiArmUplift("t_learner", "none")).set_params(estimator__random_state=1)
+    pipeline.fit(users.drop(columns=["user_id"]), arm, truth["converted"].to_numpy())
+    assert pipeline.arms == ["coupon_a", "coupon_b"]
+    store.write_frame("user", population)
+    ModelRegistry.from_settings(settings).save("coupons", pipeline, catalog=catalog)
+    expected = pipeline.predict_arms(population)
+    with MDSClient(grpc_server(["uplift"]), timeout_s=10.0) as client:
+        ids = list(population["user_id"].iloc[:40])
+        by_id = client.uplift.score("coupons", ids).scores
+        for i, s in enumerate(by_id):
+            per_arm = [a.uplift for a in s.arm_uplift]
+            assert [a.arm for a in s.arm_uplift] == ["coupon_a", "coupon_b"]
+            np.testing.assert_allclose(per_arm, expected[i], rtol=1e-6, atol=1e-9)
+            assert s.uplift == pytest.approx(max(per_arm))
+            best = ["coupon_a", "coupon_b"][int(np.argmax(per_arm))]
+            assert s.chosen_arm == (best if max(per_arm) > 0 else "")
+    # Batch scoring writes every arm's uplift and the chosen arm.
+    path, out = tmp_path / "users.parquet", tmp_path / "scored.parquet"
+    population.to_parquet(path)
+    score_parquet(pipeline, path, out, progress=False)
+    scored = pd.read_parquet(out)
+    assert list(scored.columns) == ["user_id", "uplift", "uplift_coupon_a", "uplift_coupon_b", "chosen_arm"]
+    np.testing.assert_allclose(scored[["uplift_coupon_a", "uplift_coupon_b"]].to_numpy(), expected, rtol=1e-6)
+    chosen = np.where(expected.max(axis=1) > 0, np.array(["coupon_a", "coupon_b"])[expected.argmax(axis=1)], None)
+    assert scored["chosen_arm"].tolist() == chosen.tolist()
+
+
+def test_select_top_by_net_value(served: MDSClient, population: pd.DataFrame, model: UpliftPipeline) -> None:
+    ids = list(population["user_id"].iloc[:100])
+    uplift = pd.Series(model.predict(population), index=population["user_id"]).loc[ids].to_numpy()
+    costs = np.linspace(0.5, 2.0, len(ids))
+    value = 40.0
+    response = served.uplift.select_top("coupon", ids, max_cost=30.0, costs=list(costs), value_per_conversion=value)
+    net = uplift * value - costs
+    picked = [ids.index(s.user_id) for s in response.selected]
+    assert picked and all(net[i] > 0 for i in picked) and response.total_cost <= 30.0 + 1e-9
+    assert response.expected_profit == pytest.approx(float(net[picked].sum()), rel=1e-6)
+    # Best net value per unit cost first.
+    ratios = [net[i] / costs[i] for i in picked]
+    assert ratios[0] == pytest.approx(max(net[net > 0] / costs[net > 0]))
+    with pytest.raises(grpc.RpcError) as err:
+        served.uplift.select_top("coupon", ids, max_users=3, value_per_conversion=-1.0)
+    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value_per_conversion")

@@ -99,7 +99,7 @@ def split_clauses(text: str) -> list[tuple[str, str, str, int | None]]:
     return parts
 
 
-def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
+def _int_range(prev: LinkedClause | None, c: LinkedClause, features: dict[str, Feature]) -> Condition | None:
     """"third or fourth tier" (two Equal To of one whole-number key, adjacent values) → Between."""
     if prev is None or not c.slots or not prev.slots or c.leftover.strip() or c.negated:
         return None
@@ -111,7 +111,8 @@ def _int_range(prev: LinkedClause | None, c: LinkedClause) -> Condition | None:
     except ValueError:
         return None
     lo, hi = min(nums), max(nums)
-    if hi - lo + 1 != len(set(nums)) or b.key not in ("city_tier",):
+    coded = features[b.key].dtype == DType.INT and bool(features[b.key].value_aliases)  # codes named by words
+    if hi - lo + 1 != len(set(nums)) or not coded:
         return None
     return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
 
@@ -121,7 +122,7 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
     out: list[LinkedClause] = []
     for c in clauses:
         prev = out[-1] if out else None
-        tiers = _int_range(prev, c)
+        tiers = _int_range(prev, c, features)
         if tiers is not None and prev is not None:
             prev.slots[-1] = Slot(f"{prev.slots[-1].phrase}, {c.slots[0].phrase}", (tiers,), prev.slots[-1].start,
                                   prev.slots[-1].wrap_not)

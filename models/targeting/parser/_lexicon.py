@@ -1,162 +1,77 @@
-"""Surface words → catalog keys and values: the catalog's own names, values and aliases, plus a small
-hand-written synonym table for the demo catalog (marketers say "moms", not ``has_children``).
+"""Surface words → catalog keys and values, derived from the catalog alone plus generic English rules.
 
-Every entry is a regular expression over number-normalised, lower-case text. A feature missing from
-the table still links through its name, its aliases and its allowed values, so other catalogs work
-(with fewer synonyms), and the sentence-embedding fallback proposes keys for the rest.
+Nothing here names a feature. A key is cued by its name ("credit_score", "credit score"), its
+``aliases``; a value by itself ("office_worker", "office worker") and its ``value_aliases`` (a catalog shares
+them between features over one vocabulary with a YAML anchor). Every phrase
+is compiled with generic English inflection (plurals, verb endings, hyphen or space or nothing between
+words), so a catalog lists "kid" once and "kids", "sign-up", "signups" follow.
+
+:class:`Roles` says what part each feature plays in reading numbers, again from the catalog only:
+``unit`` (years → the age-like key, a currency → money keys, days without a window → days-since keys),
+``window_days`` (the period a count or sum covers: "this month" picks the 30-day sibling of a sum), and
+the range (a count from 0 is read as presence: "used a coupon" → ``> 0``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from features.catalog import Catalog, DType
+from features.catalog import Catalog, DType, Feature
 
-__all__ = ["Lexicon", "ValueCue", "KeyCue", "lexicon_for"]
+__all__ = ["CURRENCY_UNITS", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
-# key → regexes that name the key (no value).
-_KEY_CUES: dict[str, list[str]] = {
-    "age": [r"ages?d?", r"years? old", r"year-olds?", r"yrs? old", r"older than", r"younger than", r"older",
-            r"younger", r"\bold\b", r"\byo\b"],
-    "city": [r"liv(?:e|es|ing) in", r"located in", r"based in", r"residents? of", r"\bcity\b"],
-    "city_tier": [r"tier", r"city tier"],
-    "member_level": [r"members?hip(?: level)?", r"member level", r"loyalty level", r"vip level", r"members?"],
-    "registration_days": [r"regist(?:ered|ration)", r"signed up", r"sign(?:ed)?-?up", r"joined", r"account age",
-                          r"accounts? (?:older|younger|newer|created)", r"been (?:a )?(?:customer|member)s?",
-                          r"customers? for", r"members? for", r"tenure",
-                          r"days? old", r"accounts? (?:is |are |was )?(?:older|younger|newer)"],
-    "device_os": [r"device", r"operating system", r"\bos\b", r"phones?"],
-    "is_new_user": [r"new (?:users?|customers?|members?|sign-?ups?|accounts?|buyers?|shoppers?)", r"newcomers?",
-                    r"newly registered", r"first-time (?:users?|customers?)",
-                    r"existing (?:users?|customers?|clients?|shoppers?|members?)"],
-    "marital_status": [r"marital status", r"marriage"],
-    "has_children": [r"kids?", r"child(?:ren)?", r"parents?", r"mom(?:s|mies)?", r"mums?", r"mothers?",
-                     r"fathers?", r"dads?", r"childless", r"famil(?:y|ies) with", r"babies"],
-    "occupation": [r"occupations?", r"jobs?", r"works? as", r"professions?"],
-    "income_level": [r"income", r"earners?", r"earning", r"salar(?:y|ies)", r"wealthy", r"affluent"],
-    "education": [r"education", r"degrees?", r"graduates?", r"studied"],
-    "orders_30d": [r"orders?", r"ordered", r"placed"],
-    "gmv_30d": [r"spen[dt]", r"spending", r"spenders?", r"gmv", r"revenue"],
-    "gmv_180d": [r"half-?year spend", r"spent in 6 months"],
-    "last_purchase_days": [r"last (?:purchase|order|bought|buy)", r"most recent (?:purchase|order)",
-                           r"since (?:their|the)? ?last (?:purchase|order)", r"lapsed", r"purchased? anything",
-                           r"bought anything", r"made a purchase", r"shopped", r"(?:no|any|a) purchases?"],
-    "purchased_categories_90d": [r"bought", r"buy(?:ers|ing|s)?", r"purchas(?:ed|ers?|es|ing)", r"shopped (?:for)?",
-                                 r"ordered"],
-    "favorite_category": [r"favou?rite(?: category)?", r"favs?(?: category)?", r"mostly buys?", r"prefers? buying", r"top category",
-                          r"main category", r"most bought"],
-    "coupon_used_90d": [r"coupons?", r"vouchers?"],
-    "app_active_days_30d": [r"active days", r"days active", r"active on", r"active for", r"opened the app on",
-                            r"(?:an? )?(?:app )?sessions? on",
-                            r"active"],
-    "push_enabled": [r"push notifications?", r"push[- ](?:enabled|on|turned on|switched on|allowed)", r"notifications?",
-                     r"push (?:is )?(?:switched|turned) on", r"(?:enabled|allowed|allow|turned on|switched on) push"],
-    "cart_items": [r"carts?", r"basket items", r"items in (?:their|the) (?:cart|basket)"],
-    "page_views_7d": [r"page ?views?", r"pvs?", r"viewed", r"pages?", r"browsed", r"product views?"],
-    "avg_order_value": [r"average order(?: value)?", r"aov", r"basket size", r"per order", r"order value",
-                        r"average (?:basket|ticket|spend per order)"],
-    "refund_count_90d": [r"refunds?", r"refunded", r"returns", r"returned"],
-    "sessions_7d": [r"sessions?", r"visits?", r"visited"],
-    "last_login_days": [r"log(?:ged)? ?in", r"login", r"logged on", r"last seen", r"inactive", r"dormant",
-                        r"signed in", r"opened the app", r"been away", r"seen"],
-    "has_credit_card_bound": [r"credit cards?", r"cards? bound", r"bound (?:a )?cards?", r"linked (?:a )?cards?"],
-    "balance": [r"balance", r"wallet"],
-    "credit_score": [r"credit score", r"credit rating", r"creditworth(?:y|iness)", r"credit"],
-    "has_loan": [r"loans?", r"borrowers?", r"borrowing", r"debt"],
-    "wealth_product_holder": [r"wealth(?:-| )(?:management|mgmt)", r"wealth products?", r"investors?", r"invest(?:ment|s|ing)?",
-                              r"funds?"],
-    "installment_used_90d": [r"install?ments?", r"pay[- ]later", r"bnpl"],
-    "insurance_holder": [r"insurance", r"insured", r"polic(?:y|ies)"],
-    "interests": [r"interest(?:ed)? in", r"interests?", r"likes?", r"lov(?:e|es|ers?)", r"fans? of", r"fans?",
-                  r"enthusiasts?", r"into", r"hobb(?:y|ies)", r"passion(?:ate)?", r"keen on", r"enjoys?"],
-    "preferred_channel": [r"channel", r"reach(?:ed|able)? (?:by|via|through)", r"prefers?", r"respond(?:s)? to",
-                          r"contact(?:ed)? (?:by|via)", r"via", r"through"],
-    "price_sensitivity": [r"price[- ]sensitiv(?:e|ity)", r"sensitiv(?:e|ity) to price", r"price"],
-    "churn_risk": [r"churn(?:ing)?(?: risk| probability)?", r"risk of (?:churn|leaving)", r"likely to leave"],
-    "live_stream_views_30d": [r"live[- ]?streams?", r"live[- ]?streaming", r"watched live", r"live shows?"],
-    "reviews_written_90d": [r"reviews?", r"reviewers?", r"reviewed", r"ratings? written"],
-    "search_count_7d": [r"search(?:es|ed)?", r"searching", r"queries"],
+# Generic currency words a demand may use, by the unit a catalog writes.
+CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
+    "yuan": ("yuan", "rmb", "cny", "kuai"),
+    "dollars": ("dollars?", "usd", "bucks?"),
+    "euros": ("euros?", "eur"),
+    "pounds": ("pounds?", "gbp", "quid"),
+    "rupees": ("rupees?", "inr"),
+    "yen": ("yen", "jpy"),
 }
+_STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "are", "was", "were", "their",
+         "and", "or", "at", "as", "it", "its", "be", "has", "have", "had", "this", "that", "per", "from", "into"}
+_VOWELS = "aeiou"
 
-# (key, value) → regexes that name this value (the value word itself is always added).
-_VALUE_CUES: dict[tuple[str, str], list[str]] = {
-    ("gender", "female"): [r"wom[ae]n", r"females?", r"lad(?:y|ies)", r"girls?", r"mothers?", r"moms?", r"mums?",
-                           r"she", r"her"],
-    ("gender", "male"): [r"m[ae]n", r"males?", r"guys?", r"gentlemen", r"boys?", r"fathers?", r"dads?"],
-    ("city_tier", "1"): [r"first[- ]tier", r"tier[- ]?1", r"tier[- ]one", r"top[- ]tier", r"1st[- ]tier",
-                         r"big cit(?:y|ies)", r"major cit(?:y|ies)"],
-    ("city_tier", "2"): [r"second[- ]tier", r"tier[- ]?2", r"2nd[- ]tier"],
-    ("city_tier", "3"): [r"third[- ]tier", r"tier[- ]?3", r"3rd[- ]tier"],
-    ("city_tier", "4"): [r"fourth[- ]tier", r"tier[- ]?4", r"4th[- ]tier"],
-    ("device_os", "ios"): [r"iphones?", r"ios", r"apple"],
-    ("device_os", "android"): [r"android"],
-    ("device_os", "harmonyos"): [r"harmony ?os", r"harmony", r"huawei"],
-    ("occupation", "student"): [r"students?", r"college kids", r"undergrads?"],
-    ("occupation", "office_worker"): [r"office[- ]workers?", r"white[- ]collar(?: workers?)?", r"office staff",
-                                      r"office employees?"],
-    ("occupation", "freelancer"): [r"freelanc(?:ers?|ing)", r"self-employed"],
-    ("occupation", "business_owner"): [r"business[- ]owners?", r"entrepreneurs?", r"own a business",
-                                       r"shop owners?"],
-    ("occupation", "retired"): [r"retired", r"retirees?", r"pensioners?"],
-    ("occupation", "civil_servant"): [r"civil[- ]servants?", r"government (?:employees?|workers?|staff)"],
-    ("occupation", "teacher"): [r"teachers?", r"educators?"],
-    ("occupation", "engineer"): [r"engineers?", r"developers?", r"programmers?"],
-    ("marital_status", "single"): [r"singles?", r"unmarried"],
-    ("marital_status", "married"): [r"married", r"spouses?", r"husbands?", r"wives", r"wife"],
-    ("marital_status", "divorced"): [r"divorced", r"divorcees?"],
-    ("income_level", "high"): [r"high[- ]income", r"high earners?", r"wealthy", r"affluent", r"rich",
-                               r"high salar(?:y|ies)", r"well[- ]off", r"top earners?"],
-    ("income_level", "medium"): [r"(?:medium|middle|mid|moderate)[- ]income", r"middle[- ]class",
-                                 r"average income", r"medium earners?"],
-    ("income_level", "low"): [r"low[- ]income", r"low earners?", r"low salar(?:y|ies)"],
-    ("education", "high_school"): [r"high[- ]school"],
-    ("education", "bachelor"): [r"bachelor'?s?(?: degrees?)?", r"college (?:degree|graduates?)",
-                                r"undergraduate degrees?", r"university degrees?"],
-    ("education", "master"): [r"master'?s?(?: degrees?)?", r"mba", r"postgraduates?"],
-    ("education", "doctorate"): [r"doctorates?", r"phds?", r"doctoral", r"ph\.d\.?"],
-    ("price_sensitivity", "high"): [r"bargain hunters?", r"deal seekers?", r"deal hunters?", r"coupon clippers?",
-                                    r"very price[- ]sensitive", r"highly price[- ]sensitive", r"price[- ]sensitive",
-                                    r"high price sensitivity", r"thrifty", r"frugal"],
-    ("price_sensitivity", "low"): [r"low price sensitivity", r"not price[- ]sensitive", r"price[- ]insensitive",
-                                   r"premium (?:buyers|shoppers)", r"big-ticket"],
-    ("price_sensitivity", "medium"): [r"medium price sensitivity", r"moderate(?:ly)? price[- ]sensitiv(?:e|ity)"],
-    ("preferred_channel", "sms"): [r"sms", r"text messages?", r"texts?"],
-    ("preferred_channel", "email"): [r"e-?mails?"],
-    ("preferred_channel", "in_app"): [r"in[- ]app(?: messages?)?"],
-    ("preferred_channel", "push"): [r"push(?: messages?)?"],
-    ("interests", "gaming"): [r"gam(?:ing|ers?|es)", r"video games?"],
-    ("interests", "cooking"): [r"cook(?:ing|s)?", r"home cooks?", r"foodies?", r"chefs?"],
-    ("interests", "fitness"): [r"fitness", r"gym(?:-goers)?", r"workouts?", r"exercis(?:e|ing)"],
-    ("interests", "reading"): [r"reading", r"readers?", r"bookworms?"],
-    ("interests", "photography"): [r"photography", r"photographers?"],
-    ("interests", "music"): [r"music(?: lovers?)?"],
-    ("interests", "parenting"): [r"parenting"],
-    ("interests", "finance"): [r"finance", r"financial"],
-    ("interests", "tech"): [r"tech(?:nology)?"],
-    ("interests", "fashion"): [r"fashion(?:istas?)?"],
-    ("interests", "outdoors"): [r"outdoors", r"hiking", r"camping"],
-    ("interests", "travel"): [r"travel(?:l?ers?|l?ing)?"],
-    ("interests", "movies"): [r"movies?", r"films?", r"cinema"],
-    ("purchased_categories_90d", "baby"): [r"baby(?: products| goods| items| supplies)?", r"infant products?"],
-    ("purchased_categories_90d", "electronics"): [r"electronics?", r"electronic (?:goods|products)"],
-    ("purchased_categories_90d", "digital"): [r"digital(?: products| goods)?"],
-    ("purchased_categories_90d", "jewelry"): [r"jewell?e?ry"],
-    ("purchased_categories_90d", "shoes"): [r"shoes?", r"sneakers?", r"footwear"],
-    ("purchased_categories_90d", "clothing"): [r"cloth(?:ing|es)", r"apparel"],
-    ("purchased_categories_90d", "sports"): [r"sports?(?:wear| gear| goods| equipment)?", r"sporting goods"],
-    ("purchased_categories_90d", "pets"): [r"pets?(?: supplies| products| food)?"],
-    ("purchased_categories_90d", "toys"): [r"toys?"],
-    ("purchased_categories_90d", "food"): [r"food", r"groceries", r"snacks?"],
-    ("purchased_categories_90d", "home"): [r"home(?: goods| products|ware)?", r"household(?: goods| items)?",
-                                           r"furniture"],
-    ("purchased_categories_90d", "beauty"): [r"beauty(?: products)?", r"cosmetics?", r"make-?up", r"skincare"],
-    ("purchased_categories_90d", "health"): [r"health(?: products)?", r"supplements?", r"vitamins?"],
-    ("purchased_categories_90d", "books"): [r"books?"],
-}
 
-# Category words that are the same in several features: which feature a bare word means.
-_SHARED_VALUE_FEATURES = ("purchased_categories_90d", "favorite_category", "interests")
+def _inflect(word: str, *, last: bool) -> str:
+    """A word with its regular English endings: plural inside a phrase, any common ending at its end."""
+    w = re.escape(word)
+    if not word.isalpha() or len(word) < 3 or word in _STOP:
+        return w
+    if not last:
+        return w + r"(?:s|es)?"
+    # plural and past only: "-ing" / "-er" forms change the meaning too often ("parent" / "parenting")
+    if word.endswith("y") and word[-2] not in _VOWELS:
+        return re.escape(word[:-1]) + r"(?:y|ies|ied)"
+    if word.endswith("e"):
+        return re.escape(word[:-1]) + r"(?:e|es|ed)"
+    return w + r"(?:s|es|ed|'s)?"
+
+
+def phrase_pattern(phrase: str) -> str:
+    """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing."""
+    words = [w for w in re.split(r"[\s_\-]+", phrase.lower().strip()) if w]
+    if not words:
+        return r"(?!x)x"
+    parts = [_inflect(w, last=i == len(words) - 1) for i, w in enumerate(words)]
+    return r"[- ]?".join(parts)
+
+
+def _rx(patterns: list[str]) -> re.Pattern[str]:
+    alts = sorted(set(patterns), key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9_])(?:" + "|".join(alts) + r")(?![a-z0-9_])")
+
+
+def _tokens(text: str) -> set[str]:
+    """Content-word stems of a phrase (for relating features by what they talk about)."""
+    out: set[str] = set()
+    for w in re.findall(r"[a-z]+", text.lower()):
+        if w in _STOP or len(w) < 3 or w in ("days", "day", "last", "since", "number", "count"):
+            continue
+        out.add(w[:5])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,16 +88,33 @@ class KeyCue:
 
 
 @dataclass(frozen=True, slots=True)
+class Roles:
+    """What each feature does when a demand's numbers are read, derived from unit, window and range."""
+
+    age_key: str | None
+    day_keys: tuple[str, ...]  # "days since ..." (unit days, no window): "in the last 30 days" is a threshold
+    presence_keys: tuple[str, ...]  # counts from 0: "used a coupon" is > 0, "no refunds" = 0
+    money_keys: tuple[str, ...]  # unit is a currency
+    currency_words: str  # regex alternatives for every currency the catalog uses
+    windows: dict[str, int]  # key -> days its count or sum covers
+    siblings: dict[str, tuple[str, ...]]  # key -> the same measure over other windows (gmv_30d / gmv_180d)
+    coded_keys: tuple[str, ...]  # whole numbers named by words ("first-tier" → 1)
+    count_unit_keys: dict[str, str]  # a count unit word ("orders") -> the key counted in it
+    # day key a windowed bool is defined by ("registered in the last 30 days" ↔ days since registration)
+    defined_by_days: dict[str, tuple[str, str]] = field(default_factory=dict)  # day key -> (bool key, ...)
+    related_day_key: dict[str, str] = field(default_factory=dict)  # event set/count key -> its days-since key
+
+    def window_of(self, key: str) -> int | None:
+        return self.windows.get(key)
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Compiled cue patterns for one catalog."""
+    """Compiled cue patterns and number roles for one catalog."""
 
     key_cues: tuple[KeyCue, ...]
     value_cues: tuple[ValueCue, ...]
-
-
-def _rx(alternatives: list[str]) -> re.Pattern[str]:
-    alts = sorted(set(alternatives), key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9_])(?:" + "|".join(alts) + r")(?![a-z0-9_])")
+    roles: Roles
 
 
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
@@ -197,29 +129,68 @@ def lexicon_for(catalog: Catalog, entity: str = "user") -> Lexicon:
     return lex
 
 
+def _window(f: Feature) -> int | None:
+    if f.window_days is not None:
+        return f.window_days
+    m = re.search(r"_(\d+)d$", f.name)  # the common naming convention orders_30d
+    return int(m.group(1)) if m and f.unit != "days" else None
+
+
+def _roles(features: dict[str, Feature]) -> Roles:
+    numeric = {n: f for n, f in features.items() if f.dtype in (DType.INT, DType.FLOAT)}
+    years = [n for n, f in numeric.items() if (f.unit or "").startswith("year")]
+    day_keys = tuple(n for n, f in numeric.items() if f.unit == "days" and _window(f) is None)
+    money_keys = tuple(n for n, f in numeric.items() if (f.unit or "") in CURRENCY_UNITS)
+    currencies = sorted({w for f in numeric.values() for w in CURRENCY_UNITS.get(f.unit or "", ())} or
+                        {w for ws in CURRENCY_UNITS.values() for w in ws})
+    windows = {n: w for n, f in features.items() if (w := _window(f)) is not None}
+    coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
+    presence = tuple(n for n, f in numeric.items()
+                     if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
+                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent")
+                     and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
+    stems: dict[str, list[str]] = {}
+    for n in numeric:
+        stems.setdefault(re.sub(r"_\d+d$", "", n), []).append(n)
+    siblings = {n: tuple(s for s in group if s != n) for group in stems.values() if len(group) > 1 for n in group}
+    count_units = {f.unit: n for n, f in numeric.items() if f.unit and n in presence}
+
+    def words(f: Feature) -> set[str]:
+        return _tokens(" ".join([f.name.replace("_", " "), f.description, *f.aliases]))
+
+    defined: dict[str, tuple[str, str]] = {}
+    for n, f in features.items():
+        if f.dtype != DType.BOOL or _window(f) is None:
+            continue
+        best = max(day_keys, key=lambda d: len(words(features[d]) & words(f)), default=None)
+        if best is not None and words(features[best]) & words(f):
+            defined[best] = (n, str(_window(f)))
+    related: dict[str, str] = {}
+    for n, f in features.items():
+        if n in day_keys or _window(f) is None or f.dtype not in (DType.STRING_SET, DType.INT):
+            continue
+        scored = sorted(day_keys, key=lambda d: -len(words(features[d]) & words(f)))
+        if scored and words(features[scored[0]]) & words(f):
+            related[n] = scored[0]
+    return Roles(age_key=years[0] if years else None, day_keys=day_keys, presence_keys=presence,
+                 money_keys=money_keys, currency_words="|".join(currencies), windows=windows, siblings=siblings,
+                 coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related)
+
+
 def _build(catalog: Catalog, entity: str) -> Lexicon:
     features = {f.name: f for f in catalog.features_of(entity)}
     key_cues: list[KeyCue] = []
     for name, f in features.items():
-        words = [re.escape(name.replace("_", " ")), re.escape(name)]
-        words += [re.escape(a.lower()) for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in
-                  {v.lower() for v in f.values or ()}]
-        words += _KEY_CUES.get(name, [])
-        key_cues.append(KeyCue(name, _rx(words)))
+        values = {v.lower() for v in f.values or ()}
+        phrases = [name, *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
+        key_cues.append(KeyCue(name, _rx([phrase_pattern(p) for p in phrases] + [re.escape(name)])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
-        if f.dtype not in (DType.CATEGORY, DType.STRING_SET):
-            continue
-        for v in f.values or ():
-            words = [re.escape(v.lower()), re.escape(v.lower().replace("_", " "))]
-            extra = _VALUE_CUES.get((name, v))
-            if extra is None and name in _SHARED_VALUE_FEATURES:
-                extra = _VALUE_CUES.get(("purchased_categories_90d", v)) or _VALUE_CUES.get(("interests", v))
-            if extra is None and name == "interests":
-                extra = _VALUE_CUES.get(("purchased_categories_90d", v))
-            words += extra or []
-            value_cues.append(ValueCue(name, v, _rx(words)))
-    for (name, v), words in _VALUE_CUES.items():  # int-coded values such as city tiers
-        if name in features and features[name].dtype == DType.INT:
-            value_cues.append(ValueCue(name, v, _rx(words)))
-    return Lexicon(tuple(key_cues), tuple(value_cues))
+        if f.dtype in (DType.CATEGORY, DType.STRING_SET):
+            for v in f.values or ():
+                phrases = [v, *f.value_aliases.get(v, ())]
+                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p) for p in phrases] + [re.escape(v.lower())])))
+        elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
+            for v, aliases in f.value_aliases.items():
+                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p) for p in aliases])))
+    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features))

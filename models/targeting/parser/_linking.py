@@ -20,7 +20,7 @@ from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import Lexicon, lexicon_for
 from models.targeting.parser._numbers import format_number
-from models.targeting.parser._preprocess import NUM, preprocess
+from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
 __all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
@@ -28,14 +28,10 @@ _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
+                      r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
                       r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
                       r"shoppers|buyers|the ones))?")
-_DAY_KEYS = ("registration_days", "last_purchase_days", "last_login_days")
-_PRESENCE_KEYS = ("coupon_used_90d", "cart_items", "refund_count_90d", "reviews_written_90d",
-                  "live_stream_views_30d", "installment_used_90d", "orders_30d", "search_count_7d")
 _UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
-_UNIT = r"(?:\s*(yuan|rmb|days?|weeks?|months?|years?(?: old)?|yo|times|orders?|points?))?"
-_RANGE = re.compile(rf"(?:between|from|aged|ages)?\s*{NUM}{_UNIT}\s*(?:to|-|–|and|through)\s*{NUM}{_UNIT}")
 _CMP_BEFORE = [
     (r"not (?:more|greater|higher|older|over|above) than|no (?:more|greater|higher|older|bigger|larger) than|"
      r"at most|up to|maximum(?: of)?|<=|=<|"
@@ -55,9 +51,16 @@ _CMP_AFTER = [
     (r"or less|or fewer|or under|and under|or younger|and below|or below|or lower", Op.LESS_THAN_OR_EQUAL_TO),
     (r"ago", None),
 ]
-_NUMBER_RX = re.compile(
-    rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{_UNIT}"
-    rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
+
+
+def _number_patterns(units: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Range and single-number patterns; ``units`` adds the catalog's own unit words (currencies, counts)."""
+    unit = rf"(?:\s*({units}|days?|weeks?|months?|years?(?: old)?|yo|times|points?))?"
+    range_rx = re.compile(rf"(?:between|from|aged|ages)?\s*{NUM}{unit}\s*(?:to|-|–|and|through)\s*{NUM}{unit}")
+    number_rx = re.compile(
+        rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{unit}"
+        rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
+    return range_rx, number_rx
 _WINDOWS = [
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous|recent) (?:30 days|1 month|month)|"
                 r"this month|last month|past month|monthly"), 30),
@@ -74,7 +77,7 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
                      r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
                      r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
-                     r"\d+(?:\.\d+)?|yuan|rmb|currently|recently|within|least|most|"
+                     r"\d+(?:\.\d+)?|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
 
@@ -98,6 +101,11 @@ class _ClauseLinker:
     def __init__(self, catalog: Catalog, lex: Lexicon, entity: str) -> None:
         self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
         self.lex = lex
+        self.roles = lex.roles
+        count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
+        self.units = "|".join(filter(None, [self.roles.currency_words, count_units]))
+        self.range_rx, self.number_rx = _number_patterns(self.units)
+        self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
 
     # -- cues -------------------------------------------------------------------------------------
 
@@ -111,9 +119,11 @@ class _ClauseLinker:
         """Value mentions, longest first; each inner list holds the readings of one span."""
         hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
         # "push" inside "push notifications" is the key push_enabled, not the channel value.
+        # "push" in "push notifications", "card" in "card spend": a word inside another key's longer name
         hits = [(s, e, c) for s, e, c in hits
-                if not any(k.key != c.key and self.features[k.key].dtype == DType.BOOL and k.start <= s
-                           and e <= k.end and k.end - k.start > e - s for k in cues)]
+                if not any(k.key != c.key and k.start <= s and e <= k.end and k.end - k.start > e - s
+                           and (self.features[k.key].dtype == DType.BOOL or not self._is_value_cue(k, text))
+                           for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         groups: dict[tuple[int, int], list[_Found]] = {}
         used: list[tuple[int, int]] = list(taken)
@@ -125,17 +135,22 @@ class _ClauseLinker:
                 used.append((s, e))
         return [groups[k] for k in sorted(groups)]
 
+    def _is_value_cue(self, cue: _Found, text: str) -> bool:
+        """The key cue's own words are a value of some feature ("first-tier": a code of city_tier)."""
+        phrase = text[cue.start:cue.end]
+        return any(v.pattern.fullmatch(phrase) for v in self.lex.value_cues)
+
     # -- numbers ----------------------------------------------------------------------------------
 
     def numbers(self, text: str) -> list[tuple[int, int, Op | None, list[float], str, str]]:
         """(start, end, op, [numbers], unit, comparator words) for every number expression."""
         out: list[tuple[int, int, Op | None, list[float], str, str]] = []
-        for m in _RANGE.finditer(text):
+        for m in self.range_rx.finditer(text):
             lo, hi = float(m.group(1)), float(m.group(3))
             if lo < hi:
                 out.append((m.start(), m.end(), Op.BETWEEN, [lo, hi], m.group(4) or m.group(2) or "", "between"))
         taken = [(s, e) for s, e, *_ in out]
-        for m in _NUMBER_RX.finditer(text):
+        for m in self.number_rx.finditer(text):
             s, e = m.start(2), m.end()
             if _overlaps((m.start(2), m.end(2)), taken):
                 continue
@@ -173,30 +188,33 @@ class _ClauseLinker:
         counted = False  # a number became a condition (not just a time window)
         for s, e, op, nums, unit, words in numbers:
             is_window = bool(re.search(r"last|past|within", words)) and unit.rstrip("s") in ("day", "week", "month")
-            key_opts = self._number_keys(text, s, e, unit, cues, window, previous, is_window, nums, words)
+            # "big cities" names a code of a whole-number key; it is not that key waiting for a number
+            number_cues = [c for c in cues if not _overlaps((c.start, c.end), coded)]
+            key_opts = self._number_keys(text, s, e, unit, number_cues, window, previous, is_window, nums, words)
             if not key_opts:
                 if not is_window:
                     clause.leftover += " " + text[s:e]
                 continue
             key = key_opts[0]
-            if is_window and key not in _DAY_KEYS:
+            if is_window and key not in self.roles.day_keys:
                 continue  # "in the last 90 days" only names the feature's window
-            if _is_own_window(key, nums, unit):
+            if _is_own_window(self.roles.window_of(key), self.features[key], nums, unit):
                 continue  # "no orders in 30 days", "reviews over the same 90 days": orders_30d's own window
-            if key in _DAY_KEYS and unit:
+            if key in self.roles.day_keys and unit:
                 factor = _UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
-            if key == "age" and unit.startswith("year") and not words:
+            if key == self.roles.age_key and unit.startswith("year") and not words:
                 op = op or Op.EQUAL_TO
             op = self._number_op(op, words, key, text, negated, is_window)
             value = ",".join(format_number(x) for x in nums)
             if op == Op.BETWEEN and len(nums) != 2:
                 continue
             options = tuple(Condition(k, op, value) for k in key_opts if self._fits(k, op, nums))
-            if key == "registration_days" and nums == [30.0] and op in (Op.LESS_THAN_OR_EQUAL_TO, Op.LESS_THAN,
-                                                                      Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO):
-                # the catalog defines is_new_user as "registered in the last 30 days"
-                new = Condition("is_new_user", Op.EQUAL_TO,
+            defined = self.roles.defined_by_days.get(key)
+            if defined is not None and nums == [float(defined[1])] and op in (
+                    Op.LESS_THAN_OR_EQUAL_TO, Op.LESS_THAN, Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO):
+                # a boolean the catalog defines by this window ("registered in the last 30 days")
+                new = Condition(defined[0], Op.EQUAL_TO,
                                 "true" if op in (Op.LESS_THAN_OR_EQUAL_TO, Op.LESS_THAN) else "false")
                 options = (new, *options) if is_window else (*options, new)
             if options:
@@ -208,8 +226,17 @@ class _ClauseLinker:
         values = self.value_cues(text, taken, cues)
         anchors = sorted([*taken, *((r[0].start, r[0].end) for r in values),
                           *((c.start, c.end) for c in cues if self.features[c.key].dtype == DType.BOOL
-                            or c.key in _PRESENCE_KEYS)])
+                            or c.key in self.roles.presence_keys)])
         negations = [m.start() for m in _NEGATION.finditer(text)]
+
+        def shared_cue(cue: _Found) -> bool:
+            """The cue's words also name another key ("ordered": a count of orders, or a bought category)."""
+            return any(c.key != cue.key and c.start < cue.end and cue.start < c.end for c in cues)
+
+        def head_noun(cue: _Found) -> bool:
+            """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
+            return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
+                       for c in cues)
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -221,14 +248,16 @@ class _ClauseLinker:
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
             neg = negated_at(s)
-            options = tuple(self._value_condition(r.key, r.value or "", neg) for r in readings)
+            options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
+                            or self._value_condition(r.key, r.value or "", neg) for r in readings)
             slots.append(Slot(text[s:e], options, s))
             used_keys.update({r.key for r in readings[:1]})
 
         # Booleans and presence words ("with kids", "used a coupon").
         for cue in cues:
             f = self.features[cue.key]
-            if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and cue.key != "has_children":
+            # a boolean cue may share its word with a value ("moms": has children, and female)
+            if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and f.dtype != DType.BOOL:
                 continue
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
@@ -236,12 +265,10 @@ class _ClauseLinker:
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
                                        r"(?:equal to |= ?|set to )?(?:false|no))\b", text[cue.end:]))
             if f.dtype == DType.BOOL:
-                neg = neg or phrase in ("childless",)
-                if cue.key == "has_children" and not re.search(r"kid|child|parent|mom|mum|mother|father|dad|famil|bab",
-                                                              phrase):
-                    continue
+                neg = neg or bool(re.search(r"\w{3,}less$", phrase))  # "childless": English -less is without
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
-            elif cue.key in _PRESENCE_KEYS and not counted and (cue.key != "orders_30d" or neg or window == 30):
+            elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
+                    neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
                 op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
                 slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
             else:
@@ -257,35 +284,45 @@ class _ClauseLinker:
                     lead = m.group(1) if m and m.group(1) and not _FILLER.fullmatch(m.group(1).strip()) else ""
                     clause.vague.append((lead + text[cue.start:cue.end], cue.key))
                     used_keys.add(cue.key)
-        if not slots and "last_purchase_days" in cue_keys and window and negated:
-            slots.append(Slot(text, (Condition("last_purchase_days", Op.GREATER_THAN, str(window)),)))
+        day_cued = [k for k in self.roles.day_keys if k in cue_keys]
+        if not slots and day_cued and window and negated:
+            slots.append(Slot(text, (Condition(day_cued[0], Op.GREATER_THAN, str(window)),)))
         keep = [True] * len(text)
         for s, e in taken + [(c.start, c.end) for c in cues]:
             keep[s:e] = [False] * (e - s)
         rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
-        rest = _NEGATION.sub(" ", _FILLER.sub(" ", rest))
+        rest = _NEGATION.sub(" ", _FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
+        rest = rest.replace(AT_OR_ABOVE, " ").replace(AT_OR_BELOW, " ")
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
                      previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
+        roles = self.roles
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
-        if unit.startswith("year") and ("old" in unit or not numeric):
-            return ["age"]
-        if unit in ("yuan", "rmb"):
-            numeric = [c for c in numeric if c.key in ("gmv_30d", "gmv_180d", "avg_order_value", "balance")] or \
-                      [_Found("gmv_30d", s, e)]
+        if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
+            return [roles.age_key]
+        if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
+            numeric = [c for c in numeric if c.key in roles.money_keys] or [_Found(roles.money_keys[0], s, e)]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
-            day = [c for c in numeric if c.key in _DAY_KEYS]
+            day = [c for c in numeric if c.key in roles.day_keys]
             if day or not is_window:
                 numeric = day or numeric
-        if unit in ("times", "orders", "order"):
-            numeric = [c for c in numeric if c.key not in _DAY_KEYS] or [_Found("orders_30d", s, e)]
+        counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(re.escape(u).rstrip("s") + "s?",
+                                                                                   unit)), None)
+        if unit == "times" or counted:
+            default = counted or next(iter(roles.count_unit_keys.values()), None)
+            numeric = [c for c in numeric if c.key not in roles.day_keys] or (
+                [_Found(default, s, e)] if default else [])
         if not numeric:
-            if "purchased_categories_90d" in {c.key for c in cues} and unit.rstrip("s") in ("day", "week", "month") \
-                    and not (is_window and nums == [90.0]) and not (is_window and unit.startswith("month") and
-                                                                  nums == [3.0]):
-                return ["last_purchase_days"]
+            # "bought shoes 10 days ago": a windowed event named with a day count → its days-since key
+            for c in cues:
+                day_key = roles.related_day_key.get(c.key)
+                own = roles.window_of(c.key)
+                if (day_key and self.features[c.key].dtype == DType.STRING_SET
+                        and unit.rstrip("s") in ("day", "week", "month") and
+                        not (is_window and own is not None and nums[0] * _UNIT_DAYS.get(unit.split()[0], 1) == own)):
+                    return [day_key]
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
@@ -294,22 +331,23 @@ class _ClauseLinker:
             person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
                                r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
                                text)
-            if (person or words) and not unit and all(16 <= x <= 90 for x in nums):
-                return ["age"]
+            age = self.features.get(roles.age_key or "")
+            if (age is not None and (person or words) and not unit and age.range is not None
+                    and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums)):
+                return [age.name]
             return prev[-1:]
         numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
         keys = list(dict.fromkeys(c.key for c in numeric))
-        if "gmv_30d" in keys and window == 180:
-            keys = ["gmv_180d" if k == "gmv_30d" else k for k in keys]
-        return keys[:3]
+        if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
+            keys = [next((sib for sib in roles.siblings.get(k, ()) if roles.window_of(sib) == window), k) for k in keys]
+        return list(dict.fromkeys(keys))[:3]
 
-    @staticmethod
-    def _number_op(op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:
+    def _number_op(self, op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:
         if op is None:
             op = Op.EQUAL_TO
         if "ago" in words and op == Op.EQUAL_TO:
             op = Op.GREATER_THAN_OR_EQUAL_TO
-        if key in _DAY_KEYS:
+        if key in self.roles.day_keys:
             # "not logged in for 30 days", "inactive for over 2 weeks": the days-since count is at least that.
             if re.search(r"\bfor\b", text) and (negated or "inactive" in text or "dormant" in text) and not is_window:
                 return Op.GREATER_THAN_OR_EQUAL_TO if op in (Op.EQUAL_TO, Op.GREATER_THAN_OR_EQUAL_TO) else op
@@ -333,22 +371,55 @@ class _ClauseLinker:
 
     def _rank_values(self, readings: list[_Found], cue_keys: set[str], text: str,
                      previous: LinkedClause | None, context: str) -> list[_Found]:
+        """A value word several features allow ("pets"): the cued feature, then the one the previous clause
+        used, then a standing trait (a set without a window: interests) over an event (bought in 90 days)
+        when nothing cues an event, else the event."""
         prev_keys = [o.key for s in (previous.slots if previous else []) for o in s.options[:1]]
         near_keys = {c.key for c in self.key_cues(context)} if context else set()
+        keys = {r.key for r in readings}
+        cued_keys = keys & cue_keys
+        # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
+        if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):
+            cued_keys = {k for k in cued_keys if self.features[k].dtype == DType.CATEGORY}
+        event_cued = any(self.roles.window_of(k) is not None or self.features[k].dtype == DType.CATEGORY
+                         for k in cue_keys & {f for f in self.features if self._shares_values(f, keys)})
 
         def rank(r: _Found) -> tuple[int, int]:
-            cued = r.key in cue_keys
-            if r.key == "purchased_categories_90d" and "favorite_category" in cue_keys:
-                cued = False
-            if r.key == "interests" and "purchased_categories_90d" in cue_keys and \
-                    not re.search(r"interest|fans?|lov|enthusias|like|into|hobb", text):
-                cued = False
-            default = {"purchased_categories_90d": 1, "interests": 2, "favorite_category": 3}.get(r.key, 0)
-            if r.key == "interests" and not {"purchased_categories_90d", "favorite_category"} & cue_keys:
-                default = 0
-            return (0 if cued else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2, default)
+            f = self.features[r.key]
+            trait = f.dtype == DType.STRING_SET and self.roles.window_of(r.key) is None
+            event = f.dtype == DType.STRING_SET and not trait
+            default = (0 if trait and not event_cued else 1 if event else 2 if trait else 3) if len(keys) > 1 else 0
+            return (0 if r.key in cued_keys else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2, default)
 
         return sorted(readings, key=rank)
+
+    def _shares_values(self, key: str, keys: set[str]) -> bool:
+        vals = set(self.features[key].values or ())
+        return bool(vals) and any(vals & set(self.features[k].values or ()) for k in keys)
+
+    def _ordinal_condition(self, key: str, value: str, text: str, s: int, e: int, negated: bool) -> Condition | None:
+        """"gold or above", "below prime", "premier tier and up": a range of an ordered category's levels."""
+        f = self.features[key]
+        if f.dtype != DType.CATEGORY or not f.ordered or value not in (f.values or ()):
+            return None
+        levels = list(f.values or ())
+        i = levels.index(value)
+        after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW})\b", text[e:])
+        before = re.search(r"\b(above|higher than|better than|over|at least|below|lower than|worse than|under|"
+                           r"at most|less than)\s+(?:the\s+)?$", text[:s])
+        if after:
+            picked = levels[i:] if after.group(1) == AT_OR_ABOVE else levels[:i + 1]
+        elif before:
+            word = before.group(1)
+            picked = (levels[i:] if word == "at least" else levels[:i + 1] if word == "at most" else
+                      levels[i + 1:] if word in ("above", "higher than", "better than", "over") else levels[:i])
+        else:
+            return None
+        if not picked:
+            return None
+        if len(picked) == 1:
+            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, picked[0])
+        return Condition(key, Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO, ",".join(sorted(picked)))
 
     def _value_condition(self, key: str, value: str, negated: bool) -> Condition:
         f = self.features[key]
@@ -359,13 +430,12 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
-def _is_own_window(key: str, nums: list[float], unit: str) -> bool:
-    """The number is the window in the key's own name (``orders_30d`` and "30 days"), not a threshold."""
-    window = re.search(r"_(\d+)d$", key)
+def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit: str) -> bool:
+    """The number is the feature's own window (``orders_30d`` and "30 days"), not a threshold."""
     unit_days = _UNIT_DAYS.get(unit.split()[0] if unit else "")
-    if window is None or unit_days is None or len(nums) != 1 or "days" in key:
+    if window is None or unit_days is None or len(nums) != 1 or feature.unit == "days":
         return False
-    return nums[0] * unit_days == int(window.group(1))
+    return nums[0] * unit_days == window
 
 
 def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:

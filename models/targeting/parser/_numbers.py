@@ -86,6 +86,8 @@ def normalize_numbers(text: str) -> str:
                lambda m: format_number(float(m.group(1)) * 1_000_000), t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*hundred\b", lambda m: format_number(float(m.group(1)) * 100), t)
     t = re.sub(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)", lambda m: format_number(float(m.group(1)) / 100) + " ", t)
-    t = re.sub(r"[¥$]\s*(\d)", r"\1", t)
+    # a currency sign becomes the currency's word after the number, so the number reads as money
+    signs = {"¥": "yuan", "$": "dollars", "£": "pounds", "€": "euros", "₹": "rupees"}
+    t = re.sub(r"([¥$£€₹])\s*(\d+(?:\.\d+)?)", lambda m: f"{m.group(2)} {signs[m.group(1)]}", t)
     t = re.sub(r"\s+", " ", t)
     return t.strip()

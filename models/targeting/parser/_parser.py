@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import InvalidArgument
 from core.settings import Settings
-from features.catalog import Catalog, demo_catalog
+from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import (
     ParseResult,
     ReasoningChain,
@@ -57,9 +57,11 @@ DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-ta
 VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
             "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
-_OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e)\b(?:\s+\w+){0,4}?\s+(?:a |an |the |some )?"
-                         r"(?:short |quick |catchy |new )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
-                         r"haiku|joke|article|post)s?\b")
+_OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give me|need|suggest|come up with|"
+                         r"brainstorm|create)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
+                         r"(?:short |quick |catchy |new |punchy )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
+                         r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?)s?\b"
+                         r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
 # "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience.
 _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
 _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
@@ -284,7 +286,9 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
         raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
                               field="variant")
     config = config or ParserConfig()
-    catalog = catalog or demo_catalog()
+    if catalog is None:
+        from core.settings import get_settings
+        catalog = configured_catalog(settings or get_settings())
     cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
     library, retriever = _library(catalog)
     if backend is None and variant == "openai":

@@ -11,11 +11,12 @@ import re
 
 from models.targeting.parser._numbers import normalize_numbers
 
-__all__ = ["GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
+__all__ = ["AT_OR_ABOVE", "AT_OR_BELOW", "GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 NUM = r"(\d+(?:\.\d+)?)"
 GROUP_OPEN, GROUP_CLOSE = "\u00ab", "\u00bb"  # « »: an explicitly bracketed group in the demand
+AT_OR_ABOVE, AT_OR_BELOW = "orabove", "orbelow"  # "gold or above" → "gold orabove"
 
 
 def preprocess(demand: str) -> str:
@@ -42,7 +43,6 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
-    t = re.sub(r"\bxi'an\b", "xian", t, flags=re.I)
     t = normalize_numbers(t)
     # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
     # brackets as markers the clause splitter reads; any other bracket is just punctuation.
@@ -58,6 +58,11 @@ def preprocess(demand: str) -> str:
     # "5 or more" must not split at its "or": say it the one-word way first.
     t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
     t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
+    # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
+    # linker reads against an ordered feature (the "or" must not split the sentence)
+    t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)
+    t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
+    t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"

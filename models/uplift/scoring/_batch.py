@@ -99,7 +99,11 @@ def _batches(files: list[pq.ParquetFile], columns: list[str], batch_rows: int) -
 def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str | Path, *,
                   id_column: str = "user_id", batch_rows: int = 50_000, progress: bool = True,
                   metadata: dict[str, str] | None = None) -> BatchScoreResult:
-    """Score every row of ``input_path`` into ``output_path`` (columns: id, ``uplift``)."""
+    """Score every row of ``input_path`` into ``output_path`` (columns: id, ``uplift``).
+
+    A several-treatment model also writes ``uplift_<arm>`` per arm and ``chosen_arm`` (null when no
+    arm is predicted to help); ``uplift`` is then the best arm's uplift.
+    """
     if batch_rows <= 0:
         raise InvalidArgument("--batch-rows must be positive", field="--batch-rows")
     input_path, output_path = Path(input_path), Path(output_path)
@@ -109,7 +113,10 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
     files = check_input(input_path, features, id_column)
     total = sum(f.metadata.num_rows for f in files)
     id_type = files[0].schema_arrow.field(id_column).type
-    schema = pa.schema([pa.field(id_column, id_type), pa.field("uplift", pa.float64())],
+    arms: list[str] | None = getattr(model, "arms", None)
+    arm_fields = [pa.field(f"uplift_{a}", pa.float64()) for a in arms or []]
+    arm_fields += [pa.field("chosen_arm", pa.string())] if arms else []
+    schema = pa.schema([pa.field(id_column, id_type), pa.field("uplift", pa.float64()), *arm_fields],
                        metadata={k.encode(): v.encode() for k, v in (metadata or {}).items()})
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(output_path)
@@ -122,9 +129,18 @@ def score_parquet(model: UpliftModel, input_path: str | Path, output_path: str |
             for batch in _batches(files, [id_column, *features], batch_rows):
                 frame = batch.to_pandas()[features]
                 predict_started = time.perf_counter()
-                uplift = np.asarray(model.predict(frame), dtype=np.float64)
+                if arms:
+                    per_arm = np.asarray(model.predict_arms(frame), dtype=np.float64)  # type: ignore[attr-defined]
+                    uplift = per_arm.max(axis=1)
+                else:
+                    uplift = np.asarray(model.predict(frame), dtype=np.float64)
                 predict_seconds += time.perf_counter() - predict_started
-                writer.write_table(pa.Table.from_arrays([batch.column(id_column), pa.array(uplift)], schema=schema))
+                columns = [batch.column(id_column), pa.array(uplift)]
+                if arms:
+                    best = per_arm.argmax(axis=1)
+                    chosen = [arms[b] if u > 0 else None for b, u in zip(best.tolist(), uplift.tolist(), strict=True)]
+                    columns += [pa.array(per_arm[:, i]) for i in range(len(arms))] + [pa.array(chosen, pa.string())]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
                 rows += batch.num_rows
                 bar.advance(task, batch.num_rows)
         os.replace(tmp, output_path)

@@ -13,7 +13,7 @@ from models.recommend import TOP_K, Cascade, TimeSplit, train_cascade
 
 @pytest.fixture(scope="module")
 def taste() -> tuple:
-    world, data = taste_data(400, seed=3)
+    world, data = taste_data(400, seed=3, n_niches=25)     # ≈ 10 niche users per niche, as at full size
     split = TimeSplit.by_quantiles(data)
     cascade = train_cascade(data, split, max_requests_per_user=3, large_trees=40, progress=False)
     held = taste_requests(world, data, split.t_replay, 2**62, max_per_user=2, seed=5)
@@ -47,9 +47,11 @@ def test_expected_replay_equals_serving_each_chain(taste: tuple) -> None:
             top, _ = cascade.recommend(cascade.context(req.history, req.ratings), cascade.chains[ci], TOP_K)
             assert expected[qi, ci] == pytest.approx(float(req.relevance[top].sum()), abs=1e-5)
             assert hits[qi, ci] == np.isin(top, req.targets).sum()
-    # Realized hits are draws around the expectation.
+    # Realized hits are draws around the expectation (each like independent: variance ≤ the mean).
     all_hits, all_exp = cascade.replay_expected(held, progress=False)
-    assert abs(all_hits.mean() - all_exp.mean()) < 0.1 * all_exp.mean()
+    for ci in (0, len(cascade.chains) - 1):
+        se = np.sqrt(all_exp[:, ci].sum()) / len(held)
+        assert abs(all_hits[:, ci].mean() - all_exp[:, ci].mean()) < 4 * se
 
 
 def test_returns_to_compute_differ_by_design(taste: tuple) -> None:
@@ -57,8 +59,10 @@ def test_returns_to_compute_differ_by_design(taste: tuple) -> None:
     _, expected = cascade.replay_expected(held, progress=False)
     kind = world.users.set_index("user_id").loc[[str(data.user_ids[q.user]) for q in held], "kind"].to_numpy()
     cheap = cascade.chain_index["popularity@100>linear@50>lr_rank"]
-    rich = cascade.chain_index["itemcf@400>mlp@100>gbdt_large"]
-    gain = expected[:, rich] - expected[:, cheap]
-    niche, main = gain[kind == "niche"].mean(), gain[kind == "mainstream"].mean()
-    assert niche > 0.3 and niche > 5 * max(main, 0.01), (niche, main)
+    gain = expected - expected[:, [cheap]]
+    niche, main = gain[kind == "niche"].mean(axis=0), gain[kind == "mainstream"].mean(axis=0)
+    best = int(np.argmax(niche))
+    # Some richer chain pays for niche users; for mainstream users no chain pays much over the cheap one.
+    assert niche[best] > 0.1 and niche[best] > 5 * max(main[best], 0.01), (niche[best], main[best])
+    assert main.max() < 0.05 and cascade.chains[best].recall == "itemcf"
     assert isinstance(cascade, Cascade)

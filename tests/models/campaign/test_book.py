@@ -40,7 +40,7 @@ def test_plan_is_stored_and_read_back(campaign_settings: Settings):
     plan, members = book.plan(_spec())
     assert plan.status == "draft" and plan.treated_count == 300
     assert plan.unscored_count == 0 and plan.eligible_count > len(members)
-    assert 0 < plan.holdout_count and plan.twin_count == 75  # 300 * 0.2 / 0.8
+    assert plan.holdout_count > 0 and plan.twin_count == 75  # 300 * 0.2 / 0.8
     assert plan.expected_ci_low < plan.expected_incremental < plan.expected_ci_high
     fresh = _book(campaign_settings)  # another process: everything comes from Redis
     assert fresh.get(plan.campaign_id) == plan
@@ -157,3 +157,16 @@ def test_learning_registers_a_new_version_compared_on_held_out_campaign_rows(cam
     # The new version plans like any other.
     again, _ = book.plan(_spec(model_version=result.new_version))
     assert again.model_version == result.new_version
+
+
+def test_cost_budget_with_a_cost_feature_stays_within_budget(campaign_settings: Settings):
+    book = _book(campaign_settings)
+    plan, members = book.plan(_spec(budget=Budget(max_cost=20_000.0), cost_feature="avg_order_value"))
+    treated = members.treated
+    assert plan.total_cost <= 20_000.0 and plan.total_cost == pytest.approx(float(members.cost[treated].sum()))
+    assert (members.cost > 0).all() and plan.max_cost == 20_000.0 and plan.max_users is None
+    # Users are bought by uplift per unit cost: the treated are cheaper per unit of uplift than the rest.
+    ratio = members.uplift / members.cost
+    pool = ~members.treated & ~members.twin & (members.uplift > 0)
+    if pool.any():
+        assert np.median(ratio[treated]) > np.median(ratio[pool])

@@ -19,7 +19,8 @@ def test_policy_scoring_recovers_a_known_ratio():
     t = rng.integers(0, 2, n)
     # Only the region responds to treatment (+0.2); random picks capture k/n of it: ratio = n/k = 4.
     y = (rng.random(n) < 0.1 + 0.2 * (t == 1) * region).astype(float)
-    targeted, random, ratio, (lo, hi) = _policy(y, t, region, 200, rng)
+    targeted, random, ratio, (lo, hi), draws = _policy(y, t, region, 200, rng)
+    assert draws.shape == (200,)
     assert targeted == pytest.approx(0.2 * k, rel=0.1)
     assert random == pytest.approx(0.2 * k * k / n, rel=0.25)
     assert lo < ratio < hi and lo < 4.0 < hi
@@ -43,6 +44,8 @@ def test_two_round_replay_reports_every_round(tmp_path):
         assert r["targeted_users"] == pytest.approx(0.3 * r["slice_users"], rel=0.05)
         assert r["readout_srm_ok"]  # the reveal-adjusted design matches what the experiment revealed
     assert data["ratio_mean"] == pytest.approx(np.mean([r["ratio"] for r in data["rounds"]]))
+    lo, hi = data["ratio_mean_ci"]
+    assert lo < data["ratio_mean"] < hi
     assert "1/P(reveal)" in data["weighting"]
 
 

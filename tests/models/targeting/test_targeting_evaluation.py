@@ -112,7 +112,8 @@ def test_evaluate_variants_writes_the_issue_json_shape_and_a_plot(tmp_path: Path
         assert {"exact", "execution", "valid", "p50_s", "p95_s"} <= set(scores)
     assert data["variants"]["default"]["execution"] == 1.0
     assert data["variants"]["zero_shot"]["execution"] == 0.25  # right only on the empty case
-    assert data["population"] == {"users": 20000, "seed": 0}
+    assert data["population"] == {"users": 20000, "seed": 0, "source": "demo"}
+    assert data["variants"]["default"]["inverted"] == 0.0
     png = plot_report(report, tmp_path / "eval.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert isinstance(report, EvaluationReport)

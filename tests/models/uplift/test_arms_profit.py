@@ -30,7 +30,7 @@ def three_arms(n: int = 6000, seed: int = 0):
 
 def test_multi_arm_uplift_picks_the_right_arm_per_user() -> None:
     frame, arm, y = three_arms()
-    model = MultiArmUplift("t_learner").fit(frame.to_numpy(), arm, y, control="none")
+    model = MultiArmUplift("t_learner", "none").fit(frame.to_numpy(), arm, y)
     assert model.arms_ == ["a", "b"]
     chosen, net = model.choose(frame.to_numpy())
     pos = frame["x0"].to_numpy() > 0.5
@@ -128,3 +128,27 @@ def test_arms_command_on_a_file(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["arms"] == ["a", "b"] and "gain_vs_best_arm" in report["policy_value"]
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_arms_registers_a_servable_multi_arm_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path / "var"))
+    from core.settings import Settings
+    from models.registry import ModelRegistry
+
+    frame, arm, y = three_arms(3000, seed=4)
+    path = tmp_path / "arms.csv"
+    frame.assign(offer=arm, bought=y.astype(int)).to_csv(path, index=False)
+    args = ["train", "--name", "offers", "--arms", "--learner", "t_learner", "--data", str(path),
+            "--treatment-col", "offer", "--control-value", "none", "--outcome-col", "bought"]
+    run = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    loaded = ModelRegistry(Settings().models_dir).load("offers")
+    assert loaded.model.arms == ["a", "b"] and loaded.manifest.metrics["holdout_a_qini_auc"] > 0.05
+    assert loaded.model.predict_arms(frame.iloc[:5]).shape == (5, 2)
+    # An arm too small for the holdout: refused, naming the column flag, nothing new registered.
+    small = frame.assign(offer=np.where(np.arange(len(frame)) < 20, "c", arm), bought=y.astype(int))
+    small.to_csv(path, index=False)
+    run = CliRunner().invoke(app, [*args[:2], "offers2", *args[3:]])
+    assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--treatment-col"
+    assert "'c'" in str(run.exception)
+    assert ModelRegistry(Settings().models_dir).list_models() == ["offers"]

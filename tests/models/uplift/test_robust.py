@@ -47,10 +47,10 @@ def test_early_stopping_grows_fewer_trees_on_noise() -> None:
 def test_tuning_is_time_bounded_and_picks_from_the_space() -> None:
     X, t, y, _ = planted(2400)
     quick = tune_learner("t_learner", X, t, y, seconds=1e-6, folds=2)
-    assert len(quick.tried) == 1 and quick.tried[0][0] == {}  # the default is always tried first
+    assert len(quick.tried) == 1 and quick.tried[0][:2] == ("t_learner", {})  # the default is tried first
     full = tune_learner("t_learner", X, t, y, seconds=600, folds=2)
-    assert len(full.tried) == len(SEARCH_SPACES["t_learner"])
-    assert full.cv_qini == max(score for _, score in full.tried) and full.cv_qini > 0.05
+    assert len(full.tried) == len(SEARCH_SPACES["t_learner"]) and full.learner == "t_learner"
+    assert full.cv_qini == max(score for *_, score in full.tried) and full.cv_qini > 0.05
     assert make_learner("t_learner").set_params(**full.params).fit(X, t, y).predict(X[:3]).shape == (3,)
     with pytest.raises(InvalidArgument) as err:
         tune_learner("t_learner", X, t, y, seconds=0)
@@ -60,6 +60,20 @@ def test_tuning_is_time_bounded_and_picks_from_the_space() -> None:
 def test_bag_tuning_chooses_bag_weight_and_size() -> None:
     space = SEARCH_SPACES["bag_regularized"]
     assert {"bag_weight", "bag_size"} <= {k for c in space for k in c}
+
+
+def test_tuning_default_chooses_the_learner_family() -> None:
+    X, t, y, _ = planted(2400)
+    # A tight bound still compares every family's default before any other setting.
+    result = tune_learner("default", X, t, y, seconds=1e-6, folds=2)
+    assert [name for name, params, _ in result.tried] == ["bag_regularized"]
+    result = tune_learner("default", X, t, y, seconds=600, folds=2)
+    families = [name for name, params, _ in result.tried if params == {}]
+    assert families[:4] == ["bag_regularized", "s_learner", "x_learner", "t_learner"]
+    assert result.learner in families and result.cv_qini == max(score for *_, score in result.tried)
+    # Revenue outcomes leave the 0/1-only learners out.
+    revenue = tune_learner("default", X, t, y * 30.0, seconds=1e-6, folds=2)
+    assert revenue.tried[0][0] == "s_learner"
 
 
 @pytest.mark.parametrize("name", available_anchors())
@@ -154,8 +168,10 @@ def test_bad_input_names_the_column_and_registers_nothing(tmp_path: Path, monkey
     import re
 
     assert re.search(match, str(run.exception)), str(run.exception)
-    models = tmp_path / "var" / "models"
-    assert not models.exists() or not any(models.rglob("*.joblib"))
+    from core.settings import Settings
+    from models.registry import ModelRegistry
+
+    assert ModelRegistry(Settings().models_dir).list_models() == []
 
 
 def test_evaluate_with_anchors_default_intervals_and_calibration_png(tmp_path: Path) -> None:
@@ -198,3 +214,37 @@ def test_train_with_tune_records_the_tuning(tmp_path: Path, monkeypatch: pytest.
     assert run.exit_code == 0, run.output
     manifest = ModelRegistry(Settings().models_dir).manifest("syn")
     assert manifest.metrics["tune_candidates"] >= 1 and manifest.metrics["tune_cv_qini"] > 0.0
+
+
+def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> None:
+    ds = synthetic_dataset("high", 5, n=3000, seed=3)
+    report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
+    tuned = report.to_json()["tuned"]
+    assert tuned["default"]["learner"] == "bag_regularized"  # the first family; the bound stops the rest
+    assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
+    stats = report.to_json()["learners"]["default"]
+    assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
+
+
+def test_suite_command_writes_one_report_per_data_set_and_the_summary(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    if not available_anchors():
+        pytest.skip("no anchor package installed")
+    import models.uplift._suite as suite
+
+    small = [("syn_a", lambda: synthetic_dataset("high", 5, n=2000, seed=1)),
+             ("syn_b", lambda: synthetic_dataset("medium", 3, n=2000, seed=2))]
+    monkeypatch.setattr(suite, "suite_datasets", lambda **_: small)
+    out = tmp_path / "suite"
+    run = CliRunner().invoke(app, ["evaluate", "--suite", "--anchors", "--learners", "default,t_learner",
+                                   "--seeds", "1", "--bootstrap", "10", "--out-dir", str(out)],
+                             env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    summary = json.loads((out / "suite.json").read_text())
+    assert [r["dataset"] for r in summary["rows"]] == ["syn_a", "syn_b"]
+    for row in summary["rows"]:
+        assert row["best_anchor"].startswith("anchor:") and isinstance(row["meets_target"], bool)
+        report = json.loads((out / f"{row['dataset']}.json").read_text())
+        assert "default" in report["learners"] and (out / f"{row['dataset']}_calibration.png").exists()
+    run = CliRunner().invoke(app, ["evaluate", "--suite", "--dataset", "hillstrom"])
+    assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--suite"

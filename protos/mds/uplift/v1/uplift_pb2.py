@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amds/uplift/v1/uplift.proto\x12\rmds.uplift.v1\"\x1c\n\nStringList\x12\x0e\n\x06values\x18\x01 \x03(\t\"\xa0\x01\n\x0c\x46\x65\x61tureValue\x12\x13\n\tint_value\x18\x01 \x01(\x03H\x00\x12\x15\n\x0b\x66loat_value\x18\x02 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x12\x16\n\x0cstring_value\x18\x04 \x01(\tH\x00\x12.\n\tset_value\x18\x05 \x01(\x0b\x32\x19.mds.uplift.v1.StringListH\x00\x42\x06\n\x04kind\"\xa6\x01\n\nFeatureRow\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x39\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\'.mds.uplift.v1.FeatureRow.FeaturesEntry\x1aL\n\rFeaturesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.mds.uplift.v1.FeatureValue:\x02\x38\x01\"i\n\x0cScoreRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\'\n\x04rows\x18\x04 \x03(\x0b\x32\x19.mds.uplift.v1.FeatureRow\",\n\tUserScore\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06uplift\x18\x02 \x01(\x01\"s\n\rScoreResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12(\n\x06scores\x18\x03 \x03(\x0b\x32\x18.mds.uplift.v1.UserScore\x12\x18\n\x10missing_user_ids\x18\x04 \x03(\t\"\xc5\x01\n\x10SelectTopRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x13\n\tmax_users\x18\x04 \x01(\x03H\x00\x12\x12\n\x08max_cost\x18\x05 \x01(\x01H\x00\x12\r\n\x05\x63osts\x18\x06 \x03(\x01\x12\x15\n\rcost_per_user\x18\x07 \x01(\x01\x12\x17\n\nmin_uplift\x18\x08 \x01(\x01H\x01\x88\x01\x01\x42\x08\n\x06\x62udgetB\r\n\x0b_min_uplift\"=\n\x0cSelectedUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06uplift\x18\x02 \x01(\x01\x12\x0c\n\x04\x63ost\x18\x03 \x01(\x01\"\xd0\x01\n\x11SelectTopResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12-\n\x08selected\x18\x03 \x03(\x0b\x32\x1b.mds.uplift.v1.SelectedUser\x12\x12\n\ntotal_cost\x18\x04 \x01(\x01\x12(\n expected_incremental_conversions\x18\x05 \x01(\x01\x12\x14\n\x0cscored_count\x18\x06 \x01(\x03\x12\x18\n\x10missing_user_ids\x18\x07 \x03(\t\"\x13\n\x11ListModelsRequest\"[\n\x0cModelSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08versions\x18\x02 \x03(\x03\x12\x17\n\x0fserving_version\x18\x03 \x01(\x03\x12\x12\n\nlast_error\x18\x04 \x01(\t\"A\n\x12ListModelsResponse\x12+\n\x06models\x18\x01 \x03(\x0b\x32\x1b.mds.uplift.v1.ModelSummary\"0\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"\xb3\x02\n\x10GetModelResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x12\n\ncreated_at\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x17\n\x0fparameters_json\x18\x05 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x06 \x03(\t\x12\x1b\n\x13\x63\x61talog_fingerprint\x18\x07 \x01(\t\x12=\n\x07metrics\x18\x08 \x03(\x0b\x32,.mds.uplift.v1.GetModelResponse.MetricsEntry\x12\x16\n\x0epayload_sha256\x18\t \x01(\t\x12\x0f\n\x07serving\x18\n \x01(\x08\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"3\n\x12ReloadModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"V\n\x13ReloadModelResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10previous_version\x18\x02 \x01(\x03\x12\x17\n\x0fserving_version\x18\x03 \x01(\x03\x32\x99\x03\n\rUpliftService\x12\x42\n\x05Score\x12\x1b.mds.uplift.v1.ScoreRequest\x1a\x1c.mds.uplift.v1.ScoreResponse\x12N\n\tSelectTop\x12\x1f.mds.uplift.v1.SelectTopRequest\x1a .mds.uplift.v1.SelectTopResponse\x12Q\n\nListModels\x12 .mds.uplift.v1.ListModelsRequest\x1a!.mds.uplift.v1.ListModelsResponse\x12K\n\x08GetModel\x12\x1e.mds.uplift.v1.GetModelRequest\x1a\x1f.mds.uplift.v1.GetModelResponse\x12T\n\x0bReloadModel\x12!.mds.uplift.v1.ReloadModelRequest\x1a\".mds.uplift.v1.ReloadModelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1amds/uplift/v1/uplift.proto\x12\rmds.uplift.v1\"\x1c\n\nStringList\x12\x0e\n\x06values\x18\x01 \x03(\t\"\xa0\x01\n\x0c\x46\x65\x61tureValue\x12\x13\n\tint_value\x18\x01 \x01(\x03H\x00\x12\x15\n\x0b\x66loat_value\x18\x02 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x12\x16\n\x0cstring_value\x18\x04 \x01(\tH\x00\x12.\n\tset_value\x18\x05 \x01(\x0b\x32\x19.mds.uplift.v1.StringListH\x00\x42\x06\n\x04kind\"\xa6\x01\n\nFeatureRow\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x39\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\'.mds.uplift.v1.FeatureRow.FeaturesEntry\x1aL\n\rFeaturesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.mds.uplift.v1.FeatureValue:\x02\x38\x01\"i\n\x0cScoreRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\'\n\x04rows\x18\x04 \x03(\x0b\x32\x19.mds.uplift.v1.FeatureRow\"(\n\tArmUplift\x12\x0b\n\x03\x61rm\x18\x01 \x01(\t\x12\x0e\n\x06uplift\x18\x02 \x01(\x01\"n\n\tUserScore\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06uplift\x18\x02 \x01(\x01\x12,\n\narm_uplift\x18\x03 \x03(\x0b\x32\x18.mds.uplift.v1.ArmUplift\x12\x12\n\nchosen_arm\x18\x04 \x01(\t\"s\n\rScoreResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12(\n\x06scores\x18\x03 \x03(\x0b\x32\x18.mds.uplift.v1.UserScore\x12\x18\n\x10missing_user_ids\x18\x04 \x03(\t\"\xe3\x01\n\x10SelectTopRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x13\n\tmax_users\x18\x04 \x01(\x03H\x00\x12\x12\n\x08max_cost\x18\x05 \x01(\x01H\x00\x12\r\n\x05\x63osts\x18\x06 \x03(\x01\x12\x15\n\rcost_per_user\x18\x07 \x01(\x01\x12\x17\n\nmin_uplift\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x14value_per_conversion\x18\t \x01(\x01\x42\x08\n\x06\x62udgetB\r\n\x0b_min_uplift\"=\n\x0cSelectedUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06uplift\x18\x02 \x01(\x01\x12\x0c\n\x04\x63ost\x18\x03 \x01(\x01\"\xe9\x01\n\x11SelectTopResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12-\n\x08selected\x18\x03 \x03(\x0b\x32\x1b.mds.uplift.v1.SelectedUser\x12\x12\n\ntotal_cost\x18\x04 \x01(\x01\x12(\n expected_incremental_conversions\x18\x05 \x01(\x01\x12\x14\n\x0cscored_count\x18\x06 \x01(\x03\x12\x18\n\x10missing_user_ids\x18\x07 \x03(\t\x12\x17\n\x0f\x65xpected_profit\x18\x08 \x01(\x01\"\x13\n\x11ListModelsRequest\"[\n\x0cModelSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08versions\x18\x02 \x03(\x03\x12\x17\n\x0fserving_version\x18\x03 \x01(\x03\x12\x12\n\nlast_error\x18\x04 \x01(\t\"A\n\x12ListModelsResponse\x12+\n\x06models\x18\x01 \x03(\x0b\x32\x1b.mds.uplift.v1.ModelSummary\"0\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"\xb3\x02\n\x10GetModelResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x12\n\ncreated_at\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x17\n\x0fparameters_json\x18\x05 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x06 \x03(\t\x12\x1b\n\x13\x63\x61talog_fingerprint\x18\x07 \x01(\t\x12=\n\x07metrics\x18\x08 \x03(\x0b\x32,.mds.uplift.v1.GetModelResponse.MetricsEntry\x12\x16\n\x0epayload_sha256\x18\t \x01(\t\x12\x0f\n\x07serving\x18\n \x01(\x08\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"3\n\x12ReloadModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"V\n\x13ReloadModelResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10previous_version\x18\x02 \x01(\x03\x12\x17\n\x0fserving_version\x18\x03 \x01(\x03\x32\x99\x03\n\rUpliftService\x12\x42\n\x05Score\x12\x1b.mds.uplift.v1.ScoreRequest\x1a\x1c.mds.uplift.v1.ScoreResponse\x12N\n\tSelectTop\x12\x1f.mds.uplift.v1.SelectTopRequest\x1a .mds.uplift.v1.SelectTopResponse\x12Q\n\nListModels\x12 .mds.uplift.v1.ListModelsRequest\x1a!.mds.uplift.v1.ListModelsResponse\x12K\n\x08GetModel\x12\x1e.mds.uplift.v1.GetModelRequest\x1a\x1f.mds.uplift.v1.GetModelResponse\x12T\n\x0bReloadModel\x12!.mds.uplift.v1.ReloadModelRequest\x1a\".mds.uplift.v1.ReloadModelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,32 +45,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FEATUREROW_FEATURESENTRY']._serialized_end=405
   _globals['_SCOREREQUEST']._serialized_start=407
   _globals['_SCOREREQUEST']._serialized_end=512
-  _globals['_USERSCORE']._serialized_start=514
-  _globals['_USERSCORE']._serialized_end=558
-  _globals['_SCORERESPONSE']._serialized_start=560
-  _globals['_SCORERESPONSE']._serialized_end=675
-  _globals['_SELECTTOPREQUEST']._serialized_start=678
-  _globals['_SELECTTOPREQUEST']._serialized_end=875
-  _globals['_SELECTEDUSER']._serialized_start=877
-  _globals['_SELECTEDUSER']._serialized_end=938
-  _globals['_SELECTTOPRESPONSE']._serialized_start=941
-  _globals['_SELECTTOPRESPONSE']._serialized_end=1149
-  _globals['_LISTMODELSREQUEST']._serialized_start=1151
-  _globals['_LISTMODELSREQUEST']._serialized_end=1170
-  _globals['_MODELSUMMARY']._serialized_start=1172
-  _globals['_MODELSUMMARY']._serialized_end=1263
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1265
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1330
-  _globals['_GETMODELREQUEST']._serialized_start=1332
-  _globals['_GETMODELREQUEST']._serialized_end=1380
-  _globals['_GETMODELRESPONSE']._serialized_start=1383
-  _globals['_GETMODELRESPONSE']._serialized_end=1690
-  _globals['_GETMODELRESPONSE_METRICSENTRY']._serialized_start=1644
-  _globals['_GETMODELRESPONSE_METRICSENTRY']._serialized_end=1690
-  _globals['_RELOADMODELREQUEST']._serialized_start=1692
-  _globals['_RELOADMODELREQUEST']._serialized_end=1743
-  _globals['_RELOADMODELRESPONSE']._serialized_start=1745
-  _globals['_RELOADMODELRESPONSE']._serialized_end=1831
-  _globals['_UPLIFTSERVICE']._serialized_start=1834
-  _globals['_UPLIFTSERVICE']._serialized_end=2243
+  _globals['_ARMUPLIFT']._serialized_start=514
+  _globals['_ARMUPLIFT']._serialized_end=554
+  _globals['_USERSCORE']._serialized_start=556
+  _globals['_USERSCORE']._serialized_end=666
+  _globals['_SCORERESPONSE']._serialized_start=668
+  _globals['_SCORERESPONSE']._serialized_end=783
+  _globals['_SELECTTOPREQUEST']._serialized_start=786
+  _globals['_SELECTTOPREQUEST']._serialized_end=1013
+  _globals['_SELECTEDUSER']._serialized_start=1015
+  _globals['_SELECTEDUSER']._serialized_end=1076
+  _globals['_SELECTTOPRESPONSE']._serialized_start=1079
+  _globals['_SELECTTOPRESPONSE']._serialized_end=1312
+  _globals['_LISTMODELSREQUEST']._serialized_start=1314
+  _globals['_LISTMODELSREQUEST']._serialized_end=1333
+  _globals['_MODELSUMMARY']._serialized_start=1335
+  _globals['_MODELSUMMARY']._serialized_end=1426
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1428
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1493
+  _globals['_GETMODELREQUEST']._serialized_start=1495
+  _globals['_GETMODELREQUEST']._serialized_end=1543
+  _globals['_GETMODELRESPONSE']._serialized_start=1546
+  _globals['_GETMODELRESPONSE']._serialized_end=1853
+  _globals['_GETMODELRESPONSE_METRICSENTRY']._serialized_start=1807
+  _globals['_GETMODELRESPONSE_METRICSENTRY']._serialized_end=1853
+  _globals['_RELOADMODELREQUEST']._serialized_start=1855
+  _globals['_RELOADMODELREQUEST']._serialized_end=1906
+  _globals['_RELOADMODELRESPONSE']._serialized_start=1908
+  _globals['_RELOADMODELRESPONSE']._serialized_end=1994
+  _globals['_UPLIFTSERVICE']._serialized_start=1997
+  _globals['_UPLIFTSERVICE']._serialized_end=2406
 # @@protoc_insertion_point(module_scope)

@@ -53,13 +53,25 @@ class ScoreRequest(_message.Message):
     rows: _containers.RepeatedCompositeFieldContainer[FeatureRow]
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., user_ids: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[FeatureRow, _Mapping]]] = ...) -> None: ...
 
+class ArmUplift(_message.Message):
+    __slots__ = ("arm", "uplift")
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    UPLIFT_FIELD_NUMBER: _ClassVar[int]
+    arm: str
+    uplift: float
+    def __init__(self, arm: _Optional[str] = ..., uplift: _Optional[float] = ...) -> None: ...
+
 class UserScore(_message.Message):
-    __slots__ = ("user_id", "uplift")
+    __slots__ = ("user_id", "uplift", "arm_uplift", "chosen_arm")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     UPLIFT_FIELD_NUMBER: _ClassVar[int]
+    ARM_UPLIFT_FIELD_NUMBER: _ClassVar[int]
+    CHOSEN_ARM_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     uplift: float
-    def __init__(self, user_id: _Optional[str] = ..., uplift: _Optional[float] = ...) -> None: ...
+    arm_uplift: _containers.RepeatedCompositeFieldContainer[ArmUplift]
+    chosen_arm: str
+    def __init__(self, user_id: _Optional[str] = ..., uplift: _Optional[float] = ..., arm_uplift: _Optional[_Iterable[_Union[ArmUplift, _Mapping]]] = ..., chosen_arm: _Optional[str] = ...) -> None: ...
 
 class ScoreResponse(_message.Message):
     __slots__ = ("model", "version", "scores", "missing_user_ids")
@@ -74,7 +86,7 @@ class ScoreResponse(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[UserScore, _Mapping]]] = ..., missing_user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SelectTopRequest(_message.Message):
-    __slots__ = ("model", "version", "user_ids", "max_users", "max_cost", "costs", "cost_per_user", "min_uplift")
+    __slots__ = ("model", "version", "user_ids", "max_users", "max_cost", "costs", "cost_per_user", "min_uplift", "value_per_conversion")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +95,7 @@ class SelectTopRequest(_message.Message):
     COSTS_FIELD_NUMBER: _ClassVar[int]
     COST_PER_USER_FIELD_NUMBER: _ClassVar[int]
     MIN_UPLIFT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_PER_CONVERSION_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     user_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -91,7 +104,8 @@ class SelectTopRequest(_message.Message):
     costs: _containers.RepeatedScalarFieldContainer[float]
     cost_per_user: float
     min_uplift: float
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., user_ids: _Optional[_Iterable[str]] = ..., max_users: _Optional[int] = ..., max_cost: _Optional[float] = ..., costs: _Optional[_Iterable[float]] = ..., cost_per_user: _Optional[float] = ..., min_uplift: _Optional[float] = ...) -> None: ...
+    value_per_conversion: float
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., user_ids: _Optional[_Iterable[str]] = ..., max_users: _Optional[int] = ..., max_cost: _Optional[float] = ..., costs: _Optional[_Iterable[float]] = ..., cost_per_user: _Optional[float] = ..., min_uplift: _Optional[float] = ..., value_per_conversion: _Optional[float] = ...) -> None: ...
 
 class SelectedUser(_message.Message):
     __slots__ = ("user_id", "uplift", "cost")
@@ -104,7 +118,7 @@ class SelectedUser(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., uplift: _Optional[float] = ..., cost: _Optional[float] = ...) -> None: ...
 
 class SelectTopResponse(_message.Message):
-    __slots__ = ("model", "version", "selected", "total_cost", "expected_incremental_conversions", "scored_count", "missing_user_ids")
+    __slots__ = ("model", "version", "selected", "total_cost", "expected_incremental_conversions", "scored_count", "missing_user_ids", "expected_profit")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SELECTED_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +126,7 @@ class SelectTopResponse(_message.Message):
     EXPECTED_INCREMENTAL_CONVERSIONS_FIELD_NUMBER: _ClassVar[int]
     SCORED_COUNT_FIELD_NUMBER: _ClassVar[int]
     MISSING_USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_PROFIT_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     selected: _containers.RepeatedCompositeFieldContainer[SelectedUser]
@@ -119,7 +134,8 @@ class SelectTopResponse(_message.Message):
     expected_incremental_conversions: float
     scored_count: int
     missing_user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., selected: _Optional[_Iterable[_Union[SelectedUser, _Mapping]]] = ..., total_cost: _Optional[float] = ..., expected_incremental_conversions: _Optional[float] = ..., scored_count: _Optional[int] = ..., missing_user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    expected_profit: float
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., selected: _Optional[_Iterable[_Union[SelectedUser, _Mapping]]] = ..., total_cost: _Optional[float] = ..., expected_incremental_conversions: _Optional[float] = ..., scored_count: _Optional[int] = ..., missing_user_ids: _Optional[_Iterable[str]] = ..., expected_profit: _Optional[float] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ()
