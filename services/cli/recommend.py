@@ -34,7 +34,15 @@ def train_command(
     from models.allocation import fit_policy
     from models.allocation.deployment import save_deployment
     from models.recommend.demo import write_histories
-    from models.recommend.movielens import history_frame, load_movielens, train_movielens
+    from features.catalog import configured_catalog
+    from features.store import open_store
+    from models.recommend.movielens import (
+        USER_FEATURES,
+        history_frame,
+        load_movielens,
+        movielens_users,
+        train_movielens,
+    )
 
     settings = Settings()
     deployment = name or dataset
@@ -57,7 +65,15 @@ def train_command(
     bundle_file, policy_file = save_deployment(settings, deployment, bundle, policy)
     with console.status("writing histories to Redis"):
         written = write_histories(settings, history_frame(ratings), bundle.item_code)
-    console.print(f"saved {bundle_file} and {policy_file}; {written:,} user histories in Redis "
+    # The users' own features, when the configured catalog carries them (examples/movielens/catalog.yaml).
+    catalog = configured_catalog(settings)
+    profiled = 0
+    if "user" in catalog.entities and all(f in catalog.features for f in USER_FEATURES):
+        rated = ratings.user_ids[ratings.ratings["user"].unique()]
+        profiled = open_store(settings, catalog).write_frame("user", movielens_users(dataset, path=data,
+                                                                                     user_ids=rated))
+    console.print(f"saved {bundle_file} and {policy_file}; {written:,} user histories"
+                  + (f" and {profiled:,} user profiles" if profiled else "") + " in Redis "
                   f"({time.perf_counter() - start:.0f} s); {len(bundle.cascade.chains)} chains, "
                   f"full chain {bundle.full_cost:.0f} µs")
     console.print(f"serve it: MDS_RECOMMENDER={deployment} mds serve")
