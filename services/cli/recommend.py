@@ -87,10 +87,21 @@ def get_command(
     token: Annotated[str | None, typer.Option("--token", help="bearer token (MDS_AUTH_TOKENS)")] = None,
 ) -> None:
     """Ask a running ``RecommendService`` for a user's top-k items (with their titles)."""
+    import grpc
+
+    from core.errors import NotFound, Unavailable
     from services.client import MDSClient
 
-    with MDSClient(address, token=token, timeout_s=10) as mds:
-        reply = mds.recommend.recommend(user_id, k)
+    try:
+        with MDSClient(address, token=token, timeout_s=10) as mds:
+            reply = mds.recommend.recommend(user_id, k)
+    except grpc.RpcError as exc:  # one line naming the server's answer, no traceback
+        code, details = exc.code(), exc.details()  # type: ignore[attr-defined]
+        if code == grpc.StatusCode.NOT_FOUND:
+            raise NotFound(details) from None
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            raise InvalidArgument(details, field="USER_ID") from None
+        raise Unavailable(f"--address {address}: {code.name}: {details}") from None
     console.print(f"user {user_id}: chain {reply.chain} ({reply.cost_us:.0f} µs, {reply.reason})")
     for rank, item in enumerate(reply.items, 1):
         console.print(f"{rank:>3}. {item.title} [dim](item {item.item_id}, score {item.score:.3f})[/]")

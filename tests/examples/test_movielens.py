@@ -88,6 +88,14 @@ def test_one_training_command_then_the_real_users_and_films_are_served(
             mds.recommend.recommend("u0000001", 5)                  # a demo user: not in this deployment
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
+    # The CLI's view of the same server: titled films; an unknown user is one line and exit 2.
+    first = user_ids[0]
+    got = _mds(settings, "recommend", "get", first, "--k", "3", "--address", address)
+    assert got.returncode == 0, got.stderr
+    assert all(titles[i] in got.stdout for i in lists[first][:3])
+    missing = _mds(settings, "recommend", "get", "nobody", "--address", address)
+    assert missing.returncode == 2 and "unknown user 'nobody'" in missing.stderr and "Traceback" not in missing.stderr
+
 
 def test_the_demo_deployment_keeps_its_paths_and_budget_scope(settings: Settings) -> None:
     assert deployment_paths(settings) == (bundle_path(settings), policy_path(settings))
