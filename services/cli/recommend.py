@@ -31,11 +31,11 @@ def train_command(
     """Train the cascade and its allocation policy on a rating log, save them under ``--name`` and write
     every user's history into the Redis history cache: one command, then ``MDS_RECOMMENDER=<name> mds serve``."""
     from core.settings import Settings
+    from features.catalog import configured_catalog
+    from features.store import open_store
     from models.allocation import fit_policy
     from models.allocation.deployment import save_deployment
     from models.recommend.demo import write_histories
-    from features.catalog import configured_catalog
-    from features.store import open_store
     from models.recommend.movielens import (
         USER_FEATURES,
         history_frame,
