@@ -25,7 +25,7 @@ from typing import Any, cast
 import redis
 
 from core.errors import FailedPrecondition, NotFound
-from core.redis import SyncClient, is_cluster
+from core.redis import is_cluster
 from features.store.unavailable import redis_unavailable as _unavailable
 
 __all__ = ["CampaignStore"]
@@ -40,7 +40,7 @@ def _text(value: bytes | str) -> str:
 class CampaignStore:
     """Synchronous (thread-safe: redis-py pools connections); servicers call it from worker threads."""
 
-    def __init__(self, client: SyncClient, namespace: str) -> None:
+    def __init__(self, client: redis.Redis, namespace: str) -> None:
         self._r = client
         self._prefix = f"{{{namespace}:campaign}}:" if is_cluster(client) else f"{namespace}:campaign:"
 

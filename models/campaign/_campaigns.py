@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import redis
 
 from core.errors import FailedPrecondition, InvalidArgument, ModelNotFound, NotFound
-from core.redis import SyncClient, connect
+from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog
 from features.store import RedisOnlineStore
@@ -105,12 +106,13 @@ def _check_id(campaign_id: str, field: str = "campaign_id") -> str:
 
 
 class CampaignBook:
-    def __init__(self, settings: Settings, catalog: Catalog, *, client: SyncClient | None = None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, *, client: redis.Redis | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
         self.client = client or connect(settings)
         self.store = CampaignStore(self.client, settings.namespace)
-        self.features = RedisOnlineStore(self.client, catalog, settings.namespace, max_batch=READ_CHUNK)
+        self.features = RedisOnlineStore(self.client, catalog, settings.namespace, max_batch=READ_CHUNK,
+                                         cluster_buckets=settings.redis_cluster_buckets)  # same keys as open_store
         self.registry = ModelRegistry.from_settings(settings)
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}

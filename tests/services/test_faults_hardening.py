@@ -25,6 +25,7 @@ from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
 from features.demo_world import demo_seeded, seed
 from features.demo_world.seeding import demo_dir
+from features.loader import load_id_of
 from features.store import open_store
 from mds.experiments.v1 import experiments_pb2 as xpb
 from mds.experiments.v1 import experiments_pb2_grpc as xpb_grpc
@@ -88,6 +89,13 @@ def _checkpoints(client: redis.Redis, settings: Settings) -> dict[bytes, int]:
             for k in client.scan_iter(match=f"{settings.namespace}:*:_load:*", count=10_000)}
 
 
+def _chunks_done(client: redis.Redis, settings: Settings, catalog: Catalog, source: Path) -> int:
+    """Chunks the load of ``source`` has checkpointed: one GET (a SCAN of a shared Redis is too slow to race)."""
+    if not source.is_file():
+        return 0
+    return int(client.get(f"{settings.namespace}:{catalog.fingerprint}:_load:{load_id_of(source)}") or 0)
+
+
 # -- a killed seed is not a finished seed; a re-run resumes and cleans up ----------------------------
 
 def test_killed_seed_is_not_taken_as_finished_and_a_rerun_resumes(settings: Settings, catalog: Catalog) -> None:
@@ -95,8 +103,9 @@ def test_killed_seed_is_not_taken_as_finished_and_a_rerun_resumes(settings: Sett
     client = redis.Redis.from_url(settings.redis_url or "")
     proc = subprocess.Popen(_mds("seed", "--users", str(users), "--seed", "3"), env=_env(settings),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _kill_when(proc, lambda: any(v >= 1 for v in _checkpoints(client, settings).values()))
-    done_chunks = max(_checkpoints(client, settings).values())
+    snapshot_file = demo_dir(settings) / "users.parquet"
+    _kill_when(proc, lambda: _chunks_done(client, settings, catalog, snapshot_file) >= 1)
+    done_chunks = _chunks_done(client, settings, catalog, snapshot_file)
     assert done_chunks * 5_000 < users
     assert demo_seeded(settings, catalog) is None  # users are in Redis, but the seed did not finish
 
@@ -127,7 +136,7 @@ def test_serve_seed_demo_reseeds_after_a_killed_seed(settings: Settings, catalog
     client = redis.Redis.from_url(settings.redis_url or "")
     proc = subprocess.Popen(_mds("seed", "--users", "30000"), env=_env(settings),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _kill_when(proc, lambda: any(v >= 1 for v in _checkpoints(client, settings).values()))
+    _kill_when(proc, lambda: _chunks_done(client, settings, catalog, demo_dir(settings) / "users.parquet") >= 1)
     with pytest.MonkeyPatch.context() as mp:  # skip the model preparation: this test is about the seed
         mp.setattr("services.registry.demo_preparers", lambda: {})
         _ensure_demo(settings, 30_000)
@@ -147,12 +156,14 @@ def test_killed_features_load_resumes_after_the_last_chunk(settings: Settings, c
     client = redis.Redis.from_url(settings.redis_url or "")
     proc = subprocess.Popen(_mds("features", "load", "--input", str(source), "--chunk-rows", "500"),
                             env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _kill_when(proc, lambda: any(v >= 2 for v in _checkpoints(client, settings).values()))
-    done = max(_checkpoints(client, settings).values())
+    _kill_when(proc, lambda: _chunks_done(client, settings, catalog, source) >= 2)
+    done = _chunks_done(client, settings, catalog, source)
     rerun = subprocess.run(_mds("features", "load", "--input", str(source), "--chunk-rows", "500"),
                            env=_env(settings), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
-    written = int(re.search(r"loaded ([\d,]+) rows", rerun.stdout).group(1).replace(",", ""))
+    match = re.search(r"loaded ([\d,]+) rows", rerun.stdout)
+    assert match, rerun.stdout
+    written = int(match.group(1).replace(",", ""))
     assert written == len(frame) - done * 500
     batch = open_store(settings, catalog).read("user", list(frame.user_id.iloc[::20]), ["age", "city"])
     assert batch.found.all()

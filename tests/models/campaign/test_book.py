@@ -170,3 +170,13 @@ def test_cost_budget_with_a_cost_feature_stays_within_budget(campaign_settings: 
     pool = ~members.treated & ~members.twin & (members.uplift > 0)
     if pool.any():
         assert np.median(ratio[treated]) > np.median(ratio[pool])
+
+
+def test_eligible_users_without_cached_features_are_counted_not_planned(campaign_settings: Settings):
+    book = _book(campaign_settings)
+    first, members = book.plan(_spec())
+    gone = [str(u) for u in members.user_id[:7]]
+    book.client.delete(*[book.features.key("user", u) for u in gone])
+    again, members_after = book.plan(_spec())
+    assert again.unscored_count == 7 and again.eligible_count == first.eligible_count
+    assert not set(gone) & set(members_after.user_id.tolist())
