@@ -29,13 +29,16 @@ SEGMENT=new_urban_womens_200
 MODEL=hillstrom_womens
 
 mkdir -p "$OUT"
-T0=$(date +%s.%N)
+seconds_since() {  # "S.mmm" from a `date +%s%N` stamp to now (bash arithmetic: no bc needed)
+  local ms=$(( ($(date +%s%N) - $1) / 1000000 ))
+  printf '%d.%03d' $((ms / 1000)) $((ms % 1000))
+}
+T0=$(date +%s%N)
 STEPS=()
 LAST=$T0
 step_done() {  # record the seconds since the previous step under name $1
-  local now; now=$(date +%s.%N)
-  STEPS+=("\"$1\": $(echo "$now - $LAST" | bc)")
-  LAST=$now
+  STEPS+=("\"$1\": $(seconds_since "$LAST")")
+  LAST=$(date +%s%N)
 }
 
 SERVER_PID=""
@@ -65,7 +68,7 @@ step_done serve
 python examples/hillstrom/score_audience.py --address "$ADDRESS" --segment "$SEGMENT" --model "$MODEL" \
   --max-users 100 --json "$OUT/score.json"
 step_done score
-FIRST_SCORE=$(echo "$(date +%s.%N) - $T0" | bc)
+FIRST_SCORE=$(seconds_since "$T0")
 echo "seconds to the first Score: $FIRST_SCORE"
 
 if [[ $FULL == 1 ]]; then

@@ -22,10 +22,12 @@ from core.paths import movielens_100k_dir
 from models.recommend._bundle import RecommenderBundle, train_recommender
 from models.recommend._data import RatingData, load_recbole
 
-__all__ = ["DATASETS", "history_frame", "load_movielens", "shift_to", "train_movielens"]
+__all__ = ["DATASETS", "USER_FEATURES", "history_frame", "load_movielens", "movielens_users", "shift_to",
+           "train_movielens"]
 
 # Dataset name -> where its RecBole atomic files live (``core.paths``: ../shared/data, read in place).
 DATASETS = {"ml-100k": movielens_100k_dir}
+USER_FEATURES = ("age", "gender", "occupation")  # the user file's columns a catalog may carry (zip codes are not)
 
 
 def shift_to(data: RatingData, end: int) -> RatingData:
@@ -49,6 +51,22 @@ def load_movielens(dataset: str = "ml-100k", *, path: Path | None = None, end: i
             raise InvalidArgument(f"--users must be at least 10, got {users}", field="--users")
         data = data.subsample_users(users, seed=seed)
     return shift_to(data, int(time.time()) if end is None else end)
+
+
+def movielens_users(dataset: str = "ml-100k", *, path: Path | None = None,
+                    user_ids: np.ndarray | None = None) -> pd.DataFrame:
+    """``user_id`` and :data:`USER_FEATURES` from the dataset's user file (only ``user_ids`` when given)."""
+    source = path or DATASETS[dataset]()
+    files = sorted(Path(source).glob("*.user"))
+    if not files:
+        raise InvalidArgument(f"no *.user file in {source}", field="--data")
+    users = pd.read_csv(files[0], sep="\t", dtype=str)
+    users.columns = [c.split(":")[0] for c in users.columns]
+    missing = [c for c in ("user_id", *USER_FEATURES) if c not in users.columns]
+    if missing:
+        raise InvalidArgument(f"{files[0]} lacks column(s) {missing}", field="--data")
+    users = users[["user_id", *USER_FEATURES]].assign(age=pd.to_numeric(users["age"], errors="raise").astype("int64"))
+    return users if user_ids is None else users[users["user_id"].isin({str(u) for u in user_ids})]
 
 
 def history_frame(data: RatingData) -> pd.DataFrame:

@@ -31,10 +31,18 @@ def train_command(
     """Train the cascade and its allocation policy on a rating log, save them under ``--name`` and write
     every user's history into the Redis history cache: one command, then ``MDS_RECOMMENDER=<name> mds serve``."""
     from core.settings import Settings
+    from features.catalog import configured_catalog
+    from features.store import open_store
     from models.allocation import fit_policy
     from models.allocation.deployment import save_deployment
     from models.recommend.demo import write_histories
-    from models.recommend.movielens import history_frame, load_movielens, train_movielens
+    from models.recommend.movielens import (
+        USER_FEATURES,
+        history_frame,
+        load_movielens,
+        movielens_users,
+        train_movielens,
+    )
 
     settings = Settings()
     deployment = name or dataset
@@ -57,7 +65,15 @@ def train_command(
     bundle_file, policy_file = save_deployment(settings, deployment, bundle, policy)
     with console.status("writing histories to Redis"):
         written = write_histories(settings, history_frame(ratings), bundle.item_code)
-    console.print(f"saved {bundle_file} and {policy_file}; {written:,} user histories in Redis "
+    # The users' own features, when the configured catalog carries them (examples/movielens/catalog.yaml).
+    catalog = configured_catalog(settings)
+    profiled = 0
+    if "user" in catalog.entities and all(f in catalog.features for f in USER_FEATURES):
+        rated = ratings.user_ids[ratings.ratings["user"].unique()]
+        profiled = open_store(settings, catalog).write_frame("user", movielens_users(dataset, path=data,
+                                                                                     user_ids=rated))
+    console.print(f"saved {bundle_file} and {policy_file}; {written:,} user histories"
+                  + (f" and {profiled:,} user profiles" if profiled else "") + " in Redis "
                   f"({time.perf_counter() - start:.0f} s); {len(bundle.cascade.chains)} chains, "
                   f"full chain {bundle.full_cost:.0f} µs")
     console.print(f"serve it: MDS_RECOMMENDER={deployment} mds serve")
@@ -71,10 +87,21 @@ def get_command(
     token: Annotated[str | None, typer.Option("--token", help="bearer token (MDS_AUTH_TOKENS)")] = None,
 ) -> None:
     """Ask a running ``RecommendService`` for a user's top-k items (with their titles)."""
+    import grpc
+
+    from core.errors import NotFound, Unavailable
     from services.client import MDSClient
 
-    with MDSClient(address, token=token, timeout_s=10) as mds:
-        reply = mds.recommend.recommend(user_id, k)
+    try:
+        with MDSClient(address, token=token, timeout_s=10) as mds:
+            reply = mds.recommend.recommend(user_id, k)
+    except grpc.RpcError as exc:  # one line naming the server's answer, no traceback
+        code, details = exc.code(), exc.details()  # type: ignore[attr-defined]
+        if code == grpc.StatusCode.NOT_FOUND:
+            raise NotFound(details) from None
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            raise InvalidArgument(details, field="USER_ID") from None
+        raise Unavailable(f"--address {address}: {code.name}: {details}") from None
     console.print(f"user {user_id}: chain {reply.chain} ({reply.cost_us:.0f} µs, {reply.reason})")
     for rank, item in enumerate(reply.items, 1):
         console.print(f"{rank:>3}. {item.title} [dim](item {item.item_id}, score {item.score:.3f})[/]")

@@ -43,7 +43,8 @@ def parse(
     dialect: Annotated[str, typer.Option(help="SQL dialect: duckdb or spark.")] = "duckdb",
 ) -> None:
     """Turn a demand into targeting logic, with reasoning, SQL and the estimated audience."""
-    from models.targeting.audience import Population, snapshot_path
+    from features.population import load_population
+    from models.targeting.audience import Population
     from models.targeting.logic import DIALECTS, canonical, to_json, to_sql, validate
     from models.targeting.parser import get_parser
 
@@ -62,9 +63,9 @@ def parse(
         "unresolved": [{"phrase": u.phrase, "candidates": list(u.candidates)} for u in result.unresolved],
         "explanation": result.explanation, "variant": variant,
     }
-    snapshot = snapshot_path(settings)
-    if snapshot.is_file():
-        population = Population.from_parquet(snapshot, parser.catalog)
+    table = load_population(settings, parser.catalog)  # MDS_POPULATION, else the demo snapshot when seeded
+    if table is not None:
+        population = Population.from_table(table, parser.catalog)
         out["estimated_audience_size"], out["population_size"] = population.count(logic), population.size
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=2))

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 
 from core.errors import FailedPrecondition, InvalidArgument, UnknownEntity, preview
-from features.population import population_version
+from features.population import population_entity, population_version
 from features.store.base import KEY_PATTERN
 from mds.targeting.v1 import targeting_pb2 as pb
 from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
@@ -157,7 +157,7 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
             raise InvalidArgument(f"malformed user id {preview(request.user_id)}: use 1-64 letters, digits, '_', '.' "
                                   "or '-'",
                                   field="user_id")
-        batch = await self.ctx.store.read("user", [request.user_id])
+        batch = await self.ctx.store.read(population_entity(self.ctx.catalog), [request.user_id])
         if not bool(batch.found[0]):
             raise UnknownEntity(f"no cached features for user {request.user_id!r}")
         row = batch.row(0)

@@ -27,6 +27,7 @@ from models.registry import ModelRegistry
 
 ROWS = 3_000
 CATALOG = repo_root() / "examples" / "hillstrom" / "catalog.yaml"
+DEMAND = "new customers from urban zip codes who bought women's merchandise and spent over $200 last year"
 FEATURES = ["recency", "history_segment", "history", "mens", "womens", "zip_code", "newbie", "channel"]
 
 
@@ -109,6 +110,15 @@ def test_hillstrom_walkthrough_on_a_slice(settings: Settings, walkthrough: Path)
 
     timing = json.loads((out / "walkthrough.json").read_text())
     assert timing["seconds_to_first_score"] > 0 and set(timing["steps"]) >= {"load", "train", "score", "batch_spark"}
+
+    # The same audience from the demand in words: the parser reads the Hillstrom catalog's aliases.
+    parsed = subprocess.run([sys.executable, "-m", "services.cli", "targeting", "parse", "--json", DEMAND],
+                            env={**_env(settings), "MDS_CATALOG": str(CATALOG),
+                                 "MDS_POPULATION": str(out / "customers.parquet")},
+                            capture_output=True, text=True, timeout=300)
+    assert parsed.returncode == 0, parsed.stderr[-2000:]
+    reading = json.loads(parsed.stdout)
+    assert reading["logic"] == served["logic"] and reading["estimated_audience_size"] == len(audience)
 
     # `mds features get` finds the catalog's entity by itself (no --entity customer needed).
     got = subprocess.run([sys.executable, "-m", "services.cli", "features", "get", "c00000", "nobody"],

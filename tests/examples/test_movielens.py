@@ -13,10 +13,11 @@ import grpc
 import pandas as pd
 import pytest
 
-from core.paths import movielens_100k_dir
+from core.paths import movielens_100k_dir, repo_root
 from core.redis import connect
 from core.settings import Settings
-from features.store import history_key
+from features.catalog import load_catalog
+from features.store import history_key, open_store
 from models.allocation.demo import policy_path
 from models.allocation.deployment import budget_scope, deployment_paths
 from models.recommend import HISTORY_LIMIT, decode_history
@@ -25,11 +26,12 @@ from models.recommend.movielens import load_movielens
 from services.client import MDSClient
 
 USERS = 120
+CATALOG = repo_root() / "examples" / "movielens" / "catalog.yaml"
 
 
 def _mds(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "COLUMNS": "200"}
+           "MDS_DATA_DIR": str(settings.data_dir), "MDS_CATALOG": str(CATALOG), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
                           timeout=600)
 
@@ -44,8 +46,8 @@ def test_one_training_command_then_the_real_users_and_films_are_served(
     trained = _mds(settings, "recommend", "train", "--dataset", "ml-100k", "--users", str(USERS),
                    "--large-trees", "20", "--logged-requests", "60")
     assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
-    assert f"{USERS} user histories in Redis" in trained.stdout.replace("\n", " ")
-    deployed = settings.model_copy(update={"recommender": "ml-100k"})
+    assert f"{USERS} user histories and {USERS} user profiles in Redis" in trained.stdout.replace("\n", " ")
+    deployed = settings.model_copy(update={"recommender": "ml-100k", "catalog": CATALOG})
     assert all(p.is_file() for p in deployment_paths(deployed))
 
     # The slice the command trained on (same seed): its users' histories are in Redis, newest last.
@@ -60,6 +62,11 @@ def test_one_training_command_then_the_real_users_and_films_are_served(
     per_user = data.ratings.assign(user_id=data.user_ids[data.ratings["user"]].astype(str)).groupby("user_id").size()
     histories = {u: decode_history(b) for u, b in zip(user_ids, blobs, strict=True)}
     assert all(len(histories[u][0]) == min(int(per_user[u]), HISTORY_LIMIT) for u in user_ids)
+    # ... and their profiles (ml-100k.user) in the feature store under the MovieLens catalog.
+    profiles = pd.read_csv(movielens_100k_dir() / "ml-100k.user", sep="\t", dtype=str).set_index("user_id:token")
+    stored = open_store(deployed, load_catalog(CATALOG)).read("user", user_ids[:20], ["age", "occupation"])
+    assert bool(stored.found.all())
+    assert [stored.row(i)["occupation"] for i in range(20)] == profiles.loc[user_ids[:20], "occupation:token"].tolist()
 
     titles = _titles()
     address = grpc_server(["recommend", "allocation"], settings_override=deployed)
@@ -80,6 +87,14 @@ def test_one_training_command_then_the_real_users_and_films_are_served(
         with pytest.raises(grpc.RpcError) as unknown:
             mds.recommend.recommend("u0000001", 5)                  # a demo user: not in this deployment
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+    # The CLI's view of the same server: titled films; an unknown user is one line and exit 2.
+    first = user_ids[0]
+    got = _mds(settings, "recommend", "get", first, "--k", "3", "--address", address)
+    assert got.returncode == 0, got.stderr
+    assert all(titles[i] in got.stdout for i in lists[first][:3])
+    missing = _mds(settings, "recommend", "get", "nobody", "--address", address)
+    assert missing.returncode == 2 and "unknown user 'nobody'" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_the_demo_deployment_keeps_its_paths_and_budget_scope(settings: Settings) -> None:

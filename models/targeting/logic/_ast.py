@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from features.catalog import Catalog, DType
+from features.population import population_entity
 
 __all__ = [
     "And",
@@ -64,9 +65,9 @@ def operators_for(dtype: DType | str) -> tuple[Op, ...]:
     return OPERATORS_BY_DTYPE[DType(dtype)]
 
 
-def operators_by_key(catalog: Catalog, entity: str = "user") -> dict[str, tuple[Op, ...]]:
+def operators_by_key(catalog: Catalog, entity: str | None = None) -> dict[str, tuple[Op, ...]]:
     """Catalog key → the operators valid for it (for grammar-constrained decoding)."""
-    return {f.name: operators_for(f.dtype) for f in catalog.features_of(entity)}
+    return {f.name: operators_for(f.dtype) for f in catalog.features_of(entity or population_entity(catalog))}
 
 
 @dataclass(frozen=True, slots=True)

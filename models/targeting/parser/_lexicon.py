@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
+from features.population import population_entity
 
 __all__ = ["CURRENCY_UNITS", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
@@ -120,7 +121,8 @@ class Lexicon:
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
 
 
-def lexicon_for(catalog: Catalog, entity: str = "user") -> Lexicon:
+def lexicon_for(catalog: Catalog, entity: str | None = None) -> Lexicon:
+    entity = entity or population_entity(catalog)  # the user entity, whatever the catalog calls it
     hit = _CACHE.get((id(catalog), entity))
     if hit is not None and hit[0] is catalog:
         return hit[1]

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from features.catalog import Catalog, DType, Feature
+from features.population import population_entity
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import Lexicon, lexicon_for
@@ -438,8 +439,9 @@ def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit
     return nums[0] * unit_days == window
 
 
-def link_demand(demand: str, catalog: Catalog, *, entity: str = "user") -> Linking:
+def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> Linking:
     """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
+    entity = entity or population_entity(catalog)
     text = preprocess(demand)
     linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
     clauses: list[LinkedClause] = []

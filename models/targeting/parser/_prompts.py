@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.catalog import Catalog, DType
+from features.population import population_entity
 from models.targeting.logic import operators_for
 from models.targeting.parser._demos import Demonstration
 from models.targeting.parser._embeddings import Embedder
@@ -45,9 +46,10 @@ class KeyRetriever:
 
     catalog: Catalog
     embedder: Embedder
-    entity: str = "user"
+    entity: str | None = None  # None: the catalog's user entity
 
     def __post_init__(self) -> None:
+        self.entity = self.entity or population_entity(self.catalog)
         self.keys = [f.name for f in self.catalog.features_of(self.entity)]
         self._matrix = self.embedder.encode([_key_text(self.catalog, k) for k in self.keys])
 
