@@ -1,7 +1,7 @@
 """Surface words → catalog keys and values, derived from the catalog alone plus generic English rules.
 
-Nothing here names a feature. A key is cued by its name ("credit_score", "credit score"), its
-``aliases``; a value by itself ("office_worker", "office worker") and its ``value_aliases`` (a catalog shares
+Nothing here names a feature. A key is cued by its name ("tenure_years", "tenure years"), its
+``aliases``; a value by itself ("night_owl", "night owl") and its ``value_aliases`` (a catalog shares
 them between features over one vocabulary with a YAML anchor). Every phrase
 is compiled with generic English inflection (plurals, verb endings, hyphen or space or nothing between
 words), so a catalog lists "kid" once and "kids", "sign-up", "signups" follow.
@@ -204,7 +204,9 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
     key_cues: list[KeyCue] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
-        phrases = [name, *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
+        # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
+        phrases = [name, re.sub(r"_\d+d$", "", name),
+                   *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
         key_cues.append(KeyCue(name, _rx([phrase_pattern(p) for p in phrases] + [re.escape(name)])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
