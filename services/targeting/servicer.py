@@ -89,8 +89,10 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
     async def _parse(self, demand: str, variant: str) -> ParseResult:
         from models.targeting.parser import get_parser
 
-        async with self._parse_lock:
-            parser = await asyncio.to_thread(get_parser, variant, self.ctx.settings, catalog=self.ctx.catalog)
+        parser = await asyncio.to_thread(get_parser, variant, self.ctx.settings, catalog=self.ctx.catalog)
+        if parser.backend is None:  # the linker is pure Python over immutable tables: requests run in parallel
+            return await asyncio.to_thread(parser.parse, demand)
+        async with self._parse_lock:  # a local model's KV cache serves one decode at a time
             return await asyncio.to_thread(parser.parse, demand)
 
     # -- RPCs --------------------------------------------------------------------------------------

@@ -206,3 +206,19 @@ def test_check_eligibility_with_a_missing_feature_is_unknown_not_eligible(client
     assert not response.eligible
     assert [(c.outcome, c.actual_value) for c in response.conditions] == [("unknown", ""), ("unknown", "")]
     assert list(response.failed_conditions) == ["NOT (age#Greater Than#30)", "NOT (interests#Contains Any#music)"]
+
+
+def test_concurrent_parses_each_get_their_own_answer(client: MDSClient) -> None:
+    """The linker parses requests in parallel (no service-wide lock); answers never cross between callers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    demands = {"women in shanghai": "(city#Equal To#shanghai) AND (gender#Equal To#female)",
+               "gold or above members": "(member_level#Belongs To#diamond,gold,platinum)",
+               "iPhone users over 40": "(age#Greater Than#40) AND (device_os#Equal To#ios)",
+               "men in beijing with kids": "(city#Equal To#beijing) AND (gender#Equal To#male) AND "
+                                           "(has_children#Equal To#true)"}
+    jobs = list(demands) * 6
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda d: (d, client.targeting.parse(d).logic), jobs))
+    for demand, got in answers:
+        assert got == canonical(parse_logic(demands[demand])), demand

@@ -92,6 +92,11 @@ def split_clauses(text: str) -> list[tuple[str, str, str, int | None]]:
             continue
         pos = 0
         for m in _SPLIT.finditer(token):
+            # "plus and premium members": a connective word opening the demand and followed at once by
+            # another connective is a word of the demand (a plan, a level), not a connective
+            if (not parts and not seps and m.start() == 0 and m.group(0).strip().isalpha()
+                    and _SPLIT.match(token, m.end()) and _SPLIT.match(token, m.end()).group(0).strip()):
+                continue
             add(token[pos:m.start()])
             seps.append(m.group(0).strip())
             pos = m.end()

@@ -1,7 +1,7 @@
 """Surface words → catalog keys and values, derived from the catalog alone plus generic English rules.
 
-Nothing here names a feature. A key is cued by its name ("credit_score", "credit score"), its
-``aliases``; a value by itself ("office_worker", "office worker") and its ``value_aliases`` (a catalog shares
+Nothing here names a feature. A key is cued by its name ("tenure_years", "tenure years"), its
+``aliases``; a value by itself ("night_owl", "night owl") and its ``value_aliases`` (a catalog shares
 them between features over one vocabulary with a YAML anchor). Every phrase
 is compiled with generic English inflection (plurals, verb endings, hyphen or space or nothing between
 words), so a catalog lists "kid" once and "kids", "sign-up", "signups" follow.
@@ -36,11 +36,33 @@ _STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "a
 _VOWELS = "aeiou"
 
 
-def _inflect(word: str, *, last: bool) -> str:
-    """A word with its regular English endings: plural inside a phrase, any common ending at its end."""
+# Common irregular past forms ("spend" → "spent"), so an alias written in the present still reads.
+_IRREGULAR = {"spend": "spent", "buy": "bought", "pay": "paid", "sell": "sold", "make": "made", "get": "got",
+              "take": "took", "send": "sent", "give": "gave", "leave": "left", "find": "found", "hold": "held",
+              "keep": "kept", "lose": "lost", "win": "won", "bring": "brought", "eat": "ate", "go": "went"}
+
+
+# plurals whose singular is mostly a verb in a demand ("return every user"): kept plural
+_VERB_SINGULARS = {"return", "order", "view", "visit", "like", "want", "need", "use", "search", "review", "show",
+                   "select", "target", "find", "list", "save", "share", "click", "open", "run", "report"}
+
+
+def _inflect(word: str, *, last: bool, singular: bool = True) -> str:
+    """A word with its regular English endings: plural inside a phrase, plural, past and the singular of a
+    plural ("overdrafts" also reads "overdraft") at its end."""
     w = re.escape(word)
     if not word.isalpha() or len(word) < 3 or word in _STOP:
         return w
+    if word in _IRREGULAR:
+        return rf"(?:{_inflect_regular(word, last=last, singular=singular)}|{_IRREGULAR[word]})"
+    return _inflect_regular(word, last=last, singular=singular)
+
+
+def _inflect_regular(word: str, *, last: bool, singular: bool) -> str:
+    w = re.escape(word)
+    if (singular and last and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
+            and len(word) > 4 and word[:-1] not in _VERB_SINGULARS):
+        word, w = word[:-1], re.escape(word[:-1])  # a plural alias also reads in the singular
     if not last:
         return w + r"(?:s|es)?"
     # plural and past only: "-ing" / "-er" forms change the meaning too often ("parent" / "parenting")
@@ -51,12 +73,12 @@ def _inflect(word: str, *, last: bool) -> str:
     return w + r"(?:s|es|ed|'s)?"
 
 
-def phrase_pattern(phrase: str) -> str:
+def phrase_pattern(phrase: str, *, singular: bool = True) -> str:
     """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing."""
     words = [w for w in re.split(r"[\s_\-]+", phrase.lower().strip()) if w]
     if not words:
         return r"(?!x)x"
-    parts = [_inflect(w, last=i == len(words) - 1) for i, w in enumerate(words)]
+    parts = [_inflect(w, last=i == len(words) - 1, singular=singular) for i, w in enumerate(words)]
     return r"[- ]?".join(parts)
 
 
@@ -184,15 +206,18 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
     key_cues: list[KeyCue] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
-        phrases = [name, *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
+        # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
+        phrases = [name, re.sub(r"_\d+d$", "", name),
+                   *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
         key_cues.append(KeyCue(name, _rx([phrase_pattern(p) for p in phrases] + [re.escape(name)])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
             for v in f.values or ():
-                phrases = [v, *f.value_aliases.get(v, ())]
-                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p) for p in phrases] + [re.escape(v.lower())])))
+                phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
+                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in phrases]
+                                                        + [re.escape(v.lower())])))
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
-                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p) for p in aliases])))
+                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))
     return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features))

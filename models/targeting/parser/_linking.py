@@ -106,6 +106,7 @@ class _ClauseLinker:
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
         self.units = "|".join(filter(None, [self.roles.currency_words, count_units]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
+        self.percent = False  # the demand wrote a percentage (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
 
     # -- cues -------------------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class _ClauseLinker:
             if key in self.roles.day_keys and unit:
                 factor = _UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
+            if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
+                nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
                 op = op or Op.EQUAL_TO
             op = self._number_op(op, words, key, text, negated, is_window)
@@ -242,7 +245,7 @@ class _ClauseLinker:
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
             before = max([e for s, e in anchors if e <= start], default=0)
-            return any(before <= n <= start for n in negations)
+            return any(before <= n < start for n in negations)  # "no loan" as a value's own words is the value
 
         for readings in values:
             readings = self._rank_values(readings, cue_keys, text, previous, context)
@@ -264,7 +267,7 @@ class _ClauseLinker:
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
             # "push notifications turned off": the negation may follow the feature.
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
-                                       r"(?:equal to |= ?|set to )?(?:false|no))\b", text[cue.end:]))
+                                       r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
             if f.dtype == DType.BOOL:
                 neg = neg or bool(re.search(r"\w{3,}less$", phrase))  # "childless": English -less is without
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
@@ -444,6 +447,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> 
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
     linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
+    linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     clauses: list[LinkedClause] = []
     pending_negation = excluding = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to

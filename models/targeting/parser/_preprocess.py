@@ -63,6 +63,8 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)
     t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
     t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
+    t = re.sub(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", " ", t)  # a clock time ("between 11pm and 4am") is no threshold
+    t = re.sub(r"\bone of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"

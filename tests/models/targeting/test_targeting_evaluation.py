@@ -185,3 +185,34 @@ def test_segments_round_trip_in_redis(settings: Settings, monkeypatch: pytest.Mo
         await dead.aclose()
 
     asyncio.run(run())
+
+
+def test_an_opposite_audience_counts_as_inverted(population: Population) -> None:
+    cases = [Case("women", parse_logic("(gender#Equal To#female)")),
+             Case("no coupon", parse_logic("NOT (coupon_used_90d#Greater Than#0)"))]
+    flipped = {"women": "(gender#Equal To#male)", "no coupon": "(coupon_used_90d#Greater Than#0)"}
+    score = evaluate_parser("flip", lambda d: _result(parse_logic(flipped[d])), cases, population)
+    assert score.inverted == 1.0 and score.execution == 0.0
+    right = evaluate_parser("right", lambda d: _result(next(c.logic for c in cases if c.demand == d)), cases,
+                            population)
+    assert right.inverted == 0.0 and right.execution == 1.0
+
+
+def test_random_population_covers_any_catalog_and_evaluates_its_cases(tmp_path: Path) -> None:
+    from features.catalog import load_catalog
+    from models.targeting.evaluation import load_population, random_population
+
+    catalog = load_catalog(Path(__file__).resolve().parents[3] / "models/targeting/corpus/catalogs/bank.yaml")
+    pop = random_population(catalog, 2000, seed=1)
+    assert pop.size == 2000
+    for f in catalog.features_of("user"):  # every feature takes more than one value, within its domain
+        frame = pop.frame if hasattr(pop, "frame") else None
+        assert frame is None or frame[f.name].nunique() > 1
+    expr = parse_logic("(relationship_tier#Belongs To#premier,private_client) AND (age#Greater Than#40)")
+    assert 0 < pop.count(expr) < 2000
+    case = Case("premier and up over 40", expr)
+    score = evaluate_parser("gold", lambda d: _result(expr), [case], pop)
+    assert score.execution == 1.0
+    with pytest.raises(InvalidArgument) as err:
+        load_population(tmp_path / "missing.parquet", catalog)
+    assert err.value.field == "--population"
