@@ -12,11 +12,13 @@ Hillstrom's raw spelling; everything after it is plain MDS commands.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
 
-import pandas as pd
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # see services/cli/__init__.py: exit-time aborts
+import pandas as pd  # noqa: E402
 
 from core.paths import hillstrom_csv
 

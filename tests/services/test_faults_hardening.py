@@ -90,10 +90,12 @@ def _checkpoints(client: redis.Redis, settings: Settings) -> dict[bytes, int]:
 
 
 def _chunks_done(client: redis.Redis, settings: Settings, catalog: Catalog, source: Path) -> int:
-    """Chunks the load of ``source`` has checkpointed: one GET (a SCAN of a shared Redis is too slow to race)."""
+    """Chunks the load of ``source`` has checkpointed (its checkpoint hashes: one per option set)."""
     if not source.is_file():
         return 0
-    return int(client.get(f"{settings.namespace}:{catalog.fingerprint}:_load:{load_id_of(source)}") or 0)
+    keys = client.scan_iter(match=f"{settings.namespace}:{catalog.fingerprint}:_load:{load_id_of(source)}:*",
+                            count=10_000)
+    return max([int(client.hget(k, "chunks") or 0) for k in keys] or [0])  # type: ignore[arg-type]
 
 
 # -- a killed seed is not a finished seed; a re-run resumes and cleans up ----------------------------
