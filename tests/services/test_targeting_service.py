@@ -222,3 +222,16 @@ def test_concurrent_parses_each_get_their_own_answer(client: MDSClient) -> None:
         answers = list(pool.map(lambda d: (d, client.targeting.parse(d).logic), jobs))
     for demand, got in answers:
         assert got == canonical(parse_logic(demands[demand])), demand
+
+
+def test_parser_knobs_are_settings(settings: Settings) -> None:
+    """Every parser knob is an MDS_PARSER__* setting: the openai variant reads its API root from them."""
+    from core.errors import InvalidArgument
+    from models.targeting.parser import get_parser
+
+    with pytest.raises(InvalidArgument, match="backend_url"):
+        get_parser("openai", settings)
+    configured = settings.model_copy(update={"parser": settings.parser.model_copy(
+        update={"backend_url": "http://127.0.0.1:9/v1", "backend_model": "tiny", "keys": 3})})
+    parser = get_parser("openai", configured)
+    assert parser.config.keys == 3 and parser.backend is not None

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from core.errors import InvalidArgument
-from core.settings import Settings
+from core.settings import ParserSettings, Settings
 from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import (
     ParseResult,
@@ -78,24 +77,8 @@ _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|dele
                         r"select \*|system prompt|instructions?|rules|jailbreak|sql|table)\b")
 
 
-class ParserConfig(BaseModel):
-    """Knobs of a parser (plain data; the service builds it from its settings)."""
-
-    demos: int = Field(2, ge=0, le=8, description="demonstrations in few-shot prompts")
-    student_demos: int | None = Field(None, ge=0, le=8,
-                                      description="demonstrations for the student (default: as it was trained)")
-    keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
-    candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
-    rank_prior: float = Field(3.0, ge=0, description="nats the model must prefer a reading by, per step of the "
-                                                     "linker's ranking, to override it (`rerank`)")
-    samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")
-    temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature when samples > 1")
-    adapter_dir: Path | None = None
-    cache_dir: Path | None = None
-    backend_url: str | None = None
-    backend_model: str = "default"
-    backend_api_key: str | None = None
-    threads: int | None = None
+# The parser's knobs are deployment settings (MDS_PARSER__<KNOB>): one definition, in core.settings.
+ParserConfig = ParserSettings
 
 
 @dataclass
@@ -285,7 +268,7 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
     if variant not in VARIANTS:
         raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
                               field="variant")
-    config = config or ParserConfig()
+    config = config or (settings.parser if settings is not None else ParserConfig())  # MDS_PARSER__*
     if catalog is None:
         from core.settings import get_settings
         catalog = configured_catalog(settings or get_settings())
