@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -222,7 +222,7 @@ def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int,
     from models.uplift._suite import suite_datasets
 
     started = time.perf_counter()
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for name, load in suite_datasets(demo_users=demo_users):
         with console.status(f"loading {name}"):
             ds = load()
@@ -230,10 +230,10 @@ def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int,
                           tune_seconds=tune_seconds, n_boot=n_boot)
         _write_outputs(console, report, out_dir / f"{name}.json", None)
         summary = {n: r.summary()["qini_auc"] for n, r in report.learners.items()}
-        anchors = {n: v for n, v in summary.items() if n.startswith("anchor:")}
-        best_anchor = max(anchors, key=lambda n: anchors[n][0]) if anchors else None
+        anchor_qini = {n: v for n, v in summary.items() if n.startswith("anchor:")}
+        best_anchor = max(anchor_qini, key=lambda n: anchor_qini[n][0]) if anchor_qini else None
         rows.append({"dataset": name, "default": summary.get("default"), "best_anchor": best_anchor,
-                     "best_anchor_qini": anchors.get(best_anchor) if best_anchor else None})
+                     "best_anchor_qini": anchor_qini.get(best_anchor) if best_anchor else None})
     table = Table(title=f"suite: default learner vs best anchor (Qini AUC mean ± std, {seeds} splits)")
     for col in ("data set", "default", "best anchor", "anchor Qini", "default ≥ anchor − 1 std", "ratio"):
         table.add_column(col, justify="right")
@@ -421,19 +421,19 @@ def arms_cmd(
         report = evaluate_arms(frame, arm, y, control=control_value, learner=learner, seeds=seeds,
                                test_size=test_size, name=name, arm_field=treatment_col,
                                on_step=lambda _: progress.update(task, advance=1))
-    summary = report.to_json()
+    summary: dict[str, Any] = report.to_json()
     table = Table(title=f"{name}: per-arm uplift vs {report.control!r} (mean ± std over {seeds} splits)")
     for col in ("arm", "qini_auc", "uplift_auc", "uplift_at_30", "chosen share"):
         table.add_column(col, justify="right")
-    for a, stats in summary["per_arm"].items():  # type: ignore[union-attr]
-        share = summary["chosen_share"][a]  # type: ignore[index]
+    for a, stats in summary["per_arm"].items():
+        share = summary["chosen_share"][a]
         table.add_row(a, *(f"{stats[m][0]:.4f} ± {stats[m][1]:.4f}" for m in ("qini_auc", "uplift_auc", "uplift_at_30")),
                       f"{share[0]:.3f}")
     console.print(table)
     policies = Table(title="policy value: mean outcome per user (IPW on the test halves)")
     policies.add_column("policy")
     policies.add_column("value", justify="right")
-    for key, (mean, std) in summary["policy_value"].items():  # type: ignore[union-attr]
+    for key, (mean, std) in summary["policy_value"].items():
         policies.add_row(key, f"{mean:.5f} ± {std:.5f}")
     console.print(policies)
     if json_path is not None:

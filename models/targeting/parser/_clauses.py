@@ -94,8 +94,9 @@ def split_clauses(text: str) -> list[tuple[str, str, str, int | None]]:
         for m in _SPLIT.finditer(token):
             # "plus and premium members": a connective word opening the demand and followed at once by
             # another connective is a word of the demand (a plan, a level), not a connective
+            following = _SPLIT.match(token, m.end())
             if (not parts and not seps and m.start() == 0 and m.group(0).strip().isalpha()
-                    and _SPLIT.match(token, m.end()) and _SPLIT.match(token, m.end()).group(0).strip()):
+                    and following is not None and following.group(0).strip()):
                 continue
             add(token[pos:m.start()])
             seps.append(m.group(0).strip())
