@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import grpc
 
@@ -26,13 +27,22 @@ from services.server.context import ServiceContext
 
 __all__ = ["ExperimentServicer", "register"]
 
-# Analyses hold the GIL most of the time: two workers keep both cores busy and the event loop responsive.
-_ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="experiments-analysis")
+ANALYSIS_WORKERS = 2
 
 
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        # Analyses are pure-Python statistics that hold the GIL: in threads they starved the event loop
+        # (health probes waited up to 340 ms under hostile traffic), so they run in worker processes
+        # of their own (a burst queues there). Spawned, not forked: gRPC's threads do not survive fork.
+        self._pool = ProcessPoolExecutor(max_workers=ANALYSIS_WORKERS,
+                                         mp_context=multiprocessing.get_context("spawn"))
+        self._pool.submit(int)  # start the workers now, not on the first request
+        ctx.on_shutdown(self._close)
+
+    async def _close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def Analyze(self, request: pb.AnalyzeRequest, context: grpc.aio.ServicerContext) -> pb.AnalyzeResponse:
         check_count("treatment_arms", len(request.treatment_arms), MAX_ARMS, "arms")
@@ -51,7 +61,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
         # The statistics are CPU work: off the event loop (so health checks and other calls keep
         # flowing), in a small pool of their own (so a burst of analyses queues instead of piling up).
         result = await asyncio.get_running_loop().run_in_executor(
-            _ANALYSIS_POOL, analyze, stats, request.control_arm, settings, treatments or None)
+            self._pool, analyze, stats, request.control_arm, settings, treatments or None)
         srm = result.srm
         return pb.AnalyzeResponse(
             control_arm=result.control,
@@ -65,7 +75,7 @@ class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
                               ) -> pb.AnalyzeSegmentsResponse:
         check_count("segments", len(request.segments), MAX_SEGMENTS, "segments")
         # Up to MAX_SEGMENTS x MAX_ARMS summaries to check and analyse: all of it off the event loop.
-        return await asyncio.get_running_loop().run_in_executor(_ANALYSIS_POOL, _analyze_segments, request)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _analyze_segments, request)
 
 
 def _analyze_segments(request: pb.AnalyzeSegmentsRequest) -> pb.AnalyzeSegmentsResponse:
