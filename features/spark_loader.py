@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import redis
 
 from core.errors import InvalidArgument
 from core.redis import is_cluster
+from core.spark import local_spark as core_local_spark
 from features.catalog import Catalog
 from features.loader import LoadRejected, LoadResult, prepare_load
 from features.store import RedisOnlineStore
@@ -63,24 +63,9 @@ _PARTITION_BYTES = 8 * 1024 * 1024  # several tasks per core even for a table of
 
 def local_spark(master: str = "local[2]", *, progress: bool = False, partition_bytes: int = _PARTITION_BYTES,
                 batch_rows: int = 5_000) -> SparkSession:
-    """A quiet local Spark session whose Python workers run this interpreter."""
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(master).appName("mds-features-load")
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-             .config("spark.sql.shuffle.partitions", "4")
-             .config("spark.sql.files.maxPartitionBytes", str(partition_bytes))
-             .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
-             .config("spark.driver.memory", "2g")
-             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.pyspark.python", sys.executable)
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    """The loader's local session: small input splits so every core gets several tasks."""
+    return core_local_spark(master, app="mds-features-load", progress=progress, batch_rows=batch_rows,
+                            partition_bytes=partition_bytes)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ one machine. Segments (the selected user ids plus the logic that chose them) liv
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -145,17 +144,10 @@ class Population:
 class SparkPopulation:
     """The same queries on Spark (local mode here; point ``master`` at a cluster for big snapshots)."""
 
-    _lock = threading.Lock()
-
     def __init__(self, table: PopulationTable, catalog: Catalog, *, master: str = "local[2]") -> None:
-        from pyspark.sql import SparkSession
+        from core.spark import local_spark
 
-        with self._lock:
-            self._spark = (SparkSession.builder.master(master).appName("mds-targeting")
-                           .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-                           .config("spark.sql.shuffle.partitions", "4")
-                           .getOrCreate())
-        self._spark.sparkContext.setLogLevel("ERROR")
+        self._spark = local_spark(master, app="mds-targeting")
         self.catalog = catalog
         self.source = table.source
         self._users = table.spark_frame(self._spark)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from core.errors import InvalidArgument
+from core.spark import local_spark as core_local_spark
 from models.uplift.scoring._batch import BatchScoreResult, best_arm_columns, check_input, partial_path
 
 if TYPE_CHECKING:
@@ -44,24 +44,9 @@ def _worker_model(payload: bytes, sha256: str) -> Any:
 
 
 def local_spark(master: str = "local[2]", *, batch_rows: int = 10_000, progress: bool = False) -> SparkSession:
-    """A quiet local Spark session whose Python workers run this interpreter (stage progress bar optional)."""
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(master).appName("mds-uplift-score")
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "4")
-             .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
-             .config("spark.driver.memory", "1g")
-             .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-             # A short-lived local driver: the C1 JIT and serial GC start faster and use less CPU.
-             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.pyspark.python", sys.executable)
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    """The batch scorer's local session (stage progress bar optional)."""
+    return core_local_spark(master, app="mds-uplift-score", progress=progress, batch_rows=batch_rows,
+                            driver_memory="1g")
 
 
 def _scorer(broadcast: Any, sha256: str, features: list[str], id_column: str, arms: list[str] | None
