@@ -1,5 +1,6 @@
 """The synthetic demo world that `mds seed` writes and `make serve` serves."""
 
+from features.catalog import demo_catalog
 from features.demo_world.items import (
     demo_people,
     demo_recommendation_frames,
@@ -9,5 +10,5 @@ from features.demo_world.items import (
 from features.demo_world.seeding import SeedResult, demo_dir, demo_seeded, seed
 from features.demo_world.users import TIER_BY_CITY, generate_users
 
-__all__ = ["TIER_BY_CITY", "SeedResult", "demo_dir", "demo_people", "demo_recommendation_frames", "demo_seeded",
+__all__ = ["TIER_BY_CITY", "SeedResult", "demo_catalog", "demo_dir", "demo_people", "demo_recommendation_frames", "demo_seeded",
            "generate_interactions", "generate_items", "generate_users", "seed"]

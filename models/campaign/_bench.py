@@ -61,8 +61,7 @@ def _delete_namespace(settings: Settings) -> None:
 
 def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_share: float = 0.3,
                holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
-    from features.catalog import demo_catalog
-    from features.demo_world import seed
+    from features.demo_world import demo_catalog, seed
     from models.campaign._campaigns import CampaignBook, PlanSpec
     from models.campaign._plan import Budget, draw_members
     from models.campaign._scoring import score_audience

@@ -1,8 +1,9 @@
 """How well a parser turns demands into logic: exact, execution and structure match, validity, latency.
 
 * exact — the predicted canonical text equals the gold canonical text;
-* execution — predicted and gold logic select the same users of the demo population
-  (``generate_users(demo_catalog(), 20000, seed=0)``, queried with DuckDB); empty logic selects nobody;
+* execution — predicted and gold logic select the same users (DuckDB): a given population, else the demo
+  world's 20,000 generated users for the demo catalog, else users drawn at random from the catalog's
+  values and ranges; empty logic selects nobody;
 * structure — ARALLM's structure accuracy: the same logical skeleton, i.e. the same keys combined by the
   same AND / OR / NOT tree, whatever the operators and values;
 * valid — the parser answered (no exception) with logic that parses and passes the catalog validator,
@@ -28,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from core.errors import MDSError
-from core.settings import Settings
-from features.catalog import Catalog, demo_catalog
-from features.demo_world import generate_users
+from core.settings import Settings, get_settings
+from features.catalog import Catalog, configured_catalog
+from features.demo_world import demo_catalog, generate_users
 from models.targeting.audience import Population
 from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
@@ -251,6 +252,7 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
     function; by default the registry of :mod:`models.targeting.parser` (``get_parser(name).parse``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+    catalog = catalog or configured_catalog(settings or get_settings())
     if parser_for is None:
         from models.targeting.parser import get_parser
 
@@ -258,8 +260,10 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
             return get_parser(name, settings, catalog=catalog).parse
 
     if population is None:
-        population = demo_population() if catalog is None else random_population(catalog)
-        population_source = "demo" if catalog is None else "random"
+        # The demo world can generate its own users; any other catalog gets random users in its domain.
+        is_demo = catalog.fingerprint == demo_catalog().fingerprint
+        population = demo_population(catalog) if is_demo else random_population(catalog)
+        population_source = "demo" if is_demo else "random"
     scores: dict[str, VariantScore] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not progress, transient=False) as bar:
@@ -274,7 +278,7 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
 
             scores[name] = evaluate_parser(name, parse, cases, population, on_case=advance)
     return EvaluationReport(scores, cases_file=cases_file, population=population.size,
-                            catalog=(catalog.name if catalog is not None else "demo"),
+                            catalog=catalog.name,
                             population_source=population_source or "given")
 
 

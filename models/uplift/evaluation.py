@@ -192,8 +192,7 @@ def demo_dataset(n: int = 20_000, seed: int = 0, *, signal: float = 1.0) -> Upli
     ``signal`` scales every user's true effect (1.0 = the world as generated); outcomes are then
     redrawn from the scaled probabilities, so 0.5 is an experiment with half the effect.
     """
-    from features.catalog import demo_catalog
-    from features.demo_world import generate_users
+    from features.demo_world import demo_catalog, generate_users
 
     users, truth = generate_users(demo_catalog(), n, seed)
     treatment = truth["treatment"].to_numpy(dtype=np.int8)

@@ -50,8 +50,7 @@ def serve(
 
 
 def _ensure_demo(settings: Settings, users: int) -> None:
-    from features.catalog import demo_catalog
-    from features.demo_world import demo_seeded, seed
+    from features.demo_world import demo_catalog, demo_seeded, seed
 
     catalog = demo_catalog()
     # Only a finished seed counts: a killed one left users in Redis but no completion marker.

@@ -91,29 +91,23 @@ def evaluate(
     plot: Annotated[Path | None, typer.Option(help="PNG of the scores (default: beside --json).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N cases.")] = None,
     catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog YAML the cases are written "
-                                                                        "against (default: the demo catalog).")] = None,
+                                                                        "against (default: MDS_CATALOG).")] = None,
     population_path: Annotated[Path | None, typer.Option("--population", help="Users to execute logic on (Parquet, "
                                                          "or CSV with |-separated sets); default: the demo "
-                                                         "population, or random users from --catalog.")] = None,
+                                                         "world's users for the demo catalog, else random "
+                                                         "users from the catalog.")] = None,
 ) -> None:
     """Exact / execution / structure accuracy, valid rate, inverted audiences and latency per parser variant."""
-    from features.catalog import load_catalog
+    from features import load_checked_catalog
+    from features.catalog import configured_catalog
     from models.targeting.corpus import load_cases
     from models.targeting.evaluation import evaluate_variants, load_population, plot_report
 
-    catalog = None
-    if catalog_path is not None:
-        if not catalog_path.is_file():
-            raise InvalidArgument(f"catalog file {str(catalog_path)!r} does not exist", field="--catalog")
-        try:
-            catalog = load_catalog(catalog_path)
-        except ValueError as exc:
-            raise InvalidArgument(f"catalog file {catalog_path.name} is not a valid catalog: {exc}",
-                                  field="--catalog") from None
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
+               else configured_catalog(get_settings()))
     population = None
     if population_path is not None:
-        from features.catalog import demo_catalog
-        population = load_population(population_path, catalog or demo_catalog(), field="--population")
+        population = load_population(population_path, catalog, field="--population")
     loaded = load_cases(cases, catalog, field="--cases")[:limit]
     names = _variants(variants)
     report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases), catalog=catalog,

@@ -277,7 +277,8 @@ def train_cmd(
 ) -> None:
     """Fit an encoder + learner pipeline and save it as the next version of ``--name`` in the registry."""
     from core.settings import Settings
-    from features.catalog import configured_catalog, demo_catalog
+    from features.catalog import configured_catalog
+    from features.demo_world import demo_catalog
     from models.registry import ModelRegistry
     from models.uplift.learners import LEARNERS
     from models.uplift.training import train_pipeline

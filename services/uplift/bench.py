@@ -27,8 +27,7 @@ from rich.progress import Progress
 
 from core.redis import connect, embedded_server_socket
 from core.settings import Settings
-from features.catalog import demo_catalog
-from features.demo_world import generate_users
+from features.demo_world import demo_catalog, generate_users
 from features.store import RedisOnlineStore
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc

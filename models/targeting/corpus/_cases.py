@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidArgument
-from features.catalog import Catalog, demo_catalog
+from core.settings import get_settings
+from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import Expr, canonical, check, parse_logic
 
 __all__ = ["DEV_SET_PATH", "Case", "load_cases"]
@@ -29,7 +30,7 @@ class Case:
 def load_cases(path: str | Path = DEV_SET_PATH, catalog: Catalog | None = None, *,
                field: str = "--cases") -> list[Case]:
     """Read and validate a cases file; errors name the line."""
-    catalog = catalog or demo_catalog()
+    catalog = catalog or configured_catalog(get_settings())
     p = Path(path)
     if not p.is_file():
         raise InvalidArgument(f"cases file {str(p)!r} does not exist", field=field)

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from features.catalog import Catalog, DType, Feature, demo_catalog
+from core.settings import get_settings
+from features.catalog import Catalog, DType, Feature, configured_catalog
 from models.targeting.corpus._lexicon import CATEGORIES, NUMBERS, SPECIALS
 from models.targeting.corpus._render import render
 from models.targeting.logic import (
@@ -152,7 +153,7 @@ def generate_corpus(n: int, seed: int = 0, catalog: Catalog | None = None,
     ``phrasings`` different demands (reverse generation). Every logic validates against the catalog."""
     if n <= 0:
         raise ValueError("n must be positive")
-    catalog = catalog or demo_catalog()
+    catalog = catalog or configured_catalog(get_settings())
     rng = random.Random(seed)
     items: list[CorpusItem] = []
     while len(items) < n:
@@ -166,7 +167,7 @@ def generate_corpus(n: int, seed: int = 0, catalog: Catalog | None = None,
 
 def render_demands(logic: Expr | str, n: int = 5, seed: int = 0, catalog: Catalog | None = None) -> list[CorpusItem]:
     """Reverse generation: ``n`` varied demands for one logic (validated against the catalog)."""
-    catalog = catalog or demo_catalog()
+    catalog = catalog or configured_catalog(get_settings())
     expr = parse_logic(logic) if isinstance(logic, str) else logic
     check(expr, catalog)
     rng = random.Random(f"{seed}:{canonical(expr)}")

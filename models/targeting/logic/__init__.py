@@ -1,6 +1,6 @@
 """The targeting logic language: ``(key#Operator#value)`` conditions joined by AND / OR / NOT.
 
->>> from features.catalog import demo_catalog
+>>> from features.demo_world import demo_catalog  # any catalog with age and gender reads the same
 >>> expr = parse_logic("(gender#Equal To#female) AND (age#Between#25, 35)")
 >>> canonical(expr)
 '(age#Between#25,35) AND (gender#Equal To#female)'

@@ -23,7 +23,7 @@ import typer
 
 from core.errors import InvalidArgument
 from core.settings import get_settings
-from features.catalog import Catalog, demo_catalog
+from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import ReasoningChain
 from models.targeting.parser._backends import OpenAIChatBackend
 
@@ -133,7 +133,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
 
     from models.targeting.parser._backends import smollm2_dir
 
-    catalog = catalog or demo_catalog()
+    catalog = catalog or configured_catalog(get_settings())
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
