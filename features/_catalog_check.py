@@ -26,6 +26,7 @@ from features.catalog import (
     MAX_SET_VOCABULARY,
     Catalog,
     DType,
+    aliasable_values,
 )
 
 __all__ = ["CatalogProblem", "check_catalog", "check_catalog_file", "load_checked_catalog"]
@@ -184,12 +185,9 @@ class _Checker:
             if not isinstance(value_aliases, dict):
                 self.add(f"{path}.value_aliases", "value_aliases maps an allowed value to a list of other words")
             else:
-                allowed = {str(v) for v in values or ()}
                 bounds = feature.get("range")
-                if dtype == DType.INT.value and isinstance(bounds, list) and len(bounds) == 2 \
-                        and all(isinstance(b, int | float) for b in bounds) and bounds[1] - bounds[0] <= 1000:
-                    # an int feature may name its whole-number codes ("first-tier" for city_tier 1)
-                    allowed |= {str(v) for v in range(int(bounds[0]), int(bounds[1]) + 1)}
+                allowed = aliasable_values(str(dtype), values if isinstance(values, list) else None,
+                                           bounds if isinstance(bounds, list) else None)
                 for value in value_aliases:
                     if str(value) not in allowed:
                         self.add(f"{path}.value_aliases.{value}",

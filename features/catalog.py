@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -37,6 +38,20 @@ class Entity(BaseModel):
     name: str
     key: str
     description: str = ""
+
+
+MAX_CODED_INT_VALUES = 1000  # an int feature with at most this many whole numbers may name them
+
+
+def aliasable_values(dtype: DType | str, values: Sequence[object] | None,
+                     bounds: Sequence[float] | None) -> set[str]:
+    """The values a feature's ``value_aliases`` may name: its allowed words, or an int feature's
+    whole-number codes ("first-tier" for city_tier 1). One rule for the model and ``catalog check``."""
+    allowed = {str(v) for v in values or ()}
+    if dtype == DType.INT and bounds is not None and len(bounds) == 2 \
+            and all(isinstance(b, int | float) for b in bounds) and bounds[1] - bounds[0] <= MAX_CODED_INT_VALUES:
+        allowed |= {str(v) for v in range(int(bounds[0]), int(bounds[1]) + 1)}
+    return allowed
 
 
 class Feature(BaseModel):
@@ -75,10 +90,8 @@ class Feature(BaseModel):
             raise ValueError(f"feature {self.name!r}: only category and string_set take values")
         if self.ordered and self.dtype != DType.CATEGORY:
             raise ValueError(f"feature {self.name!r}: only a category can be ordered")
-        # an int feature may name its whole-number codes too ("first-tier" for city_tier 1)
-        coded = (range(int(self.range[0]), int(self.range[1]) + 1)
-                 if self.dtype == DType.INT and self.range and self.range[1] - self.range[0] <= 1000 else range(0))
-        unknown = [v for v in self.value_aliases if v not in (self.values or ()) and v not in map(str, coded)]
+        allowed = aliasable_values(self.dtype, self.values, self.range)
+        unknown = [v for v in self.value_aliases if v not in allowed]
         if unknown:
             raise ValueError(f"feature {self.name!r}: value_aliases name values it does not allow: {unknown}")
         if self.range is not None:
