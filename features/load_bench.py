@@ -128,7 +128,8 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
     generated_s = time.perf_counter() - started
     namespace = f"mdsloadbench-{uuid.uuid4().hex[:8]}"
     store = RedisOnlineStore(connect(batch_settings(settings)), catalog, namespace)
-    result: dict[str, Any] = {"engine": engine, "users": users, "features": n_features, "format": input_format,
+    result: dict[str, Any] = {"engine": engine, "namespace": namespace, "users": users, "features": n_features,
+                              "format": input_format,
                               "chunk_rows": chunk_rows, "on_bad_row": on_bad_row, "generate_s": generated_s, "cpus": os.cpu_count(),
                               "load_average": os.getloadavg()[0], "python": platform.python_version()}
     with tempfile.TemporaryDirectory(prefix="mds-load-bench-") as tmp:

@@ -107,6 +107,16 @@ class PopulationTable:
         alias = f", CAST({key} AS VARCHAR) AS {KEY_COLUMN}" if self.key != KEY_COLUMN else ""
         return f"SELECT {row} AS _row, {star}{alias} FROM {self._read_sql()}"
 
+    def head_keys(self, limit: int) -> list[str]:
+        """The first ``limit`` keys of the table, in row order (example calls, load generators)."""
+        con = duckdb.connect()
+        try:
+            rows = con.execute(f"SELECT {KEY_COLUMN} FROM ({self.duckdb_select()}) ORDER BY _row LIMIT {int(limit)}"
+                               ).fetchall()
+        finally:
+            con.close()
+        return [str(r[0]) for r in rows if r[0] is not None]
+
     # -- Spark -------------------------------------------------------------------------------------
 
     def spark_frame(self, spark: SparkSession) -> DataFrame:

@@ -71,6 +71,12 @@ class ModelManifest:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
+    def entity(self, catalog: Catalog) -> str:
+        """The catalog entity whose features the model reads (the population's entity if it reads none)."""
+        from features.population import population_entity
+
+        return catalog.features[self.features[0]].entity if self.features else population_entity(catalog)
+
     @classmethod
     def from_json(cls, text: str) -> ModelManifest:
         data = json.loads(text)

@@ -1,8 +1,10 @@
 """Every gRPC service MDS can serve: name → module with ``register(server, ctx) -> str``.
 
-A servicer module may also define ``EXAMPLE_CALL = (full method name, JSON body)`` (printed by
-``mds serve``) and ``prepare_demo(settings)`` (trains/loads what the demo world needs; run by
-``make serve`` after seeding).
+A servicer module may also define ``example_call(data: ExampleData) -> (full method name, JSON body) | None``
+(printed by ``mds serve``; ``data`` holds the configured catalog, real keys and registered models, so
+examples never name a demo id), a fixed ``EXAMPLE_CALL = (method, body)`` when the call needs none of
+that, and ``prepare_demo(settings)`` (trains/loads what the demo world needs; run by ``make serve``
+after seeding).
 
 ``mds serve --services a,b`` picks from these names; ``make serve`` serves all of them on one port.
 """
@@ -11,14 +13,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import grpc
 
+    from features.catalog import Catalog
     from services.server.context import ServiceContext
 
-__all__ = ["SERVICES", "demo_preparers", "example_call", "load_register"]
+__all__ = ["SERVICES", "ExampleData", "demo_preparers", "example_call", "load_register"]
 
 SERVICES: dict[str, str] = {
     "features": "services.features.servicer",
@@ -39,8 +43,33 @@ def load_register(name: str) -> Callable[[grpc.aio.Server, ServiceContext], str]
     return importlib.import_module(module).register  # type: ignore[no-any-return]
 
 
-def example_call(name: str) -> tuple[str, str] | None:
-    return getattr(importlib.import_module(SERVICES[name]), "EXAMPLE_CALL", None)
+@dataclass(frozen=True)
+class ExampleData:
+    """What ``mds serve``'s example calls are built from: the served catalog, its population entity,
+    real keys of that entity (the population's first rows, else keys in the store; empty when there are
+    none yet) and the registered model names."""
+
+    catalog: Catalog
+    entity: str
+    keys: list[str]
+    models: list[str]
+
+    def some_keys(self, n: int) -> list[str]:
+        """Up to ``n`` real keys, or one placeholder naming the entity's key column when there are none."""
+        return self.keys[:n] or [f"<{self.catalog.entity(self.entity).key}>"]
+
+    def features(self, n: int) -> list[str]:
+        """The first ``n`` features of the entity, in catalog order."""
+        return [f.name for f in self.catalog.features_of(self.entity)][:n]
+
+
+def example_call(name: str, data: ExampleData) -> tuple[str, str] | None:
+    """(full method name, JSON body) of one example call of service ``name``, or None."""
+    module = importlib.import_module(SERVICES[name])
+    build = getattr(module, "example_call", None)
+    if build is not None:
+        return build(data)  # type: ignore[no-any-return]
+    return getattr(module, "EXAMPLE_CALL", None)
 
 
 def demo_preparers() -> dict[str, Callable[..., object]]:

@@ -19,7 +19,7 @@ import redis
 from core.settings import Settings
 from features.catalog import Catalog, demo_catalog
 from features.demo_world import generate_users
-from features.store import RedisOnlineStore, open_store
+from features.store import RedisOnlineStore, delete_namespace, open_store
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +37,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _delete_namespace(url: str, namespace: str) -> None:
     client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
-    for i in range(0, len(keys), 1000):
-        client.unlink(*keys[i:i + 1000])
+    delete_namespace(client, namespace)
     client.close()
 
 

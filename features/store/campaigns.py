@@ -20,17 +20,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
 
 from core.errors import FailedPrecondition, NotFound
-from core.redis import is_cluster
+from core.redis import connect, is_cluster
+from core.settings import Settings
+from features.catalog import Catalog
+from features.store._open import open_store
+from features.store.redis_store import RedisOnlineStore
 from features.store.unavailable import redis_unavailable as _unavailable
 
-__all__ = ["CampaignStore"]
+__all__ = ["BULK_READ_BATCH", "CampaignStore", "CampaignStores"]
 
 _SCAN = 5_000
+# Keys per MGET when a whole audience is read: big enough to amortize round trips, small enough for
+# Redis latency (the RPC limit MDS_MAX_BATCH guards requests, not this bulk path).
+BULK_READ_BATCH = 5_000
 
 
 def _text(value: bytes | str) -> str:
@@ -133,3 +141,24 @@ class CampaignStore:
     def outcome_count(self, campaign_id: str, part: str = "outcomes") -> int:
         with _unavailable(f"reading outcomes of campaign {campaign_id!r}"):
             return int(self._r.hlen(self.key(campaign_id, part)))
+
+
+@dataclass(frozen=True)
+class CampaignStores:
+    """What a campaign book reads and writes, over one synchronous client (its calls run in worker threads).
+
+    Built one way, :meth:`open`: ``mds serve`` gets it as a ``ServiceContext`` resource (closed at
+    shutdown), the CLI and benchmarks call it directly.
+    """
+
+    features: RedisOnlineStore  # feature records, read BULK_READ_BATCH keys per MGET
+    campaigns: CampaignStore
+
+    @classmethod
+    def open(cls, settings: Settings, catalog: Catalog) -> CampaignStores:
+        client = connect(settings)
+        return cls(features=open_store(settings, catalog, client=client, max_batch=BULK_READ_BATCH),
+                   campaigns=CampaignStore(client, settings.namespace))
+
+    def close(self) -> None:
+        self.features.client.close()

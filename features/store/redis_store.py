@@ -38,6 +38,7 @@ from features.catalog import Catalog, Feature
 from features.store._batch import FeatureBatch
 from features.store._codec import EntityCodec
 from features.store.base import AsyncOnlineStore, OnlineStore, validate_keys
+from features.store.namespace import delete_namespace
 from features.store.unavailable import REDIS_DOWN, redis_unavailable
 
 __all__ = ["RedisOnlineStore", "AsyncRedisOnlineStore"]
@@ -61,6 +62,9 @@ def check_feature_list(features: Sequence[str], catalog: Catalog, *, field: str 
             if name in seen:
                 raise InvalidArgument(f"feature {preview(name)} is named twice", field=f"{field}[{i}]")
             seen.add(name)
+
+
+_SCAN_COUNT = 1000
 
 
 def _now_ms() -> int:
@@ -88,6 +92,15 @@ class _RedisLayout:
 
     def key(self, entity: str, entity_key: str) -> bytes:
         return self._keys(entity, [entity_key])[0]
+
+    def _entity_pattern(self, entity: str) -> bytes:
+        """SCAN pattern of ``entity``'s records under this catalog (cluster bucket tags included)."""
+        self.catalog.entity(entity)  # InvalidArgument naming the entity when the catalog lacks it
+        return self._prefix[entity] + b"*"
+
+    @staticmethod
+    def _entity_key(redis_key: bytes) -> str:
+        return redis_key.rsplit(b":", 1)[1].decode()  # entity keys never hold ':' (KEY_PATTERN)
 
     def _keys(self, entity: str, keys: Sequence[str]) -> list[bytes]:
         if self._buckets is None:
@@ -180,6 +193,16 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
             blobs: list[bytes | None] = self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
 
+    def entity_keys(self, entity: str, limit: int) -> list[str]:
+        """Up to ``limit`` keys of ``entity`` stored under this catalog, in SCAN order (some, not the first)."""
+        found: list[str] = []
+        with redis_unavailable("listing stored keys"):
+            for raw in self.client.scan_iter(match=self._entity_pattern(entity), count=_SCAN_COUNT):
+                found.append(self._entity_key(raw))
+                if len(found) >= limit:
+                    break
+        return found
+
     def write_frame(self, entity: str, frame: pd.DataFrame) -> int:
         # write_commands validates and encodes the whole frame before the first write: bad input
         # writes nothing.
@@ -193,17 +216,8 @@ class RedisOnlineStore(_RedisLayout, OnlineStore):
         return len(frame)
 
     def clear(self) -> int:
-        deleted = 0
         with redis_unavailable("clearing the namespace"):
-            batch: list[bytes] = []
-            for key in self.client.scan_iter(match=f"{self.namespace}:*", count=1000):
-                batch.append(key)
-                if len(batch) >= 1000:
-                    deleted += self.client.unlink(*batch)
-                    batch.clear()
-            if batch:
-                deleted += self.client.unlink(*batch)
-        return deleted
+            return delete_namespace(self.client, self.namespace)
 
 
 class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
@@ -222,6 +236,16 @@ class AsyncRedisOnlineStore(_RedisLayout, AsyncOnlineStore):
         with redis_unavailable("reading features"):
             blobs: list[bytes | None] = await self._mget(redis_keys)  # type: ignore[assignment]
         return self.assemble(entity, keys, resolved, blobs)
+
+    async def entity_keys(self, entity: str, limit: int) -> list[str]:
+        """Up to ``limit`` keys of ``entity`` stored under this catalog, in SCAN order (some, not the first)."""
+        found: list[str] = []
+        with redis_unavailable("listing stored keys"):
+            async for raw in self.client.scan_iter(match=self._entity_pattern(entity), count=_SCAN_COUNT):
+                found.append(self._entity_key(raw))
+                if len(found) >= limit:
+                    break
+        return found
 
     async def ping(self) -> bool:
         try:

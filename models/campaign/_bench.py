@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.redis import connect
 from core.settings import Settings
 
 __all__ = ["BENCH_LOGIC", "PlanBench", "bench_plan"]
@@ -51,17 +50,10 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _delete_namespace(settings: Settings) -> None:
-    client = connect(settings)
-    keys = list(client.scan_iter(match=f"{settings.namespace}:*", count=5000))
-    for i in range(0, len(keys), 1000):
-        client.unlink(*keys[i:i + 1000])
-    client.close()
-
-
 def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_share: float = 0.3,
                holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
     from features.demo_world import demo_catalog, seed
+    from features.store import CampaignStores, delete_namespace
     from models.campaign._campaigns import CampaignBook, PlanSpec
     from models.campaign._plan import Budget, draw_members
     from models.campaign._scoring import score_audience
@@ -71,11 +63,12 @@ def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_sh
     with tempfile.TemporaryDirectory() as tmp:
         settings = base.model_copy(update={"namespace": f"mdsbench-campaign-{uuid.uuid4().hex[:8]}",
                                            "data_dir": Path(tmp)})
+        catalog = demo_catalog()
+        stores = CampaignStores.open(settings, catalog)
         try:
-            catalog = demo_catalog()
             seed(settings, users=users, seed=0, catalog=catalog, progress=progress)
             ensure_demo_model(settings, catalog)
-            book = CampaignBook(settings, catalog)
+            book = CampaignBook(settings, catalog, stores)
             spec = PlanSpec(model="coupon", budget=Budget(max_users=int(users * budget_share)),
                             holdout_share=holdout_share, seed=1, logic=BENCH_LOGIC)
             book.plan(spec)  # warm: model loaded, population opened
@@ -98,4 +91,5 @@ def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_sh
             return PlanBench(users, plan.eligible_count, plan.treated_count, plan.holdout_count, repeats, seconds,
                              cpu, stages, list(os.getloadavg()))
         finally:
-            _delete_namespace(settings)
+            delete_namespace(stores.features.client, settings.namespace)
+            stores.close()

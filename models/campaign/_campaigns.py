@@ -18,20 +18,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import redis
 
 from core.errors import FailedPrecondition, InvalidArgument, ModelNotFound, NotFound
-from core.redis import connect
 from core.settings import Settings
 from features.catalog import Catalog
-from features.store import RedisOnlineStore
-from features.store.campaigns import CampaignStore
+from features.store import CampaignStores
 from models.campaign._fast_trees import compile_uplift_predictor
 from models.campaign._learn import LearnResult, learn_from_rows
 from models.campaign._outcomes import Outcome, RecordSummary, outcome_arrays, sort_outcomes
 from models.campaign._plan import Budget, CampaignMembers, check_holdout_share, draw_members
 from models.campaign._readout import Readout, read_out
-from models.campaign._scoring import READ_CHUNK, check_cost_feature, score_audience
+from models.campaign._scoring import check_cost_feature, score_audience
 from models.registry import LoadedModel, ModelRegistry
 from models.targeting.logic import Expr, canonical, check, parse_logic
 
@@ -106,13 +103,14 @@ def _check_id(campaign_id: str, field: str = "campaign_id") -> str:
 
 
 class CampaignBook:
-    def __init__(self, settings: Settings, catalog: Catalog, *, client: redis.Redis | None = None) -> None:
+    """Campaigns over ``stores``: the server passes its context's :class:`CampaignStores` resource, the
+    CLI uses :meth:`open`; both come from :meth:`CampaignStores.open`, and whoever built them closes them."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, stores: CampaignStores) -> None:
         self.settings = settings
         self.catalog = catalog
-        self.client = client or connect(settings)
-        self.store = CampaignStore(self.client, settings.namespace)
-        self.features = RedisOnlineStore(self.client, catalog, settings.namespace, max_batch=READ_CHUNK,
-                                         cluster_buckets=settings.redis_cluster_buckets)  # same keys as open_store
+        self.campaigns = stores.campaigns
+        self.features = stores.features
         self.registry = ModelRegistry.from_settings(settings)
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int], LoadedModel] = {}
@@ -120,6 +118,11 @@ class CampaignBook:
         self._members: dict[str, CampaignMembers] = {}  # plans never change: safe to keep
         self._groups: dict[str, dict[str, int]] = {}  # user → planned arm, per campaign
         self._population: tuple[tuple[str | None, float], Any] | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, catalog: Catalog) -> CampaignBook:
+        """A book on stores of its own (the CLI: one book per command, closed with the process)."""
+        return cls(settings, catalog, CampaignStores.open(settings, catalog))
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -200,7 +203,7 @@ class CampaignBook:
             expected_ci_high=draw.expected_ci[1])
         buffer = io.BytesIO()
         m.to_frame().to_parquet(buffer, index=False)
-        self.store.create(plan.campaign_id, plan.to_json(), buffer.getvalue(), time.time())
+        self.campaigns.create(plan.campaign_id, plan.to_json(), buffer.getvalue(), time.time())
         with self._lock:
             self._members[plan.campaign_id] = m
         return plan, m
@@ -208,13 +211,13 @@ class CampaignBook:
     # -- reading -------------------------------------------------------------------------------------
 
     def get(self, campaign_id: str) -> CampaignPlan:
-        return CampaignPlan.from_json(self.store.plan(_check_id(campaign_id)))
+        return CampaignPlan.from_json(self.campaigns.plan(_check_id(campaign_id)))
 
     def members(self, campaign_id: str) -> CampaignMembers:
         with self._lock:
             hit = self._members.get(campaign_id)
         if hit is None:
-            hit = CampaignMembers.from_frame(pd.read_parquet(io.BytesIO(self.store.members(_check_id(campaign_id)))))
+            hit = CampaignMembers.from_frame(pd.read_parquet(io.BytesIO(self.campaigns.members(_check_id(campaign_id)))))
             with self._lock:
                 self._members[campaign_id] = hit
         return hit
@@ -225,12 +228,12 @@ class CampaignBook:
         if offset < 0:
             raise InvalidArgument("offset must be 0 or more", field="offset")
         plans = []
-        for campaign_id in self.store.ids(limit, offset):
+        for campaign_id in self.campaigns.ids(limit, offset):
             try:
                 plans.append(self.get(campaign_id))
             except NotFound:  # discarded between the two reads
                 continue
-        return plans, self.store.count()
+        return plans, self.campaigns.count()
 
     def export(self, campaign_id: str, *, include_holdout: bool = False) -> pd.DataFrame:
         """The delivery list: treated users best first (and, on request, the holdout, marked as such)."""
@@ -245,7 +248,7 @@ class CampaignBook:
 
     def launch(self, campaign_id: str) -> CampaignPlan:
         """Freeze the plan (idempotent). Outcomes are accepted only for launched campaigns."""
-        data = self.store.update_plan(_check_id(campaign_id), {"status": "launched", "launched_at": _now()},
+        data = self.campaigns.update_plan(_check_id(campaign_id), {"status": "launched", "launched_at": _now()},
                                       only_if_status="draft")
         return CampaignPlan.from_json(data)
 
@@ -254,7 +257,7 @@ class CampaignBook:
         plan = self.get(campaign_id)
         if plan.status != "draft":
             raise FailedPrecondition(f"campaign {campaign_id!r} is launched; launched campaigns are never deleted")
-        self.store.delete(campaign_id)
+        self.campaigns.delete(campaign_id)
         with self._lock:
             self._members.pop(campaign_id, None)
             self._groups.pop(campaign_id, None)
@@ -268,7 +271,7 @@ class CampaignBook:
         members = self.members(campaign_id)
         planned = self._planned_groups(campaign_id, members)
         batch = sort_outcomes(outcomes, planned, field=field)
-        new_inside, new_outside = self.store.record(campaign_id, batch.inside, batch.outside)
+        new_inside, new_outside = self.campaigns.record(campaign_id, batch.inside, batch.outside)
         return RecordSummary(received=batch.received, recorded=len(batch.inside),
                              replaced=len(batch.inside) - new_inside, outside=len(batch.outside),
                              group_mismatches=batch.group_mismatches,
@@ -285,21 +288,21 @@ class CampaignBook:
 
     def outcome_arrays(self, campaign_id: str) -> tuple[CampaignMembers, np.ndarray, np.ndarray, np.ndarray]:
         members = self.members(campaign_id)
-        return (members, *outcome_arrays(members.user_id.tolist(), self.store.outcomes(campaign_id)))
+        return (members, *outcome_arrays(members.user_id.tolist(), self.campaigns.outcomes(campaign_id)))
 
     def readout(self, campaign_id: str, *, alpha: float = 0.05) -> Readout:
         if not (math.isfinite(alpha) and 0 < alpha < 1):
             raise InvalidArgument("alpha must be in (0, 1)", field="alpha")
         plan = self.get(campaign_id)
         members = self.members(campaign_id)
-        records = self.store.outcomes(campaign_id)
+        records = self.campaigns.outcomes(campaign_id)
         recorded, outcome, value = outcome_arrays(members.user_id.tolist(), records)
         mismatches = sum(1 for user, g in zip(members.user_id.tolist(), members.group.tolist(), strict=True)
                          if user in records and records[user].startswith("treated") != (g == 1))
         return read_out(campaign_id, members, recorded, outcome, value,
                         predicted_ci=(plan.expected_ci_low, plan.expected_ci_high),
                         expected_incremental=plan.expected_incremental,
-                        outside_outcomes=self.store.outcome_count(campaign_id, "outside"),
+                        outside_outcomes=self.campaigns.outcome_count(campaign_id, "outside"),
                         group_mismatches=mismatches, alpha=alpha)
 
     # -- learning ------------------------------------------------------------------------------------
@@ -309,8 +312,9 @@ class CampaignBook:
         """Cached features of ``user_ids`` and which of them were found."""
         frames: builtins.list[pd.DataFrame] = []
         found: builtins.list[np.ndarray] = []
-        for start in range(0, len(user_ids), READ_CHUNK):
-            batch = self.features.read(entity, builtins.list(user_ids[start:start + READ_CHUNK]), features)
+        chunk = self.features.max_batch
+        for start in range(0, len(user_ids), chunk):
+            batch = self.features.read(entity, builtins.list(user_ids[start:start + chunk]), features)
             ok = np.asarray(batch.found, dtype=bool)
             frames.append(batch.to_pandas()[ok])
             found.append(ok)
@@ -322,12 +326,12 @@ class CampaignBook:
         if model:
             ModelRegistry.check_name(model, field="model")
         members = self.members(campaign_id)
-        recorded, outcome, _ = outcome_arrays(members.user_id.tolist(), self.store.outcomes(campaign_id))
+        recorded, outcome, _ = outcome_arrays(members.user_id.tolist(), self.campaigns.outcomes(campaign_id))
         if not recorded.any():
             raise FailedPrecondition(f"campaign {campaign_id!r} has no outcomes recorded: nothing to learn from")
         previous = self._model(plan.model, plan.model_version)
         features = list(previous.manifest.features)
-        entity = self.catalog.features[features[0]].entity if features else "user"
+        entity = previous.manifest.entity(self.catalog)
         # The targeted region only: there treated and twin share one propensity (1 - holdout share), so the
         # learner's own bags (raw treated-minus-control differences) stay unconfounded; the rest of the
         # holdout is control-only and would tie the control share to the old model's score.

@@ -15,20 +15,12 @@ from models.uplift.scoring import compile_cache_encoder
 
 __all__ = ["ScoredAudience", "score_audience"]
 
-READ_CHUNK = 5_000  # keys per MGET: big enough to amortize round trips, small enough for Redis latency
-
-
 @dataclass(frozen=True)
 class ScoredAudience:
     user_ids: np.ndarray  # users with cached features, in audience order
     uplift: np.ndarray
     costs: np.ndarray | None  # from the cost feature, when one was named
     unscored: list[str]  # eligible users without cached features (or without a cost)
-
-
-def _entity(loaded: LoadedModel, catalog: Catalog) -> str:
-    features = loaded.manifest.features
-    return catalog.features[features[0]].entity if features else "user"
 
 
 def check_cost_feature(name: str, catalog: Catalog) -> str:
@@ -45,7 +37,7 @@ def score_audience(store: RedisOnlineStore, loaded: LoadedModel, catalog: Catalo
                    fast_predict: Callable[[np.ndarray], np.ndarray] | None = None) -> ScoredAudience:
     """Uplift of every user in ``user_ids`` with cached features (``fast_predict``: a compiled form of the
     model's estimator, e.g. :func:`compile_uplift_predictor`, used on the encoded matrix when given)."""
-    entity = _entity(loaded, catalog)
+    entity = loaded.manifest.entity(catalog)
     features = list(loaded.manifest.features)
     wanted = features + ([cost_feature] if cost_feature and cost_feature not in features else [])
     encoder = compile_cache_encoder(loaded.model, catalog)
@@ -54,8 +46,9 @@ def score_audience(store: RedisOnlineStore, loaded: LoadedModel, catalog: Catalo
     costs: list[np.ndarray] = []
     unscored: list[str] = []
     predict_frames = []
-    for start in range(0, len(user_ids), READ_CHUNK):
-        batch = store.read(entity, list(user_ids[start:start + READ_CHUNK]), wanted)
+    chunk = store.max_batch  # CampaignStores reads BULK_READ_BATCH keys per MGET
+    for start in range(0, len(user_ids), chunk):
+        batch = store.read(entity, list(user_ids[start:start + chunk]), wanted)
         found = np.asarray(batch.found, dtype=bool)
         if cost_feature:
             cost = batch.values[cost_feature].astype(np.float64)

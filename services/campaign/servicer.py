@@ -1,7 +1,8 @@
 """``mds.campaign.v1.CampaignService``: plan, launch, export, record outcomes, read out and learn.
 
 Everything heavy (scoring an audience, Parquet, Redis transactions, retraining) runs in worker threads
-through :class:`models.campaign.CampaignBook`; the event loop only converts messages. Bad input is
+through :class:`models.campaign.CampaignBook`, whose synchronous stores (:class:`features.store.CampaignStores`)
+are a ``ServiceContext`` resource; the event loop only converts messages. Bad input is
 INVALID_ARGUMENT naming the field (``holdout_share``, ``model``, ``logic``, ``outcomes[3].group``, ...).
 """
 
@@ -9,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import math
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 
 from core.errors import InvalidArgument
+from features.catalog import DType
+from features.store import CampaignStores
 from mds.campaign.v1 import campaign_pb2 as pb
 from mds.campaign.v1 import campaign_pb2_grpc as pb_grpc
 from models.campaign import (
@@ -30,7 +35,10 @@ from models.campaign import (
 )
 from services.server.context import ServiceContext
 
-__all__ = ["EXAMPLE_CALL", "CampaignServicer", "campaign_to_proto", "register"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["CampaignServicer", "campaign_to_proto", "example_call", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +101,21 @@ def readout_to_proto(r: Readout, png: bytes = b"") -> pb.ReadoutResponse:
 class CampaignServicer(pb_grpc.CampaignServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.book = CampaignBook(ctx.settings, ctx.catalog)
-        ctx.on_shutdown(self._close)
 
-    async def _close(self) -> None:
-        self.book.client.close()
+    async def _book(self) -> CampaignBook:
+        """The process's book, on the context's synchronous campaign stores (built once, closed at shutdown)."""
+        settings, catalog = self.ctx.settings, self.ctx.catalog
+        stores = await self.ctx.resource(CampaignStores, lambda: CampaignStores.open(settings, catalog),
+                                         close=CampaignStores.close)
+        return await self.ctx.resource(CampaignBook, lambda: CampaignBook(settings, catalog, stores))
 
     async def Plan(self, request: pb.PlanRequest, context: grpc.aio.ServicerContext) -> pb.PlanResponse:
         sample = request.sample_size or 20
         if not 0 < sample <= MAX_SAMPLE:
             raise InvalidArgument(f"sample_size must be 1..{MAX_SAMPLE}", field="sample_size")
         spec = _spec(request)
-        plan, members = await asyncio.to_thread(self.book.plan, spec)
+        book = await self._book()
+        plan, members = await asyncio.to_thread(book.plan, spec)
         treated = members.treated.nonzero()[0]
         top = treated[members.rank[treated].argsort()[:sample]]
         return pb.PlanResponse(campaign=campaign_to_proto(plan), top_treated=[
@@ -112,23 +123,29 @@ class CampaignServicer(pb_grpc.CampaignServiceServicer):
                            cost=float(members.cost[i]), rank=int(members.rank[i])) for i in top])
 
     async def Launch(self, request: pb.LaunchRequest, context: grpc.aio.ServicerContext) -> pb.LaunchResponse:
-        plan = await asyncio.to_thread(self.book.launch, request.campaign_id)
+        book = await self._book()
+        plan = await asyncio.to_thread(book.launch, request.campaign_id)
         return pb.LaunchResponse(campaign=campaign_to_proto(plan))
 
     async def Discard(self, request: pb.DiscardRequest, context: grpc.aio.ServicerContext) -> pb.DiscardResponse:
-        await asyncio.to_thread(self.book.discard, request.campaign_id)
+        book = await self._book()
+        await asyncio.to_thread(book.discard, request.campaign_id)
         return pb.DiscardResponse()
 
     async def Get(self, request: pb.GetRequest, context: grpc.aio.ServicerContext) -> pb.GetResponse:
-        return pb.GetResponse(campaign=campaign_to_proto(await asyncio.to_thread(self.book.get, request.campaign_id)))
+        book = await self._book()
+        return pb.GetResponse(campaign=campaign_to_proto(await asyncio.to_thread(book.get, request.campaign_id)))
 
     async def List(self, request: pb.ListRequest, context: grpc.aio.ServicerContext) -> pb.ListResponse:
-        plans, total = await asyncio.to_thread(self.book.list, request.limit or 50, request.offset)
+        book = await self._book()
+        plans, total = await asyncio.to_thread(book.list, request.limit or 50, request.offset)
         return pb.ListResponse(campaigns=[campaign_to_proto(p) for p in plans], total=total)
 
     async def Export(self, request: pb.ExportRequest, context: grpc.aio.ServicerContext) -> pb.ExportResponse:
+        book = await self._book()
+
         def build() -> tuple[bytes, int]:
-            frame = self.book.export(request.campaign_id, include_holdout=request.include_holdout)
+            frame = book.export(request.campaign_id, include_holdout=request.include_holdout)
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
             return buffer.getvalue(), len(frame)
@@ -138,6 +155,7 @@ class CampaignServicer(pb_grpc.CampaignServiceServicer):
 
     async def RecordOutcomes(self, requests: AsyncIterator[pb.RecordOutcomesRequest],
                              context: grpc.aio.ServicerContext) -> pb.RecordOutcomesResponse:
+        book = await self._book()
         total = RecordSummary()
         campaign_id = ""
         index = 0
@@ -156,7 +174,7 @@ class CampaignServicer(pb_grpc.CampaignServiceServicer):
                     raise InvalidArgument("group must be GROUP_TREATED or GROUP_HOLDOUT",
                                           field=f"outcomes[{index + i}].group")
                 outcomes.append(Outcome(o.user_id, group, o.outcome, o.value))
-            summary = await asyncio.to_thread(self.book.record, campaign_id, outcomes)
+            summary = await asyncio.to_thread(book.record, campaign_id, outcomes)
             total.add(summary)
             index += len(outcomes)
         if not campaign_id:
@@ -168,15 +186,17 @@ class CampaignServicer(pb_grpc.CampaignServiceServicer):
 
     async def Readout(self, request: pb.ReadoutRequest, context: grpc.aio.ServicerContext) -> pb.ReadoutResponse:
         alpha = request.alpha if request.HasField("alpha") else 0.05
+        book = await self._book()
 
         def run() -> pb.ReadoutResponse:
-            r = self.book.readout(request.campaign_id, alpha=alpha)
+            r = book.readout(request.campaign_id, alpha=alpha)
             return readout_to_proto(r, readout_png(r) if request.include_report else b"")
 
         return await asyncio.to_thread(run)
 
     async def Learn(self, request: pb.LearnRequest, context: grpc.aio.ServicerContext) -> pb.LearnResponse:
-        result = await asyncio.to_thread(self.book.learn, request.campaign_id, model=request.model, seed=request.seed)
+        book = await self._book()
+        result = await asyncio.to_thread(book.learn, request.campaign_id, model=request.model, seed=request.seed)
         log.info("campaign %s: %s", request.campaign_id, result.summary)
         return pb.LearnResponse(
             model=result.model, previous_version=result.previous_version, new_version=result.new_version,
@@ -191,6 +211,18 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["CampaignService"].full_name
 
 
-EXAMPLE_CALL = ("mds.campaign.v1.CampaignService/Plan",
-                '{"demand": "female users in beijing", "model": "coupon", "max_users": 500, '
-                '"holdout_share": 0.2, "seed": 1}')
+def _example_logic(data: ExampleData) -> str:
+    """One condition on the entity's first ranged or categorical feature (the whole range: everyone)."""
+    for f in data.catalog.features_of(data.entity):
+        if f.range is not None:
+            return f"({f.name}#Between#{f.range[0]:g}, {f.range[1]:g})"
+        if f.dtype == DType.CATEGORY and f.values:
+            return f"({f.name}#Equal To#{f.values[0]})"
+    return "<logic>"
+
+
+def example_call(data: ExampleData) -> tuple[str, str]:
+    model = data.models[0] if data.models else "<model>"
+    return ("mds.campaign.v1.CampaignService/Plan",
+            json.dumps({"logic": _example_logic(data), "model": model, "max_users": 500, "holdout_share": 0.2,
+                        "seed": 1}))

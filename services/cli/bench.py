@@ -16,7 +16,7 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,9 +27,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from core.errors import InvalidArgument
+from core.errors import FailedPrecondition, InvalidArgument
+from core.settings import Settings
 
-__all__ = ["LoadResult", "RPCS", "app", "check_loopback", "run_load"]
+__all__ = ["KEYED_RPCS", "LoadResult", "RPCS", "app", "check_loopback", "configured_keys", "run_load"]
 
 app = typer.Typer(help="Benchmarks against a running server.", no_args_is_help=True)
 console = Console()
@@ -83,11 +84,29 @@ def check_loopback(target: str) -> str:
     return target
 
 
-def _keys(users: int, batch: int, rng: random.Random) -> list[str]:
-    return [f"u{i:07d}" for i in rng.sample(range(users), batch)]
+def configured_keys(settings: Settings, limit: int) -> tuple[str, list[str]]:
+    """(entity, keys) to request: the population's entity of the configured catalog and the first
+    ``limit`` keys of the configured population, else ``limit`` keys found in the feature store."""
+    from features.catalog import configured_catalog
+    from features.population import load_population, population_entity
+    from features.store import open_store
+
+    catalog = configured_catalog(settings)
+    entity = population_entity(catalog)
+    population = load_population(settings, catalog, check_keys=False)
+    if population is not None:
+        keys = population.head_keys(limit)
+    else:
+        store = open_store(settings, catalog)
+        keys = store.entity_keys(entity, limit)
+        store.client.close()
+    if not keys:
+        raise FailedPrecondition(f"no {entity} keys to request: set MDS_POPULATION, run `mds seed`, or load "
+                                 f"features with `mds features load` first")
+    return entity, keys
 
 
-def _request_factory(rpc: str, *, users: int, batch: int, features: list[str], model: str
+def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, features: list[str], model: str
                      ) -> tuple[str, Callable[[random.Random], Any], Callable[[bytes], Any]]:
     """(method path, request builder, response decoder) of one benchmarked RPC."""
     from mds.experiments.v1 import experiments_pb2 as xpb
@@ -95,18 +114,20 @@ def _request_factory(rpc: str, *, users: int, batch: int, features: list[str], m
     from mds.targeting.v1 import targeting_pb2
     from mds.uplift.v1 import uplift_pb2
 
+    def draw(rng: random.Random, n: int = batch) -> list[str]:
+        return rng.sample(keys, n)
+
     if rpc == "GetFeatures":
         return ("/mds.features.v1.FeatureService/GetFeatures",
-                lambda rng: features_pb2.GetFeaturesRequest(entity="user", keys=_keys(users, batch, rng),
-                                                            features=features),
+                lambda rng: features_pb2.GetFeaturesRequest(entity=entity, keys=draw(rng), features=features),
                 features_pb2.GetFeaturesResponse.FromString)
     if rpc == "Score":
         return ("/mds.uplift.v1.UpliftService/Score",
-                lambda rng: uplift_pb2.ScoreRequest(model=model, user_ids=_keys(users, batch, rng)),
+                lambda rng: uplift_pb2.ScoreRequest(model=model, user_ids=draw(rng)),
                 uplift_pb2.ScoreResponse.FromString)
     if rpc == "SelectTop":
         return ("/mds.uplift.v1.UpliftService/SelectTop",
-                lambda rng: uplift_pb2.SelectTopRequest(model=model, user_ids=_keys(users, batch, rng),
+                lambda rng: uplift_pb2.SelectTopRequest(model=model, user_ids=draw(rng),
                                                         max_users=max(1, batch // 10)),
                 uplift_pb2.SelectTopResponse.FromString)
     if rpc == "Parse":
@@ -115,7 +136,7 @@ def _request_factory(rpc: str, *, users: int, batch: int, features: list[str], m
                 targeting_pb2.ParseResponse.FromString)
     if rpc == "CheckEligibility":
         return ("/mds.targeting.v1.TargetingService/CheckEligibility",
-                lambda rng: targeting_pb2.CheckEligibilityRequest(logic=_LOGIC, user_id=_keys(users, 1, rng)[0]),
+                lambda rng: targeting_pb2.CheckEligibilityRequest(logic=_LOGIC, user_id=draw(rng, 1)[0]),
                 targeting_pb2.CheckEligibilityResponse.FromString)
     if rpc == "Analyze":
         def analyze(rng: random.Random) -> Any:
@@ -128,23 +149,27 @@ def _request_factory(rpc: str, *, users: int, batch: int, features: list[str], m
 
 
 RPCS = ("GetFeatures", "Score", "SelectTop", "Parse", "CheckEligibility", "Analyze")
+KEYED_RPCS = frozenset({"GetFeatures", "Score", "SelectTop", "CheckEligibility"})
 
 
-async def _catalog_features(channel: grpc.aio.Channel, n: int, metadata: tuple[tuple[str, str], ...]) -> list[str]:
+async def _catalog_features(channel: grpc.aio.Channel, entity: str, n: int,
+                            metadata: tuple[tuple[str, str], ...]) -> list[str]:
     from mds.features.v1 import features_pb2, features_pb2_grpc
 
     stub = features_pb2_grpc.FeatureServiceStub(channel)
-    catalog = await stub.GetCatalog(features_pb2.GetCatalogRequest(entity="user"), timeout=10, metadata=metadata)
+    catalog = await stub.GetCatalog(features_pb2.GetCatalogRequest(entity=entity), timeout=10, metadata=metadata)
     return [f.name for f in catalog.features][:n]
 
 
-async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, users: int, batch: int, n_features: int,
-               model: str, token: str | None, timeout_s: float, progress: bool, seed: int) -> LoadResult:
+async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str, keys: Sequence[str],
+               batch: int, n_features: int, model: str, token: str | None, timeout_s: float, progress: bool,
+               seed: int) -> LoadResult:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     async with grpc.aio.insecure_channel(target) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
-        features = await _catalog_features(channel, n_features, metadata) if rpc == "GetFeatures" else []
-        method, build, decode = _request_factory(rpc, users=users, batch=batch, features=features, model=model)
+        features = await _catalog_features(channel, entity, n_features, metadata) if rpc == "GetFeatures" else []
+        method, build, decode = _request_factory(rpc, entity=entity, keys=keys, batch=batch, features=features,
+                                                 model=model)
         call = channel.unary_unary(method, request_serializer=lambda m: m.SerializeToString(),
                                    response_deserializer=decode)
         # One untimed call with a long deadline first: a cold server loads its parser or model lazily.
@@ -187,25 +212,30 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, users
         errors=errors, errors_by_code=dict(codes), throughput_per_s=round(len(latencies) / elapsed, 2),
         p50_ms=round(float(np.percentile(ms, 50)), 3), p90_ms=round(float(np.percentile(ms, 90)), 3),
         p99_ms=round(float(np.percentile(ms, 99)), 3), max_ms=round(float(np.max(ms)), 3), batch=batch,
-        settings={"warmup_ms": round(warmup_ms, 1), "users": users, "features": n_features if rpc == "GetFeatures" else None,
+        settings={"warmup_ms": round(warmup_ms, 1), "entity": entity if rpc in KEYED_RPCS else None,
+                  "keys": len(keys) if rpc in KEYED_RPCS else None,
+                  "features": n_features if rpc == "GetFeatures" else None,
                   "model": model if rpc in ("Score", "SelectTop") else None, "timeout_s": timeout_s})
 
 
-def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, users: int = 100_000, batch: int = 100,
-             n_features: int = 40, model: str = "coupon", token: str | None = None, timeout_s: float = 5.0,
-             progress: bool = False, seed: int = 0) -> LoadResult:
-    """Drive ``rpc`` on ``target`` with ``concurrency`` calls in flight for ``seconds``; bounded and loopback only."""
+def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str = "",
+             keys: Sequence[str] = (), batch: int = 100, n_features: int = 40, model: str = "coupon",
+             token: str | None = None, timeout_s: float = 5.0, progress: bool = False, seed: int = 0) -> LoadResult:
+    """Drive ``rpc`` on ``target`` with ``concurrency`` calls in flight for ``seconds``; bounded and loopback only.
+
+    Keyed RPCs draw ``batch`` of ``keys`` (of ``entity``; :func:`configured_keys` finds real ones) per call."""
     if rpc not in RPCS:
         raise InvalidArgument(f"--rpc {rpc!r} is not one of {', '.join(RPCS)}", field="--rpc")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidArgument(f"--concurrency must be 1..{MAX_CONCURRENCY}; got {concurrency}", field="--concurrency")
     if not 0 < seconds <= MAX_SECONDS:
         raise InvalidArgument(f"--seconds must be in (0, {MAX_SECONDS:g}]; got {seconds:g}", field="--seconds")
-    if not 1 <= batch <= users:
-        raise InvalidArgument(f"--batch must be 1..--users ({users}); got {batch}", field="--batch")
+    if rpc in KEYED_RPCS and not 1 <= batch <= len(keys):
+        raise InvalidArgument(f"--batch must be 1..the keys to draw from ({len(keys)}); got {batch}", field="--batch")
     check_loopback(target)
-    return asyncio.run(_run(rpc, target, concurrency, seconds, users=users, batch=batch, n_features=n_features,
-                            model=model, token=token, timeout_s=timeout_s, progress=progress, seed=seed))
+    return asyncio.run(_run(rpc, target, concurrency, seconds, entity=entity, keys=list(keys), batch=batch,
+                            n_features=n_features, model=model, token=token, timeout_s=timeout_s,
+                            progress=progress, seed=seed))
 
 
 @app.command("load")
@@ -214,7 +244,9 @@ def load_command(
     target: Annotated[str, typer.Option(help="host:port of a running server (loopback only)")] = "127.0.0.1:50051",
     concurrency: Annotated[int, typer.Option(help="calls kept in flight")] = 1,
     seconds: Annotated[float, typer.Option(help="how long to run")] = 10.0,
-    users: Annotated[int, typer.Option(help="user ids u0000000.. to draw keys from (the seeded population)")] = 100_000,
+    users: Annotated[int, typer.Option(help="draw keys from the first N of the configured population "
+                                            "(MDS_POPULATION or the demo snapshot), else N keys found in the "
+                                            "feature store")] = 100_000,
     batch: Annotated[int, typer.Option(help="user ids per GetFeatures / Score / SelectTop call")] = 100,
     features: Annotated[int, typer.Option(help="features per GetFeatures call (the catalog's first N)")] = 40,
     model: Annotated[str, typer.Option(help="uplift model for Score / SelectTop")] = "coupon",
@@ -223,8 +255,13 @@ def load_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the result here")] = None,
 ) -> None:
     """Drive one RPC of a running server at a fixed concurrency; report throughput, p50/p99 and errors."""
-    result = run_load(rpc, target, concurrency, seconds, users=users, batch=batch, n_features=features, model=model,
-                      token=token, timeout_s=timeout_s, progress=True)
+    from core.settings import get_settings
+
+    if users < 1:
+        raise InvalidArgument(f"--users must be at least 1; got {users}", field="--users")
+    entity, keys = configured_keys(get_settings(), users) if rpc in KEYED_RPCS else ("", [])
+    result = run_load(rpc, target, concurrency, seconds, entity=entity, keys=keys, batch=batch, n_features=features,
+                      model=model, token=token, timeout_s=timeout_s, progress=True)
     console.print(f"{result.rpc} x{result.concurrency} for {result.seconds:.1f} s: {result.calls:,} calls, "
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"

@@ -29,7 +29,7 @@ def _book() -> CampaignBook:
     from models.campaign import CampaignBook
 
     settings = get_settings()
-    return CampaignBook(settings, configured_catalog(settings))
+    return CampaignBook.open(settings, configured_catalog(settings))
 
 
 def _write_json(path: Path | None, data: Any) -> None:

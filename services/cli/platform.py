@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from services.server import MDSServer
 
 __all__ = ["register"]
 
@@ -67,14 +70,15 @@ def _ensure_demo(settings: Settings, users: int) -> None:
         prepare(settings)
 
 
-def _print_banner(server: object) -> None:
+async def _print_banner(server: MDSServer) -> None:
     from services.registry import example_call
 
-    address = server.address  # type: ignore[attr-defined]
+    address = server.address
     console.print(f"\n[bold green]MDS is serving on {address}[/] "
-                  f"(metrics: http://{server.settings.host}:{server.metrics_port}/metrics)")  # type: ignore[attr-defined]
-    for name in server.services:  # type: ignore[attr-defined]
-        example = example_call(name)
+                  f"(metrics: http://{server.settings.host}:{server.metrics_port}/metrics)")
+    data = await server.example_data()  # the served catalog's entity, real keys and models: no demo ids
+    for name in server.services:
+        example = example_call(name, data)
         if example:
             method, body = example
             console.print(f"  [bold]{name}[/]: grpcurl -plaintext -d '{body}' {address} {method}", soft_wrap=True)

@@ -29,14 +29,16 @@ class FeaturesClient:
         self._o = options
         self._stub = pb_grpc.FeatureServiceStub(options.channel)
 
-    def get(self, keys: list[str], features: list[str] | None = None, *, entity: str = "user",
+    def get(self, keys: list[str], features: list[str] | None = None, *, entity: str = "",
             timeout_s: float | None = None) -> pd.DataFrame:
-        """Features as a DataFrame indexed by key (missing values are None)."""
+        """Features as a DataFrame indexed by key (missing values are None).
+
+        ``entity`` "" reads the server catalog's population entity ("user", or its only entity)."""
         response = self.get_raw(keys, features, entity=entity, timeout_s=timeout_s)
         data = {c.name: _column_values(c) for c in response.columns}
-        return pd.DataFrame(data, index=pd.Index(list(response.keys), name=entity))
+        return pd.DataFrame(data, index=pd.Index(list(response.keys), name=entity or None))
 
-    def get_raw(self, keys: list[str], features: list[str] | None = None, *, entity: str = "user",
+    def get_raw(self, keys: list[str], features: list[str] | None = None, *, entity: str = "",
                 timeout_s: float | None = None) -> pb.GetFeaturesResponse:
         request = pb.GetFeaturesRequest(entity=entity, keys=keys, features=features or [])
         return self._stub.GetFeatures(request, timeout=self._o.deadline(timeout_s), metadata=self._o.metadata)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import grpc
 
 from features.catalog import DType
+from features.population import population_entity
 from features.store import FeatureBatch, check_feature_list, validate_keys
 from mds.features.v1 import features_pb2 as pb
 from mds.features.v1 import features_pb2_grpc as pb_grpc
 from services.server.context import ServiceContext
 
-__all__ = ["FeatureServicer", "register", "batch_to_proto"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["FeatureServicer", "batch_to_proto", "example_call", "register"]
 
 
 def batch_to_proto(batch: FeatureBatch, fingerprint: str) -> pb.GetFeaturesResponse:
@@ -44,7 +51,8 @@ class FeatureServicer(pb_grpc.FeatureServiceServicer):
         if len(request.keys) > self.ctx.store.max_batch:
             validate_keys(request.keys, self.ctx.store.max_batch)  # raises, naming keys and the limit
         check_feature_list(request.features, self.ctx.catalog)
-        batch = await self.ctx.store.read(request.entity, list(request.keys), list(request.features))
+        entity = request.entity or population_entity(self.ctx.catalog)
+        batch = await self.ctx.store.read(entity, list(request.keys), list(request.features))
         return batch_to_proto(batch, self.ctx.catalog.fingerprint)
 
     async def GetCatalog(self, request: pb.GetCatalogRequest, context: grpc.aio.ServicerContext
@@ -68,5 +76,6 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["FeatureService"].full_name
 
 
-EXAMPLE_CALL = ("mds.features.v1.FeatureService/GetFeatures",
-                '{"entity": "user", "keys": ["u0000001"], "features": ["age", "city", "interests"]}')
+def example_call(data: ExampleData) -> tuple[str, str]:
+    return ("mds.features.v1.FeatureService/GetFeatures",
+            json.dumps({"entity": data.entity, "keys": data.some_keys(1), "features": data.features(3)}))

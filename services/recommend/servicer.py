@@ -9,8 +9,10 @@ the popularity fallback.
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
@@ -26,7 +28,10 @@ from models.recommend import decode_history
 from services.recommend._runtime import RecommenderRuntime, get_runtime
 from services.server.context import ServiceContext
 
-__all__ = ["EXAMPLE_CALL", "MAX_K", "RecommendServicer", "register", "prepare_demo"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["MAX_K", "RecommendServicer", "example_call", "prepare_demo", "register"]
 
 MAX_K = 50
 MAX_INFLIGHT = 64
@@ -119,7 +124,8 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["RecommendService"].full_name
 
 
-EXAMPLE_CALL = ("mds.allocation.v1.RecommendService/Recommend", '{"user_id": "u0000001", "k": 10}')
+def example_call(data: ExampleData) -> tuple[str, str]:
+    return ("mds.allocation.v1.RecommendService/Recommend", json.dumps({"user_id": data.some_keys(1)[0], "k": 10}))
 
 
 def prepare_demo(settings: Settings) -> None:

@@ -19,17 +19,19 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from core.errors import InvalidArgument
+from core.errors import InvalidArgument, MDSError
 from core.redis import describe_location
 from core.settings import Settings
 from features.catalog import Catalog
-from services.registry import SERVICES, load_register
+from features.population import population_entity
+from models.registry import ModelRegistry
+from services.registry import SERVICES, ExampleData, load_register
 from services.server._metrics import serve_metrics
 from services.server.context import ServiceContext
 from services.server.interceptors import MDSInterceptor
@@ -130,6 +132,19 @@ class MDSServer:
         log.info("serving %s on %s (Redis: %s; catalog %s %s; population: %s)", ", ".join(self.service_names),
                  self.address, describe_location(s), ctx.catalog.name, ctx.catalog.fingerprint, population)
 
+    async def example_data(self, keys: int = 4) -> ExampleData:
+        """What example calls are built from: the served catalog, real keys, the registered models."""
+        ctx = self.context
+        if ctx is None:
+            raise RuntimeError("example_data() before start()")
+        try:
+            sample = await ctx.sample_keys(keys)
+        except MDSError as exc:  # Redis down or an unreadable population: examples with placeholders
+            log.warning("no example keys: %s", exc)
+            sample = []
+        models = await asyncio.to_thread(ModelRegistry.from_settings(ctx.settings).list_models)
+        return ExampleData(ctx.catalog, population_entity(ctx.catalog), sample, models)
+
     async def stop(self, grace: float | None = None) -> None:
         """Flip health to NOT_SERVING, let in-flight calls finish within the grace period, close."""
         if self._server is None:
@@ -196,11 +211,11 @@ class MDSServer:
             await self._server.wait_for_termination()
 
 
-async def serve_forever(server: MDSServer, on_started: Callable[[], None] | None = None) -> None:
+async def serve_forever(server: MDSServer, on_started: Callable[[], Awaitable[None]] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then shut down gracefully."""
     await server.start()
     if on_started is not None:
-        on_started()
+        await on_started()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

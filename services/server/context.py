@@ -2,8 +2,9 @@
 
 A servicer reads ``ctx.catalog``, ``ctx.store`` (feature records), ``ctx.segments``,
 ``ctx.histories``, ``ctx.population`` and ``ctx.models_dir``; long-lived objects it builds itself
-(a loaded model, a controller) go through :meth:`ServiceContext.resource` so each is built once per
-process, and cleanup goes to :meth:`ServiceContext.on_shutdown`. The Redis key layouts live in
+(a loaded model, a controller, the synchronous stores work in worker threads uses, e.g.
+:class:`features.store.CampaignStores`) go through :meth:`ServiceContext.resource` so each is built
+once per process and closed at shutdown, and other cleanup goes to :meth:`ServiceContext.on_shutdown`. The Redis key layouts live in
 :mod:`features.store`; no servicer holds a raw Redis client.
 """
 
@@ -20,8 +21,8 @@ import redis.asyncio
 from core.redis import connect_async
 from core.settings import Settings
 from features.catalog import Catalog, configured_catalog
-from features.population import PopulationTable, load_population
-from features.store import AsyncHistoryStore, AsyncRedisOnlineStore, AsyncSegmentStore
+from features.population import PopulationTable, load_population, population_entity
+from features.store import AsyncHistoryStore, AsyncRedisOnlineStore, AsyncSegmentStore, open_async_store
 
 __all__ = ["HealthProbe", "ServiceContext", "ShutdownHook"]
 
@@ -61,24 +62,37 @@ class ServiceContext:
         population = load_population(settings, catalog)
         client = connect_async(settings)
         return cls(
-            settings=settings, catalog=catalog,
-            store=AsyncRedisOnlineStore(client, catalog, settings.namespace, max_batch=settings.max_batch,
-                                        cluster_buckets=settings.redis_cluster_buckets),
+            settings=settings, catalog=catalog, store=open_async_store(settings, catalog, client=client),
             segments=AsyncSegmentStore(client, settings.namespace),
             histories=AsyncHistoryStore(client, settings.namespace),
             population=population, _client=client)
 
-    async def resource(self, kind: type[T], build: Callable[[], T]) -> T:
-        """The process's one ``kind`` (a loaded model, a controller): built on first use by ``build``
-        in a worker thread (model loads and first Redis round trips stay off the event loop)."""
+    async def resource(self, kind: type[T], build: Callable[[], T], *,
+                       close: Callable[[T], object] | None = None) -> T:
+        """The process's one ``kind`` (a loaded model, a controller, synchronous stores): built on first
+        use by ``build`` in a worker thread (model loads and first Redis round trips stay off the event
+        loop); ``close(resource)``, when given, runs in a worker thread at shutdown, before Redis closes."""
         found = self._resources.get(kind)
         if found is not None:
             return cast(T, found)
         async with self._building.setdefault(kind, asyncio.Lock()):
             found = self._resources.get(kind)
             if found is None:
-                found = self._resources[kind] = await asyncio.to_thread(build)
+                built = await asyncio.to_thread(build)
+                self._resources[kind] = found = built
+                if close is not None:
+                    async def release() -> None:
+                        await asyncio.to_thread(close, built)
+
+                    self.on_shutdown(release)
         return cast(T, found)
+
+    async def sample_keys(self, limit: int) -> list[str]:
+        """Up to ``limit`` real keys of the population's entity: the population's first rows when there is
+        one, else keys found in the feature store; empty when neither holds any yet."""
+        if self.population is not None:
+            return await asyncio.to_thread(self.population.head_keys, limit)
+        return await self.store.entity_keys(population_entity(self.catalog), limit)
 
     def on_shutdown(self, hook: ShutdownHook) -> None:
         """Run ``hook`` when the server stops (after in-flight calls end, before Redis closes)."""

@@ -19,7 +19,7 @@ _PINNED_VERSIONS = 4  # explicitly requested non-serving versions kept loaded (A
 @dataclass(frozen=True, slots=True)
 class ServedModel:
     loaded: LoadedModel
-    entity: str  # the catalog entity whose features the model reads ("user")
+    entity: str  # the catalog entity whose features the model reads (ModelManifest.entity)
     cache_encoder: CacheEncoder | None = None  # encodes cache reads without pandas, when it applies
 
     @property
@@ -41,10 +41,9 @@ class ServingModels:
         key = (loaded.name, loaded.version)
         served = self._served.get(key)
         if served is None or served.loaded is not loaded:
-            features = loaded.manifest.features
-            entity = self.catalog.features[features[0]].entity if features else "user"
             prefer_single_thread(loaded.model)
-            served = ServedModel(loaded, entity, compile_cache_encoder(loaded.model, self.catalog))
+            served = ServedModel(loaded, loaded.manifest.entity(self.catalog),
+                                 compile_cache_encoder(loaded.model, self.catalog))
             self._served = {k: v for k, v in self._served.items() if k[0] != loaded.name or k == key}
             self._served[key] = served
         return served

