@@ -9,7 +9,6 @@ planned treated : twin split (a delivery system that loses one arm's outcomes sh
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ from models.experiments import (
     MetricStats,
     absolute_effect,
     always_valid_p_value,
+    finite_json,
     relative_effect,
     sample_ratio_mismatch,
 )
@@ -83,17 +83,7 @@ class Readout:
         return next((x for x in self.lifts if x.metric == metric), None)
 
     def to_json(self) -> dict[str, Any]:
-        return _finite(asdict(self))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+        return finite_json(asdict(self))
 
 
 def _lift(metric: str, treated: np.ndarray, twin: np.ndarray, alpha: float) -> Lift:

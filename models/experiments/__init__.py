@@ -30,7 +30,7 @@ from models.experiments._inference import (
     relative_effect,
 )
 from models.experiments._policy import PolicyValue, compare_policies, policy_values
-from models.experiments._report import plot_lifts, report_json
+from models.experiments._report import finite_json, plot_lifts, report_json
 from models.experiments._segments import SegmentEffect, segment_effects, segment_effects_from_stats
 from models.experiments._sql import stats_from_rows, summary_sql
 from models.experiments._stats import ArmStats, ExperimentStats, MetricStats, RatioStats, grouped_from_frame
@@ -60,6 +60,7 @@ __all__ = [
     "confidence_sequence",
     "cuped_effect",
     "expected_loss",
+    "finite_json",
     "grouped_from_frame",
     "holm",
     "parse_metrics",

@@ -11,7 +11,7 @@ from typing import Any
 from models.experiments._analysis import ExperimentResult
 from models.experiments._segments import SegmentEffect
 
-__all__ = ["plot_lifts", "report_json"]
+__all__ = ["finite_json", "plot_lifts", "report_json"]
 
 
 def report_json(result: ExperimentResult, segments: Mapping[str, Mapping[str, Sequence[SegmentEffect]]] | None = None,
@@ -23,17 +23,17 @@ def report_json(result: ExperimentResult, segments: Mapping[str, Mapping[str, Se
                            for arm, by_metric in segments.items()}
     if policies:
         out["policy"] = {**policies, "values": [asdict(v) for v in policies.get("values", [])]}
-    return _finite(out)
+    return finite_json(out)
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """JSON has no NaN/inf: a non-finite number becomes null rather than an invalid document."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from types import TracebackType
+from typing import Any, TypeVar
 
 from core.settings import Settings
 from features.catalog import Catalog
 from services.server.app import MDSServer
 
 __all__ = ["BackgroundServer"]
+
+T = TypeVar("T")
 
 
 class BackgroundServer:
@@ -30,19 +33,20 @@ class BackgroundServer:
     def address(self) -> str:
         return self.server.address
 
-    def _run(self, coro: object, timeout: float = 60.0) -> object:
-        future: Future[object] = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        """Run ``coro`` on the server's event loop (where its asyncio Redis clients live); its result."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout)
 
     def start(self) -> BackgroundServer:
         self._thread.start()
-        self._run(self.server.start())
+        self.run(self.server.start())
         return self
 
     def stop(self, grace: float | None = 0.5) -> None:
         if self._thread.is_alive():
             try:
-                self._run(self.server.stop(grace))
+                self.run(self.server.stop(grace))
             finally:
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join(10)

@@ -23,16 +23,18 @@ def test_load_reports_calls_latency_and_no_errors(grpc_server: Callable[..., str
     store.write_frame("user", users.iloc[:50])
     assert users.user_id.iloc[0] == "u0000000"
     address = grpc_server(["features", "experiments"])
-    result = run_load("GetFeatures", address, 2, 1.0, users=50, batch=10, n_features=5)
+    keys = list(users.user_id.iloc[:50])
+    result = run_load("GetFeatures", address, 2, 1.0, entity="user", keys=keys, batch=10, n_features=5)
     assert result.calls > 0 and result.errors == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
-    analyze = run_load("Analyze", address, 1, 0.5, users=50, batch=1)
+    assert result.settings["entity"] == "user" and result.settings["keys"] == 50
+    analyze = run_load("Analyze", address, 1, 0.5, batch=1)
     assert analyze.calls > 0 and analyze.errors == 0
 
 
 def test_errors_are_counted_by_code(grpc_server: Callable[..., str]) -> None:
     address = grpc_server(["features"])
-    result = run_load("Score", address, 1, 0.5, users=50, batch=5)  # no uplift service here
+    result = run_load("Score", address, 1, 0.5, keys=["a", "b", "c", "d", "e"], batch=5)  # no uplift service here
     assert result.errors == result.calls > 0
     assert set(result.errors_by_code) == {"UNIMPLEMENTED"}
 

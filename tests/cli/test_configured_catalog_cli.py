@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
+from _mds_cli import run_mds
 
 from core.settings import Settings
 from features import load_checked_catalog
@@ -33,13 +31,6 @@ groups:
 """
 
 
-def _mds(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-               "MDS_DATA_DIR": str(settings.data_dir), "COLUMNS": "200", **env}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=environ, capture_output=True,
-                          text=True, timeout=120)
-
-
 def test_synthetic_rows_stay_inside_the_catalog(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
     path.write_text(SHOP)
@@ -59,19 +50,19 @@ def test_features_commands_use_mds_catalog_and_bench_takes_catalog(settings: Set
         "customer_id": ["c1"], "recency": [3], "spend": [120.5], "newbie": [True], "zone": ["urban"],
         "bought": [["womens"]]}))
 
-    listed = _mds(settings, "features", "catalog", MDS_CATALOG=str(path))
+    listed = run_mds(settings, "features", "catalog", MDS_CATALOG=str(path))
     assert listed.returncode == 0, listed.stderr
     assert f"catalog shop ({catalog.fingerprint})" in listed.stdout and "surburban" in listed.stdout
-    got = _mds(settings, "features", "get", "c1", "--features", "spend,bought", MDS_CATALOG=str(path))
+    got = run_mds(settings, "features", "get", "c1", "--features", "spend,bought", MDS_CATALOG=str(path))
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout) == {"c1": {"spend": 120.5, "bought": ["womens"]}}
 
     out = tmp_path / "bench.json"
-    bench = _mds(settings, "features", "bench", "--catalog", str(path), "--users", "200", "--features", "5",
+    bench = run_mds(settings, "features", "bench", "--catalog", str(path), "--users", "200", "--features", "5",
                  "--batch", "20", "--reads", "10", "--json", str(out))
     assert bench.returncode == 0, bench.stderr
     setup = json.loads(out.read_text())["setup"]
     assert (setup["catalog"], setup["fingerprint"], setup["features"]) == ("shop", catalog.fingerprint, 5)
 
-    too_many = _mds(settings, "features", "bench", "--catalog", str(path), "--users", "200", "--features", "40")
+    too_many = run_mds(settings, "features", "bench", "--catalog", str(path), "--users", "200", "--features", "40")
     assert too_many.returncode == 2 and "--features 40: catalog 'shop' has 5 user features" in too_many.stderr

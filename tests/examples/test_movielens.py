@@ -4,14 +4,13 @@ users' histories read from Redis."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 
 import grpc
 import pandas as pd
 import pytest
+from _mds_cli import run_mds
 
 from core.paths import movielens_100k_dir, repo_root
 from core.redis import connect
@@ -30,10 +29,7 @@ CATALOG = repo_root() / "examples" / "movielens" / "catalog.yaml"
 
 
 def _mds(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "MDS_CATALOG": str(CATALOG), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return run_mds(settings, *args, timeout=600, MDS_CATALOG=str(CATALOG))
 
 
 def _titles() -> dict[str, str]:

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _mds_cli import mds_in_process
 
 from core.settings import Settings, get_settings
-
-
-def _mds(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from services.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["mds", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -37,14 +24,14 @@ def env(campaign_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setting
 
 
 def test_plan_export_outcomes_readout_from_the_command_line(env: Settings, tmp_path: Path, monkeypatch, capsys):
-    code, out, err = _mds(["campaign", "plan", "--model", "coupon", "--logic", "(age#Between#18, 70)",
+    code, out, err = mds_in_process(["campaign", "plan", "--model", "coupon", "--logic", "(age#Between#18, 70)",
                            "--max-users", "400", "--holdout-share", "0.25", "--launch",
                            "--json", str(tmp_path / "plan.json")], monkeypatch, capsys)
     assert code == 0, err
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["status"] == "launched" and plan["treated_count"] == 400
     campaign_id = plan["campaign_id"]
-    code, out, err = _mds(["campaign", "export", campaign_id, "--out", str(tmp_path / "all.parquet"),
+    code, out, err = mds_in_process(["campaign", "export", campaign_id, "--out", str(tmp_path / "all.parquet"),
                            "--include-holdout"], monkeypatch, capsys)
     assert code == 0, err
     members = pd.read_parquet(tmp_path / "all.parquet")
@@ -54,17 +41,17 @@ def test_plan_export_outcomes_readout_from_the_command_line(env: Settings, tmp_p
     outcomes = pd.concat([outcomes, pd.DataFrame([{"user_id": "u9999999", "group": "treated", "outcome": 1,
                                                    "value": 0.0}])])
     outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
-    code, out, err = _mds(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "outcomes.csv")],
+    code, out, err = mds_in_process(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "outcomes.csv")],
                           monkeypatch, capsys)
     assert code == 0, err
     assert f"recorded {len(members):,}" in out and "1 outside the campaign" in out
-    code, out, err = _mds(["campaign", "readout", campaign_id, "--report", str(tmp_path / "r.png"),
+    code, out, err = mds_in_process(["campaign", "readout", campaign_id, "--report", str(tmp_path / "r.png"),
                            "--json", str(tmp_path / "r.json")], monkeypatch, capsys)
     assert code == 0, err
     readout = json.loads((tmp_path / "r.json").read_text())
     assert readout["has_outcomes"] and readout["outside_outcomes"] == 1
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
-    code, out, err = _mds(["campaign", "list"], monkeypatch, capsys)
+    code, out, err = mds_in_process(["campaign", "list"], monkeypatch, capsys)
     assert campaign_id in out
 
 
@@ -77,20 +64,20 @@ def test_bad_plan_flags_exit_2_naming_the_flag(env: Settings, monkeypatch, capsy
     base = ["campaign", "plan", "--logic", "(age#Between#18, 70)"]
     if "--model" not in args:
         base += ["--model", "coupon"]
-    code, out, err = _mds([*base, *args], monkeypatch, capsys)
+    code, out, err = mds_in_process([*base, *args], monkeypatch, capsys)
     assert code == 2
     assert flag in err or flag.strip("-").replace("-", "_") in err
 
 
 def test_outcome_files_with_bad_columns_name_the_column(env: Settings, tmp_path: Path, monkeypatch, capsys):
-    code, out, err = _mds(["campaign", "plan", "--model", "coupon", "--logic", "(age#Between#18, 70)",
+    code, out, err = mds_in_process(["campaign", "plan", "--model", "coupon", "--logic", "(age#Between#18, 70)",
                            "--max-users", "20", "--holdout-share", "0.2", "--launch",
                            "--json", str(tmp_path / "plan.json")], monkeypatch, capsys)
     campaign_id = json.loads((tmp_path / "plan.json").read_text())["campaign_id"]
     pd.DataFrame({"user_id": ["u0000001"], "arm": ["treated"], "outcome": [1]}).to_csv(tmp_path / "a.csv", index=False)
-    code, out, err = _mds(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "a.csv")], monkeypatch, capsys)
+    code, out, err = mds_in_process(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "a.csv")], monkeypatch, capsys)
     assert code == 2 and "'group'" in err
     pd.DataFrame({"user_id": ["u0000001", "u0000002"], "group": ["treated", "control"], "outcome": [1, 0]}).to_csv(
         tmp_path / "b.csv", index=False)
-    code, out, err = _mds(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "b.csv")], monkeypatch, capsys)
+    code, out, err = mds_in_process(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "b.csv")], monkeypatch, capsys)
     assert code == 2 and "line 3" in err

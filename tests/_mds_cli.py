@@ -1,0 +1,47 @@
+"""Running the real ``mds`` command from tests: in a subprocess (exit codes, stderr, a fresh interpreter)
+or in-process (fast, through the same ``services.cli.main`` entry point); and what a benchmark left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+
+from core.settings import Settings
+
+__all__ = ["keys_left", "mds_in_process", "run_mds"]
+
+
+def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m services.cli ARGS`` on ``settings``' Redis, namespace and data directory (``env`` on top)."""
+    environ = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
+               "MDS_DATA_DIR": str(settings.data_dir), "COLUMNS": "200", **env}
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=environ, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def mds_in_process(args: list[str], monkeypatch: pytest.MonkeyPatch,
+                   capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``mds ARGS`` run in this process (settings from the environment)."""
+    from services.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["mds", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def keys_left(settings: Settings, namespace: str) -> list[bytes]:
+    """Keys still under ``namespace`` (a benchmark's own, reported in its JSON) in ``settings``' Redis."""
+    client = redis.Redis.from_url(settings.redis_url or "")
+    try:
+        return list(client.scan_iter(match=f"{namespace}:*", count=1000))
+    finally:
+        client.close()
