@@ -4,13 +4,13 @@ request gets is the allocation layer's business (``models.allocation.AllocationP
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import ArtifactError
+from models.artifacts import load_artifact, save_artifact
 from models.recommend._calibration import CostCalibration, calibrate
 from models.recommend._cascade import Cascade, train_cascade
 from models.recommend._data import RatingData
@@ -64,26 +64,12 @@ class RecommenderBundle:
         return context_features(items, ratings, times, now, self.cascade.base.item_pop, self.cascade.base.genres)
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump({"version": BUNDLE_VERSION, "bundle": self}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        save_artifact(path, "bundle", self, BUNDLE_VERSION)
         self.calibration.save(path.with_name(path.stem + ".calibration.json"))
 
     @staticmethod
     def load(path: Path) -> RecommenderBundle:
-        try:
-            with path.open("rb") as fh:
-                blob = pickle.load(fh)
-            if not isinstance(blob, dict) or blob.get("version") != BUNDLE_VERSION \
-                    or not isinstance(blob.get("bundle"), RecommenderBundle):
-                raise ArtifactError(f"{path} is not a version-{BUNDLE_VERSION} recommender bundle")
-            return blob["bundle"]  # type: ignore[no-any-return]
-        except (ArtifactError, FileNotFoundError):
-            raise
-        except Exception as exc:  # unpickling garbage raises anything
-            raise ArtifactError(f"cannot load recommender bundle {path}: {exc}") from exc
+        return load_artifact(path, "bundle", RecommenderBundle, BUNDLE_VERSION, "recommender bundle")
 
 
 def train_recommender(data: RatingData, *, split: TimeSplit | None = None, large_trees: int = 120,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from core.errors import ArtifactError, InvalidArgument
+from core.errors import InvalidArgument
+from models.artifacts import load_artifact, save_artifact
 from models.recommend._data import RatingData
 from models.recommend._requests import Request, TimeSplit, build_requests, time_split
 from models.recommend._stages import (
@@ -180,26 +180,11 @@ class Cascade:
     # -- persistence -------------------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump({"version": ARTIFACT_VERSION, "cascade": self}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        save_artifact(path, "cascade", self, ARTIFACT_VERSION)
 
     @staticmethod
     def load(path: Path) -> Cascade:
-        try:
-            with path.open("rb") as fh:
-                blob = pickle.load(fh)
-            if blob.get("version") != ARTIFACT_VERSION or not isinstance(blob.get("cascade"), Cascade):
-                raise ArtifactError(f"{path} is not a version-{ARTIFACT_VERSION} cascade artifact")
-            return blob["cascade"]
-        except ArtifactError:
-            raise
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # unpickling garbage raises anything
-            raise ArtifactError(f"cannot load cascade artifact {path}: {exc}") from exc
+        return load_artifact(path, "cascade", Cascade, ARTIFACT_VERSION, "cascade artifact")
 
 
 def _stage_training_pairs(base: BaseSignals, recalls: Sequence[RecallModel], requests: Sequence[Request],

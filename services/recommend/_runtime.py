@@ -120,9 +120,13 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
 
 
 async def get_runtime(ctx: ServiceContext) -> RecommenderRuntime:
-    """The process's runtime, built once (model load and the first Redis round trip in a thread)."""
+    """The process's runtime, built once (model load and the first Redis round trip in a thread); its
+    state client is closed when the server stops."""
     def build() -> RecommenderRuntime:
         with threadpool_limits(1):
             return _build(ctx)
 
-    return await ctx.resource(RecommenderRuntime, build)
+    def close(runtime: RecommenderRuntime) -> None:
+        runtime.state.client.close()
+
+    return await ctx.resource(RecommenderRuntime, build, close=close)

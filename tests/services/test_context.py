@@ -1,4 +1,5 @@
-"""ServiceContext: typed resources from settings, one build per resource, shutdown hooks on stop."""
+"""ServiceContext: typed resources from settings, one build per resource, shutdown hooks and resource
+closers on stop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import threading
 
 from core.settings import Settings
 from features.catalog import Catalog
-from features.store import AsyncHistoryStore, AsyncRedisOnlineStore, AsyncSegmentStore
+from features.store import AsyncHistoryStore, AsyncRedisOnlineStore, AsyncSegmentStore, CampaignStores
+from features.store.campaigns import BULK_READ_BATCH
 from services.server import BackgroundServer
 from services.server.context import ServiceContext
 
@@ -41,8 +43,14 @@ def test_context_carries_typed_resources_and_builds_each_once(settings: Settings
             closed.append("hook")
 
         ctx.on_shutdown(hook)
+        # A resource given ``close`` is released at shutdown, once, however many callers asked for it.
+        stores = await asyncio.gather(*(ctx.resource(CampaignStores, lambda: CampaignStores.open(settings, catalog),
+                                                     close=lambda s: closed.append("stores") or s.close())
+                                        for _ in range(4)))
+        assert all(s is stores[0] for s in stores) and stores[0].features.max_batch == BULK_READ_BATCH
+        assert stores[0].campaigns.count() == 0  # a working synchronous client until then
         await ctx.close()
-        assert closed == ["hook"]
+        assert closed == ["hook", "stores"]
 
     asyncio.run(run())
 
