@@ -62,6 +62,22 @@ class ExampleData:
         """The first ``n`` features of the entity, in catalog order."""
         return [f.name for f in self.catalog.features_of(self.entity)][:n]
 
+    def model(self) -> str:
+        """A registered model's name, or a placeholder when none is registered yet."""
+        return self.models[0] if self.models else "<model>"
+
+    def logic(self) -> str:
+        """One condition on the entity's first ranged feature (its whole range) or categorical feature (its
+        first value), in the targeting logic language; a placeholder when the entity has neither."""
+        from features.catalog import DType
+
+        for f in self.catalog.features_of(self.entity):
+            if f.range is not None:
+                return f"({f.name}#Between#{f.range[0]:g}, {f.range[1]:g})"
+            if f.dtype == DType.CATEGORY and f.values:
+                return f"({f.name}#Equal To#{f.values[0]})"
+        return "<logic>"
+
 
 def example_call(name: str, data: ExampleData) -> tuple[str, str] | None:
     """(full method name, JSON body) of one example call of service ``name``, or None."""

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import grpc
 
 from core.errors import InvalidArgument
-from features.catalog import DType
 from features.store import CampaignStores
 from mds.campaign.v1 import campaign_pb2 as pb
 from mds.campaign.v1 import campaign_pb2_grpc as pb_grpc
@@ -211,18 +210,7 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["CampaignService"].full_name
 
 
-def _example_logic(data: ExampleData) -> str:
-    """One condition on the entity's first ranged or categorical feature (the whole range: everyone)."""
-    for f in data.catalog.features_of(data.entity):
-        if f.range is not None:
-            return f"({f.name}#Between#{f.range[0]:g}, {f.range[1]:g})"
-        if f.dtype == DType.CATEGORY and f.values:
-            return f"({f.name}#Equal To#{f.values[0]})"
-    return "<logic>"
-
-
 def example_call(data: ExampleData) -> tuple[str, str]:
-    model = data.models[0] if data.models else "<model>"
     return ("mds.campaign.v1.CampaignService/Plan",
-            json.dumps({"logic": _example_logic(data), "model": model, "max_users": 500, "holdout_share": 0.2,
+            json.dumps({"logic": data.logic(), "model": data.model(), "max_users": 500, "holdout_share": 0.2,
                         "seed": 1}))

@@ -29,8 +29,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.errors import FailedPrecondition, InvalidArgument
 from core.settings import Settings
+from services.registry import ExampleData
 
-__all__ = ["KEYED_RPCS", "LoadResult", "RPCS", "app", "check_loopback", "configured_keys", "run_load"]
+__all__ = ["KEYED_RPCS", "LoadResult", "RPCS", "app", "check_loopback", "configured_requests", "run_load"]
 
 app = typer.Typer(help="Benchmarks against a running server.", no_args_is_help=True)
 console = Console()
@@ -46,7 +47,6 @@ _DEMANDS = (
     "female customers with more than 10 orders in the last 180 days",
     "people aged 18 to 24 who like gaming",
 )
-_LOGIC = "(age#Between#25,35) AND (gender#Equal To#female)"
 
 
 @dataclass
@@ -84,12 +84,14 @@ def check_loopback(target: str) -> str:
     return target
 
 
-def configured_keys(settings: Settings, limit: int) -> tuple[str, list[str]]:
-    """(entity, keys) to request: the population's entity of the configured catalog and the first
-    ``limit`` keys of the configured population, else ``limit`` keys found in the feature store."""
+def configured_requests(settings: Settings, limit: int) -> ExampleData:
+    """What the requests name, from the configured catalog: its population entity, the first ``limit``
+    keys of the configured population (else ``limit`` keys found in the feature store), the registered
+    models (``ExampleData.logic()`` gives CheckEligibility a condition on the catalog's own features)."""
     from features.catalog import configured_catalog
     from features.population import load_population, population_entity
     from features.store import open_store
+    from models.registry import ModelRegistry
 
     catalog = configured_catalog(settings)
     entity = population_entity(catalog)
@@ -103,11 +105,11 @@ def configured_keys(settings: Settings, limit: int) -> tuple[str, list[str]]:
     if not keys:
         raise FailedPrecondition(f"no {entity} keys to request: set MDS_POPULATION, run `mds seed`, or load "
                                  f"features with `mds features load` first")
-    return entity, keys
+    return ExampleData(catalog, entity, keys, ModelRegistry.from_settings(settings).list_models())
 
 
-def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, features: list[str], model: str
-                     ) -> tuple[str, Callable[[random.Random], Any], Callable[[bytes], Any]]:
+def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, features: list[str], model: str,
+                     logic: str) -> tuple[str, Callable[[random.Random], Any], Callable[[bytes], Any]]:
     """(method path, request builder, response decoder) of one benchmarked RPC."""
     from mds.experiments.v1 import experiments_pb2 as xpb
     from mds.features.v1 import features_pb2
@@ -136,7 +138,7 @@ def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, 
                 targeting_pb2.ParseResponse.FromString)
     if rpc == "CheckEligibility":
         return ("/mds.targeting.v1.TargetingService/CheckEligibility",
-                lambda rng: targeting_pb2.CheckEligibilityRequest(logic=_LOGIC, user_id=draw(rng, 1)[0]),
+                lambda rng: targeting_pb2.CheckEligibilityRequest(logic=logic, user_id=draw(rng, 1)[0]),
                 targeting_pb2.CheckEligibilityResponse.FromString)
     if rpc == "Analyze":
         def analyze(rng: random.Random) -> Any:
@@ -162,14 +164,14 @@ async def _catalog_features(channel: grpc.aio.Channel, entity: str, n: int,
 
 
 async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str, keys: Sequence[str],
-               batch: int, n_features: int, model: str, token: str | None, timeout_s: float, progress: bool,
-               seed: int) -> LoadResult:
+               batch: int, n_features: int, model: str, logic: str, token: str | None, timeout_s: float,
+               progress: bool, seed: int) -> LoadResult:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     async with grpc.aio.insecure_channel(target) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         features = await _catalog_features(channel, entity, n_features, metadata) if rpc == "GetFeatures" else []
         method, build, decode = _request_factory(rpc, entity=entity, keys=keys, batch=batch, features=features,
-                                                 model=model)
+                                                 model=model, logic=logic)
         call = channel.unary_unary(method, request_serializer=lambda m: m.SerializeToString(),
                                    response_deserializer=decode)
         # One untimed call with a long deadline first: a cold server loads its parser or model lazily.
@@ -219,22 +221,27 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entit
 
 
 def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str = "",
-             keys: Sequence[str] = (), batch: int = 100, n_features: int = 40, model: str = "coupon",
+             keys: Sequence[str] = (), batch: int = 100, n_features: int = 40, model: str = "", logic: str = "",
              token: str | None = None, timeout_s: float = 5.0, progress: bool = False, seed: int = 0) -> LoadResult:
     """Drive ``rpc`` on ``target`` with ``concurrency`` calls in flight for ``seconds``; bounded and loopback only.
 
-    Keyed RPCs draw ``batch`` of ``keys`` (of ``entity``; :func:`configured_keys` finds real ones) per call."""
+    Keyed RPCs draw ``batch`` of ``keys`` (of ``entity``) per call; Score and SelectTop name ``model``,
+    CheckEligibility checks ``logic``. :func:`configured_requests` finds real ones for the configured catalog."""
     if rpc not in RPCS:
         raise InvalidArgument(f"--rpc {rpc!r} is not one of {', '.join(RPCS)}", field="--rpc")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidArgument(f"--concurrency must be 1..{MAX_CONCURRENCY}; got {concurrency}", field="--concurrency")
     if not 0 < seconds <= MAX_SECONDS:
         raise InvalidArgument(f"--seconds must be in (0, {MAX_SECONDS:g}]; got {seconds:g}", field="--seconds")
+    if rpc in ("Score", "SelectTop") and not model:
+        raise InvalidArgument(f"--model: {rpc} needs a registered uplift model", field="--model")
+    if rpc == "CheckEligibility" and not logic:
+        raise InvalidArgument("CheckEligibility needs a logic to check", field="logic")
     if rpc in KEYED_RPCS and not 1 <= batch <= len(keys):
         raise InvalidArgument(f"--batch must be 1..the keys to draw from ({len(keys)}); got {batch}", field="--batch")
     check_loopback(target)
     return asyncio.run(_run(rpc, target, concurrency, seconds, entity=entity, keys=list(keys), batch=batch,
-                            n_features=n_features, model=model, token=token, timeout_s=timeout_s,
+                            n_features=n_features, model=model, logic=logic, token=token, timeout_s=timeout_s,
                             progress=progress, seed=seed))
 
 
@@ -249,7 +256,8 @@ def load_command(
                                             "feature store")] = 100_000,
     batch: Annotated[int, typer.Option(help="user ids per GetFeatures / Score / SelectTop call")] = 100,
     features: Annotated[int, typer.Option(help="features per GetFeatures call (the catalog's first N)")] = 40,
-    model: Annotated[str, typer.Option(help="uplift model for Score / SelectTop")] = "coupon",
+    model: Annotated[str, typer.Option(help="uplift model for Score / SelectTop (default: the first "
+                                            "registered one)")] = "",
     token: Annotated[str | None, typer.Option(help="bearer token, when the server requires one")] = None,
     timeout_s: Annotated[float, typer.Option(help="deadline of every call")] = 5.0,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the result here")] = None,
@@ -259,9 +267,14 @@ def load_command(
 
     if users < 1:
         raise InvalidArgument(f"--users must be at least 1; got {users}", field="--users")
-    entity, keys = configured_keys(get_settings(), users) if rpc in KEYED_RPCS else ("", [])
+    if rpc in KEYED_RPCS:
+        data = configured_requests(get_settings(), users)
+        entity, keys, logic = data.entity, data.keys, data.logic()
+        model = model or (data.models[0] if data.models else "")
+    else:
+        entity, keys, logic = "", [], ""
     result = run_load(rpc, target, concurrency, seconds, entity=entity, keys=keys, batch=batch, n_features=features,
-                      model=model, token=token, timeout_s=timeout_s, progress=True)
+                      model=model, logic=logic, token=token, timeout_s=timeout_s, progress=True)
     console.print(f"{result.rpc} x{result.concurrency} for {result.seconds:.1f} s: {result.calls:,} calls, "
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"

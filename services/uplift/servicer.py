@@ -250,9 +250,8 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
 
 
 def example_call(data: ExampleData) -> tuple[str, str]:
-    model = data.models[0] if data.models else "<model>"
     return ("mds.uplift.v1.UpliftService/SelectTop",
-            json.dumps({"model": model, "user_ids": data.some_keys(4), "max_users": 2}))
+            json.dumps({"model": data.model(), "user_ids": data.some_keys(4), "max_users": 2}))
 
 
 def prepare_demo(settings: Settings) -> None:

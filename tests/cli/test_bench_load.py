@@ -34,7 +34,8 @@ def test_load_reports_calls_latency_and_no_errors(grpc_server: Callable[..., str
 
 def test_errors_are_counted_by_code(grpc_server: Callable[..., str]) -> None:
     address = grpc_server(["features"])
-    result = run_load("Score", address, 1, 0.5, keys=["a", "b", "c", "d", "e"], batch=5)  # no uplift service here
+    result = run_load("Score", address, 1, 0.5, keys=["a", "b", "c", "d", "e"], batch=5,
+                      model="coupon")  # no uplift service here
     assert result.errors == result.calls > 0
     assert set(result.errors_by_code) == {"UNIMPLEMENTED"}
 

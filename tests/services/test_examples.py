@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from google.protobuf import json_format
 
-from core.errors import FailedPrecondition
+from core.errors import FailedPrecondition, InvalidArgument
 from core.settings import Settings
 from features import load_checked_catalog
 from features.catalog import Catalog
 from features.store import open_store
 from mds.features.v1 import features_pb2
 from models.targeting.logic import check, parse_logic
-from services.cli.bench import configured_keys, run_load
+from services.cli.bench import configured_requests, run_load
 from services.client import MDSClient
 from services.registry import ExampleData, example_call
 from services.server import BackgroundServer
@@ -46,19 +46,26 @@ def shop(settings: Settings, tmp_path: Path) -> tuple[Settings, Catalog]:
     return settings.model_copy(update={"catalog": path}), load_checked_catalog(path)
 
 
+@pytest.fixture
+def shop_with_customers(shop: tuple[Settings, Catalog], tmp_path: Path) -> tuple[Settings, Catalog]:
+    """The shop catalog with CUSTOMERS as its population (a CSV) and in the feature store."""
+    settings, catalog = shop
+    population = tmp_path / "customers.csv"
+    CUSTOMERS.to_csv(population, index=False)
+    settings = settings.model_copy(update={"population": str(population)})
+    open_store(settings, catalog).write_frame("customer", CUSTOMERS)
+    return settings, catalog
+
+
 def _examples(settings: Settings, services: list[str]) -> tuple[BackgroundServer, ExampleData]:
     server = BackgroundServer(settings, services).start()
     data = server.run(server.server.example_data())
     return server, data
 
 
-def test_examples_name_the_entity_and_the_population_keys_and_work(shop: tuple[Settings, Catalog],
-                                                                    tmp_path: Path) -> None:
-    settings, catalog = shop
-    population = tmp_path / "customers.csv"
-    CUSTOMERS.to_csv(population, index=False)
-    settings = settings.model_copy(update={"population": str(population)})
-    open_store(settings, catalog).write_frame("customer", CUSTOMERS)
+def test_examples_name_the_entity_and_the_population_keys_and_work(
+        shop_with_customers: tuple[Settings, Catalog]) -> None:
+    settings, catalog = shop_with_customers
     server, data = _examples(settings, ["features", "campaign"])
     try:
         assert (data.entity, data.keys, data.models) == ("customer", ["c0042", "c0007", "c0311", "c0100"], [])
@@ -88,28 +95,32 @@ def test_without_a_population_the_keys_come_from_the_store_else_a_placeholder(
     server.stop(grace=0.2)
     assert empty.keys == [] and empty.some_keys(3) == ["<customer_id>"]
     with pytest.raises(FailedPrecondition, match="no customer keys"):
-        configured_keys(settings, 10)
+        configured_requests(settings, 10)
 
     open_store(settings, catalog).write_frame("customer", CUSTOMERS.iloc[:2])
     server, stored = _examples(settings, ["features"])
     server.stop(grace=0.2)
     assert sorted(stored.keys) == ["c0007", "c0042"]
-    assert configured_keys(settings, 10)[0] == "customer"
-    assert sorted(configured_keys(settings, 10)[1]) == ["c0007", "c0042"]
+    requests = configured_requests(settings, 10)
+    assert requests.entity == "customer" and sorted(requests.keys) == ["c0007", "c0042"]
 
 
-def test_the_load_generator_requests_the_configured_entity_and_keys(shop: tuple[Settings, Catalog],
-                                                                     tmp_path: Path) -> None:
-    settings, catalog = shop
-    population = tmp_path / "customers.csv"
-    CUSTOMERS.to_csv(population, index=False)
-    settings = settings.model_copy(update={"population": str(population)})
-    open_store(settings, catalog).write_frame("customer", CUSTOMERS)
-    entity, keys = configured_keys(settings, 3)
-    assert (entity, keys) == ("customer", ["c0042", "c0007", "c0311"])
-    server = BackgroundServer(settings, ["features"]).start()
+def test_the_load_generator_requests_the_configured_entity_and_keys(
+        shop_with_customers: tuple[Settings, Catalog]) -> None:
+    settings, _ = shop_with_customers
+    requests = configured_requests(settings, 3)
+    assert (requests.entity, requests.keys, requests.models) == ("customer", ["c0042", "c0007", "c0311"], [])
+    assert requests.logic() == "(recency#Between#1, 12)"
+    server = BackgroundServer(settings, ["features", "targeting"]).start()
     try:
-        result = run_load("GetFeatures", server.address, 1, 0.5, entity=entity, keys=keys, batch=2, n_features=2)
+        features = run_load("GetFeatures", server.address, 1, 0.5, entity=requests.entity, keys=requests.keys,
+                            batch=2, n_features=2)
+        eligible = run_load("CheckEligibility", server.address, 1, 0.5, keys=requests.keys, batch=1,
+                            logic=requests.logic())
     finally:
         server.stop(grace=0.2)
-    assert result.calls > 0 and result.errors == 0
+    assert features.calls > 0 and features.errors == 0
+    assert eligible.calls > 0 and eligible.errors == 0  # the catalog's own feature, a real customer
+    with pytest.raises(InvalidArgument) as no_model:
+        run_load("Score", "127.0.0.1:1", 1, 0.5, keys=requests.keys, batch=1)  # nothing registered
+    assert no_model.value.field == "--model"
