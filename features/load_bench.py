@@ -11,7 +11,6 @@ Spark's session start is timed separately. Keys go to a throwaway namespace, del
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
@@ -33,7 +32,7 @@ from features.catalog import Catalog, DType
 from features.loader import BAD_ROW_POLICIES, ENGINES, batch_settings, bulk_load
 from features.store import RedisOnlineStore
 
-__all__ = ["bench_catalog", "bench_table", "run_load_bench", "write_json"]
+__all__ = ["bench_catalog", "bench_table", "run_load_bench"]
 
 GROUP_SIZE = 16
 ROW_GROUP_ROWS = 50_000
@@ -171,7 +170,3 @@ def run_load_bench(settings: Settings, *, users: int = 1_000_000, n_features: in
                    "rows_per_cpu_s": load.written / max(cpu, 1e-9)})
     return result
 
-
-def write_json(result: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
 import random
 import socket
 import time
@@ -29,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.errors import FailedPrecondition, InvalidArgument
 from core.settings import Settings
+from services.cli._output import write_json
 from services.registry import ExampleData
 
 __all__ = ["KEYED_RPCS", "LoadResult", "RPCS", "app", "check_loopback", "configured_requests", "run_load"]
@@ -279,10 +279,7 @@ def load_command(
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"
                   + (f" {result.errors_by_code}" if result.errors else ""))
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(asdict(result), indent=2))
-        console.print(f"wrote {json_path}")
+    write_json(json_path, asdict(result))
 
 
 @app.command("hostile")
@@ -305,7 +302,4 @@ def hostile_command(
     console.print(f"{result.hostile_calls:,} hostile calls, {result.internal_or_unknown} INTERNAL/UNKNOWN; health probe "
                   f"p50 {result.probe_p50_ms:.2f} ms, p99 {result.probe_p99_ms:.2f} ms, max {result.probe_max_ms:.2f} ms, "
                   f"{result.probes_over_100ms} of {result.probe_calls:,} over 100 ms")
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(asdict(result), indent=2))
-        console.print(f"wrote {json_path}")
+    write_json(json_path, asdict(result))

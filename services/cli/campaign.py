@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from services.cli._output import write_json
 
 if TYPE_CHECKING:
     from models.campaign import CampaignBook, CampaignPlan, Readout
@@ -30,13 +30,6 @@ def _book() -> CampaignBook:
 
     settings = get_settings()
     return CampaignBook.open(settings, configured_catalog(settings))
-
-
-def _write_json(path: Path | None, data: Any) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, default=str))
-        console.print(f"wrote {path}")
 
 
 def _print_plan(plan: CampaignPlan) -> None:
@@ -86,7 +79,7 @@ def plan(
     if launch:
         result = book.launch(result.campaign_id)
     _print_plan(result)
-    _write_json(json_out, result.to_json())
+    write_json(json_out, result.to_json())
 
 
 @app.command()
@@ -209,7 +202,7 @@ def readout(campaign_id: str, alpha: float = 0.05,
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_bytes(readout_png(r))
         console.print(f"wrote {report}")
-    _write_json(json_out, r.to_json())
+    write_json(json_out, r.to_json())
 
 
 @app.command()
@@ -218,7 +211,7 @@ def learn(campaign_id: str, model: str = "", seed: int = 0,
     """Retrain with the read-out's decile effects as bag labels; registers a new model version."""
     result = _book().learn(campaign_id, model=model, seed=seed)
     console.print(result.summary)
-    _write_json(json_out, result.to_json())
+    write_json(json_out, result.to_json())
 
 
 @app.command()
@@ -278,7 +271,7 @@ def simulate(
                   f"{result.to_json()['ratio_first_model_mean']:.3f}); {time.perf_counter() - started:.1f} s")
     out = result.to_json()
     out["seconds"] = time.perf_counter() - started
-    _write_json(json_out, out)
+    write_json(json_out, out)
     if plot is not None:
         _plot_rounds(result.to_json(), plot)
         console.print(f"wrote {plot}")
@@ -336,4 +329,4 @@ def bench(users: int = 100_000, repeats: int = 5,
                   f"CPU {data['cpu_p50_s']:.3f} s per plan (p50, all threads)")
     console.print("stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.stages.items())
                   + f"; load average {result.load_average[0]:.2f}")
-    _write_json(json_out, data)
+    write_json(json_out, data)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import Settings
+from services.cli._output import write_json
 
 if TYPE_CHECKING:
     from services.server import MDSServer
@@ -217,10 +218,7 @@ def bench_command(
     console.print(table)
     console.print(f"ours vs Feast-style: {result['ratio_vs_feast_style']:.2f}x faster (p50); "
                   f"ours / floor: {result['ratio_vs_floor']:.2f}x")
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2))
-        console.print(f"wrote {json_path}")
+    write_json(json_path, result)
 
 
 @features_app.command("bench-load")
@@ -236,7 +234,7 @@ def bench_load_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
 ) -> None:
     """Time a checked bulk load of a generated table into Redis: rows/s, local or Spark."""
-    from features.load_bench import run_load_bench, write_json
+    from features.load_bench import run_load_bench
 
     result = run_load_bench(_settings(), users=users, n_features=features, engine=engine, master=master,
                             input_format=input_format, chunk_rows=chunk_rows, on_bad_row=on_bad_row)
@@ -250,9 +248,7 @@ def bench_load_command(
                   f"{start:.1f}" if start is not None else "-")
     console.print(f"load average {result['load_average']:.1f} on {result['cpus']} CPUs while measuring")
     console.print(table)
-    if json_path:
-        write_json(result, json_path)
-        console.print(f"wrote {json_path}")
+    write_json(json_path, result)
 
 
 def register(app: typer.Typer) -> None:
