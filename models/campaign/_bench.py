@@ -27,6 +27,7 @@ BENCH_LOGIC = "(age#Between#18, 80)"  # the demo catalog's whole age range: ever
 
 @dataclass
 class PlanBench:
+    namespace: str  # the throw-away Redis namespace it seeded (deleted at the end)
     users: int
     eligible: int
     treated: int
@@ -38,7 +39,7 @@ class PlanBench:
     load_average: list[float]
 
     def to_json(self) -> dict[str, Any]:
-        return {"users": self.users, "eligible": self.eligible, "treated": self.treated, "holdout": self.holdout,
+        return {"namespace": self.namespace, "users": self.users, "eligible": self.eligible, "treated": self.treated, "holdout": self.holdout,
                 "repeats": self.repeats, "plan_seconds": self.plan_seconds,
                 "plan_p50_s": statistics.median(self.plan_seconds), "plan_max_s": max(self.plan_seconds),
                 "cpu_seconds": self.cpu_seconds, "cpu_p50_s": statistics.median(self.cpu_seconds),
@@ -88,8 +89,8 @@ def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_sh
             draw_members(scored.user_ids, scored.uplift, None, spec.budget, holdout_share, 0)
             t3 = time.perf_counter()
             stages = {"eligible_duckdb": t1 - t0, "features_and_uplift": t2 - t1, "holdout_and_selection": t3 - t2}
-            return PlanBench(users, plan.eligible_count, plan.treated_count, plan.holdout_count, repeats, seconds,
-                             cpu, stages, list(os.getloadavg()))
+            return PlanBench(settings.namespace, users, plan.eligible_count, plan.treated_count, plan.holdout_count,
+                             repeats, seconds, cpu, stages, list(os.getloadavg()))
         finally:
             delete_namespace(stores.features.client, settings.namespace)
             stores.close()

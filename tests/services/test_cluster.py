@@ -20,6 +20,7 @@ import grpc
 import pandas as pd
 import pytest
 import redis
+from _redis_node import start_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis.crc import key_slot
 
@@ -67,19 +68,9 @@ class LocalCluster:
     def start(self, port: int) -> None:
         node_dir = self.workdir / str(port)
         node_dir.mkdir(parents=True, exist_ok=True)
-        self.procs[port] = subprocess.Popen(
-            [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-             "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
-             "--cluster-require-full-coverage", "no", "--save", "", "--appendonly", "no", "--dir", str(node_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=port)
-        for _ in range(200):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.025)
-        raise RuntimeError(f"redis-server on {port} did not start")
+        self.procs[port] = start_redis(port, node_dir, "--cluster-enabled", "yes", "--cluster-config-file",
+                                       "nodes.conf", "--cluster-node-timeout", "1000",
+                                       "--cluster-require-full-coverage", "no", executable=str(REDIS_SERVER))
 
     def kill(self, port: int) -> None:
         self.procs[port].send_signal(signal.SIGKILL)
