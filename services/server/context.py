@@ -2,10 +2,10 @@
 
 A servicer reads ``ctx.catalog``, ``ctx.store`` (feature records), ``ctx.segments``,
 ``ctx.histories``, ``ctx.population`` and ``ctx.models_dir``; long-lived objects it builds itself
-(a loaded model, a controller, the synchronous stores work in worker threads uses, e.g.
+(a loaded model, a controller, the synchronous stores that work in worker threads uses, e.g.
 :class:`features.store.CampaignStores`) go through :meth:`ServiceContext.resource` so each is built
-once per process and closed at shutdown, and other cleanup goes to :meth:`ServiceContext.on_shutdown`. The Redis key layouts live in
-:mod:`features.store`; no servicer holds a raw Redis client.
+once per process and closed at shutdown; other cleanup goes to :meth:`ServiceContext.on_shutdown`.
+The Redis key layouts live in :mod:`features.store`; no servicer holds a raw Redis client.
 """
 
 from __future__ import annotations
