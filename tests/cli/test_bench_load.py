@@ -28,7 +28,8 @@ def test_load_reports_calls_latency_and_no_errors(grpc_server: Callable[..., str
     assert result.calls > 0 and result.errors == 0
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
     assert result.settings["entity"] == "user" and result.settings["keys"] == 50
-    analyze = run_load("Analyze", address, 1, 0.5, batch=1)
+    # A generous deadline: Analyze runs in a spawned worker process, slow to start on a busy machine.
+    analyze = run_load("Analyze", address, 1, 0.5, batch=1, timeout_s=60.0)
     assert analyze.calls > 0 and analyze.errors == 0
 
 
@@ -55,7 +56,7 @@ def test_cli_writes_json_and_refuses_remote_targets(grpc_server: Callable[..., s
     out = tmp_path / "load.json"
     env = {**os.environ, "COLUMNS": "200"}
     run = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
-                          address, "--seconds", "1", "--concurrency", "2", "--json", str(out)],
+                          address, "--seconds", "1", "--concurrency", "2", "--timeout-s", "60", "--json", str(out)],
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())
