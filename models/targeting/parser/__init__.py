@@ -39,6 +39,7 @@ from models.targeting.parser._parser import (
     local_backend,
 )
 from models.targeting.parser._prompts import KeyRetriever, build_messages
+from models.targeting.parser._provenance import DemandSpans
 
 __all__ = [
     "DEFAULT_ADAPTER",
@@ -49,6 +50,7 @@ __all__ = [
     "ChoiceTrace",
     "DemandParser",
     "DemoLibrary",
+    "DemandSpans",
     "Demonstration",
     "Embedder",
     "KeyRetriever",
