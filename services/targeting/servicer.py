@@ -5,6 +5,11 @@ re-validates its answer against the catalog, so no key outside the catalog and n
 compiled predicate can leave the service whatever the model wrote. SelectAudience queries the
 population snapshot (DuckDB, or Spark with ``engine="spark"``) and can store the result as a named
 segment in Redis. CheckEligibility reads one user's cached features and evaluates the logic in memory.
+
+For a tool that shows, edits and confirms a parse, Parse also returns each condition's phrase and span in
+the demand, the other readings (their audience sizes on request, in one pass over the population) and
+scored keys for unresolved phrases; SelectAudience returns a seeded sample of users with the values of
+the features the logic tests.
 """
 
 from __future__ import annotations
