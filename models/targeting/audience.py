@@ -24,7 +24,7 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.population import PopulationTable, demo_population_path, require_population
 from features.store.segments import AsyncSegmentStore, Segment, check_segment_name  # where segments live
-from models.targeting.logic import Expr, canonical, check, conditions_of, to_sql
+from models.targeting.logic import And, Expr, canonical, check, conditions_of, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "MAX_SAMPLE", "Population", "SampledUser", "Segment",
            "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path"]
@@ -77,6 +77,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _shared_conditions(exprs: list[Expr]) -> list[Expr]:
+    """The top-level AND items every logic has: a row any of them selects satisfies all of these."""
+    items = [list(e.items) if isinstance(e, And) else [e] for e in exprs]
+    others = [{canonical(i) for i in its} for its in items[1:]]
+    return [i for i in items[0] if all(canonical(i) in texts for texts in others)]
 
 
 def _check_sample(n: int) -> int:
@@ -160,13 +167,19 @@ class Population:
                 for r in self._query(sql, [str(seed)])]
 
     def counts(self, exprs: list[Expr | None]) -> list[int]:
-        """How many users each logic selects, all in one pass over the population (None selects nobody)."""
+        """How many users each logic selects, all in one pass over the population (None selects nobody).
+
+        Readings of one demand usually share most conditions: those go into the WHERE clause, which DuckDB
+        pushes into the scan, so each reading's own predicate runs only on the rows they leave.
+        """
         live = [(i, e) for i, e in enumerate(exprs) if e is not None]
         out = [0] * len(exprs)
         if not live:
             return out
         filters = ", ".join(f"count(*) FILTER (WHERE {self.predicate(e)})" for _, e in live)
-        row = self._query(f"SELECT {filters} FROM users")[0]
+        shared = _shared_conditions([e for _, e in live])
+        where = (" WHERE " + " AND ".join(f"({self.predicate(c)})" for c in shared)) if shared else ""
+        row = self._query(f"SELECT {filters} FROM users{where}")[0]
         for (i, _), n in zip(live, row, strict=True):
             out[i] = int(n)
         return out
@@ -242,7 +255,10 @@ class SparkPopulation:
         live = [(i, e) for i, e in enumerate(exprs) if e is not None]
         out = [0] * len(exprs)
         if live:
-            row = self._users.agg(*[F.count(F.when(F.expr(self.predicate(e)), 1)) for _, e in live]).collect()[0]
+            users = self._users
+            for c in _shared_conditions([e for _, e in live]):
+                users = users.where(self.predicate(c))
+            row = users.agg(*[F.count(F.when(F.expr(self.predicate(e)), 1)) for _, e in live]).collect()[0]
             for (i, _), n in zip(live, row, strict=True):
                 out[i] = int(n)
         return out

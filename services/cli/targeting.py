@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -203,6 +204,59 @@ def select(
                 await client.aclose()
 
         _out.print(f"stored segment {segment!r} at {asyncio.run(save())}")
+
+
+@app.command("bench-edit")
+def bench_edit(
+    cases: Annotated[Path, typer.Option("--cases", help="JSONL file of demands ({\"demand\": ...} per line).")],
+    json_path: Annotated[Path, typer.Option("--json", help="Where to write the timings.")],
+    users: Annotated[int, typer.Option(min=100, max=1_000_000, help="Users to size readings on (the demo world's "
+                                                                    "for the demo catalog, else random).")] = 20_000,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog YAML the demands are written "
+                                                                        "against (default: MDS_CATALOG).")] = None,
+    population_path: Annotated[Path | None, typer.Option("--population", help="Parquet user table to size "
+                                                         "readings on (default: generated users).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N demands.")] = None,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Best of N per timing.")] = 3,
+) -> None:
+    """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
+    from features import load_checked_catalog
+    from features.catalog import configured_catalog, demo_catalog
+    from features.demo_world import generate_users
+    from models.targeting.audience import Population
+    from models.targeting.corpus import load_cases
+    from models.targeting.edit_bench import bench_editing
+    from models.targeting.evaluation import random_population
+    from models.targeting.parser import get_parser
+
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
+               else configured_catalog(get_settings()))
+    demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
+    with tempfile.TemporaryDirectory() as tmp:
+        if population_path is not None:
+            population = Population.from_parquet(population_path, catalog)
+        elif catalog.fingerprint == demo_catalog().fingerprint:  # a snapshot on disk, as the service reads it
+            path = Path(tmp) / "users.parquet"
+            generate_users(catalog, users, seed=0)[0].to_parquet(path)
+            population = Population.from_parquet(path, catalog)
+        else:
+            population = random_population(catalog, users)
+        report = bench_editing(demands, get_parser("linker", get_settings(), catalog=catalog), population,
+                               repeats=repeats)
+    report["population_source"] = str(population_path or ("generated demo users, Parquet"
+                                                           if catalog.fingerprint == demo_catalog().fingerprint
+                                                           else "random users, in memory"))
+    report["cases_file"] = str(cases)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2))
+    table = Table("measure", "p50 ms", "p95 ms", "mean ms",
+                  title=f"{report['demands']} demands, {report['population']:,} users, "
+                        f"{report['with_readings']} with other readings ({report['readings_per_demand']} per demand)")
+    for name in ("parse_ms", "provenance_ms", "provenance_cpu_ms", "sizes_one_pass_ms", "sizes_query_per_reading_ms"):
+        t = report[name]
+        table.add_row(name.removesuffix("_ms"), f"{t['p50']:.3f}", f"{t['p95']:.3f}", f"{t['mean']:.3f}")
+    _out.print(table)
+    _out.print(f"wrote {json_path}")
 
 
 def _cell(value: Any) -> str:

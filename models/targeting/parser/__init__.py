@@ -39,7 +39,7 @@ from models.targeting.parser._parser import (
     local_backend,
 )
 from models.targeting.parser._prompts import KeyRetriever, build_messages
-from models.targeting.parser._provenance import DemandSpans
+from models.targeting.parser._provenance import DemandSpans, explain_parse
 
 __all__ = [
     "DEFAULT_ADAPTER",
@@ -65,6 +65,7 @@ __all__ = [
     "candidates",
     "combine",
     "decode_logic",
+    "explain_parse",
     "get_embedder",
     "get_parser",
     "link_demand",
