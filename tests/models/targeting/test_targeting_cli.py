@@ -112,3 +112,18 @@ def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkey
     code, out, _ = _mds(["targeting", "select", logic, "--sample", "3", "--seed", "5"], monkeypatch, capsys)
     assert code == 0 and "sample of 3 (seed 5)" in out and "interests" in out
     assert out.count("beijing") >= 3  # each sampled row shows its city
+
+
+def test_bench_edit_writes_timings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from models.targeting.corpus import DEV_SET_PATH
+
+    out = tmp_path / "edit.json"
+    cases = str(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
+    code, text, _ = _mds(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users", "500",
+                          "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
+    assert code == 0 and "provenance" in text
+    report = json.loads(out.read_text())
+    assert report["demands"] == 12 and report["population"] == 500 and report["cases_file"] == cases
+    for name in ("parse_ms", "provenance_ms", "sizes_one_pass_ms", "sizes_query_per_reading_ms"):
+        assert set(report[name]) == {"p50", "p95", "mean"} and min(report[name].values()) >= 0
