@@ -142,18 +142,17 @@ class DemandParser:
         out: list[UnresolvedPhrase] = []
         for c in linking.clauses:
             for phrase, key in c.vague:
-                near = [key, *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
-                out.append(self._closest(f"{phrase} (no threshold given)", phrase, near, spans))
+                out.append(self._closest(f"{phrase} (no threshold given)", phrase, spans, first=key))
             if c.slots or not c.leftover.strip():
                 continue
-            phrase = c.text
-            near = self.retriever.top(phrase, 3)
-            out.append(self._closest(phrase, phrase, near, spans))
+            out.append(self._closest(c.text, c.text, spans))
         return out
 
-    def _closest(self, label: str, phrase: str, near: list[str], spans: DemandSpans | None) -> UnresolvedPhrase:
-        """An unresolved phrase with its closest keys, their similarity and where it is in the demand."""
+    def _closest(self, label: str, phrase: str, spans: DemandSpans | None, first: str | None = None
+                 ) -> UnresolvedPhrase:
+        """An unresolved phrase with its 3 closest keys (``first`` leading), their similarity, its place."""
         sims = self.retriever.scores(phrase)
+        near = [*([first] if first else []), *(k for k in sorted(sims, key=lambda k: -sims[k]) if k != first)][:3]
         span = spans.find(phrase) if spans is not None else None
         return UnresolvedPhrase(label, tuple(near), tuple(round(sims[k], 4) for k in near),
                                 *(span if span is not None else (None, None)))
