@@ -20,6 +20,7 @@ class ParserSettings(BaseModel):
                                       description="demonstrations for the student (default: as it was trained)")
     keys: int = Field(6, ge=1, le=20, description="catalog keys offered to the model")
     candidates: int = Field(6, ge=1, le=32, description="linked readings scored by `default`")
+    alternatives: int = Field(3, ge=0, le=16, description="other readings a parse returns beside the chosen one")
     rank_prior: float = Field(3.0, ge=0, description="nats the model must prefer a reading by, per step of the "
                                                      "linker's ranking, to override it (`rerank`)")
     samples: int = Field(1, ge=1, le=16, description="self-consistency: completions voted over (openai)")

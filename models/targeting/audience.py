@@ -24,11 +24,10 @@ from core.settings import Settings
 from features.catalog import Catalog
 from features.population import PopulationTable, demo_population_path, require_population
 from features.store.segments import AsyncSegmentStore, Segment, check_segment_name  # where segments live
-from models.targeting.logic import Expr, canonical, check, to_sql
+from models.targeting.logic import And, Expr, canonical, check, conditions_of, to_sql
 
-__all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "Population", "Segment", "SparkPopulation",
-           "check_segment_name",
-           "open_population", "snapshot_path"]
+__all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "MAX_SAMPLE", "Population", "SampledUser", "Segment",
+           "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path"]
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -54,6 +53,37 @@ class Audience:
     @property
     def share(self) -> float:
         return self.count / self.population if self.population else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SampledUser:
+    """One selected user and its values of the features a logic tests (None: the user has no value)."""
+
+    user_id: str
+    values: dict[str, Any]
+
+
+def logic_features(expr: Expr) -> list[str]:
+    """The features ``expr`` tests, in reading order, each once."""
+    return list(dict.fromkeys(c.key for c in conditions_of(expr)))
+
+
+def _plain(value: Any) -> Any:
+    """A value as plain Python (lists for sets, None for missing), whichever engine read it."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _shared_conditions(exprs: list[Expr]) -> list[Expr]:
+    """The top-level AND items every logic has: a row any of them selects satisfies all of these."""
+    items = [list(e.items) if isinstance(e, And) else [e] for e in exprs]
+    others = [{canonical(i) for i in its} for its in items[1:]]
+    return [i for i in items[0] if all(canonical(i) in texts for texts in others)]
 
 
 def _check_sample(n: int) -> int:
@@ -125,6 +155,35 @@ class Population:
                f"ORDER BY hash(user_id || ?), user_id LIMIT {n}")
         return [r[0] for r in self._query(sql, [str(seed)])]
 
+    def sample_users(self, expr: Expr | None, n: int, seed: int = 0) -> list[SampledUser]:
+        """The users :meth:`sample` picks (same order), with their values of the features ``expr`` tests."""
+        if expr is None or _check_sample(n) == 0:
+            return []
+        keys = logic_features(expr)
+        columns = ", ".join(exp.to_identifier(k, quoted=True).sql("duckdb") for k in keys)  # catalog keys, quoted
+        sql = (f"SELECT user_id, {columns} FROM users WHERE {self.predicate(expr)} "
+               f"ORDER BY hash(user_id || ?), user_id LIMIT {n}")
+        return [SampledUser(r[0], {k: _plain(v) for k, v in zip(keys, r[1:], strict=True)})
+                for r in self._query(sql, [str(seed)])]
+
+    def counts(self, exprs: list[Expr | None]) -> list[int]:
+        """How many users each logic selects, all in one pass over the population (None selects nobody).
+
+        Readings of one demand usually share most conditions: those go into the WHERE clause, which DuckDB
+        pushes into the scan, so each reading's own predicate runs only on the rows they leave.
+        """
+        live = [(i, e) for i, e in enumerate(exprs) if e is not None]
+        out = [0] * len(exprs)
+        if not live:
+            return out
+        filters = ", ".join(f"count(*) FILTER (WHERE {self.predicate(e)})" for _, e in live)
+        shared = _shared_conditions([e for _, e in live])
+        where = (" WHERE " + " AND ".join(f"({self.predicate(c)})" for c in shared)) if shared else ""
+        row = self._query(f"SELECT {filters} FROM users{where}")[0]
+        for (i, _), n in zip(live, row, strict=True):
+            out[i] = int(n)
+        return out
+
     def mask(self, expr: Expr | None) -> np.ndarray:
         """Selected or not, per row in snapshot order (for comparing two logics' audiences)."""
         out = np.zeros(self.size, dtype=bool)
@@ -176,6 +235,33 @@ class SparkPopulation:
                 .orderBy(F.xxhash64(F.concat(F.col("user_id"), F.lit(str(seed)))), "user_id")
                 .limit(n).select("user_id").collect())
         return [r[0] for r in rows]
+
+    def sample_users(self, expr: Expr | None, n: int, seed: int = 0) -> list[SampledUser]:
+        """The users :meth:`sample` picks (same order), with their values of the features ``expr`` tests."""
+        if expr is None or _check_sample(n) == 0:
+            return []
+        from pyspark.sql import functions as F  # noqa: N812
+
+        keys = logic_features(expr)
+        rows = (self._users.where(self.predicate(expr))
+                .orderBy(F.xxhash64(F.concat(F.col("user_id"), F.lit(str(seed)))), "user_id")
+                .limit(n).select("user_id", *[F.col(f"`{k}`") for k in keys]).collect())
+        return [SampledUser(r[0], {k: _plain(v) for k, v in zip(keys, r[1:], strict=True)}) for r in rows]
+
+    def counts(self, exprs: list[Expr | None]) -> list[int]:
+        """How many users each logic selects, in one aggregation over the population."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        live = [(i, e) for i, e in enumerate(exprs) if e is not None]
+        out = [0] * len(exprs)
+        if live:
+            users = self._users
+            for c in _shared_conditions([e for _, e in live]):
+                users = users.where(self.predicate(c))
+            row = users.agg(*[F.count(F.when(F.expr(self.predicate(e)), 1)) for _, e in live]).collect()[0]
+            for (i, _), n in zip(live, row, strict=True):
+                out[i] = int(n)
+        return out
 
     def select(self, expr: Expr | None, sample_size: int = 20) -> Audience:
         if expr is None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.errors import InvalidArgument
@@ -41,8 +43,11 @@ def parse(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a report.")] = False,
     variant: Annotated[str, typer.Option(help="Parser variant.")] = "default",
     dialect: Annotated[str, typer.Option(help="SQL dialect: duckdb or spark.")] = "duckdb",
+    sizes: Annotated[bool, typer.Option("--sizes", help="Also count each alternative reading's audience "
+                                                        "(one pass over the population).")] = False,
 ) -> None:
-    """Turn a demand into targeting logic, with reasoning, SQL and the estimated audience."""
+    """Turn a demand into targeting logic, with reasoning, SQL, the estimated audience, the phrase behind each
+    condition, the other readings and the unresolved phrases."""
     from features.population import load_population
     from models.targeting.audience import Population
     from models.targeting.logic import DIALECTS, canonical, to_json, to_sql, validate
@@ -56,17 +61,30 @@ def parse(
         raise InvalidArgument("the demand is empty", field="DEMAND")
     result = parser.parse(demand)
     logic = result.logic if result.logic is not None and not validate(result.logic, parser.catalog) else None
+    alternatives = [a for a in result.alternatives if not validate(a.logic, parser.catalog)] if logic else []
     out: dict[str, Any] = {
         "demand": demand, "logic": canonical(logic), "logic_json": to_json(logic),
         "reasoning": result.reasoning if logic is not None else [],
         "sql": to_sql(logic, parser.catalog, dialect) if logic is not None else "",  # type: ignore[arg-type]
-        "unresolved": [{"phrase": u.phrase, "candidates": list(u.candidates)} for u in result.unresolved],
+        "conditions": [{"condition": str(c.condition), "negated": c.negated, "phrase": c.phrase, "start": c.start,
+                        "end": c.end} for c in result.conditions] if logic is not None else [],
+        "alternatives": [{"logic": a.canonical, "added": list(a.added), "removed": list(a.removed),
+                          "summary": a.summary} for a in alternatives],
+        "unresolved": [{"phrase": u.phrase, "candidates": list(u.candidates), "scores": list(u.scores),
+                        "start": u.start, "end": u.end} for u in result.unresolved],
         "explanation": result.explanation, "variant": variant,
     }
     table = load_population(settings, parser.catalog)  # MDS_POPULATION, else the demo snapshot when seeded
     if table is not None:
         population = Population.from_table(table, parser.catalog)
-        out["estimated_audience_size"], out["population_size"] = population.count(logic), population.size
+        out["population_size"] = population.size
+        if sizes and alternatives:  # the chosen logic and every reading in one pass
+            counted = population.counts([logic, *(a.logic for a in alternatives)])
+            out["estimated_audience_size"] = counted[0]
+            for alt, n in zip(out["alternatives"], counted[1:], strict=True):
+                alt["audience_size"] = n
+        else:
+            out["estimated_audience_size"] = population.count(logic)
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -75,8 +93,16 @@ def parse(
         _out.print(f"  [dim]{step}[/]")
     if out["sql"]:
         _out.print(f"[bold]sql[/]    {out['sql']}")
+    for c in out["conditions"]:
+        where = f"{c['phrase']!r} at {c['start']}-{c['end']}" if c["start"] is not None else "(no phrase)"
+        _out.print(f"  {'NOT ' if c['negated'] else ''}{c['condition']}  [dim]← {escape(where)}[/]")
+    for i, a in enumerate(out["alternatives"], 1):
+        size = f"  [bold]{a['audience_size']:,}[/] users" if "audience_size" in a else ""
+        _out.print(f"[cyan]reading {i + 1}[/] {a['logic']}{size}\n  [dim]{escape(a['summary'])}[/]")
     for u in out["unresolved"]:
-        _out.print(f"[yellow]unresolved[/] {u['phrase']!r} (closest: {', '.join(u['candidates'])})")
+        closest = ", ".join(f"{k} {s:.2f}" for k, s in zip(u["candidates"], u["scores"], strict=False)) \
+            or ", ".join(u["candidates"])
+        _out.print(f"[yellow]unresolved[/] {u['phrase']!r} (closest: {closest})")
     if out["explanation"]:
         _out.print(f"[bold]why[/]    {out['explanation']}")
     if "estimated_audience_size" in out:
@@ -128,13 +154,20 @@ def evaluate(
 def select(
     logic: Annotated[str, typer.Argument(help="Logic text, e.g. \"(gender#Equal To#female) AND (age#Between#25,35)\".")],
     segment: Annotated[str | None, typer.Option(help="Store the selected users as this named segment.")] = None,
-    sample: Annotated[int, typer.Option(min=0, max=1000, help="User ids to print.")] = 10,
+    sample: Annotated[int, typer.Option(min=0, max=1000, help="Sampled users to print, with the values of the "
+                                                              "features the logic tests.")] = 10,
     engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+    seed: Annotated[int, typer.Option(help="Seed of the deterministic sample.")] = 0,
 ) -> None:
     """Count the users a logic selects in the population snapshot; optionally store them as a segment."""
     from core.redis import connect_async
     from features.catalog import configured_catalog
-    from models.targeting.audience import AsyncSegmentStore, check_segment_name, open_population
+    from models.targeting.audience import (
+        AsyncSegmentStore,
+        check_segment_name,
+        logic_features,
+        open_population,
+    )
     from models.targeting.logic import check, parse_logic
 
     settings = get_settings()
@@ -147,13 +180,18 @@ def select(
         check_segment_name(segment, field="--segment")
     population = open_population(settings, catalog, engine)
     start = time.perf_counter()
-    audience = population.select(expr, sample)
+    audience = population.select(expr, 0)
     elapsed = time.perf_counter() - start
     _out.print(f"[bold]{audience.count:,}[/] of {audience.population:,} users ({100 * audience.share:.1f}%) "
                f"in {elapsed:.3f} s with {engine}")
-    _out.print(f"[dim]{audience.sql}[/]")
-    for uid in audience.sample:
-        _out.print(f"  {uid}")
+    _out.print(f"[dim]{escape(audience.sql)}[/]")
+    users = population.sample_users(expr, sample, seed)
+    if users:
+        keys = logic_features(expr)
+        rows = Table("user", *keys, title=f"sample of {len(users)} (seed {seed})")
+        for u in users:
+            rows.add_row(u.user_id, *(_cell(u.values[k]) for k in keys))
+        _out.print(rows)
     if segment:
         async def save() -> str:
             client = connect_async(settings)
@@ -166,6 +204,70 @@ def select(
                 await client.aclose()
 
         _out.print(f"stored segment {segment!r} at {asyncio.run(save())}")
+
+
+@app.command("bench-edit")
+def bench_edit(
+    cases: Annotated[Path, typer.Option("--cases", help="JSONL file of demands ({\"demand\": ...} per line).")],
+    json_path: Annotated[Path, typer.Option("--json", help="Where to write the timings.")],
+    users: Annotated[int, typer.Option(min=100, max=1_000_000, help="Users to size readings on (the demo world's "
+                                                                    "for the demo catalog, else random).")] = 20_000,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog YAML the demands are written "
+                                                                        "against (default: MDS_CATALOG).")] = None,
+    population_path: Annotated[Path | None, typer.Option("--population", help="Parquet user table to size "
+                                                         "readings on (default: generated users).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N demands.")] = None,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Best of N per timing.")] = 3,
+) -> None:
+    """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
+    from features import load_checked_catalog
+    from features.catalog import configured_catalog, demo_catalog
+    from features.demo_world import generate_users
+    from models.targeting.audience import Population
+    from models.targeting.corpus import load_cases
+    from models.targeting.edit_bench import bench_editing
+    from models.targeting.evaluation import random_population
+    from models.targeting.parser import get_parser
+
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
+               else configured_catalog(get_settings()))
+    demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
+    with tempfile.TemporaryDirectory() as tmp:
+        if population_path is not None:
+            population = Population.from_parquet(population_path, catalog)
+        elif catalog.fingerprint == demo_catalog().fingerprint:  # a snapshot on disk, as the service reads it
+            path = Path(tmp) / "users.parquet"
+            generate_users(catalog, users, seed=0)[0].to_parquet(path)
+            population = Population.from_parquet(path, catalog)
+        else:
+            population = random_population(catalog, users)
+        report = bench_editing(demands, get_parser("linker", get_settings(), catalog=catalog), population,
+                               repeats=repeats)
+    report["population_source"] = str(population_path or ("generated demo users, Parquet"
+                                                           if catalog.fingerprint == demo_catalog().fingerprint
+                                                           else "random users, in memory"))
+    report["cases_file"] = str(cases)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2))
+    table = Table("measure", "p50 ms", "p95 ms", "mean ms",
+                  title=f"{report['demands']} demands, {report['population']:,} users, "
+                        f"{report['with_readings']} with other readings ({report['readings_per_demand']} per demand)")
+    for name in ("parse_ms", "provenance_ms", "provenance_cpu_ms", "sizes_one_pass_ms", "sizes_query_per_reading_ms"):
+        t = report[name]
+        table.add_row(name.removesuffix("_ms"), f"{t['p50']:.3f}", f"{t['p95']:.3f}", f"{t['mean']:.3f}")
+    _out.print(table)
+    _out.print(f"wrote {json_path}")
+
+
+def _cell(value: Any) -> str:
+    """A feature value for a table cell: sets as sorted comma lists, missing as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, list | tuple | set):
+        return ",".join(sorted(str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @app.command()

@@ -5,6 +5,11 @@ re-validates its answer against the catalog, so no key outside the catalog and n
 compiled predicate can leave the service whatever the model wrote. SelectAudience queries the
 population snapshot (DuckDB, or Spark with ``engine="spark"``) and can store the result as a named
 segment in Redis. CheckEligibility reads one user's cached features and evaluates the logic in memory.
+
+For a tool that shows, edits and confirms a parse, Parse also returns each condition's phrase and span in
+the demand, the other readings (their audience sizes on request, in one pass over the population) and
+scored keys for unresolved phrases; SelectAudience returns a seeded sample of users with the values of
+the features the logic tests.
 """
 
 from __future__ import annotations
@@ -25,16 +30,21 @@ from mds.targeting.v1 import targeting_pb2 as pb
 from mds.targeting.v1 import targeting_pb2_grpc as pb_grpc
 from models.targeting.audience import (
     ENGINES,
+    MAX_SAMPLE,
     Population,
     SparkPopulation,
     check_segment_name,
+    logic_features,
     open_population,
     snapshot_path,
 )
 from models.targeting.logic import (
     DIALECTS,
+    AlternativeReading,
+    ConditionSource,
     Expr,
     ParseResult,
+    UnresolvedPhrase,
     canonical,
     check,
     condition_outcomes,
@@ -60,6 +70,25 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _span(start: int | None, end: int | None) -> dict[str, int]:
+    return {} if start is None or end is None else {"start": start, "end": end}
+
+
+def _unresolved_pb(u: UnresolvedPhrase) -> pb.UnresolvedPhrase:
+    return pb.UnresolvedPhrase(phrase=u.phrase, candidates=list(u.candidates), scores=list(u.scores),
+                               **_span(u.start, u.end))
+
+
+def _source_pb(c: ConditionSource) -> pb.ConditionSource:
+    return pb.ConditionSource(condition=str(c.condition), negated=c.negated, key=c.condition.key, phrase=c.phrase,
+                              **_span(c.start, c.end))
+
+
+def _alternative_pb(a: AlternativeReading, size: int | None) -> pb.AlternativeReading:
+    return pb.AlternativeReading(logic=a.canonical, added=list(a.added), removed=list(a.removed), summary=a.summary,
+                                 **({} if size is None else {"audience_size": size}))
 
 
 class TargetingServicer(pb_grpc.TargetingServiceServicer):
@@ -113,17 +142,27 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
             # Defence in depth: whatever a model wrote, only catalog-valid logic leaves the service.
             log.warning("parser %s returned logic outside the catalog for %r: %s", variant, demand, result.canonical)
             logic, explanation = None, "the parser's answer did not validate against the catalog; nothing was selected"
+        # Readings leave the service under the same rule as the logic: only catalog-valid ones.
+        alternatives = [a for a in result.alternatives if not validate(a.logic, self.ctx.catalog)] \
+            if logic is not None else []
         response = pb.ParseResponse(
             logic=canonical(logic), reasoning=list(result.reasoning if logic is not None else []),
-            unresolved=[pb.UnresolvedPhrase(phrase=u.phrase, candidates=list(u.candidates)) for u in result.unresolved],
-            explanation=explanation, variant=variant)
+            unresolved=[_unresolved_pb(u) for u in result.unresolved],
+            explanation=explanation, variant=variant,
+            conditions=[_source_pb(c) for c in result.conditions] if logic is not None else [])
         if logic is not None:
             response.logic_json = json.dumps(to_json(logic), ensure_ascii=False)
             response.sql = to_sql(logic, self.ctx.catalog, dialect)  # type: ignore[arg-type]
         population = await self._population("duckdb")
+        sizes: list[int | None] = [None] * len(alternatives)
         if population is not None:
             response.population_size = population.size
-            response.estimated_audience_size = await asyncio.to_thread(population.count, logic)
+            if request.with_sizes and alternatives:  # the chosen logic and every reading in one pass
+                counted = await asyncio.to_thread(population.counts, [logic, *(a.logic for a in alternatives)])
+                response.estimated_audience_size, sizes = counted[0], list(counted[1:])
+            else:
+                response.estimated_audience_size = await asyncio.to_thread(population.count, logic)
+        response.alternatives.extend(_alternative_pb(a, n) for a, n in zip(alternatives, sizes, strict=True))
         return response
 
     async def SelectAudience(self, request: pb.SelectAudienceRequest, context: grpc.aio.ServicerContext
@@ -134,16 +173,21 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
             raise InvalidArgument(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}", field="engine")
         if request.segment_name:
             check_segment_name(request.segment_name)
-        if not 0 <= request.sample_size <= 1000:
-            raise InvalidArgument(f"sample_size must be 0..1000; got {request.sample_size}", field="sample_size")
+        if not 0 <= request.sample_size <= MAX_SAMPLE:
+            raise InvalidArgument(f"sample_size must be 0..{MAX_SAMPLE}; got {request.sample_size}",
+                                  field="sample_size")
         population = await self._population(engine)
         if population is None:
             raise FailedPrecondition(f"no population snapshot at {snapshot_path(self.ctx.settings)}; "
                                      "run `mds seed` first")
-        audience = await asyncio.to_thread(population.select, expr, request.sample_size)
+        audience = await asyncio.to_thread(population.select, expr, 0)
+        sample = await asyncio.to_thread(population.sample_users, expr, request.sample_size, request.sample_seed)
         response = pb.SelectAudienceResponse(
             logic=audience.logic, sql=audience.sql, count=audience.count, population_size=audience.population,
-            sample_user_ids=audience.sample, engine=engine)
+            sample_user_ids=[u.user_id for u in sample], engine=engine,
+            sample_features=logic_features(expr) if sample else [],
+            sample=[pb.SampledUser(user_id=u.user_id, values={k: _text(v) for k, v in u.values.items() if v is not None})
+                    for u in sample])
         if request.segment_name:
             ids = await asyncio.to_thread(population.ids, expr)
             segment = await self.segments.save(request.segment_name, audience.logic, ids, engine=engine,

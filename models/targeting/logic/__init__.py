@@ -27,7 +27,13 @@ from models.targeting.logic._ast import (
 from models.targeting.logic._canonical import canonical, from_json, normalize, to_json
 from models.targeting.logic._evaluate import ConditionOutcome, condition_outcomes, evaluate, evaluate3
 from models.targeting.logic._parse import MAX_LOGIC_CHARS, parse_logic
-from models.targeting.logic._result import ParseResult, ReasoningChain, UnresolvedPhrase
+from models.targeting.logic._result import (
+    AlternativeReading,
+    ConditionSource,
+    ParseResult,
+    ReasoningChain,
+    UnresolvedPhrase,
+)
 from models.targeting.logic._sql import DIALECTS, Dialect, to_sql, to_sql_expression
 from models.targeting.logic._validate import MAX_CONDITIONS, MAX_DEPTH, check, closest_keys, validate
 
@@ -39,9 +45,11 @@ __all__ = [
     "MAX_LOGIC_CHARS",
     "OPERATORS",
     "OPERATORS_BY_DTYPE",
+    "AlternativeReading",
     "And",
     "Condition",
     "ConditionOutcome",
+    "ConditionSource",
     "Dialect",
     "Expr",
     "Not",

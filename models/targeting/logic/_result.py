@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.targeting.logic._ast import Expr
+from models.targeting.logic._ast import Condition, Expr
 
-__all__ = ["ParseResult", "ReasoningChain", "UnresolvedPhrase"]
+__all__ = ["AlternativeReading", "ConditionSource", "ParseResult", "ReasoningChain", "UnresolvedPhrase"]
 
 _STEP_NAMES = ("Key phrases", "Mapping", "Conditions", "Combination")
 
@@ -61,6 +61,51 @@ class UnresolvedPhrase:
 
     phrase: str
     candidates: tuple[str, ...] = ()
+    scores: tuple[float, ...] = ()  # cosine similarity of each candidate to the phrase (same order), when known
+    start: int | None = None  # character span [start, end) of the phrase in the demand as sent, when located
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSource:
+    """One condition of the chosen logic and the words of the demand it came from, so a tool can show them.
+
+    ``start``/``end`` index the demand exactly as the caller sent it (``demand[start:end] == phrase``);
+    both are None, and ``phrase`` empty, when no phrase of the demand produced this condition (a model
+    wrote a key the linker never saw).
+    """
+
+    condition: Condition
+    negated: bool  # the condition sits under NOT
+    phrase: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlternativeReading:
+    """Another reading of the demand the linker kept, and how it differs from the chosen one.
+
+    ``added`` / ``removed`` are condition texts (``NOT `` before a negated one) this reading has and the
+    chosen one lacks, and the reverse; both empty means the same conditions grouped differently
+    (AND / OR bracketing).
+    """
+
+    logic: Expr
+    canonical: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """One line for a person: ``"(a) instead of (b)"``, ``"adds (a)"``, ``"grouped differently"``."""
+        if self.added and self.removed:
+            return f"{' AND '.join(self.added)} instead of {' AND '.join(self.removed)}"
+        if self.added:
+            return "adds " + " AND ".join(self.added)
+        if self.removed:
+            return "without " + " AND ".join(self.removed)
+        return "the same conditions grouped differently"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +118,8 @@ class ParseResult:
     reasoning: list[str] = field(default_factory=list)
     unresolved: list[UnresolvedPhrase] = field(default_factory=list)
     explanation: str = ""
+    conditions: tuple[ConditionSource, ...] = ()  # each condition of ``logic`` (reading order) and its phrase
+    alternatives: tuple[AlternativeReading, ...] = ()  # other readings of the demand, best first
 
     @property
     def empty(self) -> bool:

@@ -39,6 +39,7 @@ from models.targeting.parser._parser import (
     local_backend,
 )
 from models.targeting.parser._prompts import KeyRetriever, build_messages
+from models.targeting.parser._provenance import DemandSpans, explain_parse
 
 __all__ = [
     "DEFAULT_ADAPTER",
@@ -49,6 +50,7 @@ __all__ = [
     "ChoiceTrace",
     "DemandParser",
     "DemoLibrary",
+    "DemandSpans",
     "Demonstration",
     "Embedder",
     "KeyRetriever",
@@ -63,6 +65,7 @@ __all__ = [
     "candidates",
     "combine",
     "decode_logic",
+    "explain_parse",
     "get_embedder",
     "get_parser",
     "link_demand",

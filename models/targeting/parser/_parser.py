@@ -48,6 +48,7 @@ from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demo
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
+from models.targeting.parser._provenance import DemandSpans, explain_parse
 
 __all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
 
@@ -137,18 +138,24 @@ class DemandParser:
             raise InvalidArgument(f"demand is {len(demand)} characters; at most {MAX_DEMAND_CHARS}", field="demand")
         return " ".join(demand.split())
 
-    def _unresolved(self, linking: Linking) -> list[UnresolvedPhrase]:
+    def _unresolved(self, linking: Linking, spans: DemandSpans | None = None) -> list[UnresolvedPhrase]:
         out: list[UnresolvedPhrase] = []
         for c in linking.clauses:
             for phrase, key in c.vague:
-                near = [key, *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
-                out.append(UnresolvedPhrase(f"{phrase} (no threshold given)", tuple(near)))
+                out.append(self._closest(f"{phrase} (no threshold given)", phrase, spans, first=key))
             if c.slots or not c.leftover.strip():
                 continue
-            phrase = c.text
-            near = self.retriever.top(phrase, 3)
-            out.append(UnresolvedPhrase(phrase, tuple(near)))
+            out.append(self._closest(c.text, c.text, spans))
         return out
+
+    def _closest(self, label: str, phrase: str, spans: DemandSpans | None, first: str | None = None
+                 ) -> UnresolvedPhrase:
+        """An unresolved phrase with its 3 closest keys (``first`` leading), their similarity, its place."""
+        sims = self.retriever.scores(phrase)
+        near = [*([first] if first else []), *(k for k in sorted(sims, key=lambda k: -sims[k]) if k != first)][:3]
+        span = spans.find(phrase) if spans is not None else None
+        return UnresolvedPhrase(label, tuple(near), tuple(round(sims[k], 4) for k in near),
+                                *(span if span is not None else (None, None)))
 
     def _empty(self, demand: str, unresolved: list[UnresolvedPhrase]) -> ParseResult:
         text = demand.lower()
@@ -169,10 +176,16 @@ class DemandParser:
     # -- parse ------------------------------------------------------------------------------------
 
     def parse(self, demand: str) -> ParseResult:
-        demand = self._check(demand)
-        linking = link_demand(demand, self.catalog)
-        unresolved = self._unresolved(linking)
+        """The logic, and for a tool to show: each condition's phrase, other readings, unresolved phrases."""
+        text = self._check(demand)
+        linking = link_demand(text, self.catalog)
+        spans = DemandSpans(demand, linking.text)  # positions in the demand as sent, not the normalised text
         cands = candidates(linking, self.config.candidates)
+        result = self._read(text, linking, cands, self._unresolved(linking, spans))
+        return explain_parse(result, spans, linking, cands, self.catalog, self.config.alternatives)
+
+    def _read(self, demand: str, linking: Linking, cands: list[Candidate],
+              unresolved: list[UnresolvedPhrase]) -> ParseResult:
         if not cands or _asks_for_no_audience(demand.lower()):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):

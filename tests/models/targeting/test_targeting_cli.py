@@ -91,3 +91,39 @@ def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatc
     assert code == 0 and data["logic"] == "" and data["sql"] == "" and data["explanation"]
     code, _, err = _mds(["targeting", "parse", "women", "--variant", "gpt9"], monkeypatch, capsys)
     assert code == 2 and "--variant: unknown variant(s) gpt9" in err
+
+
+def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    demand = "users who like pets in Beijing"
+    code, out, _ = _mds(["targeting", "parse", demand, "--json", "--variant", "linker", "--sizes"], monkeypatch, capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert {c["condition"]: c["phrase"] for c in data["conditions"]} == {
+        "(city#Equal To#beijing)": "Beijing", "(interests#Contains Any#pets)": "pets"}
+    assert all(demand[c["start"]:c["end"]] == c["phrase"] for c in data["conditions"])
+    users = pd.read_parquet(snapshot_path(env)).to_dict("records")
+    assert len(data["alternatives"]) >= 2
+    for alt in data["alternatives"]:
+        assert alt["audience_size"] == sum(evaluate(parse_logic(alt["logic"]), r) for r in users)
+    code, out, _ = _mds(["targeting", "parse", demand, "--variant", "linker"], monkeypatch, capsys)
+    assert code == 0 and "reading 2" in out and "'Beijing' at 23-30" in out
+    logic = "(city#Equal To#beijing) AND (interests#Contains Any#pets)"
+    code, out, _ = _mds(["targeting", "select", logic, "--sample", "3", "--seed", "5"], monkeypatch, capsys)
+    assert code == 0 and "sample of 3 (seed 5)" in out and "interests" in out
+    assert out.count("beijing") >= 3  # each sampled row shows its city
+
+
+def test_bench_edit_writes_timings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from models.targeting.corpus import DEV_SET_PATH
+
+    out = tmp_path / "edit.json"
+    cases = str(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
+    code, text, _ = _mds(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users", "500",
+                          "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
+    assert code == 0 and "provenance" in text
+    report = json.loads(out.read_text())
+    assert report["demands"] == 12 and report["population"] == 500 and report["cases_file"] == cases
+    for name in ("parse_ms", "provenance_ms", "sizes_one_pass_ms", "sizes_query_per_reading_ms"):
+        assert set(report[name]) == {"p50", "p95", "mean"} and min(report[name].values()) >= 0

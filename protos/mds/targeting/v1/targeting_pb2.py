@@ -24,33 +24,43 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n mds/targeting/v1/targeting.proto\x12\x10mds.targeting.v1\"@\n\x0cParseRequest\x12\x0e\n\x06\x64\x65mand\x18\x01 \x01(\t\x12\x0f\n\x07variant\x18\x02 \x01(\t\x12\x0f\n\x07\x64ialect\x18\x03 \x01(\t\"6\n\x10UnresolvedPhrase\x12\x0e\n\x06phrase\x18\x01 \x01(\t\x12\x12\n\ncandidates\x18\x02 \x03(\t\"\x8b\x02\n\rParseResponse\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x12\n\nlogic_json\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x03(\t\x12\x0b\n\x03sql\x18\x04 \x01(\t\x12\x36\n\nunresolved\x18\x05 \x03(\x0b\x32\".mds.targeting.v1.UnresolvedPhrase\x12$\n\x17\x65stimated_audience_size\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x17\n\x0fpopulation_size\x18\x07 \x01(\x03\x12\x13\n\x0b\x65xplanation\x18\x08 \x01(\t\x12\x0f\n\x07variant\x18\t \x01(\tB\x1a\n\x18_estimated_audience_size\"a\n\x15SelectAudienceRequest\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x14\n\x0csegment_name\x18\x02 \x01(\t\x12\x13\n\x0bsample_size\x18\x03 \x01(\x05\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\"\xb0\x01\n\x16SelectAudienceResponse\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x17\n\x0fpopulation_size\x18\x04 \x01(\x03\x12\x17\n\x0fsample_user_ids\x18\x05 \x03(\t\x12\x14\n\x0csegment_name\x18\x06 \x01(\t\x12\x13\n\x0bsegment_key\x18\x07 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x08 \x01(\t\"9\n\x17\x43heckEligibilityRequest\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"]\n\x10\x43onditionOutcome\x12\x11\n\tcondition\x18\x01 \x01(\t\x12\x0f\n\x07negated\x18\x02 \x01(\x08\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tual_value\x18\x04 \x01(\t\"\x8e\x01\n\x18\x43heckEligibilityResponse\x12\x10\n\x08\x65ligible\x18\x01 \x01(\x08\x12\r\n\x05logic\x18\x02 \x01(\t\x12\x36\n\nconditions\x18\x03 \x03(\x0b\x32\".mds.targeting.v1.ConditionOutcome\x12\x19\n\x11\x66\x61iled_conditions\x18\x04 \x03(\t\"6\n\x11GetSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\"\xa2\x01\n\x12GetSegmentResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05logic\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x0e\n\x06\x65ngine\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x17\n\x0fsample_user_ids\x18\x07 \x03(\t\x12\x13\n\x0bsegment_key\x18\x08 \x01(\t2\x85\x03\n\x10TargetingService\x12H\n\x05Parse\x12\x1e.mds.targeting.v1.ParseRequest\x1a\x1f.mds.targeting.v1.ParseResponse\x12\x63\n\x0eSelectAudience\x12\'.mds.targeting.v1.SelectAudienceRequest\x1a(.mds.targeting.v1.SelectAudienceResponse\x12i\n\x10\x43heckEligibility\x12).mds.targeting.v1.CheckEligibilityRequest\x1a*.mds.targeting.v1.CheckEligibilityResponse\x12W\n\nGetSegment\x12#.mds.targeting.v1.GetSegmentRequest\x1a$.mds.targeting.v1.GetSegmentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n mds/targeting/v1/targeting.proto\x12\x10mds.targeting.v1\"T\n\x0cParseRequest\x12\x0e\n\x06\x64\x65mand\x18\x01 \x01(\t\x12\x0f\n\x07variant\x18\x02 \x01(\t\x12\x0f\n\x07\x64ialect\x18\x03 \x01(\t\x12\x12\n\nwith_sizes\x18\x04 \x01(\x08\"~\n\x10UnresolvedPhrase\x12\x0e\n\x06phrase\x18\x01 \x01(\t\x12\x12\n\ncandidates\x18\x02 \x03(\t\x12\x0e\n\x06scores\x18\x03 \x03(\x02\x12\x12\n\x05start\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x03\x65nd\x18\x05 \x01(\x05H\x01\x88\x01\x01\x42\x08\n\x06_startB\x06\n\x04_end\"\x8a\x01\n\x0f\x43onditionSource\x12\x11\n\tcondition\x18\x01 \x01(\t\x12\x0f\n\x07negated\x18\x02 \x01(\x08\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0e\n\x06phrase\x18\x04 \x01(\t\x12\x12\n\x05start\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x03\x65nd\x18\x06 \x01(\x05H\x01\x88\x01\x01\x42\x08\n\x06_startB\x06\n\x04_end\"\x82\x01\n\x12\x41lternativeReading\x12\r\n\x05logic\x18\x01 \x01(\t\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x02 \x03(\t\x12\x0f\n\x07removed\x18\x03 \x03(\t\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x1a\n\raudience_size\x18\x05 \x01(\x03H\x00\x88\x01\x01\x42\x10\n\x0e_audience_size\"\xfe\x02\n\rParseResponse\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x12\n\nlogic_json\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x03(\t\x12\x0b\n\x03sql\x18\x04 \x01(\t\x12\x36\n\nunresolved\x18\x05 \x03(\x0b\x32\".mds.targeting.v1.UnresolvedPhrase\x12$\n\x17\x65stimated_audience_size\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x17\n\x0fpopulation_size\x18\x07 \x01(\x03\x12\x13\n\x0b\x65xplanation\x18\x08 \x01(\t\x12\x0f\n\x07variant\x18\t \x01(\t\x12\x35\n\nconditions\x18\n \x03(\x0b\x32!.mds.targeting.v1.ConditionSource\x12:\n\x0c\x61lternatives\x18\x0b \x03(\x0b\x32$.mds.targeting.v1.AlternativeReadingB\x1a\n\x18_estimated_audience_size\"v\n\x15SelectAudienceRequest\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x14\n\x0csegment_name\x18\x02 \x01(\t\x12\x13\n\x0bsample_size\x18\x03 \x01(\x05\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\x12\x13\n\x0bsample_seed\x18\x05 \x01(\x03\"\x88\x01\n\x0bSampledUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x39\n\x06values\x18\x02 \x03(\x0b\x32).mds.targeting.v1.SampledUser.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf8\x01\n\x16SelectAudienceResponse\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x17\n\x0fpopulation_size\x18\x04 \x01(\x03\x12\x17\n\x0fsample_user_ids\x18\x05 \x03(\t\x12\x14\n\x0csegment_name\x18\x06 \x01(\t\x12\x13\n\x0bsegment_key\x18\x07 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x08 \x01(\t\x12\x17\n\x0fsample_features\x18\t \x03(\t\x12-\n\x06sample\x18\n \x03(\x0b\x32\x1d.mds.targeting.v1.SampledUser\"9\n\x17\x43heckEligibilityRequest\x12\r\n\x05logic\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"]\n\x10\x43onditionOutcome\x12\x11\n\tcondition\x18\x01 \x01(\t\x12\x0f\n\x07negated\x18\x02 \x01(\x08\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tual_value\x18\x04 \x01(\t\"\x8e\x01\n\x18\x43heckEligibilityResponse\x12\x10\n\x08\x65ligible\x18\x01 \x01(\x08\x12\r\n\x05logic\x18\x02 \x01(\t\x12\x36\n\nconditions\x18\x03 \x03(\x0b\x32\".mds.targeting.v1.ConditionOutcome\x12\x19\n\x11\x66\x61iled_conditions\x18\x04 \x03(\t\"6\n\x11GetSegmentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\"\xa2\x01\n\x12GetSegmentResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05logic\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x0e\n\x06\x65ngine\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x17\n\x0fsample_user_ids\x18\x07 \x03(\t\x12\x13\n\x0bsegment_key\x18\x08 \x01(\t2\x85\x03\n\x10TargetingService\x12H\n\x05Parse\x12\x1e.mds.targeting.v1.ParseRequest\x1a\x1f.mds.targeting.v1.ParseResponse\x12\x63\n\x0eSelectAudience\x12\'.mds.targeting.v1.SelectAudienceRequest\x1a(.mds.targeting.v1.SelectAudienceResponse\x12i\n\x10\x43heckEligibility\x12).mds.targeting.v1.CheckEligibilityRequest\x1a*.mds.targeting.v1.CheckEligibilityResponse\x12W\n\nGetSegment\x12#.mds.targeting.v1.GetSegmentRequest\x1a$.mds.targeting.v1.GetSegmentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mds.targeting.v1.targeting_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SAMPLEDUSER_VALUESENTRY']._loaded_options = None
+  _globals['_SAMPLEDUSER_VALUESENTRY']._serialized_options = b'8\001'
   _globals['_PARSEREQUEST']._serialized_start=54
-  _globals['_PARSEREQUEST']._serialized_end=118
-  _globals['_UNRESOLVEDPHRASE']._serialized_start=120
-  _globals['_UNRESOLVEDPHRASE']._serialized_end=174
-  _globals['_PARSERESPONSE']._serialized_start=177
-  _globals['_PARSERESPONSE']._serialized_end=444
-  _globals['_SELECTAUDIENCEREQUEST']._serialized_start=446
-  _globals['_SELECTAUDIENCEREQUEST']._serialized_end=543
-  _globals['_SELECTAUDIENCERESPONSE']._serialized_start=546
-  _globals['_SELECTAUDIENCERESPONSE']._serialized_end=722
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=724
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=781
-  _globals['_CONDITIONOUTCOME']._serialized_start=783
-  _globals['_CONDITIONOUTCOME']._serialized_end=876
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=879
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=1021
-  _globals['_GETSEGMENTREQUEST']._serialized_start=1023
-  _globals['_GETSEGMENTREQUEST']._serialized_end=1077
-  _globals['_GETSEGMENTRESPONSE']._serialized_start=1080
-  _globals['_GETSEGMENTRESPONSE']._serialized_end=1242
-  _globals['_TARGETINGSERVICE']._serialized_start=1245
-  _globals['_TARGETINGSERVICE']._serialized_end=1634
+  _globals['_PARSEREQUEST']._serialized_end=138
+  _globals['_UNRESOLVEDPHRASE']._serialized_start=140
+  _globals['_UNRESOLVEDPHRASE']._serialized_end=266
+  _globals['_CONDITIONSOURCE']._serialized_start=269
+  _globals['_CONDITIONSOURCE']._serialized_end=407
+  _globals['_ALTERNATIVEREADING']._serialized_start=410
+  _globals['_ALTERNATIVEREADING']._serialized_end=540
+  _globals['_PARSERESPONSE']._serialized_start=543
+  _globals['_PARSERESPONSE']._serialized_end=925
+  _globals['_SELECTAUDIENCEREQUEST']._serialized_start=927
+  _globals['_SELECTAUDIENCEREQUEST']._serialized_end=1045
+  _globals['_SAMPLEDUSER']._serialized_start=1048
+  _globals['_SAMPLEDUSER']._serialized_end=1184
+  _globals['_SAMPLEDUSER_VALUESENTRY']._serialized_start=1139
+  _globals['_SAMPLEDUSER_VALUESENTRY']._serialized_end=1184
+  _globals['_SELECTAUDIENCERESPONSE']._serialized_start=1187
+  _globals['_SELECTAUDIENCERESPONSE']._serialized_end=1435
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=1437
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=1494
+  _globals['_CONDITIONOUTCOME']._serialized_start=1496
+  _globals['_CONDITIONOUTCOME']._serialized_end=1589
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=1592
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=1734
+  _globals['_GETSEGMENTREQUEST']._serialized_start=1736
+  _globals['_GETSEGMENTREQUEST']._serialized_end=1790
+  _globals['_GETSEGMENTRESPONSE']._serialized_start=1793
+  _globals['_GETSEGMENTRESPONSE']._serialized_end=1955
+  _globals['_TARGETINGSERVICE']._serialized_start=1958
+  _globals['_TARGETINGSERVICE']._serialized_end=2347
 # @@protoc_insertion_point(module_scope)
