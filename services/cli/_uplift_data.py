@@ -13,11 +13,14 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from core.errors import InvalidArgument
+
+if TYPE_CHECKING:  # the models import pandas and LightGBM: not at CLI start-up
+    from models.uplift.evaluation import UpliftDataset
 
 __all__ = ["DataSource", "data_options", "split_list"]
 
@@ -53,7 +56,7 @@ class DataSource:
             if getattr(self, flag.lstrip("-").replace("-", "_")) is None:
                 raise InvalidArgument(f"{flag} is required with --data", field=flag)
 
-    def load(self, cost_col: str | None = None):  # -> models.uplift.evaluation.UpliftDataset (imported lazily)
+    def load(self, cost_col: str | None = None) -> UpliftDataset:
         """The two-arm data set named by ``--dataset`` or described by ``--data`` and the column flags."""
         from models.uplift.evaluation import demo_dataset, file_dataset, hillstrom_dataset
 

@@ -61,10 +61,14 @@ def test_strong_bags_pull_the_uplift_toward_their_ates() -> None:
     assert 0.3 < gap < 0.6
 
 
-def test_default_learner_shrinks_its_correction() -> None:
-    X, t, y, _ = experiment(0.25, n=3000)
+def test_default_learner_shrinks_its_correction_and_grows_all_stage_one_trees() -> None:
+    X, t, y, effect = experiment(0.25, n=3000)
     model = make_learner("default")
     assert isinstance(model, BagCorrectedSLearner) and model.get_params()["shrinkage"] is True
+    model.fit(X, t, y)
+    # No early stopping on the outcome's log-loss: stage 1 keeps every tree of its budget.
+    assert model.model_.n_estimators == model.n_estimators == 100
+    assert np.corrcoef(model.predict(X), effect)[0, 1] > 0.5
 
 
 def test_t_and_s_variants_share_one_correction_and_clone_their_parameters() -> None:
