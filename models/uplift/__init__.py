@@ -5,7 +5,12 @@ the learners (:data:`LEARNERS`), the metrics and the evaluation protocol.
 """
 
 from models.uplift._bag import BagLabels, BagRegularizedUplift, bag_ate_labels
-from models.uplift._bag_gbm import BagCorrectedSLearner, BagCorrectedTLearner
+from models.uplift._bag_gbm import (
+    BagCorrectedSLearner,
+    BagCorrectedTLearner,
+    bag_shrinkage,
+    fit_bag_correction,
+)
 from models.uplift._gated import GatedBagUplift, expected_bag_responders
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator, check_features, check_uplift_data
@@ -41,6 +46,8 @@ __all__ = [
     "UpliftScores",
     "XLearner",
     "bag_ate_labels",
+    "bag_shrinkage",
+    "fit_bag_correction",
     "check_features",
     "check_uplift_data",
     "expected_bag_responders",

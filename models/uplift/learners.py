@@ -28,9 +28,10 @@ LEARNERS: dict[str, Callable[..., UpliftEstimator]] = {
 BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_transformation")
 
 # The learner a user gets when naming none (``default`` in reports and on the command line), for 0/1
-# outcomes and for continuous (revenue) outcomes. ``bag_corrected_s`` (S-learner + bag correction) met the
-# anchor target on the most suite data sets; ``bag_regularized`` (and ``bag_gated``, which is it unless
-# outcomes are rare) leads on Hillstrom visits but fails on many-feature and strong-signal sets.
+# outcomes and for continuous (revenue) outcomes. ``bag_corrected_s`` (a fixed 200-tree LightGBM S-learner +
+# the bag correction, each bag's pull shrunk by its noise) met the anchor target on the most suite data sets;
+# ``bag_regularized`` (and ``bag_gated``, which is it unless outcomes are rare) leads on Hillstrom visits but
+# fails on rare outcomes, many-feature and strong-signal sets (docs/uplift.md, "Robust default").
 DEFAULT_LEARNER = "bag_corrected_s"
 DEFAULT_REVENUE_LEARNER = "x_learner"
 

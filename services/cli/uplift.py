@@ -15,6 +15,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from services.cli import _uplift_score
+from services.cli._uplift_data import DataSource, data_options, split_list
 
 __all__ = ["app"]
 
@@ -23,46 +24,6 @@ app = typer.Typer(help="Uplift models: evaluate learners, train and register mod
 
 _METRICS = ("qini_auc", "uplift_auc", "uplift_at_30", "fit_seconds")
 _TRUTH_METRICS = ("spearman", "pehe")
-
-
-def _split_list(raw: str | None) -> list[str]:
-    return [v.strip() for v in (raw or "").split(",") if v.strip()]
-
-
-def _load_dataset(dataset: str | None, data: Path | None, treatment_col: str | None, treatment_value: str | None,
-                  control_value: str | None, outcome_col: str | None, features: str | None, demo_users: int,
-                  demo_seed: int, cost_col: str | None = None):
-    """The data set named by ``--dataset`` or described by ``--data`` and the column flags."""
-    from models.uplift.evaluation import demo_dataset, file_dataset, hillstrom_dataset
-
-    if dataset is not None and data is not None:
-        raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
-    if dataset is not None:
-        if dataset == "hillstrom":  # --treatment-value / --outcome-col pick the e-mail and the outcome
-            return hillstrom_dataset(treatment_value or "Womens E-Mail", outcome_col or "visit")
-        if dataset == "demo":
-            return demo_dataset(demo_users, demo_seed)
-        raise InvalidArgument(f"--dataset must be hillstrom or demo, not {dataset!r}", field="--dataset")
-    if data is None:
-        raise InvalidArgument("give --dataset hillstrom|demo or --data FILE", field="--data")
-    for value, flag in ((treatment_col, "--treatment-col"), (treatment_value, "--treatment-value"),
-                        (control_value, "--control-value"), (outcome_col, "--outcome-col")):
-        if value is None:
-            raise InvalidArgument(f"{flag} is required with --data", field=flag)
-    return file_dataset(data, treatment_col=str(treatment_col), treatment_value=str(treatment_value),
-                        control_value=str(control_value), outcome_col=str(outcome_col),
-                        features=_split_list(features) or None, cost_col=cost_col)
-
-
-DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="preset: hillstrom or demo")]
-DataOpt = Annotated[Path | None, typer.Option("--data", help="CSV or Parquet file, one row per user")]
-TreatmentColOpt = Annotated[str | None, typer.Option("--treatment-col", help="column holding the arm")]
-TreatmentValueOpt = Annotated[str | None, typer.Option("--treatment-value", help="value marking treated rows")]
-ControlValueOpt = Annotated[str | None, typer.Option("--control-value", help="value marking control rows")]
-OutcomeOpt = Annotated[str | None, typer.Option("--outcome-col", help="outcome column: 0/1, or revenue (money)")]
-FeaturesOpt = Annotated[str | None, typer.Option("--features", help="comma-separated feature columns (default: all others)")]
-DemoUsersOpt = Annotated[int, typer.Option("--demo-users", help="population size of --dataset demo")]
-DemoSeedOpt = Annotated[int, typer.Option("--demo-seed", help="population seed of --dataset demo")]
 
 
 def _check_learner_names(names: list[str], flag: str) -> None:
@@ -132,14 +93,9 @@ def _write_outputs(console: Console, report, json_path: Path | None, plot: Path 
 
 
 @app.command("evaluate")
+@data_options()
 def evaluate_cmd(
-    dataset: DatasetOpt = None,
-    data: DataOpt = None,
-    treatment_col: TreatmentColOpt = None,
-    treatment_value: TreatmentValueOpt = None,
-    control_value: ControlValueOpt = None,
-    outcome_col: OutcomeOpt = None,
-    features: FeaturesOpt = None,
+    source: DataSource,
     seeds: Annotated[int, typer.Option("--seeds", help="stratified train/test splits")] = 5,
     test_size: Annotated[float, typer.Option("--test-size", help="test share of each split")] = 0.5,
     learners: Annotated[str | None, typer.Option(
@@ -161,13 +117,11 @@ def evaluate_cmd(
     json_path: Annotated[Path | None, typer.Option("--json", help="where to write the JSON summary")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Qini-curve PNG (default: beside --json); the "
                                                              "calibration PNG goes beside it")] = None,
-    demo_users: DemoUsersOpt = 20_000,
-    demo_seed: DemoSeedOpt = 0,
 ) -> None:
     """Fit every learner on the same stratified splits; print and save mean ± std of each metric."""
     from models.uplift._anchors import available_anchors
 
-    named = _split_list(learners)
+    named = split_list(learners)
     _check_learner_names(named, "--learners")
     if anchors and not available_anchors():
         raise InvalidArgument("--anchors needs scikit-uplift or causalml: pip install 'mds[bench]'", field="--anchors")
@@ -182,10 +136,10 @@ def evaluate_cmd(
     console = Console()
     tuning = tune_seconds if tune else None
     if suite:
-        if dataset is not None or data is not None:
+        if source.dataset is not None or source.data is not None:
             raise InvalidArgument("--suite runs its own data sets; drop --dataset/--data", field="--suite")
         _run_suite(console, named, anchors, seeds=seeds, test_size=test_size, tune_seconds=tuning, n_boot=n_boot,
-                   out_dir=out_dir, demo_users=demo_users)
+                   out_dir=out_dir, demo_users=source.demo_users)
         return
     if cost_col is not None and cost_per_user is not None:
         raise InvalidArgument("give --cost-col or --cost-per-user, not both", field="--cost-per-user")
@@ -194,8 +148,7 @@ def evaluate_cmd(
     if not (np.isfinite(value_per_unit) and value_per_unit > 0):
         raise InvalidArgument("--value-per-unit must be a positive number", field="--value-per-unit")
     with console.status("loading data"):
-        ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
-                           demo_users, demo_seed, cost_col)
+        ds = source.load(cost_col)
     if cost_per_user is not None:
         ds = dataclasses.replace(ds, costs=np.full(len(ds.frame), float(cost_per_user)))
     report = _run_one(console, ds, _names_for(ds, named, anchors), seeds=seeds, test_size=test_size,
@@ -255,15 +208,10 @@ def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int,
 
 
 @app.command("train")
+@data_options()
 def train_cmd(
     name: Annotated[str, typer.Option("--name", help="registry name of the model, e.g. coupon")],
-    dataset: DatasetOpt = None,
-    data: DataOpt = None,
-    treatment_col: TreatmentColOpt = None,
-    treatment_value: TreatmentValueOpt = None,
-    control_value: ControlValueOpt = None,
-    outcome_col: OutcomeOpt = None,
-    features: FeaturesOpt = None,
+    source: DataSource,
     learner: Annotated[str, typer.Option("--learner", help="learner name (see evaluate)")] = "default",
     seed: Annotated[int, typer.Option("--seed", help="random_state of the learner")] = 0,
     tune: Annotated[bool, typer.Option("--tune", help="choose hyperparameters by cross-validated Qini on the "
@@ -272,8 +220,6 @@ def train_cmd(
     arms: Annotated[bool, typer.Option("--arms", help="several treatments: one uplift model per value of "
                                                       "--treatment-col against --control-value")] = False,
     holdout: Annotated[float, typer.Option("--holdout", help="share held out to report metrics (0 = none)")] = 0.2,
-    demo_users: DemoUsersOpt = 20_000,
-    demo_seed: DemoSeedOpt = 0,
 ) -> None:
     """Fit an encoder + learner pipeline and save it as the next version of ``--name`` in the registry."""
     from core.settings import Settings
@@ -295,12 +241,10 @@ def train_cmd(
         raise InvalidArgument("--holdout must be in [0, 1)", field="--holdout")
     console = Console()
     if arms:
-        _train_arms(console, registry, name, dataset, data, treatment_col, control_value, outcome_col, features,
-                    learner, seed, holdout)
+        _train_arms(console, registry, name, source, learner, seed, holdout)
         return
     with console.status("loading data"):
-        ds = _load_dataset(dataset, data, treatment_col, treatment_value, control_value, outcome_col, features,
-                           demo_users, demo_seed)
+        ds = source.load()
     # The demo world's columns are the demo catalog's features (genuinely the demo data set); columns
     # that are all features of the configured catalog (MDS_CATALOG) are the team's own: encode with the
     # catalog's vocabularies so the model reads exactly what the online store serves.
@@ -321,19 +265,18 @@ def train_cmd(
     console.print(f"saved {name} v{version} to {registry.root}")
 
 
-def _arms_frame(dataset: str | None, data: Path | None, treatment_col: str | None, control_value: str | None,
-                outcome_col: str | None, features: str | None):
+def _arms_frame(source: DataSource):
     """``(name, features frame, arm labels, outcome, treatment column, control)`` for several treatments."""
     import pandas as pd
 
     from core.paths import hillstrom_csv
     from models.uplift.evaluation import HILLSTROM_FEATURES, read_table
 
-    if dataset is not None and data is not None:
-        raise InvalidArgument("give either --dataset or --data, not both", field="--dataset")
+    source.check_one_source()
+    dataset, data, outcome_col = source.dataset, source.data, source.outcome_col
     if dataset == "hillstrom":
         df = pd.read_csv(hillstrom_csv())
-        treatment_col, control_value = "segment", control_value or "No E-Mail"
+        treatment_col, control_value = "segment", source.control_value or "No E-Mail"
         outcome_col = outcome_col or "visit"
         cols = list(HILLSTROM_FEATURES)
         name = f"hillstrom_arms_{outcome_col}"
@@ -344,11 +287,9 @@ def _arms_frame(dataset: str | None, data: Path | None, treatment_col: str | Non
         if data is None:
             raise InvalidArgument("give --dataset hillstrom or --data FILE", field="--data")
         df = read_table(data)
-        for value, flag in ((treatment_col, "--treatment-col"), (control_value, "--control-value"),
-                            (outcome_col, "--outcome-col")):
-            if value is None:
-                raise InvalidArgument(f"{flag} is required with --data", field=flag)
-        cols = _split_list(features) or [c for c in df.columns if c not in (treatment_col, outcome_col)]
+        source.require("--treatment-col", "--control-value", "--outcome-col")
+        treatment_col, control_value = str(source.treatment_col), str(source.control_value)
+        cols = split_list(source.features) or [c for c in df.columns if c not in (treatment_col, outcome_col)]
         name = data.stem
     for col, flag in ((treatment_col, "--treatment-col"), (outcome_col, "--outcome-col"),
                       *((c, "--features") for c in cols)):
@@ -363,14 +304,12 @@ def _arms_frame(dataset: str | None, data: Path | None, treatment_col: str | Non
             str(treatment_col), str(control_value))
 
 
-def _train_arms(console: Console, registry, name: str, dataset: str | None, data: Path | None,
-                treatment_col: str | None, control_value: str | None, outcome_col: str | None,
-                features: str | None, learner: str, seed: int, holdout: float) -> None:
+def _train_arms(console: Console, registry, name: str, source: DataSource, learner: str, seed: int,
+                holdout: float) -> None:
     from models.uplift.learners import DEFAULT_LEARNER
     from models.uplift.training import train_arms_pipeline
 
-    data_name, frame, arm, y, column, control = _arms_frame(dataset, data, treatment_col, control_value,
-                                                            outcome_col, features)
+    data_name, frame, arm, y, column, control = _arms_frame(source)
     if learner == "default":
         learner = DEFAULT_LEARNER
     with console.status(f"fitting {learner} per arm on {len(frame):,} rows"):
@@ -388,13 +327,9 @@ def _train_arms(console: Console, registry, name: str, dataset: str | None, data
 
 
 @app.command("arms")
+@data_options(include=("dataset", "data", "treatment_col", "control_value", "outcome_col", "features"))
 def arms_cmd(
-    dataset: DatasetOpt = None,
-    data: DataOpt = None,
-    treatment_col: TreatmentColOpt = None,
-    control_value: ControlValueOpt = None,
-    outcome_col: OutcomeOpt = None,
-    features: FeaturesOpt = None,
+    source: DataSource,
     learner: Annotated[str, typer.Option("--learner", help="uplift learner fitted per arm")] = "default",
     seeds: Annotated[int, typer.Option("--seeds", help="stratified train/test splits")] = 3,
     test_size: Annotated[float, typer.Option("--test-size", help="test share of each split")] = 0.5,
@@ -413,8 +348,7 @@ def arms_cmd(
         raise InvalidArgument("--seeds must be at least 1", field="--seeds")
     if not 0.0 < test_size < 1.0:
         raise InvalidArgument("--test-size must be in (0, 1)", field="--test-size")
-    name, frame, arm, y, treatment_col, control_value = _arms_frame(dataset, data, treatment_col, control_value,
-                                                                    outcome_col, features)
+    name, frame, arm, y, treatment_col, control_value = _arms_frame(source)
     console = Console()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
