@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ArtifactError
-from models.allocation._context import allocation_context, request_context
+from models.allocation._context import ContextExtractor, request_context
 from models.allocation._estimator import RewardEstimator
 from models.allocation._pipeline import chain_features, cross_fit, efficient_chains, expand
 from models.allocation._price import price_floor
@@ -35,8 +35,16 @@ class AllocationPolicy:
     def predict(self, bundle: RecommenderBundle, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
                 now: int) -> np.ndarray:
         """Predicted reward of every chain (−inf off the frontier) for one request."""
-        ctx = allocation_context(bundle.cascade, items, ratings, times, now)
+        extract: ContextExtractor | None = getattr(self, "_extract", None)
+        if extract is None or extract.base is not bundle.cascade.base:
+            extract = self._extract = ContextExtractor(bundle.cascade.base)
+        ctx = extract(items, ratings, times, now)
         return expand(self.estimator.predict(ctx[None, :]), self.frontier, self.n_chains)[0]
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_extract", None)      # rebuilt from the bundle's cascade after loading
+        return state
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

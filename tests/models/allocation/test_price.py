@@ -1,5 +1,5 @@
 """The price below which compute does not pay (``price_floor``) and the controller that honours it,
-and the item-CF novelty context features."""
+and the item-CF novelty context features (``ContextExtractor``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from models.allocation import ControllerConfig, LocalBudgetState, OnlineController, cf_novelty, price_floor
+from models.allocation import (
+    ALLOCATION_CONTEXT,
+    ContextExtractor,
+    ControllerConfig,
+    LocalBudgetState,
+    OnlineController,
+    price_floor,
+)
 from models.allocation._solver import choose
+from models.recommend import BaseSignals
 
 
 def _logged(n: int, *, loses: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -67,31 +75,48 @@ def test_controller_never_prices_compute_below_the_floor() -> None:
     assert unfloored.decide(np.array([1.0, 1.025, 1.1]), 0.0).chain == 2   # without it, any gain buys
 
 
-def _reference_novelty(sim: sp.csr_matrix, history: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+def _base(n: int, seed: int = 0) -> BaseSignals:
+    rng = np.random.default_rng(seed)
+    dense = np.where(rng.random((n, n)) < 0.1, rng.random((n, n)), 0.0)
+    np.fill_diagonal(dense, 0.0)
+    pop = rng.integers(1, 100, n).astype(np.float32)
+    return BaseSignals(pop, pop[::-1].copy(), np.full(n, 3.5, np.float32), np.zeros((n, 64), np.float32),
+                       np.zeros((n, 16), np.float32), sp.csr_matrix(dense), np.eye(n, 4, dtype=np.float32))
+
+
+def _reference_novelty(base: BaseSignals, history: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    """The same features the slow way: dense rows, a full sort."""
     liked = history[ratings >= 4] if (ratings >= 4).any() else history
     liked = liked[-60:]
-    rows = sim[liked].toarray()
-    unseen = np.ones(sim.shape[1], dtype=bool)
+    rows = base.sim[liked].toarray()
+    unseen = np.ones(base.sim.shape[1], dtype=bool)
     unseen[history] = False
-    per_item = rows.sum(axis=0) * unseen
-    top = np.sort(per_item)[-10:].sum()
-    n = len(liked)
-    return np.array([np.log1p(per_item.sum() / n), per_item.sum() / rows.sum(), np.log1p(top / n)])
+    score = rows.sum(axis=0) * unseen
+    order = np.argsort(-score, kind="stable")
+    cand = order[:100][score[order[:100]] > 0]
+    top = cand[:10]
+    popular = [i for i in np.lexsort((-base.item_pop, -base.recent_pop)) if unseen[i]][:100]
+    n, log_pop = len(liked), np.log1p(base.item_pop)
+    return np.array([np.log1p(score.sum() / n), score.sum() / rows.sum(), np.log1p(score[top].sum() / n),
+                     log_pop[top].mean(), 1 - np.isin(cand, popular).mean(),
+                     np.log1p((score[cand] >= 0.5 * score[cand].max()).sum())])
 
 
-def test_cf_novelty_matches_a_dense_reference_and_sees_an_exhausted_neighbourhood() -> None:
+def test_novelty_features_match_a_dense_reference_and_see_an_exhausted_neighbourhood() -> None:
+    base = _base(300)
+    extract = ContextExtractor(base)
     rng = np.random.default_rng(0)
-    dense = np.where(rng.random((80, 80)) < 0.1, rng.random((80, 80)), 0.0)
-    np.fill_diagonal(dense, 0.0)
-    sim = sp.csr_matrix(dense)
     for _ in range(20):
-        history = rng.choice(80, rng.integers(3, 70), replace=False)
+        history = rng.choice(300, rng.integers(3, 90), replace=False)
         ratings = rng.choice([2.0, 3.0, 4.0, 5.0], len(history))
-        np.testing.assert_allclose(cf_novelty(sim, history, ratings), _reference_novelty(sim, history, ratings),
+        np.testing.assert_allclose(extract.novelty(history, ratings), _reference_novelty(base, history, ratings),
                                    rtol=1e-5, atol=1e-6)
+        row = extract(history, ratings, np.arange(len(history)) * 60, 10_000)
+        assert row.shape == (len(ALLOCATION_CONTEXT),) and np.all(np.isfinite(row))
     # A user who has seen every neighbour of what they liked: nothing left for item-CF to add.
     liked = np.array([0, 1])
-    seen = np.unique(np.r_[liked, sim[liked].indices])
+    seen = np.unique(np.r_[liked, base.sim[liked].indices])
     ratings = np.where(np.isin(seen, liked), 5.0, 2.0)
-    assert cf_novelty(sim, seen, ratings)[[0, 1]] == pytest.approx([0.0, 0.0])
-    assert np.all(cf_novelty(sim, np.array([], dtype=np.int64), np.array([])) == 0)
+    novelty = extract.novelty(seen, ratings)
+    assert novelty[[0, 1, 2, 4, 5]] == pytest.approx([0.0] * 5)
+    assert np.all(np.isfinite(extract.novelty(np.array([], dtype=np.int64), np.array([]))))
