@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from models.allocation._estimator import ESTIMATORS, GainEstimator, RewardEstima
 from models.allocation._price import PriceFloor, price_floor
 from models.allocation._replay import (
     BudgetResult,
+    TrafficStream,
     compute_saved,
     evaluate_budget,
     milp_check,
@@ -198,6 +200,7 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
     floor_of = {kind: (f.lam if use_price_floor else 0.0) for kind, f in exp.floors.items()}
     floor = floor_of.get(exp.estimator_kind, 0.0)
     floor_effect: dict[str, object] = {}
+    truth_as_estimator: dict[str, object] = {}
     for b in budgets:
         state: BudgetState | None = state_factory(b) if state_factory else None
         value_state: BudgetState | None = state_factory(b) if state_factory and exp.held_values is not None else None
@@ -211,6 +214,8 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
                                    columns=exp.frontier, logged_true=exp.logged_true, expected=exp.held_expected,
                                    progress=progress)[0]
             floor_effect[f"{b:g}"] = {"with_floor": _comparison_row(res), "without_floor": _comparison_row(bare)}
+        if exp.held_expected is not None and exp.logged_expected is not None:
+            truth_as_estimator[f"{b:g}"] = _truth_as_estimator(exp, b, stream, names, progress)
         overheads.append(overhead)
         report_budgets[f"{b:g}"] = res.summary()
         for kind, (logged_pred, held_pred) in exp.predictions.items():
@@ -263,9 +268,29 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
     if exp.held_expected is not None:
         report["compute_saved_detail_expected"] = compute_saved(exp.held_expected, exp.held_pred, exp.costs)
         report["truth"] = "expected reward known (taste world)"
+    if truth_as_estimator:
+        report["diagnosis_true_estimator"] = truth_as_estimator
     if exp.held_segments is not None:
         report["segments"] = _segments(exp, results)
     return report, results
+
+
+def _truth_as_estimator(exp: AllocationExperiment, fraction: float, stream: TrafficStream, names: list[str],
+                        progress: bool) -> dict[str, object]:
+    """Diagnosis only, where the truth is known: the same online controller fed the *true* expected
+    rewards instead of an estimator's predictions, on the served frontier and on every chain. What it
+    reaches is what control alone can do; the rest of the gap to the oracle is estimation."""
+    assert exp.held_expected is not None and exp.logged_expected is not None
+    out: dict[str, object] = {}
+    for label, columns in (("frontier", exp.frontier), ("all_chains", np.arange(len(names)))):
+        r = evaluate_budget(fraction, stream, exp.held_true, exp.held_expected, exp.logged_expected, exp.costs,
+                            names, columns=columns, logged_true=exp.logged_true, expected=exp.held_expected,
+                            progress=progress)[0]
+        row = _comparison_row(r)
+        online, oracle = cast(float, r.extra["expected_online"]), cast(float, r.extra["expected_oracle"])
+        row["expected_online_over_oracle"] = online / oracle if oracle > 0 else float("nan")
+        out[label] = row
+    return out
 
 
 def _comparison_row(r: BudgetResult) -> dict[str, object]:
