@@ -192,7 +192,7 @@ def _print_tables(report: dict, reward: str) -> None:  # type: ignore[type-arg]
     if "expected_oracle" in next(iter(per_budget.values())):
         t = Table(title="expected hits (the truth of the taste world)")
         for col in ("budget", "best static", "online", "expected oracle", "online/static", "online/oracle",
-                    "online/oracle, true rewards as estimator"):
+                    "online/oracle with the truth as estimator"):
             t.add_column(col, justify="right")
         truth = report.get("diagnosis_true_estimator", {})
         for b, r in per_budget.items():

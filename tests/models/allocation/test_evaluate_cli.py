@@ -81,7 +81,7 @@ def test_synthetic_world_reports_the_expected_oracle_over_replays(tmp_path: Path
     for floor in report["price_floor"].values():
         assert floor["lam"] >= 0 and floor["applied"] is True
         assert floor["spend_share_at_floor"] <= floor["spend_share_at_zero"] + 1e-9
-    assert "true rewards as estimator" in run.output and "mean over 2 replays" in run.output
+    assert "expected hits" in run.output and "mean over 2 replays" in run.output
 
 
 def test_bad_flags_are_named(tmp_path: Path) -> None:
