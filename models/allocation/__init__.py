@@ -3,6 +3,7 @@
 (Lagrangian and exact MILP) and the replay evaluation."""
 
 from models.allocation._achievable import achievable_gain
+from models.allocation._context import ALLOCATION_CONTEXT, ContextExtractor, request_context
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import (
     CHAIN_FEATURES,
@@ -20,6 +21,7 @@ from models.allocation._pipeline import (
 )
 from models.allocation._plot import plot_reward_vs_compute
 from models.allocation._policy import AllocationPolicy, fit_policy
+from models.allocation._price import PriceFloor, price_floor
 from models.allocation._replay import (
     BudgetResult,
     MilpCheck,
@@ -36,7 +38,8 @@ from models.allocation._summary import interval, summarize_replays
 from models.allocation._world import taste_data, taste_requests
 
 __all__ = [
-    "Allocation", "AllocationExperiment", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES", "ESTIMATORS", "GainEstimator",
+    "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
+    "price_floor", "request_context", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES", "ESTIMATORS", "GainEstimator",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
     "RewardEstimator", "TrafficStream", "chain_features", "achievable_gain", "choose", "compute_saved", "cross_fit", "interval", "make_estimator", "evaluate_budget", "fit_policy",
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",

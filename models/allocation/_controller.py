@@ -29,6 +29,9 @@ class ControllerConfig:
     latency_cap_us: float | None = None  # chains costlier than this are never chosen
     retry_s: float = 1.0                # after a state failure, serve the fallback this long
     headroom: float = 0.99              # plan to spend this share of the budget (absorbs sync lag)
+    # The price below which compute does not pay (``price_floor``): λ never drops under it, so a
+    # slack budget is left unspent rather than spent on chains the logs say gain nothing.
+    lam_floor: float = 0.0
     # False: ``decide`` never touches the shared state; the caller runs :meth:`OnlineController.maintain`
     # (e.g. in a worker thread, off an asyncio event loop) whenever :meth:`OnlineController.due` says so.
     sync_in_decide: bool = True
@@ -265,6 +268,9 @@ class OnlineController:
     def mix(self, value: LambdaMix) -> None:
         # Precomputed −λ·cost (+ latency-cap mask) on both sides of the critical λ: a decision is then
         # one add and one argmax over the chains.
+        floor = self.cfg.lam_floor
+        if value.lam < floor or value.lam_low < floor:
+            value = LambdaMix(floor) if value.lam <= floor else LambdaMix(value.lam, floor, value.p_low)
         self._mix = value
         self._offset_hi = self._penalty - value.lam * self.costs
         self._offset_lo = self._penalty - value.lam_low * self.costs

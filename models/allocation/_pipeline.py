@@ -7,15 +7,19 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
 from core.errors import InvalidArgument
 from features.demo_world.taste import TasteWorld
 from models.allocation._achievable import achievable_gain
+from models.allocation._context import ALLOCATION_CONTEXT, request_context
 from models.allocation._estimator import ESTIMATORS, GainEstimator, RewardEstimator, make_estimator
+from models.allocation._price import PriceFloor, price_floor
 from models.allocation._replay import (
     BudgetResult,
+    TrafficStream,
     compute_saved,
     evaluate_budget,
     milp_check,
@@ -27,11 +31,9 @@ from models.recommend import (
     Cascade,
     CostCalibration,
     RatingData,
-    Request,
     TimeSplit,
     build_requests,
     calibrate,
-    context_features,
     train_cascade,
 )
 
@@ -66,11 +68,6 @@ def expand(pred: np.ndarray, columns: np.ndarray, n_chains: int) -> np.ndarray:
     return out
 
 
-def request_context(cascade: Cascade, reqs: Sequence[Request]) -> np.ndarray:
-    return np.vstack([context_features(q.history, q.ratings, q.times, q.ts, cascade.base.item_pop,
-                                       cascade.base.genres) for q in reqs]) if reqs else np.zeros((0, 9))
-
-
 @dataclass
 class AllocationExperiment:
     cascade: Cascade
@@ -91,6 +88,8 @@ class AllocationExperiment:
     logged_expected: np.ndarray | None = None
     held_values: np.ndarray | None = None      # each held-out request's value (None: all equal)
     held_segments: np.ndarray | None = None    # e.g. the taste world's user kind, for per-segment reports
+    # Per estimator kind: the price below which compute does not pay, from its cross-fitted predictions.
+    floors: dict[str, PriceFloor] = field(default_factory=dict)
 
 
 def cross_fit(kind: str, context: np.ndarray, chains: np.ndarray, rewards: np.ndarray, *, folds: int = 5,
@@ -162,6 +161,7 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
         timings[f"fit_estimator_{kind}"] = time.perf_counter() - t0
         oof = cross_fit(kind, logged_ctx, chains, logged_true[:, frontier].astype(np.float64), folds=folds, seed=seed)
         predictions[kind] = (expand(oof, frontier, n), expand(fitted[kind].predict(held_ctx), frontier, n))
+    floors = {kind: price_floor(logged_pred, logged_true, costs) for kind, (logged_pred, _) in predictions.items()}
     est = fitted[estimator]
     t0 = time.perf_counter()
     est.predict(held_ctx)
@@ -179,36 +179,50 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
         segments = by_id.loc[ids, "kind"].to_numpy(object)
     return AllocationExperiment(cascade, calibration, costs, est, frontier, logged_true, logged_pred, held_true,
                                 held_pred, timings, reward, estimator, predictions, held_expected, logged_expected,
-                                values, segments)
+                                values, segments, floors)
 
 
 def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state_factory=None,  # type: ignore[no-untyped-def]
                    n_windows: int = 48, mean_per_window: int = 150, seed: int = 0, milp_n: int = 60,
-                   progress: bool = True) -> tuple[dict[str, object], list[BudgetResult]]:
+                   use_price_floor: bool = True, progress: bool = True
+                   ) -> tuple[dict[str, object], list[BudgetResult]]:
     """Per budget: static / offline / online / oracle (and, where the truth is known, their expected
     rewards and the expected-reward oracle; with request values, value-aware against value-blind
-    control). Every other estimator is replayed on the same stream for comparison. Returns the JSON
-    report and the raw results."""
+    control). Every other estimator is replayed on the same stream for comparison, and the online
+    controller once more without its price floor (``price_floor_effect``). Returns the JSON report
+    and the raw results."""
     stream = simulate_traffic(len(exp.held_true), n_windows=n_windows, mean_per_window=mean_per_window, seed=seed)
     names = [c.name for c in exp.cascade.chains]
     results: list[BudgetResult] = []
     overheads: list[float] = []
     report_budgets: dict[str, object] = {}
     comparison: dict[str, dict[str, object]] = {kind: {} for kind in exp.predictions}
+    floor_of = {kind: (f.lam if use_price_floor else 0.0) for kind, f in exp.floors.items()}
+    floor = floor_of.get(exp.estimator_kind, 0.0)
+    floor_effect: dict[str, object] = {}
+    truth_as_estimator: dict[str, object] = {}
     for b in budgets:
         state: BudgetState | None = state_factory(b) if state_factory else None
         value_state: BudgetState | None = state_factory(b) if state_factory and exp.held_values is not None else None
         res, overhead = evaluate_budget(b, stream, exp.held_true, exp.held_pred, exp.logged_pred, exp.costs, names,
                                         state=state, columns=exp.frontier, logged_true=exp.logged_true,
                                         expected=exp.held_expected, values=exp.held_values,
-                                        value_state=value_state, progress=progress)
+                                        value_state=value_state, lam_floor=floor, progress=progress)
         results.append(res)
+        # With a zero floor both runs are the same one: recorded anyway, so every replay has the key.
+        bare = res if floor <= 0 else evaluate_budget(
+            b, stream, exp.held_true, exp.held_pred, exp.logged_pred, exp.costs, names, columns=exp.frontier,
+            logged_true=exp.logged_true, expected=exp.held_expected, progress=progress)[0]
+        floor_effect[f"{b:g}"] = {"with_floor": _comparison_row(res), "without_floor": _comparison_row(bare)}
+        if exp.held_expected is not None and exp.logged_expected is not None:
+            truth_as_estimator[f"{b:g}"] = _truth_as_estimator(exp, b, stream, names, progress)
         overheads.append(overhead)
         report_budgets[f"{b:g}"] = res.summary()
         for kind, (logged_pred, held_pred) in exp.predictions.items():
             other = res if kind == exp.estimator_kind else evaluate_budget(
                 b, stream, exp.held_true, held_pred, logged_pred, exp.costs, names, columns=exp.frontier,
-                logged_true=exp.logged_true, expected=exp.held_expected, progress=progress)[0]
+                logged_true=exp.logged_true, expected=exp.held_expected, lam_floor=floor_of.get(kind, 0.0),
+                progress=progress)[0]
             comparison[kind][f"{b:g}"] = _comparison_row(other)
     for kind, (_, held_pred) in exp.predictions.items():
         comparison[kind]["compute_saved_at_99pct_reward"] = compute_saved(
@@ -234,6 +248,9 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
             for kind, (logged_pred, _) in exp.predictions.items()},
         "estimator_us_per_request": {k: v for k, v in exp.timings_s.items() if k.startswith("estimator")},
         "milp_check": checks,
+        "price_floor": {kind: {**f.as_dict(), "applied": use_price_floor} for kind, f in exp.floors.items()},
+        "price_floor_effect": floor_effect,
+        "context_features": list(ALLOCATION_CONTEXT),
         "chains": len(names),
         "frontier_chains": [names[i] for i in exp.frontier],
         "full_chain": names[full],
@@ -251,9 +268,29 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
     if exp.held_expected is not None:
         report["compute_saved_detail_expected"] = compute_saved(exp.held_expected, exp.held_pred, exp.costs)
         report["truth"] = "expected reward known (taste world)"
+    if truth_as_estimator:
+        report["diagnosis_true_estimator"] = truth_as_estimator
     if exp.held_segments is not None:
         report["segments"] = _segments(exp, results)
     return report, results
+
+
+def _truth_as_estimator(exp: AllocationExperiment, fraction: float, stream: TrafficStream, names: list[str],
+                        progress: bool) -> dict[str, object]:
+    """Diagnosis only, where the truth is known: the same online controller fed the *true* expected
+    rewards instead of an estimator's predictions, on the served frontier and on every chain. What it
+    reaches is what control alone can do; the rest of the gap to the oracle is estimation."""
+    assert exp.held_expected is not None and exp.logged_expected is not None
+    out: dict[str, object] = {}
+    for label, columns in (("frontier", exp.frontier), ("all_chains", np.arange(len(names)))):
+        r = evaluate_budget(fraction, stream, exp.held_true, exp.held_expected, exp.logged_expected, exp.costs,
+                            names, columns=columns, logged_true=exp.logged_true, expected=exp.held_expected,
+                            progress=progress)[0]
+        row = _comparison_row(r)
+        online, oracle = cast(float, r.extra["expected_online"]), cast(float, r.extra["expected_oracle"])
+        row["expected_online_over_oracle"] = online / oracle if oracle > 0 else float("nan")
+        out[label] = row
+    return out
 
 
 def _comparison_row(r: BudgetResult) -> dict[str, object]:

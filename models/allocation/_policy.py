@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ArtifactError
+from models.allocation._context import ContextExtractor, request_context
 from models.allocation._estimator import RewardEstimator
-from models.allocation._pipeline import chain_features, efficient_chains, expand, request_context
+from models.allocation._pipeline import chain_features, cross_fit, efficient_chains, expand
+from models.allocation._price import price_floor
 from models.allocation._solver import LambdaMix, solve_mix
 from models.recommend import RatingData, RecommenderBundle, build_requests
 
 __all__ = ["AllocationPolicy", "fit_policy"]
 
-POLICY_VERSION = 1
+POLICY_VERSION = 2   # 2: the item-CF novelty context features
 
 
 @dataclass
@@ -28,12 +30,21 @@ class AllocationPolicy:
     default_fraction: float
     default_mix: LambdaMix
     requests_per_window: float
+    lam_floor: float = 0.0          # the price below which compute does not pay (``price_floor``)
 
     def predict(self, bundle: RecommenderBundle, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
                 now: int) -> np.ndarray:
         """Predicted reward of every chain (−inf off the frontier) for one request."""
-        ctx = bundle.context(items, ratings, times, now)
+        extract: ContextExtractor | None = getattr(self, "_extract", None)
+        if extract is None or extract.base is not bundle.cascade.base:
+            extract = self._extract = ContextExtractor(bundle.cascade.base)
+        ctx = extract(items, ratings, times, now)
         return expand(self.estimator.predict(ctx[None, :]), self.frontier, self.n_chains)[0]
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_extract", None)      # rebuilt from the bundle's cascade after loading
+        return state
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,8 +87,11 @@ def fit_policy(bundle: RecommenderBundle, data: RatingData, *, default_fraction:
     true = cascade.replay(logged, progress=progress)
     frontier = efficient_chains(true.mean(axis=0), bundle.costs)
     ctx = request_context(cascade, logged)
-    est = RewardEstimator(random_state=seed).fit(ctx, chain_features(cascade, bundle.calibration)[frontier],
-                                                 true[:, frontier])
+    chains = chain_features(cascade, bundle.calibration)[frontier]
+    est = RewardEstimator(random_state=seed).fit(ctx, chains, true[:, frontier])
     pred = expand(est.predict(ctx), frontier, len(cascade.chains))
     mix = solve_mix(pred, bundle.costs, default_fraction * bundle.full_cost)
-    return AllocationPolicy(est, frontier, len(cascade.chains), default_fraction, mix, requests_per_window)
+    oof = expand(cross_fit("reward", ctx, chains, true[:, frontier].astype(np.float64), seed=seed), frontier,
+                 len(cascade.chains))
+    floor = price_floor(oof, true, bundle.costs).lam
+    return AllocationPolicy(est, frontier, len(cascade.chains), default_fraction, mix, requests_per_window, floor)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -162,10 +162,13 @@ def _oracle_choice(matrix: np.ndarray, costs: np.ndarray, budget: float) -> Call
 
 def _online(fraction: float, stream: TrafficStream, true: np.ndarray, rows: np.ndarray, costs: np.ndarray,
             mix0: LambdaMix, budget: float, state: BudgetState | None, config: ControllerConfig | None,
-            columns: np.ndarray | None, progress: bool, label: str = ""
+            columns: np.ndarray | None, progress: bool, label: str = "", lam_floor: float = 0.0
             ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float], np.ndarray]:
+    config = config or ControllerConfig(window_s=stream.window_s)
+    if lam_floor:
+        config = replace(config, lam_floor=lam_floor)
     ctl = OnlineController(costs, state or LocalBudgetState(), lam0=mix0, budget_per_window=budget,
-                           config=config or ControllerConfig(window_s=stream.window_s), columns=columns)
+                           config=config, columns=columns)
     with threadpool_limits(1):
         return _run_online(ctl, stream, true, rows, costs, f"online controller{label} @ {fraction:g}", progress)
 
@@ -175,7 +178,8 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
                     state: BudgetState | None = None, config: ControllerConfig | None = None,
                     columns: np.ndarray | None = None, logged_true: np.ndarray | None = None,
                     expected: np.ndarray | None = None, values: np.ndarray | None = None,
-                    value_state: BudgetState | None = None, progress: bool = True) -> tuple[BudgetResult, float]:
+                    value_state: BudgetState | None = None, lam_floor: float = 0.0,
+                    progress: bool = True) -> tuple[BudgetResult, float]:
     """All four allocators at one budget; returns the result and the online controller's overhead in
     µs per request (decision + state sync + re-planning).
 
@@ -183,7 +187,8 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
     every policy's expected reward, the best static chain by expected reward and the expected-reward
     oracle. ``values`` (each held-out request's value) adds a value-aware online controller (it
     maximizes value × predicted reward) against the value-blind one, both scored by value-weighted
-    expected (else realized) reward."""
+    expected (else realized) reward. ``lam_floor``: the online controllers' price floor
+    (:func:`price_floor`); the offline λ stays the plain budget-spending baseline."""
     full = float(costs.max())
     budget = fraction * full * float(stream.counts.mean())   # per window: flat capacity
     per_request = fraction * full
@@ -203,7 +208,7 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
     offline_reward, offline_spend, offline_choice = _policy(
         stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w), true, costs, budget)
     online_rewards, online_spend, reasons, lam_trace, overhead_us, split, online_choice = _online(
-        fraction, stream, true, pred, costs, mix_off, budget, state, config, columns, progress)
+        fraction, stream, true, pred, costs, mix_off, budget, state, config, columns, progress, lam_floor=lam_floor)
     total = max(int(stream.counts.sum()), 1)
 
     def result(reward: float, spend: np.ndarray) -> PolicyResult:
@@ -235,7 +240,8 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         weighted = scored * values[:, None]
         wmix = solve_mix(pred_logged * float(np.mean(values)), costs, per_request)
         _, w_spend, _, _, _, _, w_choice = _online(fraction, stream, true, pred * values[:, None], costs, wmix,
-                                                   budget, value_state, config, columns, progress, " (value)")
+                                                   budget, value_state, config, columns, progress, " (value)",
+                                                   lam_floor=lam_floor)
         w_oracle, _, _ = _policy(stream, _oracle_choice(weighted, costs, budget), weighted, costs, budget)
         best_w = int(fits[np.argmax(weighted[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
         w_static, _, _ = _policy(stream, lambda w, idx: np.full(len(idx), best_w), weighted, costs, budget)

@@ -40,6 +40,10 @@ def summarize_replays(reports: Sequence[dict]) -> dict[str, object]:  # type: ig
             metrics["expected_online_over_best_static"] = [_ratio(x["expected_online"], x["expected_best_static"])
                                                            for x in rows]
             metrics["expected_online_over_oracle"] = [_ratio(x["expected_online"], x["expected_oracle"]) for x in rows]
+        if "diagnosis_true_estimator" in reports[0]:
+            for label in ("frontier", "all_chains"):
+                metrics[f"true_estimator_{label}_expected_online_over_oracle"] = [
+                    float(r["diagnosis_true_estimator"][b][label]["expected_online_over_oracle"]) for r in reports]
         if "value_weighted" in rows[0]:
             metrics["value_aware_over_value_blind"] = [
                 _ratio(x["value_weighted"]["online_value_aware"], x["value_weighted"]["online_value_blind"])
@@ -47,6 +51,14 @@ def summarize_replays(reports: Sequence[dict]) -> dict[str, object]:  # type: ig
             metrics["value_aware_over_value_oracle"] = [
                 _ratio(x["value_weighted"]["online_value_aware"], x["value_weighted"]["oracle"]) for x in rows]
             metrics["value_aware_overuse"] = [float(x["value_weighted"]["overuse"]) for x in rows]
+        if b in reports[0].get("price_floor_effect", {}) and all(b in r.get("price_floor_effect", {}) for r in reports):
+            bare = [r["price_floor_effect"][b]["without_floor"] for r in reports]
+            key = "expected_online" if "expected_online" in bare[0] else "online"
+            base = "expected_best_static" if key == "expected_online" else "static"
+            metrics["without_price_floor_online_over_static"] = [_ratio(x[key], x[base]) for x in bare]
+            if key == "expected_online":
+                metrics["without_price_floor_expected_online_over_oracle"] = [
+                    _ratio(x["expected_online"], x["expected_oracle"]) for x in bare]
         for kind in reports[0].get("estimator_comparison", {}):
             cmp = [r["estimator_comparison"][kind][b] for r in reports]
             metrics[f"{kind}_online_over_static"] = [_ratio(x["online"], x["static"]) for x in cmp]

@@ -14,6 +14,7 @@ from models.recommend._cascade import REWARDS, TOP_K, Cascade, Chain, reward_of,
 from models.recommend._data import RatingData, from_frames, load_grouplens, load_ratings, load_recbole
 from models.recommend._requests import (
     CONTEXT_FEATURES,
+    POSITIVE,
     Request,
     TimeSplit,
     build_requests,
@@ -21,6 +22,7 @@ from models.recommend._requests import (
     time_split,
 )
 from models.recommend._stages import (
+    CF_HISTORY,
     FEATURE_NAMES,
     BaseSignals,
     EmbeddingRecall,
@@ -34,7 +36,7 @@ from models.recommend._stages import (
 )
 
 __all__ = [
-    "BaseSignals", "HISTORY_LIMIT", "RecommenderBundle", "decode_history", "encode_history", "train_recommender", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
+    "BaseSignals", "CF_HISTORY", "HISTORY_LIMIT", "POSITIVE", "RecommenderBundle", "decode_history", "encode_history", "train_recommender", "CONTEXT_FEATURES", "Cascade", "Chain", "CostCalibration", "EmbeddingRecall", "FEATURE_NAMES",
     "InstanceCost", "ItemCFRecall", "LightGBMRanker", "LinearPreRanker", "MLPPreRanker", "PopularityRecall",
     "REWARDS", "RatingData", "Request", "RequestContext", "TOP_K", "TimeSplit", "build_requests", "calibrate",
     "context_features", "from_frames", "load_grouplens", "load_ratings", "load_recbole", "pair_features",

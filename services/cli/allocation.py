@@ -79,6 +79,10 @@ def evaluate(
                                                 "both are fitted and compared")] = "gain",
     reward: Annotated[str, typer.Option(help="request reward: hits (of the top 10 among later ratings >= 4) "
                                              "or ndcg (NDCG@10 of the same relevance)")] = "hits",
+    price_floor: Annotated[bool, typer.Option("--price-floor/--no-price-floor",
+                                              help="never price compute below what the logged requests say pays "
+                                                   "(cross-fitted); the report shows the online controller "
+                                                   "both ways")] = True,
 ) -> None:
     """Replay held-out requests under each budget: static chain, offline λ, online controller, oracle."""
     from models.allocation import ESTIMATORS, plot_reward_vs_compute, summarize_replays
@@ -101,7 +105,7 @@ def evaluate(
                                         requests_per_user=requests_per_user,
                                         calibration_requests=calibration_requests, reward=reward,
                                         estimator=estimator, redis=redis, windows=windows, per_window=per_window,
-                                        milp_requests=milp_requests)
+                                        milp_requests=milp_requests, price_floor=price_floor)
         reports.append(report)
         if first is None:
             first = (report, results, exp)
@@ -134,7 +138,8 @@ def evaluate(
 
 def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int, niche_share: float,  # type: ignore[no-untyped-def]
              max_requests: int | None, max_held: int | None, requests_per_user: int, calibration_requests: int,
-             reward: str, estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int):
+             reward: str, estimator: str, redis: bool, windows: int, per_window: int, milp_requests: int,
+             price_floor: bool = True):
     from models.allocation import prepare_experiment, run_evaluation, taste_data
 
     world = None
@@ -163,7 +168,8 @@ def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: 
 
     try:
         report, results = run_evaluation(exp, fractions, state_factory=factory, n_windows=windows,
-                                         mean_per_window=per_window, seed=seed, milp_n=milp_requests)
+                                         mean_per_window=per_window, seed=seed, milp_n=milp_requests,
+                                         use_price_floor=price_floor)
     finally:
         for state in created:
             state.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
@@ -185,12 +191,15 @@ def _print_tables(report: dict, reward: str) -> None:  # type: ignore[type-arg]
     console.print(table)
     if "expected_oracle" in next(iter(per_budget.values())):
         t = Table(title="expected hits (the truth of the taste world)")
-        for col in ("budget", "best static", "online", "expected oracle", "online/static", "online/oracle"):
+        for col in ("budget", "best static", "online", "expected oracle", "online/static", "online/oracle",
+                    "online/oracle with the truth as estimator"):
             t.add_column(col, justify="right")
+        truth = report.get("diagnosis_true_estimator", {})
         for b, r in per_budget.items():
+            diag = truth.get(b, {}).get("frontier", {}).get("expected_online_over_oracle", float("nan"))
             t.add_row(b, f"{r['expected_best_static']:.3f}", f"{r['expected_online']:.3f}",
                       f"{r['expected_oracle']:.3f}", f"{r['expected_online'] / r['expected_best_static']:.3f}",
-                      f"{r['expected_online'] / r['expected_oracle']:.3f}")
+                      f"{r['expected_online'] / r['expected_oracle']:.3f}", f"{diag:.3f}")
         console.print(t)
     summary = report.get("summary")
     if summary:

@@ -100,7 +100,8 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
     state = RedisBudgetState(client, ctx.settings.namespace, budget_scope(ctx.settings))
     rpw = policy.requests_per_window
     controller = OnlineController(bundle.costs, state, lam0=policy.default_mix, budget_per_window=None,
-                                  config=ControllerConfig(window_s=WINDOW_S, sync_in_decide=False),
+                                  config=ControllerConfig(window_s=WINDOW_S, sync_in_decide=False,
+                                                          lam_floor=policy.lam_floor),
                                   columns=policy.frontier)
     # Keep a budget another replica (or SetBudget) already stored; otherwise publish the default.
     snap = None

@@ -70,6 +70,17 @@ def test_synthetic_world_reports_the_expected_oracle_over_replays(tmp_path: Path
     summary = report["summary"]["budgets"]["0.3"]["expected_online_over_best_static"]
     assert summary["n"] == 2 and summary["low"] <= summary["mean"] <= summary["high"]
     assert set(report["segments"]) == {"mainstream", "niche"}
+    # Diagnosis: the same controller fed the true expected rewards, on the frontier and on every chain
+    # (more chains to choose from never lowers the Lagrangian choice's expected reward by much).
+    for b, diag in report["diagnosis_true_estimator"].items():
+        for label in ("frontier", "all_chains"):
+            row = diag[label]
+            assert 0 < row["expected_online_over_oracle"] <= 1 + 1e-9 and row["overuse"] <= 0.05, (b, label)
+    # The price floor: one per estimator, calibrated on cross-fitted predictions; it never raises the
+    # logged requests' realized reward below what λ = 0 earns.
+    for floor in report["price_floor"].values():
+        assert floor["lam"] >= 0 and floor["applied"] is True
+        assert floor["spend_share_at_floor"] <= floor["spend_share_at_zero"] + 1e-9
     assert "expected hits" in run.output and "mean over 2 replays" in run.output
 
 
