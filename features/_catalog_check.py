@@ -32,7 +32,7 @@ from features.catalog import (
 __all__ = ["CatalogProblem", "check_catalog", "check_catalog_file", "load_checked_catalog"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"name", "entities", "groups", "vocabularies"}
+_TOP_KEYS = {"name", "entities", "groups", "vocabularies", "phrasebook"}
 _ENTITY_KEYS = {"key", "description"}
 _GROUP_KEYS = {"name", "entity", "ttl_seconds", "features"}
 _FEATURE_KEYS = {"name", "dtype", "description", "values", "range", "aliases", "value_aliases", "ordered", "unit",
