@@ -33,9 +33,12 @@ _PEOPLE = {"customer", "customers", "user", "users", "people", "person", "client
            "subscriber", "subscribers", "shopper", "shoppers", "buyer", "buyers", "student", "students", "account"}
 _PRONOUNS = {"she", "her", "he", "him", "they", "them", "it", "us", "we", "you", "i", "me", "their", "his"}
 _VERBS = {"has", "have", "had", "holds", "hold", "uses", "use", "used", "owns", "own", "spends", "spend", "spent",
-          "buys", "buy", "bought", "orders", "ordered", "pays", "paid", "made", "makes", "got", "gets", "went", "goes",
-          "likes", "loves", "watches", "watched", "visits", "visited", "opened", "opens", "is", "are", "was", "were",
+          "buys", "buy", "bought", "ordered", "pays", "paid", "made", "makes", "got", "gets", "went", "goes",
+          "watched", "visited", "opened", "opens", "is", "are", "was", "were",
           "banks", "lives", "works", "prefers", "receives", "received"}
+# words that make a description a clause rather than a label ("open products the customer holds")
+_CLAUSE_WORDS = {"is", "are", "was", "were", "has", "have", "had", "holds", "receives", "gives", "lands", "opened",
+                 "spent", "bought", "made", "paid", "that", "who", "which", "whose", "customer", "user"}
 _ADJ_ENDINGS = ("ed", "able", "ible", "ive", "less", "ful", "ous", "en")
 _WINDOW_RX = re.compile(r"\s*(?:,\s*)?\b(?:in|over|during|within) (?:the )?(?:last|past) (?:\d+ |[a-z]+ )?"
                         r"(?:days?|weeks?|months?|quarters?|years?)\b", re.I)
@@ -49,7 +52,7 @@ _WINDOW_WORDS: dict[int, tuple[str, ...]] = {
     180: ("in the last 180 days", "in the past six months", "over the last half year"),
     365: ("in the last year", "in the past 12 months", "over the last 365 days"),
 }
-_DECADE_OK = re.compile(r"^age(?:_|$)")
+_AGE = re.compile(r"^age\b")  # a label or description starting with the word age: a person's age
 
 
 def window_of(f: Feature) -> int | None:
@@ -66,7 +69,7 @@ def window_phrases(days: int) -> tuple[str, ...]:
 
 def _is_age(f: Feature) -> bool:
     return (f.unit or "").startswith("year") and bool(
-        _DECADE_OK.match(f.name) or f.description.lower().startswith("age"))
+        _AGE.match(name_label(f)) or _AGE.match(f.description.lower()))
 
 
 def number_style(f: Feature) -> str:
@@ -97,6 +100,11 @@ def nice_numbers(f: Feature) -> tuple[float, ...]:
         out = [x / 10 for x in range(1, 10)]
     elif style == "percent":
         out = [5, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90]
+    elif style == "days":
+        out = [1, 3, 7, 14, 30, 60, 90, 180, 365]
+    elif style == "count" and span > 12:
+        out = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]
+        out = [x for x in out if x <= max(3.0, hi * 0.5)]
     elif f.dtype == DType.INT and span <= 12:
         out = list(range(int(lo), int(hi) + 1))
     elif span <= 120:
@@ -139,7 +147,8 @@ def alias_kind(alias: str) -> str | None:
         return "prep"
     if words[0] in _VERBS or (len(words) > 1 and words[0].endswith("ed")):
         return "verb"
-    if words[-1].endswith(_ADJ_ENDINGS) and not words[-1].endswith(("ment", "ion")):
+    if any(w.endswith(_ADJ_ENDINGS) and not w.endswith(("ment", "ion")) for w in (words[0], words[-1])) \
+            or words[0].endswith("ly"):
         return "adj"
     return "noun"
 
@@ -158,10 +167,26 @@ def _is_plural(label: str) -> bool:
     return last.endswith("s") and not last.endswith(("ss", "us", "is", "ics"))
 
 
-def _labels(f: Feature, kinds: tuple[str, ...] = ("noun",)) -> list[str]:
-    out = [_plural(name_label(f)), description_label(f)]
-    out += [a.lower() for a in f.aliases if alias_kind(a) in kinds][:4]
-    return [x for x in dict.fromkeys(out) if x and len(x) <= 60]
+def _readable(label: str) -> bool:
+    """A description short and noun-like enough to stand as a label ("debit and credit card spend")."""
+    words = label.lower().split()
+    return 0 < len(words) <= 6 and not any(w in _CLAUSE_WORDS or w.endswith("'s") for w in words)
+
+
+def _labels(f: Feature) -> list[str]:
+    described = description_label(f)
+    out = [_plural(name_label(f)), described if _readable(described) else ""]
+    out += [a.lower() for a in f.aliases if alias_kind(a) == "noun"][:4]
+    return [x for x in dict.fromkeys(out) if x]
+
+
+def who(alias: str) -> str:
+    """ "who holds" → "who hold": a verb-led alias after a plural "who"."""
+    first, _, rest = alias.partition(" ")
+    plural = {"has": "have", "is": "are", "was": "were", "does": "do", "goes": "go"}.get(first.lower())
+    if plural is None and first.lower() in _VERBS and first.endswith("s") and not first.endswith("ss"):
+        plural = first[:-2] if first.endswith(("ches", "shes", "xes")) else first[:-1]
+    return "who " + (plural or first) + (f" {rest}" if rest else "")
 
 
 def _aliases(f: Feature, kind: str) -> list[str]:
@@ -183,7 +208,7 @@ def _days_since(f: Feature) -> tuple[tuple[str, ...], dict[Op, tuple[str, ...]]]
     """ "Days since the last login" → "whose last login was {cmp} ago", "with no login in the last {n} days"."""
     since = re.search(r"\bsince (?:the |their |his |her )?(.+)$", description_label(f))
     label = name_label(f)
-    templates = [f"whose {label} is {{cmp}}", f"with {label} of {{cmp}}"]
+    templates: list[str] = []
     extra: dict[Op, tuple[str, ...]] = {}
     if since:
         event = since.group(1)
@@ -197,6 +222,9 @@ def _days_since(f: Feature) -> tuple[tuple[str, ...], dict[Op, tuple[str, ...]]]
             noun = re.sub(r"^(?:last|latest|most recent) ", "", event)
             extra = {G: (f"with no {noun} in the last {{n}} days", f"without a {noun} in the past {{n}} days"),
                      LE: (f"with a {noun} in the last {{n}} days", f"who had a {noun} within the past {{n}} days")}
+    if not templates:
+        templates = [f"whose {label} is {{cmp}}", f"with {label} of {{cmp}}"]
+    templates += [f"{who(v)} {{cmp}} ago" for v in _aliases(f, "verb")]
     return tuple(templates), extra
 
 
@@ -221,15 +249,16 @@ def _number_voice(f: Feature) -> dict[str, object]:
         ops = (G, G, LE, B)
     elif style == "count":
         templates = []
-        for label in labels:
-            if _is_plural(label):
-                templates += [f"with {{cmp}} {label}{w}", f"who had {{cmp}} {label}{w}"]
-                presence += [f"with any {label}{w}", f"who had {label}{w}"]
-                absence += [f"with no {label}{w}", f"who had no {label}{w}"]
-            else:
+        plural = [label for label in labels if _is_plural(label)]
+        for label in plural:
+            templates += [f"with {{cmp}} {label}{w}", f"who had {{cmp}} {label}{w}"]
+            presence += [f"with any {label}{w}", f"who had {label}{w}"]
+            absence += [f"with no {label}{w}", f"who had no {label}{w}"]
+        for label in labels if len(plural) < 2 else ():
+            if label not in plural:
                 templates += [f"with {label}{w} {{cmp}}", f"whose {label}{w} is {{cmp}}"]
-        templates += [f"who {v} {{cmp}} times{w}" for v in verbs]
-        presence += [f"who {v}{w}" for v in verbs]
+        templates += [f"{who(v)} {{cmp}} times{w}" for v in verbs]
+        presence += [f"{who(v)}{w}" for v in verbs]
         ops = (G, GE, L, LE, B, EQ) if f.dtype == DType.INT else ops
     else:
         templates = []
@@ -238,7 +267,7 @@ def _number_voice(f: Feature) -> dict[str, object]:
             if style in ("money", "years", "plain"):
                 templates.append(f"with {label}{w} of {{cmp}}")
         if style == "money":
-            templates += [f"who {v} {{cmp}}{w}" for v in verbs]
+            templates += [f"{who(v)} {{cmp}}{w}" for v in verbs]
         lo, hi = f.range or (0.0, 100.0)
         if f.dtype == DType.INT and hi - lo <= 12:
             ops = (EQ, EQ, GE, LE, B)
@@ -274,7 +303,7 @@ def _bool_voice(f: Feature) -> dict[str, object]:
         neg += [f"without {name_label(f)}"]
     d = description_label(f)
     first = d.split()[0] if d else ""
-    if first.endswith("s") and not first.endswith(("ss", "us")) and len(first) > 2 and first[0].islower():
+    if first.endswith("s") and not first.endswith(("ss", "us")) and len(first) >= 2 and first[0].islower():
         verb = {"has": "have", "is": "are", "does": "do"}.get(first) or (
             first[:-2] if first.endswith(("ches", "shes", "sses", "xes")) else first[:-1])
         tail = d[len(first):]
@@ -283,7 +312,7 @@ def _bool_voice(f: Feature) -> dict[str, object]:
     elif first.endswith("ed"):
         pos += [d, f"who are {d}"]
         neg += [f"not {d}", f"who are not {d}"]
-    elif re.search(r"\b(?:is|are)\b", d):
+    elif re.search(r"\s(?:is|are)\b", d):
         pos.append(f"whose {d}")
         neg.append("whose " + re.sub(r"\b(is|are)\b", r"\1 not", d, count=1))
     for alias in f.aliases:
@@ -297,6 +326,14 @@ def _bool_voice(f: Feature) -> dict[str, object]:
     return {"templates": tuple(dict.fromkeys(pos)), "negated": tuple(dict.fromkeys(neg)), "heads": heads}
 
 
+_LEVEL_WORDS = {"low", "medium", "mid", "high", "very", "none", "basic", "moderate", "average", "top", "bottom"}
+
+
+def _lead(alias: str) -> str:
+    """A preposition-ended alias as a modifier: "who pay with", "lives in" → "who live in", "interested in"."""
+    return who(alias) if alias.split()[0].lower() in _VERBS else alias
+
+
 _PLACE = re.compile(r"\b(?:city|cities|region|country|state|district|area|location|market|town|province|postcode|"
                     r"neighbourhood|neighborhood|address)\b")
 
@@ -304,15 +341,20 @@ _PLACE = re.compile(r"\b(?:city|cities|region|country|state|district|area|locati
 def _category_voice(f: Feature) -> dict[str, object]:
     labels = _labels(f)
     place = bool(_PLACE.search(" ".join([name_label(f), description_label(f)])))
-    eq = [f"whose {label} is {{v}}" for label in labels] + [f"with {label} {{v}}" for label in labels[:2]]
+    eq = [f"whose {label} is {{v}}" for label in labels] + [f"with {labels[0]} {{v}}"]
     neq = [f"whose {label} is not {{v}}" for label in labels[:2]] + [f"with a {labels[0]} other than {{v}}"]
-    eq += [f"{alias} {{v}}" for alias in _aliases(f, "prep")]
+    eq += [_lead(alias) + " {v}" for alias in _aliases(f, "prep")]
     heads: dict[str, tuple[str, ...]] = {}
     if place:
         eq += ["in {v}", "based in {v}", "from {v}"]
         neq += ["outside {v}", "not in {v}"]
     if place or f.ordered:
-        heads = {v: (f"{v.replace('_', ' ')} customers", f"{v.replace('_', ' ')} users") for v in f.values or ()}
+        # "premier customers", but "low churn risk customers": a bare level word needs its measure
+        measure = re.sub(r"\s+(?:band|level|tier|status|segment|group|class)$", "", name_label(f))
+        for v in f.values or ():
+            word = v.replace("_", " ")
+            named = f"{word} {measure}" if set(word.split()) & _LEVEL_WORDS else word
+            heads[v] = (f"{named} customers", f"{named} users")
     return {"templates": tuple(eq), "negated": tuple(neq), "heads": heads, "words": _value_words(f),
             "list_heads": ("{vs_or} customers",) if place or f.ordered else (), "ordinal": f.ordered,
             "proper_nouns": place}
@@ -324,10 +366,10 @@ def _set_voice(f: Feature) -> dict[str, object]:
     verbs = _aliases(f, "verb")
     w = "{w}" if window_of(f) else ""
     anys = [f"whose {label}{w} include {{vs_or}}" for label in labels[:3]]
-    anys += [f"{p} {{vs_or}}{w}" for p in preps] + [f"who {v} {{vs_or}}{w}" for v in verbs]
+    anys += [f"{_lead(p)} {{vs_or}}{w}" for p in preps] + [f"{who(v)} {{vs_or}}{w}" for v in verbs]
     anys.append(f"with {{vs_or}} among their {labels[0]}{w}")
     alls = [f"whose {labels[0]}{w} include both {{vs_and}}", f"with both {{vs_and}} in their {labels[0]}{w}"]
-    alls += [f"{p} both {{vs_and}}{w}" for p in preps[:2]]
+    alls += [f"{_lead(p)} both {{vs_and}}{w}" for p in preps[:2]]
     nones = [f"whose {label}{w} include none of {{vs_or}}" for label in labels[:2]]
     nones += [f"with no {{vs_or}} in their {labels[0]}{w}"]
     return {"templates": tuple(anys), "all_of": tuple(alls), "negated": tuple(nones), "words": _value_words(f)}

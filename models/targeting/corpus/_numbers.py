@@ -59,7 +59,8 @@ def say_number(x: float, unit: str, rng: random.Random, *, bare: bool = False, s
         return rng.choice((f"{pct}%", f"{pct} percent"))
     if unit == "money":
         n = int(x)
-        text = rng.choice((str(n), f"{n:,}", f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)))
+        text = rng.choice((str(n), f"{n:,}", f"{n // 1000}k" if 1000 <= n < 1_000_000 and n % 1000 == 0
+                           else f"{n:,}"))
         if bare:
             return text
         style = style or rng.choice(currency)

@@ -100,6 +100,8 @@ def _surface(voice: Voice, value: str, rng: random.Random) -> str:
 def _join(words: list[str], conj: str, rng: random.Random) -> str:
     if len(words) == 1:
         return words[0]
+    if conj == ",":
+        return ", ".join(words)
     if len(words) == 2:
         return f"{words[0]} {conj} {words[1]}"
     comma = "," if rng.random() < 0.5 else ""

@@ -105,6 +105,8 @@ def build_examples(catalog: Catalog, config: DistillConfig, teacher_url: str | N
     teacher = OpenAIChatBackend(teacher_url, teacher_model) if teacher_url else None
     out: list[Example] = []
     for item in generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog):
+        if not item.logic:  # requests for no audience never reach the model (the front end answers them)
+            continue
         linking = link_demand(item.demand, catalog)
         keys = retriever.top(item.demand, config.keys, must=linking.keys)
         for k in dict.fromkeys(c for _, c in item.chain.mapping):  # the gold keys must be offered
