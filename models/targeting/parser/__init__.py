@@ -25,7 +25,13 @@ from models.targeting.parser._decoding import (
     project,
     value_options,
 )
-from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
+from models.targeting.parser._demos import (
+    DemoLibrary,
+    Demonstration,
+    generated_demonstrations,
+    library_demonstrations,
+    load_demonstrations,
+)
 from models.targeting.parser._embeddings import Embedder, get_embedder, minilm_path
 from models.targeting.parser._linking import Linking, Slot, link_demand, preprocess
 from models.targeting.parser._numbers import normalize_numbers
@@ -63,8 +69,10 @@ __all__ = [
     "candidates",
     "combine",
     "decode_logic",
+    "generated_demonstrations",
     "get_embedder",
     "get_parser",
+    "library_demonstrations",
     "link_demand",
     "load_demonstrations",
     "local_backend",

@@ -44,7 +44,7 @@ from models.targeting.logic import (
 from models.targeting.parser._backends import Backend, OpenAIChatBackend, TransformersBackend, smollm2_dir
 from models.targeting.parser._compose import Candidate, candidates
 from models.targeting.parser._decoding import decode_logic, pick_candidate, project
-from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
+from models.targeting.parser._demos import DemoLibrary, Demonstration, library_demonstrations
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
@@ -98,7 +98,7 @@ def _library(catalog: Catalog) -> tuple[DemoLibrary, KeyRetriever]:
         hit = _SHARED.libraries.get(id(catalog))
         if hit is None or hit[0] is not catalog:
             emb = get_embedder()
-            hit = (catalog, DemoLibrary(load_demonstrations(catalog), emb), KeyRetriever(catalog, emb))
+            hit = (catalog, DemoLibrary(library_demonstrations(catalog), emb), KeyRetriever(catalog, emb))
             _SHARED.libraries[id(catalog)] = hit
         return hit[1], hit[2]
 
