@@ -9,6 +9,14 @@
 weights, sentence embeddings) are loaded once per process and shared.
 """
 
+from models.targeting.parser._adapters import (
+    SHIPPED_ADAPTER,
+    adapter_for,
+    check_adapter,
+    distilled_dir,
+    save_adapter,
+    trained_for,
+)
 from models.targeting.parser._backends import (
     Backend,
     OpenAIChatBackend,
@@ -49,6 +57,7 @@ from models.targeting.parser._prompts import KeyRetriever, build_messages
 __all__ = [
     "DEFAULT_ADAPTER",
     "MAX_DEMAND_CHARS",
+    "SHIPPED_ADAPTER",
     "VARIANTS",
     "Backend",
     "Candidate",
@@ -65,10 +74,13 @@ __all__ = [
     "ScoringSession",
     "Slot",
     "TransformersBackend",
+    "adapter_for",
     "build_messages",
     "candidates",
+    "check_adapter",
     "combine",
     "decode_logic",
+    "distilled_dir",
     "generated_demonstrations",
     "get_embedder",
     "get_parser",
@@ -81,6 +93,8 @@ __all__ = [
     "pick_candidate",
     "preprocess",
     "project",
+    "save_adapter",
     "smollm2_dir",
+    "trained_for",
     "value_options",
 ]
