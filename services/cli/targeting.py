@@ -195,8 +195,8 @@ def _mount_distill() -> None:
         from models.targeting.parser.distill import distill_command
     except ImportError:  # the parser package is not installed in this build
         return
-    app.command("distill", help="Distil the SmolLM2 student (LoRA) from the generated corpus; "
-                                "reproduces the committed adapter.")(distill_command)
+    app.command("distill", help="Distil the SmolLM2 student (LoRA) for a catalog from a corpus generated from "
+                                "it (--catalog FILE; default: the configured catalog).")(distill_command)
 
 
 _mount_distill()

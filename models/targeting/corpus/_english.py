@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from features import DType, Feature
 from models.targeting.corpus._numbers import currency_forms
@@ -228,7 +228,7 @@ def _days_since(f: Feature) -> tuple[tuple[str, ...], dict[Op, tuple[str, ...]]]
     return tuple(templates), extra
 
 
-def _number_voice(f: Feature) -> dict[str, object]:
+def _number_voice(f: Feature) -> dict[str, Any]:
     style = number_style(f)
     labels = _labels(f)
     verbs = _aliases(f, "verb")
@@ -275,7 +275,7 @@ def _number_voice(f: Feature) -> dict[str, object]:
             "presence": tuple(presence), "absence": tuple(absence), "decades": _is_age(f)}
 
 
-def _bool_voice(f: Feature) -> dict[str, object]:
+def _bool_voice(f: Feature) -> dict[str, Any]:
     pos: list[str] = []
     neg: list[str] = []
     heads: dict[str, tuple[str, ...]] = {}
@@ -338,7 +338,7 @@ _PLACE = re.compile(r"\b(?:city|cities|region|country|state|district|area|locati
                     r"neighbourhood|neighborhood|address)\b")
 
 
-def _category_voice(f: Feature) -> dict[str, object]:
+def _category_voice(f: Feature) -> dict[str, Any]:
     labels = _labels(f)
     place = bool(_PLACE.search(" ".join([name_label(f), description_label(f)])))
     eq = [f"whose {label} is {{v}}" for label in labels] + [f"with {labels[0]} {{v}}"]
@@ -360,7 +360,7 @@ def _category_voice(f: Feature) -> dict[str, object]:
             "proper_nouns": place}
 
 
-def _set_voice(f: Feature) -> dict[str, object]:
+def _set_voice(f: Feature) -> dict[str, Any]:
     labels = _labels(f)
     preps = _aliases(f, "prep")
     verbs = _aliases(f, "verb")
@@ -389,5 +389,5 @@ def generic_voice(f: Feature) -> Voice:
         parts = _set_voice(f)
     ops = parts.pop("operators", None) or (
         (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO, Op.NOT_BELONGS_TO) if f.dtype == DType.CATEGORY else ())
-    return Voice(f, numbers=nice_numbers(f) if f.dtype in (DType.INT, DType.FLOAT) else (),  # type: ignore[arg-type]
+    return Voice(f, numbers=nice_numbers(f) if f.dtype in (DType.INT, DType.FLOAT) else (),
                  operators=ops, currency=currency_forms(f.unit) or (), window=window_of(f), generic=True, **parts)

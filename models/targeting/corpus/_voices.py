@@ -44,7 +44,8 @@ class Voice:
     proper_nouns: bool = False
     window: int | None = None  # days a {w} placeholder speaks of
     generic: bool = True  # derived from the catalog entry (False: the team's phrasebook)
-    # generic only: counts from 0 said as presence / absence, ordinal ranges, decades of an age
+    # counts from 0 said as presence / absence and decades of an age (generic voices only); level ranges
+    # of an ordered category
     presence: tuple[str, ...] = ()
     absence: tuple[str, ...] = ()
     ordinal: bool = False
@@ -97,7 +98,7 @@ def _from_phrasebook(feature: Feature, catalog: Catalog) -> Voice | None:
         dict(entry.heads), entry.list_heads, dict(entry.words),
         entry.numbers or nice_numbers(feature), ops or generic.operators, style,
         currency_forms(feature.unit) or (), entry.proper_nouns, window_of(feature),
-        generic=False)
+        generic=False, ordinal=feature.ordered)
 
 
 _CACHE: dict[int, CatalogVoices] = {}

@@ -98,6 +98,7 @@ def save_adapter(out_dir: Path, write: Callable[[Path], None], training: Callabl
     ``.tmp-*`` directory)."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would make the installed adapter private to this user
     try:
         write(tmp)
         weights = tmp / WEIGHTS
