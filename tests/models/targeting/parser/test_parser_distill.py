@@ -16,6 +16,7 @@ from models.targeting.logic import ReasoningChain, canonical, conditions_of, par
 from models.targeting.parser import (
     SHIPPED_ADAPTER,
     ParserConfig,
+    TransformersBackend,
     adapter_for,
     check_adapter,
     distilled_dir,
@@ -148,6 +149,7 @@ def test_the_parser_finds_the_student_distilled_for_its_catalog(tmp_path: Path, 
     assert adapter_for(bank, tmp_path) == own
 
 
+@pytest.mark.slow  # about 50 s on the 2 shared cores at load 7 (model load, one step, the student loaded)
 def test_a_one_step_distill_for_another_catalog_gives_a_loadable_student(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path))
@@ -155,13 +157,15 @@ def test_a_one_step_distill_for_another_catalog_gives_a_loadable_student(
     bank = load_catalog(BANK)
     try:
         out = tmp_path / "adapters" / "bank"
-        report = distill(out, DistillConfig(corpus_size=4, steps=1, batch_size=2), catalog=bank,
+        report = distill(out, DistillConfig(corpus_size=4, steps=1, batch_size=1, max_tokens=96), catalog=bank,
                          cache_dir=model_cache, progress=False)
     finally:
         get_settings.cache_clear()
     assert report.steps == 1 and report.catalog == "bank" and report.adapter_bytes > 0
+    assert report.cpu_seconds_per_step > 0 and report.first_loss > 0
     assert trained_for(out) == {"name": "bank", "fingerprint": bank.fingerprint}
     check_adapter(out)
+    # the parser loads it (weights merged into the local model); decoding with it is tested with the
+    # shipped student in test_parser_constrained.py
     parser = get_parser("student", catalog=bank, config=ParserConfig(cache_dir=model_cache, adapter_dir=out))
-    result = parser.parse("premier clients in NYC who hold a mortgage")
-    assert result.logic is not None and validate(result.logic, bank) == []
+    assert isinstance(parser.backend, TransformersBackend) and parser.config.student_demos == 0
