@@ -95,6 +95,8 @@ def cmp_phrase(op: str, values: list[float], unit: str, rng: random.Random,
     if op == "Between":
         lo, hi = values
         form = rng.choice(("between {lo} and {hi}", "{lo} to {hi}", "from {lo} to {hi}", "{lo}-{hi}"))
+        if form == "{lo}-{hi}" and unit in ("days", "years"):  # "7-14 days", not "7-two weeks"
+            return f"{_digits(lo)}-{_digits(hi)} {unit}"
         if form == "{lo}-{hi}" or unit == "fraction":
             return form.format(lo=_digits(lo), hi=say_number(hi, unit if unit != "fraction" else "", rng,
                                                              style=style, currency=currency))

@@ -7,6 +7,7 @@ feature's voice (``_voices``: the catalog's phrasebook, else generic English fro
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 from features import Catalog
@@ -245,6 +246,12 @@ def _noun_phrase(expr: Expr, ctx: _Ctx, *, head_word: str) -> str:
     return text
 
 
+def _tidy(text: str) -> str:
+    """Articles and counts that templates cannot know: "a online login" → "an online login", "1 times" → "1 time"."""
+    text = re.sub(r"\b([Aa]) (?=[aeioAEIO])", r"\1n ", text)
+    return re.sub(r"\b(1|one) times\b", r"\1 time", text)
+
+
 def render(expr: Expr, catalog: Catalog, rng: random.Random, *, brackets: bool = True) -> Rendered:
     """One demand for ``expr`` and the reasoning chain from that demand back to it."""
     ctx = _Ctx(rng, voices_for(catalog), brackets)
@@ -254,8 +261,9 @@ def render(expr: Expr, catalog: Catalog, rng: random.Random, *, brackets: bool =
     if not lead or rng.random() < 0.3:
         demand = demand[0].upper() + demand[1:] if rng.random() < 0.7 else demand
     logic = canonical(expr)
+    demand = _tidy(demand)
     chain = ReasoningChain(
-        key_phrases=tuple(p for p, _, _ in ctx.mentions),
+        key_phrases=tuple(_tidy(p) for p, _, _ in ctx.mentions),
         mapping=tuple((p, k) for p, k, _ in ctx.mentions),
         conditions=tuple(c for _, _, c in ctx.mentions),
         combination=logic,
