@@ -156,6 +156,16 @@ def test_the_demo_phrasebook_is_data_in_the_catalog_and_is_checked() -> None:
     assert "phrasebook.fixed[0].logic" in err.value.message or "phrasebook.fixed[0].logic" in str(err.value.field)
 
 
+def test_catalog_check_names_phrasebook_problems_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "bank.yaml"
+    path.write_text((CORPUS_DIR / "catalogs" / "bank.yaml").read_text() + (
+        "phrasebook:\n  features:\n    no_such_feature:\n      templates: [x]\n"
+        "    branch_city:\n      templates: ['banking in {v}']\n      words: {paris: [Paris]}\n"))
+    problems = {p.path: p for p in check_catalog_file(path)}
+    assert set(problems) == {"phrasebook.features.no_such_feature", "phrasebook.features.branch_city.words.paris"}
+    assert all(p.line is not None and p.line > 150 for p in problems.values())
+
+
 def test_a_phrasebook_entry_replaces_the_generic_phrasing_of_its_feature() -> None:
     raw: dict[str, Any] = json.loads(json.dumps(SPARSE))
     raw["phrasebook"] = {"features": {"plan": {"templates": ["subscribed to the {v} plan"],
