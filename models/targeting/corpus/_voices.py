@@ -8,6 +8,7 @@ description, aliases, value_aliases, unit, window and range. Nothing here names 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from string import Formatter
 
 from core.errors import InvalidArgument
 from features import Catalog, DType, Feature
@@ -67,13 +68,37 @@ class CatalogVoices:
     entity: str
     voices: dict[str, Voice]
     fixed: tuple[tuple[str, Expr, Fixed], ...]  # (key, logic, phrases) from the phrasebook
-
-    @property
-    def fixed_by_logic(self) -> dict[str, Fixed]:
-        return {f.logic: f for _, _, f in self.fixed}
+    fixed_by_logic: dict[str, Fixed] = field(default_factory=dict)
 
 
-def _ops(names: tuple[str, ...], feature: Feature, where: str) -> tuple[Op, ...]:
+# The placeholders each kind of phrasebook template may use (anything else is a typo that would only
+# surface as a KeyError half-way through a corpus).
+_PLACEHOLDERS: dict[tuple[DType, str], set[str]] = {
+    **{(d, "templates"): {"cmp", "w"} for d in (DType.INT, DType.FLOAT)},
+    **{(d, "by_operator"): {"n", "w"} for d in (DType.INT, DType.FLOAT)},
+    (DType.CATEGORY, "templates"): {"v"}, (DType.CATEGORY, "negated"): {"v"},
+    (DType.CATEGORY, "list_heads"): {"vs_or"},
+    (DType.STRING_SET, "templates"): {"vs_or", "w"}, (DType.STRING_SET, "negated"): {"vs_or", "w"},
+    (DType.STRING_SET, "all_of"): {"vs_and", "w"},
+}
+
+
+def _check_placeholders(feature: Feature, part: str, templates: tuple[str, ...], where: str) -> None:
+    allowed = _PLACEHOLDERS.get((feature.dtype, part), set())
+    for i, template in enumerate(templates):
+        try:
+            used = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        except ValueError as exc:
+            raise InvalidArgument(f"{where}.{part}[{i}]: {exc}", field="phrasebook") from None
+        unknown = sorted(used - allowed)
+        if unknown:
+            raise InvalidArgument(
+                f"{where}.{part}[{i}]: {template!r} uses {', '.join('{' + u + '}' for u in unknown)}; a "
+                f"{feature.dtype} feature's {part} may use {', '.join('{' + a + '}' for a in sorted(allowed)) or 'none'}",
+                field="phrasebook")
+
+
+def _ops(names: tuple[str, ...], where: str) -> tuple[Op, ...]:
     out: list[Op] = []
     for name in names:
         try:
@@ -88,12 +113,16 @@ def _from_phrasebook(feature: Feature, catalog: Catalog) -> Voice | None:
     if entry is None or not entry.templates:
         return None
     where = f"phrasebook.features.{feature.name}"
+    for part in ("templates", "negated", "all_of", "list_heads"):
+        _check_placeholders(feature, part, getattr(entry, part), where)
+    for forms in entry.by_operator.values():
+        _check_placeholders(feature, "by_operator", forms, where)
     generic = generic_voice(feature)  # what the entry leaves out (a negated form, say) is said generically
     style = entry.number_style or number_style(feature)
-    ops = _ops(entry.operators, feature, f"{where}.operators") or _DEFAULT_OPS.get(feature.dtype, ())
+    ops = _ops(entry.operators, f"{where}.operators") or _DEFAULT_OPS.get(feature.dtype, ())
     return Voice(
         feature, entry.templates, entry.negated or generic.negated, entry.all_of or generic.all_of,
-        {op: forms for op, forms in zip(_ops(tuple(entry.by_operator), feature, f"{where}.by_operator"),
+        {op: forms for op, forms in zip(_ops(tuple(entry.by_operator), f"{where}.by_operator"),
                                         entry.by_operator.values(), strict=True)},
         dict(entry.heads), entry.list_heads, dict(entry.words),
         entry.numbers or nice_numbers(feature), ops or generic.operators, style,
@@ -120,6 +149,8 @@ def voices_for(catalog: Catalog) -> CatalogVoices:
             raise InvalidArgument(f"{field_}: a fixed phrase means one condition or NOT one condition",
                                   field="phrasebook")
         fixed.append((conditions_of(expr)[0].key, expr, Fixed(canonical(expr), item.phrases, item.heads)))
-    out = CatalogVoices(catalog, entity, voices, tuple(fixed))
+    out = CatalogVoices(catalog, entity, voices, tuple(fixed), {f.logic: f for _, _, f in fixed})
+    if len(_CACHE) >= 16:  # a process generating for many catalogs (tests) keeps the latest ones
+        _CACHE.pop(next(iter(_CACHE)))
     _CACHE[id(catalog)] = out
     return out

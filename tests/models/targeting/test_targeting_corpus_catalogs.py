@@ -154,6 +154,9 @@ def test_the_demo_phrasebook_is_data_in_the_catalog_and_is_checked() -> None:
     with pytest.raises(InvalidArgument) as err:
         generate_corpus(10, catalog=Catalog.model_validate(raw))
     assert "phrasebook.fixed[0].logic" in err.value.message or "phrasebook.fixed[0].logic" in str(err.value.field)
+    raw["phrasebook"] = {"features": {"plan": {"templates": ["on the {cmp} plan"]}}}  # {cmp} is for numbers
+    with pytest.raises(InvalidArgument, match=r"phrasebook.features.plan.templates\[0\].*\{v\}"):
+        generate_corpus(10, catalog=Catalog.model_validate(raw))
 
 
 def test_catalog_check_names_phrasebook_problems_with_their_lines(tmp_path: Path) -> None:
