@@ -149,7 +149,7 @@ def test_the_parser_finds_the_student_distilled_for_its_catalog(tmp_path: Path, 
     assert adapter_for(bank, tmp_path) == own
 
 
-@pytest.mark.slow  # about 50 s on the 2 shared cores at load 7 (model load, one step, the student loaded)
+@pytest.mark.slow  # 15-50 s on the 2 shared cores (model load, one step, the student loaded)
 def test_a_one_step_distill_for_another_catalog_gives_a_loadable_student(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path))
