@@ -32,7 +32,7 @@ from features.catalog import (
 __all__ = ["CatalogProblem", "check_catalog", "check_catalog_file", "load_checked_catalog"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"name", "entities", "groups", "vocabularies"}
+_TOP_KEYS = {"name", "entities", "groups", "vocabularies", "phrasebook"}
 _ENTITY_KEYS = {"key", "description"}
 _GROUP_KEYS = {"name", "entity", "ttl_seconds", "features"}
 _FEATURE_KEYS = {"name", "dtype", "description", "values", "range", "aliases", "value_aliases", "ordered", "unit",
@@ -113,6 +113,34 @@ class _Checker:
                 group_names[name] = path
             features.extend(self._group(group, path, entities))
         self._across_features(features)
+        self._phrasebook(data.get("phrasebook"), features)
+
+    def _phrasebook(self, book: Any, features: list[tuple[str, dict[str, Any]]]) -> None:
+        """Phrasings for features the catalog has, and for values those features allow (the rest of the
+        phrasebook's shape is the model's to check)."""
+        if book is None:
+            return
+        entries = book.get("features") if isinstance(book, dict) else None
+        if not isinstance(entries, dict):
+            return
+        by_name = {f.get("name"): f for _, f in features}
+        for name, entry in entries.items():
+            path = f"phrasebook.features.{name}"
+            feature = by_name.get(name)
+            if feature is None:
+                self.add(path, f"{name!r} is not a feature of the catalog")
+                continue
+            if not isinstance(entry, dict):
+                continue
+            values, bounds = feature.get("values"), feature.get("range")
+            allowed = aliasable_values(str(feature.get("dtype")), values if isinstance(values, list) else None,
+                                       bounds if isinstance(bounds, list) else None)
+            if feature.get("dtype") == DType.BOOL.value:
+                allowed |= {"true", "false"}
+            for part in ("words", "heads"):
+                for value in entry.get(part) or {}:
+                    if str(value) not in allowed:
+                        self.add(f"{path}.{part}.{value}", f"{value!r} is not an allowed value of {name!r}")
 
     def _entities(self, entities: Any) -> set[str]:
         if not isinstance(entities, dict) or not entities:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.errors import InvalidArgument, UnknownFeature
 from core.settings import Settings
+from features._phrasebook import Phrasebook
 
 __all__ = ["Catalog", "DType", "Entity", "Feature", "FeatureGroup", "configured_catalog", "demo_catalog",
            "load_catalog"]
@@ -144,6 +145,8 @@ class Catalog(BaseModel):
     name: str
     entities: dict[str, Entity]
     groups: tuple[FeatureGroup, ...]
+    # How this team's marketers phrase conditions, for the corpus generator only (not in the fingerprint).
+    phrasebook: Phrasebook = Field(default_factory=Phrasebook)
 
     @model_validator(mode="before")
     @classmethod
@@ -166,6 +169,15 @@ class Catalog(BaseModel):
                 if f.name in seen:
                     raise ValueError(f"feature {f.name!r} is defined twice")
                 seen.add(f.name)
+        for name, phrases in self.phrasebook.features.items():
+            if name not in seen:
+                raise ValueError(f"phrasebook.features: {name!r} is not a feature of the catalog")
+            feature = self.features[name]
+            allowed = aliasable_values(feature.dtype, feature.values, feature.range) | (
+                {"true", "false"} if feature.dtype == DType.BOOL else set())
+            unknown = sorted(v for v in (*phrases.words, *phrases.heads) if v not in allowed)
+            if unknown:
+                raise ValueError(f"phrasebook.features.{name}: words or heads for values it does not allow: {unknown}")
         return self
 
     # -- lookups -----------------------------------------------------------------------------------

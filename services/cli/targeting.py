@@ -275,12 +275,20 @@ def corpus(
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
     n: Annotated[int, typer.Option("--n", min=1, max=1_000_000, help="How many triples.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="Catalog YAML to generate for "
+                                                      "(default: the configured catalog, MDS_CATALOG).")] = None,
+    empty_share: Annotated[float, typer.Option("--empty-share", min=0.0, max=0.5,
+                                               help="Share of requests for no audience (empty logic).")] = 0.02,
 ) -> None:
-    """Write the generated (demand, reasoning chain, logic) training corpus."""
+    """Write the generated (demand, reasoning chain, logic) training corpus for a catalog."""
+    from features import load_checked_catalog
+    from features.catalog import configured_catalog
     from models.targeting.corpus import generate_corpus, write_jsonl
 
-    count = write_jsonl(generate_corpus(n, seed=seed), out)
-    _out.print(f"wrote {count:,} triples to {out}")
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
+               else configured_catalog(get_settings()))
+    count = write_jsonl(generate_corpus(n, seed=seed, catalog=catalog, empty_share=empty_share), out)
+    _out.print(f"wrote {count:,} triples for catalog {catalog.name!r} to {out}")
 
 
 def _mount_distill() -> None:
@@ -289,8 +297,8 @@ def _mount_distill() -> None:
         from models.targeting.parser.distill import distill_command
     except ImportError:  # the parser package is not installed in this build
         return
-    app.command("distill", help="Distil the SmolLM2 student (LoRA) from the generated corpus; "
-                                "reproduces the committed adapter.")(distill_command)
+    app.command("distill", help="Distil the SmolLM2 student (LoRA) for a catalog from a corpus generated from "
+                                "it (--catalog FILE; default: the configured catalog).")(distill_command)
 
 
 _mount_distill()

@@ -9,6 +9,14 @@
 weights, sentence embeddings) are loaded once per process and shared.
 """
 
+from models.targeting.parser._adapters import (
+    SHIPPED_ADAPTER,
+    adapter_for,
+    check_adapter,
+    distilled_dir,
+    save_adapter,
+    trained_for,
+)
 from models.targeting.parser._backends import (
     Backend,
     OpenAIChatBackend,
@@ -25,7 +33,13 @@ from models.targeting.parser._decoding import (
     project,
     value_options,
 )
-from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
+from models.targeting.parser._demos import (
+    DemoLibrary,
+    Demonstration,
+    generated_demonstrations,
+    library_demonstrations,
+    load_demonstrations,
+)
 from models.targeting.parser._embeddings import Embedder, get_embedder, minilm_path
 from models.targeting.parser._linking import Linking, Slot, link_demand, preprocess
 from models.targeting.parser._numbers import normalize_numbers
@@ -44,6 +58,7 @@ from models.targeting.parser._provenance import DemandSpans, explain_parse
 __all__ = [
     "DEFAULT_ADAPTER",
     "MAX_DEMAND_CHARS",
+    "SHIPPED_ADAPTER",
     "VARIANTS",
     "Backend",
     "Candidate",
@@ -61,13 +76,18 @@ __all__ = [
     "ScoringSession",
     "Slot",
     "TransformersBackend",
+    "adapter_for",
     "build_messages",
     "candidates",
+    "check_adapter",
     "combine",
     "decode_logic",
+    "distilled_dir",
     "explain_parse",
+    "generated_demonstrations",
     "get_embedder",
     "get_parser",
+    "library_demonstrations",
     "link_demand",
     "load_demonstrations",
     "local_backend",
@@ -76,6 +96,8 @@ __all__ = [
     "pick_candidate",
     "preprocess",
     "project",
+    "save_adapter",
     "smollm2_dir",
+    "trained_for",
     "value_options",
 ]

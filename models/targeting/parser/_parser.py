@@ -41,10 +41,11 @@ from models.targeting.logic import (
     normalize,
     parse_logic,
 )
+from models.targeting.parser._adapters import SHIPPED_ADAPTER, adapter_for, check_adapter
 from models.targeting.parser._backends import Backend, OpenAIChatBackend, TransformersBackend, smollm2_dir
 from models.targeting.parser._compose import Candidate, candidates
 from models.targeting.parser._decoding import decode_logic, pick_candidate, project
-from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demonstrations
+from models.targeting.parser._demos import DemoLibrary, Demonstration, library_demonstrations
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
@@ -53,7 +54,7 @@ from models.targeting.parser._provenance import DemandSpans, explain_parse
 __all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
 
 MAX_DEMAND_CHARS = 500
-DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-targeting-lora"
+DEFAULT_ADAPTER = SHIPPED_ADAPTER
 VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
             "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
@@ -99,7 +100,7 @@ def _library(catalog: Catalog) -> tuple[DemoLibrary, KeyRetriever]:
         hit = _SHARED.libraries.get(id(catalog))
         if hit is None or hit[0] is not catalog:
             emb = get_embedder()
-            hit = (catalog, DemoLibrary(load_demonstrations(catalog), emb), KeyRetriever(catalog, emb))
+            hit = (catalog, DemoLibrary(library_demonstrations(catalog), emb), KeyRetriever(catalog, emb))
             _SHARED.libraries[id(catalog)] = hit
         return hit[1], hit[2]
 
@@ -295,12 +296,14 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
     if backend is None and variant not in ("linker", "default"):
         adapter: Path | None = None
         if variant in ("student", "rerank"):
-            adapter = config.adapter_dir or DEFAULT_ADAPTER
+            adapter = config.adapter_dir or adapter_for(catalog, settings.data_dir if settings else Path("var"))
             if not (adapter / "adapter_config.json").exists():
                 if variant == "student":
                     raise InvalidArgument(f"no distilled adapter at {adapter}; run `mds targeting distill`",
                                           field="adapter_dir")
                 adapter = None
+            if adapter is not None:
+                check_adapter(adapter)
             if adapter is not None and config.student_demos is None:
                 config = config.model_copy(update={"student_demos": _trained_demos(adapter)})
         backend = local_backend(cache_dir, adapter, config.threads)

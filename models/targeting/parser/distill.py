@@ -7,7 +7,9 @@ they lead to); with ``--teacher-url`` an OpenAI-compatible model writes the chai
 is kept only when the logic it ends in equals the generator's. Only the attention projections get
 low-rank adapters, so the committed adapter stays around two megabytes.
 
-``mds targeting distill`` reproduces the committed adapter from scratch (same seed, same corpus).
+``mds targeting distill`` reproduces the committed adapter from scratch (same seed, same corpus);
+``mds targeting distill --catalog FILE`` distils a student for another catalog from a corpus generated
+from that catalog, into ``<data_dir>/adapters/targeting-<name>-<fingerprint>``, where the parser finds it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.errors import InvalidArgument
 from core.settings import get_settings
 from features.catalog import Catalog, configured_catalog
 from models.targeting.logic import ReasoningChain
+from models.targeting.parser._adapters import distilled_dir, save_adapter
 from models.targeting.parser._backends import OpenAIChatBackend
 
 __all__ = ["DistillConfig", "DistillReport", "Example", "build_examples", "distill", "distill_command", "teacher_chain"]
@@ -57,6 +60,12 @@ class DistillReport:
     trainable_parameters: int
     adapter_bytes: int
     teacher_chains: int = 0  # reasoning chains written by --teacher-url (the rest by the generator)
+    catalog: str = ""
+    examples_seconds: float = 0.0  # generating the corpus and building the prompts, before the first step
+    seconds_per_step: float = 0.0
+    # CPU seconds of this process per step (all its threads): wall time on a shared machine measures the
+    # neighbours too, CPU time measures the work
+    cpu_seconds_per_step: float = 0.0
 
 
 class Example(NamedTuple):
@@ -92,8 +101,10 @@ def teacher_chain(teacher: OpenAIChatBackend, messages: list[dict[str, str]], ca
 
 
 def build_examples(catalog: Catalog, config: DistillConfig, teacher_url: str | None = None,
-                   teacher_model: str = "default") -> list[Example]:
+                   teacher_model: str = "default", *, progress: bool = False) -> list[Example]:
     """Both tasks of every corpus item; with ``teacher_url`` the chains come from that model where it is right."""
+    from rich.progress import track
+
     from models.targeting.corpus import generate_corpus
     from models.targeting.parser._compose import candidates
     from models.targeting.parser._decoding import END
@@ -104,7 +115,10 @@ def build_examples(catalog: Catalog, config: DistillConfig, teacher_url: str | N
     library, retriever = _library(catalog)
     teacher = OpenAIChatBackend(teacher_url, teacher_model) if teacher_url else None
     out: list[Example] = []
-    for item in generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog):
+    corpus = generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog)
+    for item in track(corpus, description="building examples", disable=not progress):
+        if not item.logic:  # requests for no audience never reach the model (the front end answers them)
+            continue
         linking = link_demand(item.demand, catalog)
         keys = retriever.top(item.demand, config.keys, must=linking.keys)
         for k in dict.fromkeys(c for _, c in item.chain.mapping):  # the gold keys must be offered
@@ -137,7 +151,8 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    model_dir = smollm2_dir(cache_dir or (get_settings().data_dir / "cache"))
+    settings = get_settings()
+    model_dir = smollm2_dir(cache_dir or settings.parser.cache_dir or (settings.data_dir / "cache"))
     tok = AutoTokenizer.from_pretrained(model_dir)
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model = get_peft_model(base, LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0,
@@ -145,7 +160,9 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
                                              task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    examples = build_examples(catalog, config, teacher_url, teacher_model)
+    started = time.time()
+    examples = build_examples(catalog, config, teacher_url, teacher_model, progress=progress)
+    examples_seconds = time.time() - started
     encoded: list[tuple[list[int], list[int]]] = []
     for msgs, prefix, target, _ in examples:
         prompt = tok.encode(str(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)) + prefix,
@@ -160,7 +177,7 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 5) * max(0.1, 1 - s / config.steps))
     losses: list[float] = []
     model.train()
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     with Progress(TextColumn("distilling"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TextColumn("loss {task.fields[loss]:.3f}"), TimeRemainingColumn(), disable=not progress) as bar:
         task = bar.add_task("distill", total=config.steps, loss=float("nan"))
@@ -184,20 +201,30 @@ def distill(out_dir: Path, config: DistillConfig = DistillConfig(), *, catalog: 
             if progress and not bar.console.is_terminal and (step + 1) % 25 == 0:  # logs, nohup: no live bar
                 bar.console.print(f"step {step + 1}/{config.steps}  loss {sum(losses[-25:]) / 25:.3f}  "
                                   f"{time.time() - start:.0f} s")
-    seconds = time.time() - start
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(out_dir))
-    size = sum(p.stat().st_size for p in out_dir.glob("adapter_model.*"))
+    seconds, cpu = time.time() - start, time.process_time() - cpu_start
     report = DistillReport(str(out_dir), len(examples), config.steps, round(seconds, 1), losses[0],
-                           sum(losses[-5:]) / len(losses[-5:]), trainable, size,
-                           sum(e.source == "teacher" for e in examples))
-    (out_dir / "training.json").write_text(json.dumps({"config": asdict(config), "report": asdict(report),
-                                                       "losses": [round(x, 4) for x in losses]}, indent=1))
+                           sum(losses[-5:]) / len(losses[-5:]), trainable, 0,
+                           sum(e.source == "teacher" for e in examples), catalog.name,
+                           round(examples_seconds, 1), round(seconds / config.steps, 2),
+                           round(cpu / config.steps, 2))
+
+    def training(tmp: Path) -> dict[str, object]:
+        nonlocal report
+        size = sum(p.stat().st_size for p in tmp.glob("adapter_model.*"))
+        report = DistillReport(**(asdict(report) | {"adapter_bytes": size}))
+        return {"config": asdict(config), "report": asdict(report),
+                "catalog": {"name": catalog.name, "fingerprint": catalog.fingerprint},
+                "losses": [round(x, 4) for x in losses]}
+
+    save_adapter(out_dir, lambda tmp: model.save_pretrained(str(tmp)), training)
     return report
 
 
 def distill_command(
-    out: Annotated[Path | None, typer.Option("--out", help="adapter directory (default: the committed one)")] = None,
+    catalog_path: Annotated[Path | None, typer.Option("--catalog", help="catalog YAML to distil a student for "
+                                                      "(default: the configured catalog, MDS_CATALOG)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="adapter directory (default: where the parser looks "
+                                             "for this catalog's student)")] = None,
     steps: Annotated[int, typer.Option("--steps", help="LoRA optimisation steps")] = DistillConfig.steps,
     corpus_size: Annotated[int, typer.Option("--corpus-size", help="generated training demands")] =
     DistillConfig.corpus_size,
@@ -208,8 +235,8 @@ def distill_command(
                                                     help="OpenAI-compatible API root writing the chains")] = None,
     teacher_model: Annotated[str, typer.Option("--teacher-model", help="model name sent to --teacher-url")] = "default",
 ) -> None:
-    """Distil the SmolLM2-135M student (LoRA) on generated demands: reasoning chain + logic."""
-    from models.targeting.parser._parser import DEFAULT_ADAPTER
+    """Distil the SmolLM2-135M student (LoRA) on demands generated from a catalog: reasoning chain + logic."""
+    from features import load_checked_catalog
 
     for name, value, low in (("--steps", steps, 1), ("--corpus-size", corpus_size, 2), ("--batch-size", batch_size, 1),
                              ("--rank", rank, 1)):
@@ -217,5 +244,9 @@ def distill_command(
             raise InvalidArgument(f"{name} must be at least {low}; got {value}", field=name)
     config = DistillConfig(corpus_size=corpus_size, seed=seed, steps=steps, batch_size=batch_size, rank=rank,
                            alpha=2 * rank)
-    report = distill(out or DEFAULT_ADAPTER, config, teacher_url=teacher_url, teacher_model=teacher_model)
+    settings = get_settings()
+    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
+               else configured_catalog(settings))
+    report = distill(out or distilled_dir(catalog, settings.data_dir), config, catalog=catalog,
+                     teacher_url=teacher_url, teacher_model=teacher_model)
     typer.echo(json.dumps(asdict(report), indent=1))

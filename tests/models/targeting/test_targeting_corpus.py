@@ -41,14 +41,19 @@ def test_generation_is_deterministic_by_seed() -> None:
 
 
 def test_every_generated_logic_is_canonical_and_valid(corpus: list[CorpusItem]) -> None:
+    empty = [item for item in corpus if not item.logic]  # requests for no audience
+    assert 0 < len(empty) < 0.05 * len(corpus)
+    assert all(item.chain == ReasoningChain((), (), (), "") for item in empty)
     for item in corpus:
+        if not item.logic:
+            continue
         expr = parse_logic(item.logic)
         assert validate(expr, CATALOG) == [], item
         assert canonical(expr) == item.logic
 
 
 def test_reasoning_chain_has_four_steps_mapping_each_phrase_to_a_used_key(corpus: list[CorpusItem]) -> None:
-    for item in corpus:
+    for item in (i for i in corpus if i.logic):
         steps = item.reasoning
         assert [s.split(":")[0] for s in steps] == ["Key phrases", "Mapping", "Conditions", "Combination"]
         chain = ReasoningChain.from_steps(steps)
@@ -61,7 +66,7 @@ def test_reasoning_chain_has_four_steps_mapping_each_phrase_to_a_used_key(corpus
 
 
 def test_corpus_covers_the_language(corpus: list[CorpusItem]) -> None:
-    exprs = [parse_logic(i.logic) for i in corpus]
+    exprs = [parse_logic(i.logic) for i in corpus if i.logic]
     ops = {c.op for e in exprs for c in conditions_of(e)}
     assert len(ops) >= 11  # every operator but Not Equal To on numbers is produced
     keys = {c.key for e in exprs for c in conditions_of(e)}
@@ -82,7 +87,7 @@ def test_corpus_covers_the_language(corpus: list[CorpusItem]) -> None:
 
 def test_several_phrasings_per_logic(corpus: list[CorpusItem]) -> None:
     by_logic: dict[str, set[str]] = {}
-    for item in corpus:
+    for item in (i for i in corpus if i.logic):
         by_logic.setdefault(item.logic, set()).add(item.demand)
     assert sum(len(d) >= 2 for d in by_logic.values()) > 0.8 * len(by_logic)
 
@@ -106,16 +111,17 @@ def test_generator_works_for_another_catalog_from_descriptions() -> None:
             {"name": "tags", "dtype": "string_set", "values": ["x", "y", "z"], "description": "Tags"},
             {"name": "vip", "dtype": "bool", "description": "Is a VIP"},
         ]}]})
-    items = generate_corpus(100, seed=0, catalog=catalog)
+    items = [i for i in generate_corpus(100, seed=0, catalog=catalog) if i.logic]
     assert all(validate(parse_logic(i.logic), catalog) == [] for i in items)
     assert any("store visits" in i.demand for i in items)
 
 
 def test_write_jsonl_round_trips(tmp_path: object, corpus: list[CorpusItem]) -> None:
     path = tmp_path / "corpus.jsonl"  # type: ignore[operator]
-    assert write_jsonl(corpus[:10], path) == 10
+    some = corpus[:10] + [i for i in corpus if not i.logic][:2]
+    assert write_jsonl(some, path) == 12
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [CorpusItem.from_dict(r) for r in rows] == corpus[:10]
+    assert [CorpusItem.from_dict(r) for r in rows] == some
 
 
 def test_dev_set_is_held_out_valid_and_large_enough() -> None:

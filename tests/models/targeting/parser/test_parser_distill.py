@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.errors import InvalidArgument
-from features.catalog import Catalog
+from core.errors import ArtifactError, InvalidArgument
+from core.settings import get_settings
+from features.catalog import Catalog, load_catalog
 from models.targeting.corpus import generate_corpus
-from models.targeting.logic import ReasoningChain, canonical, parse_logic
-from models.targeting.parser.distill import DistillConfig, build_examples, distill_command
+from models.targeting.logic import ReasoningChain, canonical, conditions_of, parse_logic, validate
+from models.targeting.parser import (
+    SHIPPED_ADAPTER,
+    ParserConfig,
+    TransformersBackend,
+    adapter_for,
+    check_adapter,
+    distilled_dir,
+    get_parser,
+    save_adapter,
+    trained_for,
+)
+from models.targeting.parser.distill import DistillConfig, build_examples, distill, distill_command
 
 
 def test_each_demand_gives_a_reasoning_task_and_a_logic_task_on_the_same_input(catalog: Catalog) -> None:
@@ -64,3 +78,94 @@ def test_teacher_chains_are_kept_only_when_well_formed_and_ending_in_the_gold_lo
             assert steps.key_phrases == tuple(reversed(gold[demand].chain.key_phrases))
         else:
             assert steps == gold[demand].chain
+
+
+# -- a student for any catalog -------------------------------------------------------------------------------
+
+BANK = Path(__file__).resolve().parents[4] / "models" / "targeting" / "corpus" / "catalogs" / "bank.yaml"
+
+
+def test_examples_for_another_catalog_come_from_its_own_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path))  # the bank's demonstration library is cached there
+    get_settings.cache_clear()
+    bank = load_catalog(BANK)
+    try:
+        examples = build_examples(bank, DistillConfig(corpus_size=12, seed=1, ambiguous_repeats=1))
+    finally:
+        get_settings.cache_clear()
+    logic = [e for e in examples if e.prefix == "Logic: "]
+    assert 0 < len(logic) <= 12 and len(examples) == 2 * len(logic)  # requests for no audience are left out
+    for example in logic:
+        expr = parse_logic(example.target.removesuffix("<|im_end|>"))
+        assert validate(expr, bank) == []
+        assert all(c.key in example.messages[-1]["content"] for c in conditions_of(expr))  # gold keys offered
+
+
+def test_distill_command_names_a_bad_catalog(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ngroups: []\n")
+    with pytest.raises(InvalidArgument) as err:
+        distill_command(catalog_path=broken, out=tmp_path / "lora", steps=1)
+    assert err.value.field == "--catalog"
+
+
+def test_an_adapter_is_saved_whole_or_not_at_all_and_checked_before_loading(tmp_path: Path,
+                                                                          catalog: Catalog) -> None:
+    out = tmp_path / "lora"
+
+    def write(weights: bytes) -> Callable[[Path], None]:
+        def save(tmp: Path) -> None:
+            (tmp / "adapter_config.json").write_text("{}")
+            (tmp / "adapter_model.safetensors").write_bytes(weights)
+        return save
+
+    save_adapter(out, write(b"first"), lambda _: {"catalog": {"name": "bank", "fingerprint": "f" * 12}})
+    check_adapter(out)
+    assert trained_for(out) == {"name": "bank", "fingerprint": "f" * 12}
+
+    def crash(tmp: Path) -> None:
+        write(b"second")(tmp)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        save_adapter(out, crash, lambda _: {})
+    assert (out / "adapter_model.safetensors").read_bytes() == b"first"  # the old adapter stands
+    assert [p.name for p in tmp_path.iterdir()] == ["lora"]  # no half-written directory left behind
+    (out / "adapter_model.safetensors").write_bytes(b"tampered")
+    with pytest.raises(ArtifactError, match="damaged"):
+        check_adapter(out)
+    with pytest.raises(ArtifactError):  # the parser refuses it before loading any weights
+        get_parser("student", catalog=catalog, config=ParserConfig(adapter_dir=out))
+
+
+def test_the_parser_finds_the_student_distilled_for_its_catalog(tmp_path: Path, catalog: Catalog) -> None:
+    bank = load_catalog(BANK)
+    assert distilled_dir(catalog, tmp_path) == SHIPPED_ADAPTER  # the shipped student was distilled for it
+    assert adapter_for(bank, tmp_path) == SHIPPED_ADAPTER  # nothing distilled for the bank yet
+    own = distilled_dir(bank, tmp_path)
+    assert own.is_relative_to(tmp_path) and bank.fingerprint in own.name
+    own.mkdir(parents=True)
+    (own / "adapter_config.json").write_text("{}")
+    assert adapter_for(bank, tmp_path) == own
+
+
+@pytest.mark.slow  # 15-50 s on the 2 shared cores (model load, one step, the student loaded)
+def test_a_one_step_distill_for_another_catalog_gives_a_loadable_student(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+    monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    bank = load_catalog(BANK)
+    try:
+        out = tmp_path / "adapters" / "bank"
+        report = distill(out, DistillConfig(corpus_size=4, steps=1, batch_size=1, max_tokens=96), catalog=bank,
+                         cache_dir=model_cache, progress=False)
+    finally:
+        get_settings.cache_clear()
+    assert report.steps == 1 and report.catalog == "bank" and report.adapter_bytes > 0
+    assert report.cpu_seconds_per_step > 0 and report.first_loss > 0
+    assert trained_for(out) == {"name": "bank", "fingerprint": bank.fingerprint}
+    check_adapter(out)
+    # the parser loads it (weights merged into the local model); decoding with it is tested with the
+    # shipped student in test_parser_constrained.py
+    parser = get_parser("student", catalog=bank, config=ParserConfig(cache_dir=model_cache, adapter_dir=out))
+    assert isinstance(parser.backend, TransformersBackend) and parser.config.student_demos == 0
