@@ -137,7 +137,7 @@ def prepare_experiment(data: RatingData, *, split: TimeSplit | None = None, max_
     if max_held is not None and len(held) > max_held:
         held = [held[i] for i in sorted(rng.choice(len(held), max_held, replace=False))]
     t0 = time.perf_counter()
-    calibration = calibrate(cascade, logged, n_requests=calibration_requests, progress=progress)
+    calibration = calibrate(cascade, logged, n_requests=calibration_requests, progress=progress, seed=seed)
     timings["calibrate"] = time.perf_counter() - t0
     costs = calibration.chain_costs(cascade.chains)
     t0 = time.perf_counter()

@@ -80,9 +80,15 @@ def _fit_line(ns: list[int], us: list[float]) -> tuple[float, float]:
 
 
 def calibrate(cascade: Cascade, requests: Sequence[Request], *, n_requests: int = 60, repeats: int = 3,
-              progress: bool = True) -> CostCalibration:
+              progress: bool = True, seed: int = 0) -> CostCalibration:
     """Time every instance on ``n_requests`` real requests, each call on a fresh request context (so
-    user-side work is counted), at several sizes; the median per size feeds a line fit."""
+    user-side work is counted), at several sizes; the median per size feeds a line fit.
+
+    The timings are *interleaved*: request by request, every instance and size is timed in a
+    shuffled order, so a burst of load on a shared machine slows every instance alike instead of
+    whichever instance happened to be timed during it. Budgets are fractions of the full chain's
+    cost, so what must be stable is the instances' cost *ratios*, and common-mode slowdowns cancel
+    in them (timing one instance after another let one burst price a ranker out of a budget)."""
     reqs = list(requests)[:n_requests]
     if not reqs:
         raise ValueError("calibration needs at least one request")
@@ -91,32 +97,33 @@ def calibrate(cascade: Cascade, requests: Sequence[Request], *, n_requests: int 
            [("prerank", n, m) for n, m in cascade.preranks.items()] + \
            [("rank", n, m) for n, m in cascade.rankers.items()]
     with threadpool_limits(1):
-        return _calibrate(cascade, reqs, sizes, jobs, repeats, progress)
+        return _calibrate(cascade, reqs, sizes, jobs, repeats, progress, np.random.default_rng(seed))
 
 
 def _calibrate(cascade: Cascade, reqs: list[Request], sizes: list[int], jobs: list, repeats: int,
-               progress: bool) -> CostCalibration:
+               progress: bool, rng: np.random.Generator) -> CostCalibration:
+    samples: dict[tuple[int, int], list[float]] = {(j, n): [] for j in range(len(jobs)) for n in sizes}
+    cells = [(j, n) for j in range(len(jobs)) for n in sizes]
+    for req in tqdm(reqs, desc="calibrating costs", disable=not progress, leave=False):
+        # What pre-rankers and rankers score: the request's popularity candidates at each size.
+        items = {n: cascade.recalls["popularity"].recall(cascade.context(req.history, req.ratings), n)
+                 for n in sizes}
+        for i in rng.permutation(len(cells)):
+            j, n = cells[i]
+            stage, _, model = jobs[j]
+            best = float("inf")
+            for _ in range(repeats):
+                ctx = cascade.context(req.history, req.ratings)
+                t0 = time.perf_counter_ns()
+                if stage == "recall":
+                    model.recall(ctx, n)
+                else:
+                    model.score(ctx, items[n])
+                best = min(best, (time.perf_counter_ns() - t0) / 1000.0)
+            samples[(j, n)].append(best)
     out: dict[str, InstanceCost] = {}
-    bar = tqdm(jobs, desc="calibrating costs", disable=not progress, leave=False)
-    for stage, name, model in bar:
-        per_size: list[float] = []
-        for n in sizes:
-            samples = []
-            for req in reqs:
-                items = cascade.recalls["popularity"].recall(cascade.context(req.history, req.ratings), n) \
-                    if stage != "recall" else None
-                best = float("inf")
-                for _ in range(repeats):
-                    ctx = cascade.context(req.history, req.ratings)
-                    t0 = time.perf_counter_ns()
-                    if stage == "recall":
-                        model.recall(ctx, n)  # type: ignore[union-attr]
-                    else:
-                        model.score(ctx, items)  # type: ignore[union-attr]
-                    best = min(best, (time.perf_counter_ns() - t0) / 1000.0)
-                samples.append(best)
-            per_size.append(float(np.median(samples)))
-        fixed, slope = _fit_line(sizes, per_size)
+    for j, (stage, name, _) in enumerate(jobs):
+        fixed, slope = _fit_line(sizes, [float(np.median(samples[(j, n)])) for n in sizes])
         out[name] = InstanceCost(stage, fixed, slope)
     machine = f"{platform.node()} {platform.machine()} {platform.processor() or platform.system()}"
     return CostCalibration(out, machine, len(reqs))

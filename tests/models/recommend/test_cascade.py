@@ -172,3 +172,33 @@ def test_cascade_artifact_roundtrip_and_corruption(ml_cascade: Cascade, ml_reque
     path.write_bytes(b"garbage")
     with pytest.raises(ArtifactError):
         Cascade.load(path)
+
+
+def test_calibration_survives_a_load_burst(ml_cascade: Cascade, ml_requests, monkeypatch: pytest.MonkeyPatch):
+    """A burst of load during the first third of the timing calls (30 ms added to every call) must not
+    price any instance out: timings are interleaved across instances request by request, so the burst
+    hits the first requests of *every* instance and the median over requests drops it. Timing one
+    instance after another put the whole burst on the first instances (their cost read ≥ 30 ms)."""
+    import time as _time
+
+    calls = {"n": 0}
+    n_requests, repeats = 6, 2
+    sizes = len({*ml_cascade.recall_sizes, *ml_cascade.prerank_sizes, 25})
+    models = [*ml_cascade.recalls.values(), *ml_cascade.preranks.values(), *ml_cascade.rankers.values()]
+    burst = n_requests * len(models) * sizes * repeats // 3
+
+    def slowed(fn):  # type: ignore[no-untyped-def]
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] <= burst:
+                _time.sleep(0.03)
+            return fn(*args, **kwargs)
+        return call
+
+    for model in models:
+        name = "recall" if hasattr(model, "recall") else "score"
+        monkeypatch.setattr(model, name, slowed(getattr(model, name)))
+    cal = calibrate(ml_cascade, ml_requests, n_requests=n_requests, repeats=repeats, progress=False)
+    assert calls["n"] > burst                                  # the burst ended within the calibration
+    worst = max(inst.cost(100) for inst in cal.instances.values())
+    assert worst < 15_000, {k: round(v.cost(100)) for k, v in cal.instances.items()}
