@@ -18,7 +18,7 @@ from models.targeting.parser._preprocess import GROUP_CLOSE, GROUP_OPEN
 __all__ = ["LinkedClause", "Linking", "Slot", "restructure", "split_clauses"]
 
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
-                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
+                    r"\bwhile\b|(?<!\bthe )(?<!\bon )(?<!\ban )(?<!\bor )(?<!\band )(?<!\ba )\bplus\b(?! (?:plan|tier|members?|subscri\w*|level|orabove|orbelow)\b)|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
 
 
@@ -45,6 +45,8 @@ class LinkedClause:
     sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
     excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
     group: int | None = None  # the demand's explicitly bracketed group this clause is in
+    # (phrase, closest key or None) whose negation scope the linker is not sure of: left out, reported
+    unsure: list[tuple[str, str | None]] = field(default_factory=list)
 
     def first_condition(self) -> Condition | None:
         """The best reading of the clause's first slot."""
@@ -123,10 +125,17 @@ def _int_range(prev: LinkedClause | None, c: LinkedClause, features: dict[str, F
     return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
 
 
-def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
-    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
+def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
+                 ) -> list[LinkedClause]:
+    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot; not after "either" when the
+    "or" item is qualified further ("either private clients, or premier clients with a brokerage account")."""
     out: list[LinkedClause] = []
-    for c in clauses:
+    for i, c in enumerate(clauses):
+        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+        if (either and c.connective == "or" and nxt is not None and nxt.slots and nxt.connective == "and"
+                and re.fullmatch(r"who|whose|that|which|with", nxt.sep)):
+            out.append(c)
+            continue
         prev = out[-1] if out else None
         tiers = _int_range(prev, c, features)
         if tiers is not None and prev is not None:
@@ -201,6 +210,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
             prev.slots.extend(c.slots)
             prev.leftover = f"{prev.leftover} {c.leftover}".strip()
             prev.vague.extend(c.vague)
+            prev.unsure.extend(c.unsure)
             continue
         out.append(c)
     return out
@@ -224,6 +234,7 @@ def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]
     return clauses
 
 
-def restructure(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+def restructure(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
+                ) -> list[LinkedClause]:
     """Lists merged, relative clauses bound to their audience, conflicting values split into a union."""
-    return _union_on_conflict(_bind_relative(_merge_lists(clauses, features)), features)
+    return _union_on_conflict(_bind_relative(_merge_lists(clauses, features, either)), features)

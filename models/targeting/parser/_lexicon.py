@@ -63,14 +63,36 @@ def _inflect_regular(word: str, *, last: bool, singular: bool) -> str:
     if (singular and last and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
             and len(word) > 4 and word[:-1] not in _VERB_SINGULARS):
         word, w = word[:-1], re.escape(word[:-1])  # a plural alias also reads in the singular
-    if not last:
-        return w + r"(?:s|es)?"
+    if not last:  # "opted-in", "logged in": a verb inside a phrase takes its past too
+        return w + r"(?:s|es|" + _past(word) + ")?"
     # plural and past only: "-ing" / "-er" forms change the meaning too often ("parent" / "parenting")
     if word.endswith("y") and word[-2] not in _VOWELS:
         return re.escape(word[:-1]) + r"(?:y|ies|ied)"
     if word.endswith("e"):
         return re.escape(word[:-1]) + r"(?:e|es|ed)"
-    return w + r"(?:s|es|ed|'s)?"
+    return w + r"(?:s|es|" + _past(word) + r"|'s)?"
+
+
+def _past(word: str) -> str:
+    """The past ending, doubling a final consonant after one short vowel ("log" → "logged", "shop")."""
+    if len(word) <= 4 and re.fullmatch(r"[^aeiou]*[aeiou][b-df-hj-np-tv-z]", word) and not word.endswith(("w", "x", "y")):
+        return re.escape(word[-1]) + "?ed"
+    return "ed"
+
+
+# Compounds that are a verb and its particle ("login" ↔ "log in", "signup" ↔ "signed up")
+_PARTICLE = re.compile(r"^([a-z]{2,})(in|up|out|on|off)(s?)$")
+
+
+def _compound_variants(phrase: str) -> list[str]:
+    """"last login" also as "last log in" (and so "logged in"), "signups" as "sign ups"."""
+    words = re.split(r"[\s_\-]+", phrase.lower().strip())
+    out = []
+    for i, w in enumerate(words):
+        m = _PARTICLE.match(w)
+        if m and len(m.group(1)) >= 3:
+            out.append(" ".join([*words[:i], m.group(1), m.group(2), *words[i + 1:]]))
+    return out
 
 
 def phrase_pattern(phrase: str, *, singular: bool = True) -> str:
@@ -201,21 +223,83 @@ def _roles(features: dict[str, Feature]) -> Roles:
                  coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related)
 
 
+# Words of a key's name that say nothing about what it measures.
+_GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
+                       "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
+                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any"}
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in re.sub(r"_\d+d$", "", name).lower().split("_") if w]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 4 else word
+
+
+def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
+    """Parts of a key's name that name only that key: "last order" of ``days_since_last_order``; for a number,
+    which needs a key to attach to, also the name's head word ("limit" of ``credit_limit``)."""
+    grams: dict[str, set[str]] = {}
+    for name in features:
+        words = [_stem(w) for w in _name_words(name)]
+        for n in (1, 2):
+            for i in range(len(words) - n + 1):
+                grams.setdefault(" ".join(words[i:i + n]), set()).add(name)
+    value_phrases = {str(v).lower().replace("_", " ") for f in features.values() for v in (f.values or ())}
+    value_words = {w for p in value_phrases for w in p.split()}
+    units = {str(f.unit).lower() for f in features.values() if f.unit} | {"days", "weeks", "months", "years", "times"}
+    out: dict[str, list[str]] = {}
+    for name, f in features.items():
+        words = _name_words(name)
+        picked: list[str] = []
+        for i in range(len(words) - 1):
+            pair = words[i:i + 2]
+            if (len(words) > 2 and grams.get(" ".join(_stem(w) for w in pair)) == {name}
+                    and not any(w in _GENERIC_NAME_WORDS - {"last"} or len(w) < 3 for w in pair)
+                    and " ".join(pair) not in value_phrases):
+                picked.append(" ".join(pair))
+        heads = [w for w in words if w not in _GENERIC_NAME_WORDS and w not in units
+                 and not w.endswith(("ed", "en")) and w not in _IRREGULAR.values()]
+        head = heads[-1] if heads else ""
+        if (f.dtype in (DType.INT, DType.FLOAT) and not f.value_aliases and len(words) > 1 and len(head) >= 4 and grams.get(_stem(head)) == {name}
+                and head not in value_words and _stem(head) not in value_words):
+            picked.append(head)
+        out[name] = picked
+    return out
+
+
+def _abbreviation(alias: str, value: str) -> bool:
+    """"liv" for liverpool: a short cut of the value's own word, read exactly as written ("lives" is not it)."""
+    a = alias.lower()
+    return len(a) <= 3 and a.isalpha() and value.lower().startswith(a) and len(value) >= len(a) + 3
+
+
+def _value_pattern(alias: str, value: str) -> str:
+    return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
+
+
 def _build(catalog: Catalog, entity: str) -> Lexicon:
     features = {f.name: f for f in catalog.features_of(entity)}
+    name_parts = _name_phrases(features)
     key_cues: list[KeyCue] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
         # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
-        phrases = [name, re.sub(r"_\d+d$", "", name),
+        phrases = [name, re.sub(r"_\d+d$", "", name), *name_parts[name],
                    *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
-        key_cues.append(KeyCue(name, _rx([phrase_pattern(p) for p in phrases] + [re.escape(name)])))
+        phrases += [v for p in phrases for v in _compound_variants(p)]
+        patterns = [phrase_pattern(p) for p in phrases] + [re.escape(name)]
+        # "1 order": a plural kept plural (its singular is mostly a verb) is singular after a number
+        patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
+                     if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
+        key_cues.append(KeyCue(name, _rx(patterns)))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
-                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in phrases]
+                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases]
                                                         + [re.escape(v.lower())])))
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():

@@ -13,6 +13,7 @@ Text normalisation happens before (``_preprocess``), restructuring the clause li
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from features.catalog import Catalog, DType, Feature
@@ -23,7 +24,7 @@ from models.targeting.parser._lexicon import Lexicon, lexicon_for
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
-__all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
+__all__ = ["KeySimilarity", "LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
 
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
@@ -98,9 +99,16 @@ def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in taken)
 
 
+# key → similarity of a phrase to each catalog key's text (MiniLM), for numbers no cue names
+KeySimilarity = Callable[[str], dict[str, float]]
+_MIN_SIMILARITY = 0.25  # below this no key is close enough to take a number no cue names
+
+
 class _ClauseLinker:
-    def __init__(self, catalog: Catalog, lex: Lexicon, entity: str) -> None:
+    def __init__(self, catalog: Catalog, lex: Lexicon, entity: str, similarity: KeySimilarity | None = None) -> None:
         self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
+        self.similarity = similarity
+        self.sep = ""  # the words joining the clause being linked to the previous one ("with" in "with us")
         self.lex = lex
         self.roles = lex.roles
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
@@ -174,6 +182,7 @@ class _ClauseLinker:
 
     def link(self, clause: LinkedClause, previous: LinkedClause | None, context: str = "") -> None:
         text = clause.text
+        self.sep = clause.sep if re.fullmatch(r"[a-z ]*", clause.sep) else ""
         negated = clause.negated
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
@@ -247,6 +256,18 @@ class _ClauseLinker:
             before = max([e for s, e in anchors if e <= start], default=0)
             return any(before <= n < start for n in negations)  # "no loan" as a value's own words is the value
 
+        # "$15,000 in checking": the value word is the cue of the money key that took the number
+        number_cues = [(c.start, c.end) for c in cues if c.key in used_keys
+                       and self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        number_names = {w for k in used_keys if self.features[k].dtype in (DType.INT, DType.FLOAT)
+                        for w in re.split(r"_", k)}
+        values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_cues)
+                  and not set(re.split(r"_", r[0].value or "")) <= number_names]
+        # "Liverpool's Baltic Triangle": the place named first only says where the second one is
+        values = [r for i, r in enumerate(values)
+                  if not (i + 1 < len(values) and _possessive(text, r[0], values[i + 1][0])
+                          and r[0].key != values[i + 1][0].key
+                          and self.features[r[0].key].dtype == self.features[values[i + 1][0].key].dtype == DType.CATEGORY)]
         for readings in values:
             readings = self._rank_values(readings, cue_keys, text, previous, context)
             s, e = readings[0].start, readings[0].end
@@ -269,13 +290,20 @@ class _ClauseLinker:
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
                                        r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
             if f.dtype == DType.BOOL:
-                neg = neg or bool(re.search(r"\w{3,}less$", phrase))  # "childless": English -less is without
+                # "childless": English -less is without, unless the catalog's own word ends so ("paperless")
+                neg = neg or (bool(re.search(r"\w{3,}less$", phrase))
+                              and not any(re.search(r"less\b", a.lower()) for a in (cue.key, *f.aliases)))
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
                 op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
                 slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
             else:
+                if neg and f.dtype in (DType.CATEGORY, DType.STRING_SET) and not any(
+                        o.key == cue.key for sl in slots for o in sl.options):
+                    # "not on any subscription": which of its values is "none" the catalog does not say
+                    clause.unsure.append((text, cue.key))
+                    taken.append((cue.start, cue.end))
                 continue
             used_keys.add(cue.key)
             taken.append((cue.start, cue.end))
@@ -291,6 +319,7 @@ class _ClauseLinker:
         day_cued = [k for k in self.roles.day_keys if k in cue_keys]
         if not slots and day_cued and window and negated:
             slots.append(Slot(text, (Condition(day_cued[0], Op.GREATER_THAN, str(window)),)))
+        slots = self._drop_unsure_negation(clause, text, slots, negations, taken + [(c.start, c.end) for c in cues])
         keep = [True] * len(text)
         for s, e in taken + [(c.start, c.end) for c in cues]:
             keep[s:e] = [False] * (e - s)
@@ -300,14 +329,75 @@ class _ClauseLinker:
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
+    def _drop_unsure_negation(self, clause: LinkedClause, text: str, slots: list[Slot], negations: list[int],
+                              spans: list[tuple[int, int]]) -> list[Slot]:
+        """A negation word no condition took ("not" far from its key): the conditions it may cover are left out
+        and the phrase reported, rather than guessing which of them it negates."""
+        if clause.excluded or not slots:
+            return slots
+        for n in negations:
+            if any(s <= n < e for s, e in spans):
+                continue  # part of a comparator or a cue ("no more than", "non-smoker")
+            after = [sl for sl in slots if sl.start > n]
+            # a number's comparison already read the negation ("not logged in for 60 days": at least 60)
+            if not after or _negative(after[0].options[0]) or after[0].wrap_not or re.search(r"\d", after[0].phrase):
+                continue
+            if any(_negative(sl.options[0]) for sl in slots):
+                continue  # the negation went to a condition already (after the feature: "push turned off")
+            clause.unsure.append((text[n:], after[0].options[0].key))
+            return [sl for sl in slots if sl.start < n]
+        return slots
+
+    def _similar_keys(self, text: str, s: int, e: int, pool: list[str], window: int | None) -> list[str]:
+        """Keys of ``pool`` ranked by MiniLM similarity to the clause without its number (no cue named one)."""
+        if self.similarity is None or not pool:
+            return []
+        phrase = re.sub(r"\s+", " ", f"{self.sep} {text[:s]} {text[e:]}").strip()
+        if not _FILLER.sub(" ", _NEGATION.sub(" ", phrase)).strip():
+            return []
+        if window is not None:
+            same = [k for k in pool if self.roles.window_of(k) in (window, None)]
+            pool = same or pool
+        sims = self.similarity(phrase)
+        ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
+        return [k for k in ranked if sims.get(k, 0.0) >= _MIN_SIMILARITY][:2]
+
+    def _unit_pool(self, unit: str, is_window: bool) -> list[str]:
+        """Numeric keys a number in ``unit`` can be about, from the catalog's units."""
+        roles = self.roles
+        u = unit.split()[0].rstrip("s") if unit else ""
+        if unit and self.currency_rx.fullmatch(unit):
+            return list(roles.money_keys)
+        if u in ("day", "week", "month"):
+            return list(roles.day_keys)
+        if u == "year":
+            years = [k for k, f in self.features.items() if (f.unit or "").startswith("year")]
+            return [*roles.day_keys, *years]
+        if u in ("time",) or any(re.fullmatch(re.escape(c).rstrip("s") + "s?", unit) for c in roles.count_unit_keys):
+            return list(roles.presence_keys)
+        if self.percent:
+            return [k for k, f in self.features.items() if f.unit == "percent"]
+        return []
+
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
                      previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
         roles = self.roles
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
+                           r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
+                           text)
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
-            return [roles.age_key]
+            other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
+                     if k != roles.age_key]
+            if not numeric and not person and other and ("old" not in unit or re.search(r"\b(?:account|membership|"
+                                                                                        r"card|subscription|relationship)", text)):
+                return other  # "with us for over 2 years": tenure, not age
+            if "old" in unit or not numeric:
+                return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
-            numeric = [c for c in numeric if c.key in roles.money_keys] or [_Found(roles.money_keys[0], s, e)]
+            numeric = [c for c in numeric if c.key in roles.money_keys] or [
+                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(roles.money_keys), window)
+                                          or roles.money_keys[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
             day = [c for c in numeric if c.key in roles.day_keys]
             if day or not is_window:
@@ -327,14 +417,15 @@ class _ClauseLinker:
                         and unit.rstrip("s") in ("day", "week", "month") and
                         not (is_window and own is not None and nums[0] * _UNIT_DAYS.get(unit.split()[0], 1) == own)):
                     return [day_key]
+            if unit and not (is_window and (self.key_cues(text) or self.value_cues(text, [], []))):
+                similar = self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
+                if similar:
+                    return similar
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
-            person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
-                               r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
-                               text)
             age = self.features.get(roles.age_key or "")
             if (age is not None and (person or words) and not unit and age.range is not None
                     and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums)):
@@ -434,6 +525,18 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
+def _possessive(text: str, first: _Found, second: _Found) -> bool:
+    between = text[first.end:second.start]
+    return bool(re.fullmatch(r"'s?\s*", between)
+                or text[first.start:first.end].endswith("'s") and re.fullmatch(r"\s*", between))
+
+
+def _negative(cond: Condition) -> bool:
+    """The condition excludes something ("not", "none", "false", "= 0", an upper bound)."""
+    return (cond.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE, Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO)
+            or cond.value in ("false", "0") and cond.op == Op.EQUAL_TO)
+
+
 def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit: str) -> bool:
     """The number is the feature's own window (``orders_30d`` and "30 days"), not a threshold."""
     unit_days = _UNIT_DAYS.get(unit.split()[0] if unit else "")
@@ -442,14 +545,18 @@ def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit
     return nums[0] * unit_days == window
 
 
-def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> Linking:
-    """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
+def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
+                similarity: KeySimilarity | None = None) -> Linking:
+    """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold.
+
+    ``similarity`` (phrase → score per key, e.g. MiniLM's) lets a number no cue names go to the closest key
+    its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
-    linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
+    linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     clauses: list[LinkedClause] = []
-    pending_negation = excluding = False
+    pending_negation = excluding = both = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = split_clauses(text)
     for i, (conn, sep, piece, group) in enumerate(pieces):
@@ -471,11 +578,22 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> 
             excluded.leftover = f"{excluded.leftover} {clause.leftover}".strip()
             continue
         excluded = None
+        if both and clause.slots and conn == "and":
+            # "excluding anyone who is both A and B" is NOT (A AND B); the linker cannot build that
+            # group, so the whole exclusion is reported instead of being read as NOT A AND B
+            phrase, key = clauses[-1].unsure[-1]
+            clauses[-1].unsure[-1] = (f"{phrase} and {clause.text}", key)
+            both = False
+            continue
+        both = False
         if excluding and clause.slots:
             clause.excluded, excluded = True, clause
             excluding = False
+            if re.search(r"\bboth\b", piece):
+                clause.unsure.append((piece, clause.slots[0].options[0].key))
+                clause.slots, clause.excluded, excluded, both = [], False, None, True
         clauses.append(clause)
-    clauses = restructure(clauses, linker.features)
+    clauses = restructure(clauses, linker.features, "either " in f" {demand.lower()}")
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
     for c in clauses:

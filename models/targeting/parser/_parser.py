@@ -143,7 +143,10 @@ class DemandParser:
             for phrase, key in c.vague:
                 near = [key, *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
                 out.append(UnresolvedPhrase(f"{phrase} (no threshold given)", tuple(near)))
-            if c.slots or not c.leftover.strip():
+            for phrase, key in c.unsure:
+                near = [*([key] if key else []), *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
+                out.append(UnresolvedPhrase(f"{phrase} (not sure what the negation covers)", tuple(near)))
+            if c.slots or c.unsure or not c.leftover.strip():
                 continue
             phrase = c.text
             near = self.retriever.top(phrase, 3)
@@ -170,7 +173,7 @@ class DemandParser:
 
     def parse(self, demand: str) -> ParseResult:
         demand = self._check(demand)
-        linking = link_demand(demand, self.catalog)
+        linking = link_demand(demand, self.catalog, similarity=self.retriever.scores)
         unresolved = self._unresolved(linking)
         cands = candidates(linking, self.config.candidates)
         if not cands or _asks_for_no_audience(demand.lower()):

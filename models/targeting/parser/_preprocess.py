@@ -64,7 +64,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
     t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
     t = re.sub(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", " ", t)  # a clock time ("between 11pm and 4am") is no threshold
-    t = re.sub(r"\bone of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
+    t = re.sub(r"\b(?:one|1) of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
@@ -90,10 +90,12 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
                r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
-    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
+    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b(?! ?codes?\b)",
                " ", t)
     t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
+    # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
+    t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
     t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
     t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)
