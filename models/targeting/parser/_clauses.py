@@ -234,7 +234,22 @@ def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]
     return clauses
 
 
+def _drop_subsumed(clauses: list[LinkedClause]) -> list[LinkedClause]:
+    """"Breakfast lovers: favourite cuisine is breakfast or coffee": in an all-AND demand, a value already
+    inside a list of the same key says nothing more."""
+    if any(c.connective == "or" for c in clauses[1:]) or any(c.excluded for c in clauses):
+        return clauses
+    lists = {(o.key, v) for c in clauses for sl in c.slots for o in sl.options[:1]
+             if o.op in (Op.BELONGS_TO, Op.CONTAINS_ANY) and not sl.wrap_not for v in o.value.split(",")}
+    for c in clauses:
+        c.slots = [sl for sl in c.slots if not (not sl.wrap_not
+                                                and sl.options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY)
+                                                and "," not in sl.options[0].value
+                                                and (sl.options[0].key, sl.options[0].value) in lists)]
+    return clauses
+
+
 def restructure(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
                 ) -> list[LinkedClause]:
     """Lists merged, relative clauses bound to their audience, conflicting values split into a union."""
-    return _union_on_conflict(_bind_relative(_merge_lists(clauses, features, either)), features)
+    return _drop_subsumed(_union_on_conflict(_bind_relative(_merge_lists(clauses, features, either)), features))

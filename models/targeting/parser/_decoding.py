@@ -34,7 +34,7 @@ from models.targeting.parser._backends import ScoringSession
 from models.targeting.parser._linking import Linking
 from models.targeting.parser._numbers import format_number
 
-__all__ = ["END", "ChoiceTrace", "decode_logic", "pick_candidate", "project", "value_options"]
+__all__ = ["END", "ChoiceTrace", "decode_condition", "decode_logic", "pick_candidate", "project", "value_options"]
 
 END = "<|im_end|>"
 MAX_GENERATED_CONDITIONS = 6
@@ -123,6 +123,27 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
         key, negated = key_of(nxt), " NOT (" in nxt
     logic = " ".join(parts)
     return ChoiceTrace(logic, scored, forced, total)
+
+
+def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str], linking: Linking) -> ChoiceTrace:
+    """ONE condition under the grammar: ``(key#`` or ``NOT (key#`` among ``keys``, an operator for the key's
+    dtype, a value among the linked / allowed values; the text always parses and validates."""
+    forced = 0
+
+    def choose(options: list[str]) -> tuple[str, float]:
+        nonlocal forced
+        if len(options) == 1:
+            session.commit(options[0])
+            forced += 1
+            return options[0], 0.0
+        return session.choose(options)
+
+    opening, s1 = choose([*(f"({k}#" for k in keys), *(f"NOT ({k}#" for k in keys)])
+    key = opening.rsplit("(", 1)[1][:-1]
+    op_text, s2 = choose([f"{op.value}#" for op in operators_for(catalog.features[key].dtype)])
+    value, s3 = choose(value_options(catalog, key, Op(op_text[:-1]), linking))
+    logic = f"{'NOT ' if opening.startswith('NOT') else ''}({key}#{op_text}{value}"
+    return ChoiceTrace(logic, 3 - forced, forced, s1 + s2 + s3)
 
 
 def pick_candidate(session: ScoringSession, logics: list[str]) -> tuple[int, np.ndarray]:

@@ -47,21 +47,22 @@ _VERB_SINGULARS = {"return", "order", "view", "visit", "like", "want", "need", "
                    "select", "target", "find", "list", "save", "share", "click", "open", "run", "report"}
 
 
-def _inflect(word: str, *, last: bool, singular: bool = True) -> str:
+def _inflect(word: str, *, last: bool, singular: bool = True, alone: bool = True) -> str:
     """A word with its regular English endings: plural inside a phrase, plural, past and the singular of a
     plural ("overdrafts" also reads "overdraft") at its end."""
     w = re.escape(word)
     if not word.isalpha() or len(word) < 3 or word in _STOP:
         return w
     if word in _IRREGULAR:
-        return rf"(?:{_inflect_regular(word, last=last, singular=singular)}|{_IRREGULAR[word]})"
-    return _inflect_regular(word, last=last, singular=singular)
+        return rf"(?:{_inflect_regular(word, last=last, singular=singular, alone=alone)}|{_IRREGULAR[word]})"
+    return _inflect_regular(word, last=last, singular=singular, alone=alone)
 
 
-def _inflect_regular(word: str, *, last: bool, singular: bool) -> str:
+def _inflect_regular(word: str, *, last: bool, singular: bool, alone: bool = True) -> str:
     w = re.escape(word)
+    # "group orders" also reads "group order"; "orders" alone stays plural ("order" is mostly the verb)
     if (singular and last and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
-            and len(word) > 4 and word[:-1] not in _VERB_SINGULARS):
+            and len(word) > 4 and (word[:-1] not in _VERB_SINGULARS or not alone)):
         word, w = word[:-1], re.escape(word[:-1])  # a plural alias also reads in the singular
     if not last:  # "opted-in", "logged in": a verb inside a phrase takes its past too
         return w + r"(?:s|es|" + _past(word) + ")?"
@@ -100,7 +101,8 @@ def phrase_pattern(phrase: str, *, singular: bool = True) -> str:
     words = [w for w in re.split(r"[\s_\-]+", phrase.lower().strip()) if w]
     if not words:
         return r"(?!x)x"
-    parts = [_inflect(w, last=i == len(words) - 1, singular=singular) for i, w in enumerate(words)]
+    parts = [_inflect(w, last=i == len(words) - 1, singular=singular, alone=len(words) == 1)
+             for i, w in enumerate(words)]
     return r"[- ]?".join(parts)
 
 

@@ -264,10 +264,11 @@ class _ClauseLinker:
         values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_cues)
                   and not set(re.split(r"_", r[0].value or "")) <= number_names]
         # "Liverpool's Baltic Triangle": the place named first only says where the second one is
-        values = [r for i, r in enumerate(values)
-                  if not (i + 1 < len(values) and _possessive(text, r[0], values[i + 1][0])
-                          and r[0].key != values[i + 1][0].key
-                          and self.features[r[0].key].dtype == self.features[values[i + 1][0].key].dtype == DType.CATEGORY)]
+        owner = {values[i + 1][0].start: r[0].start for i, r in enumerate(values)
+                 if i + 1 < len(values) and _possessive(text, r[0], values[i + 1][0])
+                 and r[0].key != values[i + 1][0].key
+                 and self.features[r[0].key].dtype == self.features[values[i + 1][0].key].dtype == DType.CATEGORY}
+        values = [r for r in values if r[0].start not in owner.values()]
         for readings in values:
             readings = self._rank_values(readings, cue_keys, text, previous, context)
             s, e = readings[0].start, readings[0].end
@@ -275,7 +276,7 @@ class _ClauseLinker:
             neg = negated_at(s)
             options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
                             or self._value_condition(r.key, r.value or "", neg) for r in readings)
-            slots.append(Slot(text[s:e], options, s))
+            slots.append(Slot(text[s:e], options, owner.get(s, s)))  # the owner's place starts the mention
             used_keys.update({r.key for r in readings[:1]})
 
         # Booleans and presence words ("with kids", "used a coupon").
@@ -352,7 +353,8 @@ class _ClauseLinker:
         """Keys of ``pool`` ranked by MiniLM similarity to the clause without its number (no cue named one)."""
         if self.similarity is None or not pool:
             return []
-        phrase = re.sub(r"\s+", " ", f"{self.sep} {text[:s]} {text[e:]}").strip()
+        # the clause without the number itself (its unit and comparison words say what is counted)
+        phrase = re.sub(r"\s+", " ", f"{self.sep} {text[:s]} {re.sub(NUM, ' ', text[s:e])} {text[e:]}").strip()
         if not _FILLER.sub(" ", _NEGATION.sub(" ", phrase)).strip():
             return []
         if window is not None:
@@ -389,7 +391,8 @@ class _ClauseLinker:
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
-            if not numeric and not person and other and ("old" not in unit or re.search(r"\b(?:account|membership|"
+            apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
+            if not apart and not person and other and ("old" not in unit or re.search(r"\b(?:account|membership|"
                                                                                         r"card|subscription|relationship)", text)):
                 return other  # "with us for over 2 years": tenure, not age
             if "old" in unit or not numeric:

@@ -16,7 +16,10 @@ differs in how the model is used:
                       blind held-out sets ``rerank`` overrode it 7 times and was right once; ``student``
                       alone reaches 0.53-0.67 execution; docs/targeting.md "Measured");
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
-                      grammar (parsed, validated, restricted to linked keys), self-consistency optional.
+                      grammar (parsed, validated, restricted to linked keys), self-consistency optional;
+``resolve``           the linker's first reading plus, for each phrase it left unresolved, ONE condition the
+                      model writes over the keys MiniLM finds closest to that phrase (``_resolve``): the
+                      student under the grammar, or the OpenAI-compatible endpoint when one is configured.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from models.targeting.logic import (
     ReasoningChain,
     UnresolvedPhrase,
     canonical,
+    conditions_of,
     normalize,
     parse_logic,
 )
@@ -48,13 +52,14 @@ from models.targeting.parser._demos import DemoLibrary, Demonstration, load_demo
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
+from models.targeting.parser._resolve import resolve_phrases
 
 __all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
 
 MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "adapters" / "smollm2-targeting-lora"
-VARIANTS = ("default", "linker", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot", "analogical",
-            "student", "openai")
+VARIANTS = ("default", "linker", "resolve", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot",
+            "analogical", "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
 _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give me|need|suggest|come up with|"
                          r"brainstorm|create)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
@@ -88,6 +93,7 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
     backends: dict[tuple[str, str], TransformersBackend] = field(default_factory=dict)
     libraries: dict[int, tuple[Catalog, DemoLibrary, KeyRetriever]] = field(default_factory=dict)
+    decode_locks: dict[int, threading.Lock] = field(default_factory=dict)  # one per local model (one KV cache)
 
 
 _SHARED = _Shared()
@@ -176,6 +182,9 @@ class DemandParser:
         linking = link_demand(demand, self.catalog, similarity=self.retriever.scores)
         unresolved = self._unresolved(linking)
         cands = candidates(linking, self.config.candidates)
+        if self.variant == "resolve" and not _asks_for_no_audience(demand.lower()) and not (
+                not cands and _INJECTION.search(demand.lower())):
+            return self._resolve(demand, cands, unresolved)
         if not cands or _asks_for_no_audience(demand.lower()):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):
@@ -238,6 +247,31 @@ class DemandParser:
                             f"constrained decoding ({trace.scored_steps} scored choices, "
                             f"{trace.forced_steps} forced)")
 
+    def _resolve(self, demand: str, cands: list[Candidate], unresolved: list[UnresolvedPhrase]) -> ParseResult:
+        """The linker's reading AND one model-written condition per phrase the linker could not read."""
+        assert self.backend is not None
+        demos = self.config.student_demos if self.config.student_demos is not None else self.config.demos
+        lock = _SHARED.decode_locks.setdefault(id(self.backend), threading.Lock()) if hasattr(
+            self.backend, "start") else None
+        resolved = resolve_phrases(unresolved, catalog=self.catalog, backend=self.backend, retriever=self.retriever,
+                                   library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores)
+        if not resolved:
+            if not cands:
+                return self._empty(demand, unresolved)
+            return self._result(cands[0].logic, cands[0].reasoning, unresolved, "linker's reading; the model "
+                                "resolved no phrase")
+        base = [cands[0].logic] if cands else []
+        parts = [*base, *(r.condition for r in resolved)]
+        logic = " AND ".join(f"({p})" if " OR " in p or " AND " in p else p for p in parts)
+        chain = cands[0].reasoning if cands else ReasoningChain((), (), (), "")
+        added = [(r.phrase.phrase, conditions_of(parse_logic(r.condition))[0].key) for r in resolved]
+        reasoning = ReasoningChain((*chain.key_phrases, *(p for p, _ in added)), (*chain.mapping, *added),
+                                   (*chain.conditions, *(r.condition for r in resolved)), logic)
+        left = [u for u in unresolved if all(u is not r.phrase for r in resolved)]
+        how = "linker's reading; the model resolved " + "; ".join(
+            f"'{r.phrase.phrase}' → {r.condition} (among {', '.join(r.keys)})" for r in resolved)
+        return self._result(logic, reasoning, left, how)
+
     def _remote(self, demand: str, linking: Linking, cands: list[Candidate],
                 unresolved: list[UnresolvedPhrase]) -> ParseResult:
         assert self.backend is not None
@@ -277,14 +311,14 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
         catalog = configured_catalog(settings or get_settings())
     cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
     library, retriever = _library(catalog)
-    if backend is None and variant == "openai":
+    if backend is None and (variant == "openai" or variant == "resolve" and config.backend_url):
         if not config.backend_url:
             raise InvalidArgument("the openai variant needs backend_url (an OpenAI-compatible API root)",
                                   field="backend_url")
         backend = OpenAIChatBackend(config.backend_url, config.backend_model, api_key=config.backend_api_key)
     if backend is None and variant not in ("linker", "default"):
         adapter: Path | None = None
-        if variant in ("student", "rerank"):
+        if variant in ("student", "rerank", "resolve"):
             adapter = config.adapter_dir or DEFAULT_ADAPTER
             if not (adapter / "adapter_config.json").exists():
                 if variant == "student":

@@ -1,0 +1,91 @@
+"""The model resolves what the rules cannot: one condition for each phrase the linker left unresolved.
+
+For every unresolved phrase the MiniLM retriever names the closest catalog keys; the model (the distilled
+student through the local backend, or an OpenAI-compatible endpoint) is shown the demonstrations most
+similar to that phrase and writes ONE condition over those keys. A local model writes it under the grammar
+(``decode_condition``: key among the top keys, an operator for its dtype, a value among the linked or
+allowed values); an endpoint's text is parsed, validated and kept only when it is one condition over those
+keys. Phrases no key is close to (MiniLM similarity below ``min_similarity``), vague ones ("big spenders",
+no threshold) and the demand's own instructions stay unresolved.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from features.catalog import Catalog, DType
+from models.targeting.logic import UnresolvedPhrase, conditions_of, parse_logic
+from models.targeting.parser._backends import Backend
+from models.targeting.parser._decoding import decode_condition, project
+from models.targeting.parser._demos import DemoLibrary
+from models.targeting.parser._linking import KeySimilarity, link_demand
+from models.targeting.parser._prompts import KeyRetriever, build_messages
+
+__all__ = ["MIN_SIMILARITY", "Resolution", "resolve_phrases"]
+
+MIN_SIMILARITY = 0.3  # a phrase must be at least this close (MiniLM cosine) to a key to be resolved
+_MARGIN = 0.1  # keys offered to the model: at most this much less similar to the phrase than the closest
+_VAGUE = "(no threshold given)"
+_NEGATION_NOTE = " (not sure what the negation covers)"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The condition the model wrote for one unresolved phrase, and the keys it chose among."""
+
+    phrase: UnresolvedPhrase
+    condition: str  # one condition, e.g. "(last_login_days#Greater Than#60)"
+    keys: tuple[str, ...]
+
+
+def _text(phrase: UnresolvedPhrase) -> str:
+    return phrase.phrase.removesuffix(_NEGATION_NOTE)
+
+
+def _fits(catalog: Catalog, key: str, text: str) -> bool:
+    """A phrase with numbers can only be about a numeric key whose range holds them; one without, about any."""
+    nums = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)]
+    f = catalog.features[key]
+    if not nums:
+        return True
+    if f.dtype not in (DType.INT, DType.FLOAT):
+        return False
+    return f.range is None or any(f.range[0] <= x <= f.range[1] for x in nums)
+
+
+def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backend: Backend,
+                    retriever: KeyRetriever, library: DemoLibrary, demos: int, keys: int = 4,
+                    min_similarity: float = MIN_SIMILARITY, lock: threading.Lock | None = None,
+                    similarity: KeySimilarity | None = None) -> list[Resolution]:
+    """One condition per resolvable phrase (see the module docstring); phrases it leaves alone are absent."""
+    out: list[Resolution] = []
+    vague = [p.phrase.removesuffix(_VAGUE).strip() for p in phrases if _VAGUE in p.phrase]
+    for phrase in phrases:
+        text = _text(phrase)
+        if _VAGUE in phrase.phrase or any(v in text or text in v for v in vague):
+            continue  # the key is known, the threshold is not: the model would invent one
+        linking = link_demand(text, catalog, similarity=similarity)
+        scores = retriever.scores(text)
+        top = [k for k in (*phrase.candidates, *retriever.top(text, keys * 2)) if k in catalog.features
+               and _fits(catalog, k, linking.text)]
+        top = sorted(dict.fromkeys(top), key=lambda k: -scores.get(k, 0.0))
+        if not top or scores.get(top[0], 0.0) < min_similarity:
+            continue
+        top = [k for k in top if scores.get(k, 0.0) >= scores[top[0]] - _MARGIN][:keys]
+        msgs = build_messages(catalog, text, top, library.similar(text, demos) if demos else [])
+        if hasattr(backend, "start"):
+            if lock is None:
+                condition = decode_condition(backend.start(msgs, "Logic: "), catalog, top, linking).logic
+            else:
+                with lock:  # one KV cache: only the model's decode is serialised, never the linking
+                    condition = decode_condition(backend.start(msgs, "Logic: "), catalog, top, linking).logic
+        else:
+            answer = backend.generate(msgs, prefix="Logic: ", max_tokens=48)
+            projected = project(answer[0] if answer else "", catalog, set(top))
+            if projected is None or len(conditions_of(parse_logic(projected))) != 1:
+                continue
+            condition = projected
+        out.append(Resolution(phrase, condition, tuple(top)))
+    return out
