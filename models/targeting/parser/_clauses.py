@@ -240,7 +240,8 @@ def _drop_subsumed(clauses: list[LinkedClause]) -> list[LinkedClause]:
     if any(c.connective == "or" for c in clauses[1:]) or any(c.excluded for c in clauses):
         return clauses
     lists = {(o.key, v) for c in clauses for sl in c.slots for o in sl.options[:1]
-             if o.op in (Op.BELONGS_TO, Op.CONTAINS_ANY) and not sl.wrap_not for v in o.value.split(",")}
+             if o.op in (Op.BELONGS_TO, Op.CONTAINS_ANY) and "," in o.value and not sl.wrap_not
+             for v in o.value.split(",")}
     for c in clauses:
         c.slots = [sl for sl in c.slots if not (not sl.wrap_not
                                                 and sl.options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY)
