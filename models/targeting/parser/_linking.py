@@ -102,6 +102,8 @@ def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 # key → similarity of a phrase to each catalog key's text (MiniLM), for numbers no cue names
 KeySimilarity = Callable[[str], dict[str, float]]
 _MIN_SIMILARITY = 0.25  # below this no key is close enough to take a number no cue names
+_MIN_WINDOW_SIMILARITY = 0.4  # "within the last 30 days" as a days-since threshold needs a closer key
+_NAME_WORD_BONUS = 0.2  # added to the similarity per word of the key's name the phrase uses as written
 
 
 class _ClauseLinker:
@@ -291,9 +293,8 @@ class _ClauseLinker:
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
                                        r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
             if f.dtype == DType.BOOL:
-                # "childless": English -less is without, unless the catalog's own word ends so ("paperless")
-                neg = neg or (bool(re.search(r"\w{3,}less$", phrase))
-                              and not any(re.search(r"less\b", a.lower()) for a in (cue.key, *f.aliases)))
+                # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
+                neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
@@ -349,7 +350,8 @@ class _ClauseLinker:
             return [sl for sl in slots if sl.start < n]
         return slots
 
-    def _similar_keys(self, text: str, s: int, e: int, pool: list[str], window: int | None) -> list[str]:
+    def _similar_keys(self, text: str, s: int, e: int, pool: list[str], window: int | None,
+                      floor: float = _MIN_SIMILARITY) -> list[str]:
         """Keys of ``pool`` ranked by MiniLM similarity to the clause without its number (no cue named one)."""
         if self.similarity is None or not pool:
             return []
@@ -360,9 +362,12 @@ class _ClauseLinker:
         if window is not None:
             same = [k for k in pool if self.roles.window_of(k) in (window, None)]
             pool = same or pool
-        sims = self.similarity(phrase)
+        sims = dict(self.similarity(phrase))
+        words = set(re.findall(r"[a-z]{4,}", phrase))
+        for k in pool:  # a word of the key's own name in the phrase ("in checking" → checking_balance)
+            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * len(words & set(k.split("_")))
         ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
-        return [k for k in ranked if sims.get(k, 0.0) >= _MIN_SIMILARITY][:2]
+        return [k for k in ranked if sims.get(k, 0.0) >= floor][:2]
 
     def _unit_pool(self, unit: str, is_window: bool) -> list[str]:
         """Numeric keys a number in ``unit`` can be about, from the catalog's units."""
@@ -420,8 +425,12 @@ class _ClauseLinker:
                         and unit.rstrip("s") in ("day", "week", "month") and
                         not (is_window and own is not None and nums[0] * _UNIT_DAYS.get(unit.split()[0], 1) == own)):
                     return [day_key]
-            if unit and not (is_window and (self.key_cues(text) or self.value_cues(text, [], []))):
-                similar = self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
+            # "logged in within the last 7 days": a window is a days-since threshold only when the clause has
+            # nothing else ("5+ redeemed in the last 90 days" counts redemptions over that window)
+            alone = not (self.key_cues(text) or self.value_cues(text, [], [])) and len(self.numbers(text)) == 1
+            if unit and (alone or not is_window):
+                similar = self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window,
+                                             _MIN_WINDOW_SIMILARITY if is_window else _MIN_SIMILARITY)
                 if similar:
                     return similar
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()

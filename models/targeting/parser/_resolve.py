@@ -20,7 +20,8 @@ from models.targeting.logic import UnresolvedPhrase, conditions_of, parse_logic
 from models.targeting.parser._backends import Backend
 from models.targeting.parser._decoding import decode_condition, project
 from models.targeting.parser._demos import DemoLibrary
-from models.targeting.parser._linking import KeySimilarity, link_demand
+from models.targeting.parser._lexicon import lexicon_for
+from models.targeting.parser._linking import KeySimilarity, Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "resolve_phrases"]
@@ -44,14 +45,18 @@ def _text(phrase: UnresolvedPhrase) -> str:
     return phrase.phrase.removesuffix(_NEGATION_NOTE)
 
 
-def _fits(catalog: Catalog, key: str, text: str) -> bool:
-    """A phrase with numbers can only be about a numeric key whose range holds them; one without, about any."""
-    nums = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)]
+def _fits(catalog: Catalog, key: str, linking: Linking) -> bool:
+    """Keys the phrase gives the model a value for: a number whose range holds the phrase's numbers; without
+    numbers, a yes/no feature or a count read as presence ("hosted a group order" → > 0); a category or set
+    only when the phrase names one of its values (otherwise the model would be guessing the value)."""
+    nums = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", linking.text)]
     f = catalog.features[key]
+    if f.dtype in (DType.CATEGORY, DType.STRING_SET):
+        return bool(linking.values_for(key))
+    if f.dtype == DType.BOOL:
+        return not nums
     if not nums:
-        return True
-    if f.dtype not in (DType.INT, DType.FLOAT):
-        return False
+        return key in lexicon_for(catalog).roles.presence_keys
     return f.range is None or any(f.range[0] <= x <= f.range[1] for x in nums)
 
 
@@ -69,7 +74,7 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         linking = link_demand(text, catalog, similarity=similarity)
         scores = retriever.scores(text)
         top = [k for k in (*phrase.candidates, *retriever.top(text, keys * 2)) if k in catalog.features
-               and _fits(catalog, k, linking.text)]
+               and _fits(catalog, k, linking)]
         top = sorted(dict.fromkeys(top), key=lambda k: -scores.get(k, 0.0))
         if not top or scores.get(top[0], 0.0) < min_similarity:
             continue
