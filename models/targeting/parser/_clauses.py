@@ -47,6 +47,7 @@ class LinkedClause:
     group: int | None = None  # the demand's explicitly bracketed group this clause is in
     # (phrase, closest key or None) whose negation scope the linker is not sure of: left out, reported
     unsure: list[tuple[str, str | None]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # phrases reported as unresolved though the clause has slots
 
     def first_condition(self) -> Condition | None:
         """The best reading of the clause's first slot."""
@@ -132,8 +133,9 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], eith
     out: list[LinkedClause] = []
     for i, c in enumerate(clauses):
         nxt = clauses[i + 1] if i + 1 < len(clauses) else None
-        if (either and c.connective == "or" and nxt is not None and nxt.slots and nxt.connective == "and"
-                and re.fullmatch(r"who|whose|that|which|with", nxt.sep)):
+        qualified = len(c.slots) > 1 or (nxt is not None and nxt.slots and nxt.connective == "and"
+                                         and bool(re.fullmatch(r"who|whose|that|which|with", nxt.sep)))
+        if either and c.connective == "or" and "," in c.sep and qualified:
             out.append(c)
             continue
         prev = out[-1] if out else None
@@ -211,6 +213,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
             prev.leftover = f"{prev.leftover} {c.leftover}".strip()
             prev.vague.extend(c.vague)
             prev.unsure.extend(c.unsure)
+            prev.unread.extend(c.unread)
             continue
         out.append(c)
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 
-__all__ = ["CURRENCY_UNITS", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "STATE_AFTER", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
@@ -271,6 +271,11 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
     return out
 
 
+# a yes/no feature's state said after its subject: "push disabled", "sms is turned off", "roaming on"
+STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |were )?(?:enabled|disabled|on|off|"
+                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out))\b)")
+
+
 def _abbreviation(alias: str, value: str) -> bool:
     """"liv" for liverpool: a short cut of the value's own word, read exactly as written ("lives" is not it)."""
     a = alias.lower()
@@ -295,6 +300,9 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
         # "1 order": a plural kept plural (its singular is mostly a verb) is singular after a number
         patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
                      if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
+        state = re.fullmatch(r"(.+?)_(?:enabled|on|active|allowed|opt_in|opted_in|subscribed)", name)
+        if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
+            patterns.append(phrase_pattern(state.group(1)) + STATE_AFTER)
         key_cues.append(KeyCue(name, _rx(patterns)))
     value_cues: list[ValueCue] = []
     for name, f in features.items():

@@ -20,7 +20,7 @@ from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
-from models.targeting.parser._lexicon import Lexicon, lexicon_for
+from models.targeting.parser._lexicon import STATE_AFTER, Lexicon, lexicon_for
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
@@ -135,7 +135,10 @@ class _ClauseLinker:
         hits = [(s, e, c) for s, e, c in hits
                 if not any(k.key != c.key and k.start <= s and e <= k.end and k.end - k.start > e - s
                            and (self.features[k.key].dtype == DType.BOOL or not self._is_value_cue(k, text))
-                           for k in cues)]
+                           for k in cues)
+                # "push disabled": the word and its state word name the yes/no feature, not the value
+                and not any(k.key != c.key and (k.start, k.end) == (s, e) and self.features[k.key].dtype == DType.BOOL
+                            and re.match(STATE_AFTER, text[e:]) for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         groups: dict[tuple[int, int], list[_Found]] = {}
         used: list[tuple[int, int]] = list(taken)
@@ -537,6 +540,20 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
+def _or_between_unread(clauses: list[LinkedClause]) -> None:
+    """"women in SH or BJ aged 25-35": when the words on both sides of an "or" are words the linker could not
+    read, the "or" joins those two unknowns, not the audiences around them; reading it as a union of the
+    clauses would select the opposite of what was asked, so the clauses stay joined by AND and the
+    "X or Y" phrase is reported as unresolved."""
+    for prev, c in zip(clauses, clauses[1:], strict=False):
+        if c.connective != "or" or not prev.leftover or not c.leftover or not c.text.split():
+            continue
+        last, first = prev.text.split()[-1], c.text.split()[0]
+        if last in prev.leftover.split() and first in c.leftover.split():
+            c.connective = "and"
+            c.unread.append(f"{last} or {first}")
+
+
 def _possessive(text: str, first: _Found, second: _Found) -> bool:
     between = text[first.end:second.start]
     return bool(re.fullmatch(r"'s?\s*", between)
@@ -605,6 +622,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
                 clause.unsure.append((piece, clause.slots[0].options[0].key))
                 clause.slots, clause.excluded, excluded, both = [], False, None, True
         clauses.append(clause)
+    _or_between_unread(clauses)
     clauses = restructure(clauses, linker.features, "either " in f" {demand.lower()}")
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
