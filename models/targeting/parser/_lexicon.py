@@ -301,9 +301,10 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
         patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
                      if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
         state = re.fullmatch(r"(.+?)_(?:enabled|on|active|allowed|opt_in|opted_in|subscribed)", name)
-        if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
-            patterns.append(phrase_pattern(state.group(1)) + STATE_AFTER)
         key_cues.append(KeyCue(name, _rx(patterns)))
+        if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
+            # its own cue, so that a longer phrase of the key ("push notifications") still matches in full
+            key_cues.append(KeyCue(name, _rx([phrase_pattern(state.group(1)) + STATE_AFTER])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
