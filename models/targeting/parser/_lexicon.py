@@ -97,7 +97,10 @@ def _compound_variants(phrase: str) -> list[str]:
 
 
 def phrase_pattern(phrase: str, *, singular: bool = True) -> str:
-    """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing."""
+    """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing.
+    A single word ending in ``*`` is a stem: any word starting with it."""
+    if re.fullmatch(r"[a-z]+\*", phrase):
+        return re.escape(phrase[:-1]) + r"[a-z]*"
     words = [w for w in re.split(r"[\s_\-]+", phrase.lower().strip()) if w]
     if not words:
         return r"(?!x)x"
@@ -267,6 +270,8 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
         if (f.dtype in (DType.INT, DType.FLOAT) and not f.value_aliases and len(words) > 1 and len(head) >= 4 and grams.get(_stem(head)) == {name}
                 and head not in value_words and _stem(head) not in value_words):
             picked.append(head)
+            if len(head) >= 7 and head.endswith("s"):  # "referrals" ↔ "referred", "complaints" ↔ "complained": the word's stem
+                picked.append(head[:max(5, len(head) - 4)] + "*")
         out[name] = picked
     return out
 
