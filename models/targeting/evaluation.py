@@ -9,7 +9,9 @@
 * valid — the parser answered (no exception) with logic that parses and passes the catalog validator,
   or with empty logic;
 * inverted — the predicted audience is closer, by Jaccard similarity, to the complement of the gold
-  audience than to the gold audience: the marketer would get the opposite of what was asked;
+  audience than to the gold audience: the marketer would get the opposite of what was asked (this also
+  counts an audience made too broad by a condition left out); ``inverted_unwarned`` counts only those
+  where the parser reported no unresolved phrase, i.e. the marketer was not warned;
 * p50_s / p95_s — wall-clock seconds per demand.
 
 Any catalog can be evaluated: with a population file (Parquet or CSV, one column per feature) or, without
@@ -133,6 +135,7 @@ class CaseResult:
     seconds: float
     error: str = ""
     inverted: bool = False
+    unresolved: tuple[str, ...] = ()  # phrases the parser said it left out (the marketer was warned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +150,12 @@ class VariantScore:
     p95_s: float
     cases: list[CaseResult] = field(default_factory=list, repr=False)
     inverted: float = 0.0
+    inverted_unwarned: float = 0.0  # inverted with no unresolved phrase reported: the silent, worst kind
 
     def summary(self) -> dict[str, float | int]:
         return {"exact": self.exact, "execution": self.execution, "structure": self.structure,
-                "valid": self.valid, "inverted": self.inverted, "p50_s": self.p50_s, "p95_s": self.p95_s,
-                "n": self.n}
+                "valid": self.valid, "inverted": self.inverted, "inverted_unwarned": self.inverted_unwarned,
+                "p50_s": self.p50_s, "p95_s": self.p95_s, "n": self.n}
 
 
 @dataclass
@@ -223,8 +227,9 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
             inverted = not execution and bool(got.any()) and _jaccard(got, ~want) > _jaccard(got, want)
         else:
             exact = execution = structure = False
+        unresolved = tuple(u.phrase for u in result.unresolved) if result is not None else ()
         results.append(CaseResult(case.demand, gold, predicted, exact, execution, structure, valid, seconds, error,
-                                  inverted))
+                                  inverted, unresolved))
         if on_case:
             on_case()
     n = len(results)
@@ -238,6 +243,7 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
         structure=sum(r.structure for r in results) / n,
         valid=sum(r.valid for r in results) / n,
         inverted=sum(r.inverted for r in results) / n,
+        inverted_unwarned=sum(r.inverted and not r.unresolved for r in results) / n,
         p50_s=float(np.percentile(secs, 50)),
         p95_s=float(np.percentile(secs, 95)),
         cases=results,

@@ -135,6 +135,12 @@ class DemandParser:
         self.retriever = retriever
         self.config = config
 
+    @property
+    def serial(self) -> bool:
+        """Whether parses must run one at a time: a local model decodes the whole demand on one KV cache.
+        The linker is pure Python over immutable tables, and ``resolve`` locks only around its decodes."""
+        return self.backend is not None and self.variant != "resolve" and hasattr(self.backend, "start")
+
     # -- front end --------------------------------------------------------------------------------
 
     def _check(self, demand: str) -> str:

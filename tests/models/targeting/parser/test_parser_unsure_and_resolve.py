@@ -54,6 +54,20 @@ def test_negated_membership_without_a_value_is_unresolved_with_its_key_first() -
     assert any(u.candidates[0] == "membership_plan" for u in result.unresolved), result.unresolved
 
 
+def test_an_or_between_two_unread_words_is_not_read_as_a_union_of_audiences() -> None:
+    catalog = demo_catalog()
+    result = get_parser("default", catalog=catalog).parse("men in GZ or SZ over 40")
+    # "(men in GZ) OR (SZ over 40)" would select nearly everyone the marketer did not ask for
+    assert _same(result.canonical, "(age#Greater Than#40) AND (gender#Equal To#male)", catalog), result.canonical
+    assert any(u.phrase == "gz or sz" for u in result.unresolved)
+
+
+def test_a_yes_no_feature_named_by_its_subject_and_a_state_word() -> None:
+    catalog = demo_catalog()
+    got = get_parser("default", catalog=catalog).parse("iphone users, push disabled").canonical
+    assert _same(got, "(device_os#Equal To#ios) AND (push_enabled#Equal To#false)", catalog), got
+
+
 def test_a_sparse_catalog_reads_a_number_by_the_key_names_words_and_its_unit() -> None:
     catalog = Catalog.model_validate(SPARSE)
     parser = get_parser("default", catalog=catalog)
