@@ -34,6 +34,7 @@ from core.errors import MDSError
 from core.settings import Settings, get_settings
 from features.catalog import Catalog, configured_catalog
 from features.demo_world import demo_catalog, generate_users
+from features.population import population_entity
 from models.targeting.audience import Population
 from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
@@ -54,7 +55,7 @@ def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, s
 
 
 def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
-                      entity: str = "user") -> Population:
+                      entity: str | None = None) -> Population:
     """Users drawn at random from ``catalog``: numbers uniform over the range (a fifth of counts at the
     range's low end, so "none" and "at least one" differ), categories uniform, each set value with p=0.3."""
     import pandas as pd
@@ -62,6 +63,7 @@ def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = P
     from features.catalog import DType
 
     rng = np.random.default_rng(seed)
+    entity = entity or population_entity(catalog)  # "user", or the catalog's only entity ("subscriber")
     key = catalog.entity(entity).key
     cols: dict[str, Any] = {key: [f"u{i:07d}" for i in range(n)]}
     for f in catalog.features_of(entity):
@@ -94,10 +96,10 @@ def load_population(path: str | Path, catalog: Catalog, *, field: str = "--popul
     if not p.is_file():
         raise InvalidArgument(f"population file {str(p)!r} does not exist", field=field)
     frame = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-    missing = [f.name for f in catalog.features_of("user") if f.name not in frame.columns]
+    missing = [f.name for f in catalog.features_of(population_entity(catalog)) if f.name not in frame.columns]
     if missing:
         raise InvalidArgument(f"population file {p.name} lacks columns {missing}", field=field)
-    for f in catalog.features_of("user"):
+    for f in catalog.features_of(population_entity(catalog)):
         if f.dtype == DType.STRING_SET and frame[f.name].dtype == object and isinstance(frame[f.name].iloc[0], str):
             frame[f.name] = [[v for v in str(x).split("|") if v] for x in frame[f.name]]
     return Population.from_frame(frame, catalog)
