@@ -20,9 +20,17 @@ from dataclasses import dataclass, field
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 
-__all__ = ["CURRENCY_UNITS", "STATE_AFTER", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
+# Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
+MEASURE_UNITS: dict[str, tuple[str, ...]] = {
+    "gb": ("gb", "gigs?", "gigabytes?"), "mb": ("mb", "megabytes?"), "tb": ("tb", "terabytes?"),
+    "mbps": ("mbps", "mb/s", "megabits?", "megs?"), "gbps": ("gbps", "gigabits?"), "miles": ("miles?", "mi"),
+    "km": ("km", "kms", "kilometers?", "kilometres?"), "kg": ("kg", "kgs", "kilos?", "kilograms?"),
+    "minutes": ("minutes?", "mins?"), "hours": ("hours?", "hrs?"), "nights": ("nights?",), "points": ("points?", "pts"),
+}
+TIME_UNITS = ("days", "weeks", "months", "years")
 CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "yuan": ("yuan", "rmb", "cny", "kuai"),
     "dollars": ("dollars?", "usd", "bucks?"),
@@ -31,6 +39,8 @@ CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "rupees": ("rupees?", "inr"),
     "yen": ("yen", "jpy"),
 }
+# the window a name ends with: orders_30d, flights_12m, visits_4w, trips_1y
+WINDOW_SUFFIX = r"_\d+[dwmy]$"
 _STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "are", "was", "were", "their",
          "and", "or", "at", "as", "it", "its", "be", "has", "have", "had", "this", "that", "per", "from", "into"}
 _VOWELS = "aeiou"
@@ -150,6 +160,8 @@ class Roles:
     siblings: dict[str, tuple[str, ...]]  # key -> the same measure over other windows (gmv_30d / gmv_180d)
     coded_keys: tuple[str, ...]  # whole numbers named by words ("first-tier" → 1)
     count_unit_keys: dict[str, str]  # a count unit word ("orders") -> the key counted in it
+    time_keys: dict[str, str] = field(default_factory=dict)  # key -> its time unit (days, weeks, months, years)
+    measure_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unit spelling regex -> keys
     # day key a windowed bool is defined by ("registered in the last 30 days" ↔ days since registration)
     defined_by_days: dict[str, tuple[str, str]] = field(default_factory=dict)  # day key -> (bool key, ...)
     related_day_key: dict[str, str] = field(default_factory=dict)  # event set/count key -> its days-since key
@@ -183,8 +195,9 @@ def lexicon_for(catalog: Catalog, entity: str | None = None) -> Lexicon:
 def _window(f: Feature) -> int | None:
     if f.window_days is not None:
         return f.window_days
-    m = re.search(r"_(\d+)d$", f.name)  # the common naming convention orders_30d
-    return int(m.group(1)) if m and f.unit != "days" else None
+    m = re.search(r"_(\d+)([dwmy])$", f.name)  # the common naming convention orders_30d, flights_12m
+    per = {"d": 1, "w": 7, "m": 30, "y": 365}
+    return int(m.group(1)) * per[m.group(2)] if m and f.unit != "days" else None
 
 
 def _roles(features: dict[str, Feature]) -> Roles:
@@ -198,13 +211,27 @@ def _roles(features: dict[str, Feature]) -> Roles:
     coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
     presence = tuple(n for n, f in numeric.items()
                      if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
-                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent")
+                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent", *TIME_UNITS)
                      and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
     stems: dict[str, list[str]] = {}
     for n in numeric:
-        stems.setdefault(re.sub(r"_\d+d$", "", n), []).append(n)
+        stems.setdefault(re.sub(WINDOW_SUFFIX, "", n), []).append(n)
     siblings = {n: tuple(s for s in group if s != n) for group in stems.values() if len(group) > 1 for n in group}
     count_units = {f.unit: n for n, f in numeric.items() if f.unit and n in presence}
+    # a plural word only one count's name has is its unit too ("10 flights" → flights_12m)
+    noun_owner: dict[str, set[str]] = {}
+    for n, f in numeric.items():
+        if f.unit is None and f.dtype == DType.INT and n not in coded:
+            for w in re.sub(WINDOW_SUFFIX, "", n).split("_"):
+                if len(w) >= 5 and w.endswith("s") and not w.endswith("ss") and w not in _GENERIC_NAME_WORDS:
+                    noun_owner.setdefault(w, set()).add(n)
+    for w, owners in noun_owner.items():
+        if len(owners) == 1 and w not in count_units:
+            count_units[w] = next(iter(owners))
+    time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
+                 and _window(f) is None}
+    measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)
+                    for u in sorted({(f.unit or "").lower() for f in numeric.values()}) if u in MEASURE_UNITS}
 
     def words(f: Feature) -> set[str]:
         return _tokens(" ".join([f.name.replace("_", " "), f.description, *f.aliases]))
@@ -225,17 +252,19 @@ def _roles(features: dict[str, Feature]) -> Roles:
             related[n] = scored[0]
     return Roles(age_key=years[0] if years else None, day_keys=day_keys, presence_keys=presence,
                  money_keys=money_keys, currency_words="|".join(currencies), windows=windows, siblings=siblings,
-                 coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related)
+                 coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related,
+                 time_keys=time_keys, measure_keys=measure_keys)
 
 
 # Words of a key's name that say nothing about what it measures.
 _GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
                        "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
-                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any"}
+                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
+                       "with", "from", "for", "by", "at"}
 
 
 def _name_words(name: str) -> list[str]:
-    return [w for w in re.sub(r"_\d+d$", "", name).lower().split("_") if w]
+    return [w for w in re.sub(WINDOW_SUFFIX, "", name).lower().split("_") if w]
 
 
 def _stem(word: str) -> str:
@@ -267,11 +296,12 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
         heads = [w for w in words if w not in _GENERIC_NAME_WORDS and w not in units
                  and not w.endswith(("ed", "en")) and w not in _IRREGULAR.values()]
         head = heads[-1] if heads else ""
-        if (f.dtype in (DType.INT, DType.FLOAT) and not f.value_aliases and len(words) > 1 and len(head) >= 4 and grams.get(_stem(head)) == {name}
-                and head not in value_words and _stem(head) not in value_words):
-            picked.append(head)
-            if len(head) >= 7 and head.endswith("s"):  # "referrals" ↔ "referred", "complaints" ↔ "complained": the word's stem
-                picked.append(head[:max(5, len(head) - 4)] + "*")
+        if (f.dtype in (DType.INT, DType.FLOAT) and not f.value_aliases and len(head) >= 4
+                and grams.get(_stem(head)) == {name} and head not in value_words and _stem(head) not in value_words):
+            if len(words) > 1:  # a one-word name is a cue already
+                picked.append(head)
+            if len(head) >= 7 and head.endswith(("s", "ing")):  # "referrals" ↔ "referred": the word's stem
+                picked.append((head[:-3] if head.endswith("ing") else head[:max(5, len(head) - 6)]) + "*")
         out[name] = picked
     return out
 
@@ -298,7 +328,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
         # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
-        phrases = [name, re.sub(r"_\d+d$", "", name), *name_parts[name],
+        phrases = [name, re.sub(WINDOW_SUFFIX, "", name), *name_parts[name],
                    *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
         phrases += [v for p in phrases for v in _compound_variants(p)]
         patterns = [phrase_pattern(p) for p in phrases] + [re.escape(name)]

@@ -72,6 +72,8 @@ _WINDOWS = [
                 r"this quarter|last quarter|past quarter|recently"), 90),
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous)? ?(?:180 days|6 months|half ?a? year)"),
      180),
+    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:365 days|12 months|1 year|year)|"
+                r"this year|last year|past year|yearly|annually"), 365),
 ]
 _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?|buyers?|members?|accounts?|"
                      r"who|whose|are|is|have|has|had|been|be|the|a|an|in|of|for|to|at|on|by|their|them|they|"
@@ -114,7 +116,8 @@ class _ClauseLinker:
         self.lex = lex
         self.roles = lex.roles
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
-        self.units = "|".join(filter(None, [self.roles.currency_words, count_units]))
+        measures = "|".join(self.roles.measure_keys)
+        self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
         self.percent = False  # the demand wrote a percentage (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
@@ -219,6 +222,8 @@ class _ClauseLinker:
             if key in self.roles.day_keys and unit:
                 factor = _UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
+            elif key in self.roles.time_keys and unit:  # "tenure over 2 years" on a months key: 24
+                nums = [_convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
             if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
                 nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
@@ -378,11 +383,8 @@ class _ClauseLinker:
         u = unit.split()[0].rstrip("s") if unit else ""
         if unit and self.currency_rx.fullmatch(unit):
             return list(roles.money_keys)
-        if u in ("day", "week", "month"):
-            return list(roles.day_keys)
-        if u == "year":
-            years = [k for k, f in self.features.items() if (f.unit or "").startswith("year")]
-            return [*roles.day_keys, *years]
+        if u in ("day", "week", "month", "year"):
+            return [*roles.day_keys, *(k for k in roles.time_keys if k not in roles.day_keys)]
         if u in ("time",) or any(re.fullmatch(re.escape(c).rstrip("s") + "s?", unit) for c in roles.count_unit_keys):
             return list(roles.presence_keys)
         if self.percent:
@@ -400,23 +402,31 @@ class _ClauseLinker:
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
             apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
-            if not apart and not person and other and ("old" not in unit or re.search(r"\b(?:account|membership|"
-                                                                                        r"card|subscription|relationship)", text)):
-                return other  # "with us for over 2 years": tenure, not age
+            # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
+            subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
+            if not apart and not person and other and ("old" not in unit or subject.strip()):
+                return other
             if "old" in unit or not numeric:
                 return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
             numeric = [c for c in numeric if c.key in roles.money_keys] or [
                 _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(roles.money_keys), window)
                                           or roles.money_keys[:1])]
+        measured = next((keys for rx, keys in roles.measure_keys.items() if re.fullmatch(rx, unit)), None)
+        if measured:  # "50GB", "300 Mbps", "20k miles": the keys measured in that unit
+            numeric = [c for c in numeric if c.key in measured] or [
+                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
+                                          or measured[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
-            day = [c for c in numeric if c.key in roles.day_keys]
+            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
             if day or not is_window:
                 numeric = day or numeric
         counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(re.escape(u).rstrip("s") + "s?",
                                                                                    unit)), None)
         if unit == "times" or counted:
-            default = counted or next(iter(roles.count_unit_keys.values()), None)
+            # "called care 3 times": the count closest to what the clause says, else the unit's own key
+            default = counted or next(iter(self._similar_keys(text, s, e, list(roles.presence_keys), window)),
+                                      next(iter(roles.count_unit_keys.values()), None))
             numeric = [c for c in numeric if c.key not in roles.day_keys] or (
                 [_Found(default, s, e)] if default else [])
         if not numeric:
@@ -552,6 +562,15 @@ def _or_between_unread(clauses: list[LinkedClause]) -> None:
         if last in prev.leftover.split() and first in c.leftover.split():
             c.connective = "and"
             c.unread.append(f"{last} or {first}")
+
+
+def _convert_time(x: float, unit: str, to: str) -> float:
+    """A duration from the demand's unit into the key's (months and years by 12, the rest by days)."""
+    a, b = unit.rstrip("s"), to.rstrip("s")
+    if {a, b} <= {"month", "year"}:
+        return x * (12 if a == "year" and b == "month" else 1 / 12 if a == "month" and b == "year" else 1)
+    days = {"day": 1, "week": 7, "month": 30, "year": 365}
+    return round(x * days.get(a, 1) / days.get(b, 1), 2)
 
 
 def _possessive(text: str, first: _Found, second: _Found) -> bool:

@@ -43,7 +43,16 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
+    t = re.sub(r"\b[lL](\d+)([dwmyDWMY])\b", lambda m: f"in the last {m.group(1)} " + {"d": "days", "w": "weeks", "m": "months",
+               "y": "years"}[m.group(2).lower()], t)  # "L12M": the last 12 months
+    t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
+    t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = normalize_numbers(t)
+    # "3+ times", "2+ years old": the plus is "at least" (before the unit, so the unit stays the number's)
+    t = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\+\s*(?=[a-z])", r"at least \1 ", t)
+    # "in the next 30 days", "within the next two weeks": at most that many days ahead
+    t = re.sub(r"\b(?:in|within|over) the (?:next|coming) (?=\d)", "within ", t)
+    t = re.sub(r"-(and|or)-(above|below|up|higher|lower|better|worse|more|less)\b", r" \1 \2", t)
     # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
     # brackets as markers the clause splitter reads; any other bracket is just punctuation.
     t = re.sub(r"\(([^()]*\b(?:and|or)\b[^()]*)\)", rf" {GROUP_OPEN} \1 {GROUP_CLOSE} ", t)
