@@ -321,8 +321,30 @@ def _value_pattern(alias: str, value: str) -> str:
     return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
 
 
+# two-letter words a demand uses as words, never as a value's initials ("with us" is not the United States)
+_NOT_INITIALS = {"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no", "so", "to",
+                 "up", "we", "am", "is", "of", "by", "if", "ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
+
+
+def _initials(value: str, counts: dict[str, int]) -> list[str]:
+    """"united_kingdom" → "uk", "san_francisco" → "sf": a multi-word value's initials, when no other value
+    shares them and they are not an English word."""
+    ini = _initial_of(value)
+    return [re.escape(ini)] if ini and counts.get(ini) == 1 and ini not in _NOT_INITIALS else []
+
+
+def _initial_of(value: str) -> str:
+    words = [w for w in re.split(r"[_\s-]+", value.lower()) if w]
+    return "".join(w[0] for w in words) if len(words) >= 2 and all(w.isalpha() for w in words) else ""
+
+
 def _build(catalog: Catalog, entity: str) -> Lexicon:
     features = {f.name: f for f in catalog.features_of(entity)}
+    initials: dict[str, int] = {}
+    for f in features.values():
+        for v in f.values or ():
+            if ini := _initial_of(v):
+                initials[ini] = initials.get(ini, 0) + 1
     name_parts = _name_phrases(features)
     key_cues: list[KeyCue] = []
     for name, f in features.items():
@@ -346,7 +368,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
                 value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases]
-                                                        + [re.escape(v.lower())])))
+                                                        + [re.escape(v.lower())] + _initials(v, initials))))
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))

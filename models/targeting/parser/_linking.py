@@ -497,7 +497,9 @@ class _ClauseLinker:
         prev_keys = [o.key for s in (previous.slots if previous else []) for o in s.options[:1]]
         near_keys = {c.key for c in self.key_cues(context)} if context else set()
         keys = {r.key for r in readings}
-        cued_keys = keys & cue_keys
+        # a word of the key's own name nearby ("business travelers" → travel_purpose, not the cabin)
+        named = {k for k in keys if any(re.search(rf"\b{re.escape(w[:6])}", text) for w in k.split("_") if len(w) >= 4)}
+        cued_keys = keys & cue_keys or named if len(named) < len(keys) else keys & cue_keys
         # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
         if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):
             cued_keys = {k for k in cued_keys if self.features[k].dtype == DType.CATEGORY}
@@ -564,6 +566,24 @@ def _or_between_unread(clauses: list[LinkedClause]) -> None:
             c.unread.append(f"{last} or {first}")
 
 
+def _distribute_heads(text: str, lex: Lexicon) -> str:
+    """"credit or debit card", "the video and the music streaming add-ons": a head noun shared by a list is
+    written out for each item when "item + head" is a value of the same feature ("credit card")."""
+    for cue in lex.value_cues:
+        for m in list(cue.pattern.finditer(text)):
+            words = m.group(0).split()
+            if len(words) < 2:
+                continue
+            before = re.search(r"\b([a-z][a-z-]*)((?:,| or| and|, or|, and) (?:the |a |an )?)$", text[:m.start()])
+            if before is None:
+                continue
+            head = " ".join(words[1:])
+            candidate = f"{before.group(1)} {head}"
+            if any(c.key == cue.key and c.value != cue.value and c.pattern.fullmatch(candidate) for c in lex.value_cues):
+                text = f"{text[:before.start(1)]}{candidate}{before.group(2)}{text[m.start():]}"
+    return text
+
+
 def _convert_time(x: float, unit: str, to: str) -> float:
     """A duration from the demand's unit into the key's (months and years by 12, the rest by days)."""
     a, b = unit.rstrip("s"), to.rstrip("s")
@@ -601,7 +621,9 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
-    linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity, similarity)
+    lex = lexicon_for(catalog, entity)
+    text = _distribute_heads(text, lex)
+    linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     clauses: list[LinkedClause] = []
     pending_negation = excluding = both = False
