@@ -125,9 +125,12 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
     return ChoiceTrace(logic, scored, forced, total)
 
 
-def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str], linking: Linking) -> ChoiceTrace:
+def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str], linking: Linking, *,
+                     negated: bool | None = None) -> ChoiceTrace:
     """ONE condition under the grammar: ``(key#`` or ``NOT (key#`` among ``keys``, an operator for the key's
-    dtype, a value among the linked / allowed values; the text always parses and validates."""
+    dtype, a value among the linked / allowed values; the text always parses and validates. ``negated``
+    fixes the polarity (the rules saw a negation word, or none) instead of leaving it to the model; when
+    the phrase has numbers, the value is one of them."""
     forced = 0
 
     def choose(options: list[str]) -> tuple[str, float]:
@@ -138,10 +141,15 @@ def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str],
             return options[0], 0.0
         return session.choose(options)
 
-    opening, s1 = choose([*(f"({k}#" for k in keys), *(f"NOT ({k}#" for k in keys)])
+    openings = [*(f"({k}#" for k in keys if negated is not True), *(f"NOT ({k}#" for k in keys if negated is not False)]
+    opening, s1 = choose(openings)
     key = opening.rsplit("(", 1)[1][:-1]
     op_text, s2 = choose([f"{op.value}#" for op in operators_for(catalog.features[key].dtype)])
-    value, s3 = choose(value_options(catalog, key, Op(op_text[:-1]), linking))
+    values = value_options(catalog, key, Op(op_text[:-1]), linking)
+    said = {format_number(x) for x in _numbers_in(linking.text)}
+    if said and catalog.features[key].dtype in (DType.INT, DType.FLOAT):
+        values = [v for v in values if set(v[:-1].split(",")) <= said] or values
+    value, s3 = choose(values)
     logic = f"{'NOT ' if opening.startswith('NOT') else ''}({key}#{op_text}{value}"
     return ChoiceTrace(logic, 3 - forced, forced, s1 + s2 + s3)
 

@@ -24,9 +24,9 @@ from models.targeting.parser._lexicon import STATE_AFTER, Lexicon, lexicon_for
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
-__all__ = ["KeySimilarity", "LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
+__all__ = ["NEGATION", "KeySimilarity", "LinkedClause", "Linking", "Slot", "is_negative", "link_demand", "preprocess"]
 
-_NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
+NEGATION = _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
 _EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
@@ -350,9 +350,9 @@ class _ClauseLinker:
                 continue  # part of a comparator or a cue ("no more than", "non-smoker")
             after = [sl for sl in slots if sl.start > n]
             # a number's comparison already read the negation ("not logged in for 60 days": at least 60)
-            if not after or _negative(after[0].options[0]) or after[0].wrap_not or re.search(r"\d", after[0].phrase):
+            if not after or is_negative(after[0].options[0]) or after[0].wrap_not or re.search(r"\d", after[0].phrase):
                 continue
-            if any(_negative(sl.options[0]) for sl in slots):
+            if any(is_negative(sl.options[0]) for sl in slots):
                 continue  # the negation went to a condition already (after the feature: "push turned off")
             clause.unsure.append((text[n:], after[0].options[0].key))
             return [sl for sl in slots if sl.start < n]
@@ -599,7 +599,7 @@ def _possessive(text: str, first: _Found, second: _Found) -> bool:
                 or text[first.start:first.end].endswith("'s") and re.fullmatch(r"\s*", between))
 
 
-def _negative(cond: Condition) -> bool:
+def is_negative(cond: Condition) -> bool:
     """The condition excludes something ("not", "none", "false", "= 0", an upper bound)."""
     return (cond.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE, Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO)
             or cond.value in ("false", "0") and cond.op == Op.EQUAL_TO)

@@ -65,7 +65,7 @@ _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give 
                          r"brainstorm|create)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
                          r"(?:short |quick |catchy |new |punchy )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
                          r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?|e-?mail|letter|message|reply|"
-                         r"script|faq|blurb)s?\b"
+                         r"script|faq|blurb|report|deck|trends?|analysis|summary|dashboard|chart|presentation|slides?)s?\b"
                          r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
 # "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience.
 _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
@@ -263,7 +263,8 @@ class DemandParser:
         lock = _SHARED.decode_locks.setdefault(id(self.backend), threading.Lock()) if hasattr(
             self.backend, "start") else None
         resolved = resolve_phrases(unresolved, catalog=self.catalog, backend=self.backend, retriever=self.retriever,
-                                   library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores)
+                                   library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores,
+                                   read_something=bool(cands))
         if not resolved:
             if not cands:
                 return self._empty(demand, unresolved)

@@ -11,6 +11,7 @@ no threshold) and the demand's own instructions stay unresolved.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from models.targeting.parser._backends import Backend
 from models.targeting.parser._decoding import decode_condition, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
-from models.targeting.parser._linking import KeySimilarity, Linking, link_demand
+from models.targeting.parser._linking import NEGATION, KeySimilarity, Linking, is_negative, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "resolve_phrases"]
 
 MIN_SIMILARITY = 0.3  # a phrase must be at least this close (MiniLM cosine) to a key to be resolved
+ALONE_SIMILARITY = 0.45  # ... and this close when the linker read nothing else in the demand
 _MARGIN = 0.1  # keys offered to the model: at most this much less similar to the phrase than the closest
 _VAGUE = "(no threshold given)"
 _NEGATION_NOTE = " (not sure what the negation covers)"
@@ -63,10 +65,12 @@ def _fits(catalog: Catalog, key: str, linking: Linking) -> bool:
 def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backend: Backend,
                     retriever: KeyRetriever, library: DemoLibrary, demos: int, keys: int = 4,
                     min_similarity: float = MIN_SIMILARITY, lock: threading.Lock | None = None,
-                    similarity: KeySimilarity | None = None) -> list[Resolution]:
+                    similarity: KeySimilarity | None = None, read_something: bool = True) -> list[Resolution]:
     """One condition per resolvable phrase (see the module docstring); phrases it leaves alone are absent."""
     out: list[Resolution] = []
     vague = [p.phrase.removesuffix(_VAGUE).strip() for p in phrases if _VAGUE in p.phrase]
+    # with nothing the rules could read, a phrase must be closer to a key to be more than small talk
+    floor = min_similarity if read_something else max(min_similarity, ALONE_SIMILARITY)
     for phrase in phrases:
         text = _text(phrase)
         if _VAGUE in phrase.phrase or any(v in text or text in v for v in vague):
@@ -76,21 +80,23 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         top = [k for k in (*phrase.candidates, *retriever.top(text, keys * 2)) if k in catalog.features
                and _fits(catalog, k, linking)]
         top = sorted(dict.fromkeys(top), key=lambda k: -scores.get(k, 0.0))
-        if not top or scores.get(top[0], 0.0) < min_similarity:
+        if not top or scores.get(top[0], 0.0) < floor:
             continue
         top = [k for k in top if scores.get(k, 0.0) >= scores[top[0]] - _MARGIN][:keys]
         msgs = build_messages(catalog, text, top, library.similar(text, demos) if demos else [])
+        # the polarity is the rules' reading of the phrase (a negation word or none), not the model's guess
+        negated = bool(NEGATION.search(linking.text))
         if hasattr(backend, "start"):
-            if lock is None:
-                condition = decode_condition(backend.start(msgs, "Logic: "), catalog, top, linking).logic
-            else:
-                with lock:  # one KV cache: only the model's decode is serialised, never the linking
-                    condition = decode_condition(backend.start(msgs, "Logic: "), catalog, top, linking).logic
+            with lock or contextlib.nullcontext():  # one KV cache: only the decode is serialised, not linking
+                condition = decode_condition(backend.start(msgs, "Logic: "), catalog, top, linking,
+                                             negated=negated).logic
         else:
             answer = backend.generate(msgs, prefix="Logic: ", max_tokens=48)
             projected = project(answer[0] if answer else "", catalog, set(top))
             if projected is None or len(conditions_of(parse_logic(projected))) != 1:
                 continue
+            if (projected.startswith("NOT") or is_negative(conditions_of(parse_logic(projected))[0])) != negated:
+                continue  # the endpoint's polarity disagrees with the phrase's
             condition = projected
         out.append(Resolution(phrase, condition, tuple(top)))
     return out
