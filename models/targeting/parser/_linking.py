@@ -370,12 +370,21 @@ class _ClauseLinker:
         if window is not None:
             same = [k for k in pool if self.roles.window_of(k) in (window, None)]
             pool = same or pool
+        if floor >= _MIN_WINDOW_SIMILARITY:
+            # a bare window ("with us in the last 12 months") says what happened only through its words: one
+            # of them must share its first letters with the key's own text ("logged" ~ "login", "booking")
+            said = {w[:3] for w in re.findall(r"[a-z]{4,}", _FILLER.sub(" ", phrase))}
+            pool = [k for k in pool if said & {w[:3] for w in re.findall(r"[a-z]{4,}", self._key_text(k))}]
         sims = dict(self.similarity(phrase))
         words = set(re.findall(r"[a-z]{4,}", phrase))
         for k in pool:  # a word of the key's own name in the phrase ("in checking" → checking_balance)
             sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * len(words & set(k.split("_")))
         ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
         return [k for k in ranked if sims.get(k, 0.0) >= floor][:2]
+
+    def _key_text(self, key: str) -> str:
+        f = self.features[key]
+        return " ".join([key.replace("_", " "), f.description, *f.aliases]).lower()
 
     def _unit_pool(self, unit: str, is_window: bool) -> list[str]:
         """Numeric keys a number in ``unit`` can be about, from the catalog's units."""
