@@ -126,6 +126,14 @@ def _int_range(prev: LinkedClause | None, c: LinkedClause, features: dict[str, F
     return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
 
 
+def _rest(c: LinkedClause, features: dict[str, Feature]) -> str:
+    """The clause's unread words, less words of its first key's own name ("xiaomi and other brands")."""
+    if not c.slots:
+        return c.leftover.strip()
+    names = {w[:5] for w in c.slots[0].options[0].key.split("_") if len(w) >= 4}
+    return " ".join(w for w in c.leftover.split() if w[:5] not in names)
+
+
 def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
                  ) -> list[LinkedClause]:
     """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot; not after "either" when the
@@ -147,9 +155,10 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], eith
             continue
         # A clause that starts with another value of the previous key continues its list, whatever follows
         # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
-        if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
+        rest = _rest(c, features)
+        if (prev is not None and c.slots and prev.slots and (not rest or c.slots[0].start == 0)
                 and c.group == prev.group
-                and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
+                and (c.excluded == prev.excluded or prev.excluded and not rest)
                 and (c.negated == prev.negated or not c.negated
                      or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key

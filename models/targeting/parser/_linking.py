@@ -196,9 +196,19 @@ class _ClauseLinker:
         cue_keys = {c.key for c in cues}
         window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
         # "tier 1" is a value of city_tier, not a number to compare.
-        coded = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]
-                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT)]
-        numbers = [n for n in self.numbers(text) if not _overlaps((n[0], n[1]), coded)]
+        # "tier 1", "24 month contract": a value with a number in it, not a number to compare
+        value_spans = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]]
+        coded = [(s, e) for s, e in value_spans
+                 if self.features[self.value_cues(text[s:e], [], [])[0][0].key].dtype in (DType.INT, DType.FLOAT)
+                 or re.search(r"\d", text[s:e])]
+        numbers = []
+        for n in self.numbers(text):
+            if _overlaps((n[0], n[1]), coded):
+                continue
+            # ">= 0.8 month-to-month": the unit word belongs to a value that follows, not to the number
+            cut = next((vs for vs, ve in value_spans if n[0] < vs < n[1]), None)
+            numbers.append((n[0], cut, n[2], n[3], "", n[5]) if cut is not None else n)
+        numbers = [(s, len(text[:e].rstrip()), *rest) for s, e, *rest in numbers]
         taken: list[tuple[int, int]] = [(s, e) for s, e, *_ in numbers]
         slots: list[Slot] = []
 
@@ -583,7 +593,7 @@ def _distribute_heads(text: str, lex: Lexicon) -> str:
             words = m.group(0).split()
             if len(words) < 2:
                 continue
-            before = re.search(r"\b([a-z][a-z-]*)((?:,| or| and|, or|, and) (?:the |a |an )?)$", text[:m.start()])
+            before = re.search(r"\b([a-z0-9][a-z0-9-]*)((?:,| or| and|, or|, and) (?:the |a |an )?)$", text[:m.start()])
             if before is None:
                 continue
             head = " ".join(words[1:])

@@ -47,6 +47,7 @@ def preprocess(demand: str) -> str:
                "y": "years"}[m.group(2).lower()], t)  # "L12M": the last 12 months
     t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
+    t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = normalize_numbers(t)
     # "3+ times", "2+ years old": the plus is "at least" (before the unit, so the unit stays the number's)
     t = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\+\s*(?=[a-z])", r"at least \1 ", t)
