@@ -51,7 +51,7 @@ class ChoiceTrace:
 
 
 def _numbers_in(text: str) -> list[float]:
-    return [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)]
+    return [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])", text)]
 
 
 def value_options(catalog: Catalog, key: str, op: Op, linking: Linking) -> list[str]:
@@ -146,6 +146,8 @@ def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str],
     key = opening.rsplit("(", 1)[1][:-1]
     op_text, s2 = choose([f"{op.value}#" for op in operators_for(catalog.features[key].dtype)])
     values = value_options(catalog, key, Op(op_text[:-1]), linking)
+    if negated is not None and catalog.features[key].dtype == DType.BOOL:
+        values = ["true)"]  # the polarity is the NOT, so "NOT (x = false)" cannot turn it back
     said = {format_number(x) for x in _numbers_in(linking.text)}
     if said and catalog.features[key].dtype in (DType.INT, DType.FLOAT):
         values = [v for v in values if set(v[:-1].split(",")) <= said] or values

@@ -29,6 +29,12 @@ __all__ = ["MIN_SIMILARITY", "Resolution", "resolve_phrases"]
 
 MIN_SIMILARITY = 0.3  # a phrase must be at least this close (MiniLM cosine) to a key to be resolved
 ALONE_SIMILARITY = 0.45  # ... and this close when the linker read nothing else in the demand
+# a phrase that asks the system for something, or says nothing but a period of time, is not a condition
+_REQUEST = re.compile(r"^\W*(?:send|target|pull|get|find|give|show|list|select|can|could|would|please|we|i|let|"
+                      r"need|want|make|build|create|run|email|message|notify|remind)\b")
+_TIME = re.compile(r"\b(?:in|within|during|over|for|the|last|past|next|previous|this|\d+|days?|weeks?|months?|years?|"
+                   r"us|we|our|with|who|are|is|have|has|had|been|and|or|at|all|any|of|on|to|by)\b")
+_CONTENT = re.compile(r"[a-z]{3,}")
 _MARGIN = 0.1  # keys offered to the model: at most this much less similar to the phrase than the closest
 _VAGUE = "(no threshold given)"
 _NEGATION_NOTE = " (not sure what the negation covers)"
@@ -51,7 +57,7 @@ def _fits(catalog: Catalog, key: str, linking: Linking) -> bool:
     """Keys the phrase gives the model a value for: a number whose range holds the phrase's numbers; without
     numbers, a yes/no feature or a count read as presence ("hosted a group order" → > 0); a category or set
     only when the phrase names one of its values (otherwise the model would be guessing the value)."""
-    nums = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", linking.text)]
+    nums = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])", linking.text)]
     f = catalog.features[key]
     if f.dtype in (DType.CATEGORY, DType.STRING_SET):
         return bool(linking.values_for(key))
@@ -75,6 +81,8 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         text = _text(phrase)
         if _VAGUE in phrase.phrase or any(v in text or text in v for v in vague):
             continue  # the key is known, the threshold is not: the model would invent one
+        if _REQUEST.match(text) or not _CONTENT.search(_TIME.sub(" ", text)):
+            continue  # "send a reminder to people", "with us in the last 12 months": nothing about the users
         linking = link_demand(text, catalog, similarity=similarity)
         scores = retriever.scores(text)
         top = [k for k in (*phrase.candidates, *retriever.top(text, keys * 2)) if k in catalog.features
