@@ -222,12 +222,12 @@ def _roles(features: dict[str, Feature]) -> Roles:
     noun_owner: dict[str, set[str]] = {}
     for n, f in numeric.items():
         if f.unit is None and f.dtype == DType.INT and n not in coded:
-            for w in re.sub(WINDOW_SUFFIX, "", n).split("_"):
-                if len(w) >= 5 and w.endswith("s") and not w.endswith("ss") and w not in _GENERIC_NAME_WORDS:
-                    noun_owner.setdefault(w, set()).add(n)
-    for w, owners in noun_owner.items():
-        if len(owners) == 1 and w not in count_units:
-            count_units[w] = next(iter(owners))
+            for word in re.sub(WINDOW_SUFFIX, "", n).split("_"):
+                if len(word) >= 5 and word.endswith("s") and not word.endswith("ss") and word not in _GENERIC_NAME_WORDS:
+                    noun_owner.setdefault(word, set()).add(n)
+    for word, owners in noun_owner.items():
+        if len(owners) == 1 and word not in count_units:
+            count_units[word] = next(iter(owners))
     time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}
     measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)

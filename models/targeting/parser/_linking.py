@@ -201,14 +201,15 @@ class _ClauseLinker:
         coded = [(s, e) for s, e in value_spans
                  if self.features[self.value_cues(text[s:e], [], [])[0][0].key].dtype in (DType.INT, DType.FLOAT)
                  or re.search(r"\d", text[s:e])]
-        numbers = []
+        numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
         for n in self.numbers(text):
             if _overlaps((n[0], n[1]), coded):
                 continue
             # ">= 0.8 month-to-month": the unit word belongs to a value that follows, not to the number
-            cut = next((vs for vs, ve in value_spans if n[0] < vs < n[1]), None)
-            numbers.append((n[0], cut, n[2], n[3], "", n[5]) if cut is not None else n)
-        numbers = [(s, len(text[:e].rstrip()), *rest) for s, e, *rest in numbers]
+            cut = next((vs for vs, _ in value_spans if n[0] < vs < n[1]), None)
+            if cut is not None:
+                n = (n[0], len(text[:cut].rstrip()), n[2], n[3], "", n[5])
+            numbers.append(n)
         taken: list[tuple[int, int]] = [(s, e) for s, e, *_ in numbers]
         slots: list[Slot] = []
 
@@ -277,11 +278,11 @@ class _ClauseLinker:
             return any(before <= n < start for n in negations)  # "no loan" as a value's own words is the value
 
         # "$15,000 in checking": the value word is the cue of the money key that took the number
-        number_cues = [(c.start, c.end) for c in cues if c.key in used_keys
-                       and self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        number_spans = [(c.start, c.end) for c in cues if c.key in used_keys
+                        and self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
         number_names = {w for k in used_keys if self.features[k].dtype in (DType.INT, DType.FLOAT)
                         for w in re.split(r"_", k)}
-        values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_cues)
+        values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_spans)
                   and not set(re.split(r"_", r[0].value or "")) <= number_names]
         # "Liverpool's Baltic Triangle": the place named first only says where the second one is
         owner = {values[i + 1][0].start: r[0].start for i, r in enumerate(values)

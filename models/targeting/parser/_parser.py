@@ -156,9 +156,9 @@ class DemandParser:
             for phrase, key in c.vague:
                 near = [key, *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
                 out.append(UnresolvedPhrase(f"{phrase} (no threshold given)", tuple(near)))
-            for phrase, key in c.unsure:
-                near = [*([key] if key else []), *(k for k in self.retriever.top(phrase, 3) if k != key)][:3]
-                out.append(UnresolvedPhrase(f"{phrase} (not sure what the negation covers)", tuple(near)))
+            for unsure, suspect in c.unsure:
+                near = [*([suspect] if suspect else []), *(k for k in self.retriever.top(unsure, 3) if k != suspect)][:3]
+                out.append(UnresolvedPhrase(f"{unsure} (not sure what the negation covers)", tuple(near)))
             for phrase in c.unread:
                 out.append(UnresolvedPhrase(phrase, tuple(self.retriever.top(phrase, 3))))
             if c.slots or c.unsure or not c.leftover.strip():
