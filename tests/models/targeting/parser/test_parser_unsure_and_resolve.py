@@ -24,6 +24,10 @@ SPARSE = {  # names and descriptions only: no aliases, no value aliases, no unit
         {"name": "days_since_last_visit", "dtype": "int", "range": [0, 3650], "unit": "days",
          "description": "Days since the member last visited"},
         {"name": "loyalty_points", "dtype": "int", "range": [0, 100000], "description": "Loyalty points balance"},
+        {"name": "membership_months", "dtype": "int", "range": [0, 600], "unit": "months",
+         "description": "Months since the member joined"},
+        {"name": "streamed_gb_30d", "dtype": "float", "range": [0, 5000], "unit": "gb",
+         "description": "Video streamed in the last 30 days"},
     ]}],
 }
 
@@ -80,6 +84,18 @@ def test_a_sparse_catalog_reads_a_number_by_the_key_names_words_and_its_unit() -
     got = parser.parse("basic members who have not visited for 90 days").canonical
     assert _keys(got) == {"days_since_last_visit", "membership_plan"}, got
     assert not validate(parse_logic(got), catalog)
+
+
+@pytest.mark.parametrize(("demand", "want"), [
+    ("members for more than 2 years", "(membership_months#Greater Than#24)"),  # years into a months key
+    ("members who streamed over 50GB this month", "(streamed_gb_30d#Greater Than#50)"),  # a measure unit
+    ("members with more than 20k points", "(loyalty_points#Greater Than#20000)"),  # a count's plural name word
+    ("standard or family plan members", "(membership_plan#Belongs To#family,standard)"),
+])
+def test_units_and_names_of_a_sparse_catalog(demand: str, want: str) -> None:
+    catalog = Catalog.model_validate(SPARSE)
+    got = get_parser("default", catalog=catalog).parse(demand).canonical
+    assert _same(got, want, catalog), got
 
 
 @pytest.mark.parametrize(("demand", "want"), [
