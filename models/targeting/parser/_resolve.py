@@ -6,7 +6,8 @@ similar to that phrase and writes ONE condition over those keys. A local model w
 (``decode_condition``: key among the top keys, an operator for its dtype, a value among the linked or
 allowed values); an endpoint's text is parsed, validated and kept only when it is one condition over those
 keys. Phrases no key is close to (MiniLM similarity below ``min_similarity``), vague ones ("big spenders",
-no threshold) and the demand's own instructions stay unresolved.
+no threshold), negations whose scope the rules were unsure of, and the demand's own instructions stay
+unresolved.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         text = _text(phrase)
         if _VAGUE in phrase.phrase or any(v in text or text in v for v in vague):
             continue  # the key is known, the threshold is not: the model would invent one
+        if phrase.phrase.endswith(_NEGATION_NOTE):
+            continue  # the rules could not tell what the negation covers: neither can the polarity given here
         if _REQUEST.match(text) or not _CONTENT.search(_TIME.sub(" ", text)):
             continue  # "send a reminder to people", "with us in the last 12 months": nothing about the users
         linking = link_demand(text, catalog, similarity=similarity)
