@@ -264,7 +264,9 @@ class DemandParser:
             self.backend, "start") else None
         resolved = resolve_phrases(unresolved, catalog=self.catalog, backend=self.backend, retriever=self.retriever,
                                    library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores,
-                                   read_something=bool(cands))
+                                   read_something=bool(cands),
+                                   used=frozenset(c.key for c in conditions_of(parse_logic(cands[0].logic)))
+                                   if cands else frozenset())
         if not resolved:
             if not cands:
                 return self._empty(demand, unresolved)

@@ -72,8 +72,10 @@ def _fits(catalog: Catalog, key: str, linking: Linking) -> bool:
 def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backend: Backend,
                     retriever: KeyRetriever, library: DemoLibrary, demos: int, keys: int = 4,
                     min_similarity: float = MIN_SIMILARITY, lock: threading.Lock | None = None,
-                    similarity: KeySimilarity | None = None, read_something: bool = True) -> list[Resolution]:
-    """One condition per resolvable phrase (see the module docstring); phrases it leaves alone are absent."""
+                    similarity: KeySimilarity | None = None, read_something: bool = True,
+                    used: frozenset[str] = frozenset()) -> list[Resolution]:
+    """One condition per resolvable phrase (see the module docstring); phrases it leaves alone are absent.
+    Keys in ``used`` (the linker's reading already has a condition on them) are not offered again."""
     out: list[Resolution] = []
     vague = [p.phrase.removesuffix(_VAGUE).strip() for p in phrases if _VAGUE in p.phrase]
     # with nothing the rules could read, a phrase must be closer to a key to be more than small talk
@@ -89,7 +91,7 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         linking = link_demand(text, catalog, similarity=similarity)
         scores = retriever.scores(text)
         top = [k for k in (*phrase.candidates, *retriever.top(text, keys * 2)) if k in catalog.features
-               and _fits(catalog, k, linking)]
+               and k not in used and _fits(catalog, k, linking)]
         top = sorted(dict.fromkeys(top), key=lambda k: -scores.get(k, 0.0))
         if not top or scores.get(top[0], 0.0) < floor:
             continue
