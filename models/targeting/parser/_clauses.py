@@ -236,7 +236,7 @@ def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]
         if c.connective == "or":
             seen = {}
         first = c.first_condition()
-        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen
+        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen and not c.excluded
                 and seen[first.key] != first.value and features[first.key].dtype == DType.CATEGORY):
             c.connective, seen = "or", {}
         for sl in c.slots:

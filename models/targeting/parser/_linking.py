@@ -517,6 +517,11 @@ class _ClauseLinker:
 
 
 
+# a clause that opens another group of people ("and anyone ...", "or those ...")
+_ANOTHER_GROUP = re.compile(r"(?:anyone|anybody|those|everyone|people|users|customers|members|subscribers|clients|"
+                            r"the ones)\b")
+
+
 def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
                 similarity: KeySimilarity | None = None) -> Linking:
     """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold.
@@ -560,6 +565,12 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
             both = False
             continue
         both = False
+        # "skip anyone who cancelled ... and anyone not opted in": the second "anyone" is excluded too
+        if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
+                and _ANOTHER_GROUP.match(piece)):
+            clause.excluded, excluded = True, clause  # relative clauses that follow add to it
+            clauses.append(clause)
+            continue
         if excluding and clause.slots:
             clause.excluded, excluded = True, clause
             excluding = False
@@ -567,6 +578,10 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
                 clause.unsure.append((piece, clause.slots[0].options[0].key))
                 clause.slots, clause.excluded, excluded, both = [], False, None, True
         clauses.append(clause)
+    for c in clauses:
+        if c.excluded and not c.slots and c.leftover.strip():
+            # unread words inside an exclusion ("and anyone not opted in"): a reading would be negated twice
+            c.unsure.append((c.text, None))
     _or_between_unread(clauses)
     clauses = restructure(clauses, linker.features, "either " in f" {demand.lower()}")
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
