@@ -12,9 +12,10 @@ differs in how the model is used:
                       adapter is installed) scores them all in one batched pass; the model overrides the
                       linker's order only by more than ``rank_prior`` nats per rank step, and with one
                       reading it is not consulted at all;
-``default``           the most accurate measured variant: today the linker's first reading (on the
-                      blind held-out sets ``rerank`` overrode it 7 times and was right once; ``student``
-                      alone reaches 0.53-0.67 execution; docs/targeting.md "Measured");
+``default``           the linker's first reading (on the blind held-out sets ``rerank`` overrode it 7 times
+                      and was right once; ``student`` alone reaches 0.53-0.67 execution; ``resolve`` measures
+                      better or equal on every set but was tuned on them and has had no first blind run of
+                      its own; docs/targeting.md "Measured" and "The model resolves what the rules cannot");
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
                       grammar (parsed, validated, restricted to linked keys), self-consistency optional;
 ``resolve``           the linker's first reading plus, for each phrase it left unresolved, ONE condition the
