@@ -51,6 +51,21 @@ def test_an_exclusion_of_people_who_are_both_a_and_b_is_unresolved_not_inverted(
     assert all(k in catalog.features for k in unsure[0].candidates)
 
 
+@pytest.mark.parametrize(("demand", "want"), [
+    # the exclusion covers every group it lists, not only the first
+    ("women in beijing, excluding gold members and anyone in shanghai",
+     "(city#Equal To#beijing) AND (city#Not Equal To#shanghai) AND (gender#Equal To#female) AND "
+     "(member_level#Not Equal To#gold)"),
+    ("women, excluding gold members and anyone who bought toys",
+     "(gender#Equal To#female) AND (member_level#Not Equal To#gold) AND "
+     "(purchased_categories_90d#Contains None#toys)"),
+])
+def test_an_exclusion_continues_over_and_anyone(demand: str, want: str) -> None:
+    catalog = demo_catalog()
+    got = get_parser("default", catalog=catalog).parse(demand).canonical
+    assert _same(got, want, catalog), got
+
+
 def test_negated_membership_without_a_value_is_unresolved_with_its_key_first() -> None:
     catalog = Catalog.model_validate(SPARSE)
     result = get_parser("default", catalog=catalog).parse("members over 40 who are not on any membership plan")
