@@ -9,7 +9,9 @@
 * valid — the parser answered (no exception) with logic that parses and passes the catalog validator,
   or with empty logic;
 * inverted — the predicted audience is closer, by Jaccard similarity, to the complement of the gold
-  audience than to the gold audience: the marketer would get the opposite of what was asked;
+  audience than to the gold audience: the marketer would get the opposite of what was asked (this also
+  counts an audience made too broad by a condition left out); ``inverted_unwarned`` counts only those
+  where the parser reported no unresolved phrase, i.e. the marketer was not warned;
 * p50_s / p95_s — wall-clock seconds per demand.
 
 Any catalog can be evaluated: with a population file (Parquet or CSV, one column per feature) or, without
@@ -32,6 +34,7 @@ from core.errors import MDSError
 from core.settings import Settings, get_settings
 from features.catalog import Catalog, configured_catalog
 from features.demo_world import demo_catalog, generate_users
+from features.population import population_entity
 from models.targeting.audience import Population
 from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
@@ -52,7 +55,7 @@ def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, s
 
 
 def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
-                      entity: str = "user") -> Population:
+                      entity: str | None = None) -> Population:
     """Users drawn at random from ``catalog``: numbers uniform over the range (a fifth of counts at the
     range's low end, so "none" and "at least one" differ), categories uniform, each set value with p=0.3."""
     import pandas as pd
@@ -60,6 +63,7 @@ def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = P
     from features.catalog import DType
 
     rng = np.random.default_rng(seed)
+    entity = entity or population_entity(catalog)  # "user", or the catalog's only entity ("subscriber")
     key = catalog.entity(entity).key
     cols: dict[str, Any] = {key: [f"u{i:07d}" for i in range(n)]}
     for f in catalog.features_of(entity):
@@ -92,10 +96,10 @@ def load_population(path: str | Path, catalog: Catalog, *, field: str = "--popul
     if not p.is_file():
         raise InvalidArgument(f"population file {str(p)!r} does not exist", field=field)
     frame = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-    missing = [f.name for f in catalog.features_of("user") if f.name not in frame.columns]
+    missing = [f.name for f in catalog.features_of(population_entity(catalog)) if f.name not in frame.columns]
     if missing:
         raise InvalidArgument(f"population file {p.name} lacks columns {missing}", field=field)
-    for f in catalog.features_of("user"):
+    for f in catalog.features_of(population_entity(catalog)):
         if f.dtype == DType.STRING_SET and frame[f.name].dtype == object and isinstance(frame[f.name].iloc[0], str):
             frame[f.name] = [[v for v in str(x).split("|") if v] for x in frame[f.name]]
     return Population.from_frame(frame, catalog)
@@ -133,6 +137,7 @@ class CaseResult:
     seconds: float
     error: str = ""
     inverted: bool = False
+    unresolved: tuple[str, ...] = ()  # phrases the parser said it left out (the marketer was warned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +152,12 @@ class VariantScore:
     p95_s: float
     cases: list[CaseResult] = field(default_factory=list, repr=False)
     inverted: float = 0.0
+    inverted_unwarned: float = 0.0  # inverted with no unresolved phrase reported: the silent, worst kind
 
     def summary(self) -> dict[str, float | int]:
         return {"exact": self.exact, "execution": self.execution, "structure": self.structure,
-                "valid": self.valid, "inverted": self.inverted, "p50_s": self.p50_s, "p95_s": self.p95_s,
-                "n": self.n}
+                "valid": self.valid, "inverted": self.inverted, "inverted_unwarned": self.inverted_unwarned,
+                "p50_s": self.p50_s, "p95_s": self.p95_s, "n": self.n}
 
 
 @dataclass
@@ -223,8 +229,9 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
             inverted = not execution and bool(got.any()) and _jaccard(got, ~want) > _jaccard(got, want)
         else:
             exact = execution = structure = False
+        unresolved = tuple(u.phrase for u in result.unresolved) if result is not None else ()
         results.append(CaseResult(case.demand, gold, predicted, exact, execution, structure, valid, seconds, error,
-                                  inverted))
+                                  inverted, unresolved))
         if on_case:
             on_case()
     n = len(results)
@@ -238,6 +245,7 @@ def evaluate_parser(name: str, parse: Callable[[str], ParseResult], cases: Itera
         structure=sum(r.structure for r in results) / n,
         valid=sum(r.valid for r in results) / n,
         inverted=sum(r.inverted for r in results) / n,
+        inverted_unwarned=sum(r.inverted and not r.unresolved for r in results) / n,
         p50_s=float(np.percentile(secs, 50)),
         p95_s=float(np.percentile(secs, 95)),
         cases=results,

@@ -119,7 +119,7 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
         from models.targeting.parser import get_parser
 
         parser = await asyncio.to_thread(get_parser, variant, self.ctx.settings, catalog=self.ctx.catalog)
-        if parser.backend is None:  # the linker is pure Python over immutable tables: requests run in parallel
+        if not parser.serial:  # the linker (and resolve, which locks only its decodes) runs requests in parallel
             return await asyncio.to_thread(parser.parse, demand)
         async with self._parse_lock:  # a local model's KV cache serves one decode at a time
             return await asyncio.to_thread(parser.parse, demand)

@@ -18,7 +18,7 @@ from models.targeting.parser._preprocess import GROUP_CLOSE, GROUP_OPEN
 __all__ = ["LinkedClause", "Linking", "Slot", "restructure", "split_clauses"]
 
 _SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
-                    r"\bwhile\b|\bplus\b|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
+                    r"\bwhile\b|(?<!\bthe )(?<!\bon )(?<!\ban )(?<!\bor )(?<!\band )(?<!\ba )\bplus\b(?! (?:plan|tier|members?|subscri\w*|level|orabove|orbelow)\b)|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
 
 
@@ -45,6 +45,9 @@ class LinkedClause:
     sep: str = ""  # the separator words before this clause (",", "or", "; or", ...)
     excluded: bool = False  # "excluding gold members who live in shanghai": NOT (all of its slots together)
     group: int | None = None  # the demand's explicitly bracketed group this clause is in
+    # (phrase, closest key or None) whose negation scope the linker is not sure of: left out, reported
+    unsure: list[tuple[str, str | None]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # phrases reported as unresolved though the clause has slots
 
     def first_condition(self) -> Condition | None:
         """The best reading of the clause's first slot."""
@@ -123,10 +126,26 @@ def _int_range(prev: LinkedClause | None, c: LinkedClause, features: dict[str, F
     return Condition(a.key, Op.BETWEEN, f"{format_number(lo)},{format_number(hi)}")
 
 
-def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
-    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot."""
+def _rest(c: LinkedClause, features: dict[str, Feature]) -> str:
+    """The clause's unread words, less words of its first key's own name ("xiaomi and other brands")."""
+    if not c.slots:
+        return c.leftover.strip()
+    names = {w[:5] for w in c.slots[0].options[0].key.split("_") if len(w) >= 4}
+    return " ".join(w for w in c.leftover.split() if w[:5] not in names)
+
+
+def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
+                 ) -> list[LinkedClause]:
+    """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot; not after "either" when the
+    "or" item is qualified further ("either private clients, or premier clients with a brokerage account")."""
     out: list[LinkedClause] = []
-    for c in clauses:
+    for i, c in enumerate(clauses):
+        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+        qualified = len(c.slots) > 1 or (nxt is not None and nxt.slots and nxt.connective == "and"
+                                         and bool(re.fullmatch(r"who|whose|that|which|with", nxt.sep)))
+        if either and c.connective == "or" and "," in c.sep and qualified:
+            out.append(c)
+            continue
         prev = out[-1] if out else None
         tiers = _int_range(prev, c, features)
         if tiers is not None and prev is not None:
@@ -136,9 +155,10 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature]) -> l
             continue
         # A clause that starts with another value of the previous key continues its list, whatever follows
         # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
-        if (prev is not None and c.slots and prev.slots and (not c.leftover.strip() or c.slots[0].start == 0)
+        rest = _rest(c, features)
+        if (prev is not None and c.slots and prev.slots and (not rest or c.slots[0].start == 0)
                 and c.group == prev.group
-                and (c.excluded == prev.excluded or prev.excluded and not c.leftover.strip())
+                and (c.excluded == prev.excluded or prev.excluded and not rest)
                 and (c.negated == prev.negated or not c.negated
                      or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key
@@ -201,6 +221,8 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
             prev.slots.extend(c.slots)
             prev.leftover = f"{prev.leftover} {c.leftover}".strip()
             prev.vague.extend(c.vague)
+            prev.unsure.extend(c.unsure)
+            prev.unread.extend(c.unread)
             continue
         out.append(c)
     return out
@@ -214,7 +236,7 @@ def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]
         if c.connective == "or":
             seen = {}
         first = c.first_condition()
-        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen
+        if (c.connective == "and" and first and first.op == Op.EQUAL_TO and first.key in seen and not c.excluded
                 and seen[first.key] != first.value and features[first.key].dtype == DType.CATEGORY):
             c.connective, seen = "or", {}
         for sl in c.slots:
@@ -224,6 +246,23 @@ def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]
     return clauses
 
 
-def restructure(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
+def _drop_subsumed(clauses: list[LinkedClause]) -> list[LinkedClause]:
+    """"Breakfast lovers: favourite cuisine is breakfast or coffee": in an all-AND demand, a value already
+    inside a list of the same key says nothing more."""
+    if any(c.connective == "or" for c in clauses[1:]) or any(c.excluded for c in clauses):
+        return clauses
+    lists = {(o.key, v) for c in clauses for sl in c.slots for o in sl.options[:1]
+             if o.op in (Op.BELONGS_TO, Op.CONTAINS_ANY) and "," in o.value and not sl.wrap_not
+             for v in o.value.split(",")}
+    for c in clauses:
+        c.slots = [sl for sl in c.slots if not (not sl.wrap_not
+                                                and sl.options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY)
+                                                and "," not in sl.options[0].value
+                                                and (sl.options[0].key, sl.options[0].value) in lists)]
+    return clauses
+
+
+def restructure(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
+                ) -> list[LinkedClause]:
     """Lists merged, relative clauses bound to their audience, conflicting values split into a union."""
-    return _union_on_conflict(_bind_relative(_merge_lists(clauses, features)), features)
+    return _drop_subsumed(_union_on_conflict(_bind_relative(_merge_lists(clauses, features, either)), features))

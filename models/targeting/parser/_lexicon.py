@@ -20,9 +20,17 @@ from dataclasses import dataclass, field
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 
-__all__ = ["CURRENCY_UNITS", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
+# Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
+MEASURE_UNITS: dict[str, tuple[str, ...]] = {
+    "gb": ("gb", "gigs?", "gigabytes?"), "mb": ("mb", "megabytes?"), "tb": ("tb", "terabytes?"),
+    "mbps": ("mbps", "mb/s", "megabits?", "megs?"), "gbps": ("gbps", "gigabits?"), "miles": ("miles?", "mi"),
+    "km": ("km", "kms", "kilometers?", "kilometres?"), "kg": ("kg", "kgs", "kilos?", "kilograms?"),
+    "minutes": ("minutes?", "mins?"), "hours": ("hours?", "hrs?"), "nights": ("nights?",), "points": ("points?", "pts"),
+}
+TIME_UNITS = ("days", "weeks", "months", "years")
 CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "yuan": ("yuan", "rmb", "cny", "kuai"),
     "dollars": ("dollars?", "usd", "bucks?"),
@@ -31,6 +39,8 @@ CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "rupees": ("rupees?", "inr"),
     "yen": ("yen", "jpy"),
 }
+# the window a name ends with: orders_30d, flights_12m, visits_4w, trips_1y
+WINDOW_SUFFIX = r"_\d+[dwmy]$"
 _STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "are", "was", "were", "their",
          "and", "or", "at", "as", "it", "its", "be", "has", "have", "had", "this", "that", "per", "from", "into"}
 _VOWELS = "aeiou"
@@ -47,38 +57,65 @@ _VERB_SINGULARS = {"return", "order", "view", "visit", "like", "want", "need", "
                    "select", "target", "find", "list", "save", "share", "click", "open", "run", "report"}
 
 
-def _inflect(word: str, *, last: bool, singular: bool = True) -> str:
+def _inflect(word: str, *, last: bool, singular: bool = True, alone: bool = True) -> str:
     """A word with its regular English endings: plural inside a phrase, plural, past and the singular of a
     plural ("overdrafts" also reads "overdraft") at its end."""
     w = re.escape(word)
     if not word.isalpha() or len(word) < 3 or word in _STOP:
         return w
     if word in _IRREGULAR:
-        return rf"(?:{_inflect_regular(word, last=last, singular=singular)}|{_IRREGULAR[word]})"
-    return _inflect_regular(word, last=last, singular=singular)
+        return rf"(?:{_inflect_regular(word, last=last, singular=singular, alone=alone)}|{_IRREGULAR[word]})"
+    return _inflect_regular(word, last=last, singular=singular, alone=alone)
 
 
-def _inflect_regular(word: str, *, last: bool, singular: bool) -> str:
+def _inflect_regular(word: str, *, last: bool, singular: bool, alone: bool = True) -> str:
     w = re.escape(word)
+    # "group orders" also reads "group order"; "orders" alone stays plural ("order" is mostly the verb)
     if (singular and last and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
-            and len(word) > 4 and word[:-1] not in _VERB_SINGULARS):
+            and len(word) > 4 and (word[:-1] not in _VERB_SINGULARS or not alone)):
         word, w = word[:-1], re.escape(word[:-1])  # a plural alias also reads in the singular
-    if not last:
-        return w + r"(?:s|es)?"
+    if not last:  # "opted-in", "logged in": a verb inside a phrase takes its past too
+        return w + r"(?:s|es|" + _past(word) + ")?"
     # plural and past only: "-ing" / "-er" forms change the meaning too often ("parent" / "parenting")
     if word.endswith("y") and word[-2] not in _VOWELS:
         return re.escape(word[:-1]) + r"(?:y|ies|ied)"
     if word.endswith("e"):
         return re.escape(word[:-1]) + r"(?:e|es|ed)"
-    return w + r"(?:s|es|ed|'s)?"
+    return w + r"(?:s|es|" + _past(word) + r"|'s)?"
+
+
+def _past(word: str) -> str:
+    """The past ending, doubling a final consonant after one short vowel ("log" → "logged", "shop")."""
+    if len(word) <= 4 and re.fullmatch(r"[^aeiou]*[aeiou][b-df-hj-np-tv-z]", word) and not word.endswith(("w", "x", "y")):
+        return re.escape(word[-1]) + "?ed"
+    return "ed"
+
+
+# Compounds that are a verb and its particle ("login" ↔ "log in", "signup" ↔ "signed up")
+_PARTICLE = re.compile(r"^([a-z]{2,})(in|up|out|on|off)(s?)$")
+
+
+def _compound_variants(phrase: str) -> list[str]:
+    """"last login" also as "last log in" (and so "logged in"), "signups" as "sign ups"."""
+    words = re.split(r"[\s_\-]+", phrase.lower().strip())
+    out = []
+    for i, w in enumerate(words):
+        m = _PARTICLE.match(w)
+        if m and len(m.group(1)) >= 3:
+            out.append(" ".join([*words[:i], m.group(1), m.group(2), *words[i + 1:]]))
+    return out
 
 
 def phrase_pattern(phrase: str, *, singular: bool = True) -> str:
-    """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing."""
+    """Regex source for a catalog phrase with generic inflection; words may be joined by space, hyphen or nothing.
+    A single word ending in ``*`` is a stem: any word starting with it."""
+    if re.fullmatch(r"[a-z]+\*", phrase):
+        return re.escape(phrase[:-1]) + r"[a-z]*"
     words = [w for w in re.split(r"[\s_\-]+", phrase.lower().strip()) if w]
     if not words:
         return r"(?!x)x"
-    parts = [_inflect(w, last=i == len(words) - 1, singular=singular) for i, w in enumerate(words)]
+    parts = [_inflect(w, last=i == len(words) - 1, singular=singular, alone=len(words) == 1)
+             for i, w in enumerate(words)]
     return r"[- ]?".join(parts)
 
 
@@ -123,6 +160,8 @@ class Roles:
     siblings: dict[str, tuple[str, ...]]  # key -> the same measure over other windows (gmv_30d / gmv_180d)
     coded_keys: tuple[str, ...]  # whole numbers named by words ("first-tier" → 1)
     count_unit_keys: dict[str, str]  # a count unit word ("orders") -> the key counted in it
+    time_keys: dict[str, str] = field(default_factory=dict)  # key -> its time unit (days, weeks, months, years)
+    measure_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)  # unit spelling regex -> keys
     # day key a windowed bool is defined by ("registered in the last 30 days" ↔ days since registration)
     defined_by_days: dict[str, tuple[str, str]] = field(default_factory=dict)  # day key -> (bool key, ...)
     related_day_key: dict[str, str] = field(default_factory=dict)  # event set/count key -> its days-since key
@@ -156,8 +195,9 @@ def lexicon_for(catalog: Catalog, entity: str | None = None) -> Lexicon:
 def _window(f: Feature) -> int | None:
     if f.window_days is not None:
         return f.window_days
-    m = re.search(r"_(\d+)d$", f.name)  # the common naming convention orders_30d
-    return int(m.group(1)) if m and f.unit != "days" else None
+    m = re.search(r"_(\d+)([dwmy])$", f.name)  # the common naming convention orders_30d, flights_12m
+    per = {"d": 1, "w": 7, "m": 30, "y": 365}
+    return int(m.group(1)) * per[m.group(2)] if m and f.unit != "days" else None
 
 
 def _roles(features: dict[str, Feature]) -> Roles:
@@ -171,13 +211,27 @@ def _roles(features: dict[str, Feature]) -> Roles:
     coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
     presence = tuple(n for n, f in numeric.items()
                      if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
-                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent")
+                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent", *TIME_UNITS)
                      and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
     stems: dict[str, list[str]] = {}
     for n in numeric:
-        stems.setdefault(re.sub(r"_\d+d$", "", n), []).append(n)
+        stems.setdefault(re.sub(WINDOW_SUFFIX, "", n), []).append(n)
     siblings = {n: tuple(s for s in group if s != n) for group in stems.values() if len(group) > 1 for n in group}
     count_units = {f.unit: n for n, f in numeric.items() if f.unit and n in presence}
+    # a plural word only one count's name has is its unit too ("10 flights" → flights_12m)
+    noun_owner: dict[str, set[str]] = {}
+    for n, f in numeric.items():
+        if f.unit is None and f.dtype == DType.INT and n not in coded:
+            for word in re.sub(WINDOW_SUFFIX, "", n).split("_"):
+                if len(word) >= 5 and word.endswith("s") and not word.endswith("ss") and word not in _GENERIC_NAME_WORDS:
+                    noun_owner.setdefault(word, set()).add(n)
+    for word, owners in noun_owner.items():
+        if len(owners) == 1 and word not in count_units:
+            count_units[word] = next(iter(owners))
+    time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
+                 and _window(f) is None}
+    measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)
+                    for u in sorted({(f.unit or "").lower() for f in numeric.values()}) if u in MEASURE_UNITS}
 
     def words(f: Feature) -> set[str]:
         return _tokens(" ".join([f.name.replace("_", " "), f.description, *f.aliases]))
@@ -198,25 +252,123 @@ def _roles(features: dict[str, Feature]) -> Roles:
             related[n] = scored[0]
     return Roles(age_key=years[0] if years else None, day_keys=day_keys, presence_keys=presence,
                  money_keys=money_keys, currency_words="|".join(currencies), windows=windows, siblings=siblings,
-                 coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related)
+                 coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related,
+                 time_keys=time_keys, measure_keys=measure_keys)
+
+
+# Words of a key's name that say nothing about what it measures.
+_GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
+                       "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
+                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
+                       "with", "from", "for", "by", "at"}
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in re.sub(WINDOW_SUFFIX, "", name).lower().split("_") if w]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 4 else word
+
+
+def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
+    """Parts of a key's name that name only that key: "last order" of ``days_since_last_order``; for a number,
+    which needs a key to attach to, also the name's head word ("limit" of ``credit_limit``)."""
+    grams: dict[str, set[str]] = {}
+    for name in features:
+        words = [_stem(w) for w in _name_words(name)]
+        for n in (1, 2):
+            for i in range(len(words) - n + 1):
+                grams.setdefault(" ".join(words[i:i + n]), set()).add(name)
+    value_phrases = {str(v).lower().replace("_", " ") for f in features.values() for v in (f.values or ())}
+    value_words = {w for p in value_phrases for w in p.split()}
+    units = {str(f.unit).lower() for f in features.values() if f.unit} | {"days", "weeks", "months", "years", "times"}
+    out: dict[str, list[str]] = {}
+    for name, f in features.items():
+        words = _name_words(name)
+        picked: list[str] = []
+        for i in range(len(words) - 1):
+            pair = words[i:i + 2]
+            if (len(words) > 2 and grams.get(" ".join(_stem(w) for w in pair)) == {name}
+                    and not any(w in _GENERIC_NAME_WORDS - {"last"} or len(w) < 3 for w in pair)
+                    and " ".join(pair) not in value_phrases):
+                picked.append(" ".join(pair))
+        heads = [w for w in words if w not in _GENERIC_NAME_WORDS and w not in units
+                 and not w.endswith(("ed", "en")) and w not in _IRREGULAR.values()]
+        head = heads[-1] if heads else ""
+        if (f.dtype in (DType.INT, DType.FLOAT) and not f.value_aliases and len(head) >= 4
+                and grams.get(_stem(head)) == {name} and head not in value_words and _stem(head) not in value_words):
+            if len(words) > 1:  # a one-word name is a cue already
+                picked.append(head)
+            if len(head) >= 7 and head.endswith(("s", "ing")):  # "referrals" ↔ "referred": the word's stem
+                picked.append((head[:-3] if head.endswith("ing") else head[:max(5, len(head) - 6)]) + "*")
+        out[name] = picked
+    return out
+
+
+# a yes/no feature's state said after its subject: "push disabled", "sms is turned off", "roaming on"
+STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |were )?(?:enabled|disabled|on|off|"
+                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out))\b)")
+
+
+def _abbreviation(alias: str, value: str) -> bool:
+    """"liv" for liverpool: a short cut of the value's own word, read exactly as written ("lives" is not it)."""
+    a = alias.lower()
+    return len(a) <= 3 and a.isalpha() and value.lower().startswith(a) and len(value) >= len(a) + 3
+
+
+def _value_pattern(alias: str, value: str) -> str:
+    return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
+
+
+# two-letter words a demand uses as words, never as a value's initials ("with us" is not the United States)
+_NOT_INITIALS = {"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no", "so", "to",
+                 "up", "we", "am", "is", "of", "by", "if", "ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
+
+
+def _initials(value: str, counts: dict[str, int]) -> list[str]:
+    """"united_kingdom" → "uk", "san_francisco" → "sf": a multi-word value's initials, when no other value
+    shares them and they are not an English word."""
+    ini = _initial_of(value)
+    return [re.escape(ini)] if ini and counts.get(ini) == 1 and ini not in _NOT_INITIALS else []
+
+
+def _initial_of(value: str) -> str:
+    words = [w for w in re.split(r"[_\s-]+", value.lower()) if w]
+    return "".join(w[0] for w in words) if len(words) >= 2 and all(w.isalpha() for w in words) else ""
 
 
 def _build(catalog: Catalog, entity: str) -> Lexicon:
     features = {f.name: f for f in catalog.features_of(entity)}
+    initials: dict[str, int] = {}
+    for f in features.values():
+        for v in f.values or ():
+            if ini := _initial_of(v):
+                initials[ini] = initials.get(ini, 0) + 1
+    name_parts = _name_phrases(features)
     key_cues: list[KeyCue] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
         # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
-        phrases = [name, re.sub(r"_\d+d$", "", name),
+        phrases = [name, re.sub(WINDOW_SUFFIX, "", name), *name_parts[name],
                    *(a for a in f.aliases if f.dtype != DType.CATEGORY or a.lower() not in values)]
-        key_cues.append(KeyCue(name, _rx([phrase_pattern(p) for p in phrases] + [re.escape(name)])))
+        phrases += [v for p in phrases for v in _compound_variants(p)]
+        patterns = [phrase_pattern(p) for p in phrases] + [re.escape(name)]
+        # "1 order": a plural kept plural (its singular is mostly a verb) is singular after a number
+        patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
+                     if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
+        state = re.fullmatch(r"(.+?)_(?:enabled|on|active|allowed|opt_in|opted_in|subscribed)", name)
+        key_cues.append(KeyCue(name, _rx(patterns)))
+        if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
+            # its own cue, so that a longer phrase of the key ("push notifications") still matches in full
+            key_cues.append(KeyCue(name, _rx([phrase_pattern(state.group(1)) + STATE_AFTER])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
-                value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in phrases]
-                                                        + [re.escape(v.lower())])))
+                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases]
+                                                        + [re.escape(v.lower())] + _initials(v, initials))))
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))

@@ -13,98 +13,55 @@ Text normalisation happens before (``_preprocess``), restructuring the clause li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
-from models.targeting.parser._lexicon import Lexicon, lexicon_for
+from models.targeting.parser._lexicon import STATE_AFTER, Lexicon, lexicon_for
+from models.targeting.parser._linkrules import (
+    _CMP_AFTER,
+    _CMP_BEFORE,
+    _EXCLUDE,
+    _FILLER,
+    _NEGATION,
+    _UNIT_DAYS,
+    _WINDOWS,
+    NEGATION,
+    _convert_time,
+    _distribute_heads,
+    _Found,
+    _is_own_window,
+    _number_patterns,
+    _or_between_unread,
+    _overlaps,
+    _possessive,
+    _spans,
+    is_negative,
+)
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
 
-__all__ = ["LinkedClause", "Linking", "Slot", "link_demand", "preprocess"]
+__all__ = ["NEGATION", "KeySimilarity", "LinkedClause", "Linking", "Slot", "is_negative", "link_demand", "preprocess"]
 
-_NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
-                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
-                       r"switched off|existing|leaving out|leave out)(?![a-z])")
-_EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
-                      r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
-                      r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
-                      r"shoppers|buyers|the ones))?")
-_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
-_CMP_BEFORE = [
-    (r"not (?:more|greater|higher|older|over|above) than|no (?:more|greater|higher|older|bigger|larger) than|"
-     r"at most|up to|maximum(?: of)?|<=|=<|"
-     r"max|not over|not above|a maximum of|within(?: the (?:last|past))?|in the (?:last|past)|"
-     r"(?:last|past)|less than or equal to", Op.LESS_THAN_OR_EQUAL_TO),
-    (r"not (?:less|fewer|lower|younger) than|no (?:less|fewer) than|at least|minimum(?: of)?|min|"
-     r"a minimum of|greater than or equal to|not under|not below|from|>=|=>", Op.GREATER_THAN_OR_EQUAL_TO),
-    (r"more than|greater than|higher than|older than|over|above|exceeding|exceeds?|beyond|"
-     r"upwards of|in excess of|longer than|bigger than|larger than|north of|>", Op.GREATER_THAN),
-    (r"less than|fewer than|lower than|younger than|under|below|shorter than|smaller than|south of|<",
-     Op.LESS_THAN),
-    (r"exactly|equal to|equals|=|of", Op.EQUAL_TO),
-]
-_CMP_AFTER = [
-    (r"or more|or above|and above|and over|or over|or older|\+|or higher|or greater|plus|and up",
-     Op.GREATER_THAN_OR_EQUAL_TO),
-    (r"or less|or fewer|or under|and under|or younger|and below|or below|or lower", Op.LESS_THAN_OR_EQUAL_TO),
-    (r"ago", None),
-]
-
-
-def _number_patterns(units: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Range and single-number patterns; ``units`` adds the catalog's own unit words (currencies, counts)."""
-    unit = rf"(?:\s*({units}|days?|weeks?|months?|years?(?: old)?|yo|times|points?))?"
-    range_rx = re.compile(rf"(?:between|from|aged|ages)?\s*{NUM}{unit}\s*(?:to|-|–|and|through)\s*{NUM}{unit}")
-    number_rx = re.compile(
-        rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{unit}"
-        rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
-    return range_rx, number_rx
-_WINDOWS = [
-    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous|recent) (?:30 days|1 month|month)|"
-                r"this month|last month|past month|monthly"), 30),
-    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:7 days|1 week|week)|this week|"
-                r"last week|past week|weekly"), 7),
-    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:90 days|3 months|quarter)|"
-                r"this quarter|last quarter|past quarter|recently"), 90),
-    (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous)? ?(?:180 days|6 months|half ?a? year)"),
-     180),
-]
-_FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?|buyers?|members?|accounts?|"
-                     r"who|whose|are|is|have|has|had|been|be|the|a|an|in|of|for|to|at|on|by|their|them|they|"
-                     r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
-                     r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
-                     r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
-                     r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
-                     r"\d+(?:\.\d+)?|currently|recently|within|least|most|"
-                     r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
-
-
-@dataclass(slots=True)
-class _Found:
-    key: str
-    start: int
-    end: int
-    value: str | None = None
-
-
-def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in rx.finditer(text)]
-
-
-def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
-    return any(a[0] < e and s < a[1] for s, e in taken)
+# key → similarity of a phrase to each catalog key's text (MiniLM), for numbers no cue names
+KeySimilarity = Callable[[str], dict[str, float]]
+_MIN_SIMILARITY = 0.25  # below this no key is close enough to take a number no cue names
+_MIN_WINDOW_SIMILARITY = 0.4  # "within the last 30 days" as a days-since threshold needs a closer key
+_NAME_WORD_BONUS = 0.2  # added to the similarity per word of the key's name the phrase uses as written
 
 
 class _ClauseLinker:
-    def __init__(self, catalog: Catalog, lex: Lexicon, entity: str) -> None:
+    def __init__(self, catalog: Catalog, lex: Lexicon, entity: str, similarity: KeySimilarity | None = None) -> None:
         self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
+        self.similarity = similarity
+        self.sep = ""  # the words joining the clause being linked to the previous one ("with" in "with us")
         self.lex = lex
         self.roles = lex.roles
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
-        self.units = "|".join(filter(None, [self.roles.currency_words, count_units]))
+        measures = "|".join(self.roles.measure_keys)
+        self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
         self.percent = False  # the demand wrote a percentage (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
@@ -125,7 +82,10 @@ class _ClauseLinker:
         hits = [(s, e, c) for s, e, c in hits
                 if not any(k.key != c.key and k.start <= s and e <= k.end and k.end - k.start > e - s
                            and (self.features[k.key].dtype == DType.BOOL or not self._is_value_cue(k, text))
-                           for k in cues)]
+                           for k in cues)
+                # "push disabled": the word and its state word name the yes/no feature, not the value
+                and not any(k.key != c.key and (k.start, k.end) == (s, e) and self.features[k.key].dtype == DType.BOOL
+                            and re.match(STATE_AFTER, text[e:]) for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         groups: dict[tuple[int, int], list[_Found]] = {}
         used: list[tuple[int, int]] = list(taken)
@@ -174,14 +134,26 @@ class _ClauseLinker:
 
     def link(self, clause: LinkedClause, previous: LinkedClause | None, context: str = "") -> None:
         text = clause.text
+        self.sep = clause.sep if re.fullmatch(r"[a-z ]*", clause.sep) else ""
         negated = clause.negated
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
         window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
         # "tier 1" is a value of city_tier, not a number to compare.
-        coded = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]
-                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT)]
-        numbers = [n for n in self.numbers(text) if not _overlaps((n[0], n[1]), coded)]
+        # "tier 1", "24 month contract": a value with a number in it, not a number to compare
+        value_spans = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]]
+        coded = [(s, e) for s, e in value_spans
+                 if self.features[self.value_cues(text[s:e], [], [])[0][0].key].dtype in (DType.INT, DType.FLOAT)
+                 or re.search(r"\d", text[s:e])]
+        numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
+        for n in self.numbers(text):
+            if _overlaps((n[0], n[1]), coded):
+                continue
+            # ">= 0.8 month-to-month": the unit word belongs to a value that follows, not to the number
+            cut = next((vs for vs, _ in value_spans if n[0] < vs < n[1]), None)
+            if cut is not None:
+                n = (n[0], len(text[:cut].rstrip()), n[2], n[3], "", n[5])
+            numbers.append(n)
         taken: list[tuple[int, int]] = [(s, e) for s, e, *_ in numbers]
         slots: list[Slot] = []
 
@@ -205,6 +177,8 @@ class _ClauseLinker:
             if key in self.roles.day_keys and unit:
                 factor = _UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
+            elif key in self.roles.time_keys and unit:  # "tenure over 2 years" on a months key: 24
+                nums = [_convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
             if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
                 nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
@@ -247,6 +221,19 @@ class _ClauseLinker:
             before = max([e for s, e in anchors if e <= start], default=0)
             return any(before <= n < start for n in negations)  # "no loan" as a value's own words is the value
 
+        # "$15,000 in checking": the value word is the cue of the money key that took the number
+        number_spans = [(c.start, c.end) for c in cues if c.key in used_keys
+                        and self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        number_names = {w for k in used_keys if self.features[k].dtype in (DType.INT, DType.FLOAT)
+                        for w in re.split(r"_", k)}
+        values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_spans)
+                  and not set(re.split(r"_", r[0].value or "")) <= number_names]
+        # "Liverpool's Baltic Triangle": the place named first only says where the second one is
+        owner = {values[i + 1][0].start: r[0].start for i, r in enumerate(values)
+                 if i + 1 < len(values) and _possessive(text, r[0], values[i + 1][0])
+                 and r[0].key != values[i + 1][0].key
+                 and self.features[r[0].key].dtype == self.features[values[i + 1][0].key].dtype == DType.CATEGORY}
+        values = [r for r in values if r[0].start not in owner.values()]
         for readings in values:
             readings = self._rank_values(readings, cue_keys, text, previous, context)
             s, e = readings[0].start, readings[0].end
@@ -254,7 +241,7 @@ class _ClauseLinker:
             neg = negated_at(s)
             options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
                             or self._value_condition(r.key, r.value or "", neg) for r in readings)
-            slots.append(Slot(text[s:e], options, s))
+            slots.append(Slot(text[s:e], options, owner.get(s, s)))  # the owner's place starts the mention
             used_keys.update({r.key for r in readings[:1]})
 
         # Booleans and presence words ("with kids", "used a coupon").
@@ -269,13 +256,19 @@ class _ClauseLinker:
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
                                        r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
             if f.dtype == DType.BOOL:
-                neg = neg or bool(re.search(r"\w{3,}less$", phrase))  # "childless": English -less is without
+                # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
+                neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
                 op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
                 slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
             else:
+                if neg and f.dtype in (DType.CATEGORY, DType.STRING_SET) and not any(
+                        o.key == cue.key for sl in slots for o in sl.options):
+                    # "not on any subscription": which of its values is "none" the catalog does not say
+                    clause.unsure.append((text, cue.key))
+                    taken.append((cue.start, cue.end))
                 continue
             used_keys.add(cue.key)
             taken.append((cue.start, cue.end))
@@ -291,6 +284,7 @@ class _ClauseLinker:
         day_cued = [k for k in self.roles.day_keys if k in cue_keys]
         if not slots and day_cued and window and negated:
             slots.append(Slot(text, (Condition(day_cued[0], Op.GREATER_THAN, str(window)),)))
+        slots = self._drop_unsure_negation(clause, text, slots, negations, taken + [(c.start, c.end) for c in cues])
         keep = [True] * len(text)
         for s, e in taken + [(c.start, c.end) for c in cues]:
             keep[s:e] = [False] * (e - s)
@@ -300,22 +294,103 @@ class _ClauseLinker:
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
+    def _drop_unsure_negation(self, clause: LinkedClause, text: str, slots: list[Slot], negations: list[int],
+                              spans: list[tuple[int, int]]) -> list[Slot]:
+        """A negation word no condition took ("not" far from its key): the conditions it may cover are left out
+        and the phrase reported, rather than guessing which of them it negates."""
+        if clause.excluded or not slots:
+            return slots
+        for n in negations:
+            if any(s <= n < e for s, e in spans):
+                continue  # part of a comparator or a cue ("no more than", "non-smoker")
+            after = [sl for sl in slots if sl.start > n]
+            # a number's comparison already read the negation ("not logged in for 60 days": at least 60)
+            if not after or is_negative(after[0].options[0]) or after[0].wrap_not or re.search(r"\d", after[0].phrase):
+                continue
+            if any(is_negative(sl.options[0]) for sl in slots):
+                continue  # the negation went to a condition already (after the feature: "push turned off")
+            clause.unsure.append((text[n:], after[0].options[0].key))
+            return [sl for sl in slots if sl.start < n]
+        return slots
+
+    def _similar_keys(self, text: str, s: int, e: int, pool: list[str], window: int | None,
+                      floor: float = _MIN_SIMILARITY) -> list[str]:
+        """Keys of ``pool`` ranked by MiniLM similarity to the clause without its number (no cue named one)."""
+        if self.similarity is None or not pool:
+            return []
+        # the clause without the number itself (its unit and comparison words say what is counted)
+        phrase = re.sub(r"\s+", " ", f"{self.sep} {text[:s]} {re.sub(NUM, ' ', text[s:e])} {text[e:]}").strip()
+        if not _FILLER.sub(" ", _NEGATION.sub(" ", phrase)).strip():
+            return []
+        if window is not None:
+            same = [k for k in pool if self.roles.window_of(k) in (window, None)]
+            pool = same or pool
+        if floor >= _MIN_WINDOW_SIMILARITY:
+            # a bare window ("with us in the last 12 months") says what happened only through its words: one
+            # of them must share its first letters with the key's own text ("logged" ~ "login", "booking")
+            said = {w[:3] for w in re.findall(r"[a-z]{4,}", _FILLER.sub(" ", phrase))}
+            pool = [k for k in pool if said & {w[:3] for w in re.findall(r"[a-z]{4,}", self._key_text(k))}]
+        sims = dict(self.similarity(phrase))
+        words = set(re.findall(r"[a-z]{4,}", phrase))
+        for k in pool:  # a word of the key's own name in the phrase ("in checking" → checking_balance)
+            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * len(words & set(k.split("_")))
+        ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
+        return [k for k in ranked if sims.get(k, 0.0) >= floor][:2]
+
+    def _key_text(self, key: str) -> str:
+        f = self.features[key]
+        return " ".join([key.replace("_", " "), f.description, *f.aliases]).lower()
+
+    def _unit_pool(self, unit: str, is_window: bool) -> list[str]:
+        """Numeric keys a number in ``unit`` can be about, from the catalog's units."""
+        roles = self.roles
+        u = unit.split()[0].rstrip("s") if unit else ""
+        if unit and self.currency_rx.fullmatch(unit):
+            return list(roles.money_keys)
+        if u in ("day", "week", "month", "year"):
+            return [*roles.day_keys, *(k for k in roles.time_keys if k not in roles.day_keys)]
+        if u in ("time",) or any(re.fullmatch(re.escape(c).rstrip("s") + "s?", unit) for c in roles.count_unit_keys):
+            return list(roles.presence_keys)
+        if self.percent:
+            return [k for k, f in self.features.items() if f.unit == "percent"]
+        return []
+
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
                      previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
         roles = self.roles
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
+        person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
+                           r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
+                           text)
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
-            return [roles.age_key]
+            other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
+                     if k != roles.age_key]
+            apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
+            # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
+            subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
+            if not apart and not person and other and ("old" not in unit or subject.strip()):
+                return other
+            if "old" in unit or not numeric:
+                return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
-            numeric = [c for c in numeric if c.key in roles.money_keys] or [_Found(roles.money_keys[0], s, e)]
+            numeric = [c for c in numeric if c.key in roles.money_keys] or [
+                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(roles.money_keys), window)
+                                          or roles.money_keys[:1])]
+        measured = next((keys for rx, keys in roles.measure_keys.items() if re.fullmatch(rx, unit)), None)
+        if measured:  # "50GB", "300 Mbps", "20k miles": the keys measured in that unit
+            numeric = [c for c in numeric if c.key in measured] or [
+                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
+                                          or measured[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
-            day = [c for c in numeric if c.key in roles.day_keys]
+            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
             if day or not is_window:
                 numeric = day or numeric
         counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(re.escape(u).rstrip("s") + "s?",
                                                                                    unit)), None)
         if unit == "times" or counted:
-            default = counted or next(iter(roles.count_unit_keys.values()), None)
+            # "called care 3 times": the count closest to what the clause says, else the unit's own key
+            default = counted or next(iter(self._similar_keys(text, s, e, list(roles.presence_keys), window)),
+                                      next(iter(roles.count_unit_keys.values()), None))
             numeric = [c for c in numeric if c.key not in roles.day_keys] or (
                 [_Found(default, s, e)] if default else [])
         if not numeric:
@@ -327,14 +402,19 @@ class _ClauseLinker:
                         and unit.rstrip("s") in ("day", "week", "month") and
                         not (is_window and own is not None and nums[0] * _UNIT_DAYS.get(unit.split()[0], 1) == own)):
                     return [day_key]
+            # "logged in within the last 7 days": a window is a days-since threshold only when the clause has
+            # nothing else ("5+ redeemed in the last 90 days" counts redemptions over that window)
+            alone = not (self.key_cues(text) or self.value_cues(text, [], [])) and len(self.numbers(text)) == 1
+            if unit and (alone or not is_window):
+                similar = self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window,
+                                             _MIN_WINDOW_SIMILARITY if is_window else _MIN_SIMILARITY)
+                if similar:
+                    return similar
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
-            person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
-                               r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
-                               text)
             age = self.features.get(roles.age_key or "")
             if (age is not None and (person or words) and not unit and age.range is not None
                     and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums)):
@@ -381,7 +461,9 @@ class _ClauseLinker:
         prev_keys = [o.key for s in (previous.slots if previous else []) for o in s.options[:1]]
         near_keys = {c.key for c in self.key_cues(context)} if context else set()
         keys = {r.key for r in readings}
-        cued_keys = keys & cue_keys
+        # a word of the key's own name nearby ("business travelers" → travel_purpose, not the cabin)
+        named = {k for k in keys if any(re.search(rf"\b{re.escape(w[:6])}", text) for w in k.split("_") if len(w) >= 4)}
+        cued_keys = keys & cue_keys or named if len(named) < len(keys) else keys & cue_keys
         # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
         if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):
             cued_keys = {k for k in cued_keys if self.features[k].dtype == DType.CATEGORY}
@@ -434,22 +516,26 @@ class _ClauseLinker:
         return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
 
 
-def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit: str) -> bool:
-    """The number is the feature's own window (``orders_30d`` and "30 days"), not a threshold."""
-    unit_days = _UNIT_DAYS.get(unit.split()[0] if unit else "")
-    if window is None or unit_days is None or len(nums) != 1 or feature.unit == "days":
-        return False
-    return nums[0] * unit_days == window
+
+# a clause that opens another group of people ("and anyone ...", "or those ...")
+_ANOTHER_GROUP = re.compile(r"(?:anyone|anybody|those|everyone|people|users|customers|members|subscribers|clients|"
+                            r"the ones)\b")
 
 
-def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> Linking:
-    """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold."""
+def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
+                similarity: KeySimilarity | None = None) -> Linking:
+    """Link ``demand`` to ``catalog`` (keys, values, numbers); nothing here guesses a threshold.
+
+    ``similarity`` (phrase → score per key, e.g. MiniLM's) lets a number no cue names go to the closest key
+    its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
-    linker = _ClauseLinker(catalog, lexicon_for(catalog, entity), entity)
+    lex = lexicon_for(catalog, entity)
+    text = _distribute_heads(text, lex)
+    linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     clauses: list[LinkedClause] = []
-    pending_negation = excluding = False
+    pending_negation = excluding = both = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = split_clauses(text)
     for i, (conn, sep, piece, group) in enumerate(pieces):
@@ -471,11 +557,33 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None) -> 
             excluded.leftover = f"{excluded.leftover} {clause.leftover}".strip()
             continue
         excluded = None
+        if both and clause.slots and conn == "and":
+            # "excluding anyone who is both A and B" is NOT (A AND B); the linker cannot build that
+            # group, so the whole exclusion is reported instead of being read as NOT A AND B
+            phrase, key = clauses[-1].unsure[-1]
+            clauses[-1].unsure[-1] = (f"{phrase} and {clause.text}", key)
+            both = False
+            continue
+        both = False
+        # "skip anyone who cancelled ... and anyone not opted in": the second "anyone" is excluded too
+        if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
+                and _ANOTHER_GROUP.match(piece)):
+            clause.excluded, excluded = True, clause  # relative clauses that follow add to it
+            clauses.append(clause)
+            continue
         if excluding and clause.slots:
             clause.excluded, excluded = True, clause
             excluding = False
+            if re.search(r"\bboth\b", piece):
+                clause.unsure.append((piece, clause.slots[0].options[0].key))
+                clause.slots, clause.excluded, excluded, both = [], False, None, True
         clauses.append(clause)
-    clauses = restructure(clauses, linker.features)
+    for c in clauses:
+        if c.excluded and not c.slots and c.leftover.strip():
+            # unread words inside an exclusion ("and anyone not opted in"): a reading would be negated twice
+            c.unsure.append((c.text, None))
+    _or_between_unread(clauses)
+    clauses = restructure(clauses, linker.features, "either " in f" {demand.lower()}")
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""
     for c in clauses:

@@ -43,7 +43,17 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
+    t = re.sub(r"\b[lL](\d+)([dwmyDWMY])\b", lambda m: f"in the last {m.group(1)} " + {"d": "days", "w": "weeks", "m": "months",
+               "y": "years"}[m.group(2).lower()], t)  # "L12M": the last 12 months
+    t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
+    t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
+    t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = normalize_numbers(t)
+    # "3+ times", "2+ years old": the plus is "at least" (before the unit, so the unit stays the number's)
+    t = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\+\s*(?=[a-z])", r"at least \1 ", t)
+    # "in the next 30 days", "within the next two weeks": at most that many days ahead
+    t = re.sub(r"\b(?:in|within|over) the (?:next|coming) (?=\d)", "within ", t)
+    t = re.sub(r"-(and|or)-(above|below|up|higher|lower|better|worse|more|less)\b", r" \1 \2", t)
     # "churn > 0.8 or (last login > 30 days and push enabled)": a bracketed group of conditions keeps its
     # brackets as markers the clause splitter reads; any other bracket is just punctuation.
     t = re.sub(r"\(([^()]*\b(?:and|or)\b[^()]*)\)", rf" {GROUP_OPEN} \1 {GROUP_CLOSE} ", t)
@@ -64,7 +74,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
     t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
     t = re.sub(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", " ", t)  # a clock time ("between 11pm and 4am") is no threshold
-    t = re.sub(r"\bone of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
+    t = re.sub(r"\b(?:one|1) of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
     t = re.sub(r"\b(?:either|neither)\b", lambda m: "not" if m.group(0) == "neither" else "", t)
     t = re.sub(r"\bnor\b", "and not", t)
     t = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)((?:,| or| and|, or|, and) )(?=(?:first|second|third|"
@@ -90,10 +100,12 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
                r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
-    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b",
+    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b(?! ?codes?\b)",
                " ", t)
     t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
+    # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
+    t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
     t = re.sub(r"\blower[- ]tier cit", "tier 3 or tier 4 cit", t)
     t = re.sub(r"\b(?:second|2nd|tier[- ]?2)[- ]?(?:tier )?cit(?:y|ies) or (?:smaller|lower|below)", "tier 2 or tier 3 or tier 4 cities", t)

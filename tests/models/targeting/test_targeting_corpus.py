@@ -130,7 +130,8 @@ def test_dev_set_is_held_out_valid_and_large_enough() -> None:
     assert sum(c.logic is None for c in cases) >= 3  # instructions / nonsense → empty logic
     fresh = load_cases(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
     assert len(fresh) == 30
-    other_catalogs = {"bank", "delivery"}  # blind sets written against their own catalogs
+    # blind sets written against their own catalogs (bank, delivery, telecom, travel)
+    other_catalogs = {p.stem for p in (DEV_SET_PATH.parent / "catalogs").glob("*.yaml")}
     heldout = [c for path in sorted(DEV_SET_PATH.parent.glob("heldout*.jsonl"))
                if path.stem.removeprefix("heldout_") not in other_catalogs for c in load_cases(path)]
     assert len(heldout) == 570 and sum(c.logic is None for c in heldout) >= 30  # load_cases validated the rest
