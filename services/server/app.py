@@ -213,13 +213,14 @@ class MDSServer:
 
 async def serve_forever(server: MDSServer, on_started: Callable[[], Awaitable[None]] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then shut down gracefully."""
-    await server.start()
-    if on_started is not None:
-        await on_started()
+    # Handlers first: a SIGTERM that arrives while the banner is still being built must stop us gracefully.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    if on_started is not None:
+        await on_started()
     await stop.wait()
     log.info("shutting down (grace %.1fs)", server.settings.grace_period_s)
     await server.stop()

@@ -31,6 +31,7 @@ FEATURES = ["age", "orders_30d", "gmv_30d"]
 def _other_catalog() -> Catalog:
     data = demo_catalog().model_dump(mode="json")
     data["groups"] = [g for g in data["groups"] if g["name"] != "user_finance"]
+    data["phrasebook"] = {}  # its phrasings name the dropped features
     return Catalog.model_validate(data)
 
 
