@@ -20,7 +20,7 @@ _TENS = {
     "eighty": 80, "ninety": 90,
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
-_SPECIAL = {"a dozen": "12", "dozen": "12", "a couple of": "2", "a couple": "2", "a hundred": "100",
+_SPECIAL = {"half a million": "500000", "half a thousand": "500", "a dozen": "12", "dozen": "12", "a couple of": "2", "a couple": "2", "a hundred": "100",
             "a thousand": "1000", "half a year": "6 months", "a fortnight": "2 weeks", "fortnight": "2 weeks", "once": "1 time",
             "twice": "2 times", "thrice": "3 times", "single digit": "9"}
 # decades: "in their thirties" / "in their 30s"
@@ -81,7 +81,7 @@ def normalize_numbers(text: str) -> str:
     t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)  # 10,000 → 10000
     t = re.sub(r"\b(\d)0[- ]?somethings?\b", lambda m: f"aged {m.group(1)}0 to {m.group(1)}9", t)
     t = re.sub(r"(?<=\d) (?=000\b)", "", t)
-    t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(k|thousand)\b", lambda m: format_number(float(m.group(1)) * 1000), t)
+    t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(k|thousand|grand)\b", lambda m: format_number(float(m.group(1)) * 1000), t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*(m|million)\b(?! ?(?:onth|in))",
                lambda m: format_number(float(m.group(1)) * 1_000_000), t)
     t = re.sub(r"\b(\d+(?:\.\d+)?)\s*hundred\b", lambda m: format_number(float(m.group(1)) * 100), t)
