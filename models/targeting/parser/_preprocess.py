@@ -22,6 +22,9 @@ AT_OR_ABOVE, AT_OR_BELOW = "orabove", "orbelow"  # "gold or above" → "gold ora
 def preprocess(demand: str) -> str:
     """Lower-case, contractions expanded, numbers as digits, ranges protected from the 'and' split."""
     t = demand.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    # A bulleted or numbered list item is a clause of its own: a negation or a comparison must not leak into the
+    # next item once line breaks fold into spaces.
+    t = re.sub(r"(?m)^[ \t]*(?:[*\u2022\u00b7\u25aa\u2023-]|\d{1,2}[.)])[ \t]+", "; ", t)
     t = re.sub(r"\bcan't\b", "can not", t, flags=re.I)
     t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
     for short, long in _CONTRACTIONS.items():

@@ -33,3 +33,17 @@ def first_reading(demand: str, catalog: Catalog) -> str:
 ])
 def test_grand_and_half_a_million_are_multipliers(text: str, expected: str) -> None:
     assert normalize_numbers(text) == expected
+
+
+def test_a_negation_does_not_leak_into_the_next_bullet(insurance: Catalog) -> None:
+    demand = "Pull:\n* Midwest\n* hasn't used the app in 90 days\n* prefers email\n* tenure at least 5 years"
+    reading = first_reading(demand, insurance)
+    assert "(tenure_years#Greater Than Or Equal To#5)" in reading
+    assert "tenure_years#Less Than" not in reading
+
+
+@pytest.mark.parametrize("bullet", ["*", "-", "\u2022", "1."])
+def test_every_list_marker_ends_a_clause(bullet: str, catalog: Catalog) -> None:
+    demand = f"audience:\n{bullet} users not in Shanghai\n{bullet} aged at least 30"
+    assert first_reading(demand, catalog) == canonical(parse_logic(
+        "(age#Greater Than Or Equal To#30) AND (city#Not Equal To#shanghai)"))
