@@ -52,6 +52,10 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = normalize_numbers(t)
+    # "1 or 2 claims", "two or three times": two consecutive counts are a small range, not a list of values
+    # (a level named by number, "tier 1 or 2", stays a list).
+    t = re.sub(r"(?<!tier )(?<!level )(?<!grade )(?<!class )(?<![\d.])\b(\d+) or (\d+)\b(?!\.\d)(?= [a-z])",
+               lambda m: f"{m.group(1)} to {m.group(2)}" if int(m.group(2)) == int(m.group(1)) + 1 else m.group(0), t)
     # "3+ times", "2+ years old": the plus is "at least" (before the unit, so the unit stays the number's)
     t = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\+\s*(?=[a-z])", r"at least \1 ", t)
     # "in the next 30 days", "within the next two weeks": at most that many days ahead

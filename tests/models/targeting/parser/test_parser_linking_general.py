@@ -47,3 +47,16 @@ def test_every_list_marker_ends_a_clause(bullet: str, catalog: Catalog) -> None:
     demand = f"audience:\n{bullet} users not in Shanghai\n{bullet} aged at least 30"
     assert first_reading(demand, catalog) == canonical(parse_logic(
         "(age#Greater Than Or Equal To#30) AND (city#Not Equal To#shanghai)"))
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("users with two or three refunds", "(refund_count_90d#Between#2,3)"),
+    ("customers with 1 or 2 items in their cart", "(cart_items#Between#1,2)"),
+])
+def test_two_consecutive_counts_are_a_range(demand: str, gold: str, catalog: Catalog) -> None:
+    assert first_reading(demand, catalog) == canonical(parse_logic(gold))
+
+
+def test_two_consecutive_counts_are_a_range_on_any_catalog(insurance: Catalog) -> None:
+    assert first_reading("Customers with one or two claims over the past 3 yrs", insurance) == canonical(
+        parse_logic("(claims_count_3y#Between#1,2)"))
