@@ -169,6 +169,12 @@ class Roles:
     def window_of(self, key: str) -> int | None:
         return self.windows.get(key)
 
+    def over_window(self, key: str, window: int | None) -> str:
+        """``key``'s sibling counted over ``window`` ("spent over 5000 in the last 6 months"), else ``key``."""
+        if window is None or self.window_of(key) == window:
+            return key
+        return next((sib for sib in self.siblings.get(key, ()) if self.window_of(sib) == window), key)
+
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:

@@ -261,8 +261,8 @@ class _ClauseLinker:
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
-                op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")
-                slots.append(Slot(phrase, (Condition(cue.key, op, v),), cue.start))
+                op, v = (Op.EQUAL_TO, "0") if neg else (Op.GREATER_THAN, "0")  # "a claim in the last year": its sibling
+                slots.append(Slot(phrase, (Condition(self.roles.over_window(cue.key, window), op, v),), cue.start))
             else:
                 if neg and f.dtype in (DType.CATEGORY, DType.STRING_SET) and not any(
                         o.key == cue.key for sl in slots for o in sl.options):
@@ -423,7 +423,7 @@ class _ClauseLinker:
         numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
         keys = list(dict.fromkeys(c.key for c in numeric))
         if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
-            keys = [next((sib for sib in roles.siblings.get(k, ()) if roles.window_of(sib) == window), k) for k in keys]
+            keys = [roles.over_window(k, window) for k in keys]
         return list(dict.fromkeys(keys))[:3]
 
     def _number_op(self, op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:

@@ -60,3 +60,13 @@ def test_two_consecutive_counts_are_a_range(demand: str, gold: str, catalog: Cat
 def test_two_consecutive_counts_are_a_range_on_any_catalog(insurance: Catalog) -> None:
     assert first_reading("Customers with one or two claims over the past 3 yrs", insurance) == canonical(
         parse_logic("(claims_count_3y#Between#1,2)"))
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("drivers with a claim in the last 12 months", "(claims_count_12m#Greater Than#0)"),
+    ("policyholders with claims in the past year", "(claims_count_12m#Greater Than#0)"),
+    ("drivers with a claim", "(claims_count_3y#Greater Than#0)"),  # no window named: the cue's own key
+])
+def test_a_presence_in_a_window_picks_the_sibling_over_that_window(demand: str, gold: str,
+                                                                   insurance: Catalog) -> None:
+    assert first_reading(demand, insurance) == canonical(parse_logic(gold))
