@@ -70,3 +70,15 @@ def test_two_consecutive_counts_are_a_range_on_any_catalog(insurance: Catalog) -
 def test_a_presence_in_a_window_picks_the_sibling_over_that_window(demand: str, gold: str,
                                                                    insurance: Catalog) -> None:
     assert first_reading(demand, insurance) == canonical(parse_logic(gold))
+
+
+def test_or_older_is_an_age_even_after_a_money_key(insurance: Catalog) -> None:
+    reading = first_reading("whole life policyholders with coverage under half a million who are 55 or older", insurance)
+    assert "(primary_driver_age#Greater Than Or Equal To#55)" in reading
+    assert "(life_coverage_amount#Less Than#500000)" in reading
+    assert "life_coverage_amount#Greater Than Or Equal To" not in reading
+
+
+def test_or_younger_is_an_age_on_the_demo_catalog(catalog: Catalog) -> None:
+    assert first_reading("shoppers with a balance above 10000 who are 25 or younger", catalog) == canonical(
+        parse_logic("(age#Less Than Or Equal To#25) AND (balance#Greater Than#10000)"))
