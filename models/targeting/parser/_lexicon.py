@@ -74,6 +74,8 @@ def _inflect_regular(word: str, *, last: bool, singular: bool, alone: bool = Tru
     if (singular and last and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
             and len(word) > 4 and (word[:-1] not in _VERB_SINGULARS or not alone)):
         word, w = word[:-1], re.escape(word[:-1])  # a plural alias also reads in the singular
+    if not last and word.endswith("es") and len(word) >= 4:  # "uses the app" also reads "used the app"
+        return re.escape(word[:-1]) + r"(?:s|d)?"
     if not last:  # "opted-in", "logged in": a verb inside a phrase takes its past too
         return w + r"(?:s|es|" + _past(word) + ")?"
     # plural and past only: "-ing" / "-er" forms change the meaning too often ("parent" / "parenting")

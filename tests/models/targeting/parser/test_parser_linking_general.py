@@ -82,3 +82,9 @@ def test_or_older_is_an_age_even_after_a_money_key(insurance: Catalog) -> None:
 def test_or_younger_is_an_age_on_the_demo_catalog(catalog: Catalog) -> None:
     assert first_reading("shoppers with a balance above 10000 who are 25 or younger", catalog) == canonical(
         parse_logic("(age#Less Than Or Equal To#25) AND (balance#Greater Than#10000)"))
+
+
+def test_a_verb_alias_in_the_present_also_reads_in_the_past(insurance: Catalog) -> None:
+    # the catalog says "uses the app"; the demand says "hasn't used the app"
+    assert first_reading("hasn't used the app in 90 days", insurance) == canonical(
+        parse_logic("(app_active_90d#Equal To#false)"))
