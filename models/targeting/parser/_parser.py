@@ -151,7 +151,8 @@ class DemandParser:
             raise InvalidArgument("demand is empty", field="demand")
         if len(demand) > MAX_DEMAND_CHARS:
             raise InvalidArgument(f"demand is {len(demand)} characters; at most {MAX_DEMAND_CHARS}", field="demand")
-        return " ".join(demand.split())
+        # spaces folded within each line; a line break stays, as a bulleted item ends a clause
+        return "\n".join(" ".join(line.split()) for line in demand.splitlines() if line.strip())
 
     def _unresolved(self, linking: Linking, spans: DemandSpans | None = None) -> list[UnresolvedPhrase]:
         out: list[UnresolvedPhrase] = []

@@ -8,7 +8,7 @@ import pytest
 
 from features.catalog import Catalog, load_catalog
 from models.targeting.logic import canonical, parse_logic, validate
-from models.targeting.parser import candidates, link_demand, normalize_numbers
+from models.targeting.parser import candidates, get_parser, link_demand, normalize_numbers
 
 INSURANCE = Path(__file__).resolve().parents[4] / "models/targeting/corpus/catalogs/insurance.yaml"
 
@@ -88,3 +88,8 @@ def test_a_verb_alias_in_the_present_also_reads_in_the_past(insurance: Catalog) 
     # the catalog says "uses the app"; the demand says "hasn't used the app"
     assert first_reading("hasn't used the app in 90 days", insurance) == canonical(
         parse_logic("(app_active_90d#Equal To#false)"))
+
+
+def test_the_parser_keeps_the_line_breaks_of_a_bulleted_demand() -> None:
+    parsed = get_parser("linker").parse("audience:\n* users not in Shanghai\n* aged at least 30")
+    assert parsed.canonical == canonical(parse_logic("(age#Greater Than Or Equal To#30) AND (city#Not Equal To#shanghai)"))
