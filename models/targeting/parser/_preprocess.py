@@ -74,7 +74,7 @@ def preprocess(demand: str) -> str:
                rf"{NUM}\b", r"between \1 to \2", t)
     # "55 or older": "older" and "younger" say the number is an age, which "at least 55" alone would lose.
     t = re.sub(rf"{NUM}\s+(?:or|and) (older|younger)\b(?!\s*(?:than|\d))",
-               lambda m: f"{'at least' if m.group(2) == 'older' else 'at most'} {m.group(1)} years old", t)
+               lambda m: f"aged {'at least' if m.group(2) == 'older' else 'at most'} {m.group(1)}", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
     t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
     t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
