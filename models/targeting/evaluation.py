@@ -33,7 +33,7 @@ import numpy as np
 from core.errors import MDSError
 from core.settings import Settings, get_settings
 from features.catalog import Catalog, configured_catalog
-from features.demo_world import demo_catalog, generate_users
+from features.demo_world import demo_catalog, generate_users, is_demo_catalog
 from features.population import population_entity
 from models.targeting.audience import Population
 from models.targeting.corpus import Case
@@ -269,7 +269,7 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
 
     if population is None:
         # The demo world can generate its own users; any other catalog gets random users in its domain.
-        is_demo = catalog.fingerprint == demo_catalog().fingerprint
+        is_demo = is_demo_catalog(catalog)
         population = demo_population(catalog) if is_demo else random_population(catalog)
         population_source = "demo" if is_demo else "random"
     scores: dict[str, VariantScore] = {}

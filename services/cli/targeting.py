@@ -221,8 +221,8 @@ def bench_edit(
 ) -> None:
     """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
     from features import load_checked_catalog
-    from features.catalog import configured_catalog, demo_catalog
-    from features.demo_world import generate_users
+    from features.catalog import configured_catalog
+    from features.demo_world import generate_users, is_demo_catalog
     from models.targeting.audience import Population
     from models.targeting.corpus import load_cases
     from models.targeting.edit_bench import bench_editing
@@ -232,10 +232,11 @@ def bench_edit(
     catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
                else configured_catalog(get_settings()))
     demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
+    is_demo = is_demo_catalog(catalog)
     with tempfile.TemporaryDirectory() as tmp:
         if population_path is not None:
             population = Population.from_parquet(population_path, catalog)
-        elif catalog.fingerprint == demo_catalog().fingerprint:  # a snapshot on disk, as the service reads it
+        elif is_demo:  # a snapshot on disk, as the service reads it
             path = Path(tmp) / "users.parquet"
             generate_users(catalog, users, seed=0)[0].to_parquet(path)
             population = Population.from_parquet(path, catalog)
@@ -243,8 +244,7 @@ def bench_edit(
             population = random_population(catalog, users)
         report = bench_editing(demands, get_parser("linker", get_settings(), catalog=catalog), population,
                                repeats=repeats)
-    report["population_source"] = str(population_path or ("generated demo users, Parquet"
-                                                           if catalog.fingerprint == demo_catalog().fingerprint
+    report["population_source"] = str(population_path or ("generated demo users, Parquet" if is_demo
                                                            else "random users, in memory"))
     report["cases_file"] = str(cases)
     json_path.parent.mkdir(parents=True, exist_ok=True)
