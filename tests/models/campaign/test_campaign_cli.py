@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from _mds_cli import mds_in_process
+from _mds_cli import cli_environment, mds_in_process
 
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 
 @pytest.fixture
-def env(campaign_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("MDS_REDIS_URL", campaign_settings.redis_url or "")
-    monkeypatch.setenv("MDS_NAMESPACE", campaign_settings.namespace)
-    monkeypatch.setenv("MDS_DATA_DIR", str(campaign_settings.data_dir))
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield campaign_settings
-    get_settings.cache_clear()
+def env(campaign_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    yield from cli_environment(campaign_settings, monkeypatch)
 
 
 def test_plan_export_outcomes_readout_from_the_command_line(env: Settings, tmp_path: Path, monkeypatch, capsys):
