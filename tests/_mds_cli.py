@@ -3,6 +3,7 @@ or in-process (fast, through the same ``services.cli.main`` entry point); and wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,9 +25,10 @@ def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> s
                           text=True, timeout=timeout)
 
 
+@contextlib.contextmanager
 def cli_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """A fixture body (``yield from cli_environment(...)``): in-process ``mds`` calls read ``settings``' Redis,
-    namespace and data directory for the test, and the cached settings are dropped before and after it."""
+    """Inside it, in-process ``mds`` calls read ``settings``' Redis, namespace and data directory (the
+    environment is ``monkeypatch``'s, undone after the test); the cached settings are dropped on entry and exit."""
     monkeypatch.setenv("MDS_REDIS_URL", settings.redis_url or "")
     monkeypatch.setenv("MDS_NAMESPACE", settings.namespace)
     monkeypatch.setenv("MDS_DATA_DIR", str(settings.data_dir))

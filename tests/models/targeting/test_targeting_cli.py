@@ -18,7 +18,8 @@ from models.targeting.logic import evaluate, parse_logic
 
 @pytest.fixture
 def env(seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    yield from cli_environment(seeded_settings, monkeypatch)
+    with cli_environment(seeded_settings, monkeypatch) as env:
+        yield env
 
 
 def test_select_counts_and_stores_a_segment(env: Settings, monkeypatch: pytest.MonkeyPatch,
