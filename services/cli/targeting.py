@@ -222,30 +222,26 @@ def bench_edit(
     """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
     from features import load_checked_catalog
     from features.catalog import configured_catalog
-    from features.demo_world import generate_users, is_demo_catalog
     from models.targeting.audience import Population
     from models.targeting.corpus import load_cases
     from models.targeting.edit_bench import bench_editing
-    from models.targeting.evaluation import random_population
+    from models.targeting.evaluation import generated_users
     from models.targeting.parser import get_parser
 
     catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
                else configured_catalog(get_settings()))
     demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
-    is_demo = is_demo_catalog(catalog)
     with tempfile.TemporaryDirectory() as tmp:
         if population_path is not None:
-            population = Population.from_parquet(population_path, catalog)
-        elif is_demo:  # a snapshot on disk, as the service reads it
+            population, source = Population.from_parquet(population_path, catalog), str(population_path)
+        else:  # a snapshot on disk, as the service reads it
+            frame, drawn = generated_users(catalog, users, seed=0)
             path = Path(tmp) / "users.parquet"
-            generate_users(catalog, users, seed=0)[0].to_parquet(path)
-            population = Population.from_parquet(path, catalog)
-        else:
-            population = random_population(catalog, users)
+            frame.to_parquet(path)
+            population, source = Population.from_parquet(path, catalog), f"generated {drawn} users, Parquet"
         report = bench_editing(demands, get_parser("linker", get_settings(), catalog=catalog), population,
                                repeats=repeats)
-    report["population_source"] = str(population_path or ("generated demo users, Parquet" if is_demo
-                                                           else "random users, in memory"))
+    report["population_source"] = source
     report["cases_file"] = str(cases)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(report, indent=2))

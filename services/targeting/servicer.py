@@ -19,7 +19,7 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -57,7 +57,10 @@ from models.targeting.logic import (
 from models.targeting.parser import MAX_DEMAND_CHARS
 from services.server.context import ServiceContext
 
-__all__ = ["EXAMPLE_CALL", "TargetingServicer", "register"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["TargetingServicer", "example_call", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +239,8 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["TargetingService"].full_name
 
 
-EXAMPLE_CALL = ("mds.targeting.v1.TargetingService/Parse",
-                '{"demand": "women aged 25 to 35 in first-tier cities who bought baby products in the last '
-                '90 days but have not used a coupon"}')
+def example_call(data: ExampleData) -> tuple[str, str]:
+    """Parse of a demand in the served catalog's own words (the corpus generator's)."""
+    from models.targeting.corpus import example_demands
+
+    return "mds.targeting.v1.TargetingService/Parse", json.dumps({"demand": example_demands(data.catalog, 1)[0]})
