@@ -16,6 +16,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import get_settings
+from services.cli._options import catalog_option
 
 __all__ = ["app"]
 
@@ -124,13 +125,10 @@ def evaluate(
                                                          "users from the catalog.")] = None,
 ) -> None:
     """Exact / execution / structure accuracy, valid rate, inverted audiences and latency per parser variant."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from models.targeting.corpus import load_cases
     from models.targeting.evaluation import evaluate_variants, load_population, plot_report
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     population = None
     if population_path is not None:
         population = load_population(population_path, catalog, field="--population")
@@ -167,6 +165,7 @@ def select(
         check_segment_name,
         logic_features,
         open_population,
+        value_text,
     )
     from models.targeting.logic import check, parse_logic
 
@@ -190,7 +189,7 @@ def select(
         keys = logic_features(expr)
         rows = Table("user", *keys, title=f"sample of {len(users)} (seed {seed})")
         for u in users:
-            rows.add_row(u.user_id, *(_cell(u.values[k]) for k in keys))
+            rows.add_row(u.user_id, *("–" if u.values[k] is None else value_text(u.values[k]) for k in keys))
         _out.print(rows)
     if segment:
         async def save() -> str:
@@ -220,16 +219,13 @@ def bench_edit(
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Best of N per timing.")] = 3,
 ) -> None:
     """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from models.targeting.audience import Population
     from models.targeting.corpus import load_cases
     from models.targeting.edit_bench import bench_editing
     from models.targeting.evaluation import generated_users
     from models.targeting.parser import get_parser
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
     with tempfile.TemporaryDirectory() as tmp:
         if population_path is not None:
@@ -255,17 +251,6 @@ def bench_edit(
     _out.print(f"wrote {json_path}")
 
 
-def _cell(value: Any) -> str:
-    """A feature value for a table cell: sets as sorted comma lists, missing as a dash."""
-    if value is None:
-        return "–"
-    if isinstance(value, list | tuple | set):
-        return ",".join(sorted(str(v) for v in value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @app.command()
 def corpus(
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
@@ -277,12 +262,9 @@ def corpus(
                                                help="Share of requests for no audience (empty logic).")] = 0.02,
 ) -> None:
     """Write the generated (demand, reasoning chain, logic) training corpus for a catalog."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from models.targeting.corpus import generate_corpus, write_jsonl
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     count = write_jsonl(generate_corpus(n, seed=seed, catalog=catalog, empty_share=empty_share), out)
     _out.print(f"wrote {count:,} triples for catalog {catalog.name!r} to {out}")
 
