@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import MDSError
+from core.figures import save_figure
 from core.settings import Settings, get_settings
 from features.catalog import Catalog, configured_catalog
 from features.demo_world import generate_users, is_demo_catalog
@@ -314,10 +315,6 @@ def plot_report(report: EvaluationReport, path: str | Path) -> Path:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return p
+    return save_figure(fig, path, dpi=120)
 
 

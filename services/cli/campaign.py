@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from core.figures import save_figure
 from services.cli._output import write_json
 
 if TYPE_CHECKING:
@@ -306,9 +307,7 @@ def _plot_rounds(data: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("incremental visits: targeted / random")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 @app.command()
