@@ -1,4 +1,5 @@
-"""The one way MDS writes a matplotlib figure a person will look at: a file, its folder made, the figure closed."""
+"""The one way MDS writes a matplotlib figure a person will look at: its folder made, the file written, the
+figure closed."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ __all__ = ["save_figure"]
 
 
 def save_figure(fig: Figure, path: str | Path, **savefig: Any) -> Path:
-    """Write ``fig`` to ``path`` (its folders created; ``savefig`` options such as ``dpi`` passed on), close it
-    (pyplot keeps every open figure alive) and return the path."""
+    """Write ``fig`` to ``path`` (its folders created; ``savefig`` options such as ``dpi`` passed on), close
+    it (pyplot keeps every open figure alive) and return the path."""
     import matplotlib.pyplot as plt
 
     out = Path(path)

@@ -28,7 +28,8 @@ def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> s
 @contextlib.contextmanager
 def cli_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Inside it, in-process ``mds`` calls read ``settings``' Redis, namespace and data directory (the
-    environment is ``monkeypatch``'s, undone after the test); the cached settings are dropped on entry and exit."""
+    environment is ``monkeypatch``'s, undone after the test); the settings cache is cleared on entry and
+    on exit."""
     monkeypatch.setenv("MDS_REDIS_URL", settings.redis_url or "")
     monkeypatch.setenv("MDS_NAMESPACE", settings.namespace)
     monkeypatch.setenv("MDS_DATA_DIR", str(settings.data_dir))

@@ -53,9 +53,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: int = 5, budget_share: float = 0.3,
-               holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
-    """Time plans over ``users`` seeded demo users; ``catalog`` (the configured one) must be the demo world's."""
+def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: int = 5,
+               budget_share: float = 0.3, holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
+    """Time plans over ``users`` seeded demo users; ``catalog`` (the configured one) must be the demo's."""
     from features.demo_world import is_demo_catalog, seed
     from features.population import population_entity
     from features.store import CampaignStores, delete_namespace
@@ -67,7 +67,8 @@ def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: 
 
     if not is_demo_catalog(catalog):
         raise InvalidArgument(f"mds campaign bench seeds the demo world, whose users exist only for the demo "
-                              f"catalog; the configured catalog (MDS_CATALOG) is {catalog.name!r}", field="MDS_CATALOG")
+                              f"catalog; the configured catalog (MDS_CATALOG) is {catalog.name!r}",
+                              field="MDS_CATALOG")
     everyone = whole_range_logic(catalog, population_entity(catalog))
     assert everyone is not None  # the demo catalog has ranged features (age first)
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +93,8 @@ def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: 
             ids = book._eligible(parse_logic(everyone))
             t1 = time.perf_counter()
             loaded = book._model(model, 0)
-            scored = score_audience(book.features, loaded, catalog, ids, fast_predict=book._fast[(model, loaded.version)])
+            scored = score_audience(book.features, loaded, catalog, ids,
+                                    fast_predict=book._fast[(model, loaded.version)])
             t2 = time.perf_counter()
             draw_members(scored.user_ids, scored.uplift, None, spec.budget, holdout_share, 0)
             t3 = time.perf_counter()

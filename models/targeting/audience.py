@@ -28,7 +28,8 @@ from features.store.segments import AsyncSegmentStore, Segment, check_segment_na
 from models.targeting.logic import And, Expr, canonical, check, conditions_of, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "MAX_SAMPLE", "Population", "SampledUser", "Segment",
-           "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path", "value_text"]
+           "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path",
+           "value_text"]
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")

@@ -42,7 +42,8 @@ from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
 
 __all__ = ["CaseResult", "EvaluationReport", "VariantScore", "evaluate_parser", "evaluate_variants",
-           "generated_users", "load_population", "plot_report", "random_population", "random_users", "skeleton"]
+           "generated_users", "load_population", "plot_report", "random_population", "random_users",
+           "skeleton"]
 
 POPULATION_USERS = 20_000
 POPULATION_SEED = 0
@@ -50,8 +51,9 @@ POPULATION_SEED = 0
 
 def generated_users(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED
                     ) -> tuple[pd.DataFrame, str]:
-    """Users to measure on when none are given, and where they come from: the demo world's generated users
-    when ``catalog`` is the demo world's (``"demo"``), else users drawn at random in its domain (``"random"``)."""
+    """Users to measure on when none are given, and where they come from: the demo world's generated
+    users when ``catalog`` is the demo world's (``"demo"``), else users drawn at random in its domain
+    (``"random"``)."""
     if is_demo_catalog(catalog):
         return generate_users(catalog, n, seed=seed)[0], "demo"
     return random_users(catalog, n, seed), "random"

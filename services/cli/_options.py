@@ -18,4 +18,6 @@ def catalog_option(path: Path | None, settings: Settings) -> Catalog:
     from features import load_checked_catalog
     from features.catalog import configured_catalog
 
-    return load_checked_catalog(path, setting="--catalog") if path is not None else configured_catalog(settings)
+    if path is not None:
+        return load_checked_catalog(path, setting="--catalog")
+    return configured_catalog(settings)

@@ -216,13 +216,14 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entit
 
 def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str = "",
              keys: Sequence[str] = (), batch: int = 100, n_features: int = 40, model: str = "", logic: str = "",
-             demands: Sequence[str] = (), token: str | None = None, timeout_s: float = 5.0, progress: bool = False,
-             seed: int = 0) -> LoadResult:
+             demands: Sequence[str] = (), token: str | None = None, timeout_s: float = 5.0,
+             progress: bool = False, seed: int = 0) -> LoadResult:
     """Drive ``rpc`` on ``target`` with ``concurrency`` calls in flight for ``seconds``; bounded and loopback only.
 
     Keyed RPCs draw ``batch`` of ``keys`` (of ``entity``) per call; Score and SelectTop name ``model``,
     CheckEligibility checks ``logic``, Parse draws one of ``demands``. :func:`configured_requests` finds
-    real keys, models and logic for the configured catalog, ``models.targeting.corpus.example_demands`` its demands."""
+    real keys, models and logic for the configured catalog, ``models.targeting.corpus.example_demands``
+    its demands."""
     if rpc not in RPCS:
         raise InvalidArgument(f"--rpc {rpc!r} is not one of {', '.join(RPCS)}", field="--rpc")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -276,7 +277,8 @@ def load_command(
 
         demands = example_demands(configured_catalog(get_settings()), PARSE_DEMANDS)
     result = run_load(rpc, target, concurrency, seconds, entity=entity, keys=keys, batch=batch, n_features=features,
-                      model=model, logic=logic, demands=demands, token=token, timeout_s=timeout_s, progress=True)
+                      model=model, logic=logic, demands=demands, token=token, timeout_s=timeout_s,
+                      progress=True)
     console.print(f"{result.rpc} x{result.concurrency} for {result.seconds:.1f} s: {result.calls:,} calls, "
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"

@@ -233,4 +233,5 @@ def example_call(data: ExampleData) -> tuple[str, str]:
     """Parse of a demand in the served catalog's own words (the corpus generator's)."""
     from models.targeting.corpus import example_demands
 
-    return "mds.targeting.v1.TargetingService/Parse", json.dumps({"demand": example_demands(data.catalog, 1)[0]})
+    demand = example_demands(data.catalog, 1)[0]
+    return "mds.targeting.v1.TargetingService/Parse", json.dumps({"demand": demand})

@@ -87,5 +87,6 @@ def test_bench_refuses_a_catalog_other_than_the_demo_worlds(settings: Settings, 
                     "      - {name: recency, dtype: int, range: [1, 12]}\n")
     monkeypatch.setenv("MDS_CATALOG", str(path))
     with cli_environment(settings, monkeypatch):
-        code, _, err = mds_in_process(["campaign", "bench", "--users", "100", "--repeats", "1"], monkeypatch, capsys)
+        code, _, err = mds_in_process(["campaign", "bench", "--users", "100", "--repeats", "1"], monkeypatch,
+                                      capsys)
     assert code == 2 and "MDS_CATALOG" in err and "'shop'" in err and "Traceback" not in err

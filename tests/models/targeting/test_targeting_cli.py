@@ -25,7 +25,8 @@ def env(seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_select_counts_and_stores_a_segment(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     logic = "(gender#Equal To#male) AND (interests#Contains Any#gaming,tech)"
-    code, out, _ = mds_in_process(["targeting", "select", logic, "--segment", "gamers", "--sample", "3"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "select", logic, "--segment", "gamers", "--sample", "3"],
+                                  monkeypatch, capsys)
     assert code == 0
     users = pd.read_parquet(snapshot_path(env))
     expected = {r["user_id"] for r in users.to_dict("records") if evaluate(parse_logic(logic), r)}
@@ -52,7 +53,8 @@ def test_corpus_command_writes_deterministic_jsonl(tmp_path: Path, monkeypatch: 
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (a, b):
-        code, _, _ = mds_in_process(["targeting", "corpus", "--out", str(path), "--n", "50", "--seed", "4"], monkeypatch, capsys)
+        code, _, _ = mds_in_process(["targeting", "corpus", "--out", str(path), "--n", "50", "--seed", "4"],
+                                    monkeypatch, capsys)
         assert code == 0
     assert a.read_text() == b.read_text()
     rows = [json.loads(line) for line in a.read_text().splitlines()]
@@ -61,8 +63,8 @@ def test_corpus_command_writes_deterministic_jsonl(tmp_path: Path, monkeypatch: 
 
 def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = mds_in_process(["targeting", "parse", "women in shanghai who have kids", "--json", "--variant", "linker"],
-                        monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", "women in shanghai who have kids", "--json", "--variant",
+                                   "linker"], monkeypatch, capsys)
     assert code == 0
     data = json.loads(out)
     assert data["logic"] == "(city#Equal To#shanghai) AND (gender#Equal To#female) AND (has_children#Equal To#true)"
@@ -70,7 +72,8 @@ def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatc
     expected = sum(evaluate(parse_logic(data["logic"]), r) for r in users.to_dict("records"))
     assert data["estimated_audience_size"] == expected and data["population_size"] == 2000
     assert data["sql"].startswith('"city" = \'shanghai\'') and len(data["reasoning"]) == 4
-    code, out, _ = mds_in_process(["targeting", "parse", "drop table users", "--json", "--variant", "linker"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", "drop table users", "--json", "--variant", "linker"],
+                                  monkeypatch, capsys)
     data = json.loads(out)
     assert code == 0 and data["logic"] == "" and data["sql"] == "" and data["explanation"]
     code, _, err = mds_in_process(["targeting", "parse", "women", "--variant", "gpt9"], monkeypatch, capsys)
@@ -80,7 +83,8 @@ def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatc
 def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     demand = "users who like pets in Beijing"
-    code, out, _ = mds_in_process(["targeting", "parse", demand, "--json", "--variant", "linker", "--sizes"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", demand, "--json", "--variant", "linker", "--sizes"],
+                                  monkeypatch, capsys)
     assert code == 0
     data = json.loads(out)
     assert {c["condition"]: c["phrase"] for c in data["conditions"]} == {
@@ -93,7 +97,8 @@ def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkey
     code, out, _ = mds_in_process(["targeting", "parse", demand, "--variant", "linker"], monkeypatch, capsys)
     assert code == 0 and "reading 2" in out and "'Beijing' at 23-30" in out
     logic = "(city#Equal To#beijing) AND (interests#Contains Any#pets)"
-    code, out, _ = mds_in_process(["targeting", "select", logic, "--sample", "3", "--seed", "5"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "select", logic, "--sample", "3", "--seed", "5"],
+                                  monkeypatch, capsys)
     assert code == 0 and "sample of 3 (seed 5)" in out and "interests" in out
     assert out.count("beijing") >= 3  # each sampled row shows its city
 
@@ -104,8 +109,8 @@ def test_bench_edit_writes_timings(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     out = tmp_path / "edit.json"
     cases = str(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
-    code, text, _ = mds_in_process(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users", "500",
-                          "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
+    code, text, _ = mds_in_process(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users",
+                                    "500", "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
     assert code == 0 and "provenance" in text
     report = json.loads(out.read_text())
     assert report["demands"] == 12 and report["population"] == 500 and report["cases_file"] == cases
