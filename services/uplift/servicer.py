@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 MAX_SELECT_CANDIDATES = 100_000
 # Predictions up to this many rows run single-threaded; larger ones in the default executor.
 _ONLINE_PREDICT_ROWS = 2_000
+# Up to this many rows, a model that allows it (ServedModel.on_event_loop) predicts on the event loop:
+# ~1-2 ms of LightGBM, less than the hand-off to a worker thread and back costs on busy cores.
+_LOOP_PREDICT_ROWS = 200
 
 
 class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
@@ -76,9 +79,12 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    async def _predict(self, predict: Callable[[Any], Any], data: Any, rows: int) -> np.ndarray:
+    async def _predict(self, served: ServedModel, predict: Callable[[Any], Any], data: Any, rows: int
+                       ) -> np.ndarray:
         if rows == 0:
             return np.empty(0, dtype=np.float64)
+        if rows <= _LOOP_PREDICT_ROWS and served.on_event_loop:
+            return np.asarray(predict(data), dtype=np.float64)
         if rows > _ONLINE_PREDICT_ROWS:  # big batches may use every core
             return np.asarray(await asyncio.to_thread(predict, data), dtype=np.float64)
         result = await asyncio.get_running_loop().run_in_executor(self._predict_pool, predict, data)
@@ -107,11 +113,12 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
             if served.cache_encoder is not None:  # straight from the cached arrays (no pandas)
                 matrix = served.cache_encoder.transform(batch)[found]
                 estimator = served.loaded.model.estimator
-                parts.append(await self._predict(estimator.predict_arms if arms else estimator.predict, matrix, rows))
+                parts.append(await self._predict(served, estimator.predict_arms if arms else estimator.predict, matrix,
+                                                 rows))
             else:
                 frame = batch_to_frame(batch)[found]
                 model = served.loaded.model
-                parts.append(await self._predict(model.predict_arms if arms else model.predict, frame, rows))
+                parts.append(await self._predict(served, model.predict_arms if arms else model.predict, frame, rows))
         if arms:
             parts = [p.reshape(-1, len(served.loaded.model.arms)) for p in parts]
         return keys, (np.concatenate(parts) if len(parts) > 1 else parts[0]), missing
@@ -138,7 +145,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
                     field="rows")
             frame = rows_to_frame(request.rows, self.ctx.catalog, served.manifest.features)
             model = served.loaded.model
-            uplift = await self._predict(model.predict_arms if arms else model.predict, frame, len(frame))
+            uplift = await self._predict(served, model.predict_arms if arms else model.predict, frame, len(frame))
             keys = [str(k) for k in frame.index]
         else:
             raise InvalidArgument("give user_ids (read from the feature cache) or inline rows", field="user_ids")
@@ -255,9 +262,17 @@ def example_call(data: ExampleData) -> tuple[str, str]:
 
 
 def prepare_demo(settings: Settings) -> None:
-    """Register the demo ``coupon`` model unless one exists (run by ``make serve`` after seeding)."""
+    """Register the demo ``coupon`` model unless one exists (run by ``make serve`` after seeding); a
+    deployment whose catalog is not the demo world's gets none (it could not serve it)."""
+    from features.catalog import configured_catalog
+    from features.demo_world import is_demo_catalog
     from models.uplift.scoring.demo import ensure_demo_model
 
-    result = ensure_demo_model(settings)
+    catalog = configured_catalog(settings)
+    if not is_demo_catalog(catalog):
+        log.info("catalog %s is not the demo world's: no demo uplift model (register one with mds uplift train)",
+                 catalog.name)
+        return
+    result = ensure_demo_model(settings, catalog)
     log.info("demo uplift model %s version %d (%s)", result.name, result.version,
              "trained now" if result.trained else "already registered")
