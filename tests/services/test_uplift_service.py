@@ -286,13 +286,21 @@ def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: 
     _uplift_score.register(app)
     report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
     env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir)}
+    # --compare-code: the same requests alternated with a server run from another tree (here this one).
+    repo = Path(__file__).resolve().parents[2]
     result = CliRunner().invoke(app, ["bench-serve", "--users", "1000", "--requests", "20", "--warmup", "5",
-                                      "--json", str(report), "--plot", str(plot)], env=env)
+                                      "--json", str(report), "--plot", str(plot), "--compare-code", str(repo)],
+                                env=env)
     assert result.exit_code == 0, result.output
     numbers = json.loads(report.read_text())
     assert numbers["score"]["requests"] == 20 and numbers["select_top"]["requests"] == 10
     assert 0 < numbers["score"]["p50_ms"] <= numbers["score"]["p99_ms"]
-    assert numbers["stages_in_process"]["cache_encoder"] is True and plot.stat().st_size > 0
+    assert numbers["compared"]["code"] == str(repo) and numbers["compared"]["score"]["requests"] == 20
+    stages = numbers["stages_in_process"]
+    assert stages["cache_encoder"] is True and stages["predict_on_event_loop"] is True and plot.stat().st_size > 0
+    assert set(stages["cpu_ms_per_request"]) == {"redis_read", "encode", "predict"}
+    bad = CliRunner().invoke(app, ["bench-serve", "--compare-code", str(tmp_path)], env=env)
+    assert bad.exit_code != 0 and "--compare-code" in str(bad.exception)
     # Only the namespace this run seeded is checked: other benchmarks may share the Redis meanwhile.
     assert numbers["namespace"].startswith("mdsbench-") and numbers["namespace"] != settings.namespace
     assert not keys_left(settings, numbers["namespace"])  # deleted
