@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 MAX_SELECT_CANDIDATES = 100_000
 # Predictions up to this many rows run single-threaded; larger ones in the default executor.
 _ONLINE_PREDICT_ROWS = 2_000
-# Up to this many rows, a model that allows it (ServedModel.on_event_loop) predicts on the event loop:
-# ~1-2 ms of LightGBM, less than the hand-off to a worker thread and back costs on busy cores.
+# Up to this many rows, a model whose predictors run single-threaded (ServedModel.on_event_loop) predicts on
+# the event loop: ~1-2 ms, less than the hand-off to a worker thread and back costs on busy cores.
 _LOOP_PREDICT_ROWS = 200
 
 
@@ -48,7 +48,7 @@ class UpliftServicer(uplift_pb2_grpc.UpliftServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.models = ServingModels(ModelRegistry(ctx.models_dir), ctx.catalog)
-        # Online-sized predictions run here: single-threaded torch/OpenMP, and off the event loop.
+        # Online-sized predictions the event loop does not take run here: single-threaded torch/OpenMP.
         self._predict_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="uplift-predict",
                                                 initializer=single_threaded_worker)
         ctx.on_shutdown(self._close)

@@ -104,14 +104,18 @@ def prefer_single_thread(model: Any) -> int:
 
 
 def predicts_on_event_loop(model: Any) -> bool:
-    """Whether a server may run ``model``'s online-sized predictions on its event loop thread.
+    """Whether a server may run ``model``'s online-sized predictions on the calling (event loop) thread.
 
-    True when LightGBM does all of it: ~1 ms for 100 rows single-threaded, less than the hand-off to a
-    worker thread and back costs under load (measured by bench-serve). A torch module keeps the
-    worker threads, whose torch pool is one thread (:func:`single_threaded_worker`).
+    True when every predictor inside runs single-threaded there: LightGBM (tuned by
+    :func:`prefer_single_thread`), and torch modules while torch uses one thread on this thread (the
+    ``mds`` command sets ``OMP_NUM_THREADS=1``). A 100-row prediction then costs ~1-2 ms, less than the
+    hand-off to a worker thread and back on busy cores (measured by bench-serve). Otherwise the worker
+    threads, whose torch pool is one thread (:func:`single_threaded_worker`), keep the work.
     """
     parts = list(_predictors(model))
-    return bool(parts) and all(isinstance(p, lgb.LGBMModel | lgb.Booster) for p in parts)
+    torch = sys.modules.get("torch")
+    torch_single = torch is not None and torch.get_num_threads() == 1
+    return bool(parts) and all(isinstance(p, lgb.LGBMModel | lgb.Booster) or torch_single for p in parts)
 
 
 def single_threaded_worker() -> None:

@@ -230,7 +230,7 @@ def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFra
                                       getattr(learner, name).predict(X[:50], raw_score=True))
 
 
-def test_only_lightgbm_models_predict_on_the_event_loop(model: UpliftPipeline) -> None:
+def test_only_single_threaded_models_predict_on_the_event_loop(model: UpliftPipeline) -> None:
     from types import SimpleNamespace
 
     import torch
@@ -238,8 +238,16 @@ def test_only_lightgbm_models_predict_on_the_event_loop(model: UpliftPipeline) -
     from models.uplift.scoring import predicts_on_event_loop
 
     assert predicts_on_event_loop(model)  # a LightGBM T-learner
-    assert not predicts_on_event_loop(SimpleNamespace(trees=model, net=torch.nn.Linear(3, 1)))
     assert not predicts_on_event_loop(SimpleNamespace(weights=np.ones(3)))  # nothing known to be cheap
+    with_net = SimpleNamespace(trees=model, net=torch.nn.Linear(3, 1))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)  # a torch pool would fan a request out over the cores: worker threads
+        assert not predicts_on_event_loop(with_net)
+        torch.set_num_threads(1)
+        assert predicts_on_event_loop(with_net)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_a_bag_corrected_artifact_saved_before_shrinkage_existed_loads(tmp_path: Path) -> None:
