@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
@@ -32,7 +33,7 @@ from core.settings import Settings
 from features.bench import synthetic_rows
 from features.catalog import Catalog, configured_catalog
 from features.demo_world import generate_users, is_demo_catalog
-from features.store import delete_namespace, open_store
+from features.store import RedisOnlineStore, delete_namespace, open_store
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
@@ -40,6 +41,9 @@ from models.uplift.scoring import single_threaded_worker
 from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
 from services.uplift._rows import batch_to_frame
 from services.uplift._serving import ServedModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["run_serve_bench", "latency_plot"]
 
@@ -142,14 +146,15 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
-def _population(catalog: Catalog, entity: str, n: int, seed: int) -> Any:
+def _population(catalog: Catalog, entity: str, n: int, seed: int) -> pd.DataFrame:
     """The rows to seed: the demo world's users under its own catalog, random in-domain rows otherwise."""
     if entity == "user" and is_demo_catalog(catalog):
         return generate_users(catalog, n, seed)[0]
     return synthetic_rows(catalog, entity, n, seed)
 
 
-def _stages(store: Any, served: ServedModel, draw: Any, rounds: int) -> dict[str, Any]:
+def _stages(store: RedisOnlineStore, served: ServedModel, draw: Callable[[], list[str]], rounds: int
+            ) -> dict[str, Any]:
     """What a Score request does inside the server, timed stage by stage in this process (wall and CPU)."""
     names = ("redis_read", "encode", "predict")
     wall: dict[str, list[float]] = {name: [] for name in names}
@@ -187,8 +192,9 @@ def run_serve_bench(settings: Settings, *, model: str = DEMO_MODEL, users: int =
     if model == DEMO_MODEL and is_demo_catalog(catalog):
         ensure_demo_model(settings, catalog)
     loaded = registry.load(model, catalog=catalog)
+    # Torch on one thread, as in the servicer's predict threads (and its event loop under `mds`).
+    single_threaded_worker()
     served = ServedModel.of(loaded, loaded.manifest.entity(catalog), catalog)
-    single_threaded_worker()  # the stage timings below run as the servicer's predict threads do
     redis_url = settings.redis_url or f"unix://{embedded_server_socket(settings.data_dir)}"
     bench_settings = settings.model_copy(update={"redis_url": redis_url,
                                                  "namespace": f"mdsbench-{uuid.uuid4().hex[:8]}"})
