@@ -220,7 +220,7 @@ def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> No
     ds = synthetic_dataset("high", 5, n=3000, seed=3)
     report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
     tuned = report.to_json()["tuned"]
-    assert tuned["default"]["learner"] == "bag_corrected_s"  # the first family; the bound stops the rest
+    assert tuned["default"]["learner"] == "bag_blend"  # the first family; the bound stops the rest
     assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
     stats = report.to_json()["learners"]["default"]
     assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
