@@ -37,7 +37,7 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
     "class_transformation": _LGBM_SPACE,
     "bag_regularized_gbm": _LGBM_SPACE + [{"bag_size": 256}, {"bag_size": 1024}],
     "bag_corrected_s": _LGBM_SPACE + [{"bag_size": 256}, {"bag_size": 1024}],
-    "bag_blend": [{}, {"bag_size": 256}, {"bag_size": 1024}, {"net_members": 4}],
+    "bag_blend": [{}, {"bag_size": 256}, {"bag_size": 1024}, {"net_members": 2}],
     "bag_regularized": [
         {},
         {"bag_weight": 1.0},

@@ -282,7 +282,7 @@ def test_blend_averages_both_members_and_leaves_the_net_out_of_rare_outcomes() -
     blend = BlendedBagUplift(bag_size=256, random_state=3).fit(X, t, common)
     assert blend.members_ == ["bag_corrected_s", "bag_regularized"] and blend.bag_responders_ >= 20
     s_part = BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, common).predict(X[:200])
-    net_part = BagRegularizedUplift(bag_size=256, random_state=3).fit(X, t, common).predict(X[:200])
+    net_part = BagRegularizedUplift(bag_size=256, n_ensemble=1, random_state=3).fit(X, t, common).predict(X[:200])
     np.testing.assert_allclose(blend.predict(X[:200]), (s_part + net_part) / 2, rtol=1e-6, atol=1e-9)
     # ~1 % responders: a bag of 256 expects about one per arm, so only the corrected S-learner is fitted.
     rare = (rng.random(n) < 0.01 + t * 0.02 * (X[:, 0] > 0)).astype(int)
