@@ -77,7 +77,7 @@ def fit_policy(bundle: RecommenderBundle, data: RatingData, *, default_fraction:
     est = RewardEstimator(random_state=seed).fit(ctx, chains, true[:, frontier])
     pred = expand(est.predict(ctx), frontier, len(cascade.chains))
     mix = solve_mix(pred, bundle.costs, default_fraction * bundle.full_cost)
-    oof = expand(cross_fit("reward", ctx, chains, true[:, frontier].astype(np.float64), seed=seed), frontier,
-                 len(cascade.chains))
+    oof = expand(cross_fit("reward", ctx, chains, true[:, frontier].astype(np.float64), seed=seed,
+                           groups=np.array([q.user for q in logged])), frontier, len(cascade.chains))
     floor = price_floor(oof, true, bundle.costs).lam
     return AllocationPolicy(est, frontier, len(cascade.chains), default_fraction, mix, requests_per_window, floor)
