@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 
-__all__ = ["CURRENCY_UNITS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -329,14 +329,18 @@ def _value_pattern(alias: str, value: str) -> str:
     return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
 
 
-# two-letter words a demand uses as words, never as a value's initials ("with us" is not the United States)
-_NOT_INITIALS = {"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no", "so", "to",
-                 "up", "we", "am", "is", "of", "by", "if", "ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
+# English function words: a value (or a value's initials) spelled like one ("us" for the United States) is read
+# only where it cannot be the word ("in the US", "US-based" written in capitals), never in "with us"
+FUNCTION_WORDS = frozenset({"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no",
+                            "so", "to", "up", "we", "am", "is", "of", "by", "if"})
+# two-letter words a demand uses as words, never as a value's initials
+_NOT_INITIALS = {"ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
 
 
 def _initials(value: str, counts: dict[str, int]) -> list[str]:
     """"united_kingdom" → "uk", "san_francisco" → "sf": a multi-word value's initials, when no other value
-    shares them and they are not an English word."""
+    shares them and they are not an English word other than a function word (read as the value only in
+    capitals or after "the", see :data:`FUNCTION_WORDS`)."""
     ini = _initial_of(value)
     return [re.escape(ini)] if ini and counts.get(ini) == 1 and ini not in _NOT_INITIALS else []
 

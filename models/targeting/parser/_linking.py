@@ -42,6 +42,7 @@ from models.targeting.parser._linkrules import (
 )
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
+from models.targeting.parser._values import capitalised_words, is_function_word, ordinal_condition, value_condition
 
 __all__ = ["NEGATION", "KeySimilarity", "LinkedClause", "Linking", "Slot", "is_negative", "link_demand", "preprocess"]
 
@@ -64,6 +65,7 @@ class _ClauseLinker:
         self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
         self.percent = False  # the demand wrote a percentage (set per demand)
+        self.capitals: frozenset[str] = frozenset()  # words the demand wrote in capitals (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
 
     # -- cues -------------------------------------------------------------------------------------
@@ -76,7 +78,8 @@ class _ClauseLinker:
 
     def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[_Found]) -> list[list[_Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
-        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
+        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)
+                if not is_function_word(text, s, e, self.capitals)]
         # "push" inside "push notifications" is the key push_enabled, not the channel value.
         # "push" in "push notifications", "card" in "card spend": a word inside another key's longer name
         hits = [(s, e, c) for s, e, c in hits
@@ -141,10 +144,10 @@ class _ClauseLinker:
         window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
         # "tier 1" is a value of city_tier, not a number to compare.
         # "tier 1", "24 month contract": a value with a number in it, not a number to compare
-        value_spans = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]]
-        coded = [(s, e) for s, e in value_spans
-                 if self.features[self.value_cues(text[s:e], [], [])[0][0].key].dtype in (DType.INT, DType.FLOAT)
-                 or re.search(r"\d", text[s:e])]
+        first_values = [r[0] for r in self.value_cues(text, [], cues)]
+        value_spans = [(v.start, v.end) for v in first_values]
+        coded = [(v.start, v.end) for v in first_values
+                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT) or re.search(r"\d", text[v.start:v.end])]
         numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
         for n in self.numbers(text):
             if _overlaps((n[0], n[1]), coded):
@@ -239,8 +242,8 @@ class _ClauseLinker:
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
             neg = negated_at(s)
-            options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
-                            or self._value_condition(r.key, r.value or "", neg) for r in readings)
+            options = tuple(ordinal_condition(self.features[r.key], r.value or "", text, s, e, neg)
+                            or value_condition(self.features[r.key], r.value or "", neg) for r in readings)
             slots.append(Slot(text[s:e], options, owner.get(s, s)))  # the owner's place starts the mention
             used_keys.update({r.key for r in readings[:1]})
 
@@ -483,40 +486,6 @@ class _ClauseLinker:
         vals = set(self.features[key].values or ())
         return bool(vals) and any(vals & set(self.features[k].values or ()) for k in keys)
 
-    def _ordinal_condition(self, key: str, value: str, text: str, s: int, e: int, negated: bool) -> Condition | None:
-        """"gold or above", "below prime", "premier tier and up": a range of an ordered category's levels."""
-        f = self.features[key]
-        if f.dtype != DType.CATEGORY or not f.ordered or value not in (f.values or ()):
-            return None
-        levels = list(f.values or ())
-        i = levels.index(value)
-        after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW})\b", text[e:])
-        before = re.search(r"\b(above|higher than|better than|over|at least|below|lower than|worse than|under|"
-                           r"at most|less than)\s+(?:the\s+)?$", text[:s])
-        if after:
-            picked = levels[i:] if after.group(1) == AT_OR_ABOVE else levels[:i + 1]
-        elif before:
-            word = before.group(1)
-            picked = (levels[i:] if word == "at least" else levels[:i + 1] if word == "at most" else
-                      levels[i + 1:] if word in ("above", "higher than", "better than", "over") else levels[:i])
-        else:
-            return None
-        if not picked:
-            return None
-        if len(picked) == 1:
-            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, picked[0])
-        return Condition(key, Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO, ",".join(sorted(picked)))
-
-    def _value_condition(self, key: str, value: str, negated: bool) -> Condition:
-        f = self.features[key]
-        if f.dtype == DType.STRING_SET:
-            return Condition(key, Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY, value)
-        if f.dtype in (DType.INT, DType.FLOAT):
-            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
-        return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
-
-
-
 # a clause that opens another group of people ("and anyone ...", "or those ...")
 _ANOTHER_GROUP = re.compile(r"(?:anyone|anybody|those|everyone|people|users|customers|members|subscribers|clients|"
                             r"the ones)\b")
@@ -534,6 +503,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     text = _distribute_heads(text, lex)
     linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
+    linker.capitals = capitalised_words(demand)
     clauses: list[LinkedClause] = []
     pending_negation = excluding = both = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
