@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
+from models.targeting.parser._places import demonym_patterns, is_place_feature
 
-__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -185,6 +186,7 @@ class Lexicon:
     key_cues: tuple[KeyCue, ...]
     value_cues: tuple[ValueCue, ...]
     roles: Roles
+    state_subjects: tuple[str, ...] = ()  # regex sources of yes/no features' subjects ("email" of email_opt_in)
 
 
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
@@ -268,7 +270,7 @@ def _roles(features: dict[str, Feature]) -> Roles:
 _GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
                        "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
                        "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
-                       "with", "from", "for", "by", "at"}
+                       "with", "from", "for", "by", "at", "size", "qty", "cnt"}
 
 
 def _name_words(name: str) -> list[str]:
@@ -310,13 +312,23 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
                 picked.append(head)
             if len(head) >= 7 and head.endswith(("s", "ing")):  # "referrals" ↔ "referred": the word's stem
                 picked.append((head[:-3] if head.endswith("ing") else head[:max(5, len(head) - 6)]) + "*")
+        # a count named by what happened ("titles_completed" ← "completed nothing this month"): its participle
+        if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and f.unit is None:
+            picked += [w for w in words if len(w) >= 6 and w.endswith("ed") and grams.get(w) == {name}
+                       and w not in value_words]
         out[name] = picked
     return out
 
 
 # a yes/no feature's state said after its subject: "push disabled", "sms is turned off", "roaming on"
 STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |were )?(?:enabled|disabled|on|off|"
-                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out))\b)")
+                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out)|installed|uninstalled)\b)")
+# ... and before it: "turned on push", "opted out of our marketing emails", "unsubscribed from sms"
+STATE_BEFORE = (r"(?:(?:turned|switched) (?:on|off)|enabled|disabled|opted[- ]?(?:in|out)(?: (?:to|of|for|from))?|"
+                r"subscribed to|unsubscribed from)(?: (?:the|our|their|any|all))?(?: marketing| promotional)? ")
+STATE_OFF = re.compile(r"(?:(?:turned|switched) off|disabled|opted[- ]?out|unsubscribed|uninstalled)\b")
+# a thing one has or not ("app_installed"): "have the app", "without the app"
+_POSSESSED = r"(?:have|has|had|got|with|using|uses|use) (?:the |our |a |an )?"
 
 
 def _abbreviation(alias: str, value: str) -> bool:
@@ -350,6 +362,26 @@ def _initial_of(value: str) -> str:
     return "".join(w[0] for w in words) if len(words) >= 2 and all(w.isalpha() for w in words) else ""
 
 
+_TIME_WORDS = {"day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years"}
+
+
+def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[ValueCue]:
+    """"any life policy" → term_life and whole_life; "pays by card" → credit_card and debit_card: a word that
+    several multi-word values of one feature share, and nothing else in the catalog is, names them all."""
+    words_of = {v: [w for w in re.split(r"[_\s-]+", v.lower()) if w] for v in dict.fromkeys(f.values or ())}
+    taken = {a.lower() for g in features.values() for v in g.values or () for a in (v, *g.value_aliases.get(v, ()))}
+    elsewhere = {w for g in features.values() if g.name != name for v in g.values or ()
+                 for w in re.split(r"[_\s-]+", v.lower())}
+    family: dict[str, list[str]] = {}
+    for v, words in words_of.items():
+        if len(words) >= 2:
+            for w in dict.fromkeys(words):
+                family.setdefault(w, []).append(v)
+    return [ValueCue(name, ",".join(vs), _rx([phrase_pattern(w, singular=False)])) for w, vs in family.items()
+            if len(vs) >= 2 and len(w) >= 4 and w.isalpha() and w not in taken and w not in elsewhere
+            and w not in _STOP and w not in _TIME_WORDS]
+
+
 def _build(catalog: Catalog, entity: str) -> Lexicon:
     features = {f.name: f for f in catalog.features_of(entity)}
     initials: dict[str, int] = {}
@@ -359,6 +391,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
                 initials[ini] = initials.get(ini, 0) + 1
     name_parts = _name_phrases(features)
     key_cues: list[KeyCue] = []
+    subjects: list[str] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
         # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
@@ -369,19 +402,26 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
         # "1 order": a plural kept plural (its singular is mostly a verb) is singular after a number
         patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
                      if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
-        state = re.fullmatch(r"(.+?)_(?:enabled|on|active|allowed|opt_in|opted_in|subscribed)", name)
+        state = re.fullmatch(r"(.+?)_(enabled|on|active|allowed|opt_in|opted_in|subscribed|installed)", name)
         key_cues.append(KeyCue(name, _rx(patterns)))
         if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
             # its own cue, so that a longer phrase of the key ("push notifications") still matches in full
-            key_cues.append(KeyCue(name, _rx([phrase_pattern(state.group(1)) + STATE_AFTER])))
+            subject = phrase_pattern(state.group(1))
+            subjects.append(subject)
+            key_cues.append(KeyCue(name, _rx([subject + STATE_AFTER, STATE_BEFORE + subject])))
+            if state.group(2) == "installed":
+                key_cues.append(KeyCue(name, _rx([_POSSESSED + subject + r"(?! [a-z]+ed\b)"])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
+            place = is_place_feature(f)
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
-                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases]
+                people = [d for p in phrases for d in demonym_patterns(p)] if place else []  # "Californians"
+                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases] + people
                                                         + [re.escape(v.lower())] + _initials(v, initials))))
+            value_cues += _family_cues(name, f, features)
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))
-    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features))
+    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects))

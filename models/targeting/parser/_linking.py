@@ -19,7 +19,7 @@ from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
-from models.targeting.parser._lexicon import STATE_AFTER, Lexicon, lexicon_for
+from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, lexicon_for
 from models.targeting.parser._linkrules import (
     _CMP_AFTER,
     _CMP_BEFORE,
@@ -31,6 +31,7 @@ from models.targeting.parser._linkrules import (
     NEGATION,
     _convert_time,
     _distribute_heads,
+    _distribute_states,
     _Found,
     _is_own_window,
     _number_patterns,
@@ -42,7 +43,12 @@ from models.targeting.parser._linkrules import (
 )
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
-from models.targeting.parser._values import capitalised_words, is_function_word, ordinal_condition, value_condition
+from models.targeting.parser._values import (
+    capitalised_words,
+    is_function_word,
+    ordinal_condition,
+    value_condition,
+)
 
 __all__ = ["NEGATION", "KeySimilarity", "LinkedClause", "Linking", "Slot", "is_negative", "link_demand", "preprocess"]
 
@@ -58,6 +64,7 @@ class _ClauseLinker:
         self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
         self.similarity = similarity
         self.sep = ""  # the words joining the clause being linked to the previous one ("with" in "with us")
+        self.lead = ""  # the exclusion words taken off the clause being linked ("skip anyone")
         self.lex = lex
         self.roles = lex.roles
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
@@ -138,6 +145,7 @@ class _ClauseLinker:
     def link(self, clause: LinkedClause, previous: LinkedClause | None, context: str = "") -> None:
         text = clause.text
         self.sep = clause.sep if re.fullmatch(r"[a-z ]*", clause.sep) else ""
+        self.lead = clause.lead
         negated = clause.negated
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
@@ -257,10 +265,11 @@ class _ClauseLinker:
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
             # "push notifications turned off": the negation may follow the feature.
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
-                                       r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
+                                       r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$|\s*(?:nothing|none)\b", text[cue.end:]))
             if f.dtype == DType.BOOL:
                 # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
                 neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
+                neg = neg != bool(STATE_OFF.match(phrase))  # "opted out of email"; "did not opt out": opted in
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
@@ -364,7 +373,7 @@ class _ClauseLinker:
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
         person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
                            r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
-                           text)
+                           f"{self.lead} {text}".strip())
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
@@ -416,11 +425,14 @@ class _ClauseLinker:
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
+            age = self.features.get(roles.age_key or "")
+            age_fits = (age is not None and not unit and age.range is not None
+                        and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums))
+            if age is not None and age_fits and person:  # "..., but skip anyone under 18": a person's age
+                return [age.name]
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
-            age = self.features.get(roles.age_key or "")
-            if (age is not None and (person or words) and not unit and age.range is not None
-                    and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums)):
+            if age is not None and age_fits and words:
                 return [age.name]
             return prev[-1:]
         numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
@@ -500,7 +512,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
     lex = lexicon_for(catalog, entity)
-    text = _distribute_heads(text, lex)
+    text = _distribute_states(_distribute_heads(text, lex), lex)
     linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     linker.capitals = capitalised_words(demand)
@@ -509,8 +521,10 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = split_clauses(text)
     for i, (conn, sep, piece, group) in enumerate(pieces):
+        lead = ""
         if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
             excluding, excluded = True, None
+            lead = " ".join(m.group(0) for m in _EXCLUDE.finditer(piece))
             piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
             if not piece:
                 continue
@@ -518,7 +532,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         if piece in ("not",):
             pending_negation = True
             continue
-        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep, group=group)
+        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep, group=group, lead=lead)
         pending_negation = False
         context = " ".join(p for _, _, p, _ in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
         linker.link(clause, clauses[-1] if clauses else None, context)
@@ -539,6 +553,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
                 and _ANOTHER_GROUP.match(piece)):
             clause.excluded, excluded = True, clause  # relative clauses that follow add to it
+            clause.connective = "and"  # "do not include A or anyone with B": neither A nor B
             clauses.append(clause)
             continue
         if excluding and clause.slots:

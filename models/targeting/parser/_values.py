@@ -52,6 +52,9 @@ def ordinal_condition(f: Feature, value: str, text: str, s: int, e: int, negated
 
 
 def value_condition(f: Feature, value: str, negated: bool) -> Condition:
+    """One value, or several named by a word they share ("life policy": term_life,whole_life)."""
     if f.dtype == DType.STRING_SET:
         return Condition(f.name, Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY, value)
+    if "," in value:
+        return Condition(f.name, Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO, value)
     return Condition(f.name, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
