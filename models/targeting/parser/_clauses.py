@@ -180,7 +180,7 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], eith
         # relative clause: "pet holders who also have home or renters cover" adds a condition, not an item.
         rest = _rest(c, features)
         leads = bool(c.slots) and _LEAD.fullmatch(c.text[:c.slots[0].start]) is not None  # "or the netherlands"
-        if prev is not None and prev.slots and c.slots and (not rest or leads) and not _RELATIVE.match(c.sep):
+        if prev is not None and prev.slots and leads and not _RELATIVE.match(c.sep):
             _agree_on_key(prev, c)
         if (prev is not None and c.slots and prev.slots and (not rest or leads)
                 and not _RELATIVE.match(c.sep) and c.group == prev.group

@@ -325,7 +325,8 @@ STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |we
                 r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out)|installed|uninstalled)\b)")
 # ... and before it: "turned on push", "opted out of our marketing emails", "unsubscribed from sms"
 STATE_BEFORE = (r"(?:(?:turned|switched) (?:on|off)|enabled|disabled|opted[- ]?(?:in|out)(?: (?:to|of|for|from))?|"
-                r"subscribed to|unsubscribed from)(?: (?:the|our|their|any|all))?(?: marketing| promotional)? ")
+                r"subscribed to|unsubscribed from|active (?:in|on|with))(?: (?:the|our|their|any|all))?"
+                r"(?: marketing| promotional)? ")
 STATE_OFF = re.compile(r"(?:(?:turned|switched) off|disabled|opted[- ]?out|unsubscribed|uninstalled)\b")
 # a thing one has or not ("app_installed"): "have the app", "without the app"
 _POSSESSED = r"(?:have|has|had|got|with|using|uses|use) (?:the |our |a |an )?"
@@ -379,7 +380,7 @@ def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[Va
                 family.setdefault(w, []).append(v)
     return [ValueCue(name, ",".join(vs), _rx([phrase_pattern(w, singular=False)])) for w, vs in family.items()
             if len(vs) >= 2 and len(w) >= 4 and w.isalpha() and w not in taken and w not in elsewhere
-            and w not in _STOP and w not in _TIME_WORDS]
+            and w not in _STOP and w not in _TIME_WORDS and w not in name.split("_")]  # "contract" names contract_type
 
 
 def _build(catalog: Catalog, entity: str) -> Lexicon:
@@ -410,7 +411,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             subjects.append(subject)
             key_cues.append(KeyCue(name, _rx([subject + STATE_AFTER, STATE_BEFORE + subject])))
             if state.group(2) == "installed":
-                key_cues.append(KeyCue(name, _rx([_POSSESSED + subject + r"(?! [a-z]+ed\b)"])))
+                key_cues.append(KeyCue(name, _rx([_POSSESSED + subject + r"(?! [a-z]+ed\b)", subject + r" users?"])))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):

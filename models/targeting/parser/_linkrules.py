@@ -71,7 +71,7 @@ _FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?
                      r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
                      r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
                      r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
-                     r"\d+(?:\.\d+)?|currently|recently|within|least|most|us|our|"
+                     r"\d+(?:\.\d+)?|currently|recently|within|least|most|"
                      r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
 

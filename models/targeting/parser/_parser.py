@@ -70,9 +70,8 @@ _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give 
                          r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?|e-?mail|letter|message|reply|"
                          r"script|faq|blurb|report|deck|trends?|analysis|summary|dashboard|chart|presentation|slides?)s?\b"
                          r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
-# "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience ("how many X are
-# there?" counts an audience, so it is read as one).
-_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
+# "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience
+_QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
 _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
                        r"segment|wom[ae]n|m[ae]n|lad(?:y|ies)|guys|anyone|everyone|those|who|whose|ones|students|"
                        r"parents|moms?|dads?|holders?|owners?|borrowers?|investors?|subscribers?|accounts?|"

@@ -29,6 +29,15 @@ GYM: dict[str, Any] = {
          "description": "Club visits in the last 30 days"},
         {"name": "tenure_months", "dtype": "int", "range": [0, 400], "unit": "months",
          "description": "Months since joining"},
+        {"name": "email_opt_in", "dtype": "bool", "description": "Agreed to marketing email"},
+        {"name": "sms_opt_in", "dtype": "bool", "description": "Agreed to marketing texts"},
+        {"name": "app_installed", "dtype": "bool", "description": "Has the club app on a phone"},
+        {"name": "extras", "dtype": "string_set", "description": "Paid extras on the membership",
+         "values": ["personal_training", "group_training", "sauna", "pool", "towel_service"]},
+        {"name": "join_channel", "dtype": "category", "values": ["web", "front_desk", "partner_gym"],
+         "description": "Where the membership was sold"},
+        {"name": "booking_device", "dtype": "category", "values": ["web", "phone", "kiosk"],
+         "description": "Device most classes are booked on"},
     ]}],
 }
 
@@ -110,3 +119,53 @@ def test_how_many_asks_for_an_audience_and_a_measure_question_does_not(demand: s
 
     result = get_parser("linker", catalog=gym).parse(demand)
     assert result.canonical == (same(audience) if audience else "")
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("members who opted out of our marketing emails", "(email_opt_in#Equal To#false)"),
+    ("members who have not opted in to sms", "(sms_opt_in#Equal To#false)"),
+    ("members who turned on sms", "(sms_opt_in#Equal To#true)"),
+    ("members who don't have the app", "(app_installed#Equal To#false)"),
+    ("members who are email or sms opted in", "(email_opt_in#Equal To#true) OR (sms_opt_in#Equal To#true)"),
+])
+def test_a_yes_no_subject_with_its_state_said_before_it_or_shared(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("members without any training", "(extras#Contains None#group_training,personal_training)"),
+    ("members paying for training", "(extras#Contains Any#group_training,personal_training)"),
+    ("members on training (personal training or group training) aged over 30",
+     "(age#Greater Than#30) AND (extras#Contains Any#group_training,personal_training)"),
+])
+def test_a_word_shared_by_several_values_names_them_all(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    # a list continues past "the"
+    ("members in japan or the united kingdom aged over 30",
+     "(age#Greater Than#30) AND (home_country#Belongs To#japan,united_kingdom)"),
+    # "web" is a value of two features; its list partner "kiosk" says which
+    ("web or kiosk bookers in texas", "(booking_device#Belongs To#kiosk,web) AND (state#Equal To#texas)"),
+    # a relative clause after an "or" of two bare values describes both
+    ("anyone in texas or in japan who has the app",
+     "((state#Equal To#texas) OR (home_country#Equal To#japan)) AND (app_installed#Equal To#true)"),
+    # a relative clause adds a condition; it does not continue the list before it
+    ("pool members who also have sauna or personal training",
+     "(extras#Contains Any#pool) AND (extras#Contains Any#personal_training,sauna)"),
+    # the last "or" joins two bounds of one key: local to it, not a union of everything
+    ("Texans, aged 18-24 or over 55", "(state#Equal To#texas) AND ((age#Between#18,24) OR (age#Greater Than#55))"),
+    # "or anyone ..." opens a second audience
+    ("premium members in texas aged over 50, or anyone with personal training",
+     "((membership#Equal To#premium) AND (state#Equal To#texas) AND (age#Greater Than#50))"
+     " OR (extras#Contains Any#personal_training)"),
+    # an exclusion over "or anyone": neither group
+    ("members in texas. Do not include premium members or anyone with a sauna",
+     "(state#Equal To#texas) AND NOT (membership#Equal To#premium) AND NOT (extras#Contains Any#sauna)"),
+    # the person word of an exclusion makes its number an age, not the previous count
+    ("members who completed at least 4 visits in the last 30 days, but skip anyone under 18",
+     "(visits_completed_30d#Greater Than Or Equal To#4) AND NOT (age#Less Than#18)"),
+])
+def test_how_clauses_join(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
