@@ -221,6 +221,7 @@ def _roles(features: dict[str, Feature]) -> Roles:
     coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
     presence = tuple(n for n, f in numeric.items()
                      if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
+                     and not _MEASURE_NAME.search(n)
                      and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent", *TIME_UNITS)
                      and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
     stems: dict[str, list[str]] = {}
@@ -238,6 +239,12 @@ def _roles(features: dict[str, Feature]) -> Roles:
     for word, owners in noun_owner.items():
         if len(owners) == 1 and word not in count_units:
             count_units[word] = next(iter(owners))
+    for n in presence:  # "2 or more policies", "exactly one policy": the noun an "active_policy_count" counts
+        m = re.search(r"(?:^|_)([a-z]{4,})_(?:count|num|number|total)$", re.sub(WINDOW_SUFFIX, "", n))
+        if m and m.group(1) not in _GENERIC_NAME_WORDS:
+            noun = m.group(1)
+            for form in (noun, noun[:-1] + "ies" if noun.endswith("y") else noun + "s"):
+                count_units.setdefault(form, n)
     time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}
     measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)
@@ -266,6 +273,8 @@ def _roles(features: dict[str, Feature]) -> Roles:
                  time_keys=time_keys, measure_keys=measure_keys)
 
 
+# a number named so is a measure, not a count of events: "nps_score" from 0 is not "has an NPS" when > 0
+_MEASURE_NAME = re.compile(r"(?:^|_)(?:score|rating|rank|index|level|grade|tier|nps|pct|percent|ratio)(?:_|$)")
 # Words of a key's name that say nothing about what it measures.
 _GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
                        "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
@@ -419,6 +428,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
                 people = [d for p in phrases for d in demonym_patterns(p)] if place else []  # "Californians"
+                people += [re.escape(v.lower()) + "ly"] if re.fullmatch(r"[a-z]+al", v.lower()) else []  # "annually"
                 value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases] + people
                                                         + [re.escape(v.lower())] + _initials(v, initials))))
             value_cues += _family_cues(name, f, features)

@@ -374,13 +374,16 @@ class _ClauseLinker:
         person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
                            r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
                            f"{self.lead} {text}".strip())
+        # any word for the people a catalog serves: "years old" or a bare number next to it is their age
+        people = person or re.search(r"\b(?:members?|subscribers?|policyholders?|clients?|travell?ers?|drivers?|"
+                                     r"viewers?|guests?|patients?|residents?|borrowers?|investors?)\b", text)
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
             apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
             # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
             subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
-            if not apart and not person and other and ("old" not in unit or subject.strip()):
+            if not apart and not (people if "old" in unit else person) and other and ("old" not in unit or subject.strip()):
                 return other
             if "old" in unit or not numeric:
                 return [roles.age_key]
@@ -428,14 +431,17 @@ class _ClauseLinker:
             age = self.features.get(roles.age_key or "")
             age_fits = (age is not None and not unit and age.range is not None
                         and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums))
-            if age is not None and age_fits and person:  # "..., but skip anyone under 18": a person's age
+            if age is not None and age_fits and people:  # "..., but skip anyone under 18": a person's age
                 return [age.name]
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
             if age is not None and age_fits and words:
                 return [age.name]
             return prev[-1:]
-        numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
+        # "10 titles on their watchlist": the items counted belong to the key named after "on/in/of their"
+        held = re.compile(r"\s+(?:on|in|of)\s+(?:their|the|his|her|your|my)\s+$")
+        numeric.sort(key=lambda c: (not (c.start >= e and held.fullmatch(text[e:c.start])),
+                                    min(abs(c.start - e), abs(s - c.end))))
         keys = list(dict.fromkeys(c.key for c in numeric))
         if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
             keys = [roles.over_window(k, window) for k in keys]
@@ -485,12 +491,16 @@ class _ClauseLinker:
         event_cued = any(self.roles.window_of(k) is not None or self.features[k].dtype == DType.CATEGORY
                          for k in cue_keys & {f for f in self.features if self._shares_values(f, keys)})
 
-        def rank(r: _Found) -> tuple[int, int]:
+        def rank(r: _Found) -> tuple[int, int, int]:
             f = self.features[r.key]
             trait = f.dtype == DType.STRING_SET and self.roles.window_of(r.key) is None
             event = f.dtype == DType.STRING_SET and not trait
             default = (0 if trait and not event_cued else 1 if event else 2 if trait else 3) if len(keys) > 1 else 0
-            return (0 if r.key in cued_keys else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2, default)
+            # "renters in California": a category's value in the plural names those people ("renters policy" is
+            # the policy: its key's name word is cued)
+            people = f.dtype == DType.CATEGORY and text[r.start:r.end] in (f"{r.value}s", f"{r.value}es")
+            return (0 if r.key in cued_keys else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2,
+                    0 if people else 1, default)
 
         return sorted(readings, key=rank)
 
