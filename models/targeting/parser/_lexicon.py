@@ -243,7 +243,9 @@ def _roles(features: dict[str, Feature]) -> Roles:
         m = re.search(r"(?:^|_)([a-z]{4,})_(?:count|num|number|total)$", re.sub(WINDOW_SUFFIX, "", n))
         if m and m.group(1) not in _GENERIC_NAME_WORDS:
             noun = m.group(1)
-            for form in (noun, noun[:-1] + "ies" if noun.endswith("y") else noun + "s"):
+            plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "es" if noun.endswith(("s", "x", "ch", "sh")) \
+                else noun + "s"
+            for form in (noun, plural):
                 count_units.setdefault(form, n)
     time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}

@@ -38,6 +38,7 @@ from models.targeting.parser._linkrules import (
     _or_between_unread,
     _overlaps,
     _possessive,
+    _protect_values,
     _spans,
     is_negative,
 )
@@ -522,7 +523,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
     lex = lexicon_for(catalog, entity)
-    text = _distribute_states(_distribute_heads(text, lex), lex)
+    text = _distribute_states(_distribute_heads(_protect_values(text, lex), lex), lex)
     linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     linker.capitals = capitalised_words(demand)

@@ -138,6 +138,21 @@ def _distribute_states(text: str, lex: Lexicon) -> str:
     return rx.sub(lambda m: f"{m.group(1)} {m.group(4)}{m.group(2)}{m.group(3)} {m.group(4)}", text)
 
 
+_CONNECTIVE = re.compile(r"\b(?:with|and|or|who|that|which|but|plus|while|where|also)\b")
+
+
+def _protect_values(text: str, lex: Lexicon) -> str:
+    """"lives with family", "salt and pepper": a value whose words include a connective is written as the value
+    itself ("lives_with_family") so that splitting the demand into clauses does not cut it."""
+    for cue in lex.value_cues:
+        if "," in cue.value:
+            continue
+        for m in reversed(list(cue.pattern.finditer(text))):
+            if _CONNECTIVE.search(m.group(0)):
+                text = f"{text[:m.start()]}{cue.value.lower()}{text[m.end():]}"
+    return text
+
+
 def _convert_time(x: float, unit: str, to: str) -> float:
     """A duration from the demand's unit into the key's (months and years by 12, the rest by days)."""
     a, b = unit.rstrip("s"), to.rstrip("s")
