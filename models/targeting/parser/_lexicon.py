@@ -327,6 +327,16 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
         if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and f.unit is None:
             picked += [w for w in words if len(w) >= 6 and w.endswith("ed") and grams.get(w) == {name}
                        and w not in value_words]
+        # a days-since key is also cued by its event's verb: "days_since_last_booking" ← "haven't booked in a year"
+        event = re.fullmatch(r"(?:days_since_)?last_([a-z]{4,})(?:_days)?", name)
+        if event and f.unit == "days" and f.window_days is None:
+            noun = event.group(1)
+            base = noun[:-3] if noun.endswith("ing") and len(noun) > 6 else noun
+            past = base + "d" if base.endswith("e") else base[:-1] + "ied" if base.endswith("y") else base + "ed"
+            if _past(base) != "ed" and not base.endswith("e"):
+                past = base + base[-1] + "ed"
+            if not _PARTICLE.match(noun) and not any(past in _name_words(k) for k in features if k != name):
+                picked.append(past)
         out[name] = picked
     return out
 

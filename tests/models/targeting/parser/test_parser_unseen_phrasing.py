@@ -47,6 +47,8 @@ GYM: dict[str, Any] = {
         {"name": "guest_pass_count", "dtype": "int", "range": [0, 50], "description": "Guest passes bought"},
         {"name": "workouts_logged_30d", "dtype": "int", "range": [0, 300], "window_days": 30,
          "description": "Workouts logged in the app in the last 30 days"},
+        {"name": "days_since_last_visit", "dtype": "int", "range": [0, 3650], "unit": "days",
+         "description": "Days since the member last checked in at a club"},
         {"name": "favourites_size", "dtype": "int", "range": [0, 500], "description": "Workouts saved as favourites"},
     ]}],
 }
@@ -208,3 +210,11 @@ def test_items_on_their_x_are_counted_by_x(gym: Catalog) -> None:
     assert first_reading("members with over 20 workouts on their favourites", gym) == same(
         "(favourites_size#Greater Than#20)")
     assert first_reading("members with over 20 workouts", gym) == same("(workouts_logged_30d#Greater Than#20)")
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("members who haven't visited in the last 30 days", "(days_since_last_visit#Greater Than#30)"),
+    ("members who visited within the last 7 days", "(days_since_last_visit#Less Than Or Equal To#7)"),
+])
+def test_a_days_since_key_is_cued_by_its_events_verb(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
