@@ -43,7 +43,14 @@ from models.targeting.parser._linkrules import (
     is_negative,
 )
 from models.targeting.parser._numbers import format_number
-from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
+from models.targeting.parser._preprocess import (
+    AT_OR_ABOVE,
+    AT_OR_BELOW,
+    AT_OR_BETTER,
+    AT_OR_WORSE,
+    NUM,
+    preprocess,
+)
 from models.targeting.parser._values import (
     capitalised_words,
     is_function_word,
@@ -303,7 +310,8 @@ class _ClauseLinker:
             keep[s:e] = [False] * (e - s)
         rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
         rest = _NEGATION.sub(" ", _FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
-        rest = rest.replace(AT_OR_ABOVE, " ").replace(AT_OR_BELOW, " ")
+        for marker in (AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE):
+            rest = rest.replace(marker, " ")
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 

@@ -11,12 +11,13 @@ import re
 
 from models.targeting.parser._numbers import normalize_numbers
 
-__all__ = ["AT_OR_ABOVE", "AT_OR_BELOW", "GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
+__all__ = ["AT_OR_ABOVE", "AT_OR_BELOW", "AT_OR_BETTER", "AT_OR_WORSE", "GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 NUM = r"(\d+(?:\.\d+)?)"
 GROUP_OPEN, GROUP_CLOSE = "\u00ab", "\u00bb"  # « »: an explicitly bracketed group in the demand
 AT_OR_ABOVE, AT_OR_BELOW = "orabove", "orbelow"  # "gold or above" → "gold orabove"
+AT_OR_BETTER, AT_OR_WORSE = "orbetter", "orworse"  # which end is better depends on the feature (risk: the low one)
 
 
 def preprocess(demand: str) -> str:
@@ -81,7 +82,9 @@ def preprocess(demand: str) -> str:
     # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
     # linker reads against an ordered feature (the "or" must not split the sentence)
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)
-    t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
+    t = re.sub(r"\b(?:or|and) better\b(?!\s*(?:than|\d))", AT_OR_BETTER, t)
+    t = re.sub(r"\b(?:or|and) worse\b(?!\s*(?:than|\d))", AT_OR_WORSE, t)
+    t = re.sub(r"\b(?:or|and) (?:above|higher|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
     t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
     t = re.sub(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", " ", t)  # a clock time ("between 11pm and 4am") is no threshold
     t = re.sub(r"\b(?:one|1) of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count

@@ -10,7 +10,7 @@ import re
 from features.catalog import DType, Feature
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._lexicon import FUNCTION_WORDS
-from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW
+from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE
 
 __all__ = ["capitalised_words", "is_function_word", "ordinal_condition", "value_condition"]
 
@@ -27,21 +27,30 @@ def is_function_word(text: str, start: int, end: int, capitals: frozenset[str]) 
     return word in FUNCTION_WORDS and word not in capitals and not re.search(r"\bthe\s+$", text[:start])
 
 
+_BAD = re.compile(r"\b(?:risk|churn|lapse|fraud|default|delinquen\w*|debt|arrears|complaints?|severity|"
+                  r"propensity to (?:leave|cancel|churn))\b")
+
+
 def ordinal_condition(f: Feature, value: str, text: str, s: int, e: int, negated: bool) -> Condition | None:
     """"gold or above", "below prime", "premier tier and up": a range of an ordered category's levels."""
     if f.dtype != DType.CATEGORY or not f.ordered or value not in (f.values or ()):
         return None
     levels = list(f.values or ())
     i = levels.index(value)
-    after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW})\b", text[e:])
+    # on a feature that measures something bad (risk, churn, ...) the better levels are the lower ones
+    bad = bool(_BAD.search(f"{f.name.replace('_', ' ')} {f.description}".lower()))
+    up = {AT_OR_ABOVE: True, AT_OR_BELOW: False, AT_OR_BETTER: not bad, AT_OR_WORSE: bad,
+          "better than": not bad, "worse than": bad}
+    after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW}|{AT_OR_BETTER}|{AT_OR_WORSE})\b",
+                     text[e:])
     before = re.search(r"\b(above|higher than|better than|over|at least|below|lower than|worse than|under|"
                        r"at most|less than)\s+(?:the\s+)?$", text[:s])
     if after:
-        picked = levels[i:] if after.group(1) == AT_OR_ABOVE else levels[:i + 1]
+        picked = levels[i:] if up[after.group(1)] else levels[:i + 1]
     elif before:
         word = before.group(1)
         picked = (levels[i:] if word == "at least" else levels[:i + 1] if word == "at most" else
-                  levels[i + 1:] if word in ("above", "higher than", "better than", "over") else levels[:i])
+                  levels[i + 1:] if up.get(word, word in ("above", "higher than", "over")) else levels[:i])
     else:
         return None
     if not picked:

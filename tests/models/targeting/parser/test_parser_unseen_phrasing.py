@@ -47,6 +47,8 @@ GYM: dict[str, Any] = {
         {"name": "guest_pass_count", "dtype": "int", "range": [0, 50], "description": "Guest passes bought"},
         {"name": "workouts_logged_30d", "dtype": "int", "range": [0, 300], "window_days": 30,
          "description": "Workouts logged in the app in the last 30 days"},
+        {"name": "dropout_risk", "dtype": "category", "values": ["low", "medium", "high"], "ordered": True,
+         "description": "Risk the member cancels within 90 days"},
         {"name": "days_since_last_visit", "dtype": "int", "range": [0, 3650], "unit": "days",
          "description": "Days since the member last checked in at a club"},
         {"name": "favourites_size", "dtype": "int", "range": [0, 500], "description": "Workouts saved as favourites"},
@@ -217,4 +219,14 @@ def test_items_on_their_x_are_counted_by_x(gym: Catalog) -> None:
     ("members who visited within the last 7 days", "(days_since_last_visit#Less Than Or Equal To#7)"),
 ])
 def test_a_days_since_key_is_cued_by_its_events_verb(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("members with medium dropout risk or worse", "(dropout_risk#Belongs To#high,medium)"),
+    ("members with medium dropout risk or better", "(dropout_risk#Belongs To#low,medium)"),
+    ("standard membership or better", "(membership#Belongs To#premium,standard)"),
+    ("standard membership or worse", "(membership#Belongs To#off_peak,standard)"),
+])
+def test_better_and_worse_follow_what_the_feature_measures(demand: str, gold: str, gym: Catalog) -> None:
     assert first_reading(demand, gym) == same(gold)
