@@ -140,11 +140,13 @@ _LEAD = re.compile(r"(?:(?:the|a|an|in|on|at|from|via|by|to|into|of)\s+)*")
 _RELATIVE = re.compile(r"(?:who|whose|that|which)\b")
 
 
-def _agree_on_key(prev: LinkedClause, c: LinkedClause) -> None:
+def _agree_on_key(prev: LinkedClause, c: LinkedClause, features: dict[str, Feature]) -> None:
     """"smart TV or console viewers": a word that is a value of two features ("smart tv": a device, a sign-up
-    channel) is read as the feature its list partner has ("console": a device only)."""
+    channel) is read as the feature its list partner has ("console": a device only). Values only: two numbers
+    side by side are two conditions, not a list."""
     a, b = prev.slots[-1], c.slots[0]
-    if a.options[0].key == b.options[0].key:
+    listed = (DType.CATEGORY, DType.STRING_SET)
+    if a.options[0].key == b.options[0].key or any(features[o.key].dtype not in listed for o in (*a.options, *b.options)):
         return
     if any(o.key == a.options[0].key for o in b.options[1:]):
         c.slots[0] = Slot(b.phrase, _first_for(b.options, a.options[0].key), b.start, b.wrap_not)
@@ -181,7 +183,7 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], eith
         rest = _rest(c, features)
         leads = bool(c.slots) and _LEAD.fullmatch(c.text[:c.slots[0].start]) is not None  # "or the netherlands"
         if prev is not None and prev.slots and leads and not _RELATIVE.match(c.sep):
-            _agree_on_key(prev, c)
+            _agree_on_key(prev, c, features)
         if (prev is not None and c.slots and prev.slots and (not rest or leads)
                 and not _RELATIVE.match(c.sep) and c.group == prev.group
                 and (c.excluded == prev.excluded or prev.excluded and not rest)
