@@ -233,7 +233,7 @@ class _ClauseLinker:
         def head_noun(cue: _Found) -> bool:
             """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       for c in cues)
+                       and not _NEGATION.search(text[c.end:cue.start]) for c in cues)  # "has not logged in": no head
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""

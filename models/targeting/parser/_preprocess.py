@@ -52,6 +52,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
+    t = re.sub(r"\b(log(?:s|ged|ging)?|sign(?:s|ed|ing)?|check(?:s|ed|ing)?) into\b", r"\1 in to", t, flags=re.I)
     t = normalize_numbers(t)
     # "1 or 2 claims", "two or three times": two consecutive counts are a small range, not a list of values
     # (a level named by number, "tier 1 or 2", stays a list).

@@ -49,6 +49,8 @@ GYM: dict[str, Any] = {
          "description": "Workouts logged in the app in the last 30 days"},
         {"name": "dropout_risk", "dtype": "category", "values": ["low", "medium", "high"], "ordered": True,
          "description": "Risk the member cancels within 90 days"},
+        {"name": "app_logins_30d", "dtype": "int", "range": [0, 1000], "window_days": 30,
+         "description": "Club app logins in the last 30 days"},
         {"name": "days_since_last_visit", "dtype": "int", "range": [0, 3650], "unit": "days",
          "description": "Days since the member last checked in at a club"},
         {"name": "favourites_size", "dtype": "int", "range": [0, 500], "description": "Workouts saved as favourites"},
@@ -229,4 +231,13 @@ def test_a_days_since_key_is_cued_by_its_events_verb(demand: str, gold: str, gym
     ("standard membership or worse", "(membership#Belongs To#off_peak,standard)"),
 ])
 def test_better_and_worse_follow_what_the_feature_measures(demand: str, gold: str, gym: Catalog) -> None:
+    assert first_reading(demand, gym) == same(gold)
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    ("members who haven't logged into the app in the last 30 days", "(app_logins_30d#Equal To#0)"),
+    ("members who logged into the app at least 3 times in the last 30 days",
+     "(app_logins_30d#Greater Than Or Equal To#3)"),
+])
+def test_logged_into_is_logged_in(demand: str, gold: str, gym: Catalog) -> None:
     assert first_reading(demand, gym) == same(gold)
