@@ -385,6 +385,11 @@ def _initial_of(value: str) -> str:
 
 
 _TIME_WORDS = {"day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years"}
+# words a value family must not be: the people a demand is about, and degree words ("very_low", "very_high")
+_NOT_FAMILY = {"customer", "customers", "user", "users", "member", "members", "client", "clients", "account",
+               "accounts", "subscriber", "subscribers", "buyer", "buyers", "shopper", "shoppers", "people", "person",
+               "very", "extra", "super", "ultra", "more", "most", "less", "least", "high", "higher", "highest", "low",
+               "lower", "lowest", "medium", "other", "none", "only", "plus", "level", "tier", "type", "group"}
 
 
 def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[ValueCue]:
@@ -401,7 +406,8 @@ def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[Va
                 family.setdefault(w, []).append(v)
     return [ValueCue(name, ",".join(vs), _rx([phrase_pattern(w, singular=False)])) for w, vs in family.items()
             if len(vs) >= 2 and len(w) >= 4 and w.isalpha() and w not in taken and w not in elsewhere
-            and w not in _STOP and w not in _TIME_WORDS and w not in name.split("_")]  # "contract" names contract_type
+            and w not in _STOP and w not in _TIME_WORDS and w not in _NOT_FAMILY
+            and w not in name.split("_")]  # "contract" names contract_type
 
 
 def _build(catalog: Catalog, entity: str) -> Lexicon:

@@ -52,7 +52,9 @@ def _forms(word: str) -> list[str]:
     elif w.endswith("o"):
         out += [w + "an", w[:-1] + "an"]
     elif w.endswith("s"):
-        out += [w[:-1] + "n"]
+        out += [w[:-1] + "n", w + "ian"]  # Texas → Texan, Paris → Parisian
+    elif w.endswith("e"):
+        out += [w + "an", w[:-1] + "an"]  # Europe → European, Singapore → Singaporean, Rome → Roman
     elif w.endswith("en"):
         out += [w[:-2] + "ish"]
     elif w.endswith("land"):

@@ -241,3 +241,23 @@ def test_better_and_worse_follow_what_the_feature_measures(demand: str, gold: st
 ])
 def test_logged_into_is_logged_in(demand: str, gold: str, gym: Catalog) -> None:
     assert first_reading(demand, gym) == same(gold)
+
+
+CITIES: dict[str, Any] = {
+    "name": "cities", "entities": {"user": {"key": "id"}},
+    "groups": [{"name": "g", "entity": "user", "ttl_seconds": 60, "features": [
+        {"name": "city", "dtype": "category", "values": ["paris", "rome", "london", "singapore"],
+         "description": "Home city"},
+        {"name": "risk_band", "dtype": "category", "values": ["very_low", "low", "high", "very_high"], "ordered": True},
+        {"name": "segment", "dtype": "category", "values": ["new_customer", "returning_customer", "prospect"]},
+        {"name": "age", "dtype": "int", "range": [18, 99], "unit": "years"},
+    ]}],
+}
+
+
+def test_demonyms_of_cities_and_no_family_of_degree_or_audience_words() -> None:
+    cities = Catalog.model_validate(CITIES)
+    assert first_reading("Parisians and Romans", cities) == same("(city#Belongs To#paris,rome)")
+    assert first_reading("Londoners and Singaporeans", cities) == same("(city#Belongs To#london,singapore)")
+    # "very" (very_low, very_high) and "customer" (new_customer, returning_customer) name no values
+    assert first_reading("very loyal customers aged over 30", cities) == same("(age#Greater Than#30)")
