@@ -146,7 +146,8 @@ def _agree_on_key(prev: LinkedClause, c: LinkedClause, features: dict[str, Featu
     side by side are two conditions, not a list."""
     a, b = prev.slots[-1], c.slots[0]
     listed = (DType.CATEGORY, DType.STRING_SET)
-    if a.options[0].key == b.options[0].key or any(features[o.key].dtype not in listed for o in (*a.options, *b.options)):
+    if a.options[0].key == b.options[0].key or any(features[o.key].dtype not in listed
+                                                   for o in (*a.options, *b.options)):
         return
     if any(o.key == a.options[0].key for o in b.options[1:]):
         c.slots[0] = Slot(b.phrase, _first_for(b.options, a.options[0].key), b.start, b.wrap_not)
@@ -260,7 +261,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
 
 def _shared_relative(out: list[LinkedClause], c: LinkedClause) -> bool:
     """"anyone in the West region or in Texas who prefers the app": after an "or" between two bare values
-    (one condition each, nothing else said) the relative clause describes both, so it is not bound to the last."""
+    (one condition each, nothing else said) the relative clause describes both; it is not bound to the last."""
     if len(out) < 2 or not _RELATIVE.match(c.sep):
         return False
     a, b = out[-2], out[-1]
@@ -304,8 +305,8 @@ def _drop_subsumed(clauses: list[LinkedClause]) -> list[LinkedClause]:
 
 
 def _drop_restated(clauses: list[LinkedClause]) -> list[LinkedClause]:
-    """"no life policy of any kind (term or whole)", "on mobile (app or mobile web)": a bracketed group that only
-    names values of the list just before it restates that list; it adds no condition (nor an "or")."""
+    """"no life policy of any kind (term or whole)", "on mobile (app or mobile web)": a bracketed group that
+    only names values of the list just before it restates that list; it adds no condition (nor an "or")."""
     for i, c in enumerate(clauses):
         if c.group is None or (i and clauses[i - 1].group == c.group):
             continue

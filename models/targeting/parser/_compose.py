@@ -114,9 +114,9 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
         return []
     ranges = [range(len(s.options)) for s in slots]
     live = _units([c for c in linking.clauses if c.slots], [c.group for c in linking.clauses if c.slots])
+    opens_group = any(c.connective == "or" and _NEW_GROUP.match(c.text) for c in live[1:])
     shapes = structures_for([(c.connective, c.sep) for c in live], linking.either,
-                            last_or_same_key=_last_or_same_key(live),
-                            or_opens_group=any(c.connective == "or" and _NEW_GROUP.match(c.text) for c in live[1:]))
+                            last_or_same_key=_last_or_same_key(live), or_opens_group=opens_group)
     picks = sorted(itertools.product(*ranges), key=lambda p: (sum(p), p))[:limit]
     out: list[Candidate] = []
     seen: set[str] = set()

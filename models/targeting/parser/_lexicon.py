@@ -243,8 +243,8 @@ def _roles(features: dict[str, Feature]) -> Roles:
         m = re.search(r"(?:^|_)([a-z]{4,})_(?:count|num|number|total)$", re.sub(WINDOW_SUFFIX, "", n))
         if m and m.group(1) not in _GENERIC_NAME_WORDS:
             noun = m.group(1)
-            plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "es" if noun.endswith(("s", "x", "ch", "sh")) \
-                else noun + "s"
+            plural = (noun[:-1] + "ies" if noun.endswith("y") else
+                      noun + "es" if noun.endswith(("s", "x", "ch", "sh")) else noun + "s")
             for form in (noun, plural):
                 count_units.setdefault(form, n)
     time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
@@ -343,9 +343,11 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
 
 # a yes/no feature's state said after its subject: "push disabled", "sms is turned off", "roaming on"
 STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |were )?(?:enabled|disabled|on|off|"
-                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out)|installed|uninstalled)\b)")
+                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out)|installed|"
+                r"uninstalled)\b)")
 # ... and before it: "turned on push", "opted out of our marketing emails", "unsubscribed from sms"
-STATE_BEFORE = (r"(?:(?:turned|switched) (?:on|off)|enabled|disabled|opted[- ]?(?:in|out)(?: (?:to|of|for|from))?|"
+STATE_BEFORE = (r"(?:(?:turned|switched) (?:on|off)|enabled|disabled|"
+                r"opted[- ]?(?:in|out)(?: (?:to|of|for|from))?|"
                 r"subscribed to|unsubscribed from|active (?:in|on|with))(?: (?:the|our|their|any|all))?"
                 r"(?: marketing| promotional)? ")
 STATE_OFF = re.compile(r"(?:(?:turned|switched) off|disabled|opted[- ]?out|unsubscribed|uninstalled)\b")
@@ -365,8 +367,8 @@ def _value_pattern(alias: str, value: str) -> str:
 
 # English function words: a value (or a value's initials) spelled like one ("us" for the United States) is read
 # only where it cannot be the word ("in the US", "US-based" written in capitals), never in "with us"
-FUNCTION_WORDS = frozenset({"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no",
-                            "so", "to", "up", "we", "am", "is", "of", "by", "if"})
+FUNCTION_WORDS = frozenset({"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my",
+                            "no", "so", "to", "up", "we", "am", "is", "of", "by", "if"})
 # two-letter words a demand uses as words, never as a value's initials
 _NOT_INITIALS = {"ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
 
@@ -386,17 +388,19 @@ def _initial_of(value: str) -> str:
 
 _TIME_WORDS = {"day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years"}
 # words a value family must not be: the people a demand is about, and degree words ("very_low", "very_high")
-_NOT_FAMILY = {"customer", "customers", "user", "users", "member", "members", "client", "clients", "account",
-               "accounts", "subscriber", "subscribers", "buyer", "buyers", "shopper", "shoppers", "people", "person",
-               "very", "extra", "super", "ultra", "more", "most", "less", "least", "high", "higher", "highest", "low",
-               "lower", "lowest", "medium", "other", "none", "only", "plus", "level", "tier", "type", "group"}
+_NOT_FAMILY = {"customer", "customers", "user", "users", "member", "members", "client", "clients",
+               "account", "accounts", "subscriber", "subscribers", "buyer", "buyers", "shopper", "shoppers",
+               "people", "person", "very", "extra", "super", "ultra", "more", "most", "less", "least", "high",
+               "higher", "highest", "low", "lower", "lowest", "medium", "other", "none", "only", "plus", "level",
+               "tier", "type", "group"}
 
 
 def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[ValueCue]:
     """"any life policy" → term_life and whole_life; "pays by card" → credit_card and debit_card: a word that
     several multi-word values of one feature share, and nothing else in the catalog is, names them all."""
     words_of = {v: [w for w in re.split(r"[_\s-]+", v.lower()) if w] for v in dict.fromkeys(f.values or ())}
-    taken = {a.lower() for g in features.values() for v in g.values or () for a in (v, *g.value_aliases.get(v, ()))}
+    taken = {a.lower() for g in features.values() for v in g.values or ()
+             for a in (v, *g.value_aliases.get(v, ()))}
     elsewhere = {w for g in features.values() if g.name != name for v in g.values or ()
                  for w in re.split(r"[_\s-]+", v.lower())}
     family: dict[str, list[str]] = {}
@@ -438,7 +442,8 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             subjects.append(subject)
             key_cues.append(KeyCue(name, _rx([subject + STATE_AFTER, STATE_BEFORE + subject])))
             if state.group(2) == "installed":
-                key_cues.append(KeyCue(name, _rx([_POSSESSED + subject + r"(?! [a-z]+ed\b)", subject + r" users?"])))
+                owned = [_POSSESSED + subject + r"(?! [a-z]+ed\b)", subject + r" users?"]  # "app users"
+                key_cues.append(KeyCue(name, _rx(owned)))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
@@ -446,7 +451,8 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
                 people = [d for p in phrases for d in demonym_patterns(p)] if place else []  # "Californians"
-                people += [re.escape(v.lower()) + "ly"] if re.fullmatch(r"[a-z]+al", v.lower()) else []  # "annually"
+                if re.fullmatch(r"[a-z]+al", v.lower()):  # "annually"
+                    people.append(re.escape(v.lower()) + "ly")
                 value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases] + people
                                                         + [re.escape(v.lower())] + _initials(v, initials))))
             value_cues += _family_cues(name, f, features)

@@ -163,7 +163,8 @@ class _ClauseLinker:
         first_values = [r[0] for r in self.value_cues(text, [], cues)]
         value_spans = [(v.start, v.end) for v in first_values]
         coded = [(v.start, v.end) for v in first_values
-                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT) or re.search(r"\d", text[v.start:v.end])]
+                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT)
+                 or re.search(r"\d", text[v.start:v.end])]
         numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
         for n in self.numbers(text):
             if _overlaps((n[0], n[1]), coded):
@@ -233,7 +234,7 @@ class _ClauseLinker:
         def head_noun(cue: _Found) -> bool:
             """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       and not _NEGATION.search(text[c.end:cue.start]) for c in cues)  # "has not logged in": no head
+                       and not _NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -392,7 +393,8 @@ class _ClauseLinker:
             apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
             # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
             subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
-            if not apart and not (people if "old" in unit else person) and other and ("old" not in unit or subject.strip()):
+            named = people if "old" in unit else person
+            if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
             if "old" in unit or not numeric:
                 return [roles.age_key]

@@ -125,7 +125,8 @@ def _distribute_heads(text: str, lex: Lexicon) -> str:
 
 
 # the state words a yes/no feature's subject takes after it ("email opted in", "push enabled")
-_STATE = r"(?:(?:is |are )?(?:opted[- ]in|opted[- ]out|enabled|disabled|turned on|turned off|switched on|switched off))"
+_STATE = (r"(?:(?:is |are )?(?:opted[- ]in|opted[- ]out|enabled|disabled|turned on|turned off|switched on|"
+          r"switched off))")
 
 
 def _distribute_states(text: str, lex: Lexicon) -> str:

@@ -78,9 +78,10 @@ _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?
                        r"policyholders?|households?|travell?ers?|drivers?|viewers?|guests?|passengers?|patients?|"
                        r"players?|riders?|visitors?|residents?|fans?)\b")
 # "What was our Q3 retention rate for bundled customers?": a question about a measure, not for an audience
-_METRIC_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how)\b(?: is| was| are| were| has| have)?(?: our| the| their)?"
-                              r"(?: [\w-]+){0,3} (?:rate|ratio|average|mean|median|percentage|share|trend|growth|"
-                              r"revenue|margin|roi|lift|conversion|retention|performance|breakdown|distribution)s?\b"
+_METRIC_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how)\b(?: is| was| are| were| has| have)?"
+                              r"(?: our| the| their)?(?: [\w-]+){0,3} (?:rate|ratio|average|mean|median|percentage|"
+                              r"share|trend|growth|revenue|margin|roi|lift|conversion|retention|performance|"
+                              r"breakdown|distribution)s?\b"
                               r"[^?]*\?\s*$")
 
 

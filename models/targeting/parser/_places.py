@@ -15,8 +15,8 @@ from features.catalog import Feature
 
 __all__ = ["IRREGULAR_DEMONYMS", "demonym_patterns", "is_place_feature"]
 
-_PLACE_WORDS = re.compile(r"\b(?:country|countries|nation|nationality|state|states|city|cities|province|provinces|"
-                          r"county|counties|region|regions|territory|location|located|address|town|metro|"
+_PLACE_WORDS = re.compile(r"\b(?:country|countries|nation|nationality|state|states|city|cities|province|"
+                          r"provinces|county|counties|region|regions|territory|location|located|address|town|metro|"
                           r"residence|resides|lives)\b")
 # a trailing word that names the kind of place, not the place ("washington state", "kansas city" stays)
 _PLACE_KIND = re.compile(r"\s+(?:state|province|county|region|area)$")

@@ -119,7 +119,8 @@ def preprocess(demand: str) -> str:
                " ", t)
     t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
-    t = re.sub(r"^[^:.]{0,40}\b(?:cross-sell|upsell|win-?back|campaign|promo) brief\s*\.", " ", t)  # "Fiber cross-sell brief."
+    # "Fiber cross-sell brief. Target: ...": the label ends with a full stop
+    t = re.sub(r"^[^:.]{0,40}\b(?:cross-sell|upsell|win-?back|campaign|promo) brief\s*\.", " ", t)
     # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
     t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)

@@ -1,4 +1,4 @@
-"""A catalog value named in a clause → its condition: plain values, ordinal ranges, words that only look like values.
+"""A catalog value named in a clause → its condition: plain values, ordinal ranges, words only looking like values.
 
 Generic English only; nothing here names a catalog feature or value.
 """
