@@ -48,6 +48,7 @@ class LinkedClause:
     # (phrase, closest key or None) whose negation scope the linker is not sure of: left out, reported
     unsure: list[tuple[str, str | None]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)  # phrases reported as unresolved though the clause has slots
+    lead: str = ""  # exclusion words taken off its start ("skip anyone"): who the clause is about
 
     def first_condition(self) -> Condition | None:
         """The best reading of the clause's first slot."""
@@ -134,6 +135,30 @@ def _rest(c: LinkedClause, features: dict[str, Feature]) -> str:
     return " ".join(w for w in c.leftover.split() if w[:5] not in names)
 
 
+# words that may come before a list item without ending the list ("sweden or the netherlands")
+_LEAD = re.compile(r"(?:(?:the|a|an|in|on|at|from|via|by|to|into|of)\s+)*")
+_RELATIVE = re.compile(r"(?:who|whose|that|which)\b")
+
+
+def _agree_on_key(prev: LinkedClause, c: LinkedClause, features: dict[str, Feature]) -> None:
+    """"smart TV or console viewers": a word that is a value of two features ("smart tv": a device, a sign-up
+    channel) is read as the feature its list partner has ("console": a device only). Values only: two numbers
+    side by side are two conditions, not a list."""
+    a, b = prev.slots[-1], c.slots[0]
+    listed = (DType.CATEGORY, DType.STRING_SET)
+    if a.options[0].key == b.options[0].key or any(features[o.key].dtype not in listed
+                                                   for o in (*a.options, *b.options)):
+        return
+    if any(o.key == a.options[0].key for o in b.options[1:]):
+        c.slots[0] = Slot(b.phrase, _first_for(b.options, a.options[0].key), b.start, b.wrap_not)
+    elif any(o.key == b.options[0].key for o in a.options[1:]):
+        prev.slots[-1] = Slot(a.phrase, _first_for(a.options, b.options[0].key), a.start, a.wrap_not)
+
+
+def _first_for(options: tuple[Condition, ...], key: str) -> tuple[Condition, ...]:
+    return tuple(sorted(options, key=lambda o: o.key != key))
+
+
 def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
                  ) -> list[LinkedClause]:
     """"in beijing, shanghai or shenzhen" → one clause with one list-valued slot; not after "either" when the
@@ -154,15 +179,20 @@ def _merge_lists(clauses: list[LinkedClause], features: dict[str, Feature], eith
             prev.slots.extend(c.slots[1:])
             continue
         # A clause that starts with another value of the previous key continues its list, whatever follows
-        # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones).
+        # ("in shanghai or hangzhou using iphones" is (shanghai or hangzhou) and iphones), unless it is a
+        # relative clause: "pet holders who also have home or renters cover" adds a condition, not an item.
         rest = _rest(c, features)
-        if (prev is not None and c.slots and prev.slots and (not rest or c.slots[0].start == 0)
-                and c.group == prev.group
+        leads = bool(c.slots) and _LEAD.fullmatch(c.text[:c.slots[0].start]) is not None  # "or the netherlands"
+        if prev is not None and prev.slots and leads and not _RELATIVE.match(c.sep):
+            _agree_on_key(prev, c, features)
+        if (prev is not None and c.slots and prev.slots and (not rest or leads)
+                and not _RELATIVE.match(c.sep) and c.group == prev.group
                 and (c.excluded == prev.excluded or prev.excluded and not rest)
                 and (c.negated == prev.negated or not c.negated
                      or not prev.negated and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.CONTAINS_ANY))
                 and c.slots[0].options[0].key == prev.slots[-1].options[0].key
-                and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.CONTAINS_ANY, Op.CONTAINS_NONE)
+                and c.slots[0].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO, Op.NOT_BELONGS_TO,
+                                                 Op.CONTAINS_ANY, Op.CONTAINS_NONE)
                 and prev.slots[-1].options[0].op in (Op.EQUAL_TO, Op.NOT_EQUAL_TO, Op.BELONGS_TO,
                                                      Op.NOT_BELONGS_TO, Op.CONTAINS_ANY, Op.CONTAINS_ALL,
                                                      Op.CONTAINS_NONE)
@@ -214,6 +244,7 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
                 break
         inner_or = conn == "or" and not re.search(r"[,;]", " ".join(seps))
         if (prev is not None and prev.slots and c.slots and not prev.excluded and not c.excluded and not inner_or
+                and not _shared_relative(out, c)
                 and c.group == prev.group
                 and (re.fullmatch(r"who|whose|that|which", c.sep)
                      # "investors or insurance holders with high income": "with" qualifies the whole "or"
@@ -226,6 +257,17 @@ def _bind_relative(clauses: list[LinkedClause]) -> list[LinkedClause]:
             continue
         out.append(c)
     return out
+
+
+def _shared_relative(out: list[LinkedClause], c: LinkedClause) -> bool:
+    """"anyone in the West region or in Texas who prefers the app": after an "or" between two bare values
+    (one condition each, nothing else said) the relative clause describes both; it is not bound to the last."""
+    if len(out) < 2 or not _RELATIVE.match(c.sep):
+        return False
+    a, b = out[-2], out[-1]
+    return (b.connective == "or" and "," not in b.sep and len(a.slots) == len(b.slots) == 1
+            and not b.leftover.strip() and not a.leftover.strip() and a.group == b.group == c.group
+            and not a.excluded and not b.excluded and a.connective == "and")
 
 
 def _union_on_conflict(clauses: list[LinkedClause], features: dict[str, Feature]) -> list[LinkedClause]:
@@ -262,7 +304,29 @@ def _drop_subsumed(clauses: list[LinkedClause]) -> list[LinkedClause]:
     return clauses
 
 
+def _drop_restated(clauses: list[LinkedClause]) -> list[LinkedClause]:
+    """"no life policy of any kind (term or whole)", "on mobile (app or mobile web)": a bracketed group that
+    only names values of the list just before it restates that list; it adds no condition (nor an "or")."""
+    for i, c in enumerate(clauses):
+        if c.group is None or (i and clauses[i - 1].group == c.group):
+            continue
+        members = [d for d in clauses[i:] if d.group == c.group]
+        prev = next((d for d in reversed(clauses[:i]) if d.slots), None)
+        if prev is None or not any(d.slots for d in members):
+            continue
+        head = prev.slots[-1].options[0]
+        named = {v for d in members for sl in d.slots for v in sl.options[0].value.split(",")
+                 if sl.options[0].key == head.key}
+        if all(sl.options[0].key == head.key for d in members for sl in d.slots) and named <= set(
+                head.value.split(",")):
+            for d in members:
+                d.slots, d.connective, d.leftover = [], "and", ""
+    return clauses
+
+
 def restructure(clauses: list[LinkedClause], features: dict[str, Feature], either: bool = False
                 ) -> list[LinkedClause]:
-    """Lists merged, relative clauses bound to their audience, conflicting values split into a union."""
-    return _drop_subsumed(_union_on_conflict(_bind_relative(_merge_lists(clauses, features, either)), features))
+    """Lists merged, restated brackets dropped, relative clauses bound to their audience, conflicting values
+    split into a union."""
+    merged = _drop_restated(_merge_lists(clauses, features, either))
+    return _drop_subsumed(_union_on_conflict(_bind_relative(merged), features))

@@ -8,11 +8,12 @@ always go together with AND; between clauses an "or" binds tighter than an "and"
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
 from models.targeting.logic import Condition, ReasoningChain
-from models.targeting.parser._linking import Linking, Slot
+from models.targeting.parser._linking import LinkedClause, Linking, Slot
 
 __all__ = ["STRUCTURES", "Candidate", "candidates", "combine", "structures_for"]
 
@@ -37,20 +38,23 @@ def _wrap(parts: list[str], joiner: str) -> str:
 STRUCTURES = ("or_tight", "and_tight", "all_or")
 
 
-def structures_for(seps: list[tuple[str, str]], either: bool = False) -> list[str]:
+def structures_for(seps: list[tuple[str, str]], either: bool = False, *, last_or_same_key: bool = False,
+                   or_opens_group: bool = False) -> list[str]:
     """Bracketings worth considering for clauses joined by ``[(connective, separator words), ...]``, best first.
 
-    "A and B; or C" reads (A AND B) OR C; "A, B, or C" reads A OR B OR C; otherwise (and after
-    "either") an "or" binds the clauses next to it (women who bought toys or books and have kids).
+    "A and B; or C" and "A and B, or anyone with C" read (A AND B) OR C; "A, B, or C" reads A OR B OR C
+    unless the last "or" joins two bounds of one key ("India, aged 18-24 or over 55"); otherwise (and
+    after "either") an "or" binds the clauses next to it (women who bought toys or books and have kids).
     """
     conns = [c for c, _ in seps[1:]]
     if "or" not in conns:
         return ["or_tight"]
-    if any(";" in sep for c, sep in seps[1:] if c == "or"):
+    if or_opens_group or any(";" in sep for c, sep in seps[1:] if c == "or"):
         return ["and_tight", "or_tight", "all_or"]
     if either:  # "either A or B, and C": the "or" groups the two clauses beside it
         return ["or_tight", "and_tight", "all_or"]
-    if len(conns) >= 2 and conns[-1] == "or" and all("," in sep for _, sep in seps[1:-1]):
+    if (len(conns) >= 2 and conns[-1] == "or" and all(re.fullmatch(r"\s*,\s*", sep) for _, sep in seps[1:-1])
+            and "," in seps[-1][1] and not last_or_same_key):
         return ["all_or", "or_tight", "and_tight"]
     return ["or_tight", "and_tight", "all_or"]
 
@@ -110,7 +114,9 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
         return []
     ranges = [range(len(s.options)) for s in slots]
     live = _units([c for c in linking.clauses if c.slots], [c.group for c in linking.clauses if c.slots])
-    shapes = structures_for([(c.connective, c.sep) for c in live], linking.either)
+    opens_group = any(c.connective == "or" and _NEW_GROUP.match(c.text) for c in live[1:])
+    shapes = structures_for([(c.connective, c.sep) for c in live], linking.either,
+                            last_or_same_key=_last_or_same_key(live), or_opens_group=opens_group)
     picks = sorted(itertools.product(*ranges), key=lambda p: (sum(p), p))[:limit]
     out: list[Candidate] = []
     seen: set[str] = set()
@@ -130,6 +136,19 @@ def candidates(linking: Linking, limit: int = 8) -> list[Candidate]:
             out.append(Candidate(logic, _chain(linking, chosen, logic), sum(pick) + penalty))
     out.sort(key=lambda c: c.rank)
     return out[:limit]
+
+
+# an "or" followed by another group of people ("..., or anyone on an annual plan") joins whole audiences
+_NEW_GROUP = re.compile(r"(?:anyone|anybody|everyone|everybody|those|the ones)\b")
+
+
+def _last_or_same_key(clauses: list[LinkedClause]) -> bool:
+    """The last "or" joins two conditions on one key ("aged 18-24 or over 55"): it is local to that key."""
+    ors = [i for i, c in enumerate(clauses) if i and c.connective == "or"]
+    if not ors:
+        return False
+    i = ors[-1]
+    return clauses[i].slots[0].options[0].key == clauses[i - 1].slots[-1].options[0].key
 
 
 def _runs(group_ids: list[int | None]) -> list[tuple[int, int]]:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
+from models.targeting.parser._places import demonym_patterns, is_place_feature
 
-__all__ = ["CURRENCY_UNITS", "MEASURE_UNITS", "STATE_AFTER", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -185,6 +186,7 @@ class Lexicon:
     key_cues: tuple[KeyCue, ...]
     value_cues: tuple[ValueCue, ...]
     roles: Roles
+    state_subjects: tuple[str, ...] = ()  # regex sources of yes/no features' subjects ("email" of email_opt_in)
 
 
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
@@ -219,6 +221,7 @@ def _roles(features: dict[str, Feature]) -> Roles:
     coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
     presence = tuple(n for n, f in numeric.items()
                      if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
+                     and not _MEASURE_NAME.search(n)
                      and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent", *TIME_UNITS)
                      and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
     stems: dict[str, list[str]] = {}
@@ -236,6 +239,14 @@ def _roles(features: dict[str, Feature]) -> Roles:
     for word, owners in noun_owner.items():
         if len(owners) == 1 and word not in count_units:
             count_units[word] = next(iter(owners))
+    for n in presence:  # "2 or more policies", "exactly one policy": the noun an "active_policy_count" counts
+        m = re.search(r"(?:^|_)([a-z]{4,})_(?:count|num|number|total)$", re.sub(WINDOW_SUFFIX, "", n))
+        if m and m.group(1) not in _GENERIC_NAME_WORDS:
+            noun = m.group(1)
+            plural = (noun[:-1] + "ies" if noun.endswith("y") else
+                      noun + "es" if noun.endswith(("s", "x", "ch", "sh")) else noun + "s")
+            for form in (noun, plural):
+                count_units.setdefault(form, n)
     time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}
     measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)
@@ -264,11 +275,13 @@ def _roles(features: dict[str, Feature]) -> Roles:
                  time_keys=time_keys, measure_keys=measure_keys)
 
 
+# a number named so is a measure, not a count of events: "nps_score" from 0 is not "has an NPS" when > 0
+_MEASURE_NAME = re.compile(r"(?:^|_)(?:score|rating|rank|index|level|grade|tier|nps|pct|percent|ratio)(?:_|$)")
 # Words of a key's name that say nothing about what it measures.
 _GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
                        "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
                        "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
-                       "with", "from", "for", "by", "at"}
+                       "with", "from", "for", "by", "at", "size", "qty", "cnt"}
 
 
 def _name_words(name: str) -> list[str]:
@@ -310,13 +323,36 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
                 picked.append(head)
             if len(head) >= 7 and head.endswith(("s", "ing")):  # "referrals" ↔ "referred": the word's stem
                 picked.append((head[:-3] if head.endswith("ing") else head[:max(5, len(head) - 6)]) + "*")
+        # a count named by what happened ("titles_completed" ← "completed nothing this month"): its participle
+        if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and f.unit is None:
+            picked += [w for w in words if len(w) >= 6 and w.endswith("ed") and grams.get(w) == {name}
+                       and w not in value_words]
+        # a days-since key is also cued by its event's verb: "days_since_last_booking" ← "haven't booked in a year"
+        event = re.fullmatch(r"(?:days_since_)?last_([a-z]{4,})(?:_days)?", name)
+        if event and f.unit == "days" and f.window_days is None:
+            noun = event.group(1)
+            base = noun[:-3] if noun.endswith("ing") and len(noun) > 6 else noun
+            past = base + "d" if base.endswith("e") else base[:-1] + "ied" if base.endswith("y") else base + "ed"
+            if _past(base) != "ed" and not base.endswith("e"):
+                past = base + base[-1] + "ed"
+            if not _PARTICLE.match(noun) and not any(past in _name_words(k) for k in features if k != name):
+                picked.append(past)
         out[name] = picked
     return out
 
 
 # a yes/no feature's state said after its subject: "push disabled", "sms is turned off", "roaming on"
 STATE_AFTER = (r"(?= (?:notifications? |alerts? |messages? )?(?:is |are |was |were )?(?:enabled|disabled|on|off|"
-                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out))\b)")
+                r"turned (?:on|off)|switched (?:on|off)|allowed|blocked|opted (?:in|out)|installed|"
+                r"uninstalled)\b)")
+# ... and before it: "turned on push", "opted out of our marketing emails", "unsubscribed from sms"
+STATE_BEFORE = (r"(?:(?:turned|switched) (?:on|off)|enabled|disabled|"
+                r"opted[- ]?(?:in|out)(?: (?:to|of|for|from))?|"
+                r"subscribed to|unsubscribed from|active (?:in|on|with))(?: (?:the|our|their|any|all))?"
+                r"(?: marketing| promotional)? ")
+STATE_OFF = re.compile(r"(?:(?:turned|switched) off|disabled|opted[- ]?out|unsubscribed|uninstalled)\b")
+# a thing one has or not ("app_installed"): "have the app", "without the app"
+_POSSESSED = r"(?:have|has|had|got|with|using|uses|use) (?:the |our |a |an )?"
 
 
 def _abbreviation(alias: str, value: str) -> bool:
@@ -329,14 +365,18 @@ def _value_pattern(alias: str, value: str) -> str:
     return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
 
 
-# two-letter words a demand uses as words, never as a value's initials ("with us" is not the United States)
-_NOT_INITIALS = {"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my", "no", "so", "to",
-                 "up", "we", "am", "is", "of", "by", "if", "ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
+# English function words: a value (or a value's initials) spelled like one ("us" for the United States) is read
+# only where it cannot be the word ("in the US", "US-based" written in capitals), never in "with us"
+FUNCTION_WORDS = frozenset({"us", "it", "at", "in", "on", "or", "as", "an", "be", "do", "go", "he", "me", "my",
+                            "no", "so", "to", "up", "we", "am", "is", "of", "by", "if"})
+# two-letter words a demand uses as words, never as a value's initials
+_NOT_INITIALS = {"ok", "pm", "hi", "id", "tv", "ai", "vs", "eg", "ie"}
 
 
 def _initials(value: str, counts: dict[str, int]) -> list[str]:
     """"united_kingdom" → "uk", "san_francisco" → "sf": a multi-word value's initials, when no other value
-    shares them and they are not an English word."""
+    shares them and they are not an English word other than a function word (read as the value only in
+    capitals or after "the", see :data:`FUNCTION_WORDS`)."""
     ini = _initial_of(value)
     return [re.escape(ini)] if ini and counts.get(ini) == 1 and ini not in _NOT_INITIALS else []
 
@@ -344,6 +384,34 @@ def _initials(value: str, counts: dict[str, int]) -> list[str]:
 def _initial_of(value: str) -> str:
     words = [w for w in re.split(r"[_\s-]+", value.lower()) if w]
     return "".join(w[0] for w in words) if len(words) >= 2 and all(w.isalpha() for w in words) else ""
+
+
+_TIME_WORDS = {"day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years"}
+# words a value family must not be: the people a demand is about, and degree words ("very_low", "very_high")
+_NOT_FAMILY = {"customer", "customers", "user", "users", "member", "members", "client", "clients",
+               "account", "accounts", "subscriber", "subscribers", "buyer", "buyers", "shopper", "shoppers",
+               "people", "person", "very", "extra", "super", "ultra", "more", "most", "less", "least", "high",
+               "higher", "highest", "low", "lower", "lowest", "medium", "other", "none", "only", "plus", "level",
+               "tier", "type", "group"}
+
+
+def _family_cues(name: str, f: Feature, features: dict[str, Feature]) -> list[ValueCue]:
+    """"any life policy" → term_life and whole_life; "pays by card" → credit_card and debit_card: a word that
+    several multi-word values of one feature share, and nothing else in the catalog is, names them all."""
+    words_of = {v: [w for w in re.split(r"[_\s-]+", v.lower()) if w] for v in dict.fromkeys(f.values or ())}
+    taken = {a.lower() for g in features.values() for v in g.values or ()
+             for a in (v, *g.value_aliases.get(v, ()))}
+    elsewhere = {w for g in features.values() if g.name != name for v in g.values or ()
+                 for w in re.split(r"[_\s-]+", v.lower())}
+    family: dict[str, list[str]] = {}
+    for v, words in words_of.items():
+        if len(words) >= 2:
+            for w in dict.fromkeys(words):
+                family.setdefault(w, []).append(v)
+    return [ValueCue(name, ",".join(vs), _rx([phrase_pattern(w, singular=False)])) for w, vs in family.items()
+            if len(vs) >= 2 and len(w) >= 4 and w.isalpha() and w not in taken and w not in elsewhere
+            and w not in _STOP and w not in _TIME_WORDS and w not in _NOT_FAMILY
+            and w not in name.split("_")]  # "contract" names contract_type
 
 
 def _build(catalog: Catalog, entity: str) -> Lexicon:
@@ -355,6 +423,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
                 initials[ini] = initials.get(ini, 0) + 1
     name_parts = _name_phrases(features)
     key_cues: list[KeyCue] = []
+    subjects: list[str] = []
     for name, f in features.items():
         values = {v.lower() for v in f.values or ()}
         # the name without its window suffix too: "dropped_calls_7d" is cued by "dropped calls"
@@ -365,19 +434,29 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
         # "1 order": a plural kept plural (its singular is mostly a verb) is singular after a number
         patterns += [rf"(?<=\b1 ){re.escape(p[:-1])}" for p in phrases
                      if re.fullmatch(r"[a-z]+s", p) and p[:-1] in _VERB_SINGULARS]
-        state = re.fullmatch(r"(.+?)_(?:enabled|on|active|allowed|opt_in|opted_in|subscribed)", name)
+        state = re.fullmatch(r"(.+?)_(enabled|on|active|allowed|opt_in|opted_in|subscribed|installed)", name)
         key_cues.append(KeyCue(name, _rx(patterns)))
         if f.dtype == DType.BOOL and state:  # "push disabled", "sms turned off": the name without its state word
             # its own cue, so that a longer phrase of the key ("push notifications") still matches in full
-            key_cues.append(KeyCue(name, _rx([phrase_pattern(state.group(1)) + STATE_AFTER])))
+            subject = phrase_pattern(state.group(1))
+            subjects.append(subject)
+            key_cues.append(KeyCue(name, _rx([subject + STATE_AFTER, STATE_BEFORE + subject])))
+            if state.group(2) == "installed":
+                owned = [_POSSESSED + subject + r"(?! [a-z]+ed\b)", subject + r" users?"]  # "app users"
+                key_cues.append(KeyCue(name, _rx(owned)))
     value_cues: list[ValueCue] = []
     for name, f in features.items():
         if f.dtype in (DType.CATEGORY, DType.STRING_SET):
+            place = is_place_feature(f)
             for v in f.values or ():
                 phrases = [v, *f.value_aliases.get(v, ())]  # values are exact words: "outdoors" is not "outdoor"
-                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases]
+                people = [d for p in phrases for d in demonym_patterns(p)] if place else []  # "Californians"
+                if re.fullmatch(r"[a-z]+al", v.lower()):  # "annually"
+                    people.append(re.escape(v.lower()) + "ly")
+                value_cues.append(ValueCue(name, v, _rx([_value_pattern(p, v) for p in phrases] + people
                                                         + [re.escape(v.lower())] + _initials(v, initials))))
+            value_cues += _family_cues(name, f, features)
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))
-    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features))
+    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects))

@@ -19,7 +19,7 @@ from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
-from models.targeting.parser._lexicon import STATE_AFTER, Lexicon, lexicon_for
+from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, lexicon_for
 from models.targeting.parser._linkrules import (
     _CMP_AFTER,
     _CMP_BEFORE,
@@ -31,17 +31,32 @@ from models.targeting.parser._linkrules import (
     NEGATION,
     _convert_time,
     _distribute_heads,
+    _distribute_states,
     _Found,
     _is_own_window,
     _number_patterns,
     _or_between_unread,
     _overlaps,
     _possessive,
+    _protect_values,
     _spans,
     is_negative,
 )
 from models.targeting.parser._numbers import format_number
-from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, NUM, preprocess
+from models.targeting.parser._preprocess import (
+    AT_OR_ABOVE,
+    AT_OR_BELOW,
+    AT_OR_BETTER,
+    AT_OR_WORSE,
+    NUM,
+    preprocess,
+)
+from models.targeting.parser._values import (
+    capitalised_words,
+    is_function_word,
+    ordinal_condition,
+    value_condition,
+)
 
 __all__ = ["NEGATION", "KeySimilarity", "LinkedClause", "Linking", "Slot", "is_negative", "link_demand", "preprocess"]
 
@@ -57,6 +72,7 @@ class _ClauseLinker:
         self.features: dict[str, Feature] = {f.name: f for f in catalog.features_of(entity)}
         self.similarity = similarity
         self.sep = ""  # the words joining the clause being linked to the previous one ("with" in "with us")
+        self.lead = ""  # the exclusion words taken off the clause being linked ("skip anyone")
         self.lex = lex
         self.roles = lex.roles
         count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
@@ -64,6 +80,7 @@ class _ClauseLinker:
         self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
         self.percent = False  # the demand wrote a percentage (set per demand)
+        self.capitals: frozenset[str] = frozenset()  # words the demand wrote in capitals (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
 
     # -- cues -------------------------------------------------------------------------------------
@@ -76,7 +93,8 @@ class _ClauseLinker:
 
     def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[_Found]) -> list[list[_Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
-        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)]
+        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)
+                if not is_function_word(text, s, e, self.capitals)]
         # "push" inside "push notifications" is the key push_enabled, not the channel value.
         # "push" in "push notifications", "card" in "card spend": a word inside another key's longer name
         hits = [(s, e, c) for s, e, c in hits
@@ -135,16 +153,18 @@ class _ClauseLinker:
     def link(self, clause: LinkedClause, previous: LinkedClause | None, context: str = "") -> None:
         text = clause.text
         self.sep = clause.sep if re.fullmatch(r"[a-z ]*", clause.sep) else ""
+        self.lead = clause.lead
         negated = clause.negated
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
         window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
         # "tier 1" is a value of city_tier, not a number to compare.
         # "tier 1", "24 month contract": a value with a number in it, not a number to compare
-        value_spans = [(v.start, v.end) for r in self.value_cues(text, [], cues) for v in r[:1]]
-        coded = [(s, e) for s, e in value_spans
-                 if self.features[self.value_cues(text[s:e], [], [])[0][0].key].dtype in (DType.INT, DType.FLOAT)
-                 or re.search(r"\d", text[s:e])]
+        first_values = [r[0] for r in self.value_cues(text, [], cues)]
+        value_spans = [(v.start, v.end) for v in first_values]
+        coded = [(v.start, v.end) for v in first_values
+                 if self.features[v.key].dtype in (DType.INT, DType.FLOAT)
+                 or re.search(r"\d", text[v.start:v.end])]
         numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
         for n in self.numbers(text):
             if _overlaps((n[0], n[1]), coded):
@@ -214,7 +234,7 @@ class _ClauseLinker:
         def head_noun(cue: _Found) -> bool:
             """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       for c in cues)
+                       and not _NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -239,8 +259,8 @@ class _ClauseLinker:
             s, e = readings[0].start, readings[0].end
             taken.append((s, e))
             neg = negated_at(s)
-            options = tuple(self._ordinal_condition(r.key, r.value or "", text, s, e, neg)
-                            or self._value_condition(r.key, r.value or "", neg) for r in readings)
+            options = tuple(ordinal_condition(self.features[r.key], r.value or "", text, s, e, neg)
+                            or value_condition(self.features[r.key], r.value or "", neg) for r in readings)
             slots.append(Slot(text[s:e], options, owner.get(s, s)))  # the owner's place starts the mention
             used_keys.update({r.key for r in readings[:1]})
 
@@ -254,10 +274,11 @@ class _ClauseLinker:
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
             # "push notifications turned off": the negation may follow the feature.
             neg = neg or bool(re.match(r"\s*(?:[a-z]+ )?(?:is |are |was |were )?(?:turned off|switched off|disabled|off|"
-                                       r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$", text[cue.end:]))
+                                       r"(?:equal to |= ?|set to )?(?:false|no))\b|\s*not\s*$|\s*(?:nothing|none)\b", text[cue.end:]))
             if f.dtype == DType.BOOL:
                 # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
                 neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
+                neg = neg != bool(STATE_OFF.match(phrase))  # "opted out of email"; "did not opt out": opted in
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
                     neg or not shared_cue(cue) or window == self.roles.window_of(cue.key)):
@@ -290,7 +311,8 @@ class _ClauseLinker:
             keep[s:e] = [False] * (e - s)
         rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
         rest = _NEGATION.sub(" ", _FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
-        rest = rest.replace(AT_OR_ABOVE, " ").replace(AT_OR_BELOW, " ")
+        for marker in (AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE):
+            rest = rest.replace(marker, " ")
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
         clause.slots = sorted(slots, key=lambda sl: sl.start)
 
@@ -361,14 +383,18 @@ class _ClauseLinker:
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
         person = re.search(r"\b(?:wom[ae]n|m[ae]n|people|persons?|users?|customers?|ladies|guys|adults|folks|"
                            r"females?|males?|aged?|anyone|everyone|everybody|those|seniors|gamers|students)\b|^(?:is|are)\b",
-                           text)
+                           f"{self.lead} {text}".strip())
+        # any word for the people a catalog serves: "years old" or a bare number next to it is their age
+        people = person or re.search(r"\b(?:members?|subscribers?|policyholders?|clients?|travell?ers?|drivers?|"
+                                     r"viewers?|guests?|patients?|residents?|borrowers?|investors?)\b", text)
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
             apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
             # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
             subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
-            if not apart and not person and other and ("old" not in unit or subject.strip()):
+            named = people if "old" in unit else person
+            if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
             if "old" in unit or not numeric:
                 return [roles.age_key]
@@ -413,14 +439,20 @@ class _ClauseLinker:
             bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
+            age = self.features.get(roles.age_key or "")
+            age_fits = (age is not None and not unit and age.range is not None
+                        and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums))
+            if age is not None and age_fits and people:  # "..., but skip anyone under 18": a person's age
+                return [age.name]
             if prev and bare:  # "spent over 500 but under 2000"
                 return [prev[-1]]
-            age = self.features.get(roles.age_key or "")
-            if (age is not None and (person or words) and not unit and age.range is not None
-                    and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums)):
+            if age is not None and age_fits and words:
                 return [age.name]
             return prev[-1:]
-        numeric.sort(key=lambda c: min(abs(c.start - e), abs(s - c.end)))
+        # "10 titles on their watchlist": the items counted belong to the key named after "on/in/of their"
+        held = re.compile(r"\s+(?:on|in|of)\s+(?:their|the|his|her|your|my)\s+$")
+        numeric.sort(key=lambda c: (not (c.start >= e and held.fullmatch(text[e:c.start])),
+                                    min(abs(c.start - e), abs(s - c.end))))
         keys = list(dict.fromkeys(c.key for c in numeric))
         if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
             keys = [roles.over_window(k, window) for k in keys]
@@ -470,52 +502,22 @@ class _ClauseLinker:
         event_cued = any(self.roles.window_of(k) is not None or self.features[k].dtype == DType.CATEGORY
                          for k in cue_keys & {f for f in self.features if self._shares_values(f, keys)})
 
-        def rank(r: _Found) -> tuple[int, int]:
+        def rank(r: _Found) -> tuple[int, int, int]:
             f = self.features[r.key]
             trait = f.dtype == DType.STRING_SET and self.roles.window_of(r.key) is None
             event = f.dtype == DType.STRING_SET and not trait
             default = (0 if trait and not event_cued else 1 if event else 2 if trait else 3) if len(keys) > 1 else 0
-            return (0 if r.key in cued_keys else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2, default)
+            # "renters in California": a category's value in the plural names those people ("renters policy" is
+            # the policy: its key's name word is cued)
+            people = f.dtype == DType.CATEGORY and text[r.start:r.end] in (f"{r.value}s", f"{r.value}es")
+            return (0 if r.key in cued_keys else 1 if r.key in prev_keys[-1:] or r.key in near_keys else 2,
+                    0 if people else 1, default)
 
         return sorted(readings, key=rank)
 
     def _shares_values(self, key: str, keys: set[str]) -> bool:
         vals = set(self.features[key].values or ())
         return bool(vals) and any(vals & set(self.features[k].values or ()) for k in keys)
-
-    def _ordinal_condition(self, key: str, value: str, text: str, s: int, e: int, negated: bool) -> Condition | None:
-        """"gold or above", "below prime", "premier tier and up": a range of an ordered category's levels."""
-        f = self.features[key]
-        if f.dtype != DType.CATEGORY or not f.ordered or value not in (f.values or ()):
-            return None
-        levels = list(f.values or ())
-        i = levels.index(value)
-        after = re.match(rf"\s*(?:[a-z]+\s+){{0,2}}?({AT_OR_ABOVE}|{AT_OR_BELOW})\b", text[e:])
-        before = re.search(r"\b(above|higher than|better than|over|at least|below|lower than|worse than|under|"
-                           r"at most|less than)\s+(?:the\s+)?$", text[:s])
-        if after:
-            picked = levels[i:] if after.group(1) == AT_OR_ABOVE else levels[:i + 1]
-        elif before:
-            word = before.group(1)
-            picked = (levels[i:] if word == "at least" else levels[:i + 1] if word == "at most" else
-                      levels[i + 1:] if word in ("above", "higher than", "better than", "over") else levels[:i])
-        else:
-            return None
-        if not picked:
-            return None
-        if len(picked) == 1:
-            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, picked[0])
-        return Condition(key, Op.NOT_BELONGS_TO if negated else Op.BELONGS_TO, ",".join(sorted(picked)))
-
-    def _value_condition(self, key: str, value: str, negated: bool) -> Condition:
-        f = self.features[key]
-        if f.dtype == DType.STRING_SET:
-            return Condition(key, Op.CONTAINS_NONE if negated else Op.CONTAINS_ANY, value)
-        if f.dtype in (DType.INT, DType.FLOAT):
-            return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
-        return Condition(key, Op.NOT_EQUAL_TO if negated else Op.EQUAL_TO, value)
-
-
 
 # a clause that opens another group of people ("and anyone ...", "or those ...")
 _ANOTHER_GROUP = re.compile(r"(?:anyone|anybody|those|everyone|people|users|customers|members|subscribers|clients|"
@@ -531,16 +533,19 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
     lex = lexicon_for(catalog, entity)
-    text = _distribute_heads(text, lex)
+    text = _distribute_states(_distribute_heads(_protect_values(text, lex), lex), lex)
     linker = _ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
+    linker.capitals = capitalised_words(demand)
     clauses: list[LinkedClause] = []
     pending_negation = excluding = both = False
     excluded: LinkedClause | None = None  # the excluded group relative clauses still add to
     pieces = split_clauses(text)
     for i, (conn, sep, piece, group) in enumerate(pieces):
+        lead = ""
         if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
             excluding, excluded = True, None
+            lead = " ".join(m.group(0) for m in _EXCLUDE.finditer(piece))
             piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
             if not piece:
                 continue
@@ -548,7 +553,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         if piece in ("not",):
             pending_negation = True
             continue
-        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep, group=group)
+        clause = LinkedClause(piece, conn, neg or pending_negation, sep=sep, group=group, lead=lead)
         pending_negation = False
         context = " ".join(p for _, _, p, _ in pieces[max(0, i - 1):i] + pieces[i + 1:i + 2])
         linker.link(clause, clauses[-1] if clauses else None, context)
@@ -569,6 +574,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
                 and _ANOTHER_GROUP.match(piece)):
             clause.excluded, excluded = True, clause  # relative clauses that follow add to it
+            clause.connective = "and"  # "do not include A or anyone with B": neither A nor B
             clauses.append(clause)
             continue
         if excluding and clause.slots:

@@ -19,7 +19,7 @@ __all__ = ["NEGATION", "is_negative"]
 NEGATION = _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                        r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
                        r"switched off|existing|leaving out|leave out)(?![a-z])")
-_EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|"
+_EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|(?:do )?not include|"
                       r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
                       r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
                       r"shoppers|buyers|the ones))?")
@@ -121,6 +121,36 @@ def _distribute_heads(text: str, lex: Lexicon) -> str:
             candidate = f"{before.group(1)} {head}"
             if any(c.key == cue.key and c.value != cue.value and c.pattern.fullmatch(candidate) for c in lex.value_cues):
                 text = f"{text[:before.start(1)]}{candidate}{before.group(2)}{text[m.start():]}"
+    return text
+
+
+# the state words a yes/no feature's subject takes after it ("email opted in", "push enabled")
+_STATE = (r"(?:(?:is |are )?(?:opted[- ]in|opted[- ]out|enabled|disabled|turned on|turned off|switched on|"
+          r"switched off))")
+
+
+def _distribute_states(text: str, lex: Lexicon) -> str:
+    """"email or SMS opted in", "push and email enabled": a state word shared by a list of yes/no features'
+    subjects is written out for each ("email opted in or sms opted in")."""
+    if not lex.state_subjects:
+        return text
+    subject = "(?:" + "|".join(lex.state_subjects) + ")"
+    rx = re.compile(rf"\b({subject})((?:,| or| and|, or|, and) )({subject}) ({_STATE})\b")
+    return rx.sub(lambda m: f"{m.group(1)} {m.group(4)}{m.group(2)}{m.group(3)} {m.group(4)}", text)
+
+
+_CONNECTIVE = re.compile(r"\b(?:with|and|or|who|that|which|but|plus|while|where|also)\b")
+
+
+def _protect_values(text: str, lex: Lexicon) -> str:
+    """"lives with family", "salt and pepper": a value whose words include a connective is written as the value
+    itself ("lives_with_family") so that splitting the demand into clauses does not cut it."""
+    for cue in lex.value_cues:
+        if "," in cue.value:
+            continue
+        for m in reversed(list(cue.pattern.finditer(text))):
+            if _CONNECTIVE.search(m.group(0)):
+                text = f"{text[:m.start()]}{cue.value.lower()}{text[m.end():]}"
     return text
 
 

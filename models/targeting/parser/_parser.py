@@ -70,16 +70,26 @@ _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give 
                          r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?|e-?mail|letter|message|reply|"
                          r"script|faq|blurb|report|deck|trends?|analysis|summary|dashboard|chart|presentation|slides?)s?\b"
                          r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
-# "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience.
+# "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience
 _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")
 _AUDIENCE = re.compile(r"\b(?:users?|customers?|people|persons?|members?|buyers?|shoppers?|clients?|audience|"
                        r"segment|wom[ae]n|m[ae]n|lad(?:y|ies)|guys|anyone|everyone|those|who|whose|ones|students|"
-                       r"parents|moms?|dads?|holders?|owners?|borrowers?|investors?)\b")
+                       r"parents|moms?|dads?|holders?|owners?|borrowers?|investors?|subscribers?|accounts?|"
+                       r"policyholders?|households?|travell?ers?|drivers?|viewers?|guests?|passengers?|patients?|"
+                       r"players?|riders?|visitors?|residents?|fans?)\b")
+# "What was our Q3 retention rate for bundled customers?": a question about a measure, not for an audience
+_METRIC_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how)\b(?: is| was| are| were| has| have)?"
+                              r"(?: our| the| their)?(?: [\w-]+){0,3} (?:rate|ratio|average|mean|median|percentage|"
+                              r"share|trend|growth|revenue|margin|roi|lift|conversion|retention|performance|"
+                              r"breakdown|distribution)s?\b"
+                              r"[^?]*\?\s*$")
 
 
 def _asks_for_no_audience(text: str) -> bool:
-    """Writing work, or a question that names no one ("what's the weather in Hangzhou?")."""
-    return bool(_OTHER_TASK.search(text) or _QUESTION.search(text) and not _AUDIENCE.search(text))
+    """Writing work, a question about a measure, or a question that names no one ("what's the weather in
+    Hangzhou?")."""
+    return bool(_OTHER_TASK.search(text) or _METRIC_QUESTION.search(text)
+                or _QUESTION.search(text) and not _AUDIENCE.search(text))
 
 
 _INJECTION = re.compile(r"\b(?:ignore|disregard|forget|override|bypass|drop|delete|truncate|insert|update|"

@@ -11,12 +11,13 @@ import re
 
 from models.targeting.parser._numbers import normalize_numbers
 
-__all__ = ["AT_OR_ABOVE", "AT_OR_BELOW", "GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
+__all__ = ["AT_OR_ABOVE", "AT_OR_BELOW", "AT_OR_BETTER", "AT_OR_WORSE", "GROUP_CLOSE", "GROUP_OPEN", "NUM", "preprocess"]
 
 _CONTRACTIONS = {"n't": " not", "'ve": " have", "'re": " are", "'m": " am", "'d": " had", "'ll": " will"}
 NUM = r"(\d+(?:\.\d+)?)"
 GROUP_OPEN, GROUP_CLOSE = "\u00ab", "\u00bb"  # « »: an explicitly bracketed group in the demand
 AT_OR_ABOVE, AT_OR_BELOW = "orabove", "orbelow"  # "gold or above" → "gold orabove"
+AT_OR_BETTER, AT_OR_WORSE = "orbetter", "orworse"  # which end is better depends on the feature (risk: the low one)
 
 
 def preprocess(demand: str) -> str:
@@ -51,6 +52,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
+    t = re.sub(r"\b(log(?:s|ged|ging)?|sign(?:s|ed|ing)?|check(?:s|ed|ing)?) into\b", r"\1 in to", t, flags=re.I)
     t = normalize_numbers(t)
     # "1 or 2 claims", "two or three times": two consecutive counts are a small range, not a list of values
     # (a level named by number, "tier 1 or 2", stays a list).
@@ -81,7 +83,9 @@ def preprocess(demand: str) -> str:
     # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
     # linker reads against an ordered feature (the "or" must not split the sentence)
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)
-    t = re.sub(r"\b(?:or|and) (?:above|higher|better|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
+    t = re.sub(r"\b(?:or|and) better\b(?!\s*(?:than|\d))", AT_OR_BETTER, t)
+    t = re.sub(r"\b(?:or|and) worse\b(?!\s*(?:than|\d))", AT_OR_WORSE, t)
+    t = re.sub(r"\b(?:or|and) (?:above|higher|up|over|more senior)\b(?!\s*(?:than|\d))", AT_OR_ABOVE, t)
     t = re.sub(r"\b(?:or|and) (?:below|lower|under|less)\b(?!\s*(?:than|\d))", AT_OR_BELOW, t)
     t = re.sub(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", " ", t)  # a clock time ("between 11pm and 4am") is no threshold
     t = re.sub(r"\b(?:one|1) of (?=(?:our|the|their|your|its|these|those)\b)", "a ", t)  # "one of our cards": not a count
@@ -110,10 +114,13 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\bfor (?:the|a|an|our|this|next|that) (?:[a-z0-9'.-]+ ){0,3}(?:push|campaign|promotion|promo|sale|"
                r"mailing|offer|coupon|voucher|drop|blast|newsletter|launch|line|collection)\b", " ", t)
     # "the age restriction on this insurance offer", "mid-month campaign:": names of the campaign, not of users.
-    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b(?! ?codes?\b)",
+    t = re.sub(r"\b(?:this|our|the|next|a|an) (?:[a-z0-9.-]+ ){0,2}(?:offer|campaign|promotion|promo|sale|mailing)\b"
+               r"(?! ?(?:codes?|discounts?|prices?|pricing|rates?|credits?)\b)",
                " ", t)
     t = re.sub(r"^[^:]{0,40}\b(?:campaign|promo|promotion|sale|offer|brief|launch|push|drop|blast|segment|watchlist|list|"
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
+    # "Fiber cross-sell brief. Target: ...": the label ends with a full stop
+    t = re.sub(r"^[^:.]{0,40}\b(?:cross-sell|upsell|win-?back|campaign|promo) brief\s*\.", " ", t)
     # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
     t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)
