@@ -209,7 +209,7 @@ class DemandParser:
               unresolved: list[UnresolvedPhrase]) -> ParseResult:
         if self.variant == "resolve" and not _asks_for_no_audience(demand.lower()) and not (
                 not cands and _INJECTION.search(demand.lower())):
-            return self._resolve(demand, cands, unresolved)
+            return self._resolve(demand, cands, unresolved, linking.text)
         if not cands or _asks_for_no_audience(demand.lower()):
             return self._empty(demand, unresolved)
         if self.variant in ("linker", "default"):
@@ -272,7 +272,8 @@ class DemandParser:
                             f"constrained decoding ({trace.scored_steps} scored choices, "
                             f"{trace.forced_steps} forced)")
 
-    def _resolve(self, demand: str, cands: list[Candidate], unresolved: list[UnresolvedPhrase]) -> ParseResult:
+    def _resolve(self, demand: str, cands: list[Candidate], unresolved: list[UnresolvedPhrase],
+                 context: str) -> ParseResult:
         """The linker's reading AND one model-written condition per phrase the linker could not read."""
         assert self.backend is not None
         demos = self.config.student_demos if self.config.student_demos is not None else self.config.demos
@@ -280,7 +281,7 @@ class DemandParser:
             self.backend, "start") else None
         resolved = resolve_phrases(unresolved, catalog=self.catalog, backend=self.backend, retriever=self.retriever,
                                    library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores,
-                                   read_something=bool(cands),
+                                   read_something=bool(cands), context=context,
                                    used=frozenset(c.key for c in conditions_of(parse_logic(cands[0].logic)))
                                    if cands else frozenset())
         if not resolved:
