@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 from features.catalog import Catalog, DType
 from models.targeting.logic import (
+    And,
     Condition,
+    Expr,
     Not,
     Op,
     UnresolvedPhrase,
@@ -41,6 +43,7 @@ from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
+from models.targeting.parser._linkrules import _UNIT_DAYS
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
@@ -58,6 +61,8 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])")
 # in a sentence with a negation before it, may be inside that negation's scope
 _LIST_JOIN = re.compile(r"(?:,|\bor|\bnor|\band/or)\s*$")
 _SENTENCE = re.compile(r"[.;:!?\n]")
+_WINDOW_SUFFIX = re.compile(r"_\d+[dwmy]$")  # "claims_count_3y": its window, not a number the phrase said
+_PERIOD = re.compile(r"(\d+) (days?|weeks?|months?|years?)\b")
 _MARGIN = 0.1  # keys offered to the model: at most this much less similar to the phrase than the closest
 _VAGUE = "(no threshold given)"
 _NEGATION_NOTE = " (not sure what the negation covers)"
@@ -80,7 +85,7 @@ def _presence(cond: Condition) -> bool:
     return cond.op == Op.GREATER_THAN and cond.value == "0"
 
 
-def _excludes(expr: Not | Condition, catalog: Catalog) -> bool | None:
+def _excludes(expr: Expr, catalog: Catalog) -> bool | None:
     """Whether a one-condition expression excludes (``= false``, ``NOT``, ``Not Equal To``, ``Contains None``,
     no presence); None for a numeric threshold, whose comparative words ("no more than 3") decide."""
     negated = isinstance(expr, Not)
@@ -93,33 +98,54 @@ def _excludes(expr: Not | Condition, catalog: Catalog) -> bool | None:
     return negated if _presence(cond) else None
 
 
+def _reading(text: str, key: str, catalog: Catalog, similarity: KeySimilarity | None) -> Expr | None:
+    """The linker's reading of the phrase with the key's name (without a window suffix) beside it, as the one
+    condition it puts on that key ("hold 2 or more policies active policy count" → ``>= 2``; "have not
+    booked in the last year days since last booking" → ``> 365``)."""
+    name = _WINDOW_SUFFIX.sub("", key).replace("_", " ")
+    read = next(iter(candidates(link_demand(f"{text} {name}", catalog, similarity=similarity), 1)), None)
+    if read is None:
+        return None
+    expr = normalize(parse_logic(read.logic), catalog)
+    items = [e for e in (expr.items if isinstance(expr, And) else (expr,))
+             if any(c.key == key for c in conditions_of(e))]
+    if len(items) != 1 or not isinstance(items[0], (Condition, Not)) or len(conditions_of(items[0])) != 1:
+        return None
+    return items[0]
+
+
 def candidate_conditions(text: str, keys: list[str], catalog: Catalog, *,
                          similarity: KeySimilarity | None = None) -> dict[str, str]:
     """key → the one condition (conventional canonical text) ``text`` means if it names that key, for the
     keys the rules can write one for; see the module docstring."""
     negated = bool(NEGATION.search(text))
     has_numbers = bool(_NUMBER.search(text))
-    presence_keys = lexicon_for(catalog).roles.presence_keys
+    roles = lexicon_for(catalog).roles
     out: dict[str, str] = {}
     for key in keys:
         dtype = catalog.features[key].dtype
-        # the linker's reading of the phrase with the key's name beside it ("hold 2 or more policies
-        # active policy count" → >= 2; "have not booked in the last year days since last booking" → > 365)
-        linked = link_demand(f"{text} {key.replace('_', ' ')}", catalog, similarity=similarity)
-        reading = next(iter(candidates(linked, 1)), None)
-        expr = normalize(parse_logic(reading.logic), catalog) if reading is not None else None
-        if expr is not None and (not isinstance(expr, (Condition, Not)) or len(conditions_of(expr)) != 1
-                                 or conditions_of(expr)[0].key != key):
-            expr = None
         if _named_elsewhere(text, key, catalog):
             continue
-        if dtype == DType.BOOL and (expr is not None or not has_numbers):
-            out[key] = f"({key}#Equal To#{'false' if negated else 'true'})"  # the polarity is the phrase's
-        elif key in presence_keys and not has_numbers:
+        if dtype == DType.BOOL:  # the polarity is the phrase's; a number must be the feature's own window
+            if not has_numbers or _only_window(text, roles.window_of(key)):
+                out[key] = f"({key}#Equal To#{'false' if negated else 'true'})"
+        elif key in roles.presence_keys and not has_numbers:
             out[key] = f"{'NOT ' if negated else ''}({key}#Greater Than#0)"
-        elif expr is not None and _excludes(expr, catalog) in (None, negated):
-            out[key] = canonical(expr)
+        elif (expr := _reading(text, key, catalog, similarity)) is not None:
+            # a threshold's comparative words decide its direction ("no more than 3", "not in the last year"
+            # on a days-since key is > 365); presence and values take the phrase's polarity
+            numeric = dtype in (DType.INT, DType.FLOAT)
+            if numeric and has_numbers or _excludes(expr, catalog) in ((None, negated) if numeric else (negated,)):
+                out[key] = canonical(expr)
     return out
+
+
+def _only_window(text: str, window: int | None) -> bool:
+    """Every number of the phrase is the feature's own window ("active in the app in the last 90 days" and a
+    yes/no feature over 90 days), so the phrase gives no threshold the yes/no feature cannot take."""
+    spans = [(m.start(), m.end()) for m in _PERIOD.finditer(text)
+             if window is not None and float(m.group(1)) * _UNIT_DAYS[m.group(2)] == window]
+    return bool(spans) and all(any(s <= m.start() < e for s, e in spans) for m in _NUMBER.finditer(text))
 
 
 def _words(text: str) -> set[str]:
