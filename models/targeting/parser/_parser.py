@@ -297,8 +297,10 @@ class DemandParser:
         reasoning = ReasoningChain((*chain.key_phrases, *(p for p, _ in added)), (*chain.mapping, *added),
                                    (*chain.conditions, *(r.condition for r in resolved)), logic)
         left = [u for u in unresolved if all(u is not r.phrase for r in resolved)]
-        how = "linker's reading; the model resolved " + "; ".join(
-            f"'{r.phrase.phrase}' → {r.condition} (among {', '.join(r.keys)})" for r in resolved)
+        how = "linker's reading; unread phrases resolved: " + "; ".join(
+            f"'{r.phrase.phrase}' → {r.condition} (" + (f"the model's choice among {', '.join(r.keys)}"
+                                                        if len(r.keys) > 1 else "the one close key it fits") + ")"
+            for r in resolved)
         return self._result(logic, reasoning, left, how)
 
     def _remote(self, demand: str, linking: Linking, cands: list[Candidate],

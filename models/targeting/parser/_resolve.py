@@ -164,7 +164,7 @@ def _named_elsewhere(text: str, key: str, catalog: Catalog) -> bool:
     f = catalog.features[key]
     own = _words(" ".join([key, f.description, *f.aliases, *(f.values or ()),
                            *(a for aliases in f.value_aliases.values() for a in aliases)]))
-    said = _words(text) - own
+    said = _words(_TIME.sub(" ", text)) - own  # "last month" is not about a "month_to_month" contract
     return any(said & _words(" ".join(other.values or ())) for other in catalog.features.values()
                if other.name != key and other.dtype in (DType.CATEGORY, DType.STRING_SET))
 
@@ -217,7 +217,7 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
             continue  # "send a reminder to people", "with us in the last 12 months": nothing about the users
         scores = retriever.scores(text)
         near = [k for k in dict.fromkeys((*phrase.candidates, *retriever.top(text, keys * 2)))
-                if k in catalog.features and k not in used]
+                if k in catalog.features and k not in used and scores.get(k, 0.0) >= floor]
         options = candidate_conditions(text, near, catalog, similarity=similarity)
         top = sorted(options, key=lambda k: -scores.get(k, 0.0))
         if not top or scores.get(top[0], 0.0) < floor:
