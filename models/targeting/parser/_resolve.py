@@ -56,6 +56,12 @@ _REQUEST = re.compile(r"^\W*(?:send|target|pull|get|find|give|show|list|select|c
 _TIME = re.compile(r"\b(?:in|within|during|over|for|the|last|past|next|previous|this|\d+|days?|weeks?|months?|years?|"
                    r"us|we|our|with|who|are|is|have|has|had|been|and|or|at|all|any|of|on|to|by)\b")
 _CONTENT = re.compile(r"[a-z]{3,}")
+# "for the Q1 winback we want policyholders": what comes before a lead-in is the campaign, what follows it
+# may only name who the audience is (the catalog's entity, people in general), which is no condition
+_LEAD_IN = re.compile(r"^.*\b(?:we|i)(?:'re| are| am|'m)? (?:want|need|(?:are |am )?looking for|would like|wanna|"
+                      r"(?:are |am )?trying to reach|(?:are |am )?targeting)\b")
+_PEOPLE = re.compile(r"\b(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|shoppers?|"
+                     r"buyers?|everyone|everybody|anyone|anybody|folks|guys|all|any|the|our|of|those|ones?)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])")
 # "without an umbrella or any life policy": a phrase joined by "or" / "nor" / a comma to what went before,
 # in a sentence with a negation before it, may be inside that negation's scope
@@ -79,6 +85,15 @@ class Resolution:
 
 def _text(phrase: UnresolvedPhrase) -> str:
     return phrase.phrase.removesuffix(_NEGATION_NOTE)
+
+
+def _no_condition(text: str, entity: str) -> bool:
+    """A request to the system, a bare period of time, or only who the audience is ("send a reminder to
+    people", "with us in the last 12 months", "for the winback we want policyholders")."""
+    if _REQUEST.match(text):
+        return True
+    rest = _PEOPLE.sub(" ", _TIME.sub(" ", _LEAD_IN.sub(" ", text)))
+    return not _CONTENT.search(re.sub(rf"\b{re.escape(entity)}s?\b", " ", rest))
 
 
 def _presence(cond: Condition) -> bool:
@@ -213,8 +228,8 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
             continue  # the key is known, the threshold is not: the model would invent one
         if phrase.phrase.endswith(_NEGATION_NOTE) or _in_negated_list(text, context):
             continue  # the rules could not tell what the negation covers: neither can the polarity given here
-        if _REQUEST.match(text) or not _CONTENT.search(_TIME.sub(" ", text)):
-            continue  # "send a reminder to people", "with us in the last 12 months": nothing about the users
+        if _no_condition(text, retriever.entity or ""):
+            continue  # nothing about the users: the model would make a condition up
         scores = retriever.scores(text)
         near = [k for k in dict.fromkeys((*phrase.candidates, *retriever.top(text, keys * 2)))
                 if k in catalog.features and k not in used and scores.get(k, 0.0) >= floor]
