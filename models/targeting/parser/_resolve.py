@@ -62,6 +62,7 @@ _LEAD_IN = re.compile(r"^.*\b(?:we|i)(?:'re| are| am|'m)? (?:want|need|(?:are |a
                       r"(?:are |am )?trying to reach|(?:are |am )?targeting)\b")
 _PEOPLE = re.compile(r"\b(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|shoppers?|"
                      r"buyers?|everyone|everybody|anyone|anybody|folks|guys|all|any|the|our|of|those|ones?)\b")
+_OFF_STATE = re.compile(r"\b(?:opt(?:ed|s|ing)?[- ]?out|unsubscribe[ds]?|unsubscribing)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])")
 # "without an umbrella or any life policy": a phrase joined by "or" / "nor" / a comma to what went before,
 # in a sentence with a negation before it, may be inside that negation's scope
@@ -133,12 +134,17 @@ def candidate_conditions(text: str, keys: list[str], catalog: Catalog, *,
                          similarity: KeySimilarity | None = None) -> dict[str, str]:
     """key → the one condition (conventional canonical text) ``text`` means if it names that key, for the
     keys the rules can write one for; see the module docstring."""
-    negated = bool(NEGATION.search(text))
+    said_negation = bool(NEGATION.search(text))
     has_numbers = bool(_NUMBER.search(text))
     roles = lexicon_for(catalog).roles
     out: dict[str, str] = {}
     for key in keys:
-        dtype = catalog.features[key].dtype
+        f = catalog.features[key]
+        dtype = f.dtype
+        # "opted out of marketing emails" is the off state of an opt-in, unless the key is the opt-out itself
+        off = bool(_OFF_STATE.search(text)) and not _OFF_STATE.search(" ".join([key.replace("_", " "),
+                                                                                 f.description, *f.aliases]))
+        negated = said_negation != off
         if _named_elsewhere(text, key, catalog):
             continue
         if dtype == DType.BOOL:  # the polarity is the phrase's; a number must be the feature's own window
