@@ -67,13 +67,15 @@ class ExampleData:
         return self.models[0] if self.models else "<model>"
 
     def logic(self) -> str:
-        """One condition on the entity's first ranged feature (its whole range) or categorical feature (its
-        first value), in the targeting logic language; a placeholder when the entity has neither."""
+        """One condition in the targeting logic language: the entity's first ranged feature over its whole
+        range, else its first categorical feature's first value; a placeholder when it has neither."""
         from features.catalog import DType
+        from models.targeting.logic import whole_range_logic
 
+        logic = whole_range_logic(self.catalog, self.entity)
+        if logic is not None:
+            return logic
         for f in self.catalog.features_of(self.entity):
-            if f.range is not None:
-                return f"({f.name}#Between#{f.range[0]:g}, {f.range[1]:g})"
             if f.dtype == DType.CATEGORY and f.values:
                 return f"({f.name}#Equal To#{f.values[0]})"
         return "<logic>"

@@ -3,16 +3,18 @@ or in-process (fast, through the same ``services.cli.main`` entry point); and wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 import redis
 
-from core.settings import Settings
+from core.settings import Settings, get_settings
 
-__all__ = ["keys_left", "mds_in_process", "run_mds"]
+__all__ = ["cli_environment", "keys_left", "mds_in_process", "run_mds"]
 
 
 def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> subprocess.CompletedProcess[str]:
@@ -21,6 +23,20 @@ def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> s
                "MDS_DATA_DIR": str(settings.data_dir), "COLUMNS": "200", **env}
     return subprocess.run([sys.executable, "-m", "services.cli", *args], env=environ, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def cli_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Inside it, in-process ``mds`` calls read ``settings``' Redis, namespace and data directory (the
+    environment is ``monkeypatch``'s, undone after the test); the settings cache is cleared on entry and
+    on exit."""
+    monkeypatch.setenv("MDS_REDIS_URL", settings.redis_url or "")
+    monkeypatch.setenv("MDS_NAMESPACE", settings.namespace)
+    monkeypatch.setenv("MDS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
 
 
 def mds_in_process(args: list[str], monkeypatch: pytest.MonkeyPatch,

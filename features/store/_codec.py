@@ -14,6 +14,7 @@ one group is rewritten in place with ``SETRANGE`` and a batch of entities is dec
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from core.errors import InvalidArgument
 from features.catalog import DType, Feature, FeatureGroup
 
-__all__ = ["EntityCodec", "GroupCodec", "set_to_mask", "mask_to_set"]
+__all__ = ["EntityCodec", "GatherPlan", "GroupCodec", "set_to_mask", "mask_to_set"]
 
 _STORAGE: dict[DType, str] = {
     DType.INT: "<i8",
@@ -155,6 +156,34 @@ class GroupCodec:
 
 
 
+# What a gathered matrix holds for each kind of feature (see EntityCodec.gather_plan).
+_MATRIX_DTYPE: dict[DType, np.dtype] = {
+    DType.INT: np.dtype(np.float64), DType.FLOAT: np.dtype(np.float64), DType.BOOL: np.dtype(np.float64),
+    DType.CATEGORY: np.dtype("<u2"), DType.STRING_SET: np.dtype("<u8"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatherPlan:
+    """Byte positions that read several features of a batch of entity records as one matrix.
+
+    ``parts``: per storage type, the output columns and the record bytes holding them (one fancy
+    index each); ``group_columns``/``bits``: per output column, its group (a column of the groups'
+    ``_expires``/``_null`` gathered through ``expires_bytes``/``null_bytes``) and its null bit.
+    """
+
+    dtype: np.dtype
+    parts: tuple[tuple[np.dtype, np.ndarray, np.ndarray], ...]
+    expires_bytes: np.ndarray
+    null_bytes: np.ndarray
+    group_columns: np.ndarray
+    bits: np.ndarray
+
+
+def _byte_index(offsets: Sequence[int], size: int) -> np.ndarray:
+    return (np.asarray(offsets, dtype=np.intp)[:, None] + np.arange(size, dtype=np.intp)).ravel()
+
+
 class EntityCodec:
     """All groups of one entity, packed back to back: offsets, the joint dtype, batch decoding."""
 
@@ -169,6 +198,46 @@ class EntityCodec:
         self.itemsize = self.dtype.itemsize
         self.empty_record = bytes(self.itemsize)
         self.max_ttl_ms = max(c.group.ttl_seconds for c in self.groups.values()) * 1000
+        self._plans: dict[tuple[str, ...], GatherPlan] = {}
+
+    def gather_plan(self, names: Sequence[str]) -> GatherPlan:
+        """The plan reading ``names`` (features of one kind: numbers and booleans, categories, or
+        string sets) as one matrix; built once per name list."""
+        key = tuple(names)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        located: list[tuple[str, Feature]] = []
+        for name in key:
+            group = next((g for g, codec in self.groups.items() if name in codec.position), None)
+            if group is None:
+                raise KeyError(name)
+            located.append((group, self.groups[group].features[self.groups[group].position[name]]))
+        kinds = {_MATRIX_DTYPE[f.dtype] for _, f in located}
+        if len(kinds) > 1:
+            raise TypeError(f"features {list(key)} mix numbers, categories and sets; gather each kind apart")
+        by_storage: dict[str, tuple[list[int], list[int]]] = {}
+        for column, (group, feature) in enumerate(located):
+            fields = self.groups[group].dtype.fields
+            assert fields is not None  # a structured dtype
+            columns, offsets = by_storage.setdefault(_STORAGE[feature.dtype], ([], []))
+            columns.append(column)
+            offsets.append(self.offsets[group] + int(fields[feature.name][1]))
+        groups = list(dict.fromkeys(group for group, _ in located))
+        group_offsets = [self.offsets[g] for g in groups]
+        plan = GatherPlan(
+            dtype=kinds.pop() if kinds else np.dtype(np.float64),
+            parts=tuple((np.dtype(storage), np.asarray(columns, dtype=np.intp),
+                         _byte_index(offsets, np.dtype(storage).itemsize))
+                        for storage, (columns, offsets) in by_storage.items()),
+            expires_bytes=_byte_index(group_offsets, 8),  # each group record starts with _expires, _null (uint64)
+            null_bytes=_byte_index([o + 8 for o in group_offsets], 8),
+            group_columns=np.asarray([groups.index(g) for g, _ in located], dtype=np.intp),
+            bits=np.asarray([self.groups[g].position[f.name] for g, f in located], dtype=np.uint64),
+        )
+        if len(self._plans) < 256:  # a served model asks for the same few name lists on every request
+            self._plans[key] = plan
+        return plan
 
     def decode(self, blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
         """Raw Redis values (``None`` for absent keys) → (records, key-exists mask)."""

@@ -2,8 +2,10 @@
 
 Seeds ``users`` demo users into a throw-away Redis namespace and data directory, registers the demo
 ``coupon`` model, then times full plans (eligible audience from the snapshot, features from Redis,
-uplift, stratified holdout, budgeted selection, Parquet + Redis write) whose logic selects everyone.
-A separate pass times each stage. Everything it wrote is deleted afterwards.
+uplift, stratified holdout, budgeted selection, Parquet + Redis write) whose logic selects everyone
+(the whole range of the catalog's first ranged feature). A separate pass times each stage. Everything it
+wrote is deleted afterwards. The configured catalog must be the demo world's: only its users can be
+generated with a known uplift, and timing another catalog's plans on demo users would mislead.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import InvalidArgument
 from core.settings import Settings
+from features.catalog import Catalog
 
-__all__ = ["BENCH_LOGIC", "PlanBench", "bench_plan"]
-
-BENCH_LOGIC = "(age#Between#18, 80)"  # the demo catalog's whole age range: every user is eligible
+__all__ = ["PlanBench", "bench_plan"]
 
 
 @dataclass
@@ -51,27 +53,34 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_share: float = 0.3,
-               holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
-    from features.demo_world import demo_catalog, seed
+def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: int = 5,
+               budget_share: float = 0.3, holdout_share: float = 0.1, progress: bool = True) -> PlanBench:
+    """Time plans over ``users`` seeded demo users; ``catalog`` (the configured one) must be the demo's."""
+    from features.demo_world import is_demo_catalog, seed
+    from features.population import population_entity
     from features.store import CampaignStores, delete_namespace
     from models.campaign._campaigns import CampaignBook, PlanSpec
     from models.campaign._plan import Budget, draw_members
     from models.campaign._scoring import score_audience
-    from models.targeting.logic import parse_logic
+    from models.targeting.logic import parse_logic, whole_range_logic
     from models.uplift.scoring.demo import ensure_demo_model
 
+    if not is_demo_catalog(catalog):
+        raise InvalidArgument(f"mds campaign bench seeds the demo world, whose users exist only for the demo "
+                              f"catalog; the configured catalog (MDS_CATALOG) is {catalog.name!r}",
+                              field="MDS_CATALOG")
+    everyone = whole_range_logic(catalog, population_entity(catalog))
+    assert everyone is not None  # the demo catalog has ranged features (age first)
     with tempfile.TemporaryDirectory() as tmp:
         settings = base.model_copy(update={"namespace": f"mdsbench-campaign-{uuid.uuid4().hex[:8]}",
                                            "data_dir": Path(tmp)})
-        catalog = demo_catalog()
         stores = CampaignStores.open(settings, catalog)
         try:
             seed(settings, users=users, seed=0, catalog=catalog, progress=progress)
-            ensure_demo_model(settings, catalog)
+            model = ensure_demo_model(settings, catalog).name
             book = CampaignBook(settings, catalog, stores)
-            spec = PlanSpec(model="coupon", budget=Budget(max_users=int(users * budget_share)),
-                            holdout_share=holdout_share, seed=1, logic=BENCH_LOGIC)
+            spec = PlanSpec(model=model, budget=Budget(max_users=int(users * budget_share)),
+                            holdout_share=holdout_share, seed=1, logic=everyone)
             book.plan(spec)  # warm: model loaded, population opened
             seconds, cpu = [], []
             for i in range(repeats):
@@ -81,10 +90,11 @@ def bench_plan(base: Settings, users: int = 100_000, repeats: int = 5, budget_sh
                 cpu.append(_cpu() - cpu_started)
             stages: dict[str, float] = {}
             t0 = time.perf_counter()
-            ids = book._eligible(parse_logic(BENCH_LOGIC))
+            ids = book._eligible(parse_logic(everyone))
             t1 = time.perf_counter()
-            loaded = book._model("coupon", 0)
-            scored = score_audience(book.features, loaded, catalog, ids, fast_predict=book._fast[("coupon", loaded.version)])
+            loaded = book._model(model, 0)
+            scored = score_audience(book.features, loaded, catalog, ids,
+                                    fast_predict=book._fast[(model, loaded.version)])
             t2 = time.perf_counter()
             draw_members(scored.user_ids, scored.uplift, None, spec.budget, holdout_share, 0)
             t3 = time.perf_counter()

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from core.figures import save_figure
 from models.experiments._analysis import ExperimentResult
 from models.experiments._segments import SegmentEffect
 
@@ -77,8 +78,4 @@ def plot_lifts(result: ExperimentResult, path: str | Path, title: str | None = N
     fig.suptitle(title or f"Relative lift vs {result.control}")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=3, fontsize=8, frameon=False)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return save_figure(fig, path, dpi=120, bbox_inches="tight")

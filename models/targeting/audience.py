@@ -10,6 +10,7 @@ one machine. Segments (the selected user ids plus the logic that chose them) liv
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +28,8 @@ from features.store.segments import AsyncSegmentStore, Segment, check_segment_na
 from models.targeting.logic import And, Expr, canonical, check, conditions_of, to_sql
 
 __all__ = ["AsyncSegmentStore", "Audience", "Engine", "ENGINES", "MAX_SAMPLE", "Population", "SampledUser", "Segment",
-           "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path"]
+           "SparkPopulation", "check_segment_name", "logic_features", "open_population", "snapshot_path",
+           "value_text"]
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -61,6 +63,18 @@ class SampledUser:
 
     user_id: str
     values: dict[str, Any]
+
+
+def value_text(value: Any) -> str:
+    """A user's feature value as text: sets as a sorted comma list, booleans as true / false, a missing
+    value (None or NaN) as the empty string."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ",".join(sorted(str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def logic_features(expr: Expr) -> list[str]:
@@ -194,10 +208,7 @@ class Population:
         return out
 
     def select(self, expr: Expr | None, sample_size: int = 20) -> Audience:
-        if expr is None:
-            return Audience("", "FALSE", 0, self.size, [], "duckdb")
-        return Audience(canonical(expr), self.predicate(expr), self.count(expr), self.size,
-                        self.sample(expr, sample_size), "duckdb")
+        return _audience(self, "duckdb", expr, sample_size)
 
 
 class SparkPopulation:
@@ -264,13 +275,19 @@ class SparkPopulation:
         return out
 
     def select(self, expr: Expr | None, sample_size: int = 20) -> Audience:
-        if expr is None:
-            return Audience("", "FALSE", 0, self.size, [], "spark")
-        return Audience(canonical(expr), self.predicate(expr), self.count(expr), self.size,
-                        self.sample(expr, sample_size), "spark")
+        return _audience(self, "spark", expr, sample_size)
 
     def stop(self) -> None:
         self._spark.stop()
+
+
+def _audience(population: Population | SparkPopulation, engine: Engine, expr: Expr | None,
+              sample_size: int) -> Audience:
+    """What ``select`` answers on either engine: empty logic selects nobody."""
+    if expr is None:
+        return Audience("", "FALSE", 0, population.size, [], engine)
+    return Audience(canonical(expr), population.predicate(expr), population.count(expr), population.size,
+                    population.sample(expr, sample_size), engine)
 
 
 def open_population(settings: Settings, catalog: Catalog, engine: str = "duckdb") -> Population | SparkPopulation:

@@ -29,37 +29,40 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.errors import MDSError
+from core.figures import save_figure
 from core.settings import Settings, get_settings
 from features.catalog import Catalog, configured_catalog
-from features.demo_world import demo_catalog, generate_users, is_demo_catalog
+from features.demo_world import generate_users, is_demo_catalog
 from features.population import population_entity
 from models.targeting.audience import Population
 from models.targeting.corpus import Case
 from models.targeting.logic import Condition, Expr, Not, Op, ParseResult, canonical, normalize, validate
 
-__all__ = ["CaseResult", "EvaluationReport", "VariantScore", "demo_population", "evaluate_parser",
-           "evaluate_variants", "load_population", "random_population", "skeleton", "plot_report"]
+__all__ = ["CaseResult", "EvaluationReport", "VariantScore", "evaluate_parser", "evaluate_variants",
+           "generated_users", "load_population", "plot_report", "random_population", "random_users",
+           "skeleton"]
 
 POPULATION_USERS = 20_000
 POPULATION_SEED = 0
 
 
-def demo_population(catalog: Catalog | None = None, n: int = POPULATION_USERS, seed: int = POPULATION_SEED
-                    ) -> Population:
-    """The evaluation population: the demo world's users, generated (not read from a snapshot)."""
-    catalog = catalog or demo_catalog()
-    users, _ = generate_users(catalog, n, seed=seed)
-    return Population.from_frame(users, catalog)
+def generated_users(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED
+                    ) -> tuple[pd.DataFrame, str]:
+    """Users to measure on when none are given, and where they come from: the demo world's generated
+    users when ``catalog`` is the demo world's (``"demo"``), else users drawn at random in its domain
+    (``"random"``)."""
+    if is_demo_catalog(catalog):
+        return generate_users(catalog, n, seed=seed)[0], "demo"
+    return random_users(catalog, n, seed), "random"
 
 
-def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
-                      entity: str | None = None) -> Population:
+def random_users(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
+                 entity: str | None = None) -> pd.DataFrame:
     """Users drawn at random from ``catalog``: numbers uniform over the range (a fifth of counts at the
     range's low end, so "none" and "at least one" differ), categories uniform, each set value with p=0.3."""
-    import pandas as pd
-
     from features.catalog import DType
 
     rng = np.random.default_rng(seed)
@@ -82,13 +85,17 @@ def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = P
             vocab = np.array(f.values, dtype=object)
             picks = rng.random((n, len(vocab))) < 0.3
             cols[f.name] = [list(vocab[row]) for row in picks]
-    return Population.from_frame(pd.DataFrame(cols), catalog)
+    return pd.DataFrame(cols)
+
+
+def random_population(catalog: Catalog, n: int = POPULATION_USERS, seed: int = POPULATION_SEED,
+                      entity: str | None = None) -> Population:
+    """:func:`random_users` as a population."""
+    return Population.from_frame(random_users(catalog, n, seed, entity), catalog)
 
 
 def load_population(path: str | Path, catalog: Catalog, *, field: str = "--population") -> Population:
     """A population file (Parquet, or CSV with ``|``-separated sets) with a column per catalog feature."""
-    import pandas as pd
-
     from core.errors import InvalidArgument
     from features.catalog import DType
 
@@ -268,10 +275,8 @@ def evaluate_variants(cases: list[Case], variants: list[str], *, settings: Setti
             return get_parser(name, settings, catalog=catalog).parse
 
     if population is None:
-        # The demo world can generate its own users; any other catalog gets random users in its domain.
-        is_demo = is_demo_catalog(catalog)
-        population = demo_population(catalog) if is_demo else random_population(catalog)
-        population_source = "demo" if is_demo else "random"
+        users, population_source = generated_users(catalog)
+        population = Population.from_frame(users, catalog)
     scores: dict[str, VariantScore] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not progress, transient=False) as bar:
@@ -312,10 +317,6 @@ def plot_report(report: EvaluationReport, path: str | Path) -> Path:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    return p
+    return save_figure(fig, path, dpi=120)
 
 

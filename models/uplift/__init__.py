@@ -11,7 +11,7 @@ from models.uplift._bag_gbm import (
     bag_shrinkage,
     fit_bag_correction,
 )
-from models.uplift._gated import GatedBagUplift, expected_bag_responders
+from models.uplift._gated import BlendedBagUplift, GatedBagUplift, expected_bag_responders
 from models.uplift._meta import ClassTransformation, SLearner, TLearner, XLearner
 from models.uplift.base import UpliftEstimator, check_features, check_uplift_data
 from models.uplift.encoding import FeatureEncoder
@@ -36,6 +36,7 @@ __all__ = [
     "BagCorrectedTLearner",
     "BagLabels",
     "BagRegularizedUplift",
+    "BlendedBagUplift",
     "ClassTransformation",
     "FeatureEncoder",
     "GatedBagUplift",

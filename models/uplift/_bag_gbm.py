@@ -115,6 +115,12 @@ class _BagCorrected(_LGBMUplift):
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return super()._predict(X) + self.correction_.predict(X, raw_score=True)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An artifact pickled before ``shrinkage`` existed was fitted without it: say so, so that its
+        # parameters, repr and clones describe the model it is.
+        state.setdefault("shrinkage", False)
+        super().__setstate__(state)
+
 
 class BagCorrectedTLearner(_BagCorrected, TLearner):
     """T-learner + bag-level LightGBM correction (registry name ``bag_regularized_gbm``)."""

@@ -1,5 +1,8 @@
-"""The default 0/1-outcome learner: the bag-regularized net where its bag labels carry signal, the
-LightGBM S-learner where they cannot.
+"""Learners that use the bag-regularized net only where its bag labels can carry signal.
+
+``bag_gated``: the net, or the LightGBM S-learner where bags are too sparse. ``bag_blend`` (the default
+for 0/1 outcomes): the mean of the bag-corrected S-learner's and the net's uplift, or the corrected
+S-learner alone where bags are too sparse.
 
 Why the bag net fails on rare outcomes: a bag's label is its observed ATE, treated rate minus control
 rate over ``bag_size / 2`` users per arm. With a 0.9 % conversion rate a bag of 512 holds about two
@@ -15,10 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from models.uplift._bag import BagRegularizedUplift
+from models.uplift._bag_gbm import BagCorrectedSLearner
 from models.uplift._meta import SLearner
 from models.uplift.base import UpliftEstimator
 
-__all__ = ["GatedBagUplift", "expected_bag_responders"]
+__all__ = ["BlendedBagUplift", "GatedBagUplift", "expected_bag_responders"]
 
 
 def expected_bag_responders(t: np.ndarray, y: np.ndarray, bag_size: int) -> float:
@@ -35,7 +39,7 @@ def expected_bag_responders(t: np.ndarray, y: np.ndarray, bag_size: int) -> floa
 
 class GatedBagUplift(UpliftEstimator):
     """Bag-regularized net when a bag expects at least ``min_bag_responders`` responders per arm,
-    otherwise the LightGBM S-learner (registry name ``bag_gated``; the ``default`` learner).
+    otherwise the LightGBM S-learner (registry name ``bag_gated``).
 
     ``family_`` records which one was fitted (``"bag_regularized"`` or ``"s_learner"``) and
     ``bag_responders_`` the expected responders per bag and arm that decided it. 20 responders give a
@@ -65,3 +69,42 @@ class GatedBagUplift(UpliftEstimator):
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self.model_.predict(X)
+
+
+class BlendedBagUplift(UpliftEstimator):
+    """Mean uplift of the bag-corrected S-learner and the bag-regularized net when a bag expects at least
+    ``min_bag_responders`` responders per arm, otherwise the corrected S-learner alone (registry name
+    ``bag_blend``; the ``default`` learner for 0/1 outcomes).
+
+    Why a plain mean: both members estimate the same quantity in the same unit (a probability
+    difference), so their mean keeps the uplift's scale for value- and cost-based selection, and the
+    two make different errors (trees on the outcome with a bag-level fix; a two-headed net trained on
+    bag ATEs of held-out rows). The gate is :class:`GatedBagUplift`'s: on rare outcomes the net fits noise.
+    ``members_`` lists the fitted learners' registry names.
+
+    ``net_members``: the net's own ensemble size. One net, not the standalone net's two: the S-learner is
+    already the blend's second, more diverse member, and a second net cost about 40 % more net fit time
+    without a better blend on the suite (docs/uplift.md, "Robust default, fourth pass").
+    """
+
+    def __init__(self, min_bag_responders: float = 20.0, bag_size: int = 512, net_members: int = 1,
+                 random_state: int | None = 0, n_jobs: int = 1) -> None:
+        self.min_bag_responders = min_bag_responders
+        self.bag_size = bag_size
+        self.net_members = net_members
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
+        self.bag_responders_ = expected_bag_responders(t, y, int(self.bag_size))
+        models: list[UpliftEstimator] = [
+            BagCorrectedSLearner(bag_size=int(self.bag_size), random_state=self.random_state, n_jobs=int(self.n_jobs))]
+        self.members_ = ["bag_corrected_s"]
+        if self.bag_responders_ >= float(self.min_bag_responders):
+            models.append(BagRegularizedUplift(bag_size=int(self.bag_size), n_ensemble=int(self.net_members),
+                                               random_state=self.random_state, n_threads=int(self.n_jobs)))
+            self.members_.append("bag_regularized")
+        self.models_ = [model.fit(X, t, y) for model in models]
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return np.mean([model.predict(X) for model in self.models_], axis=0)

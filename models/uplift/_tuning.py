@@ -37,6 +37,7 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
     "class_transformation": _LGBM_SPACE,
     "bag_regularized_gbm": _LGBM_SPACE + [{"bag_size": 256}, {"bag_size": 1024}],
     "bag_corrected_s": _LGBM_SPACE + [{"bag_size": 256}, {"bag_size": 1024}],
+    "bag_blend": [{}, {"bag_size": 256}, {"bag_size": 1024}, {"net_members": 2}],
     "bag_regularized": [
         {},
         {"bag_weight": 1.0},
@@ -52,7 +53,7 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
 
 # Tuning ``default`` also chooses the learner family: the families' defaults first (so even a tight
 # time bound compares them), then each family's other settings.
-_FAMILIES = ("bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner")
+_FAMILIES = ("bag_blend", "bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner")
 
 
 def _candidates(name: str, continuous: bool) -> list[tuple[str, dict[str, Any]]]:
@@ -80,7 +81,7 @@ def tune_learner(name: str, X: np.ndarray, t: np.ndarray, y: np.ndarray, *, seco
                  folds: int = 3, random_state: int = 0) -> TuningResult:
     """Pick ``name``'s setting with the best mean fold Qini within about ``seconds`` (training rows only).
 
-    ``name="default"`` also chooses the learner family (bag-corrected S-learner, bag-regularized net,
+    ``name="default"`` also chooses the learner family (their blend, bag-corrected S-learner, bag-regularized net,
     S-, X- or T-learner): what suits an experiment (many or few features, strong or weak signal, common
     or rare outcome) differs, and the training rows are the only honest judge. ``result.learner`` names the choice.
     """

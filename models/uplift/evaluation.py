@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
+from features.catalog import Catalog
 from models.uplift._intervals import Calibration, bootstrap_intervals, calibration_by_decile
 from models.uplift._profit import ProfitCurve, check_costs, profit_curve
 from models.uplift._synthetic import synthetic_experiment
@@ -57,6 +58,7 @@ class UpliftDataset:
     treatment_column: str = "treatment"  # names used in error messages
     outcome_column: str = "outcome"
     costs: np.ndarray | None = None  # per-user treatment cost, for profit curves
+    catalog: Catalog | None = None  # the catalog whose features the columns are (the demo world's for demo data)
 
     def __post_init__(self) -> None:
         n = len(self.frame)
@@ -207,7 +209,7 @@ def demo_dataset(n: int = 20_000, seed: int = 0, *, signal: float = 1.0) -> Upli
         outcome = (draw < np.where(treatment == 1, p_treated, p_control)).astype(np.float64)
         name = f"demo_signal_{signal:g}"
     return UpliftDataset(name=name, frame=users.drop(columns=["user_id"]), treatment=treatment, outcome=outcome,
-                         true_uplift=true_uplift)
+                         true_uplift=true_uplift, catalog=demo_catalog())
 
 
 def synthetic_dataset(signal: str = "medium", n_features: int = 10, n: int = 20_000, seed: int = 0) -> UpliftDataset:

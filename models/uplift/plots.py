@@ -13,6 +13,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from core.figures import save_figure  # noqa: E402
 from models.uplift.evaluation import EvaluationReport  # noqa: E402
 
 __all__ = ["plot_calibration", "plot_policy_values", "plot_profit_curve", "plot_qini_curves"]
@@ -34,8 +35,6 @@ def _plain_style(draw: Callable[_P, Path]) -> Callable[_P, Path]:
 @_plain_style
 def plot_qini_curves(report: EvaluationReport, path: str | Path) -> Path:
     """Draw every learner's Qini curve on the first split's test half, with the random line."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7.5, 5.0), dpi=120)
     for name, result in report.learners.items():
         if result.curve is None:
@@ -53,9 +52,7 @@ def plot_qini_curves(report: EvaluationReport, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @_plain_style
@@ -63,8 +60,6 @@ def plot_calibration(report: EvaluationReport, path: str | Path) -> Path:
     """Predicted vs observed uplift by decile of predicted uplift (split 1's test half) for ``default``
     and the three other learners with the best mean Qini, observed values with ±1 standard error; the
     diagonal is perfect calibration."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7.0, 5.5), dpi=120)
     lows, highs = [], []
     others = sorted((n for n in report.calibration if n != "default"),
@@ -86,16 +81,12 @@ def plot_calibration(report: EvaluationReport, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @_plain_style
 def plot_policy_values(summary: dict, path: str | Path) -> Path:
     """Bar chart of each policy's mean outcome per user (± std over splits) from an arms report."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     values = {k: v for k, v in summary["policy_value"].items() if k not in ("gain_vs_best_arm", "best_single_arm")}
     fig, ax = plt.subplots(figsize=(7.0, 4.5), dpi=120)
     names = list(values)
@@ -106,17 +97,13 @@ def plot_policy_values(summary: dict, path: str | Path) -> Path:
     ax.tick_params(axis="x", labelrotation=15)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @_plain_style
 def plot_profit_curve(budgets: np.ndarray, profits: np.ndarray, best_budget: float, title: str,
                       path: str | Path) -> Path:
     """Profit (incremental value minus treatment cost) against the budget spent, best budget marked."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7.0, 4.5), dpi=120)
     ax.plot(budgets, profits, lw=1.8)
     ax.axvline(best_budget, color="k", ls="--", lw=1.0, label=f"profit-maximizing budget {best_budget:,.0f}")
@@ -127,6 +114,4 @@ def plot_profit_curve(budgets: np.ndarray, profits: np.ndarray, best_budget: flo
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -6,7 +6,6 @@ commands to the ``uplift`` group).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,17 +15,11 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import Settings
+from services.cli._output import write_json
 
 __all__ = ["bench_serve", "models", "register", "reload", "score"]
 
 console = Console()
-
-
-def _write_json(path: Path | None, payload: dict[str, object]) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2))
-        console.print(f"wrote {path}")
 
 
 def score(
@@ -104,7 +97,7 @@ def score(
     console.print(f"peak memory {report['peak_rss_mb']:.0f} MiB for a {report['input_mb']:.0f} MiB input")
     if plot is not None:
         console.print(f"wrote {_throughput_plot(report, plot)}")
-    _write_json(json_path, report)
+    write_json(json_path, report)
 
 
 def _throughput_plot(report: dict[str, object], path: Path) -> Path:
@@ -142,20 +135,36 @@ def bench_serve(
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="untimed requests first")] = 200,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the results here")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="PNG of the latency distribution")] = None,
+    compare_code: Annotated[Path | None, typer.Option(
+        "--compare-code", help="another version's source tree (a checkout, or `git archive REV | tar -x`): "
+                               "serve the model from it too, alternating every request between the two")] = None,
 ) -> None:
     """Latency of UpliftService over real gRPC: a server process, a seeded population, p50/p99."""
     from services.uplift.bench import latency_plot, run_serve_bench
 
-    result = run_serve_bench(Settings(), model=model, users=users, batch=batch, requests=requests, warmup=warmup)
+    if compare_code is not None and not (compare_code / "services" / "cli" / "__main__.py").is_file():
+        raise InvalidArgument(f"--compare-code: {compare_code} is not an MDS source tree (no services/cli)",
+                              field="--compare-code")
+    result = run_serve_bench(Settings(), model=model, users=users, batch=batch, requests=requests, warmup=warmup,
+                             compare_code=compare_code.resolve() if compare_code is not None else None)
     table = Table(title=f"UpliftService, {batch} users/request, model {result['model']} v{result['version']}")
     for col in ("what", "p50 ms", "p90 ms", "p99 ms", "mean ms"):
         table.add_column(col, justify="right")
+    stages = result["stages_in_process"]
     rows = [("Score (gRPC)", result["score"]), ("SelectTop (gRPC)", result["select_top"]),
-            ("  Redis read (in-process)", result["stages_in_process"]["redis_read"]),
-            ("  encode + predict (in-process)", result["stages_in_process"]["encode_and_predict"])]
+            *((f"  {name.replace('_', ' ')} (in-process)", stages[name]) for name in ("redis_read", "encode", "predict"))]
+    compared = result.get("compared")
+    if compared is not None:
+        rows += [(f"Score (gRPC), {compared['code']}", compared["score"]),
+                 (f"SelectTop (gRPC), {compared['code']}", compared["select_top"])]
     for name, s in rows:
         table.add_row(name, f"{s['p50_ms']:.2f}", f"{s['p90_ms']:.2f}", f"{s['p99_ms']:.2f}", f"{s['mean_ms']:.2f}")
     console.print(table)
+    if compared is not None:
+        console.print(f"server CPU per Score request, {compared['code']}: "
+                      f"{compared['server_cpu_ms_per_score_request']:.2f} ms (requests alternated between the two)")
+    cpu = stages["cpu_ms_per_request"]
+    console.print("in-process CPU per request: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f} ms" for k, v in cpu.items()))
     console.print(f"server CPU per Score request: {result['server_cpu_ms_per_score_request']:.2f} ms; "
                   f"machine load average during the run: {result['load_average_1m']['before']:.1f} → "
                   f"{result['load_average_1m']['after']:.1f} on {result['cpu_count']} CPUs")
@@ -164,7 +173,9 @@ def bench_serve(
                   f"({result['cpu_count']} CPUs)")
     if plot is not None:
         console.print(f"wrote {latency_plot(result, plot)}")
-    _write_json(json_path, {k: v for k, v in result.items() if k != "score_latencies_ms"})
+    if compared is not None:
+        compared.pop("score_latencies_ms")
+    write_json(json_path, {k: v for k, v in result.items() if k != "score_latencies_ms"})
 
 
 def _address(address: str | None) -> str:

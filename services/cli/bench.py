@@ -39,14 +39,7 @@ console = Console()
 MAX_CONCURRENCY = 256
 MAX_SECONDS = 600.0
 
-# Demands for Parse, in the phrasings the targeting docs use; the parser sees them round-robin.
-_DEMANDS = (
-    "women aged 25 to 35 in first-tier cities who bought baby products in the last 90 days",
-    "men over 40 in shanghai who have not used a coupon",
-    "users in beijing or shenzhen interested in sports and travel",
-    "female customers with more than 10 orders in the last 180 days",
-    "people aged 18 to 24 who like gaming",
-)
+PARSE_DEMANDS = 5  # demands Parse draws from, generated in the configured catalog's own words
 
 
 @dataclass
@@ -109,7 +102,8 @@ def configured_requests(settings: Settings, limit: int) -> ExampleData:
 
 
 def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, features: list[str], model: str,
-                     logic: str) -> tuple[str, Callable[[random.Random], Any], Callable[[bytes], Any]]:
+                     logic: str, demands: Sequence[str]
+                     ) -> tuple[str, Callable[[random.Random], Any], Callable[[bytes], Any]]:
     """(method path, request builder, response decoder) of one benchmarked RPC."""
     from mds.experiments.v1 import experiments_pb2 as xpb
     from mds.features.v1 import features_pb2
@@ -134,7 +128,7 @@ def _request_factory(rpc: str, *, entity: str, keys: Sequence[str], batch: int, 
                 uplift_pb2.SelectTopResponse.FromString)
     if rpc == "Parse":
         return ("/mds.targeting.v1.TargetingService/Parse",
-                lambda rng: targeting_pb2.ParseRequest(demand=rng.choice(_DEMANDS)),
+                lambda rng: targeting_pb2.ParseRequest(demand=rng.choice(demands)),
                 targeting_pb2.ParseResponse.FromString)
     if rpc == "CheckEligibility":
         return ("/mds.targeting.v1.TargetingService/CheckEligibility",
@@ -164,14 +158,14 @@ async def _catalog_features(channel: grpc.aio.Channel, entity: str, n: int,
 
 
 async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str, keys: Sequence[str],
-               batch: int, n_features: int, model: str, logic: str, token: str | None, timeout_s: float,
-               progress: bool, seed: int) -> LoadResult:
+               batch: int, n_features: int, model: str, logic: str, demands: Sequence[str], token: str | None,
+               timeout_s: float, progress: bool, seed: int) -> LoadResult:
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     async with grpc.aio.insecure_channel(target) as channel:
         await asyncio.wait_for(channel.channel_ready(), timeout=10)
         features = await _catalog_features(channel, entity, n_features, metadata) if rpc == "GetFeatures" else []
         method, build, decode = _request_factory(rpc, entity=entity, keys=keys, batch=batch, features=features,
-                                                 model=model, logic=logic)
+                                                 model=model, logic=logic, demands=demands)
         call = channel.unary_unary(method, request_serializer=lambda m: m.SerializeToString(),
                                    response_deserializer=decode)
         # One untimed call with a long deadline first: a cold server loads its parser or model lazily.
@@ -222,11 +216,14 @@ async def _run(rpc: str, target: str, concurrency: int, seconds: float, *, entit
 
 def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, entity: str = "",
              keys: Sequence[str] = (), batch: int = 100, n_features: int = 40, model: str = "", logic: str = "",
-             token: str | None = None, timeout_s: float = 5.0, progress: bool = False, seed: int = 0) -> LoadResult:
+             demands: Sequence[str] = (), token: str | None = None, timeout_s: float = 5.0,
+             progress: bool = False, seed: int = 0) -> LoadResult:
     """Drive ``rpc`` on ``target`` with ``concurrency`` calls in flight for ``seconds``; bounded and loopback only.
 
     Keyed RPCs draw ``batch`` of ``keys`` (of ``entity``) per call; Score and SelectTop name ``model``,
-    CheckEligibility checks ``logic``. :func:`configured_requests` finds real ones for the configured catalog."""
+    CheckEligibility checks ``logic``, Parse draws one of ``demands``. :func:`configured_requests` finds
+    real keys, models and logic for the configured catalog, ``models.targeting.corpus.example_demands``
+    its demands."""
     if rpc not in RPCS:
         raise InvalidArgument(f"--rpc {rpc!r} is not one of {', '.join(RPCS)}", field="--rpc")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -237,12 +234,14 @@ def run_load(rpc: str, target: str, concurrency: int, seconds: float, *, entity:
         raise InvalidArgument(f"--model: {rpc} needs a registered uplift model", field="--model")
     if rpc == "CheckEligibility" and not logic:
         raise InvalidArgument("CheckEligibility needs a logic to check", field="logic")
+    if rpc == "Parse" and not demands:
+        raise InvalidArgument("Parse needs demands to send", field="demands")
     if rpc in KEYED_RPCS and not 1 <= batch <= len(keys):
         raise InvalidArgument(f"--batch must be 1..the keys to draw from ({len(keys)}); got {batch}", field="--batch")
     check_loopback(target)
     return asyncio.run(_run(rpc, target, concurrency, seconds, entity=entity, keys=list(keys), batch=batch,
-                            n_features=n_features, model=model, logic=logic, token=token, timeout_s=timeout_s,
-                            progress=progress, seed=seed))
+                            n_features=n_features, model=model, logic=logic, demands=list(demands), token=token,
+                            timeout_s=timeout_s, progress=progress, seed=seed))
 
 
 @app.command("load")
@@ -267,14 +266,19 @@ def load_command(
 
     if users < 1:
         raise InvalidArgument(f"--users must be at least 1; got {users}", field="--users")
+    entity, keys, logic, demands = "", [], "", []
     if rpc in KEYED_RPCS:
         data = configured_requests(get_settings(), users)
         entity, keys, logic = data.entity, data.keys, data.logic()
         model = model or (data.models[0] if data.models else "")
-    else:
-        entity, keys, logic = "", [], ""
+    elif rpc == "Parse":
+        from features.catalog import configured_catalog
+        from models.targeting.corpus import example_demands
+
+        demands = example_demands(configured_catalog(get_settings()), PARSE_DEMANDS)
     result = run_load(rpc, target, concurrency, seconds, entity=entity, keys=keys, batch=batch, n_features=features,
-                      model=model, logic=logic, token=token, timeout_s=timeout_s, progress=True)
+                      model=model, logic=logic, demands=demands, token=token, timeout_s=timeout_s,
+                      progress=True)
     console.print(f"{result.rpc} x{result.concurrency} for {result.seconds:.1f} s: {result.calls:,} calls, "
                   f"{result.throughput_per_s:,.1f}/s, p50 {result.p50_ms:.2f} ms, p90 {result.p90_ms:.2f} ms, "
                   f"p99 {result.p99_ms:.2f} ms, max {result.max_ms:.2f} ms, errors {result.errors}"

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from core.figures import save_figure
 from services.cli._output import write_json
 
 if TYPE_CHECKING:
@@ -306,23 +307,23 @@ def _plot_rounds(data: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("incremental visits: targeted / random")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 @app.command()
 def bench(users: int = 100_000, repeats: int = 5,
           json_out: Annotated[Path | None, typer.Option("--json")] = None) -> None:
-    """Time a Plan over a whole seeded demo world (throw-away Redis namespace)."""
+    """Time a Plan over a whole seeded demo world (throw-away Redis namespace; needs the demo catalog)."""
     from core.settings import get_settings
+    from features.catalog import configured_catalog
     from models.campaign._bench import bench_plan
 
     if users < 100:
         raise InvalidArgument("--users must be at least 100", field="--users")
     if repeats < 1:
         raise InvalidArgument("--repeats must be at least 1", field="--repeats")
-    result = bench_plan(get_settings(), users=users, repeats=repeats)
+    settings = get_settings()
+    result = bench_plan(settings, configured_catalog(settings), users=users, repeats=repeats)
     data = result.to_json()
     console.print(f"Plan over {result.eligible:,} eligible users ({result.treated:,} treated, {result.holdout:,} "
                   f"held out): p50 {data['plan_p50_s']:.3f} s, max {data['plan_max_s']:.3f} s over {repeats} runs; "

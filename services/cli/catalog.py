@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from services.cli._options import catalog_option
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Write and check the team's own feature catalog.", no_args_is_help=True)
@@ -52,12 +54,10 @@ def population_command(
 
     from core.errors import FailedPrecondition
     from core.settings import Settings
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from features.population import load_population
 
     settings = Settings() if source is None else Settings(population=source)
-    catalog = load_checked_catalog(catalog_path, setting="--catalog") if catalog_path else configured_catalog(settings)
+    catalog = catalog_option(catalog_path, settings)
     started = time.perf_counter()
     table = load_population(settings, catalog)
     if table is None:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import Settings
+from services.cli._options import catalog_option
 from services.cli._output import write_json
 
 if TYPE_CHECKING:
@@ -199,15 +200,12 @@ def bench_command(
     ] = None,
 ) -> None:
     """Time a batched read three ways on the same Redis: ours, the Feast-style hash layout, and the floor."""
-    from features import load_checked_catalog
     from features.bench import run_bench
-    from features.catalog import configured_catalog
 
     if redis_mode not in (None, "single", "cluster"):
         raise InvalidArgument(f"--redis-mode must be single or cluster; got {redis_mode!r}", field="--redis-mode")
     settings = _settings(redis_mode=redis_mode)
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path
-               else configured_catalog(settings))
+    catalog = catalog_option(catalog_path, settings)
     result = run_bench(settings, users=users, n_features=features, batch=batch, reads=reads, catalog=catalog)
     table = Table(title=f"catalog {catalog.name}: {batch} users x {features} features, {reads} reads each")
     for col in ("layout", "p50 ms", "p99 ms", "rows/s"):

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from core.settings import get_settings
+from services.cli._options import catalog_option
 
 __all__ = ["app"]
 
@@ -124,13 +125,10 @@ def evaluate(
                                                          "users from the catalog.")] = None,
 ) -> None:
     """Exact / execution / structure accuracy, valid rate, inverted audiences and latency per parser variant."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from models.targeting.corpus import load_cases
     from models.targeting.evaluation import evaluate_variants, load_population, plot_report
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     population = None
     if population_path is not None:
         population = load_population(population_path, catalog, field="--population")
@@ -167,6 +165,7 @@ def select(
         check_segment_name,
         logic_features,
         open_population,
+        value_text,
     )
     from models.targeting.logic import check, parse_logic
 
@@ -190,7 +189,7 @@ def select(
         keys = logic_features(expr)
         rows = Table("user", *keys, title=f"sample of {len(users)} (seed {seed})")
         for u in users:
-            rows.add_row(u.user_id, *(_cell(u.values[k]) for k in keys))
+            rows.add_row(u.user_id, *("–" if u.values[k] is None else value_text(u.values[k]) for k in keys))
         _out.print(rows)
     if segment:
         async def save() -> str:
@@ -220,32 +219,25 @@ def bench_edit(
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Best of N per timing.")] = 3,
 ) -> None:
     """Time what the editing additions of Parse cost: condition provenance, and sizing the readings in one pass."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
-    from features.demo_world import generate_users, is_demo_catalog
     from models.targeting.audience import Population
     from models.targeting.corpus import load_cases
     from models.targeting.edit_bench import bench_editing
-    from models.targeting.evaluation import random_population
+    from models.targeting.evaluation import generated_users
     from models.targeting.parser import get_parser
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     demands = [c.demand for c in load_cases(cases, catalog, field="--cases")][:limit]
-    is_demo = is_demo_catalog(catalog)
     with tempfile.TemporaryDirectory() as tmp:
         if population_path is not None:
-            population = Population.from_parquet(population_path, catalog)
-        elif is_demo:  # a snapshot on disk, as the service reads it
+            population, source = Population.from_parquet(population_path, catalog), str(population_path)
+        else:  # a snapshot on disk, as the service reads it
+            frame, drawn = generated_users(catalog, users, seed=0)
             path = Path(tmp) / "users.parquet"
-            generate_users(catalog, users, seed=0)[0].to_parquet(path)
-            population = Population.from_parquet(path, catalog)
-        else:
-            population = random_population(catalog, users)
+            frame.to_parquet(path)
+            population, source = Population.from_parquet(path, catalog), f"generated {drawn} users, Parquet"
         report = bench_editing(demands, get_parser("linker", get_settings(), catalog=catalog), population,
                                repeats=repeats)
-    report["population_source"] = str(population_path or ("generated demo users, Parquet" if is_demo
-                                                           else "random users, in memory"))
+    report["population_source"] = source
     report["cases_file"] = str(cases)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(report, indent=2))
@@ -259,17 +251,6 @@ def bench_edit(
     _out.print(f"wrote {json_path}")
 
 
-def _cell(value: Any) -> str:
-    """A feature value for a table cell: sets as sorted comma lists, missing as a dash."""
-    if value is None:
-        return "–"
-    if isinstance(value, list | tuple | set):
-        return ",".join(sorted(str(v) for v in value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @app.command()
 def corpus(
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
@@ -281,12 +262,9 @@ def corpus(
                                                help="Share of requests for no audience (empty logic).")] = 0.02,
 ) -> None:
     """Write the generated (demand, reasoning chain, logic) training corpus for a catalog."""
-    from features import load_checked_catalog
-    from features.catalog import configured_catalog
     from models.targeting.corpus import generate_corpus, write_jsonl
 
-    catalog = (load_checked_catalog(catalog_path, setting="--catalog") if catalog_path is not None
-               else configured_catalog(get_settings()))
+    catalog = catalog_option(catalog_path, get_settings())
     count = write_jsonl(generate_corpus(n, seed=seed, catalog=catalog, empty_share=empty_share), out)
     _out.print(f"wrote {count:,} triples for catalog {catalog.name!r} to {out}")
 

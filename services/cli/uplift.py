@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from core.errors import InvalidArgument
 from services.cli import _uplift_score
+from services.cli._output import write_json
 from services.cli._uplift_data import DataSource, data_options, split_list
 
 __all__ = ["app"]
@@ -75,10 +75,7 @@ def _run_one(console: Console, ds, names: list[str], *, seeds: int, test_size: f
 def _write_outputs(console: Console, report, json_path: Path | None, plot: Path | None) -> None:
     from models.uplift.plots import plot_calibration, plot_profit_curve, plot_qini_curves
 
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.to_json(), indent=2))
-        console.print(f"wrote {json_path}")
+    write_json(json_path, report.to_json())
     png = plot or (json_path.with_suffix(".png") if json_path is not None else None)
     if png is not None:
         console.print(f"wrote {plot_qini_curves(report, png)}")
@@ -202,9 +199,8 @@ def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int,
                       f"{a[0]:.4f} ± {a[1]:.4f}", "yes" if ok else "NO", f"{ratio:.2f}x")
     console.print(table)
     elapsed = time.perf_counter() - started
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "suite.json").write_text(json.dumps({"seeds": seeds, "seconds": elapsed, "rows": rows}, indent=2))
-    console.print(f"wrote {out_dir / 'suite.json'} ({elapsed:.0f} s)")
+    write_json(out_dir / "suite.json", {"seeds": seeds, "seconds": elapsed, "rows": rows})
+    console.print(f"the suite took {elapsed:.0f} s")
 
 
 @app.command("train")
@@ -224,7 +220,6 @@ def train_cmd(
     """Fit an encoder + learner pipeline and save it as the next version of ``--name`` in the registry."""
     from core.settings import Settings
     from features.catalog import configured_catalog
-    from features.demo_world import demo_catalog
     from models.registry import ModelRegistry
     from models.uplift.learners import LEARNERS
     from models.uplift.training import train_pipeline
@@ -245,10 +240,10 @@ def train_cmd(
         return
     with console.status("loading data"):
         ds = source.load()
-    # The demo world's columns are the demo catalog's features (genuinely the demo data set); columns
-    # that are all features of the configured catalog (MDS_CATALOG) are the team's own: encode with the
-    # catalog's vocabularies so the model reads exactly what the online store serves.
-    store_catalog = demo_catalog() if ds.name == "demo" else configured_catalog(registry_settings)
+    # A data set that names its catalog (the demo world's) is encoded with it; columns that are all
+    # features of the configured catalog (MDS_CATALOG) are the team's own: encode with the catalog's
+    # vocabularies so the model reads exactly what the online store serves.
+    store_catalog = ds.catalog or configured_catalog(registry_settings)
     catalog = store_catalog if set(ds.frame.columns) <= set(store_catalog.features) else None
     with console.status(f"fitting {learner} on {len(ds.frame):,} rows" + (" (tuning first)" if tune else "")):
         trained = train_pipeline(ds, learner, seed=seed, holdout=holdout, catalog=catalog,
@@ -371,10 +366,7 @@ def arms_cmd(
     for key, (mean, std) in summary["policy_value"].items():
         policies.add_row(key, f"{mean:.5f} ± {std:.5f}")
     console.print(policies)
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(summary, indent=2))
-        console.print(f"wrote {json_path}")
+    write_json(json_path, summary)
     png = plot or (json_path.with_suffix(".png") if json_path is not None else None)
     if png is not None:
         console.print(f"wrote {plot_policy_values(summary, png)}")

@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -37,6 +36,7 @@ from models.targeting.audience import (
     logic_features,
     open_population,
     snapshot_path,
+    value_text,
 )
 from models.targeting.logic import (
     DIALECTS,
@@ -57,19 +57,12 @@ from models.targeting.logic import (
 from models.targeting.parser import MAX_DEMAND_CHARS
 from services.server.context import ServiceContext
 
-__all__ = ["EXAMPLE_CALL", "TargetingServicer", "register"]
+if TYPE_CHECKING:
+    from services.registry import ExampleData
+
+__all__ = ["TargetingServicer", "example_call", "register"]
 
 log = logging.getLogger(__name__)
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, list | tuple | set):
-        return ",".join(sorted(str(v) for v in value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _span(start: int | None, end: int | None) -> dict[str, int]:
@@ -186,7 +179,7 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
             logic=audience.logic, sql=audience.sql, count=audience.count, population_size=audience.population,
             sample_user_ids=[u.user_id for u in sample], engine=engine,
             sample_features=logic_features(expr) if sample else [],
-            sample=[pb.SampledUser(user_id=u.user_id, values={k: _text(v) for k, v in u.values.items() if v is not None})
+            sample=[pb.SampledUser(user_id=u.user_id, values={k: value_text(v) for k, v in u.values.items() if v is not None})
                     for u in sample])
         if request.segment_name:
             ids = await asyncio.to_thread(population.ids, expr)
@@ -212,7 +205,7 @@ class TargetingServicer(pb_grpc.TargetingServiceServicer):
             pb.ConditionOutcome(
                 condition=str(o.condition), negated=o.negated,
                 outcome={True: "satisfied", False: "failed", None: "unknown"}[o.satisfied],
-                actual_value=_text(o.actual))
+                actual_value=value_text(o.actual))
             for o in outcomes
         ]
         return pb.CheckEligibilityResponse(
@@ -236,6 +229,9 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> str:
     return pb.DESCRIPTOR.services_by_name["TargetingService"].full_name
 
 
-EXAMPLE_CALL = ("mds.targeting.v1.TargetingService/Parse",
-                '{"demand": "women aged 25 to 35 in first-tier cities who bought baby products in the last '
-                '90 days but have not used a coupon"}')
+def example_call(data: ExampleData) -> tuple[str, str]:
+    """Parse of a demand in the served catalog's own words (the corpus generator's)."""
+    from models.targeting.corpus import example_demands
+
+    demand = example_demands(data.catalog, 1)[0]
+    return "mds.targeting.v1.TargetingService/Parse", json.dumps({"demand": demand})

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from core.errors import ArtifactError, InvalidArgument, ModelNotFound
 from features.catalog import Catalog
 from models.registry import LoadedModel, ModelHolder, ModelManifest, ModelRegistry
-from models.uplift.scoring import CacheEncoder, compile_cache_encoder, prefer_single_thread
+from models.uplift.scoring import (
+    CacheEncoder,
+    compile_cache_encoder,
+    predicts_on_event_loop,
+    prefer_single_thread,
+)
 
 __all__ = ["ServedModel", "ServingModels"]
 
@@ -21,6 +26,13 @@ class ServedModel:
     loaded: LoadedModel
     entity: str  # the catalog entity whose features the model reads (ModelManifest.entity)
     cache_encoder: CacheEncoder | None = None  # encodes cache reads without pandas, when it applies
+    on_event_loop: bool = False  # small predictions run on the event loop (no hand-off to a worker thread)
+
+    @classmethod
+    def of(cls, loaded: LoadedModel, entity: str, catalog: Catalog) -> ServedModel:
+        """Tune ``loaded`` for online requests (in place) and compile what serving it needs."""
+        prefer_single_thread(loaded.model)
+        return cls(loaded, entity, compile_cache_encoder(loaded.model, catalog), predicts_on_event_loop(loaded.model))
 
     @property
     def manifest(self) -> ModelManifest:
@@ -41,9 +53,7 @@ class ServingModels:
         key = (loaded.name, loaded.version)
         served = self._served.get(key)
         if served is None or served.loaded is not loaded:
-            prefer_single_thread(loaded.model)
-            served = ServedModel(loaded, loaded.manifest.entity(self.catalog),
-                                 compile_cache_encoder(loaded.model, self.catalog))
+            served = ServedModel.of(loaded, loaded.manifest.entity(self.catalog), self.catalog)
             self._served = {k: v for k, v in self._served.items() if k[0] != loaded.name or k == key}
             self._served[key] = served
         return served
@@ -68,8 +78,7 @@ class ServingModels:
         pinned = self._pinned.get((name, version))
         if pinned is None:
             loaded = await asyncio.to_thread(self.registry.load, name, version, catalog=self.catalog)
-            prefer_single_thread(loaded.model)
-            pinned = ServedModel(loaded, self._serve(current).entity, compile_cache_encoder(loaded.model, self.catalog))
+            pinned = ServedModel.of(loaded, self._serve(current).entity, self.catalog)
             self._pinned[(name, version)] = pinned
             while len(self._pinned) > _PINNED_VERSIONS:
                 self._pinned.popitem(last=False)

@@ -122,3 +122,36 @@ def test_store_clear_removes_only_its_namespace(settings: Settings, redis_url: s
     assert store.clear() == 3
     assert other.read("user", ["a"]).found.tolist() == [True]
     assert other.clear() == 3
+
+
+def test_batch_matrix_gathers_what_each_column_says() -> None:
+    """``FeatureBatch.matrix`` (the online encoder's path) equals ``values``/``valid``/``codes`` column by
+    column: nulls, an expired group, an entity written one group at a time, an absent key."""
+    import numpy as np
+
+    from features.store import EntityCodec, FeatureBatch
+    from features.store.checks import CONTRACT_CATALOG
+
+    codec = EntityCodec(CONTRACT_CATALOG.groups_of("user"))
+    frame, now = _frame(), 10**12
+    expiry = {"slow": now + 60_000, "fast": now - 1}  # the fast group has expired
+    blobs = {g: c.to_blobs(c.encode(frame, expiry[g])) for g, c in codec.groups.items()}
+    whole = [b"".join(blobs[g][i] for g in codec.groups) for i in range(len(frame))]
+    # c was written one group at a time: only "slow" so far (a short record, padded on read).
+    records, exists = codec.decode([whole[0], whole[1], blobs["slow"][2], None])
+    features = CONTRACT_CATALOG.resolve("user", None)
+    batch = FeatureBatch("user", ["a", "b", "c", "zz"], features, codec, records, exists, now)
+    for names in (["clicks", "x", "n", "flag"], ["tier"], ["tags"]):
+        values, valid = batch.matrix(names)
+        assert values.shape == valid.shape == (4, len(names))
+        for j, name in enumerate(names):
+            assert valid[:, j].tolist() == batch.valid[name].tolist(), name
+            expected = batch.codes(name) if name == "tier" else batch.values[name]
+            ok = valid[:, j]
+            np.testing.assert_array_equal(values[ok, j], np.asarray(expected, dtype=values.dtype)[ok], err_msg=name)
+    assert not batch.matrix(["clicks"])[1].any()  # expired everywhere
+    assert batch.matrix(["x", "n"])[1].tolist() == [[True, True], [False, True], [True, False], [False, False]]
+    with pytest.raises(TypeError, match="mix"):
+        batch.matrix(["n", "tier"])
+    with pytest.raises(KeyError):
+        batch.matrix(["price"])  # another entity's feature

@@ -17,6 +17,7 @@ from features import load_checked_catalog
 from features.catalog import Catalog
 from features.store import open_store
 from mds.features.v1 import features_pb2
+from models.targeting.corpus import example_demands
 from models.targeting.logic import check, parse_logic
 from services.cli.bench import configured_requests, run_load
 from services.client import MDSClient
@@ -84,6 +85,9 @@ def test_examples_name_the_entity_and_the_population_keys_and_work(
         assert logic == "(recency#Between#1, 12)" and check(parse_logic(logic), catalog) is not None
         uplift = json.loads((example_call("uplift", data) or ("", ""))[1])
         assert uplift["model"] == "<model>" and uplift["user_ids"] == data.keys  # no model registered yet
+        method, parse = example_call("targeting", data) or ("", "")
+        assert method == "mds.targeting.v1.TargetingService/Parse"
+        assert json.loads(parse)["demand"] == example_demands(catalog, 1)[0]  # the shop's words, not the demo's
     finally:
         server.stop(grace=0.2)
 
@@ -124,3 +128,15 @@ def test_the_load_generator_requests_the_configured_entity_and_keys(
     with pytest.raises(InvalidArgument) as no_model:
         run_load("Score", "127.0.0.1:1", 1, 0.5, keys=requests.keys, batch=1)  # nothing registered
     assert no_model.value.field == "--model"
+    with pytest.raises(InvalidArgument) as no_demands:
+        run_load("Parse", "127.0.0.1:1", 1, 0.5)  # the CLI sends example_demands of the configured catalog
+    assert no_demands.value.field == "demands"
+
+
+def test_the_example_logic_prefers_a_whole_range_to_a_category(tmp_path: Path) -> None:
+    recency = "      - {name: recency, dtype: int, range: [1, 12]}\n"
+    zones_first, zones_only = tmp_path / "zones_first.yaml", tmp_path / "zones_only.yaml"
+    zones_first.write_text(SHOP.replace(recency, "") + recency)
+    zones_only.write_text(SHOP.replace(recency, ""))
+    assert ExampleData(load_checked_catalog(zones_first), "customer", [], []).logic() == "(recency#Between#1, 12)"
+    assert ExampleData(load_checked_catalog(zones_only), "customer", [], []).logic() == "(zone#Equal To#urban)"

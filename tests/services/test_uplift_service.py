@@ -286,13 +286,21 @@ def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: 
     _uplift_score.register(app)
     report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
     env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir)}
+    # --compare-code: the same requests alternated with a server run from another tree (here this one).
+    repo = Path(__file__).resolve().parents[2]
     result = CliRunner().invoke(app, ["bench-serve", "--users", "1000", "--requests", "20", "--warmup", "5",
-                                      "--json", str(report), "--plot", str(plot)], env=env)
+                                      "--json", str(report), "--plot", str(plot), "--compare-code", str(repo)],
+                                env=env)
     assert result.exit_code == 0, result.output
     numbers = json.loads(report.read_text())
     assert numbers["score"]["requests"] == 20 and numbers["select_top"]["requests"] == 10
     assert 0 < numbers["score"]["p50_ms"] <= numbers["score"]["p99_ms"]
-    assert numbers["stages_in_process"]["cache_encoder"] is True and plot.stat().st_size > 0
+    assert numbers["compared"]["code"] == str(repo) and numbers["compared"]["score"]["requests"] == 20
+    stages = numbers["stages_in_process"]
+    assert stages["cache_encoder"] is True and stages["predict_on_event_loop"] is True and plot.stat().st_size > 0
+    assert set(stages["cpu_ms_per_request"]) == {"redis_read", "encode", "predict"}
+    bad = CliRunner().invoke(app, ["bench-serve", "--compare-code", str(tmp_path)], env=env)
+    assert bad.exit_code != 0 and "--compare-code" in str(bad.exception)
     # Only the namespace this run seeded is checked: other benchmarks may share the Redis meanwhile.
     assert numbers["namespace"].startswith("mdsbench-") and numbers["namespace"] != settings.namespace
     assert not keys_left(settings, numbers["namespace"])  # deleted
@@ -376,3 +384,60 @@ def test_select_top_by_net_value(served: MDSClient, population: pd.DataFrame, mo
     with pytest.raises(grpc.RpcError) as err:
         served.uplift.select_top("coupon", ids, max_users=3, value_per_conversion=-1.0)
     assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value_per_conversion")
+
+
+SHOP_CATALOG = """\
+name: shop
+entities:
+  customer: {key: customer_id}
+groups:
+  - name: profile
+    entity: customer
+    ttl_seconds: 3600
+    features:
+      - {name: visits, dtype: int, range: [0, 50]}
+      - {name: tier, dtype: category, values: [bronze, silver, gold]}
+      - {name: spend, dtype: float, range: [0, 500]}
+      - {name: channels, dtype: string_set, values: [web, app, store]}
+"""
+
+
+def test_bench_serve_and_the_demo_model_follow_the_configured_catalog(settings: Settings, tmp_path: Path) -> None:
+    """Under a catalog that is not the demo world's (entity ``customer``): no demo model is prepared, and
+    bench-serve seeds that catalog's entity with in-domain rows and serves the team's own model."""
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from features.bench import synthetic_rows
+    from features.catalog import configured_catalog
+    from models.uplift import FeatureEncoder, TLearner
+    from services.cli import _uplift_score
+    from services.uplift.servicer import prepare_demo
+
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP_CATALOG)
+    shop = settings.model_copy(update={"catalog": path})
+    prepare_demo(shop)
+    registry = ModelRegistry.from_settings(shop)
+    assert registry.list_models() == []  # a demo model could not be served under this catalog
+    catalog = configured_catalog(shop)
+    features = [f.name for f in catalog.features_of("customer")]
+    frame = synthetic_rows(catalog, "customer", 1_500, seed=2)
+    rng = np.random.default_rng(2)
+    t = rng.integers(0, 2, len(frame))
+    y = (rng.random(len(frame)) < 0.2 + 0.2 * t * (frame["tier"] == "gold")).astype(int)
+    model = UpliftPipeline(FeatureEncoder(features=features, catalog=catalog),
+                           TLearner(n_estimators=5, min_child_samples=20)).fit(frame[features], t, y)
+    registry.save("shop_uplift", model, catalog=catalog)
+    app = typer.Typer()
+    _uplift_score.register(app)
+    report = tmp_path / "bench.json"
+    env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir), "MDS_CATALOG": str(path)}
+    result = CliRunner().invoke(app, ["bench-serve", "--model", "shop_uplift", "--users", "1000", "--requests", "10",
+                                      "--warmup", "2", "--json", str(report)], env=env)
+    assert result.exit_code == 0, result.output
+    numbers = json.loads(report.read_text())
+    assert numbers["catalog"] == "shop" and numbers["score"]["requests"] == 10
+    assert numbers["stages_in_process"]["cache_encoder"] is True

@@ -9,6 +9,7 @@ and the hand-written held-out development set (``dev.jsonl``) in phrasings the g
 from models.targeting.corpus._cases import DEV_SET_PATH, Case, load_cases
 from models.targeting.corpus._generate import (
     CorpusItem,
+    example_demands,
     generate_corpus,
     random_logic,
     render_demands,
@@ -19,6 +20,7 @@ __all__ = [
     "DEV_SET_PATH",
     "Case",
     "CorpusItem",
+    "example_demands",
     "generate_corpus",
     "load_cases",
     "random_logic",

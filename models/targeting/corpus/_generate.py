@@ -27,7 +27,8 @@ from models.targeting.logic import (
     parse_logic,
 )
 
-__all__ = ["CorpusItem", "generate_corpus", "random_logic", "render_demands", "write_jsonl"]
+__all__ = ["CorpusItem", "example_demands", "generate_corpus", "random_logic", "render_demands",
+           "write_jsonl"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,13 @@ def generate_corpus(n: int, seed: int = 0, catalog: Catalog | None = None,
             r = render(expr, catalog, rng)
             items.append(CorpusItem(r.demand, r.chain, r.logic))
     return items
+
+
+def example_demands(catalog: Catalog, n: int, seed: int = 0) -> list[str]:
+    """``n`` demands in ``catalog``'s own words, each for a different random logic: example calls and load
+    tests that must make sense for any catalog, never the demo world's English."""
+    items = generate_corpus(n, seed=seed, catalog=catalog, phrasings=1, empty_share=0.0)
+    return [item.demand for item in items]
 
 
 def render_demands(logic: Expr | str, n: int = 5, seed: int = 0, catalog: Catalog | None = None) -> list[CorpusItem]:

@@ -1,10 +1,14 @@
 """The targeting logic language: ``(key#Operator#value)`` conditions joined by AND / OR / NOT.
 
->>> from features.demo_world import demo_catalog  # any catalog with age and gender reads the same
+>>> from features.catalog import Catalog
+>>> catalog = Catalog.model_validate({"name": "shop", "entities": {"user": {"key": "user_id"}}, "groups": [
+...     {"name": "profile", "entity": "user", "ttl_seconds": 86400, "features": [
+...         {"name": "age", "dtype": "int", "range": [0, 120]},
+...         {"name": "gender", "dtype": "category", "values": ["female", "male"]}]}]})
 >>> expr = parse_logic("(gender#Equal To#female) AND (age#Between#25, 35)")
 >>> canonical(expr)
 '(age#Between#25,35) AND (gender#Equal To#female)'
->>> print(to_sql(expr, demo_catalog()))
+>>> print(to_sql(expr, catalog))
 "age" BETWEEN 25 AND 35 AND "gender" = 'female'
 >>> evaluate(expr, {"gender": "female", "age": 30})
 True
@@ -25,6 +29,7 @@ from models.targeting.logic._ast import (
     operators_for,
 )
 from models.targeting.logic._canonical import canonical, from_json, normalize, to_json
+from models.targeting.logic._catalog_logic import whole_range_logic
 from models.targeting.logic._evaluate import ConditionOutcome, condition_outcomes, evaluate, evaluate3
 from models.targeting.logic._parse import MAX_LOGIC_CHARS, parse_logic
 from models.targeting.logic._result import (
@@ -74,5 +79,6 @@ __all__ = [
     "to_sql",
     "to_sql_expression",
     "validate",
+    "whole_range_logic",
 ]
 

@@ -21,49 +21,70 @@ from features.store import FeatureBatch
 __all__ = ["CacheEncoder", "compile_cache_encoder"]
 
 _NUMERIC_DTYPES = (DType.INT, DType.FLOAT, DType.BOOL)
+_STORED_KIND = {"category": DType.CATEGORY, "string_set": DType.STRING_SET}  # encoder kind → catalog type
 
 
 @dataclass(frozen=True, slots=True)
-class _Step:
-    name: str
-    kind: str  # "numeric" | "category" | "string_set"
-    position: int  # first output column
-    median: float = 0.0
-    code_columns: np.ndarray | None = None  # category code → offset, -1 for missing or ignored words
-    bit_columns: np.ndarray | None = None  # set bit → offset, -1 when the encoder ignores the word
+class _Numbers:
+    names: tuple[str, ...]
+    columns: np.ndarray  # output column of each feature
+    medians: np.ndarray  # what a missing (or NaN) value encodes as
+
+
+@dataclass(frozen=True, slots=True)
+class _OneHot:
+    """Categories (``codes``: one row per feature, indexed by the stored code) or string sets (``codes``:
+    one row per feature, indexed by the word's bit): the output column, -1 for missing or ignored words."""
+
+    names: tuple[str, ...]
+    codes: np.ndarray
 
 
 class CacheEncoder:
-    """Encode a :class:`FeatureBatch` into the matrix the pipeline's estimator reads."""
+    """Encode a :class:`FeatureBatch` into the matrix the pipeline's estimator reads.
 
-    def __init__(self, steps: list[_Step], n_columns: int) -> None:
-        self._steps = steps
+    Each kind of feature is read as one matrix (:meth:`FeatureBatch.matrix`) and written with a few
+    array operations, whatever the number of features: a 100-user request used to spend more time
+    walking features one at a time than in the numbers themselves.
+    """
+
+    def __init__(self, numbers: _Numbers, categories: _OneHot, sets: _OneHot, n_columns: int) -> None:
+        self._numbers = numbers
+        self._categories = categories
+        self._sets = sets
         self.n_columns = n_columns
 
     def transform(self, batch: FeatureBatch) -> np.ndarray:
         n = len(batch)
         out = np.zeros((n, self.n_columns), dtype=np.float32)
-        for step in self._steps:
-            valid = batch.valid[step.name]
-            if step.kind == "numeric":
-                column = batch.values[step.name].astype(np.float64)
-                missing = ~valid | np.isnan(column)
-                out[:, step.position] = np.where(missing, step.median, column) if missing.any() else column
-            elif step.kind == "category":
-                assert step.code_columns is not None
-                offsets = step.code_columns[batch.codes(step.name)]
-                rows = np.flatnonzero(valid & (offsets >= 0))
-                out[rows, step.position + offsets[rows]] = 1.0
-            else:
-                assert step.bit_columns is not None
-                rows = np.flatnonzero(valid)
-                if rows.size:
-                    bits = step.bit_columns
-                    masks = batch.values[step.name][rows].astype(np.uint64)
-                    on = ((masks[:, None] >> np.arange(bits.size, dtype=np.uint64)) & np.uint64(1)).astype(bool)
-                    r, b = np.nonzero(on & (bits >= 0)[None, :])
-                    out[rows[r], step.position + bits[b]] = 1.0
+        numbers = self._numbers
+        if numbers.names:
+            values, valid = batch.matrix(numbers.names)
+            valid &= ~np.isnan(values)
+            out[:, numbers.columns] = np.where(valid, values, numbers.medians)
+        categories = self._categories
+        if categories.names:
+            codes, valid = batch.matrix(categories.names)
+            columns = categories.codes[np.arange(len(categories.names)), codes]
+            rows, features = np.nonzero(valid & (columns >= 0))
+            out[rows, columns[rows, features]] = 1.0
+        sets = self._sets
+        if sets.names:
+            masks, valid = batch.matrix(sets.names)
+            bits = np.arange(sets.codes.shape[1], dtype=np.uint64)
+            on = ((masks[:, :, None] >> bits) & np.uint64(1)).astype(bool)
+            on &= valid[:, :, None] & (sets.codes >= 0)[None, :, :]
+            rows, features, words = np.nonzero(on)
+            out[rows, sets.codes[features, words]] = 1.0
         return out
+
+
+def _table(rows: list[list[int]]) -> np.ndarray:
+    """Ragged rows of output columns as one array padded with -1 (at least one column wide)."""
+    table = np.full((len(rows), max((len(r) for r in rows), default=0) or 1), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        table[i, :len(row)] = row
+    return table
 
 
 def compile_cache_encoder(model: Any, catalog: Catalog) -> CacheEncoder | None:
@@ -80,7 +101,9 @@ def compile_cache_encoder(model: Any, catalog: Catalog) -> CacheEncoder | None:
     encoder = model.encoder
     if not hasattr(encoder, "feature_names_in_"):
         return None
-    steps: list[_Step] = []
+    numbers: tuple[list[str], list[int], list[float]] = ([], [], [])
+    categories: tuple[list[str], list[list[int]]] = ([], [])
+    sets: tuple[list[str], list[list[int]]] = ([], [])
     position = 0
     for name in map(str, encoder.feature_names_in_):
         feature = catalog.features.get(name)
@@ -88,20 +111,22 @@ def compile_cache_encoder(model: Any, catalog: Catalog) -> CacheEncoder | None:
         if feature is None:
             return None
         if kind == "numeric" and feature.dtype in _NUMERIC_DTYPES:
-            steps.append(_Step(name, kind, position, median=float(encoder.medians_[name])))
+            numbers[0].append(name)
+            numbers[1].append(position)
+            numbers[2].append(float(encoder.medians_[name]))
             position += 1
-        elif kind == "category" and feature.dtype == DType.CATEGORY:
+        elif kind in ("category", "string_set") and feature.dtype == _STORED_KIND[kind]:
             index = dict(encoder.value_index_[name])
-            codes = np.asarray([-1] + [index.get(word, -1) for word in feature.values or ()], dtype=np.int64)
-            steps.append(_Step(name, kind, position, code_columns=codes))
-            position += len(index)
-        elif kind == "string_set" and feature.dtype == DType.STRING_SET:
-            index = encoder.value_index_[name]
-            bits = np.asarray([index.get(word, -1) for word in feature.values or ()], dtype=np.int64)
-            steps.append(_Step(name, kind, position, bit_columns=bits))
+            columns = [position + index[word] if word in index else -1 for word in feature.values or ()]
+            # A category's stored code is its position + 1 (0 = missing); a set's bit is its position.
+            names, tables = categories if kind == "category" else sets
+            names.append(name)
+            tables.append([-1, *columns] if kind == "category" else columns)
             position += len(index)
         else:
             return None
     if position != encoder.n_features_out_:
         return None
-    return CacheEncoder(steps, position)
+    return CacheEncoder(
+        _Numbers(tuple(numbers[0]), np.asarray(numbers[1], dtype=np.intp), np.asarray(numbers[2], dtype=np.float64)),
+        _OneHot(tuple(categories[0]), _table(categories[1])), _OneHot(tuple(sets[0]), _table(sets[1])), position)

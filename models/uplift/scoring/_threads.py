@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 
-__all__ = ["prefer_single_thread", "single_threaded_worker"]
+__all__ = ["predicts_on_event_loop", "prefer_single_thread", "single_threaded_worker"]
 
 
 class _ServingLGBMClassifier(lgb.LGBMClassifier):
@@ -38,33 +40,82 @@ class _ServingLGBMRegressor(lgb.LGBMRegressor):
         return self._Booster.predict(X, num_threads=1)
 
 
+class _ServingBooster(lgb.Booster):
+    """A bare ``Booster`` (e.g. a learner's correction stage) that predicts on one thread unless told otherwise.
+
+    Why: ``Booster.predict`` without ``num_threads`` starts an OpenMP team over every core. On a busy
+    2-core box a 100-row call then waits for a second core and the team spin-waits afterwards: measured
+    p50 16 ms against 0.18 ms single-threaded for a 30-tree correction stage at load 7, in a process
+    without ``OMP_NUM_THREADS=1`` (the ``mds`` command sets it; a server embedded elsewhere may not).
+    """
+
+    def predict(self, data: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("num_threads", 1)
+        return super().predict(data, *args, **kwargs)
+
+
 _SERVING_CLASS = {lgb.LGBMClassifier: _ServingLGBMClassifier, lgb.LGBMRegressor: _ServingLGBMRegressor}
 
 
-def prefer_single_thread(model: Any, _depth: int = 0) -> int:
+def _predictors(model: Any, _depth: int = 0) -> Iterator[Any]:
+    """The LightGBM models, bare boosters and torch modules inside ``model`` (attributes, dicts, lists)."""
+    if _depth > 6 or model is None:
+        return
+    torch = sys.modules.get("torch")  # a pickled torch module imported torch as it loaded
+    if isinstance(model, lgb.LGBMModel | lgb.Booster) or (torch is not None and isinstance(model, torch.nn.Module)):
+        yield model
+    elif isinstance(model, dict):
+        for value in model.values():
+            yield from _predictors(value, _depth + 1)
+    elif isinstance(model, list | tuple):
+        for value in model:
+            yield from _predictors(value, _depth + 1)
+    else:
+        attrs = getattr(model, "__dict__", None)
+        if attrs is None or type(model).__module__.split(".")[0] in ("numpy", "pandas", "builtins", "pydantic"):
+            return
+        for value in attrs.values():
+            yield from _predictors(value, _depth + 1)
+
+
+def prefer_single_thread(model: Any) -> int:
     """Tune every fitted LightGBM model inside ``model`` for online requests; return how many.
 
     Each gets ``n_jobs=1`` (a 100-row request is done long before an OpenMP team pays off, and the
     team spin-waits on cores other requests and Redis need) and, for exact ``LGBMClassifier`` /
-    ``LGBMRegressor`` instances, a serving subclass with a direct booster path. Only the in-memory
-    object of a serving process changes; batch scoring keeps the trained settings.
+    ``LGBMRegressor`` instances, a serving subclass with a direct booster path; a bare ``Booster``
+    predicts with ``num_threads=1`` by default. Only the in-memory object of a serving process
+    changes; batch scoring keeps the trained settings.
     """
-    if _depth > 6 or model is None:
-        return 0
-    if isinstance(model, lgb.LGBMModel):
-        model.set_params(n_jobs=1)
-        serving = _SERVING_CLASS.get(type(model))
-        if serving is not None and getattr(model, "_Booster", None) is not None:
-            model.__class__ = serving
-        return 1
-    if isinstance(model, dict):
-        return sum(prefer_single_thread(v, _depth + 1) for v in model.values())
-    if isinstance(model, list | tuple):
-        return sum(prefer_single_thread(v, _depth + 1) for v in model)
-    attrs = getattr(model, "__dict__", None)
-    if attrs is None or type(model).__module__.split(".")[0] in ("numpy", "pandas", "builtins", "pydantic"):
-        return 0
-    return sum(prefer_single_thread(v, _depth + 1) for v in attrs.values())
+    tuned = 0
+    for part in _predictors(model):
+        if isinstance(part, lgb.Booster):
+            if type(part) is lgb.Booster:
+                part.__class__ = _ServingBooster
+        elif isinstance(part, lgb.LGBMModel):
+            part.set_params(n_jobs=1)
+            serving = _SERVING_CLASS.get(type(part))
+            if serving is not None and getattr(part, "_Booster", None) is not None:
+                part.__class__ = serving
+        else:
+            continue
+        tuned += 1
+    return tuned
+
+
+def predicts_on_event_loop(model: Any) -> bool:
+    """Whether a server may run ``model``'s online-sized predictions on the calling (event loop) thread.
+
+    True when every predictor inside runs single-threaded there: LightGBM (tuned by
+    :func:`prefer_single_thread`), and torch modules while torch uses one thread on this thread (the
+    ``mds`` command sets ``OMP_NUM_THREADS=1``). A 100-row prediction then costs ~1-2 ms, less than the
+    hand-off to a worker thread and back on busy cores (measured by bench-serve). Otherwise the worker
+    threads, whose torch pool is one thread (:func:`single_threaded_worker`), keep the work.
+    """
+    parts = list(_predictors(model))
+    torch = sys.modules.get("torch")
+    torch_single = torch is not None and torch.get_num_threads() == 1
+    return bool(parts) and all(isinstance(p, lgb.LGBMModel | lgb.Booster) or torch_single for p in parts)
 
 
 def single_threaded_worker() -> None:

@@ -13,8 +13,7 @@ from scipy.stats import spearmanr
 from core.errors import ArtifactError
 from core.settings import Settings
 from features.catalog import Catalog
-from features.demo_world import demo_catalog
-from features.demo_world.users import generate_users
+from features.demo_world import demo_catalog, generate_users
 from models.registry import ModelRegistry
 from models.uplift import FeatureEncoder, TLearner, UpliftPipeline, qini_auc
 

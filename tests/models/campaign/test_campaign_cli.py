@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from _mds_cli import mds_in_process
+from _mds_cli import cli_environment, mds_in_process
 
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 
 @pytest.fixture
-def env(campaign_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("MDS_REDIS_URL", campaign_settings.redis_url or "")
-    monkeypatch.setenv("MDS_NAMESPACE", campaign_settings.namespace)
-    monkeypatch.setenv("MDS_DATA_DIR", str(campaign_settings.data_dir))
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield campaign_settings
-    get_settings.cache_clear()
+def env(campaign_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    with cli_environment(campaign_settings, monkeypatch) as env:
+        yield env
 
 
 def test_plan_export_outcomes_readout_from_the_command_line(env: Settings, tmp_path: Path, monkeypatch, capsys):
@@ -81,3 +77,16 @@ def test_outcome_files_with_bad_columns_name_the_column(env: Settings, tmp_path:
         tmp_path / "b.csv", index=False)
     code, out, err = mds_in_process(["campaign", "outcomes", campaign_id, "--input", str(tmp_path / "b.csv")], monkeypatch, capsys)
     assert code == 2 and "line 3" in err
+
+
+def test_bench_refuses_a_catalog_other_than_the_demo_worlds(settings: Settings, tmp_path: Path, monkeypatch,
+                                                            capsys):
+    path = tmp_path / "shop.yaml"
+    path.write_text("name: shop\nentities:\n  customer: {key: customer_id}\ngroups:\n  - name: history\n"
+                    "    entity: customer\n    ttl_seconds: 3600\n    features:\n"
+                    "      - {name: recency, dtype: int, range: [1, 12]}\n")
+    monkeypatch.setenv("MDS_CATALOG", str(path))
+    with cli_environment(settings, monkeypatch):
+        code, _, err = mds_in_process(["campaign", "bench", "--users", "100", "--repeats", "1"], monkeypatch,
+                                      capsys)
+    assert code == 2 and "MDS_CATALOG" in err and "'shop'" in err and "Traceback" not in err

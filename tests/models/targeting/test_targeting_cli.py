@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import redis
+from _mds_cli import cli_environment, mds_in_process
 
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from models.targeting.audience import snapshot_path
 from models.targeting.logic import evaluate, parse_logic
 
 
-def _mds(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from services.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["mds", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
-def env(seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("MDS_REDIS_URL", seeded_settings.redis_url or "")
-    monkeypatch.setenv("MDS_NAMESPACE", seeded_settings.namespace)
-    monkeypatch.setenv("MDS_DATA_DIR", str(seeded_settings.data_dir))
-    get_settings.cache_clear()
-    yield seeded_settings
-    get_settings.cache_clear()
+def env(seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    with cli_environment(seeded_settings, monkeypatch) as env:
+        yield env
 
 
 def test_select_counts_and_stores_a_segment(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     logic = "(gender#Equal To#male) AND (interests#Contains Any#gaming,tech)"
-    code, out, _ = _mds(["targeting", "select", logic, "--segment", "gamers", "--sample", "3"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "select", logic, "--segment", "gamers", "--sample", "3"],
+                                  monkeypatch, capsys)
     assert code == 0
     users = pd.read_parquet(snapshot_path(env))
     expected = {r["user_id"] for r in users.to_dict("records") if evaluate(parse_logic(logic), r)}
@@ -59,7 +44,7 @@ def test_select_counts_and_stores_a_segment(env: Settings, monkeypatch: pytest.M
 ])
 def test_bad_input_exits_2_with_a_message(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str], args: list[str], flag: str) -> None:
-    code, _, err = _mds(args, monkeypatch, capsys)
+    code, _, err = mds_in_process(args, monkeypatch, capsys)
     assert code == 2
     assert flag in err and "Traceback" not in err
 
@@ -68,7 +53,8 @@ def test_corpus_command_writes_deterministic_jsonl(tmp_path: Path, monkeypatch: 
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (a, b):
-        code, _, _ = _mds(["targeting", "corpus", "--out", str(path), "--n", "50", "--seed", "4"], monkeypatch, capsys)
+        code, _, _ = mds_in_process(["targeting", "corpus", "--out", str(path), "--n", "50", "--seed", "4"],
+                                    monkeypatch, capsys)
         assert code == 0
     assert a.read_text() == b.read_text()
     rows = [json.loads(line) for line in a.read_text().splitlines()]
@@ -77,8 +63,8 @@ def test_corpus_command_writes_deterministic_jsonl(tmp_path: Path, monkeypatch: 
 
 def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _mds(["targeting", "parse", "women in shanghai who have kids", "--json", "--variant", "linker"],
-                        monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", "women in shanghai who have kids", "--json", "--variant",
+                                   "linker"], monkeypatch, capsys)
     assert code == 0
     data = json.loads(out)
     assert data["logic"] == "(city#Equal To#shanghai) AND (gender#Equal To#female) AND (has_children#Equal To#true)"
@@ -86,17 +72,19 @@ def test_parse_prints_json_with_logic_sql_and_estimate(env: Settings, monkeypatc
     expected = sum(evaluate(parse_logic(data["logic"]), r) for r in users.to_dict("records"))
     assert data["estimated_audience_size"] == expected and data["population_size"] == 2000
     assert data["sql"].startswith('"city" = \'shanghai\'') and len(data["reasoning"]) == 4
-    code, out, _ = _mds(["targeting", "parse", "drop table users", "--json", "--variant", "linker"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", "drop table users", "--json", "--variant", "linker"],
+                                  monkeypatch, capsys)
     data = json.loads(out)
     assert code == 0 and data["logic"] == "" and data["sql"] == "" and data["explanation"]
-    code, _, err = _mds(["targeting", "parse", "women", "--variant", "gpt9"], monkeypatch, capsys)
+    code, _, err = mds_in_process(["targeting", "parse", "women", "--variant", "gpt9"], monkeypatch, capsys)
     assert code == 2 and "--variant: unknown variant(s) gpt9" in err
 
 
 def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     demand = "users who like pets in Beijing"
-    code, out, _ = _mds(["targeting", "parse", demand, "--json", "--variant", "linker", "--sizes"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", demand, "--json", "--variant", "linker", "--sizes"],
+                                  monkeypatch, capsys)
     assert code == 0
     data = json.loads(out)
     assert {c["condition"]: c["phrase"] for c in data["conditions"]} == {
@@ -106,10 +94,11 @@ def test_parse_and_select_print_what_an_editing_tool_needs(env: Settings, monkey
     assert len(data["alternatives"]) >= 2
     for alt in data["alternatives"]:
         assert alt["audience_size"] == sum(evaluate(parse_logic(alt["logic"]), r) for r in users)
-    code, out, _ = _mds(["targeting", "parse", demand, "--variant", "linker"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "parse", demand, "--variant", "linker"], monkeypatch, capsys)
     assert code == 0 and "reading 2" in out and "'Beijing' at 23-30" in out
     logic = "(city#Equal To#beijing) AND (interests#Contains Any#pets)"
-    code, out, _ = _mds(["targeting", "select", logic, "--sample", "3", "--seed", "5"], monkeypatch, capsys)
+    code, out, _ = mds_in_process(["targeting", "select", logic, "--sample", "3", "--seed", "5"],
+                                  monkeypatch, capsys)
     assert code == 0 and "sample of 3 (seed 5)" in out and "interests" in out
     assert out.count("beijing") >= 3  # each sampled row shows its city
 
@@ -120,8 +109,8 @@ def test_bench_edit_writes_timings(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     out = tmp_path / "edit.json"
     cases = str(DEV_SET_PATH.with_name("dev_fresh.jsonl"))
-    code, text, _ = _mds(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users", "500",
-                          "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
+    code, text, _ = mds_in_process(["targeting", "bench-edit", "--cases", cases, "--json", str(out), "--users",
+                                    "500", "--limit", "12", "--repeats", "1"], monkeypatch, capsys)
     assert code == 0 and "provenance" in text
     report = json.loads(out.read_text())
     assert report["demands"] == 12 and report["population"] == 500 and report["cases_file"] == cases

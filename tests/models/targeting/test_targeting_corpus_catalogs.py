@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from core.errors import InvalidArgument
 from features import Catalog, DType, check_catalog_file, demo_catalog, load_catalog
-from models.targeting.corpus import CorpusItem, generate_corpus
+from models.targeting.corpus import CorpusItem, example_demands, generate_corpus
 from models.targeting.logic import And, Expr, Not, Op, Or, canonical, conditions_of, parse_logic, validate
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,6 +99,17 @@ def test_generation_is_deterministic_by_seed() -> None:
     bank = CATALOGS["bank"]
     assert generate_corpus(150, seed=9, catalog=bank) == generate_corpus(150, seed=9, catalog=bank)
     assert generate_corpus(150, seed=9, catalog=bank) != generate_corpus(150, seed=10, catalog=bank)
+
+
+def test_example_demands_are_the_catalogs_own_words_for_different_logics() -> None:
+    sparse = CATALOGS["sparse"]
+    demands = example_demands(sparse, 5)
+    assert demands == example_demands(sparse, 5) and len(set(demands)) == 5
+    assert demands != example_demands(sparse, 5, seed=1)
+    logics = [item.logic for item in generate_corpus(5, catalog=sparse, phrasings=1, empty_share=0.0)]
+    assert len(set(logics)) > 1 and all(logics)  # one logic each, none empty
+    words = re.compile(r"\b(shanghai|beijing|coupons?|first-tier|gmv)\b", re.IGNORECASE)  # the demo world's
+    assert not any(words.search(d) for d in demands)
 
 
 def test_bank_demands_speak_the_catalogs_units_windows_aliases_and_levels() -> None:

@@ -20,9 +20,9 @@ from models.targeting.audience import AsyncSegmentStore, Population, open_popula
 from models.targeting.corpus import Case, load_cases
 from models.targeting.evaluation import (
     EvaluationReport,
-    demo_population,
     evaluate_parser,
     evaluate_variants,
+    generated_users,
     plot_report,
     skeleton,
 )
@@ -119,11 +119,15 @@ def test_evaluate_variants_writes_the_issue_json_shape_and_a_plot(tmp_path: Path
     assert isinstance(report, EvaluationReport)
 
 
-def test_demo_population_is_the_issue_population() -> None:
-    pop = demo_population()
-    assert pop.size == 20000
+def test_generated_users_are_the_demo_worlds_for_its_catalog_else_random(tmp_path: Path) -> None:
+    from features.catalog import load_catalog
+
+    demo, source = generated_users(CATALOG)
     users, _ = generate_users(CATALOG, 20000, seed=0)
-    assert pop.count(parse_logic("(city#Equal To#wuhan)")) == int((users.city == "wuhan").sum())
+    assert source == "demo" and len(demo) == 20000 and demo.equals(users)  # the issue's population
+    bank = load_catalog(Path(__file__).resolve().parents[3] / "models/targeting/corpus/catalogs/bank.yaml")
+    drawn, source = generated_users(bank, 500, seed=1)
+    assert source == "random" and len(drawn) == 500 and set(drawn.columns) >= set(bank.features)
 
 
 def test_dev_set_gold_logic_selects_someone(population: Population) -> None:

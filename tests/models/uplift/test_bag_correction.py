@@ -7,6 +7,7 @@ import numpy as np
 from models.uplift import (
     BagCorrectedSLearner,
     BagCorrectedTLearner,
+    BlendedBagUplift,
     bag_shrinkage,
     fit_bag_correction,
     make_learner,
@@ -61,13 +62,15 @@ def test_strong_bags_pull_the_uplift_toward_their_ates() -> None:
     assert 0.3 < gap < 0.6
 
 
-def test_default_learner_shrinks_its_correction_and_grows_all_stage_one_trees() -> None:
+def test_default_blend_keeps_a_shrunk_correction_with_all_stage_one_trees() -> None:
     X, t, y, effect = experiment(0.25, n=3000)
     model = make_learner("default")
-    assert isinstance(model, BagCorrectedSLearner) and model.get_params()["shrinkage"] is True
+    assert isinstance(model, BlendedBagUplift)
     model.fit(X, t, y)
+    corrected = model.models_[0]
+    assert isinstance(corrected, BagCorrectedSLearner) and corrected.get_params()["shrinkage"] is True
     # No early stopping on the outcome's log-loss: stage 1 keeps every tree of its budget.
-    assert model.model_.n_estimators == model.n_estimators == 100
+    assert corrected.model_.n_estimators == corrected.n_estimators == 100
     assert np.corrcoef(model.predict(X), effect)[0, 1] > 0.5
 
 

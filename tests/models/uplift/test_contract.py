@@ -22,6 +22,7 @@ FAST: dict[str, dict[str, object]] = {
     "bag_regularized": {"epochs": 6, "bag_size": 128, "warmup_epochs": 2, "batch_size": 512},
     "bag_regularized_gbm": {"n_estimators": 30, "min_child_samples": 40, "bag_size": 128, "correction_rounds": 10},
     "bag_gated": {"bag_size": 128},
+    "bag_blend": {"bag_size": 128},
     "bag_corrected_s": {"n_estimators": 30, "min_child_samples": 40, "bag_size": 128, "correction_rounds": 10},
 }
 

@@ -66,10 +66,10 @@ def test_tuning_default_chooses_the_learner_family() -> None:
     X, t, y, _ = planted(2400)
     # A tight bound still compares every family's default before any other setting.
     result = tune_learner("default", X, t, y, seconds=1e-6, folds=2)
-    assert [name for name, params, _ in result.tried] == ["bag_corrected_s"]
+    assert [name for name, params, _ in result.tried] == ["bag_blend"]
     result = tune_learner("default", X, t, y, seconds=600, folds=2)
     families = [name for name, params, _ in result.tried if params == {}]
-    assert families[:5] == ["bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner"]
+    assert families[:6] == ["bag_blend", "bag_corrected_s", "bag_regularized", "s_learner", "x_learner", "t_learner"]
     assert result.learner in families and result.cv_qini == max(score for *_, score in result.tried)
     # Revenue outcomes leave the 0/1-only learners out.
     revenue = tune_learner("default", X, t, y * 30.0, seconds=1e-6, folds=2)
@@ -220,7 +220,7 @@ def test_evaluate_with_tuning_reports_the_chosen_family_and_tune_seconds() -> No
     ds = synthetic_dataset("high", 5, n=3000, seed=3)
     report = evaluate_learners(ds, ["default", "t_learner"], seeds=1, tune_seconds=0.01, n_boot=20)
     tuned = report.to_json()["tuned"]
-    assert tuned["default"]["learner"] == "bag_corrected_s"  # the first family; the bound stops the rest
+    assert tuned["default"]["learner"] == "bag_blend"  # the first family; the bound stops the rest
     assert tuned["t_learner"]["learner"] == "t_learner" and tuned["t_learner"]["candidates"] == 1
     stats = report.to_json()["learners"]["default"]
     assert stats["tune_seconds"][0] > 0 and "fit_seconds" in stats
@@ -269,3 +269,24 @@ def test_default_ranks_a_rare_outcome_and_the_gate_falls_back_to_the_s_learner()
     common = (rng.random(n) < 0.3 + t * 0.1 * (X[:, 0] > 0)).astype(int)
     gated = GatedBagUplift().set_params(bag_size=256).fit(X[:4000], t[:4000], common[:4000])
     assert gated.family_ == "bag_regularized" and gated.bag_responders_ >= 20
+
+
+def test_blend_averages_both_members_and_leaves_the_net_out_of_rare_outcomes() -> None:
+    from models.uplift import BagCorrectedSLearner, BagRegularizedUplift, BlendedBagUplift
+
+    rng = np.random.default_rng(7)
+    n = 6000
+    X = rng.normal(size=(n, 4))
+    t = rng.integers(0, 2, n)
+    common = (rng.random(n) < 0.3 + t * 0.1 * (X[:, 0] > 0)).astype(int)
+    blend = BlendedBagUplift(bag_size=256, random_state=3).fit(X, t, common)
+    assert blend.members_ == ["bag_corrected_s", "bag_regularized"] and blend.bag_responders_ >= 20
+    s_part = BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, common).predict(X[:200])
+    net_part = BagRegularizedUplift(bag_size=256, n_ensemble=1, random_state=3).fit(X, t, common).predict(X[:200])
+    np.testing.assert_allclose(blend.predict(X[:200]), (s_part + net_part) / 2, rtol=1e-6, atol=1e-9)
+    # ~1 % responders: a bag of 256 expects about one per arm, so only the corrected S-learner is fitted.
+    rare = (rng.random(n) < 0.01 + t * 0.02 * (X[:, 0] > 0)).astype(int)
+    blend = BlendedBagUplift(bag_size=256, random_state=3).fit(X, t, rare)
+    assert blend.members_ == ["bag_corrected_s"] and blend.bag_responders_ < 20
+    np.testing.assert_allclose(
+        blend.predict(X[:200]), BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, rare).predict(X[:200]))

@@ -206,22 +206,72 @@ def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFra
     import copy
 
     from models.uplift import TLearner, XLearner
+    from models.uplift._bag_gbm import BagCorrectedSLearner
     from models.uplift.scoring import prefer_single_thread
 
     users, truth = demo_users
     X = np.random.default_rng(0).normal(size=(len(users), 6))
     t, y = truth["treatment"].to_numpy(), truth["converted"].to_numpy()
-    for learner in (TLearner(n_estimators=15), XLearner(n_estimators=15)):
+    for learner in (TLearner(n_estimators=15), XLearner(n_estimators=15),
+                    BagCorrectedSLearner(n_estimators=15, correction_rounds=3)):
         learner.fit(X, t, y)
         tuned = copy.deepcopy(learner)
         assert prefer_single_thread(tuned) >= 2
         for rows in (X[:100], X[:1]):
             np.testing.assert_array_equal(tuned.predict(rows), learner.predict(rows))
         # Calls with options still take LightGBM's own path.
-        name, inner = next((k, v) for k, v in vars(tuned).items() if type(v).__name__.startswith("_Serving"))
-        assert inner.n_jobs == 1
+        if isinstance(learner, BagCorrectedSLearner):  # its correction stage is a bare Booster
+            name, inner = "correction_", tuned.correction_
+            assert type(inner).__name__ == "_ServingBooster"
+        else:
+            name, inner = next((k, v) for k, v in vars(tuned).items() if type(v).__name__.startswith("_Serving"))
+            assert inner.n_jobs == 1
         np.testing.assert_array_equal(inner.predict(X[:50], raw_score=True),
                                       getattr(learner, name).predict(X[:50], raw_score=True))
+
+
+def test_only_single_threaded_models_predict_on_the_event_loop(model: UpliftPipeline) -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from models.uplift.scoring import predicts_on_event_loop
+
+    assert predicts_on_event_loop(model)  # a LightGBM T-learner
+    assert not predicts_on_event_loop(SimpleNamespace(weights=np.ones(3)))  # nothing known to be cheap
+    with_net = SimpleNamespace(trees=model, net=torch.nn.Linear(3, 1))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)  # a torch pool would fan a request out over the cores: worker threads
+        assert not predicts_on_event_loop(with_net)
+        torch.set_num_threads(1)
+        assert predicts_on_event_loop(with_net)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_a_bag_corrected_artifact_saved_before_shrinkage_existed_loads(tmp_path: Path) -> None:
+    """Artifacts pickled before the ``shrinkage`` parameter lack the attribute: they load, predict as
+    before and describe themselves as fitted without shrinkage (parameters, clones)."""
+    from sklearn.base import clone
+
+    from models.uplift import FeatureEncoder
+    from models.uplift._bag_gbm import BagCorrectedSLearner
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"recency": rng.normal(size=2_000), "channel": rng.choice(["web", "phone"], 2_000)})
+    t = rng.integers(0, 2, 2_000)
+    y = (rng.random(2_000) < 0.2 + 0.1 * t * (frame["recency"] > 0)).astype(int)
+    old = UpliftPipeline(FeatureEncoder(exclude=()), BagCorrectedSLearner(n_estimators=10, correction_rounds=3))
+    old.fit(frame, t, y)
+    expected = old.predict(frame)
+    del old.estimator.shrinkage  # what an older version of the class pickled
+    registry = ModelRegistry.from_settings(Settings(data_dir=tmp_path / "var"))
+    registry.save("mail", old, parameters={})
+    loaded = registry.load("mail").model
+    np.testing.assert_array_equal(loaded.predict(frame), expected)
+    assert loaded.estimator.get_params()["shrinkage"] is False
+    assert clone(loaded.estimator).shrinkage is False
 
 
 def test_score_command_scores_a_model_trained_on_a_plain_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
