@@ -4,6 +4,8 @@ endpoint on a socket, and the real distilled student)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from features.catalog import Catalog
@@ -53,6 +55,19 @@ def test_each_candidate_is_the_rules_reading_of_the_phrase_with_that_key(club: C
     assert got == {"active_product_count": "(active_product_count#Greater Than Or Equal To#2)"}  # no yes/no for "2"
     # a word of another feature's values ("life": term_life, whole_life) that the key itself never says
     assert candidate_conditions("have a life policy", ["active_product_count", "app_installed"], club) == {}
+
+
+def test_an_off_state_word_negates_an_opt_in_but_not_the_opt_out_itself() -> None:
+    spec = copy.deepcopy(CLUB)
+    spec["groups"][0]["features"] += [
+        {"name": "email_opt_in", "dtype": "bool", "description": "Agreed to marketing emails"},
+        {"name": "sms_opted_out", "dtype": "bool", "description": "Opted out of text messages"}]
+    catalog = Catalog.model_validate(spec)
+    keys = ["email_opt_in", "sms_opted_out"]
+    assert candidate_conditions("opted out of our marketing emails", keys, catalog) == {
+        "email_opt_in": "(email_opt_in#Equal To#false)", "sms_opted_out": "(sms_opted_out#Equal To#true)"}
+    assert candidate_conditions("who have not unsubscribed", keys, catalog) == {  # a double negative
+        "email_opt_in": "(email_opt_in#Equal To#true)", "sms_opted_out": "(sms_opted_out#Equal To#false)"}
 
 
 def test_the_polarity_is_the_phrases_whatever_the_endpoint_answers(club: Catalog, fake_openai: type) -> None:
