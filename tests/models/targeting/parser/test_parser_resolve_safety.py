@@ -5,6 +5,7 @@ endpoint on a socket, and the real distilled student)."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -108,6 +109,15 @@ def test_phrases_that_could_invert_or_guess_stay_unresolved(club: Catalog, fake_
     assert result.canonical == linker.canonical
     assert [u.phrase for u in result.unresolved] == [u.phrase for u in linker.unresolved] != []
     assert not fake_openai.requests  # nothing to choose among: the model is not asked
+
+
+def test_default_reads_as_resolve_and_loads_no_model_for_one_candidate(club: Catalog, tmp_path: Path) -> None:
+    parser = get_parser("default", catalog=club, config=ParserConfig(cache_dir=tmp_path))
+    result = parser.parse("gold members who hold 2 or more products")
+    assert _same(result.canonical, "(active_product_count#Greater Than Or Equal To#2) AND "
+                 "(loyalty_tier#Equal To#gold)", club), result.canonical
+    assert "the one close key it fits" in result.explanation
+    assert not any(tmp_path.iterdir())  # the model (converted into cache_dir on load) was never loaded
 
 
 def test_one_candidate_needs_no_model(club: Catalog, fake_openai: type) -> None:
