@@ -12,15 +12,17 @@ differs in how the model is used:
                       adapter is installed) scores them all in one batched pass; the model overrides the
                       linker's order only by more than ``rank_prior`` nats per rank step, and with one
                       reading it is not consulted at all;
-``default``           reads as ``DEFAULT_READS_AS`` (today ``resolve``: better than the linker alone on execution
-                      on every held-out set, never worse on inverted audiences; docs/targeting.md "The model
-                      resolves what the rules cannot"); on the blind held-out sets ``rerank`` overrode the linker
-                      7 times and was right once, and ``student`` alone reaches 0.53-0.67 execution;
+``default``           reads as ``DEFAULT_READS_AS`` (today ``resolve``: at least the linker alone on execution
+                      on every held-out set, never worse on inverted audiences; docs/targeting.md "The
+                      model resolves what the rules cannot"); on the blind held-out sets ``rerank``
+                      overrode the linker 7 times and was right once, and ``student`` alone reaches
+                      0.53-0.67 execution;
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
                       grammar (parsed, validated, restricted to linked keys), self-consistency optional;
 ``resolve``           the linker's first reading plus, for each phrase it left unresolved, ONE condition: the
                       rules write a candidate per close key (MiniLM) and the model only chooses among two or
-                      more (``_resolve``; the student, loaded on first use, or the OpenAI-compatible endpoint).
+                      more (``_resolve``; the student, loaded on first use, or the OpenAI-compatible
+                      endpoint).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 from models.targeting.parser._provenance import DemandSpans, explain_parse
-from models.targeting.parser._resolve import resolve_phrases
+from models.targeting.parser._resolve import Resolution, resolve_phrases
 
-__all__ = ["DEFAULT_ADAPTER", "DEFAULT_READS_AS", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
+__all__ = ["DEFAULT_ADAPTER", "DEFAULT_READS_AS", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig",
+           "VARIANTS", "get_parser"]
 
 MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = SHIPPED_ADAPTER
@@ -108,7 +111,7 @@ class _Shared:
     backends: dict[tuple[str, str], TransformersBackend] = field(default_factory=dict)
     libraries: dict[int, tuple[Catalog, DemoLibrary, KeyRetriever]] = field(default_factory=dict)
     decode_locks: dict[int, threading.Lock] = field(default_factory=dict)  # one per local model (one KV cache)
-    lazy: dict[tuple[str, str, str], _OnFirstUse] = field(default_factory=dict)  # resolve's models, by first use
+    lazy: dict[tuple[str, str, str], _OnFirstUse] = field(default_factory=dict)  # loaded on first use
 
 
 _SHARED = _Shared()
@@ -155,8 +158,8 @@ class _OnFirstUse:
 
     def generate(self, messages: list[dict[str, str]], *, prefix: str = "", max_tokens: int = 96,
                  temperature: float = 0.0, n: int = 1, stop: str = "\n") -> list[str]:
-        return self._get().generate(messages, prefix=prefix, max_tokens=max_tokens, temperature=temperature, n=n,
-                                    stop=stop)
+        return self._get().generate(messages, prefix=prefix, max_tokens=max_tokens, temperature=temperature,
+                                    n=n, stop=stop)
 
 
 def _on_first_use(cache_dir: Path, adapter_dir: Path | None, threads: int | None) -> _OnFirstUse:
@@ -343,10 +346,13 @@ class DemandParser:
         reasoning = ReasoningChain((*chain.key_phrases, *(p for p, _ in added)), (*chain.mapping, *added),
                                    (*chain.conditions, *(r.condition for r in resolved)), logic)
         left = [u for u in unresolved if all(u is not r.phrase for r in resolved)]
+        def why(r: Resolution) -> str:
+            if len(r.keys) > 1:
+                return f"the model's choice among {', '.join(r.keys)}"
+            return "the one close key it fits"
+
         how = "linker's reading; unread phrases resolved: " + "; ".join(
-            f"'{r.phrase.phrase}' → {r.condition} (" + (f"the model's choice among {', '.join(r.keys)}"
-                                                        if len(r.keys) > 1 else "the one close key it fits") + ")"
-            for r in resolved)
+            f"'{r.phrase.phrase}' → {r.condition} ({why(r)})" for r in resolved)
         return self._result(logic, reasoning, left, how)
 
     def _remote(self, demand: str, linking: Linking, cands: list[Candidate],

@@ -58,10 +58,11 @@ _TIME = re.compile(r"\b(?:in|within|during|over|for|the|last|past|next|previous|
 _CONTENT = re.compile(r"[a-z]{3,}")
 # "for the Q1 winback we want policyholders": what comes before a lead-in is the campaign, what follows it
 # may only name who the audience is (the catalog's entity, people in general), which is no condition
-_LEAD_IN = re.compile(r"^.*\b(?:we|i)(?:'re| are| am|'m)? (?:want|need|(?:are |am )?looking for|would like|wanna|"
-                      r"(?:are |am )?trying to reach|(?:are |am )?targeting)\b")
-_PEOPLE = re.compile(r"\b(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|shoppers?|"
-                     r"buyers?|everyone|everybody|anyone|anybody|folks|guys|all|any|the|our|of|those|ones?)\b")
+_LEAD_IN = re.compile(r"^.*\b(?:we|i)(?:'re| are| am|'m)? (?:want|need|(?:are |am )?looking for|"
+                      r"would like|wanna|(?:are |am )?trying to reach|(?:are |am )?targeting)\b")
+_PEOPLE = re.compile(r"\b(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|"
+                     r"shoppers?|buyers?|everyone|everybody|anyone|anybody|folks|guys|all|any|the|our|of|"
+                     r"those|ones?)\b")
 _OFF_STATE = re.compile(r"\b(?:opt(?:ed|s|ing)?[- ]?out|unsubscribe[ds]?|unsubscribing)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])")
 # "without an umbrella or any life policy": a phrase joined by "or" / "nor" / a comma to what went before,
@@ -156,7 +157,8 @@ def candidate_conditions(text: str, keys: list[str], catalog: Catalog, *,
             # a threshold's comparative words decide its direction ("no more than 3", "not in the last year"
             # on a days-since key is > 365); presence and values take the phrase's polarity
             numeric = dtype in (DType.INT, DType.FLOAT)
-            if numeric and has_numbers or _excludes(expr, catalog) in ((None, negated) if numeric else (negated,)):
+            allowed = (None, negated) if numeric else (negated,)
+            if numeric and has_numbers or _excludes(expr, catalog) in allowed:
                 out[key] = canonical(expr)
     return out
 
@@ -173,7 +175,8 @@ def _words(text: str) -> set[str]:
     """Content words, crudely singular ("families" → "family", "policies" → "policy", "kids" → "kid")."""
     out = set()
     for w in re.findall(r"[a-z][a-z0-9]{2,}", text.lower().replace("_", " ")):
-        out.add(w[:-3] + "y" if w.endswith("ies") else w[:-1] if w.endswith("s") and not w.endswith("ss") else w)
+        singular = w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+        out.add(w[:-3] + "y" if w.endswith("ies") else singular)
     return out
 
 

@@ -29,8 +29,10 @@ CLUB = {
         {"name": "products_held", "dtype": "string_set",
          "values": ["auto", "home", "term_life", "whole_life", "umbrella"],
          "description": "Insurance products the member holds"},
-        {"name": "active_product_count", "dtype": "int", "range": [0, 10], "description": "Number of active products"},
-        {"name": "trips_abroad_12m", "dtype": "int", "range": [0, 100], "description": "Trips abroad in the last 12 months"},
+        {"name": "active_product_count", "dtype": "int", "range": [0, 10],
+         "description": "Number of active products"},
+        {"name": "trips_abroad_12m", "dtype": "int", "range": [0, 100],
+         "description": "Trips abroad in the last 12 months"},
         {"name": "international_traveler", "dtype": "bool", "description": "Travels internationally"},
     ]}],
 }
@@ -48,12 +50,14 @@ def _same(got: str, want: str, catalog: Catalog) -> bool:
 def test_each_candidate_is_the_rules_reading_of_the_phrase_with_that_key(club: Catalog) -> None:
     got = candidate_conditions("have not booked anything in the last year",
                                ["days_since_last_booking", "app_installed", "cancellations_12m", "age"], club)
-    assert _same(got["days_since_last_booking"], "(days_since_last_booking#Greater Than#365)", club)  # the window
+    # the window on a days-since key
+    assert _same(got["days_since_last_booking"], "(days_since_last_booking#Greater Than#365)", club)
     assert _same(got["app_installed"], "(app_installed#Equal To#false)", club)  # the phrase's polarity
     assert _same(got["cancellations_12m"], "NOT (cancellations_12m#Greater Than#0)", club)  # presence
     assert "age" not in got  # nothing the phrase says fits an age
     got = candidate_conditions("hold 2 or more products", ["active_product_count", "app_installed"], club)
-    assert got == {"active_product_count": "(active_product_count#Greater Than Or Equal To#2)"}  # no yes/no for "2"
+    # no yes/no feature for "2"
+    assert got == {"active_product_count": "(active_product_count#Greater Than Or Equal To#2)"}
     # a word of another feature's values ("life": term_life, whole_life) that the key itself never says
     assert candidate_conditions("have a life policy", ["active_product_count", "app_installed"], club) == {}
 
@@ -75,7 +79,8 @@ def test_the_polarity_is_the_phrases_whatever_the_endpoint_answers(club: Catalog
     demand = "gold members who never went overseas"
     assert get_parser("linker", catalog=club).parse(demand).unresolved  # no cue says "overseas"
     fake_openai.answers = ["Logic: (international_traveler#Equal To#true)"]  # the opposite of what was asked
-    result = get_parser("resolve", catalog=club, config=ParserConfig(backend_url=fake_openai.url)).parse(demand)
+    parser = get_parser("resolve", catalog=club, config=ParserConfig(backend_url=fake_openai.url))
+    result = parser.parse(demand)
     assert _same(result.canonical, "(international_traveler#Equal To#false) AND (loyalty_tier#Equal To#gold)",
                  club), result.canonical
     assert not result.unresolved and "the model's choice" in result.explanation
@@ -95,17 +100,21 @@ def test_the_endpoint_chooses_among_the_candidates_and_a_key_not_offered_is_not_
     assert "never went overseas" in sent and "trips_abroad_12m" in sent and "international_traveler" in sent
     fake_openai.answers = ["Logic: (age#Greater Than#30)"]  # a key the phrase gave no condition for
     result = parser.parse(demand)
-    assert _same(result.canonical, "(loyalty_tier#Equal To#gold)", club) and result.unresolved, result.canonical
+    assert _same(result.canonical, "(loyalty_tier#Equal To#gold)", club), result.canonical
+    assert result.unresolved
 
 
 @pytest.mark.parametrize("demand", [
     "gold members without a home product or the app",  # "the app" may be inside "without"'s scope
     "gold members who have a life policy",  # "life" names values of products_held, not a count
 ])
-def test_phrases_that_could_invert_or_guess_stay_unresolved(club: Catalog, fake_openai: type, demand: str) -> None:
-    fake_openai.answers = ["Logic: (app_installed#Equal To#true)", "Logic: (active_product_count#Greater Than#0)"]
+def test_phrases_that_could_invert_or_guess_stay_unresolved(club: Catalog, fake_openai: type,
+                                                              demand: str) -> None:
+    fake_openai.answers = ["Logic: (app_installed#Equal To#true)",
+                           "Logic: (active_product_count#Greater Than#0)"]
     linker = get_parser("linker", catalog=club).parse(demand)
-    result = get_parser("resolve", catalog=club, config=ParserConfig(backend_url=fake_openai.url)).parse(demand)
+    parser = get_parser("resolve", catalog=club, config=ParserConfig(backend_url=fake_openai.url))
+    result = parser.parse(demand)
     assert result.canonical == linker.canonical
     assert [u.phrase for u in result.unresolved] == [u.phrase for u in linker.unresolved] != []
     assert not fake_openai.requests  # nothing to choose among: the model is not asked
@@ -130,7 +139,8 @@ def test_one_candidate_needs_no_model(club: Catalog, fake_openai: type) -> None:
 
 @pytest.mark.skipif(not (DEFAULT_ADAPTER / "adapter_config.json").exists(), reason="no distilled adapter")
 def test_the_student_scores_the_candidates_in_one_pass(club: Catalog, parser_config: ParserConfig) -> None:
-    result = get_parser("resolve", catalog=club, config=parser_config).parse("gold members who never went overseas")
+    parser = get_parser("resolve", catalog=club, config=parser_config)
+    result = parser.parse("gold members who never went overseas")
     assert result.logic is not None and not validate(result.logic, club) and not result.unresolved
     # whichever key the student preferred, the condition is the rules' reading of the phrase for it: negated
     assert any(_same(result.canonical, f"{o} AND (loyalty_tier#Equal To#gold)", club) for o in (
