@@ -43,7 +43,7 @@ from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
-from models.targeting.parser._linkrules import _UNIT_DAYS
+from models.targeting.parser._linkrules import _FILLER, _UNIT_DAYS
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
@@ -64,6 +64,9 @@ _PEOPLE = re.compile(r"\b(?:users?|customers?|people|persons?|clients?|members?|
                      r"shoppers?|buyers?|everyone|everybody|anyone|anybody|folks|guys|all|any|the|our|of|"
                      r"those|ones?)\b")
 _OFF_STATE = re.compile(r"\b(?:opt(?:ed|s|ing)?[- ]?out|unsubscribe[ds]?|unsubscribing)\b")
+# how a marketer asks ("is it possible to find users", "how do i get the users", "pls export users"): no condition
+_ASKING = re.compile(r"\b(?:is it possible|possible|how|pls|plz|please|sorry|export|pull|send|need|want|would|could|"
+                     r"can|it|this|if|dumb|question|i|you|me|my|us|do|does)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![a-z])")
 # "without an umbrella or any life policy": a phrase joined by "or" / "nor" / a comma to what went before,
 # in a sentence with a negation before it, may be inside that negation's scope
@@ -90,11 +93,12 @@ def _text(phrase: UnresolvedPhrase) -> str:
 
 
 def _no_condition(text: str, entity: str) -> bool:
-    """A request to the system, a bare period of time, or only who the audience is ("send a reminder to
-    people", "with us in the last 12 months", "for the winback we want policyholders")."""
+    """A request to the system, a bare period of time, or only who the audience is and how the marketer asks
+    ("send a reminder to people", "with us in the last 12 months", "for the winback we want policyholders",
+    "how do i get the users")."""
     if _REQUEST.match(text):
         return True
-    rest = _PEOPLE.sub(" ", _TIME.sub(" ", _LEAD_IN.sub(" ", text)))
+    rest = _ASKING.sub(" ", _FILLER.sub(" ", _PEOPLE.sub(" ", _TIME.sub(" ", _LEAD_IN.sub(" ", text)))))
     return not _CONTENT.search(re.sub(rf"\b{re.escape(entity)}s?\b", " ", rest))
 
 
