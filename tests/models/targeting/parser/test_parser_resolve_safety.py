@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from features.catalog import Catalog
+from features.catalog import Catalog, demo_catalog
 from models.targeting.logic import canonical, check, parse_logic, validate
 from models.targeting.parser import DEFAULT_ADAPTER, ParserConfig, get_parser
 from models.targeting.parser._resolve import candidate_conditions
@@ -145,3 +145,17 @@ def test_the_student_scores_the_candidates_in_one_pass(club: Catalog, parser_con
     # whichever key the student preferred, the condition is the rules' reading of the phrase for it: negated
     assert any(_same(result.canonical, f"{o} AND (loyalty_tier#Equal To#gold)", club) for o in (
         "(international_traveler#Equal To#false)", "NOT (trips_abroad_12m#Greater Than#0)")), result.canonical
+
+
+@pytest.mark.parametrize("demand", [
+    "is it possible to find users that bought toys",
+    "how do i get the users that bought toys?",
+    "pls export users that bought toys for a review",
+])
+def test_how_a_marketer_asks_is_no_condition(demand: str, fake_openai: type) -> None:
+    """"users" alone is close to ``is_new_user`` (MiniLM): the asking around the audience must not become one."""
+    catalog = demo_catalog()
+    linker = get_parser("linker", catalog=catalog).parse(demand)
+    assert linker.unresolved  # the asking words are reported, with is_new_user among the closest keys
+    parser = get_parser("resolve", catalog=catalog, config=ParserConfig(backend_url=fake_openai.url))
+    assert parser.parse(demand).canonical == linker.canonical
