@@ -16,6 +16,7 @@ from models.allocation._pipeline import (
     AllocationExperiment,
     chain_features,
     cross_fit,
+    forward_fit,
     prepare_experiment,
     run_evaluation,
 )
@@ -41,7 +42,7 @@ __all__ = [
     "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
     "price_floor", "request_context", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES", "ESTIMATORS", "GainEstimator",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
-    "RewardEstimator", "TrafficStream", "chain_features", "achievable_gain", "choose", "compute_saved", "cross_fit", "interval", "make_estimator", "evaluate_budget", "fit_policy",
+    "RewardEstimator", "TrafficStream", "chain_features", "achievable_gain", "choose", "compute_saved", "cross_fit", "forward_fit", "interval", "make_estimator", "evaluate_budget", "fit_policy",
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
     "run_evaluation",
     "simulate_traffic", "solve_lambda", "summarize_replays", "taste_data", "taste_requests", "window_usage",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.figures import save_figure
 from models.allocation._replay import BudgetResult
 from models.allocation._solver import choose_mixed, solve_mix
 
@@ -60,7 +61,4 @@ def plot_reward_vs_compute(path: Path, true: np.ndarray, pred: np.ndarray, costs
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -3,7 +3,6 @@ estimator over the efficient chains and the offline λ for a default budget, in 
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from models.allocation._estimator import RewardEstimator
 from models.allocation._pipeline import chain_features, cross_fit, efficient_chains, expand
 from models.allocation._price import price_floor
 from models.allocation._solver import LambdaMix, solve_mix
+from models.artifacts import load_artifact, save_artifact
 from models.recommend import RatingData, RecommenderBundle, build_requests
 
 __all__ = ["AllocationPolicy", "fit_policy"]
@@ -47,26 +47,12 @@ class AllocationPolicy:
         return state
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump({"version": POLICY_VERSION, "policy": self}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        save_artifact(path, "policy", self, POLICY_VERSION)
 
     @staticmethod
     def load(path: Path, bundle: RecommenderBundle | None = None) -> AllocationPolicy:
         """Load; with ``bundle``, also check that the policy was fitted for that cascade."""
-        try:
-            with path.open("rb") as fh:
-                blob = pickle.load(fh)
-            if not isinstance(blob, dict) or blob.get("version") != POLICY_VERSION \
-                    or not isinstance(blob.get("policy"), AllocationPolicy):
-                raise ArtifactError(f"{path} is not a version-{POLICY_VERSION} allocation policy")
-            policy: AllocationPolicy = blob["policy"]
-        except (ArtifactError, FileNotFoundError):
-            raise
-        except Exception as exc:  # unpickling garbage raises anything
-            raise ArtifactError(f"cannot load allocation policy {path}: {exc}") from exc
+        policy = load_artifact(path, "policy", AllocationPolicy, POLICY_VERSION, "allocation policy")
         if bundle is not None and policy.n_chains != len(bundle.cascade.chains):
             raise ArtifactError(f"allocation policy {path} has {policy.n_chains} chains, the recommender "
                                 f"{len(bundle.cascade.chains)}: retrain the policy")
@@ -91,7 +77,7 @@ def fit_policy(bundle: RecommenderBundle, data: RatingData, *, default_fraction:
     est = RewardEstimator(random_state=seed).fit(ctx, chains, true[:, frontier])
     pred = expand(est.predict(ctx), frontier, len(cascade.chains))
     mix = solve_mix(pred, bundle.costs, default_fraction * bundle.full_cost)
-    oof = expand(cross_fit("reward", ctx, chains, true[:, frontier].astype(np.float64), seed=seed), frontier,
-                 len(cascade.chains))
+    oof = expand(cross_fit("reward", ctx, chains, true[:, frontier].astype(np.float64), seed=seed,
+                           groups=np.array([q.user for q in logged])), frontier, len(cascade.chains))
     floor = price_floor(oof, true, bundle.costs).lam
     return AllocationPolicy(est, frontier, len(cascade.chains), default_fraction, mix, requests_per_window, floor)

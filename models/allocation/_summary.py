@@ -68,6 +68,9 @@ def summarize_replays(reports: Sequence[dict]) -> dict[str, object]:  # type: ig
         for kind in reports[0].get("achievable_gain_cross_fitted", {}):
             metrics[f"{kind}_cross_fitted_achievable_ratio"] = [
                 float(r["achievable_gain_cross_fitted"][kind][b]["ratio"]) for r in reports]
+        for kind in reports[0].get("achievable_gain_time_ordered", {}):
+            metrics[f"{kind}_time_ordered_achievable_ratio"] = [
+                float(r["achievable_gain_time_ordered"][kind][b]["ratio"]) for r in reports]
         per_budget[b] = {k: interval(v) for k, v in metrics.items()}
     overall = {
         "compute_saved_at_99pct_reward": interval([float(r["compute_saved_at_99pct_reward"]) for r in reports]),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
+from core.figures import figure_png
 from models.campaign._readout import Readout
 
 __all__ = ["readout_png"]
@@ -46,7 +45,4 @@ def readout_png(readout: Readout, title: str = "") -> bytes:
         fig.text(0.5, 0.01, "SAMPLE RATIO MISMATCH: read with care", color="red", ha="center")
     fig.suptitle(title or f"campaign {readout.campaign_id}")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig, dpi=110)

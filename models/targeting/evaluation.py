@@ -21,7 +21,6 @@ one, :func:`random_population` — users drawn at random from the catalog's valu
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -185,12 +184,6 @@ class EvaluationReport:
         if details:
             out["cases"] = {name: [asdict(c) for c in s.cases] for name, s in self.variants.items()}
         return out
-
-    def write(self, path: str | Path, *, details: bool = True) -> Path:
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(self.to_json(details=details), indent=2, ensure_ascii=False) + "\n")
-        return p
 
 
 def _valid(result: ParseResult, catalog: Catalog) -> bool:

@@ -233,75 +233,83 @@ class BagRegularizedUplift(UpliftEstimator):
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay),
                                foreach=True)
         x_all = torch.from_numpy(Xs)
-        t_all = torch.from_numpy(t.astype(np.float32))
+        treated_all = torch.from_numpy(t > 0.5)
         y_all = torch.from_numpy(y.astype(np.float32))
-        bce = nn.BCEWithLogitsLoss(reduction="none")
-        bag_size = int(self.bag_size)
-        use_any_bags = self.bag_weight > 0
+        bag_weight = float(self.bag_weight)
+        use_any_bags = bag_weight > 0
         # Honest bags: rows whose outcomes the log-loss never sees. Bags built on the rows the net fits
         # would label its own overfitting (top bags look better than they are) and feed it back.
         in_pool = (rng.random(n) < float(self.bag_holdout)) if use_any_bags and self.bag_holdout > 0 \
             else np.zeros(n, dtype=bool)
         fit_rows = np.flatnonzero(~in_pool)
         pool = np.flatnonzero(in_pool) if in_pool.any() else np.arange(n)
-        bag_of_row = np.full(n, -1, dtype=np.int64)
-        rows_by_bag = starts = np.zeros(0, dtype=np.int64)
+        # The pool's rows are scored every epoch (bags, early stopping): gathered once.
+        pool_rows = torch.from_numpy(pool)
+        x_pool, treated_pool, y_pool = x_all[pool_rows], treated_all[pool_rows], y_all[pool_rows]
+        bag_size = min(int(self.bag_size), len(pool))
+        bag_of_pool = np.zeros(0, dtype=np.int64)
         bag_target = bag_w = torch.zeros(0)
         n_bags = 0
         ext = self._external_tensors(external, t, y)
 
         # Early stopping watches the holdout rows' log-loss (honest: the log-loss never trains on them).
-        watch = torch.from_numpy(pool) if self.early_stopping and in_pool.any() and len(pool) >= 50 else None
+        watch = bool(self.early_stopping and in_pool.any() and len(pool) >= 50)
         best_loss, best_state = float("inf"), None
+        # The net's logits on the pool at its current weights, while no step has moved them since.
+        pool_logits: tuple[torch.Tensor, torch.Tensor] | None = None
         n_fit = len(fit_rows)
         batch_size = min(int(self.batch_size), n_fit)
         steps_per_epoch = max(1, -(-n_fit // batch_size))
         for epoch in range(int(self.epochs)):
             use_bags = use_any_bags and epoch >= int(self.warmup_epochs)
             if use_bags and (epoch - int(self.warmup_epochs)) % int(self.rebuild_every) == 0:
-                local_bag, bag_target, bag_w, n_bags = self._build_bags(
-                    net, x_all[torch.from_numpy(pool)], t[pool], y[pool], min(bag_size, len(pool)))
-                bag_of_row[pool] = local_bag
-                rows_by_bag = pool[np.argsort(local_bag, kind="stable")]
-                starts = np.searchsorted(np.sort(local_bag), np.arange(n_bags + 1))
-            perm = fit_rows[rng.permutation(n_fit)]
+                if pool_logits is None:
+                    pool_logits = _score(net, x_pool)
+                bag_of_pool, bag_target, bag_w, n_bags = _sorted_bags(pool_logits, t[pool], y[pool], bag_size)
+            # Each epoch's rows are gathered once, in step order; a step then takes contiguous slices.
+            perm = torch.from_numpy(fit_rows[rng.permutation(n_fit)])
+            x_fit, treated_fit, y_fit = x_all[perm], treated_all[perm], y_all[perm]
             # The log-loss sees random rows; the bag loss sees whole bags, each bag once per epoch.
             # (Batches made of whole sorted bags would not be i.i.d. and derail the log-loss.)
-            bag_order = rng.permutation(n_bags) if use_bags else np.zeros(0, dtype=np.int64)
-            bag_chunks = np.array_split(bag_order, steps_per_epoch) if use_bags else []
+            if use_bags:
+                bag_order = rng.permutation(n_bags)
+                place = np.empty(n_bags, dtype=np.int64)
+                place[bag_order] = np.arange(n_bags)
+                # Pool rows grouped by bag, the bags in ``bag_order`` (rows keep pool order within a bag).
+                in_order = np.argsort(place[bag_of_pool], kind="stable")
+                bags_per_step = np.array([len(chunk) for chunk in np.array_split(bag_order, steps_per_epoch)])
+                bag_edges = np.r_[0, np.cumsum(bags_per_step)]
+                row_edges = np.r_[0, np.cumsum(np.bincount(bag_of_pool, minlength=n_bags)[bag_order])]
+                x_bags = x_pool[torch.from_numpy(in_order)]
+                bag_id = torch.from_numpy(bag_of_pool[in_order])
+                ext_id = ext[0][torch.from_numpy(pool[in_order])] if ext is not None else None
             net.train()
+            pool_logits = None
             for step in range(steps_per_epoch):
-                fit_np = perm[step * batch_size:(step + 1) * batch_size]
-                with_bags = use_bags and len(bag_chunks[step]) > 0
+                rows = slice(step * batch_size, (step + 1) * batch_size)
+                x_step = x_fit[rows]
+                k = x_step.shape[0]
+                with_bags = use_bags and bag_edges[step + 1] > bag_edges[step]
                 if with_bags:
-                    bag_rows = np.concatenate([rows_by_bag[starts[b]:starts[b + 1]] for b in bag_chunks[step]])
+                    in_step = slice(int(row_edges[bag_edges[step]]), int(row_edges[bag_edges[step + 1]]))
                     # One forward pass for the log-loss rows and the bag rows together.
-                    logit_c, logit_t = net(x_all[torch.from_numpy(np.concatenate([fit_np, bag_rows]))])
-                else:
-                    logit_c, logit_t = net(x_all[torch.from_numpy(fit_np)])
-                k = len(fit_np)
-                rows = torch.from_numpy(fit_np)
-                yb = y_all[rows].expand(logit_c.shape[0], -1)
-                loss = bce(torch.where(t_all[rows] > 0.5, logit_t[:, :k], logit_c[:, :k]), yb).mean()
+                    x_step = torch.cat([x_step, x_bags[in_step]])
+                logit_c, logit_t = net(x_step)
+                loss = _arm_log_loss(logit_c[:, :k], logit_t[:, :k], treated_fit[rows], y_fit[rows])
                 if with_bags:
                     uplift = torch.sigmoid(logit_t[:, k:]) - torch.sigmoid(logit_c[:, k:])
                     # Per-row scale: the bags of one step hold about 1/steps of the pool.
-                    scale = len(pool) / n_fit
-                    loss = loss + float(self.bag_weight) * scale * _bag_loss(
-                        uplift, torch.from_numpy(bag_of_row[bag_rows]), bag_target, bag_w, n_bags)
-                    if ext is not None:
-                        ext_id, ext_target, ext_w, n_ext = ext
-                        loss = loss + float(self.bag_weight) * scale * _bag_loss(
-                            uplift, ext_id[torch.from_numpy(bag_rows)], ext_target, ext_w, n_ext)
+                    scale = bag_weight * len(pool) / n_fit
+                    loss = loss + scale * _bag_loss(uplift, bag_id[in_step], bag_target, bag_w, n_bags)
+                    if ext is not None and ext_id is not None:
+                        _, ext_target, ext_w, n_ext = ext
+                        loss = loss + scale * _bag_loss(uplift, ext_id[in_step], ext_target, ext_w, n_ext)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            if watch is not None:
-                net.eval()
-                with torch.no_grad():
-                    logit_c, logit_t = net(x_all[watch])
-                    logit = torch.where(t_all[watch] > 0.5, logit_t, logit_c)
-                    watched = float(bce(logit, y_all[watch].expand(logit.shape[0], -1)).mean())
+            if watch:
+                pool_logits = _score(net, x_pool)
+                watched = float(_arm_log_loss(*pool_logits, treated_pool, y_pool))
                 if watched < best_loss:
                     best_loss = watched
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -309,23 +317,6 @@ class BagRegularizedUplift(UpliftEstimator):
             net.load_state_dict(best_state)
         net.eval()
         return net
-
-    def _build_bags(self, net: _EnsembleTwoHeadNet, x_all: torch.Tensor, t: np.ndarray, y: np.ndarray,
-                    bag_size: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor, int]:
-        """Sort rows by current predicted uplift and cut consecutive bags; label each with its ATE."""
-        net.eval()
-        with torch.no_grad():
-            logit_c, logit_t = net(x_all)
-            # Bags follow the ensemble's mean ranking.
-            uplift = (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).mean(0).numpy()
-        n = len(uplift)
-        n_bags = max(1, n // bag_size)
-        rank = np.empty(n, dtype=np.int64)
-        rank[np.argsort(uplift, kind="stable")] = np.arange(n)
-        bag_of_row = np.minimum(rank * n_bags // n, n_bags - 1)
-        ate, var = bag_ate_labels(bag_of_row, t.astype(np.float64), y, n_bags)
-        weight = _inverse_variance_weights(var)
-        return bag_of_row, torch.from_numpy(ate.astype(np.float32)), torch.from_numpy(weight), n_bags
 
     def _external_tensors(self, external: BagLabels | None, t: np.ndarray,
                           y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int] | None:
@@ -356,11 +347,8 @@ class BagRegularizedUplift(UpliftEstimator):
         return p_t - p_c
 
     def _outcomes(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.net_.eval()
-        with torch.no_grad():
-            logit_c, logit_t = self.net_(torch.from_numpy(self._standardize(X)))
-            return (torch.sigmoid(logit_c).double().mean(0).numpy(),
-                    torch.sigmoid(logit_t).double().mean(0).numpy())
+        logit_c, logit_t = _score(self.net_, torch.from_numpy(self._standardize(X)))
+        return torch.sigmoid(logit_c).double().mean(0).numpy(), torch.sigmoid(logit_t).double().mean(0).numpy()
 
     def predict_outcomes(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Predicted response probabilities ``(control, treated)`` per row (ensemble means)."""
@@ -373,6 +361,35 @@ def _inverse_variance_weights(var: np.ndarray) -> np.ndarray:
     w = np.zeros_like(var)
     w[finite] = 0.5 / np.maximum(var[finite], 1e-8)
     return w.astype(np.float32)
+
+
+def _score(net: _EnsembleTwoHeadNet, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Control and treated logits of ``x`` in evaluation mode, without autograd."""
+    net.eval()
+    with torch.inference_mode():
+        return net(x)
+
+
+def _arm_log_loss(logit_c: torch.Tensor, logit_t: torch.Tensor, treated: torch.Tensor,
+                  y: torch.Tensor) -> torch.Tensor:
+    """Mean log-loss of each row's own arm's head (logits ``(members, rows)``), over rows and members."""
+    logit = torch.where(treated, logit_t, logit_c)
+    return nn.functional.binary_cross_entropy_with_logits(logit, y.expand(logit.shape[0], -1))
+
+
+def _sorted_bags(logits: tuple[torch.Tensor, torch.Tensor], t: np.ndarray, y: np.ndarray,
+                 bag_size: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor, int]:
+    """Bag of each row (rows sorted by the ensemble's mean predicted uplift, cut into consecutive bags of
+    ``bag_size``), each bag's observed ATE and its label weight, and the number of bags."""
+    logit_c, logit_t = logits
+    uplift = (torch.sigmoid(logit_t) - torch.sigmoid(logit_c)).mean(0).numpy()
+    n = len(uplift)
+    n_bags = max(1, n // bag_size)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(uplift, kind="stable")] = np.arange(n)
+    bag_of_row = np.minimum(rank * n_bags // n, n_bags - 1)
+    ate, var = bag_ate_labels(bag_of_row, t.astype(np.float64), y, n_bags)
+    return bag_of_row, torch.from_numpy(ate.astype(np.float32)), torch.from_numpy(_inverse_variance_weights(var)), n_bags
 
 
 def _bag_loss(uplift: torch.Tensor, bag_id: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from core.figures import save_figure
 from core.settings import Settings
 from services.cli._output import write_json
 
@@ -121,10 +122,7 @@ def _throughput_plot(report: dict[str, object], path: Path) -> Path:
     ax.set_ylabel("rows / second")
     ax.set_title(f"{report['model']} v{report['version']}: {int(report['rows']):,} rows")  # type: ignore[call-overload]
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def bench_serve(

@@ -3,7 +3,6 @@ calibration benchmark of the cascade's stage instances."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from services.cli._output import write_json
 
 app = typer.Typer(help="Cascade recommendation under a compute budget: evaluate allocators, calibrate costs.",
                   no_args_is_help=True)
@@ -110,10 +110,8 @@ def evaluate(
         if first is None:
             first = (report, results, exp)
         # Minutes per replay: keep what is done so far, so a cut-off run still leaves its replays.
-        partial = json_path.with_name(json_path.stem + ".partial.json")
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"replays": reports}, indent=2))
-        console.print(f"replay {run + 1}/{replays} (seed {run_seed}) done; so far in {partial}")
+        write_json(json_path.with_name(json_path.stem + ".partial.json"), {"replays": reports})
+        console.print(f"replay {run + 1}/{replays} (seed {run_seed}) done")
     assert first is not None
     report, results, exp = first
     report = dict(report)
@@ -122,8 +120,7 @@ def evaluate(
         report["summary"] = summarize_replays(reports)
     report["command_seconds"] = time.perf_counter() - t0
     report["state_backend"] = "redis" if redis else "in-process"
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=2))
+    write_json(json_path, report)
     json_path.with_name(json_path.stem + ".partial.json").unlink(missing_ok=True)
     name = "taste world" if fmt == "synthetic" else (data.name if data else "")
     if plot is not None:
@@ -132,8 +129,8 @@ def evaluate(
                                title=f"{name}: {'expected hits' if exp.held_expected is not None else reward} "
                                      f"versus compute ({report['held_out_requests']} held-out requests)",
                                reward=reward, expected=exp.held_expected is not None)
+        console.print(f"wrote {plot}")
     _print_tables(report, reward)
-    console.print(f"wrote {json_path}" + (f" and {plot}" if plot else ""))
 
 
 def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: int, niche_share: float,  # type: ignore[no-untyped-def]

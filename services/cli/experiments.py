@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.errors import InvalidArgument
+from services.cli._output import write_json
 
 if TYPE_CHECKING:
     from models.experiments import ExperimentResult
@@ -213,10 +213,9 @@ def analyze_cmd(
     report = report_json(result, seg_out, policy_out)
     report["rows"] = summary.rows
     report["data"] = str(data)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=2, allow_nan=False))
+    write_json(json_path, report)
     png = plot_lifts(result, plot or json_path.with_suffix(".png"), title=f"{data.name}: lift vs {control}")
-    console.print(f"wrote {json_path} and {png}")
+    console.print(f"wrote {png}")
 
 
 @app.command("bench")
@@ -271,8 +270,6 @@ def bench_cmd(
     for key, value in out.items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(out, indent=2))
     if not keep:
         path.unlink()
-    console.print(f"wrote {json_path}")
+    write_json(json_path, out)

@@ -17,6 +17,7 @@ from rich.table import Table
 from core.errors import InvalidArgument
 from core.settings import get_settings
 from services.cli._options import catalog_option
+from services.cli._output import write_json
 
 __all__ = ["app"]
 
@@ -137,7 +138,7 @@ def evaluate(
     report = evaluate_variants(loaded, names, settings=get_settings(), cases_file=str(cases), catalog=catalog,
                                population=population,
                                population_source=str(population_path) if population_path else "")
-    report.write(json_path)
+    write_json(json_path, report.to_json())
     png = plot_report(report, plot or json_path.with_suffix(".png"))
     table = Table("variant", "exact", "execution", "structure", "valid", "inverted", "unwarned", "p50 s", "p95 s",
                   title=f"{len(loaded)} cases, catalog {report.catalog}, population {report.population_source}")
@@ -145,7 +146,7 @@ def evaluate(
         table.add_row(name, f"{s.exact:.3f}", f"{s.execution:.3f}", f"{s.structure:.3f}", f"{s.valid:.3f}",
                       f"{s.inverted:.3f}", f"{s.inverted_unwarned:.3f}", f"{s.p50_s:.3f}", f"{s.p95_s:.3f}")
     _out.print(table)
-    _out.print(f"wrote {json_path} and {png}")
+    _out.print(f"wrote {png}")
 
 
 @app.command()
@@ -239,8 +240,6 @@ def bench_edit(
                                repeats=repeats)
     report["population_source"] = source
     report["cases_file"] = str(cases)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=2))
     table = Table("measure", "p50 ms", "p95 ms", "mean ms",
                   title=f"{report['demands']} demands, {report['population']:,} users, "
                         f"{report['with_readings']} with other readings ({report['readings_per_demand']} per demand)")
@@ -248,7 +247,7 @@ def bench_edit(
         t = report[name]
         table.add_row(name.removesuffix("_ms"), f"{t['p50']:.3f}", f"{t['p95']:.3f}", f"{t['mean']:.3f}")
     _out.print(table)
-    _out.print(f"wrote {json_path}")
+    write_json(json_path, report)
 
 
 @app.command()

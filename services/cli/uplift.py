@@ -251,13 +251,20 @@ def train_cmd(
     learner = trained.learner
     version = registry.save(name, trained.pipeline, kind=f"uplift/{learner}", catalog=catalog,
                             metrics=trained.metrics, notes={"dataset": ds.name, "rows": len(ds.frame)})
-    table = Table(title=f"{name} v{version} ({learner}, {len(trained.pipeline.features)} features)")
+    _print_saved(console, name, version, f"{learner}, {len(trained.pipeline.features)} features", trained.metrics,
+                 registry.root)
+
+
+def _print_saved(console: Console, name: str, version: int, what: str, metrics: dict[str, float],
+                 root: Path) -> None:
+    """The registered version's holdout metrics (counts as integers) and where it was saved."""
+    table = Table(title=f"{name} v{version} ({what})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, value in trained.metrics.items():
+    for key, value in metrics.items():
         table.add_row(key, f"{int(value):,}" if float(value).is_integer() else f"{value:.4f}")
     console.print(table)
-    console.print(f"saved {name} v{version} to {registry.root}")
+    console.print(f"saved {name} v{version} to {root}")
 
 
 def _arms_frame(source: DataSource):
@@ -312,13 +319,8 @@ def _train_arms(console: Console, registry, name: str, source: DataSource, learn
     version = registry.save(name, trained.pipeline, kind=f"uplift-arms/{learner}", metrics=trained.metrics,
                             notes={"dataset": data_name, "rows": len(frame), "arm_column": column,
                                    "control": control, "arms": trained.pipeline.arms})
-    table = Table(title=f"{name} v{version} ({learner} per arm: {', '.join(trained.pipeline.arms or [])})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in trained.metrics.items():
-        table.add_row(key, f"{int(value):,}" if float(value).is_integer() else f"{value:.4f}")
-    console.print(table)
-    console.print(f"saved {name} v{version} to {registry.root}")
+    _print_saved(console, name, version, f"{learner} per arm: {', '.join(trained.pipeline.arms or [])}",
+                 trained.metrics, registry.root)
 
 
 @app.command("arms")

@@ -28,6 +28,7 @@ import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.progress import Progress
 
+from core.figures import save_figure
 from core.redis import connect, embedded_server_socket
 from core.settings import Settings
 from features.bench import synthetic_rows
@@ -266,8 +267,5 @@ def latency_plot(result: dict[str, Any], path: Path) -> Path:
     ax.set_xlim(0, max(16.0, float(np.percentile(ms, 99.5)) * 1.1))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

@@ -14,12 +14,14 @@ import grpc
 import numpy as np
 import pytest
 
+from core.errors import ArtifactError
 from core.redis import connect
 from core.settings import Settings
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
 from models.allocation import AllocationPolicy, ControllerConfig, OnlineController, RedisBudgetState
 from models.allocation.demo import ensure_demo_allocation, fit_demo_policy, policy_path
+from models.artifacts import save_artifact
 from models.recommend import RecommenderBundle
 from models.recommend.demo import build_demo_recommender, bundle_path, demo_ratings
 from services.client import MDSClient, field_violations
@@ -142,6 +144,27 @@ def test_redis_down_degrades_to_popular_items(served: MDSClient, seeded_settings
     assert r.reason == "fallback:unavailable" and r.chain == "popularity_fallback" and len(r.items) == 7
     # ... while the healthy replica keeps serving the cascade.
     assert served.recommend.recommend("u0000003", k=7).chain != "popularity_fallback"
+
+
+def test_policy_artifact_is_checked_on_load(bundle_file: tuple[Path, Path], tmp_path: Path) -> None:
+    """The policy file round-trips; garbage, another format version and a policy fitted for a cascade
+    with other chains are refused with ``ArtifactError`` (the demo then refits)."""
+    bundle = RecommenderBundle.load(bundle_file[0])
+    policy = AllocationPolicy.load(bundle_file[1], bundle)
+    again = tmp_path / "again.pkl"
+    policy.save(again)
+    reloaded = AllocationPolicy.load(again, bundle)
+    assert np.array_equal(reloaded.frontier, policy.frontier) and reloaded.lam_floor == policy.lam_floor
+    garbage = tmp_path / "garbage.pkl"
+    garbage.write_bytes(b"not a pickle")
+    old = tmp_path / "old.pkl"
+    save_artifact(old, "policy", policy, version=1)
+    other = tmp_path / "other.pkl"
+    policy.n_chains += 1
+    policy.save(other)
+    for path, says in ((garbage, "cannot load"), (old, "version"), (other, "retrain")):
+        with pytest.raises(ArtifactError, match=says):
+            AllocationPolicy.load(path, bundle)
 
 
 def test_hung_redis_never_blocks_the_event_loop(bundle_file: tuple[Path, Path], settings: Settings):

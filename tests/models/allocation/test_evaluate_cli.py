@@ -81,6 +81,11 @@ def test_synthetic_world_reports_the_expected_oracle_over_replays(tmp_path: Path
     for floor in report["price_floor"].values():
         assert floor["lam"] >= 0 and floor["applied"] is True
         assert floor["spend_share_at_floor"] <= floor["spend_share_at_zero"] + 1e-9
+    # Earlier logged requests predict the later ones: the achievable gain as a deployed estimator meets it.
+    for kind, per_budget in report["achievable_gain_time_ordered"].items():
+        assert set(per_budget) == {"0.3", "0.7"}, kind
+        assert all(row["ratio_low"] <= row["ratio"] <= row["ratio_high"] for row in per_budget.values())
+    assert report["summary"]["budgets"]["0.7"]["gain_time_ordered_achievable_ratio"]["n"] == 2
     assert "expected hits" in run.output and "mean over 2 replays" in run.output
 
 

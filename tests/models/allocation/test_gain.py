@@ -15,6 +15,7 @@ from models.allocation import (
     achievable_gain,
     cross_fit,
     evaluate_budget,
+    forward_fit,
     interval,
     make_estimator,
     simulate_traffic,
@@ -75,6 +76,38 @@ def test_cross_fit_predicts_every_request_out_of_fold() -> None:
     in_sample = GainEstimator().fit(x, chains, rewards).predict(x)
     # Out of fold the fit to the noise is gone: residuals are larger than in sample.
     assert np.mean((oof - rewards) ** 2) > np.mean((in_sample - rewards) ** 2)
+
+
+def test_cross_fit_by_user_keeps_a_users_other_requests_out() -> None:
+    """Each user's gain is their own (nothing shared across users predicts it) and their requests
+    carry the same context: folds that split a user read the gain off the user's other requests,
+    user folds cannot — the leak that made ml-100k's within-period gain look exploitable."""
+    rng = np.random.default_rng(7)
+    chains = _chains()
+    n_users, per_user = 120, 6
+    users = np.repeat(np.arange(n_users), per_user)
+    x = np.repeat(rng.normal(size=(n_users, 4)), per_user, axis=0).astype(np.float32)
+    user_gain = rng.uniform(0, 1, n_users)[users]
+    level = chains[:, 4] / chains[:, 4].max()
+    rewards = user_gain[:, None] * level[None, :] + rng.normal(0, 0.05, (len(users), len(chains)))
+    full = int(np.argmax(level))
+
+    def recovered(oof: np.ndarray) -> float:
+        return float(np.corrcoef(oof[:, full] - oof[:, 0], user_gain)[0, 1])
+
+    leaky = recovered(cross_fit("gain", x, chains, rewards, folds=4, seed=0))
+    grouped = recovered(cross_fit("gain", x, chains, rewards, folds=4, seed=0, groups=users))
+    assert leaky > 0.5 and grouped < 0.3, (leaky, grouped)
+
+
+def test_forward_fit_predicts_the_later_requests_from_the_earlier_ones() -> None:
+    x, chains, rewards, _ = _paired_world(300, seed=3)
+    times = np.random.default_rng(3).permutation(300)
+    later, pred = forward_fit("reward", x, chains, rewards, times, share=0.6, seed=1)
+    assert sorted(times[later].tolist()) == list(range(180, 300))
+    early = np.argsort(times)[:180]     # the earliest 60 %, oldest first
+    alone = make_estimator("reward", random_state=1).fit(x[early], chains, rewards[early]).predict(x[later])
+    np.testing.assert_allclose(pred, alone)
 
 
 def test_expected_oracle_and_request_values_in_the_replay() -> None:

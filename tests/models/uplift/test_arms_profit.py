@@ -142,6 +142,7 @@ def test_train_arms_registers_a_servable_multi_arm_model(tmp_path: Path, monkeyp
             "--treatment-col", "offer", "--control-value", "none", "--outcome-col", "bought"]
     run = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert run.exit_code == 0, run.output
+    assert "offers v1 (t_learner per arm: a, b)" in run.output and "saved offers v1 to" in run.output
     loaded = ModelRegistry(Settings().models_dir).load("offers")
     assert loaded.model.arms == ["a", "b"] and loaded.manifest.metrics["holdout_a_qini_auc"] > 0.05
     assert loaded.model.predict_arms(frame.iloc[:5]).shape == (5, 2)

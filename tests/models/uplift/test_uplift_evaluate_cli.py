@@ -128,6 +128,7 @@ def test_train_saves_a_servable_pipeline(tmp_path: Path, monkeypatch: pytest.Mon
     run = CliRunner().invoke(app, ["train", "--dataset", "demo", "--demo-users", "3000", "--learner", "t_learner",
                                    "--name", "coupon_test"], env={"COLUMNS": "200"})
     assert run.exit_code == 0, run.output
+    assert "holdout_qini_auc" in run.output and f"saved coupon_test v1 to {root}" in run.output
     loaded = ModelRegistry(root).load("coupon_test", catalog=demo_catalog())
     assert loaded.version == 1
     assert loaded.manifest.features == [f.name for f in demo_catalog().features_of("user")]
