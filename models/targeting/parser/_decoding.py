@@ -34,7 +34,7 @@ from models.targeting.parser._backends import ScoringSession
 from models.targeting.parser._linking import Linking
 from models.targeting.parser._numbers import format_number
 
-__all__ = ["END", "ChoiceTrace", "decode_condition", "decode_logic", "pick_candidate", "project", "value_options"]
+__all__ = ["END", "ChoiceTrace", "decode_logic", "pick_candidate", "project", "value_options"]
 
 END = "<|im_end|>"
 MAX_GENERATED_CONDITIONS = 6
@@ -123,37 +123,6 @@ def decode_logic(session: ScoringSession, catalog: Catalog, keys: list[str], lin
         key, negated = key_of(nxt), " NOT (" in nxt
     logic = " ".join(parts)
     return ChoiceTrace(logic, scored, forced, total)
-
-
-def decode_condition(session: ScoringSession, catalog: Catalog, keys: list[str], linking: Linking, *,
-                     negated: bool | None = None) -> ChoiceTrace:
-    """ONE condition under the grammar: ``(key#`` or ``NOT (key#`` among ``keys``, an operator for the key's
-    dtype, a value among the linked / allowed values; the text always parses and validates. ``negated``
-    fixes the polarity (the rules saw a negation word, or none) instead of leaving it to the model; when
-    the phrase has numbers, the value is one of them."""
-    forced = 0
-
-    def choose(options: list[str]) -> tuple[str, float]:
-        nonlocal forced
-        if len(options) == 1:
-            session.commit(options[0])
-            forced += 1
-            return options[0], 0.0
-        return session.choose(options)
-
-    openings = [*(f"({k}#" for k in keys if negated is not True), *(f"NOT ({k}#" for k in keys if negated is not False)]
-    opening, s1 = choose(openings)
-    key = opening.rsplit("(", 1)[1][:-1]
-    op_text, s2 = choose([f"{op.value}#" for op in operators_for(catalog.features[key].dtype)])
-    values = value_options(catalog, key, Op(op_text[:-1]), linking)
-    if negated is not None and catalog.features[key].dtype == DType.BOOL:
-        values = ["true)"]  # the polarity is the NOT, so "NOT (x = false)" cannot turn it back
-    said = {format_number(x) for x in _numbers_in(linking.text)}
-    if said and catalog.features[key].dtype in (DType.INT, DType.FLOAT):
-        values = [v for v in values if set(v[:-1].split(",")) <= said] or values
-    value, s3 = choose(values)
-    logic = f"{'NOT ' if opening.startswith('NOT') else ''}({key}#{op_text}{value}"
-    return ChoiceTrace(logic, 3 - forced, forced, s1 + s2 + s3)
 
 
 def pick_candidate(session: ScoringSession, logics: list[str]) -> tuple[int, np.ndarray]:

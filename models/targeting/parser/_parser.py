@@ -12,15 +12,17 @@ differs in how the model is used:
                       adapter is installed) scores them all in one batched pass; the model overrides the
                       linker's order only by more than ``rank_prior`` nats per rank step, and with one
                       reading it is not consulted at all;
-``default``           the linker's first reading (on the blind held-out sets ``rerank`` overrode it 7 times
-                      and was right once; ``student`` alone reaches 0.53-0.67 execution; ``resolve`` measures
-                      better or equal on every set but was tuned on them and has had no first blind run of
-                      its own; docs/targeting.md "Measured" and "The model resolves what the rules cannot");
+``default``           reads as ``DEFAULT_READS_AS`` (today ``resolve``: at least the linker alone on execution
+                      on every held-out set, never worse on inverted audiences; docs/targeting.md "The
+                      model resolves what the rules cannot"); on the blind held-out sets ``rerank``
+                      overrode the linker 7 times and was right once, and ``student`` alone reaches
+                      0.53-0.67 execution;
 ``openai``            an OpenAI-compatible endpoint writes the logic; the text is projected onto the
                       grammar (parsed, validated, restricted to linked keys), self-consistency optional;
-``resolve``           the linker's first reading plus, for each phrase it left unresolved, ONE condition the
-                      model writes over the keys MiniLM finds closest to that phrase (``_resolve``): the
-                      student under the grammar, or the OpenAI-compatible endpoint when one is configured.
+``resolve``           the linker's first reading plus, for each phrase it left unresolved, ONE condition: the
+                      rules write a candidate per close key (MiniLM) and the model only chooses among two or
+                      more (``_resolve``; the student, loaded on first use, or the OpenAI-compatible
+                      endpoint).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +50,13 @@ from models.targeting.logic import (
     parse_logic,
 )
 from models.targeting.parser._adapters import SHIPPED_ADAPTER, adapter_for, check_adapter
-from models.targeting.parser._backends import Backend, OpenAIChatBackend, TransformersBackend, smollm2_dir
+from models.targeting.parser._backends import (
+    Backend,
+    OpenAIChatBackend,
+    ScoringSession,
+    TransformersBackend,
+    smollm2_dir,
+)
 from models.targeting.parser._compose import Candidate, candidates
 from models.targeting.parser._decoding import decode_logic, pick_candidate, project
 from models.targeting.parser._demos import DemoLibrary, Demonstration, library_demonstrations
@@ -55,12 +64,16 @@ from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 from models.targeting.parser._provenance import DemandSpans, explain_parse
-from models.targeting.parser._resolve import resolve_phrases
+from models.targeting.parser._resolve import Resolution, resolve_phrases
 
-__all__ = ["DEFAULT_ADAPTER", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig", "VARIANTS", "get_parser"]
+__all__ = ["DEFAULT_ADAPTER", "DEFAULT_READS_AS", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig",
+           "VARIANTS", "get_parser"]
 
 MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = SHIPPED_ADAPTER
+# What ``default`` reads as: the variant measured best against the linker alone on every held-out set
+# (docs/targeting.md, "The model resolves what the rules cannot"); switching it is this one line.
+DEFAULT_READS_AS = "resolve"
 VARIANTS = ("default", "linker", "resolve", "rerank", "zero_shot", "fixed_few_shot", "random_few_shot",
             "analogical", "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
@@ -108,6 +121,7 @@ class _Shared:
     backends: dict[tuple[str, str], TransformersBackend] = field(default_factory=dict)
     libraries: dict[int, tuple[Catalog, DemoLibrary, KeyRetriever]] = field(default_factory=dict)
     decode_locks: dict[int, threading.Lock] = field(default_factory=dict)  # one per local model (one KV cache)
+    lazy: dict[tuple[str, str, str], _OnFirstUse] = field(default_factory=dict)  # loaded on first use
 
 
 _SHARED = _Shared()
@@ -133,6 +147,40 @@ def local_backend(cache_dir: Path, adapter_dir: Path | None, threads: int | None
         return _SHARED.backends[k]
 
 
+class _OnFirstUse:
+    """The local model, loaded on its first use (``resolve`` asks it only to choose between candidates)."""
+
+    name = "transformers"
+
+    def __init__(self, load: Callable[[], TransformersBackend]) -> None:
+        self._load = load
+        self._backend: TransformersBackend | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> TransformersBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._load()
+            return self._backend
+
+    def start(self, messages: list[dict[str, str]], prefix: str = "") -> ScoringSession:
+        return self._get().start(messages, prefix)
+
+    def generate(self, messages: list[dict[str, str]], *, prefix: str = "", max_tokens: int = 96,
+                 temperature: float = 0.0, n: int = 1, stop: str = "\n") -> list[str]:
+        return self._get().generate(messages, prefix=prefix, max_tokens=max_tokens, temperature=temperature,
+                                    n=n, stop=stop)
+
+
+def _on_first_use(cache_dir: Path, adapter_dir: Path | None, threads: int | None) -> _OnFirstUse:
+    """One lazy handle per local model, so every ``resolve`` parser on it shares one decode lock."""
+    with _SHARED.lock:
+        k = (str(cache_dir), str(adapter_dir or ""), str(threads))
+        if k not in _SHARED.lazy:
+            _SHARED.lazy[k] = _OnFirstUse(lambda: local_backend(cache_dir, adapter_dir, threads))
+        return _SHARED.lazy[k]
+
+
 class DemandParser:
     """``parse(demand) -> ParseResult`` for one variant."""
 
@@ -142,6 +190,7 @@ class DemandParser:
             raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
                                   field="variant")
         self.variant = variant
+        self.mode = DEFAULT_READS_AS if variant == "default" else variant  # what the parser does
         self.catalog = catalog
         self.backend = backend
         self.library = library
@@ -152,7 +201,7 @@ class DemandParser:
     def serial(self) -> bool:
         """Whether parses must run one at a time: a local model decodes the whole demand on one KV cache.
         The linker is pure Python over immutable tables, and ``resolve`` locks only around its decodes."""
-        return self.backend is not None and self.variant != "resolve" and hasattr(self.backend, "start")
+        return self.backend is not None and self.mode != "resolve" and hasattr(self.backend, "start")
 
     # -- front end --------------------------------------------------------------------------------
 
@@ -217,29 +266,29 @@ class DemandParser:
 
     def _read(self, demand: str, linking: Linking, cands: list[Candidate],
               unresolved: list[UnresolvedPhrase]) -> ParseResult:
-        if self.variant == "resolve" and not _asks_for_no_audience(demand.lower()) and not (
+        if self.mode == "resolve" and not _asks_for_no_audience(demand.lower()) and not (
                 not cands and _INJECTION.search(demand.lower())):
-            return self._resolve(demand, cands, unresolved)
+            return self._resolve(demand, cands, unresolved, linking.text)
         if not cands or _asks_for_no_audience(demand.lower()):
             return self._empty(demand, unresolved)
-        if self.variant in ("linker", "default"):
+        if self.mode == "linker":
             how = "linker's first reading" + (f" of {len(cands)}" if len(cands) > 1 else "")
             return self._result(cands[0].logic, cands[0].reasoning, unresolved, how)
-        if self.variant == "rerank":
+        if self.mode == "rerank":
             return self._pick(demand, linking, cands, unresolved)
-        if self.variant == "openai":
+        if self.mode == "openai":
             return self._remote(demand, linking, cands, unresolved)
         return self._generate(demand, linking, cands, unresolved)
 
     def _demos(self, demand: str) -> list[Demonstration]:
         k = self.config.demos
-        if self.variant in ("student", "rerank") and self.config.student_demos is not None:
+        if self.mode in ("student", "rerank") and self.config.student_demos is not None:
             k = self.config.student_demos
-        if self.variant == "zero_shot" or k == 0:
+        if self.mode == "zero_shot" or k == 0:
             return []
-        if self.variant == "fixed_few_shot":
+        if self.mode == "fixed_few_shot":
             return self.library.fixed(k)
-        if self.variant == "random_few_shot":
+        if self.mode == "random_few_shot":
             return self.library.random(k, seed=hash(demand) & 0xFFFF)
         return self.library.similar(demand, k)
 
@@ -282,7 +331,8 @@ class DemandParser:
                             f"constrained decoding ({trace.scored_steps} scored choices, "
                             f"{trace.forced_steps} forced)")
 
-    def _resolve(self, demand: str, cands: list[Candidate], unresolved: list[UnresolvedPhrase]) -> ParseResult:
+    def _resolve(self, demand: str, cands: list[Candidate], unresolved: list[UnresolvedPhrase],
+                 context: str) -> ParseResult:
         """The linker's reading AND one model-written condition per phrase the linker could not read."""
         assert self.backend is not None
         demos = self.config.student_demos if self.config.student_demos is not None else self.config.demos
@@ -290,7 +340,7 @@ class DemandParser:
             self.backend, "start") else None
         resolved = resolve_phrases(unresolved, catalog=self.catalog, backend=self.backend, retriever=self.retriever,
                                    library=self.library, demos=demos, lock=lock, similarity=self.retriever.scores,
-                                   read_something=bool(cands),
+                                   read_something=bool(cands), context=context,
                                    used=frozenset(c.key for c in conditions_of(parse_logic(cands[0].logic)))
                                    if cands else frozenset())
         if not resolved:
@@ -306,8 +356,13 @@ class DemandParser:
         reasoning = ReasoningChain((*chain.key_phrases, *(p for p, _ in added)), (*chain.mapping, *added),
                                    (*chain.conditions, *(r.condition for r in resolved)), logic)
         left = [u for u in unresolved if all(u is not r.phrase for r in resolved)]
-        how = "linker's reading; the model resolved " + "; ".join(
-            f"'{r.phrase.phrase}' → {r.condition} (among {', '.join(r.keys)})" for r in resolved)
+        def why(r: Resolution) -> str:
+            if len(r.keys) > 1:
+                return f"the model's choice among {', '.join(r.keys)}"
+            return "the one close key it fits"
+
+        how = "linker's reading; unread phrases resolved: " + "; ".join(
+            f"'{r.phrase.phrase}' → {r.condition} ({why(r)})" for r in resolved)
         return self._result(logic, reasoning, left, how)
 
     def _remote(self, demand: str, linking: Linking, cands: list[Candidate],
@@ -343,20 +398,21 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
     if variant not in VARIANTS:
         raise InvalidArgument(f"unknown parser variant {variant!r}; choose one of {', '.join(VARIANTS)}",
                               field="variant")
+    mode = DEFAULT_READS_AS if variant == "default" else variant
     config = config or (settings.parser if settings is not None else ParserConfig())  # MDS_PARSER__*
     if catalog is None:
         from core.settings import get_settings
         catalog = configured_catalog(settings or get_settings())
     cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
     library, retriever = _library(catalog)
-    if backend is None and (variant == "openai" or variant == "resolve" and config.backend_url):
+    if backend is None and (mode == "openai" or mode == "resolve" and config.backend_url):
         if not config.backend_url:
             raise InvalidArgument("the openai variant needs backend_url (an OpenAI-compatible API root)",
                                   field="backend_url")
         backend = OpenAIChatBackend(config.backend_url, config.backend_model, api_key=config.backend_api_key)
-    if backend is None and variant not in ("linker", "default"):
+    if backend is None and mode != "linker":
         adapter: Path | None = None
-        if variant in ("student", "rerank", "resolve"):
+        if mode in ("student", "rerank", "resolve"):
             adapter = config.adapter_dir or adapter_for(catalog, settings.data_dir if settings else Path("var"))
             if not (adapter / "adapter_config.json").exists():
                 if variant == "student":
@@ -367,5 +423,8 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
                 check_adapter(adapter)
             if adapter is not None and config.student_demos is None:
                 config = config.model_copy(update={"student_demos": _trained_demos(adapter)})
-        backend = local_backend(cache_dir, adapter, config.threads)
+        if mode == "resolve":  # the model is needed only when a phrase fits two keys: load it then
+            backend = _on_first_use(cache_dir, adapter, config.threads)
+        else:
+            backend = local_backend(cache_dir, adapter, config.threads)
     return DemandParser(variant, catalog, backend=backend, library=library, retriever=retriever, config=config)
