@@ -260,6 +260,8 @@ def _number_voice(f: Feature) -> dict[str, Any]:
         templates += [f"{who(v)} {{cmp}} times{w}" for v in verbs]
         presence += [f"{who(v)}{w}" for v in verbs]
         ops = (G, GE, L, LE, B, EQ) if f.dtype == DType.INT else ops
+        if f.range is not None and f.range[0] > 0:  # "with any X" is "X > 0": only for counts that can be 0
+            presence, absence = [], []
     else:
         templates = []
         for label in labels:
