@@ -45,6 +45,11 @@ _MIN_WINDOW_SIMILARITY = 0.4  # "within the last 30 days" as a days-since thresh
 _NAME_WORD_BONUS = 0.2  # added to the similarity per word of the key's name the phrase uses as written
 
 
+def _singular_or_plural(unit: str) -> str:
+    """A pattern for a count's unit word with or without its plural "s" ("titles" → ``titles?``)."""
+    return re.escape(unit).rstrip("s") + "s?"
+
+
 class ClauseLinker:
     """Links one clause at a time (:meth:`link`); holds the catalog's features and the demand-wide state."""
 
@@ -55,7 +60,7 @@ class ClauseLinker:
         self.lead = ""  # the exclusion words taken off the clause being linked ("skip anyone")
         self.lex = lex
         self.roles = lex.roles
-        count_units = "|".join(sorted({re.escape(u).rstrip("s") + "s?" for u in self.roles.count_unit_keys}))
+        count_units = "|".join(sorted({_singular_or_plural(u) for u in self.roles.count_unit_keys}))
         measures = "|".join(self.roles.measure_keys)
         self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
         self.range_rx, self.number_rx = _number_patterns(self.units)
@@ -349,7 +354,7 @@ class ClauseLinker:
             return list(roles.money_keys)
         if u in ("day", "week", "month", "year"):
             return [*roles.day_keys, *(k for k in roles.time_keys if k not in roles.day_keys)]
-        if u in ("time",) or any(re.fullmatch(re.escape(c).rstrip("s") + "s?", unit) for c in roles.count_unit_keys):
+        if u in ("time",) or any(re.fullmatch(_singular_or_plural(c), unit) for c in roles.count_unit_keys):
             return list(roles.presence_keys)
         if self.percent:
             return [k for k, f in self.features.items() if f.unit == "percent"]
@@ -389,8 +394,8 @@ class ClauseLinker:
             day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
             if day or not is_window:
                 numeric = day or numeric
-        counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(re.escape(u).rstrip("s") + "s?",
-                                                                                   unit)), None)
+        counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(_singular_or_plural(u), unit)),
+                       None)
         if unit == "times" or counted:
             # "called care 3 times": the count closest to what the clause says, else the unit's own key
             default = counted or next(iter(self._similar_keys(text, s, e, list(roles.presence_keys), window)),
