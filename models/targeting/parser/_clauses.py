@@ -73,10 +73,6 @@ class Linking:
     def keys(self) -> list[str]:
         return list(dict.fromkeys(o.key for s in self.slots for o in s.options))
 
-    def values_for(self, key: str) -> list[str]:
-        """Values the demand mentions for ``key`` (for constraining a decoder)."""
-        return list(dict.fromkeys(o.value for s in self.slots for o in s.options if o.key == key))
-
 
 def split_clauses(text: str) -> list[tuple[str, str, str, int | None]]:
     """(connective to the previous clause, the separator words, clause text, bracketed group or None)."""

@@ -15,7 +15,6 @@ import numpy as np
 
 from features.catalog import Catalog, DType
 from features.population import population_entity
-from models.targeting.logic import operators_for
 from models.targeting.parser._demos import Demonstration
 from models.targeting.parser._embeddings import Embedder
 
@@ -85,7 +84,3 @@ def build_messages(catalog: Catalog, demand: str, keys: list[str], demos: list[D
         msgs.append({"role": "assistant", "content": _assistant(d, with_reasoning)})
     msgs.append({"role": "user", "content": _user(demand, "; ".join(_key_line(catalog, k) for k in keys))})
     return msgs
-
-
-def operator_words(catalog: Catalog, key: str) -> list[str]:
-    return [op.value for op in operators_for(catalog.features[key].dtype)]

@@ -102,7 +102,7 @@ def _no_condition(text: str, entity: str) -> bool:
     return not _CONTENT.search(re.sub(rf"\b{re.escape(entity)}s?\b", " ", rest))
 
 
-def _presence(cond: Condition) -> bool:
+def _is_presence(cond: Condition) -> bool:
     return cond.op == Op.GREATER_THAN and cond.value == "0"
 
 
@@ -116,7 +116,7 @@ def _excludes(expr: Expr, catalog: Catalog) -> bool | None:
         return negated != (cond.value == "false")
     if dtype in (DType.CATEGORY, DType.STRING_SET):
         return negated != (cond.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE))
-    return negated if _presence(cond) else None
+    return negated if _is_presence(cond) else None
 
 
 def _reading(text: str, key: str, catalog: Catalog, similarity: KeySimilarity | None) -> Expr | None:
