@@ -23,7 +23,7 @@ import lightgbm as lgb
 import numpy as np
 
 from models.uplift._bag import bag_ate_labels
-from models.uplift._meta import SLearner, TLearner, _LGBMUplift, lgbm_params
+from models.uplift._meta import LGBMUplift, SLearner, TLearner, lgbm_params
 
 __all__ = ["BagCorrectedSLearner", "BagCorrectedTLearner", "bag_shrinkage", "fit_bag_correction"]
 
@@ -79,7 +79,7 @@ def fit_bag_correction(X: np.ndarray, t: np.ndarray, y: np.ndarray, init: np.nda
     return lgb.train(params, data, num_boost_round=rounds)
 
 
-class _BagCorrected(_LGBMUplift):
+class _BagCorrected(LGBMUplift):
     """Stage 1 (the next LightGBM learner in the MRO) plus the bag-level correction stage.
 
     Stage 1 grows a fixed 100 trees at learning rate 0.1 (``early_stopping_rounds=0``): early stopping on

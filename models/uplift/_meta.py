@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 
 from models.uplift.base import UpliftEstimator
 
-__all__ = ["ClassTransformation", "SLearner", "TLearner", "XLearner", "lgbm_params"]
+__all__ = ["ClassTransformation", "LGBMUplift", "SLearner", "TLearner", "XLearner", "lgbm_params"]
 
 
 def lgbm_params(n_estimators: int, learning_rate: float, num_leaves: int, min_child_samples: int,
@@ -40,7 +40,7 @@ def lgbm_params(n_estimators: int, learning_rate: float, num_leaves: int, min_ch
 _MIN_TREES = 30
 
 
-class _LGBMUplift(UpliftEstimator):
+class LGBMUplift(UpliftEstimator):
     """Shared constructor parameters of the LightGBM learners.
 
     Defaults are regularized for small data, weak signal and few features (15 leaves, at least 100
@@ -115,7 +115,7 @@ def _proba(model: lgb.LGBMModel, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=np.float64)
 
 
-class TLearner(_LGBMUplift):
+class TLearner(LGBMUplift):
     """Two models: ``P(y | x, treated) - P(y | x, control)``, each fitted on its own arm."""
 
     supports_continuous = True
@@ -128,7 +128,7 @@ class TLearner(_LGBMUplift):
         return _proba(self.model_treated_, X) - _proba(self.model_control_, X)
 
 
-class SLearner(_LGBMUplift):
+class SLearner(LGBMUplift):
     """One model with the treatment flag as a feature; uplift = prediction(t=1) - prediction(t=0)."""
 
     supports_continuous = True
@@ -144,7 +144,7 @@ class SLearner(_LGBMUplift):
         return p[:n] - p[n:]
 
 
-class XLearner(_LGBMUplift):
+class XLearner(LGBMUplift):
     """X-learner: impute individual effects with the other arm's outcome model, regress them per arm,
     and blend the two effect models by the (randomized, hence constant) propensity."""
 
@@ -167,7 +167,7 @@ class XLearner(_LGBMUplift):
         return e * tau_c + (1.0 - e) * tau_t
 
 
-class ClassTransformation(_LGBMUplift):
+class ClassTransformation(LGBMUplift):
     """Class transformation: ``z = 1`` for treated responders and control non-responders; with arms
     weighted to equal size, ``uplift = 2 P(z = 1 | x) - 1``."""
 

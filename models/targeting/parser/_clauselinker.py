@@ -17,20 +17,20 @@ from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Slot
 from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon
 from models.targeting.parser._linkrules import (
-    _CMP_AFTER,
-    _CMP_BEFORE,
-    _FILLER,
-    _NEGATION,
-    _UNIT_DAYS,
-    _WINDOWS,
-    _convert_time,
-    _Found,
-    _is_own_window,
-    _number_patterns,
-    _overlaps,
-    _possessive,
-    _spans,
+    CMP_AFTER,
+    CMP_BEFORE,
+    FILLER,
+    NEGATION,
+    UNIT_DAYS,
+    WINDOWS,
+    Found,
+    convert_time,
     is_negative,
+    is_own_window,
+    number_patterns,
+    overlaps,
+    possessive,
+    spans,
 )
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE, NUM
@@ -63,22 +63,22 @@ class ClauseLinker:
         count_units = "|".join(sorted({_singular_or_plural(u) for u in self.roles.count_unit_keys}))
         measures = "|".join(self.roles.measure_keys)
         self.units = "|".join(filter(None, [self.roles.currency_words, count_units, measures]))
-        self.range_rx, self.number_rx = _number_patterns(self.units)
+        self.range_rx, self.number_rx = number_patterns(self.units)
         self.percent = False  # the demand wrote a percentage (set per demand)
         self.capitals: frozenset[str] = frozenset()  # words the demand wrote in capitals (set per demand)
         self.currency_rx = re.compile(rf"\b(?:{self.roles.currency_words})\b")
 
     # -- cues -------------------------------------------------------------------------------------
 
-    def key_cues(self, text: str) -> list[_Found]:
-        found = [_Found(c.key, s, e) for c in self.lex.key_cues for s, e in _spans(c.pattern, text)]
+    def key_cues(self, text: str) -> list[Found]:
+        found = [Found(c.key, s, e) for c in self.lex.key_cues for s, e in spans(c.pattern, text)]
         # A cue inside a longer cue of another key is not a cue ("credit" inside "credit card").
         return [f for f in found if not any(g.key != f.key and g.start <= f.start and f.end <= g.end
                                             and (g.end - g.start) > (f.end - f.start) for g in found)]
 
-    def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[_Found]) -> list[list[_Found]]:
+    def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[Found]) -> list[list[Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
-        hits = [(s, e, c) for c in self.lex.value_cues for s, e in _spans(c.pattern, text)
+        hits = [(s, e, c) for c in self.lex.value_cues for s, e in spans(c.pattern, text)
                 if not is_function_word(text, s, e, self.capitals)]
         # "push" in "push notifications", "card" in "card spend": a word inside another key's longer name
         hits = [(s, e, c) for s, e, c in hits
@@ -89,17 +89,17 @@ class ClauseLinker:
                 and not any(k.key != c.key and (k.start, k.end) == (s, e) and self.features[k.key].dtype == DType.BOOL
                             and re.match(STATE_AFTER, text[e:]) for k in cues)]
         hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
-        groups: dict[tuple[int, int], list[_Found]] = {}
+        groups: dict[tuple[int, int], list[Found]] = {}
         used: list[tuple[int, int]] = list(taken)
         for s, e, c in hits:
             if (s, e) in groups:
-                groups[(s, e)].append(_Found(c.key, s, e, c.value))
-            elif not _overlaps((s, e), used):
-                groups[(s, e)] = [_Found(c.key, s, e, c.value)]
+                groups[(s, e)].append(Found(c.key, s, e, c.value))
+            elif not overlaps((s, e), used):
+                groups[(s, e)] = [Found(c.key, s, e, c.value)]
                 used.append((s, e))
         return [groups[k] for k in sorted(groups)]
 
-    def _is_value_cue(self, cue: _Found, text: str) -> bool:
+    def _is_value_cue(self, cue: Found, text: str) -> bool:
         """The key cue's own words are a value of some feature ("first-tier": a code of city_tier)."""
         phrase = text[cue.start:cue.end]
         return any(v.pattern.fullmatch(phrase) for v in self.lex.value_cues)
@@ -116,17 +116,17 @@ class ClauseLinker:
         taken = [(s, e) for s, e, *_ in out]
         for m in self.number_rx.finditer(text):
             s, e = m.start(2), m.end()
-            if _overlaps((m.start(2), m.end(2)), taken):
+            if overlaps((m.start(2), m.end(2)), taken):
                 continue
             op: Op | None = None
             words = ""
             if m.group("before"):
                 words = m.group("before")
-                op = next(o for p, o in _CMP_BEFORE if re.fullmatch(p, words))
+                op = next(o for p, o in CMP_BEFORE if re.fullmatch(p, words))
                 s = m.start()
             if m.group("after"):
                 after = m.group("after")
-                aop = next(o for p, o in _CMP_AFTER if re.fullmatch(p, after))
+                aop = next(o for p, o in CMP_AFTER if re.fullmatch(p, after))
                 words = (words + " " + after).strip()
                 op = aop or op
             out.append((s, e, op, [float(m.group(2))], m.group(3) or "", words))
@@ -141,7 +141,7 @@ class ClauseLinker:
         negated = clause.negated
         cues = self.key_cues(text)
         cue_keys = {c.key for c in cues}
-        window = next((w for rx, w in _WINDOWS if rx.search(text)), None)
+        window = next((w for rx, w in WINDOWS if rx.search(text)), None)
         # "tier 1", "24 month contract": a value with a number in it, not a number to compare
         first_values = [r[0] for r in self.value_cues(text, [], cues)]
         value_spans = [(v.start, v.end) for v in first_values]
@@ -150,7 +150,7 @@ class ClauseLinker:
                  or re.search(r"\d", text[v.start:v.end])]
         numbers: list[tuple[int, int, Op | None, list[float], str, str]] = []
         for n in self.numbers(text):
-            if _overlaps((n[0], n[1]), coded):
+            if overlaps((n[0], n[1]), coded):
                 continue
             # ">= 0.8 month-to-month": the unit word belongs to a value that follows, not to the number
             cut = next((vs for vs, _ in value_spans if n[0] < vs < n[1]), None)
@@ -166,7 +166,7 @@ class ClauseLinker:
         for s, e, op, nums, unit, words in numbers:
             is_window = bool(re.search(r"last|past|within", words)) and unit.rstrip("s") in ("day", "week", "month")
             # "big cities" names a code of a whole-number key; it is not that key waiting for a number
-            number_cues = [c for c in cues if not _overlaps((c.start, c.end), coded)]
+            number_cues = [c for c in cues if not overlaps((c.start, c.end), coded)]
             key_opts = self._number_keys(text, s, e, unit, number_cues, window, previous, is_window, nums, words)
             if not key_opts:
                 if not is_window:
@@ -175,13 +175,13 @@ class ClauseLinker:
             key = key_opts[0]
             if is_window and key not in self.roles.day_keys:
                 continue  # "in the last 90 days" only names the feature's window
-            if _is_own_window(self.roles.window_of(key), self.features[key], nums, unit):
+            if is_own_window(self.roles.window_of(key), self.features[key], nums, unit):
                 continue  # "no orders in 30 days", "reviews over the same 90 days": orders_30d's own window
             if key in self.roles.day_keys and unit:
-                factor = _UNIT_DAYS.get(unit.split()[0], 1)
+                factor = UNIT_DAYS.get(unit.split()[0], 1)
                 nums = [x * factor for x in nums]
             elif key in self.roles.time_keys and unit:  # "tenure over 2 years" on a months key: 24
-                nums = [_convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
+                nums = [convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
             if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
                 nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
@@ -208,16 +208,16 @@ class ClauseLinker:
         anchors = sorted([*taken, *((r[0].start, r[0].end) for r in values),
                           *((c.start, c.end) for c in cues if self.features[c.key].dtype == DType.BOOL
                             or c.key in self.roles.presence_keys)])
-        negations = [m.start() for m in _NEGATION.finditer(text)]
+        negations = [m.start() for m in NEGATION.finditer(text)]
 
-        def shared_cue(cue: _Found) -> bool:
+        def shared_cue(cue: Found) -> bool:
             """The cue's words also name another key ("ordered": a count of orders, or a bought category)."""
             return any(c.key != cue.key and c.start < cue.end and cue.start < c.end for c in cues)
 
-        def head_noun(cue: _Found) -> bool:
+        def head_noun(cue: Found) -> bool:
             """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       and not _NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
+                       and not NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -229,11 +229,11 @@ class ClauseLinker:
                         and self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
         number_names = {w for k in used_keys if self.features[k].dtype in (DType.INT, DType.FLOAT)
                         for w in re.split(r"_", k)}
-        values = [r for r in values if not _overlaps((r[0].start, r[0].end), number_spans)
+        values = [r for r in values if not overlaps((r[0].start, r[0].end), number_spans)
                   and not set(re.split(r"_", r[0].value or "")) <= number_names]
         # "Liverpool's Baltic Triangle": the place named first only says where the second one is
         owner = {values[i + 1][0].start: r[0].start for i, r in enumerate(values)
-                 if i + 1 < len(values) and _possessive(text, r[0], values[i + 1][0])
+                 if i + 1 < len(values) and possessive(text, r[0], values[i + 1][0])
                  and r[0].key != values[i + 1][0].key
                  and self.features[r[0].key].dtype == self.features[values[i + 1][0].key].dtype == DType.CATEGORY}
         values = [r for r in values if r[0].start not in owner.values()]
@@ -251,7 +251,7 @@ class ClauseLinker:
         for cue in cues:
             f = self.features[cue.key]
             # a boolean cue may share its word with a value ("moms": has children, and female)
-            if cue.key in used_keys or _overlaps((cue.start, cue.end), taken) and f.dtype != DType.BOOL:
+            if cue.key in used_keys or overlaps((cue.start, cue.end), taken) and f.dtype != DType.BOOL:
                 continue
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
@@ -280,9 +280,9 @@ class ClauseLinker:
         if not counted:
             for cue in cues:
                 if (self.features[cue.key].dtype in (DType.INT, DType.FLOAT) and cue.key not in used_keys
-                        and not _overlaps((cue.start, cue.end), taken)):
+                        and not overlaps((cue.start, cue.end), taken)):
                     m = re.search(r"([a-z]+[ -])?$", text[:cue.start])
-                    lead = m.group(1) if m and m.group(1) and not _FILLER.fullmatch(m.group(1).strip()) else ""
+                    lead = m.group(1) if m and m.group(1) and not FILLER.fullmatch(m.group(1).strip()) else ""
                     clause.vague.append((lead + text[cue.start:cue.end], cue.key))
                     used_keys.add(cue.key)
         day_cued = [k for k in self.roles.day_keys if k in cue_keys]
@@ -293,7 +293,7 @@ class ClauseLinker:
         for s, e in taken + [(c.start, c.end) for c in cues]:
             keep[s:e] = [False] * (e - s)
         rest = "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
-        rest = _NEGATION.sub(" ", _FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
+        rest = NEGATION.sub(" ", FILLER.sub(" ", self.currency_rx.sub(" ", rest)))
         for marker in (AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE):
             rest = rest.replace(marker, " ")
         clause.leftover = (clause.leftover + " " + re.sub(r"\s+", " ", rest)).strip()
@@ -325,7 +325,7 @@ class ClauseLinker:
             return []
         # the clause without the number itself (its unit and comparison words say what is counted)
         phrase = re.sub(r"\s+", " ", f"{self.sep} {text[:s]} {re.sub(NUM, ' ', text[s:e])} {text[e:]}").strip()
-        if not _FILLER.sub(" ", _NEGATION.sub(" ", phrase)).strip():
+        if not FILLER.sub(" ", NEGATION.sub(" ", phrase)).strip():
             return []
         if window is not None:
             same = [k for k in pool if self.roles.window_of(k) in (window, None)]
@@ -333,7 +333,7 @@ class ClauseLinker:
         if floor >= _MIN_WINDOW_SIMILARITY:
             # a bare window ("with us in the last 12 months") says what happened only through its words: one
             # of them must share its first letters with the key's own text ("logged" ~ "login", "booking")
-            said = {w[:3] for w in re.findall(r"[a-z]{4,}", _FILLER.sub(" ", phrase))}
+            said = {w[:3] for w in re.findall(r"[a-z]{4,}", FILLER.sub(" ", phrase))}
             pool = [k for k in pool if said & {w[:3] for w in re.findall(r"[a-z]{4,}", self._key_text(k))}]
         sims = dict(self.similarity(phrase))
         words = set(re.findall(r"[a-z]{4,}", phrase))
@@ -360,7 +360,7 @@ class ClauseLinker:
             return [k for k, f in self.features.items() if f.unit == "percent"]
         return []
 
-    def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[_Found], window: int | None,
+    def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[Found], window: int | None,
                      previous: LinkedClause | None, is_window: bool, nums: list[float], words: str) -> list[str]:
         roles = self.roles
         numeric = [c for c in cues if self.features[c.key].dtype in (DType.INT, DType.FLOAT)]
@@ -373,9 +373,9 @@ class ClauseLinker:
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
-            apart = [c for c in numeric if not _overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
+            apart = [c for c in numeric if not overlaps((c.start, c.end), [(s, e)])]  # "years old" is the unit
             # "with us for over 2 years", "phone is 4 years old": tenure or a device's age, not the person's
-            subject = _FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
+            subject = FILLER.sub(" ", re.sub(r"\b(?:old|age|aged|yo|years?|is|was|at)\b", " ", text[:s] + " " + text[e:]))
             named = people if "old" in unit else person
             if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
@@ -383,13 +383,13 @@ class ClauseLinker:
                 return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
             numeric = [c for c in numeric if c.key in roles.money_keys] or [
-                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(roles.money_keys), window)
-                                          or roles.money_keys[:1])]
+                Found(k, s, e) for k in (self._similar_keys(text, s, e, list(roles.money_keys), window)
+                                         or roles.money_keys[:1])]
         measured = next((keys for rx, keys in roles.measure_keys.items() if re.fullmatch(rx, unit)), None)
         if measured:  # "50GB", "300 Mbps", "20k miles": the keys measured in that unit
             numeric = [c for c in numeric if c.key in measured] or [
-                _Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
-                                          or measured[:1])]
+                Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
+                                         or measured[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
             day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
             if day or not is_window:
@@ -401,7 +401,7 @@ class ClauseLinker:
             default = counted or next(iter(self._similar_keys(text, s, e, list(roles.presence_keys), window)),
                                       next(iter(roles.count_unit_keys.values()), None))
             numeric = [c for c in numeric if c.key not in roles.day_keys] or (
-                [_Found(default, s, e)] if default else [])
+                [Found(default, s, e)] if default else [])
         if not numeric:
             # "bought shoes 10 days ago": a windowed event named with a day count → its days-since key
             for c in cues:
@@ -409,7 +409,7 @@ class ClauseLinker:
                 own = roles.window_of(c.key)
                 if (day_key and self.features[c.key].dtype == DType.STRING_SET
                         and unit.rstrip("s") in ("day", "week", "month") and
-                        not (is_window and own is not None and nums[0] * _UNIT_DAYS.get(unit.split()[0], 1) == own)):
+                        not (is_window and own is not None and nums[0] * UNIT_DAYS.get(unit.split()[0], 1) == own)):
                     return [day_key]
             # "logged in within the last 7 days": a window is a days-since threshold only when the clause has
             # nothing else ("5+ redeemed in the last 90 days" counts redemptions over that window)
@@ -419,7 +419,7 @@ class ClauseLinker:
                                              _MIN_WINDOW_SIMILARITY if is_window else _MIN_SIMILARITY)
                 if similar:
                     return similar
-            bare = not _FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
+            bare = not FILLER.sub(" ", text[:s] + " " + text[e:]).strip()
             prev = [o.key for sl in (previous.slots if previous else []) for o in sl.options[:1]
                     if self.features[o.key].dtype in (DType.INT, DType.FLOAT)]
             age = self.features.get(roles.age_key or "")
@@ -468,8 +468,8 @@ class ClauseLinker:
             return False
         return f.range is None or all(f.range[0] <= x <= f.range[1] for x in nums)
 
-    def _rank_values(self, readings: list[_Found], cue_keys: set[str], text: str,
-                     previous: LinkedClause | None, context: str) -> list[_Found]:
+    def _rank_values(self, readings: list[Found], cue_keys: set[str], text: str,
+                     previous: LinkedClause | None, context: str) -> list[Found]:
         """A value word several features allow ("pets"): the cued feature, then the one the previous clause
         used, then a standing trait (a set without a window: interests) over an event (bought in 90 days)
         when nothing cues an event, else the event."""
@@ -485,7 +485,7 @@ class ClauseLinker:
         event_cued = any(self.roles.window_of(k) is not None or self.features[k].dtype == DType.CATEGORY
                          for k in cue_keys & {f for f in self.features if self._shares_values(f, keys)})
 
-        def rank(r: _Found) -> tuple[int, int, int]:
+        def rank(r: Found) -> tuple[int, int, int]:
             f = self.features[r.key]
             trait = f.dtype == DType.STRING_SET and self.roles.window_of(r.key) is None
             event = f.dtype == DType.STRING_SET and not trait

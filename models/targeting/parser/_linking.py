@@ -18,14 +18,13 @@ from models.targeting.parser._clauselinker import ClauseLinker, KeySimilarity
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linkrules import (
-    _EXCLUDE,
-    _NEGATION,
+    EXCLUDE,
     NEGATION,
-    _distribute_heads,
-    _distribute_states,
-    _or_between_unread,
-    _protect_values,
+    distribute_heads,
+    distribute_states,
     is_negative,
+    or_between_unread,
+    protect_values,
 )
 from models.targeting.parser._preprocess import preprocess
 from models.targeting.parser._values import capitalised_words
@@ -46,7 +45,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     entity = entity or population_entity(catalog)
     text = preprocess(demand)
     lex = lexicon_for(catalog, entity)
-    text = _distribute_states(_distribute_heads(_protect_values(text, lex), lex), lex)
+    text = distribute_states(distribute_heads(protect_values(text, lex), lex), lex)
     linker = ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
     linker.capitals = capitalised_words(demand)
@@ -56,13 +55,13 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     pieces = split_clauses(text)
     for i, (conn, sep, piece, group) in enumerate(pieces):
         lead = ""
-        if _EXCLUDE.search(piece) or _EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
+        if EXCLUDE.search(piece) or EXCLUDE.search(sep):  # "..., excluding those with 5+ items": NOT the next one
             excluding, excluded = True, None
-            lead = " ".join(m.group(0) for m in _EXCLUDE.finditer(piece))
-            piece = re.sub(r"\s+", " ", _EXCLUDE.sub(" ", piece)).strip()
+            lead = " ".join(m.group(0) for m in EXCLUDE.finditer(piece))
+            piece = re.sub(r"\s+", " ", EXCLUDE.sub(" ", piece)).strip()
             if not piece:
                 continue
-        neg = bool(_NEGATION.search(piece))
+        neg = bool(NEGATION.search(piece))
         if piece in ("not",):
             pending_negation = True
             continue
@@ -101,7 +100,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         if c.excluded and not c.slots and c.leftover.strip():
             # unread words inside an exclusion ("and anyone not opted in"): a reading would be negated twice
             c.unsure.append((c.text, None))
-    _or_between_unread(clauses)
+    or_between_unread(clauses)
     clauses = restructure(clauses, linker.features, "either " in f" {demand.lower()}")
     # A clause that names nothing ("or shoppers", "who") hands its connective to the next one.
     carry_conn, carry_sep = "and", ""

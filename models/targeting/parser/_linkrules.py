@@ -14,17 +14,19 @@ from models.targeting.parser._clauses import LinkedClause
 from models.targeting.parser._lexicon import Lexicon
 from models.targeting.parser._preprocess import NUM
 
-__all__ = ["NEGATION", "is_negative"]
+__all__ = ["CMP_AFTER", "CMP_BEFORE", "EXCLUDE", "FILLER", "NEGATION", "UNIT_DAYS", "WINDOWS", "Found",
+           "convert_time", "distribute_heads", "distribute_states", "is_negative", "is_own_window",
+           "number_patterns", "or_between_unread", "overlaps", "possessive", "protect_values", "spans"]
 
-NEGATION = _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
-                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
-                       r"switched off|existing|leaving out|leave out)(?![a-z])")
-_EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|(?:do )?not include|"
-                      r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
-                      r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
-                      r"shoppers|buyers|the ones))?")
-_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
-_CMP_BEFORE = [
+NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
+                      r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
+                      r"switched off|existing|leaving out|leave out)(?![a-z])")
+EXCLUDE = re.compile(r"\b(?:excluding|exclude|except(?: for)?|leaving out|leave out|but not|not including|(?:do )?not include|"
+                     r"skip(?:ping)?|omit(?:ting)?|filter(?:ing)? out|remove|removing|without counting|"
+                     r"apart from|other than|not those|minus|drop(?= (?:users|anyone|people|customers|those|the)))\b(?: (?:those|anyone|users|people|customers|clients|"
+                     r"shoppers|buyers|the ones))?")
+UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "year": 365, "years": 365}
+CMP_BEFORE = [
     (r"not (?:more|greater|higher|older|over|above) than|no (?:more|greater|higher|older|bigger|larger) than|"
      r"at most|up to|maximum(?: of)?|<=|=<|"
      r"max|not over|not above|a maximum of|within(?: the (?:last|past))?|in the (?:last|past)|"
@@ -37,7 +39,7 @@ _CMP_BEFORE = [
      Op.LESS_THAN),
     (r"exactly|equal to|equals|=|of", Op.EQUAL_TO),
 ]
-_CMP_AFTER = [
+CMP_AFTER = [
     (r"or more|or above|and above|and over|or over|or older|\+|or higher|or greater|plus|and up",
      Op.GREATER_THAN_OR_EQUAL_TO),
     (r"or less|or fewer|or under|and under|or younger|and below|or below|or lower", Op.LESS_THAN_OR_EQUAL_TO),
@@ -45,15 +47,17 @@ _CMP_AFTER = [
 ]
 
 
-def _number_patterns(units: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def number_patterns(units: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Range and single-number patterns; ``units`` adds the catalog's own unit words (currencies, counts)."""
     unit = rf"(?:\s*({units}|days?|weeks?|months?|years?(?: old)?|yo|times|points?))?"
     range_rx = re.compile(rf"(?:between|from|aged|ages)?\s*{NUM}{unit}\s*(?:to|-|–|and|through)\s*{NUM}{unit}")
     number_rx = re.compile(
-        rf"(?:(?P<before>{'|'.join(p for p, _ in _CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{unit}"
-        rf"(?:\s*(?P<after>{'|'.join(p for p, _ in _CMP_AFTER)})(?![a-z]))?")
+        rf"(?:(?P<before>{'|'.join(p for p, _ in CMP_BEFORE)})\s+)?(?:the\s+)?{NUM}{unit}"
+        rf"(?:\s*(?P<after>{'|'.join(p for p, _ in CMP_AFTER)})(?![a-z]))?")
     return range_rx, number_rx
-_WINDOWS = [
+
+
+WINDOWS = [
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous|recent) (?:30 days|1 month|month)|"
                 r"this month|last month|past month|monthly"), 30),
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:7 days|1 week|week)|this week|"
@@ -65,34 +69,37 @@ _WINDOWS = [
     (re.compile(r"(?:in|within|during|over|for)? ?(?:the )?(?:last|past|previous) (?:365 days|12 months|1 year|year)|"
                 r"this year|last year|past year|yearly|annually"), 365),
 ]
-_FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?|buyers?|members?|accounts?|"
-                     r"who|whose|are|is|have|has|had|been|be|the|a|an|in|of|for|to|at|on|by|their|them|they|"
-                     r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
-                     r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
-                     r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
-                     r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
-                     r"\d+(?:\.\d+)?|currently|recently|within|least|most|"
-                     r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
+FILLER = re.compile(r"\b(?:users?|customers?|people|persons?|shoppers?|clients?|buyers?|members?|accounts?|"
+                    r"who|whose|are|is|have|has|had|been|be|the|a|an|in|of|for|to|at|on|by|their|them|they|"
+                    r"those|these|all|any|some|ones?|than|also|both|either|only|just|please|find|select|"
+                    r"target|show|get|give|me|list|want|audience|segment|group|everyone|anyone|do|does|did|"
+                    r"and|or|but|with|that|which|from|last|past|days?|products?|items?|goods|stuff|things|"
+                    r"category|categories|gadgets?|quarter|month|week|year|yet|so far|cities|city|areas?|regions?|gear|supplies|stuff|lovers?|fans?|buyers?|holders?|owners?|"
+                    r"\d+(?:\.\d+)?|currently|recently|within|least|most|"
+                    r"more|less|over|under|above|below|not|no|never|made|make|placed|any|ever|still|yet|i|we)\b")
 
 
 @dataclass(slots=True)
-class _Found:
+class Found:
+    """A feature read at ``text[start:end]`` (with the value it names, for a value word)."""
+
     key: str
     start: int
     end: int
     value: str | None = None
 
 
-def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+def spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every match of ``rx`` in ``text``."""
     return [(m.start(), m.end()) for m in rx.finditer(text)]
 
 
-def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+def overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    """The span ``a`` shares a character with one of ``taken``."""
     return any(a[0] < e and s < a[1] for s, e in taken)
 
 
-
-def _or_between_unread(clauses: list[LinkedClause]) -> None:
+def or_between_unread(clauses: list[LinkedClause]) -> None:
     """"women in SH or BJ aged 25-35": when the words on both sides of an "or" are words the linker could not
     read, the "or" joins those two unknowns, not the audiences around them; reading it as a union of the
     clauses would select the opposite of what was asked, so the clauses stay joined by AND and the
@@ -106,7 +113,7 @@ def _or_between_unread(clauses: list[LinkedClause]) -> None:
             c.unread.append(f"{last} or {first}")
 
 
-def _distribute_heads(text: str, lex: Lexicon) -> str:
+def distribute_heads(text: str, lex: Lexicon) -> str:
     """"credit or debit card", "the video and the music streaming add-ons": a head noun shared by a list is
     written out for each item when "item + head" is a value of the same feature ("credit card")."""
     for cue in lex.value_cues:
@@ -129,7 +136,7 @@ _STATE = (r"(?:(?:is |are )?(?:opted[- ]in|opted[- ]out|enabled|disabled|turned 
           r"switched off))")
 
 
-def _distribute_states(text: str, lex: Lexicon) -> str:
+def distribute_states(text: str, lex: Lexicon) -> str:
     """"email or SMS opted in", "push and email enabled": a state word shared by a list of yes/no features'
     subjects is written out for each ("email opted in or sms opted in")."""
     if not lex.state_subjects:
@@ -142,7 +149,7 @@ def _distribute_states(text: str, lex: Lexicon) -> str:
 _CONNECTIVE = re.compile(r"\b(?:with|and|or|who|that|which|but|plus|while|where|also)\b")
 
 
-def _protect_values(text: str, lex: Lexicon) -> str:
+def protect_values(text: str, lex: Lexicon) -> str:
     """"lives with family", "salt and pepper": a value whose words include a connective is written as the value
     itself ("lives_with_family") so that splitting the demand into clauses does not cut it."""
     for cue in lex.value_cues:
@@ -154,7 +161,7 @@ def _protect_values(text: str, lex: Lexicon) -> str:
     return text
 
 
-def _convert_time(x: float, unit: str, to: str) -> float:
+def convert_time(x: float, unit: str, to: str) -> float:
     """A duration from the demand's unit into the key's (months and years by 12, the rest by days)."""
     a, b = unit.rstrip("s"), to.rstrip("s")
     if {a, b} <= {"month", "year"}:
@@ -163,7 +170,8 @@ def _convert_time(x: float, unit: str, to: str) -> float:
     return round(x * days.get(a, 1) / days.get(b, 1), 2)
 
 
-def _possessive(text: str, first: _Found, second: _Found) -> bool:
+def possessive(text: str, first: Found, second: Found) -> bool:
+    """``first`` owns ``second`` ("Liverpool's Baltic Triangle"): only "'" or "'s" stands between them."""
     between = text[first.end:second.start]
     return bool(re.fullmatch(r"'s?\s*", between)
                 or text[first.start:first.end].endswith("'s") and re.fullmatch(r"\s*", between))
@@ -175,9 +183,9 @@ def is_negative(cond: Condition) -> bool:
             or cond.value in ("false", "0") and cond.op == Op.EQUAL_TO)
 
 
-def _is_own_window(window: int | None, feature: Feature, nums: list[float], unit: str) -> bool:
+def is_own_window(window: int | None, feature: Feature, nums: list[float], unit: str) -> bool:
     """The number is the feature's own window (``orders_30d`` and "30 days"), not a threshold."""
-    unit_days = _UNIT_DAYS.get(unit.split()[0] if unit else "")
+    unit_days = UNIT_DAYS.get(unit.split()[0] if unit else "")
     if window is None or unit_days is None or len(nums) != 1 or feature.unit == "days":
         return False
     return nums[0] * unit_days == window

@@ -67,7 +67,7 @@ from models.targeting.parser._provenance import DemandSpans, explain_parse
 from models.targeting.parser._resolve import Resolution, resolve_phrases
 
 __all__ = ["DEFAULT_ADAPTER", "DEFAULT_READS_AS", "DemandParser", "MAX_DEMAND_CHARS", "ParserConfig",
-           "VARIANTS", "get_parser"]
+           "VARIANTS", "get_parser", "shared_library"]
 
 MAX_DEMAND_CHARS = 500
 DEFAULT_ADAPTER = SHIPPED_ADAPTER
@@ -127,7 +127,8 @@ class _Shared:
 _SHARED = _Shared()
 
 
-def _library(catalog: Catalog) -> tuple[DemoLibrary, KeyRetriever]:
+def shared_library(catalog: Catalog) -> tuple[DemoLibrary, KeyRetriever]:
+    """The catalog's demonstration library and key retriever, built once per catalog object in the process."""
     with _SHARED.lock:
         hit = _SHARED.libraries.get(id(catalog))
         if hit is None or hit[0] is not catalog:
@@ -404,7 +405,7 @@ def get_parser(variant: str = "default", settings: Settings | None = None, *, ca
         from core.settings import get_settings
         catalog = configured_catalog(settings or get_settings())
     cache_dir = config.cache_dir or ((settings.data_dir if settings else Path("var")) / "cache")
-    library, retriever = _library(catalog)
+    library, retriever = shared_library(catalog)
     if backend is None and (mode == "openai" or mode == "resolve" and config.backend_url):
         if not config.backend_url:
             raise InvalidArgument("the openai variant needs backend_url (an OpenAI-compatible API root)",

@@ -43,7 +43,7 @@ from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
-from models.targeting.parser._linkrules import _FILLER, _UNIT_DAYS
+from models.targeting.parser._linkrules import FILLER, UNIT_DAYS
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
@@ -98,7 +98,7 @@ def _no_condition(text: str, entity: str) -> bool:
     "how do i get the users")."""
     if _REQUEST.match(text):
         return True
-    rest = _ASKING.sub(" ", _FILLER.sub(" ", _PEOPLE.sub(" ", _TIME.sub(" ", _LEAD_IN.sub(" ", text)))))
+    rest = _ASKING.sub(" ", FILLER.sub(" ", _PEOPLE.sub(" ", _TIME.sub(" ", _LEAD_IN.sub(" ", text)))))
     return not _CONTENT.search(re.sub(rf"\b{re.escape(entity)}s?\b", " ", rest))
 
 
@@ -171,7 +171,7 @@ def _only_window(text: str, window: int | None) -> bool:
     """Every number of the phrase is the feature's own window ("active in the app in the last 90 days" and a
     yes/no feature over 90 days), so the phrase gives no threshold the yes/no feature cannot take."""
     spans = [(m.start(), m.end()) for m in _PERIOD.finditer(text)
-             if window is not None and float(m.group(1)) * _UNIT_DAYS[m.group(2)] == window]
+             if window is not None and float(m.group(1)) * UNIT_DAYS[m.group(2)] == window]
     return bool(spans) and all(any(s <= m.start() < e for s, e in spans) for m in _NUMBER.finditer(text))
 
 

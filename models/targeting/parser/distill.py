@@ -109,10 +109,10 @@ def build_examples(catalog: Catalog, config: DistillConfig, teacher_url: str | N
     from models.targeting.parser._compose import candidates
     from models.targeting.parser._decoding import END
     from models.targeting.parser._linking import link_demand
-    from models.targeting.parser._parser import _library
+    from models.targeting.parser._parser import shared_library
     from models.targeting.parser._prompts import build_messages
 
-    library, retriever = _library(catalog)
+    library, retriever = shared_library(catalog)
     teacher = OpenAIChatBackend(teacher_url, teacher_model) if teacher_url else None
     out: list[Example] = []
     corpus = generate_corpus(config.corpus_size, seed=config.seed, catalog=catalog)

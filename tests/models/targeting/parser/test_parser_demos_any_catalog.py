@@ -12,7 +12,7 @@ from features.catalog import Catalog, load_catalog
 from models.targeting.logic import ReasoningChain, conditions_of, parse_logic, validate
 from models.targeting.parser import generated_demonstrations, library_demonstrations
 from models.targeting.parser._demos import HAND_WRITTEN
-from models.targeting.parser._parser import _library
+from models.targeting.parser._parser import shared_library
 
 CATALOGS = Path(__file__).resolve().parents[4] / "models" / "targeting" / "corpus" / "catalogs"
 
@@ -75,7 +75,7 @@ def test_the_parser_retrieves_demonstrations_of_its_own_catalog(bank: Catalog, t
     monkeypatch.setenv("MDS_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
-        library, _ = _library(bank)
+        library, _ = shared_library(bank)
     finally:
         get_settings.cache_clear()
     assert list((tmp_path / "cache" / "targeting-demos").glob("bank-*.jsonl"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from features.catalog import Catalog
 from models.targeting.parser import build_messages, get_parser
-from models.targeting.parser._parser import _library
+from models.targeting.parser._parser import shared_library
 
 
 def test_similar_demonstrations_share_the_demands_keys(catalog: Catalog) -> None:
-    library, _ = _library(catalog)
+    library, _ = shared_library(catalog)
     demos = library.similar("mums who enjoy cooking or yoga", k=3)
     keys = {k for d in demos for _, k in d.reasoning.mapping}
     assert "has_children" in keys or "interests" in keys
@@ -17,7 +17,7 @@ def test_similar_demonstrations_share_the_demands_keys(catalog: Catalog) -> None
 
 
 def test_retrieval_ranks_keys_by_meaning(catalog: Catalog) -> None:
-    _, retriever = _library(catalog)
+    _, retriever = shared_library(catalog)
     assert "credit_score" in retriever.top("people with an excellent credit rating", 3)
     assert "wealth_product_holder" in retriever.top("customers who hold investment funds", 3)
     assert retriever.top("x", 4, must=["age", "city"])[:2] == ["age", "city"]
