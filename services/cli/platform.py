@@ -55,9 +55,13 @@ def serve(
 
 
 def _ensure_demo(settings: Settings, users: int) -> None:
-    from features.demo_world import demo_catalog, demo_seeded, seed
+    from features.catalog import configured_catalog
+    from features.demo_world import demo_seeded, is_demo_catalog, seed
 
-    catalog = demo_catalog()
+    catalog = configured_catalog(settings)
+    if not is_demo_catalog(catalog):  # demo users exist only for the demo catalog; the server serves this one
+        raise InvalidArgument(f"--seed-demo seeds the demo world, whose users exist only for the demo catalog; "
+                              f"the configured catalog (MDS_CATALOG) is {catalog.name!r}", field="--seed-demo")
     # Only a finished seed counts: a killed one left users in Redis but no completion marker.
     record = demo_seeded(settings, catalog)
     if record is not None:

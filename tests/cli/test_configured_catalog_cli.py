@@ -66,3 +66,11 @@ def test_features_commands_use_mds_catalog_and_bench_takes_catalog(settings: Set
 
     too_many = run_mds(settings, "features", "bench", "--catalog", str(path), "--users", "200", "--features", "40")
     assert too_many.returncode == 2 and "--features 40: catalog 'shop' has 5 user features" in too_many.stderr
+
+
+def test_serve_seed_demo_refuses_a_catalog_that_is_not_the_demo(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP)
+    got = run_mds(settings, "serve", "--seed-demo", "--port", "0", MDS_CATALOG=str(path))
+    assert got.returncode == 2, got.stderr
+    assert "--seed-demo" in got.stderr and "shop" in got.stderr and "Traceback" not in got.stderr
