@@ -19,10 +19,12 @@ from models.campaign._outcomes import GROUPS, Outcome, RecordSummary
 from models.campaign._plan import Budget, CampaignMembers, MemberDraw, check_holdout_share, draw_members
 from models.campaign._readout import BinLift, Lift, Readout, read_out
 from models.campaign._replay import (
+    RegionScore,
     ReplayConfig,
     ReplayResult,
     RoundResult,
     load_hillstrom,
+    score_region,
     simulate_hillstrom,
 )
 from models.campaign._report import readout_png
@@ -42,6 +44,7 @@ __all__ = [
     "PlanSpec",
     "Readout",
     "RecordSummary",
+    "RegionScore",
     "ReplayConfig",
     "ReplayResult",
     "RoundResult",
@@ -54,5 +57,6 @@ __all__ = [
     "load_hillstrom",
     "read_out",
     "readout_png",
+    "score_region",
     "simulate_hillstrom",
 ]

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,8 @@ from models.registry import ModelRegistry
 from models.uplift import BagLabels, BagRegularizedUplift, UpliftPipeline
 from models.uplift.evaluation import HILLSTROM_FEATURES
 
-__all__ = ["ReplayConfig", "ReplayResult", "RoundResult", "load_hillstrom", "simulate_hillstrom"]
+__all__ = ["RegionScore", "ReplayConfig", "ReplayResult", "RoundResult", "load_hillstrom", "score_region",
+           "simulate_hillstrom"]
 
 TRAINING: tuple[str, ...] = ("balanced", "region", "all")
 EMAILS: dict[str, tuple[str, ...]] = {"womens": ("Womens E-Mail",), "mens": ("Mens E-Mail",),
@@ -157,17 +158,29 @@ def _region_incremental(y: np.ndarray, t: np.ndarray, region: np.ndarray, w: np.
     return n * (rate_t - rate_c)
 
 
-def _policy(y: np.ndarray, t: np.ndarray, region: np.ndarray, boot: int, rng: np.random.Generator
-            ) -> tuple[float, float, float, list[float], np.ndarray]:
-    """Targeted and random incremental outcome, their ratio, its 95 % interval and the bootstrap ratios."""
+class RegionScore(NamedTuple):
+    """A targeted region scored on randomized data: its incremental outcome, a random pick's of the same
+    size, their ratio, the ratio's 95 % Poisson-bootstrap interval (NaN without bootstrap draws) and the
+    bootstrap ratios."""
+
+    targeted: float
+    random: float
+    ratio: float
+    ratio_ci: list[float]
+    bootstrap_ratios: np.ndarray
+
+
+def score_region(y: np.ndarray, t: np.ndarray, region: np.ndarray, bootstrap: int, rng: np.random.Generator
+                 ) -> RegionScore:
+    """Score the policy that treats ``region`` on an experiment (outcome ``y``, random treatment ``t``)."""
     everyone = np.ones(y.shape[0], dtype=bool)
-    w = np.vstack([np.ones(y.shape[0]), rng.poisson(1.0, (boot, y.shape[0]))]).astype(np.float64)
+    w = np.vstack([np.ones(y.shape[0]), rng.poisson(1.0, (bootstrap, y.shape[0]))]).astype(np.float64)
     targeted = _region_incremental(y, t, region, w)
     share = w[:, region].sum(axis=1) / w.sum(axis=1)
     random = _region_incremental(y, t, everyone, w) * share  # a random pick of the same size
     ratio = targeted / random
-    lo, hi = np.percentile(ratio[1:], [2.5, 97.5]) if boot else (float("nan"), float("nan"))
-    return float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)], ratio[1:]
+    lo, hi = np.percentile(ratio[1:], [2.5, 97.5]) if bootstrap else (float("nan"), float("nan"))
+    return RegionScore(float(targeted[0]), float(random[0]), float(ratio[0]), [float(lo), float(hi)], ratio[1:])
 
 
 def _fit(frame: pd.DataFrame, t: np.ndarray, y: np.ndarray, bags: BagLabels | None, config: ReplayConfig,
@@ -228,10 +241,10 @@ def simulate_hillstrom(config: ReplayConfig, registry: ModelRegistry,
         in_slice = {int(u): i for i, u in enumerate(idx)}
         region = np.zeros(n, dtype=bool)
         region[[in_slice[int(u)] for u in m.user_id[m.targeted]]] = True
-        targeted, random_inc, ratio, ratio_ci, boot_ratios = _policy(y, t, region, config.bootstrap, rng)
+        targeted, random_inc, ratio, ratio_ci, boot_ratios = score_region(y, t, region, config.bootstrap, rng)
         result.boot_ratios.append(boot_ratios)
         first_region = _top(first_model.predict(x), region.sum())
-        ratio_first = _policy(y, t, first_region, 0, rng)[2]
+        ratio_first = score_region(y, t, first_region, 0, rng).ratio
         # Learn: revealed rows join the training data; the round's decile effects become bags.
         rev = np.flatnonzero(revealed & (m.targeted | (config.training == "all")))
         if config.training == "balanced":  # treated kept with prob share/(1-share): the first slice's propensity

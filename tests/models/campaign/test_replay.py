@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidArgument
-from models.campaign import ReplayConfig, simulate_hillstrom
-from models.campaign._replay import _policy
+from models.campaign import ReplayConfig, score_region, simulate_hillstrom
 from models.registry import ModelRegistry
 
 
@@ -19,7 +18,7 @@ def test_policy_scoring_recovers_a_known_ratio():
     t = rng.integers(0, 2, n)
     # Only the region responds to treatment (+0.2); random picks capture k/n of it: ratio = n/k = 4.
     y = (rng.random(n) < 0.1 + 0.2 * (t == 1) * region).astype(float)
-    targeted, random, ratio, (lo, hi), draws = _policy(y, t, region, 200, rng)
+    targeted, random, ratio, (lo, hi), draws = score_region(y, t, region, 200, rng)
     assert draws.shape == (200,)
     assert targeted == pytest.approx(0.2 * k, rel=0.1)
     assert random == pytest.approx(0.2 * k * k / n, rel=0.25)
