@@ -16,6 +16,7 @@ import grpc
 import pandas as pd
 import pytest
 import redis
+from _mds_cli import cli_environment, mds_in_process
 from _redis_node import free_port, start_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sklearn.linear_model import LogisticRegression
@@ -31,7 +32,7 @@ from mds.experiments.v1 import experiments_pb2 as xpb
 from mds.experiments.v1 import experiments_pb2_grpc as xpb_grpc
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from models.registry import ModelRegistry
-from services.server import BackgroundServer
+from services.server import BackgroundServer, MDSServer
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -108,16 +109,26 @@ def test_killed_seed_is_not_taken_as_finished_and_a_rerun_resumes(settings: Sett
     assert demo_seeded(settings, catalog)["users"] == 3_000
 
 
-def test_serve_seed_demo_reseeds_after_a_killed_seed(settings: Settings, catalog: Catalog) -> None:
-    from services.cli.platform import _ensure_demo
-
+def test_serve_seed_demo_reseeds_after_a_killed_seed(settings: Settings, catalog: Catalog,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     client = redis.Redis.from_url(settings.redis_url or "")
     proc = subprocess.Popen(_mds("seed", "--users", "30000"), env=_env(settings),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _kill_when(proc, lambda: _chunks_done(client, settings, catalog, demo_dir(settings) / "users.parquet") >= 1)
-    with pytest.MonkeyPatch.context() as mp:  # skip the model preparation: this test is about the seed
-        mp.setattr("services.registry.demo_preparers", lambda: {})
-        _ensure_demo(settings, 30_000)
+    served: list[str] = []
+
+    async def serve_nothing(server: MDSServer, on_started: object = None) -> None:
+        served.extend(server.services)  # this test is about the seed: no port is bound
+
+    monkeypatch.setattr("services.server.serve_forever", serve_nothing)
+    monkeypatch.setattr("services.registry.demo_preparers", lambda: {})  # nor the demo models
+    with cli_environment(settings, monkeypatch):
+        code, out, err = mds_in_process(["serve", "--seed-demo", "--users", "30000", "--services", "experiments"],
+                                        monkeypatch, capsys)
+    assert code == 0, err
+    assert "seeding the demo world: 30,000 users" in out  # the killed seed does not count as seeded
+    assert served == ["experiments"]
     assert demo_seeded(settings, catalog)["users"] == 30_000
     last = open_store(settings, catalog).read("user", ["u0029999"], ["age"])
     assert last.found.all()
