@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _mds_cli import mds_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -241,25 +241,16 @@ def test_any_catalog_gets_a_valid_corpus(catalog: Catalog, seed: int) -> None:
 
 def test_corpus_command_takes_a_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    from services.cli import main
-
     out = tmp_path / "bank.jsonl"
-
-    def run(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["mds", "targeting", "corpus", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        return code, capsys.readouterr().err
-
-    assert run("--catalog", str(CORPUS_DIR / "catalogs" / "bank.yaml"), "--out", str(out), "--n", "60")[0] == 0
+    code, _, err = mds_in_process(["targeting", "corpus", "--catalog", str(CORPUS_DIR / "catalogs" / "bank.yaml"),
+                                   "--out", str(out), "--n", "60"], monkeypatch, capsys)
+    assert code == 0, err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 60
     bank = CATALOGS["bank"]
     assert all(validate(parse_logic(r["logic"]), bank) == [] for r in rows if r["logic"])
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\ngroups: []\n")
-    code, err = run("--catalog", str(broken), "--out", str(tmp_path / "x.jsonl"))
+    code, _, err = mds_in_process(["targeting", "corpus", "--catalog", str(broken), "--out", str(tmp_path / "x.jsonl")],
+                                  monkeypatch, capsys)
     assert code == 2 and "--catalog" in err and "Traceback" not in err
