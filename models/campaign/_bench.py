@@ -63,7 +63,7 @@ def bench_plan(base: Settings, catalog: Catalog, users: int = 100_000, repeats: 
     from models.campaign._plan import Budget, draw_members
     from models.campaign._scoring import score_audience
     from models.targeting.logic import parse_logic, whole_range_logic
-    from models.uplift.scoring.demo import ensure_demo_model
+    from models.uplift.demo import ensure_demo_model
 
     if not is_demo_catalog(catalog):
         raise InvalidArgument(f"mds campaign bench seeds the demo world, whose users exist only for the demo "

@@ -13,7 +13,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from core.paths import hillstrom_csv
-from models.uplift.evaluation import UpliftDataset, demo_dataset, hillstrom_dataset, synthetic_dataset
+from models.uplift.demo import demo_dataset
+from models.uplift.evaluation import UpliftDataset, hillstrom_dataset, synthetic_dataset
 
 __all__ = ["suite_datasets"]
 

@@ -35,7 +35,6 @@ __all__ = [
     "LearnerResult",
     "UpliftDataset",
     "default_learner_names",
-    "demo_dataset",
     "evaluate_learners",
     "file_dataset",
     "hillstrom_dataset",
@@ -186,30 +185,6 @@ def hillstrom_dataset(arm: str = "Womens E-Mail", outcome: str = "visit", *, fra
         f"hillstrom_{arm.split()[0].lower()}_{outcome}"
     return file_dataset(hillstrom_csv(), treatment_col="segment", treatment_value=arm, control_value="No E-Mail",
                         outcome_col=outcome, features=HILLSTROM_FEATURES, name=name, frame=frame)
-
-
-def demo_dataset(n: int = 20_000, seed: int = 0, *, signal: float = 1.0) -> UpliftDataset:
-    """The synthetic demo world's randomized coupon experiment, with the known true uplift.
-
-    ``signal`` scales every user's true effect (1.0 = the world as generated); outcomes are then
-    redrawn from the scaled probabilities, so 0.5 is an experiment with half the effect.
-    """
-    from features.demo_world import demo_catalog, generate_users
-
-    users, truth = generate_users(demo_catalog(), n, seed)
-    treatment = truth["treatment"].to_numpy(dtype=np.int8)
-    outcome = truth["converted"].to_numpy(dtype=np.float64)
-    true_uplift = truth["true_uplift"].to_numpy(dtype=np.float64)
-    name = "demo"
-    if signal != 1.0:
-        p_control = truth["p_control"].to_numpy(dtype=np.float64)
-        p_treated = np.clip(p_control + signal * true_uplift, 0.0, 1.0)
-        true_uplift = p_treated - p_control
-        draw = np.random.default_rng([seed, 7]).random(n)
-        outcome = (draw < np.where(treatment == 1, p_treated, p_control)).astype(np.float64)
-        name = f"demo_signal_{signal:g}"
-    return UpliftDataset(name=name, frame=users.drop(columns=["user_id"]), treatment=treatment, outcome=outcome,
-                         true_uplift=true_uplift, catalog=demo_catalog())
 
 
 def synthetic_dataset(signal: str = "medium", n_features: int = 10, n: int = 20_000, seed: int = 0) -> UpliftDataset:

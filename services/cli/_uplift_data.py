@@ -58,7 +58,8 @@ class DataSource:
 
     def load(self, cost_col: str | None = None) -> UpliftDataset:
         """The two-arm data set named by ``--dataset`` or described by ``--data`` and the column flags."""
-        from models.uplift.evaluation import demo_dataset, file_dataset, hillstrom_dataset
+        from models.uplift.demo import demo_dataset
+        from models.uplift.evaluation import file_dataset, hillstrom_dataset
 
         self.check_one_source()
         if self.dataset is not None:

@@ -38,8 +38,8 @@ from features.store import RedisOnlineStore, delete_namespace, open_store
 from mds.uplift.v1 import uplift_pb2 as pb
 from mds.uplift.v1 import uplift_pb2_grpc as pb_grpc
 from models.registry import ModelRegistry
+from models.uplift.demo import DEMO_MODEL, ensure_demo_model
 from models.uplift.scoring import single_threaded_worker
-from models.uplift.scoring.demo import DEMO_MODEL, ensure_demo_model
 from services.uplift._rows import batch_to_frame
 from services.uplift._serving import ServedModel
 

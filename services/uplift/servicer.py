@@ -268,7 +268,7 @@ def prepare_demo(settings: Settings) -> None:
     deployment whose catalog is not the demo world's gets none (it could not serve it)."""
     from features.catalog import configured_catalog
     from features.demo_world import is_demo_catalog
-    from models.uplift.scoring.demo import ensure_demo_model
+    from models.uplift.demo import ensure_demo_model
 
     catalog = configured_catalog(settings)
     if not is_demo_catalog(catalog):

@@ -17,7 +17,7 @@ from services.client import MDSClient, field_violations
 
 @pytest.fixture
 def client(seeded_settings: Settings, grpc_server: Callable[..., str]) -> Iterator[MDSClient]:
-    from models.uplift.scoring.demo import ensure_demo_model
+    from models.uplift.demo import ensure_demo_model
 
     ensure_demo_model(seeded_settings, users=2_000, n_estimators=40)
     mds = MDSClient(grpc_server(["campaign"], settings_override=seeded_settings), timeout_s=60.0)

@@ -15,8 +15,8 @@ from features.catalog import Catalog
 from features.store import RedisOnlineStore
 from mds.uplift.v1 import uplift_pb2 as pb
 from models.registry import ModelRegistry
+from models.uplift.demo import train_demo_pipeline
 from models.uplift.pipeline import UpliftPipeline
-from models.uplift.scoring.demo import train_demo_pipeline
 from services.client import MDSClient, field_violations
 from services.client._uplift import feature_value
 

@@ -1,4 +1,4 @@
-"""Scoring with registered uplift models: budgeted selection, batch scoring (local, Spark), demo model."""
+"""Scoring with registered uplift models: budgeted selection, batch scoring (local, Spark)."""
 
 from models.uplift.scoring._batch import BatchScoreResult, partial_path, predict_throughput, score_parquet
 from models.uplift.scoring._cache_encoder import CacheEncoder, compile_cache_encoder

@@ -8,7 +8,7 @@ from core.settings import Settings
 @pytest.fixture
 def campaign_settings(seeded_settings: Settings) -> Settings:
     """A seeded demo world (2,000 users in Redis and the snapshot) with the demo ``coupon`` model."""
-    from models.uplift.scoring.demo import ensure_demo_model
+    from models.uplift.demo import ensure_demo_model
 
     ensure_demo_model(seeded_settings, users=2_000, n_estimators=40)
     return seeded_settings

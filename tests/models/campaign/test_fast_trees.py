@@ -10,7 +10,7 @@ from features.catalog import demo_catalog
 from features.demo_world import generate_users
 from models.campaign._fast_trees import compile_uplift_predictor
 from models.uplift import SLearner, TLearner
-from models.uplift.scoring.demo import train_demo_pipeline
+from models.uplift.demo import train_demo_pipeline
 
 
 def test_demo_model_scores_match_lightgbm():

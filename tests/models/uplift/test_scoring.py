@@ -19,9 +19,9 @@ from core.errors import InvalidArgument
 from core.settings import Settings
 from features.catalog import Catalog
 from models.registry import ModelRegistry
+from models.uplift.demo import train_demo_pipeline
 from models.uplift.pipeline import UpliftPipeline
 from models.uplift.scoring import partial_path, score_parquet, select_top
-from models.uplift.scoring.demo import train_demo_pipeline
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -185,7 +185,7 @@ def test_score_command_writes_output_and_bench_json(model: UpliftPipeline, catal
 
 def test_ensure_demo_model_trains_once_and_replaces_incompatible(tmp_path: Path, catalog: Catalog,
                                                                  model: UpliftPipeline) -> None:
-    from models.uplift.scoring.demo import ensure_demo_model
+    from models.uplift.demo import ensure_demo_model
 
     settings = Settings(data_dir=tmp_path / "var")
     first = ensure_demo_model(settings, catalog, users=1_500, n_estimators=20)

@@ -14,8 +14,8 @@ import pytest
 from core.errors import InvalidArgument
 from features.catalog import Catalog
 from models.registry import ModelRegistry
+from models.uplift.demo import train_demo_pipeline
 from models.uplift.scoring import partial_path, score_parquet, score_parquet_spark
-from models.uplift.scoring.demo import train_demo_pipeline
 
 pytestmark = pytest.mark.slow
 

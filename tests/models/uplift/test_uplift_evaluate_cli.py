@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from core.errors import InvalidArgument
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
-from models.uplift.evaluation import demo_dataset, evaluate_learners, file_dataset, hillstrom_dataset
+from models.uplift.demo import demo_dataset
+from models.uplift.evaluation import evaluate_learners, file_dataset, hillstrom_dataset
 from services.cli.uplift import app
 
 FAST = "t_learner,class_transformation"

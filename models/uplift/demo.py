@@ -1,4 +1,6 @@
-"""The demo world's coupon model: trained once on the seeded population, served by ``make serve``."""
+"""Uplift on the demo world: its randomized coupon experiment as a data set (:func:`demo_dataset`, with the
+known true uplift) and the coupon model trained once on the seeded population and served by ``make serve``
+(:func:`ensure_demo_model`)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,15 @@ from scipy.stats import spearmanr
 from core.errors import ArtifactError
 from core.settings import Settings
 from features.catalog import Catalog
-from features.demo_world import demo_catalog, generate_users
+from features.demo_world import demo_catalog, demo_dir, generate_users
 from models.registry import ModelRegistry
-from models.uplift import FeatureEncoder, TLearner, UpliftPipeline, qini_auc
+from models.uplift._meta import TLearner
+from models.uplift.encoding import FeatureEncoder
+from models.uplift.evaluation import UpliftDataset
+from models.uplift.metrics import qini_auc
+from models.uplift.pipeline import UpliftPipeline
 
-__all__ = ["DEMO_MODEL", "DemoModel", "ensure_demo_model", "train_demo_pipeline"]
+__all__ = ["DEMO_MODEL", "DemoModel", "demo_dataset", "ensure_demo_model", "train_demo_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,28 @@ class DemoModel:
     name: str
     version: int
     trained: bool  # False when an existing version was kept
+
+
+def demo_dataset(n: int = 20_000, seed: int = 0, *, signal: float = 1.0) -> UpliftDataset:
+    """The synthetic demo world's randomized coupon experiment, with the known true uplift.
+
+    ``signal`` scales every user's true effect (1.0 = the world as generated); outcomes are then
+    redrawn from the scaled probabilities, so 0.5 is an experiment with half the effect.
+    """
+    users, truth = generate_users(demo_catalog(), n, seed)
+    treatment = truth["treatment"].to_numpy(dtype=np.int8)
+    outcome = truth["converted"].to_numpy(dtype=np.float64)
+    true_uplift = truth["true_uplift"].to_numpy(dtype=np.float64)
+    name = "demo"
+    if signal != 1.0:
+        p_control = truth["p_control"].to_numpy(dtype=np.float64)
+        p_treated = np.clip(p_control + signal * true_uplift, 0.0, 1.0)
+        true_uplift = p_treated - p_control
+        draw = np.random.default_rng([seed, 7]).random(n)
+        outcome = (draw < np.where(treatment == 1, p_treated, p_control)).astype(np.float64)
+        name = f"demo_signal_{signal:g}"
+    return UpliftDataset(name=name, frame=users.drop(columns=["user_id"]), treatment=treatment, outcome=outcome,
+                         true_uplift=true_uplift, catalog=demo_catalog())
 
 
 def train_demo_pipeline(users: pd.DataFrame, treatment: np.ndarray, converted: np.ndarray, catalog: Catalog,
@@ -56,7 +84,7 @@ def ensure_demo_model(settings: Settings, catalog: Catalog | None = None, *, nam
             return DemoModel(name, registry.load(name, catalog=catalog).version, trained=False)
         except ArtifactError as exc:  # e.g. trained before the catalog changed: train a compatible version
             log.warning("%s; training a new version", exc.message)
-    demo = settings.data_dir / "demo"
+    demo = demo_dir(settings)
     if (demo / "users.parquet").exists() and (demo / "truth.parquet").exists():
         frame = pd.read_parquet(demo / "users.parquet")
         truth = pd.read_parquet(demo / "truth.parquet")
