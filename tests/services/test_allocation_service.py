@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
+from _grpc_errors import first_violation
 
 from core.errors import ArtifactError
 from core.redis import connect
@@ -24,7 +25,7 @@ from models.allocation.demo import ensure_demo_allocation, fit_demo_policy, poli
 from models.artifacts import save_artifact
 from models.recommend import RecommenderBundle
 from models.recommend.demo import build_demo_recommender, bundle_path, demo_ratings
-from services.client import MDSClient, field_violations
+from services.client import MDSClient
 from services.recommend import RecommenderRuntime
 
 USERS = 300
@@ -53,11 +54,6 @@ def served(seeded_settings: Settings, bundle_file: tuple[Path, Path], grpc_serve
     client = MDSClient(grpc_server(["recommend", "allocation"]), timeout_s=10.0)
     yield client
     client.close()
-
-
-def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
-    found = field_violations(err)
-    return err.code(), found[0].field if found else ""
 
 
 def test_recommend_known_user_through_the_cascade(served: MDSClient, seeded_settings: Settings):
@@ -95,7 +91,7 @@ def test_request_value_buys_compute(served: MDSClient):
     for bad in (-1.0, float("inf"), float("nan")):
         with pytest.raises(grpc.RpcError) as err:
             served.recommend.recommend("u0000001", k=5, value=bad)
-        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value")
+        assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "value")
 
 
 def test_bad_requests_name_the_field(served: MDSClient):
@@ -103,7 +99,7 @@ def test_bad_requests_name_the_field(served: MDSClient):
                            ("bad id!", 5, "user_id"), ("", 5, "user_id")]:
         with pytest.raises(grpc.RpcError) as err:
             served.recommend.recommend(user, k=k)
-        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, field), (user, k)
+        assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, field), (user, k)
 
 
 def test_status_budget_and_traffic_shares(served: MDSClient):
@@ -117,10 +113,10 @@ def test_status_budget_and_traffic_shares(served: MDSClient):
 
     with pytest.raises(grpc.RpcError) as err:
         served.allocation.set_budget(-0.1)
-    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "budget_fraction")
+    assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "budget_fraction")
     with pytest.raises(grpc.RpcError) as err:
         served.allocation.set_budget(0.4, requests_per_window=-5)
-    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "requests_per_window")
+    assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "requests_per_window")
     assert served.allocation.status().budget_fraction == pytest.approx(0.5, rel=1e-6)   # nothing changed
 
     done = served.allocation.set_budget(0.25, requests_per_window=100)

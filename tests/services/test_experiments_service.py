@@ -8,11 +8,12 @@ import grpc
 import numpy as np
 import pandas as pd
 import pytest
+from _grpc_errors import first_violation
 from scipy import stats
 
 from mds.experiments.v1 import experiments_pb2 as pb
 from models.experiments import ExperimentStats, analyze, segment_effects
-from services.client import MDSClient, field_violations
+from services.client import MDSClient
 from services.experiments.convert import arms_to_proto
 
 
@@ -32,11 +33,6 @@ def frame() -> pd.DataFrame:
 def client(grpc_server: Callable[..., str]) -> Iterator[MDSClient]:
     with MDSClient(grpc_server(["experiments"]), timeout_s=10.0) as c:
         yield c
-
-
-def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str, str]:
-    found = field_violations(err)
-    return err.code(), found[0].field if found else "", found[0].description if found else ""
 
 
 def test_analyze_from_summaries_matches_the_library_and_scipy(client: MDSClient, frame: pd.DataFrame) -> None:
@@ -122,7 +118,7 @@ def test_bad_requests_name_the_field(client: MDSClient, frame: pd.DataFrame) -> 
     for request, field, words in cases:
         with pytest.raises(grpc.RpcError) as info:
             client.experiments.analyze_raw(request)
-        code, got_field, description = _violation(info.value)
+        code, got_field, description = first_violation(info.value)
         assert code == grpc.StatusCode.INVALID_ARGUMENT, (field, info.value)
         assert got_field == field
         assert words in description

@@ -6,18 +6,15 @@ import urllib.request
 
 import grpc
 import pytest
+from _grpc_errors import violations
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from pydantic import SecretStr
 
 from core.settings import Settings
 from mds.features.v1 import features_pb2 as pb
-from services.client import MDSClient, field_violations
+from services.client import MDSClient
 from services.server import BackgroundServer
-
-
-def _violations(err: grpc.RpcError) -> list[tuple[str, str]]:
-    return [(v.field, v.description) for v in field_violations(err)]
 
 
 def test_get_features_matches_what_was_written(grpc_server, store, demo_users):
@@ -45,7 +42,7 @@ def test_bad_requests_are_invalid_argument_with_the_field_named(grpc_server, key
     with MDSClient(address) as client, pytest.raises(grpc.RpcError) as info:
         client.features.get_raw(keys, features)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert field in [f for f, _ in _violations(info.value)]
+    assert field in [f for f, _ in violations(info.value)]
 
 
 def test_unknown_entity_is_invalid_argument(grpc_server):

@@ -6,19 +6,16 @@ import grpc
 import pandas as pd
 import pytest
 import redis
+from _grpc_errors import violations
 
 from core.settings import Settings
 from features.catalog import demo_catalog
 from models.targeting.logic import canonical, evaluate, parse_logic
-from services.client import MDSClient, field_violations
+from services.client import MDSClient
 
 CATALOG = demo_catalog()
 LOGIC = ("(gender#Equal To#female) AND (age#Between#25,45) AND "
          "(purchased_categories_90d#Contains Any#baby,toys) AND NOT (coupon_used_90d#Greater Than#2)")
-
-
-def _violations(err: grpc.RpcError) -> list[tuple[str, str]]:
-    return [(v.field, v.description) for v in field_violations(err)]
 
 
 def _selected(users: pd.DataFrame, logic: str) -> set[str]:
@@ -56,7 +53,7 @@ def test_get_segment_errors(mds: MDSClient) -> None:
             mds.targeting.get_segment(**kwargs)  # type: ignore[arg-type]
         assert info.value.code() == code
         if field:
-            assert field in [f for f, _ in _violations(info.value)]
+            assert field in [f for f, _ in violations(info.value)]
 
 
 @pytest.mark.parametrize(("request_kwargs", "field"), [
@@ -74,7 +71,7 @@ def test_select_audience_rejects_bad_input_naming_the_field(mds: MDSClient, requ
     with pytest.raises(grpc.RpcError) as info:
         mds.targeting.select_audience(**request_kwargs)  # type: ignore[arg-type]
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert field in [f for f, _ in _violations(info.value)]
+    assert field in [f for f, _ in violations(info.value)]
 
 
 def test_select_audience_without_snapshot_is_failed_precondition(settings: Settings, grpc_server) -> None:  # type: ignore[no-untyped-def]
@@ -112,10 +109,10 @@ def test_check_eligibility_errors(mds: MDSClient) -> None:
     with pytest.raises(grpc.RpcError) as info:
         mds.targeting.check_eligibility("(age#Greater Than#30)", "bad id;")
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert [f for f, _ in _violations(info.value)] == ["user_id"]
+    assert [f for f, _ in violations(info.value)] == ["user_id"]
     with pytest.raises(grpc.RpcError) as info:
         mds.targeting.check_eligibility("(interests#Equal To#music)", "u0000001")
-    assert [f for f, _ in _violations(info.value)] == ["logic.op"]
+    assert [f for f, _ in violations(info.value)] == ["logic.op"]
 
 
 def test_parse_returns_logic_sql_reasoning_and_estimate(mds: MDSClient, snapshot: pd.DataFrame) -> None:
@@ -152,7 +149,7 @@ def test_parse_rejects_empty_and_overlong_demands(mds: MDSClient, demand: str, f
     with pytest.raises(grpc.RpcError) as info:
         mds.targeting.parse(demand, variant="linker")
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert field in [f for f, _ in _violations(info.value)]
+    assert field in [f for f, _ in violations(info.value)]
 
 
 def test_parse_rejects_unknown_variant_and_dialect(mds: MDSClient) -> None:
@@ -160,7 +157,7 @@ def test_parse_rejects_unknown_variant_and_dialect(mds: MDSClient) -> None:
         with pytest.raises(grpc.RpcError) as info:
             mds.targeting.parse("women in beijing", **kwargs)  # type: ignore[arg-type]
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert field in [f for f, _ in _violations(info.value)]
+        assert field in [f for f, _ in violations(info.value)]
 
 
 def test_parse_never_lets_logic_outside_the_catalog_through(mds: MDSClient, monkeypatch: pytest.MonkeyPatch) -> None:
