@@ -16,11 +16,11 @@ import json
 import time
 from pathlib import Path
 
-from models.uplift._suite import suite_datasets
 from models.uplift.encoding import FeatureEncoder
-from models.uplift.evaluation import _splits
+from models.uplift.evaluation import protocol_splits
 from models.uplift.learners import make_learner
 from models.uplift.metrics import qini_auc
+from models.uplift.suite import suite_datasets
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
             if only and name not in only:
                 continue
             ds = load()
-            for seed, (train, test) in enumerate(_splits(ds, args.seeds, 0.5)):
+            for seed, (train, test) in enumerate(protocol_splits(ds, args.seeds, 0.5)):
                 if seed < args.from_seed:
                     continue
                 encoder = FeatureEncoder(exclude=()).fit(ds.frame.iloc[train])

@@ -38,6 +38,7 @@ __all__ = [
     "evaluate_learners",
     "file_dataset",
     "hillstrom_dataset",
+    "protocol_splits",
     "read_table",
     "synthetic_dataset",
 ]
@@ -243,7 +244,9 @@ class EvaluationReport:
         return out
 
 
-def _splits(ds: UpliftDataset, seeds: int, test_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
+def protocol_splits(ds: UpliftDataset, seeds: int, test_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, test rows) of each seed's split, stratified by treatment x outcome: the splits every
+    learner of :func:`evaluate_learners` is fitted and scored on."""
     strata = ds.strata()
     rows = np.arange(len(ds.frame))
     out = []
@@ -308,7 +311,7 @@ def evaluate_learners(ds: UpliftDataset, learners: Sequence[str] | None = None, 
     fitted = list(dict.fromkeys(_resolve(n, ds.continuous) for n in names))
     results = {name: LearnerResult(name) for name in names}
     report = EvaluationReport(ds.name, len(ds.frame), seeds, test_size, results)
-    splits = _splits(ds, seeds, test_size)
+    splits = protocol_splits(ds, seeds, test_size)
     _warm_up(ds, fitted, splits[0][0])
     for seed, (train, test) in enumerate(splits):
         # The encoder is fitted on the training half only: nothing about the test half leaks in.

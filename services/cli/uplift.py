@@ -116,7 +116,7 @@ def evaluate_cmd(
                                                              "calibration PNG goes beside it")] = None,
 ) -> None:
     """Fit every learner on the same stratified splits; print and save mean ± std of each metric."""
-    from models.uplift._anchors import available_anchors
+    from models.uplift import available_anchors
 
     named = split_list(learners)
     _check_learner_names(named, "--learners")
@@ -155,7 +155,7 @@ def evaluate_cmd(
 
 def _names_for(ds, named: list[str], anchors: bool) -> list[str]:
     """The learners to run on ``ds``: the named ones (or the defaults), plus the anchors that take its outcome."""
-    from models.uplift._anchors import available_anchors
+    from models.uplift import available_anchors
     from models.uplift.evaluation import default_learner_names
 
     names = list(named) or default_learner_names(ds.continuous)
@@ -169,7 +169,7 @@ def _run_suite(console: Console, named: list[str], anchors: bool, *, seeds: int,
     """Every suite data set in turn; a summary table of the default learner against the best anchor."""
     import time
 
-    from models.uplift._suite import suite_datasets
+    from models.uplift.suite import suite_datasets
 
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
@@ -338,7 +338,7 @@ def arms_cmd(
 
     ``--dataset hillstrom`` uses both e-mails against No E-Mail (``--outcome-col`` visit, conversion or spend).
     """
-    from models.uplift._arms import evaluate_arms
+    from models.uplift import evaluate_arms
     from models.uplift.plots import plot_policy_values
 
     if seeds < 1:

@@ -17,9 +17,9 @@ from services.client._errors import field_violations
 from services.client._experiments import ExperimentsClient
 from services.client._features import FeaturesClient
 from services.client._targeting import TargetingClient
-from services.client._uplift import UpliftClient
+from services.client._uplift import UpliftClient, feature_value
 
-__all__ = ["MDSClient", "field_violations"]
+__all__ = ["MDSClient", "feature_value", "field_violations"]
 
 
 class MDSClient:

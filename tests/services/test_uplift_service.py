@@ -9,6 +9,7 @@ import grpc
 import numpy as np
 import pandas as pd
 import pytest
+from _grpc_errors import first_violation
 
 from core.settings import Settings
 from features.catalog import Catalog
@@ -17,8 +18,7 @@ from mds.uplift.v1 import uplift_pb2 as pb
 from models.registry import ModelRegistry
 from models.uplift.demo import train_demo_pipeline
 from models.uplift.pipeline import UpliftPipeline
-from services.client import MDSClient, field_violations
-from services.client._uplift import feature_value
+from services.client import MDSClient, feature_value
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +41,6 @@ def served(settings: Settings, store: RedisOnlineStore, catalog: Catalog, popula
     client = MDSClient(grpc_server(["uplift"]), timeout_s=10.0)
     yield client
     client.close()
-
-
-def _violation(err: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
-    found = field_violations(err)
-    return err.code(), found[0].field if found else ""
 
 
 def test_score_by_ids_and_inline_rows_agree_with_direct_predict(
@@ -132,7 +127,7 @@ def test_score_rejects_bad_requests_naming_the_field(served: MDSClient, request_
     stub = served.uplift._stub
     with pytest.raises(grpc.RpcError) as err:
         stub.Score(pb.ScoreRequest(**request_kwargs), timeout=10)
-    assert _violation(err.value) == (code, field)
+    assert first_violation(err.value)[:2] == (code, field)
 
 
 def test_select_top_rejects_bad_budgets_naming_the_field(served: MDSClient) -> None:
@@ -148,7 +143,7 @@ def test_select_top_rejects_bad_budgets_naming_the_field(served: MDSClient) -> N
     for kwargs, field in cases:
         with pytest.raises(grpc.RpcError) as err:
             served.uplift.select_top("coupon", ids, **kwargs)
-        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, field), kwargs
+        assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, field), kwargs
 
 
 def test_reload_refuses_bad_versions_and_keeps_serving(served: MDSClient, settings: Settings, catalog: Catalog,
@@ -223,7 +218,7 @@ def test_select_top_reads_large_candidate_lists_in_chunks(
         assert [u.user_id for u in top.selected] == list(want)
         with pytest.raises(grpc.RpcError) as err:
             client.uplift.score("coupon", ids[:41])
-        assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "user_ids")
+        assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "user_ids")
 
 
 def test_cache_encoder_equals_pandas_encoding_with_missing_values(
@@ -275,15 +270,12 @@ def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: 
     """The benchmark command itself (a real server process, a seeded namespace); no timing asserted."""
     import json
 
-    import typer
     from _mds_cli import keys_left
     from typer.testing import CliRunner
 
-    from services.cli import _uplift_score
+    from services.cli.uplift import app
 
     ModelRegistry.from_settings(settings).save("coupon", model, catalog=catalog)
-    app = typer.Typer()
-    _uplift_score.register(app)
     report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
     env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir)}
     # --compare-code: the same requests alternated with a server run from another tree (here this one).
@@ -308,16 +300,13 @@ def test_bench_serve_runs_end_to_end_and_cleans_up(settings: Settings, catalog: 
 
 def test_models_and_reload_commands_against_a_running_server(
         settings: Settings, catalog: Catalog, model: UpliftPipeline, grpc_server: Callable[..., str]) -> None:
-    import typer
     from typer.testing import CliRunner
 
-    from services.cli import _uplift_score
+    from services.cli.uplift import app
 
     registry = ModelRegistry.from_settings(settings)
     registry.save("coupon", model, catalog=catalog)
     address = grpc_server(["uplift"])
-    app = typer.Typer()
-    _uplift_score.register(app)
     runner = CliRunner()
     ok = runner.invoke(app, ["reload", "--name", "coupon", "--address", address])
     assert ok.exit_code == 0 and "serving version 1" in ok.output, ok.output
@@ -332,7 +321,7 @@ def test_models_and_reload_commands_against_a_running_server(
 def test_several_treatment_model_serves_per_arm_uplift_and_chosen_arm(
         settings: Settings, store: RedisOnlineStore, catalog: Catalog, population: pd.DataFrame,
         demo_users: tuple[pd.DataFrame, pd.DataFrame], grpc_server: Callable[..., str], tmp_path: Path) -> None:
-    from models.uplift._arms import MultiArmUplift
+    from models.uplift import MultiArmUplift
     from models.uplift.encoding import FeatureEncoder
     from models.uplift.scoring import score_parquet
 
@@ -383,7 +372,7 @@ def test_select_top_by_net_value(served: MDSClient, population: pd.DataFrame, mo
     assert ratios[0] == pytest.approx(max(net[net > 0] / costs[net > 0]))
     with pytest.raises(grpc.RpcError) as err:
         served.uplift.select_top("coupon", ids, max_users=3, value_per_conversion=-1.0)
-    assert _violation(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "value_per_conversion")
+    assert first_violation(err.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "value_per_conversion")
 
 
 SHOP_CATALOG = """\
@@ -407,13 +396,12 @@ def test_bench_serve_and_the_demo_model_follow_the_configured_catalog(settings: 
     bench-serve seeds that catalog's entity with in-domain rows and serves the team's own model."""
     import json
 
-    import typer
     from typer.testing import CliRunner
 
     from features.bench import synthetic_rows
     from features.catalog import configured_catalog
     from models.uplift import FeatureEncoder, TLearner
-    from services.cli import _uplift_score
+    from services.cli.uplift import app
     from services.uplift.servicer import prepare_demo
 
     path = tmp_path / "shop.yaml"
@@ -431,8 +419,6 @@ def test_bench_serve_and_the_demo_model_follow_the_configured_catalog(settings: 
     model = UpliftPipeline(FeatureEncoder(features=features, catalog=catalog),
                            TLearner(n_estimators=5, min_child_samples=20)).fit(frame[features], t, y)
     registry.save("shop_uplift", model, catalog=catalog)
-    app = typer.Typer()
-    _uplift_score.register(app)
     report = tmp_path / "bench.json"
     env = {"MDS_REDIS_URL": settings.redis_url, "MDS_DATA_DIR": str(settings.data_dir), "MDS_CATALOG": str(path)}
     result = CliRunner().invoke(app, ["bench-serve", "--model", "shop_uplift", "--users", "1000", "--requests", "10",

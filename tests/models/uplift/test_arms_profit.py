@@ -11,8 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
-from models.uplift._arms import MultiArmUplift, choose_arms, evaluate_arms
-from models.uplift._profit import check_costs, profit_curve
+from models.uplift import MultiArmUplift, check_costs, choose_arms, evaluate_arms, profit_curve
 from models.uplift.scoring import select_top
 from services.cli.uplift import app
 

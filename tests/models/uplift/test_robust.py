@@ -11,14 +11,18 @@ import pytest
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
-from models.uplift import make_learner
-from models.uplift._anchors import available_anchors
-from models.uplift._intervals import bootstrap_intervals, calibration_by_decile
-from models.uplift._suite import suite_datasets
-from models.uplift._synthetic import synthetic_experiment
-from models.uplift._tuning import SEARCH_SPACES, tune_learner
+from models.uplift import (
+    SEARCH_SPACES,
+    available_anchors,
+    bootstrap_intervals,
+    calibration_by_decile,
+    make_learner,
+    synthetic_experiment,
+    tune_learner,
+)
 from models.uplift.evaluation import evaluate_learners, synthetic_dataset
 from models.uplift.metrics import qini_auc
+from models.uplift.suite import suite_datasets
 from services.cli.uplift import app
 
 
@@ -230,7 +234,7 @@ def test_suite_command_writes_one_report_per_data_set_and_the_summary(tmp_path: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     if not available_anchors():
         pytest.skip("no anchor package installed")
-    import models.uplift._suite as suite
+    import models.uplift.suite as suite
 
     small = [("syn_a", lambda: synthetic_dataset("high", 5, n=2000, seed=1)),
              ("syn_b", lambda: synthetic_dataset("medium", 3, n=2000, seed=2))]

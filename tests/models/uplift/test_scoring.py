@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
@@ -162,13 +161,11 @@ def test_select_top_hand_computed() -> None:
 
 def test_score_command_writes_output_and_bench_json(model: UpliftPipeline, catalog: Catalog, users_file: Path,
                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.cli import _uplift_score
+    from services.cli.uplift import app
 
     data_dir = tmp_path / "var"
     ModelRegistry.from_settings(Settings(data_dir=data_dir)).save("coupon", model, catalog=catalog)
     monkeypatch.setenv("MDS_DATA_DIR", str(data_dir))
-    app = typer.Typer()
-    _uplift_score.register(app)
     out, report = tmp_path / "scores.parquet", tmp_path / "score.json"
     result = CliRunner().invoke(app, ["score", "--model", "coupon", "--input", str(users_file), "--output", str(out),
                                       "--batch-rows", "500", "--bench", "--json", str(report)])
@@ -205,8 +202,7 @@ def test_ensure_demo_model_trains_once_and_replaces_incompatible(tmp_path: Path,
 def test_serving_tuning_keeps_predictions_identical(demo_users: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     import copy
 
-    from models.uplift import TLearner, XLearner
-    from models.uplift._bag_gbm import BagCorrectedSLearner
+    from models.uplift import BagCorrectedSLearner, TLearner, XLearner
     from models.uplift.scoring import prefer_single_thread
 
     users, truth = demo_users
@@ -255,8 +251,7 @@ def test_a_bag_corrected_artifact_saved_before_shrinkage_existed_loads(tmp_path:
     before and describe themselves as fitted without shrinkage (parameters, clones)."""
     from sklearn.base import clone
 
-    from models.uplift import FeatureEncoder
-    from models.uplift._bag_gbm import BagCorrectedSLearner
+    from models.uplift import BagCorrectedSLearner, FeatureEncoder
 
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"recency": rng.normal(size=2_000), "channel": rng.choice(["web", "phone"], 2_000)})
@@ -277,7 +272,7 @@ def test_a_bag_corrected_artifact_saved_before_shrinkage_existed_loads(tmp_path:
 def test_score_command_scores_a_model_trained_on_a_plain_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model without a catalog fingerprint (e.g. trained on Hillstrom) only needs its columns in the input."""
     from models.uplift import FeatureEncoder, TLearner
-    from services.cli import _uplift_score
+    from services.cli.uplift import app
 
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"recency": rng.integers(1, 12, 600), "channel": rng.choice(["web", "phone"], 600)})
@@ -289,8 +284,6 @@ def test_score_command_scores_a_model_trained_on_a_plain_file(tmp_path: Path, mo
     source, out = tmp_path / "customers.parquet", tmp_path / "scores.parquet"
     frame.assign(user_id=[f"c{i}" for i in range(600)]).to_parquet(source)
     monkeypatch.setenv("MDS_DATA_DIR", str(data_dir))
-    app = typer.Typer()
-    _uplift_score.register(app)
     result = CliRunner().invoke(app, ["score", "--model", "mail", "--input", str(source), "--output", str(out)])
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(pd.read_parquet(out)["uplift"].to_numpy(), model.predict(frame))

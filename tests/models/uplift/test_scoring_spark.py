@@ -55,7 +55,7 @@ def test_spark_local_mode_equals_local_engine(demo_users: tuple[pd.DataFrame, pd
 
 def test_spark_scores_a_several_treatment_model_like_the_local_engine(
         demo_users: tuple[pd.DataFrame, pd.DataFrame], catalog: Catalog, tmp_path: Path) -> None:
-    from models.uplift._arms import MultiArmUplift
+    from models.uplift import MultiArmUplift
     from models.uplift.encoding import FeatureEncoder
     from models.uplift.pipeline import UpliftPipeline
 
