@@ -7,7 +7,9 @@ the experiments engine; :func:`learn_from_campaign` turns a read-out into bag la
 bag-regularized learner; :func:`simulate_hillstrom` replays the whole loop on the Hillstrom experiment.
 """
 
+from models.campaign._bench import PlanBench, bench_plan
 from models.campaign._campaigns import STATUSES, CampaignBook, CampaignPlan, PlanSpec
+from models.campaign._fast_trees import compile_uplift_predictor
 from models.campaign._learn import (
     LearnResult,
     bin_bag_labels,
@@ -40,6 +42,7 @@ __all__ = [
     "LearnResult",
     "Lift",
     "MemberDraw",
+    "PlanBench",
     "Outcome",
     "PlanSpec",
     "Readout",
@@ -48,9 +51,11 @@ __all__ = [
     "ReplayConfig",
     "ReplayResult",
     "RoundResult",
+    "bench_plan",
     "bin_bag_labels",
     "calibration_error",
     "check_holdout_share",
+    "compile_uplift_predictor",
     "draw_members",
     "fit_with_bags",
     "learn_from_rows",

@@ -34,6 +34,7 @@ from models.experiments._report import finite_json, plot_lifts, report_json
 from models.experiments._segments import SegmentEffect, segment_effects, segment_effects_from_stats
 from models.experiments._sql import stats_from_rows, summary_sql
 from models.experiments._stats import ArmStats, ExperimentStats, MetricStats, RatioStats, grouped_from_frame
+from models.experiments._synthetic import write_synthetic
 
 __all__ = [
     "AnalysisSettings",
@@ -77,4 +78,5 @@ __all__ = [
     "stats_from_rows",
     "summarize_file",
     "summary_sql",
+    "write_synthetic",
 ]

@@ -239,8 +239,7 @@ def simulate(
 
     from rich.progress import Progress
 
-    from models.campaign import ReplayConfig, simulate_hillstrom
-    from models.campaign._plan import check_holdout_share
+    from models.campaign import ReplayConfig, check_holdout_share, simulate_hillstrom
     from models.registry import ModelRegistry
 
     if dataset != "hillstrom":
@@ -316,7 +315,7 @@ def bench(users: int = 100_000, repeats: int = 5,
     """Time a Plan over a whole seeded demo world (throw-away Redis namespace; needs the demo catalog)."""
     from core.settings import get_settings
     from features.catalog import configured_catalog
-    from models.campaign._bench import bench_plan
+    from models.campaign import bench_plan
 
     if users < 100:
         raise InvalidArgument("--users must be at least 100", field="--users")

@@ -232,8 +232,7 @@ def bench_cmd(
     import resource
     import time
 
-    from models.experiments import analyze, summarize_file
-    from models.experiments._synthetic import write_synthetic
+    from models.experiments import analyze, summarize_file, write_synthetic
 
     if rows < 100:
         raise InvalidArgument("--rows must be at least 100", field="--rows")

@@ -8,7 +8,7 @@ import pytest
 
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
-from models.campaign._fast_trees import compile_uplift_predictor
+from models.campaign import compile_uplift_predictor
 from models.uplift import SLearner, TLearner
 from models.uplift.demo import train_demo_pipeline
 
