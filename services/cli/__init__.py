@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import MDSError
+from services.cli._output import write_json
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "write_json"]
 
 app = typer.Typer(
     name="mds",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _mds_cli import cli_environment, mds_in_process, run_mds
 
 from core.errors import InvalidArgument
 from core.settings import Settings
@@ -54,26 +52,30 @@ def test_cli_writes_json_and_refuses_remote_targets(grpc_server: Callable[..., s
                                                     tmp_path: Path) -> None:
     address = grpc_server(["experiments"])
     out = tmp_path / "load.json"
-    env = {**os.environ, "COLUMNS": "200"}
-    run = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
-                          address, "--seconds", "1", "--concurrency", "2", "--timeout-s", "60", "--json", str(out)],
-                         env=env, capture_output=True, text=True, timeout=120)
+    run = run_mds(settings, "bench", "load", "--rpc", "Analyze", "--target", address, "--seconds", "1",
+                  "--concurrency", "2", "--timeout-s", "60", "--json", str(out), timeout=120)
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())
     assert result["rpc"] == "Analyze" and result["concurrency"] == 2 and result["errors"] == 0
     assert result["calls"] > 0 and result["throughput_per_s"] > 0
-    remote = subprocess.run([sys.executable, "-m", "services.cli", "bench", "load", "--rpc", "Analyze", "--target",
-                             "8.8.8.8:50051"], env=env, capture_output=True, text=True, timeout=120)
+    remote = run_mds(settings, "bench", "load", "--rpc", "Analyze", "--target", "8.8.8.8:50051", timeout=120)
     assert remote.returncode == 2 and "--target" in remote.stderr
 
 
-def test_hostile_bench_gets_no_internal_or_unknown_answers(grpc_server: Callable[..., str]) -> None:
-    from services.cli._hostile import hostile_requests, run_hostile
-
+def test_hostile_bench_gets_no_internal_or_unknown_answers(grpc_server: Callable[..., str], settings: Settings,
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
     address = grpc_server(["features", "experiments", "uplift", "targeting", "allocation"])
-    result = run_hostile(address, 1.0, concurrency=len(hostile_requests()))  # every case at least once
-    assert result.internal_or_unknown == 0 and result.probe_calls > 0
-    assert all(result.codes_by_request.values())
-    for label, codes in result.codes_by_request.items():
+    out = tmp_path / "hostile.json"
+    workers = 12  # worker k starts at case k: with a worker per case, every case is sent at least once
+    with cli_environment(settings, monkeypatch):
+        code, _, err = mds_in_process(["bench", "hostile", "--target", address, "--seconds", "1", "--concurrency",
+                                       str(workers), "--json", str(out)], monkeypatch, capsys)
+    assert code == 0, err
+    result = json.loads(out.read_text())
+    assert len(result["codes_by_request"]) <= workers, "more hostile cases than workers: raise `workers`"
+    assert result["internal_or_unknown"] == 0 and result["probe_calls"] > 0
+    assert all(result["codes_by_request"].values())
+    for label, codes in result["codes_by_request"].items():
         expected = {"OK"} if "allowed" in label or "1,000 segments" in label else {"INVALID_ARGUMENT"}
         assert set(codes) == expected, (label, codes)

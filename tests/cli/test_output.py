@@ -2,7 +2,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from services.cli._output import write_json
+from services.cli import write_json
 
 
 def test_write_json_makes_folders_keeps_text_readable_and_writes_dates_as_text(tmp_path: Path, capsys) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from core.settings import Settings
@@ -24,7 +25,6 @@ from mds.targeting.v1 import targeting_pb2, targeting_pb2_grpc
 from mds.uplift.v1 import uplift_pb2, uplift_pb2_grpc
 from services.client import field_violations
 from services.experiments.convert import MAX_ARMS, MAX_COMPARISONS, MAX_METRICS, MAX_SEGMENTS
-from services.server._metrics import REQUESTS
 
 ALL = ["features", "experiments", "uplift", "targeting", "allocation"]
 
@@ -155,17 +155,21 @@ MALFORMED = [b"\xff\xff\xff\xff", b"\x0a\xff\xff\xff\xff\x0f", b"\x12\x05ab", b"
 def test_malformed_protobuf_is_invalid_argument_logged_and_counted(channel: grpc.Channel, payload: bytes,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     method = "/mds.features.v1.FeatureService/GetFeatures"
-    counter = REQUESTS.labels("mds.features.v1.FeatureService", "GetFeatures", "INVALID_ARGUMENT")
-    before = counter._value.get()
+    labels = {"service": "mds.features.v1.FeatureService", "method": "GetFeatures", "code": "INVALID_ARGUMENT"}
+
+    def counted() -> float:  # what /metrics reports for this call and code
+        return REGISTRY.get_sample_value("mds_grpc_requests_total", labels) or 0.0
+
+    before = counted()
     with caplog.at_level(logging.INFO, logger="mds.access"):
         with pytest.raises(grpc.RpcError) as info:
             _raw_call(channel, method)(payload, timeout=5)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "request" in [v.field for v in field_violations(info.value)]
         assert "Error parsing" not in info.value.details() and "DecodeError" not in info.value.details()
-        _eventually(lambda: counter._value.get() >= before + 1 and any(
+        _eventually(lambda: counted() >= before + 1 and any(
             '"INVALID_ARGUMENT"' in r.getMessage() for r in caplog.records if r.name == "mds.access"))
-    assert counter._value.get() == before + 1
+    assert counted() == before + 1
 
 
 def test_token_is_checked_before_the_request_is_parsed(settings: Settings, grpc_server: Callable[..., str]) -> None:
