@@ -1,5 +1,6 @@
-"""Running the real ``mds`` command from tests: in a subprocess (exit codes, stderr, a fresh interpreter)
-or in-process (fast, through the same ``services.cli.main`` entry point); and what a benchmark left behind."""
+"""Running the real ``mds`` command from tests: in a subprocess (exit codes, stderr, a fresh interpreter; run
+to the end, or started for a test that kills it) or in-process (fast, through the same ``services.cli.main``
+entry point); and what a benchmark left behind."""
 
 from __future__ import annotations
 
@@ -14,15 +15,29 @@ import redis
 
 from core.settings import Settings, get_settings
 
-__all__ = ["cli_environment", "keys_left", "mds_in_process", "run_mds"]
+__all__ = ["cli_environment", "keys_left", "mds_environ", "mds_in_process", "run_mds", "start_mds"]
+
+
+def mds_environ(settings: Settings, **env: str) -> dict[str, str]:
+    """The environment of a real ``mds`` subprocess: this one plus ``settings``' Redis (URL, mode, cluster
+    buckets), namespace and data directory, unbuffered output and 200 columns; ``env`` on top."""
+    return {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_REDIS_MODE": settings.redis_mode,
+            "MDS_REDIS_CLUSTER_BUCKETS": str(settings.redis_cluster_buckets), "MDS_NAMESPACE": settings.namespace,
+            "MDS_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **env}
 
 
 def run_mds(settings: Settings, *args: str, timeout: int = 180, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m services.cli ARGS`` on ``settings``' Redis, namespace and data directory (``env`` on top)."""
-    environ = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-               "MDS_DATA_DIR": str(settings.data_dir), "COLUMNS": "200", **env}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=environ, capture_output=True,
-                          text=True, timeout=timeout)
+    """``python -m services.cli ARGS`` run to the end on ``settings`` (see :func:`mds_environ`; ``env`` on top)."""
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=mds_environ(settings, **env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_mds(settings: Settings, *args: str, stdout: int = subprocess.DEVNULL, stderr: int = subprocess.DEVNULL,
+              start_new_session: bool = False, **env: str) -> subprocess.Popen[str]:
+    """``python -m services.cli ARGS`` started and not waited for, for tests that kill it or read its output as
+    it comes (text); same environment as :func:`run_mds`."""
+    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=mds_environ(settings, **env),
+                            stdout=stdout, stderr=stderr, text=True, start_new_session=start_new_session)
 
 
 @contextlib.contextmanager

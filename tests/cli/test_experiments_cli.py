@@ -4,27 +4,21 @@ subprocess)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _mds_cli import run_mds
 from scipy import stats
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
 from core.paths import hillstrom_csv
+from core.settings import Settings
 from services.cli.experiments import app
 
 CONTROL = "No E-Mail"
-
-
-def _mds(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", "experiments", "analyze", *args],
-                          env={**os.environ, "COLUMNS": "160"}, capture_output=True, text=True, timeout=240)
 
 
 def test_hillstrom_end_to_end(tmp_path: Path) -> None:
@@ -68,11 +62,11 @@ def test_hillstrom_end_to_end(tmp_path: Path) -> None:
     assert policy["treat none"]["value"] < top["value"] < policy["treat all"]["value"]
 
 
-def test_text_in_metric_column_exits_2_with_the_column_named(tmp_path: Path) -> None:
+def test_text_in_metric_column_exits_2_with_the_column_named(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("arm,spend\na,1\nb,2\na,3\nb,abc\n")
-    run = _mds("--data", str(path), "--arm-col", "arm", "--control", "a", "--metrics", "spend",
-               "--json", str(tmp_path / "x.json"))
+    run = run_mds(settings, "experiments", "analyze", "--data", str(path), "--arm-col", "arm", "--control", "a",
+                  "--metrics", "spend", "--json", str(tmp_path / "x.json"), timeout=240)
     assert run.returncode == 2
     assert "column 'spend' must be numeric" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "x.json").exists()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pandas as pd
 import pytest
+from _mds_cli import run_mds, start_mds
 
 from core.errors import InvalidArgument
 from features.loader import bulk_load
@@ -116,23 +116,21 @@ def test_a_sigkilled_cli_load_resumes_without_loss_or_duplicates(settings, catal
     path = tmp_path / "users.parquet"
     users.to_parquet(path, index=False)
     rejected = tmp_path / "rejected.csv"
-    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url, "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "250"}
-    command = [sys.executable, "-m", "services.cli", "features", "load", "--input", str(path), "--chunk-rows", "50",
-               "--on-bad-row", "skip", "--rejected", str(rejected)]
+    command = ("features", "load", "--input", str(path), "--chunk-rows", "50", "--on-bad-row", "skip",
+               "--rejected", str(rejected))
     store = open_store(settings, catalog)
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = start_mds(settings, *command, stderr=subprocess.PIPE, COLUMNS="250")
     deadline = time.monotonic() + 120
     while _checkpoint(store).get("chunks", 0) < 160 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)  # past the first bad row (chunk 0) and the second (chunk 155)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:] if process.stderr else ""
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()[-2000:] if process.stderr else ""
     done = _checkpoint(store)["chunks"]
     assert 160 <= done < 400, "the load was not killed midway"
     assert not rejected.exists()  # the rejected file is published only when the load is done
 
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    finished = run_mds(settings, *command, timeout=300, COLUMNS="250")
     assert finished.returncode == 0, finished.stderr
     assert "resumed after an interrupted run" in finished.stdout
     written_again = int(finished.stdout.split("loaded ")[1].split(" rows")[0].replace(",", ""))

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from _mds_cli import run_mds
+
+from core.settings import Settings
 from features.catalog import DEMO_CATALOG_PATH
 
 
-def _check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", "catalog", "check", str(path)],
-                          env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
-
-
-def test_catalog_check_exit_codes(tmp_path: Path) -> None:
-    good = _check(DEMO_CATALOG_PATH)
+def test_catalog_check_exit_codes(settings: Settings, tmp_path: Path) -> None:
+    good = run_mds(settings, "catalog", "check", str(DEMO_CATALOG_PATH), timeout=120)
     assert good.returncode == 0, good.stderr
     assert "OK" in good.stdout and "46 features in 5 groups" in good.stdout
 
@@ -25,7 +20,7 @@ def test_catalog_check_exit_codes(tmp_path: Path) -> None:
                    "  - {name: g, entity: user, ttl_seconds: 60, features: [\n"
                    "      {name: age, dtype: int, range: [90, 10]},\n"
                    "      {name: tier, dtype: category}]}\n")
-    run = _check(bad)
+    run = run_mds(settings, "catalog", "check", str(bad), timeout=120)
     assert run.returncode == 2
     assert "2 problems" in run.stderr
     assert "groups[0].features[0].range (line 5): low 90 is above high 10" in run.stderr
@@ -33,7 +28,7 @@ def test_catalog_check_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr
 
 
-def test_catalog_population_checks_a_user_table(tmp_path: Path) -> None:
+def test_catalog_population_checks_a_user_table(settings: Settings, tmp_path: Path) -> None:
     from features.bench import synthetic_rows
     from features.catalog import demo_catalog
 
@@ -41,11 +36,8 @@ def test_catalog_population_checks_a_user_table(tmp_path: Path) -> None:
     good, thin = tmp_path / "users.parquet", tmp_path / "thin.parquet"
     users.to_parquet(good, index=False)
     users.drop(columns=["gmv_30d"]).to_parquet(thin, index=False)
-    env = {**os.environ, "COLUMNS": "200", "MDS_DATA_DIR": str(tmp_path / "var")}
-    ok = subprocess.run([sys.executable, "-m", "services.cli", "catalog", "population", str(good)],
-                        env=env, capture_output=True, text=True, timeout=120)
+    ok = run_mds(settings, "catalog", "population", str(good), timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert "OK 50 users in 1 parquet file; key 'user_id' and all 42 catalog features" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "services.cli", "catalog", "population", str(thin)],
-                         env=env, capture_output=True, text=True, timeout=120)
+    bad = run_mds(settings, "catalog", "population", str(thin), timeout=120)
     assert bad.returncode == 2 and "lacks catalog columns ['gmv_30d']" in bad.stderr, bad.stderr

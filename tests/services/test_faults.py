@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import grpc
 import pytest
 import redis
+from _mds_cli import start_mds
 from _redis_node import free_port, start_redis
 
 from core.errors import StoreUnavailable
@@ -63,11 +62,8 @@ def test_tls_round_trip(settings: Settings, tmp_path: Path):
 
 
 def test_cli_serve_shuts_down_gracefully_on_sigterm(settings: Settings):
-    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--services", "features",
-                             "--port", "0", "--metrics-port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_mds(settings, "serve", "--services", "features", "--port", "0", "--metrics-port", "0",
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         address = None
         deadline = time.time() + 60

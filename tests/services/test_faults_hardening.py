@@ -3,11 +3,9 @@ a malformed Redis URL, SIGTERM with calls in flight, and health that follows Red
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ import grpc
 import pandas as pd
 import pytest
 import redis
-from _mds_cli import cli_environment, mds_in_process
+from _mds_cli import cli_environment, mds_in_process, run_mds, start_mds
 from _redis_node import free_port, start_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sklearn.linear_model import LogisticRegression
@@ -38,18 +36,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url or "", "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    env.update(extra)
-    return env
-
-
-def _mds(*args: str) -> list[str]:
-    return [sys.executable, "-m", "services.cli", *args]
-
-
-def _kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], within_s: float = 120) -> None:
+def _kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], within_s: float = 120) -> None:
     """SIGKILL ``proc`` as soon as ``ready()``; fail if it finished first (nothing was interrupted)."""
     deadline = time.monotonic() + within_s
     while not ready():
@@ -80,8 +67,7 @@ def _chunks_done(client: redis.Redis, settings: Settings, catalog: Catalog, sour
 def test_killed_seed_is_not_taken_as_finished_and_a_rerun_resumes(settings: Settings, catalog: Catalog) -> None:
     users = 40_000
     client = redis.Redis.from_url(settings.redis_url or "")
-    proc = subprocess.Popen(_mds("seed", "--users", str(users), "--seed", "3"), env=_env(settings),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_mds(settings, "seed", "--users", str(users), "--seed", "3")
     snapshot_file = demo_dir(settings) / "users.parquet"
     _kill_when(proc, lambda: _chunks_done(client, settings, catalog, snapshot_file) >= 1)
     done_chunks = _chunks_done(client, settings, catalog, snapshot_file)
@@ -113,8 +99,7 @@ def test_serve_seed_demo_reseeds_after_a_killed_seed(settings: Settings, catalog
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     client = redis.Redis.from_url(settings.redis_url or "")
-    proc = subprocess.Popen(_mds("seed", "--users", "30000"), env=_env(settings),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_mds(settings, "seed", "--users", "30000")
     _kill_when(proc, lambda: _chunks_done(client, settings, catalog, demo_dir(settings) / "users.parquet") >= 1)
     served: list[str] = []
 
@@ -143,12 +128,10 @@ def test_killed_features_load_resumes_after_the_last_chunk(settings: Settings, c
     source = tmp_path / "users.parquet"
     frame.to_parquet(source, index=False)
     client = redis.Redis.from_url(settings.redis_url or "")
-    proc = subprocess.Popen(_mds("features", "load", "--input", str(source), "--chunk-rows", "500"),
-                            env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_mds(settings, "features", "load", "--input", str(source), "--chunk-rows", "500")
     _kill_when(proc, lambda: _chunks_done(client, settings, catalog, source) >= 2)
     done = _chunks_done(client, settings, catalog, source)
-    rerun = subprocess.run(_mds("features", "load", "--input", str(source), "--chunk-rows", "500"),
-                           env=_env(settings), capture_output=True, text=True, timeout=120)
+    rerun = run_mds(settings, "features", "load", "--input", str(source), "--chunk-rows", "500", timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     match = re.search(r"loaded ([\d,]+) rows", rerun.stdout)
     assert match, rerun.stdout
@@ -168,8 +151,8 @@ def test_half_a_tls_pair_refuses_to_start(settings: Settings, tmp_path: Path) ->
         BackgroundServer(settings.model_copy(update={"tls_cert_file": cert}), ["features"])
     with pytest.raises(InvalidArgument, match="MDS_TLS_CERT_FILE"):
         BackgroundServer(settings.model_copy(update={"tls_key_file": cert}), ["features"])
-    run = subprocess.run(_mds("serve", "--services", "features", "--port", "0", "--metrics-port", "0"),
-                         env=_env(settings, MDS_TLS_CERT_FILE=str(cert)), capture_output=True, text=True, timeout=60)
+    run = run_mds(settings, "serve", "--services", "features", "--port", "0", "--metrics-port", "0", timeout=60,
+                  MDS_TLS_CERT_FILE=str(cert))
     assert run.returncode == 2
     assert "MDS_TLS_KEY_FILE" in run.stderr and "Traceback" not in run.stderr
     assert "serving on" not in run.stdout
@@ -177,8 +160,7 @@ def test_half_a_tls_pair_refuses_to_start(settings: Settings, tmp_path: Path) ->
 
 @pytest.mark.parametrize("url", ["redis//127.0.0.1:6379", "redis://127.0.0.1:notaport/0", "http://u:pw@h/0"])
 def test_malformed_redis_url_is_one_line_exit_2(settings: Settings, url: str) -> None:
-    run = subprocess.run(_mds("features", "get", "u0000001"), env=_env(settings, MDS_REDIS_URL=url),
-                         capture_output=True, text=True, timeout=60)
+    run = run_mds(settings, "features", "get", "u0000001", timeout=60, MDS_REDIS_URL=url)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert run.stderr.strip().count("\n") == 0 and "MDS_REDIS_URL" in run.stderr
@@ -188,9 +170,8 @@ def test_malformed_redis_url_is_one_line_exit_2(settings: Settings, url: str) ->
 # -- SIGTERM with calls in flight ---------------------------------------------------------------------
 
 def test_sigterm_lets_calls_in_flight_finish(settings: Settings) -> None:
-    proc = subprocess.Popen(_mds("serve", "--services", "experiments", "--port", "0", "--metrics-port", "0"),
-                            env=_env(settings, MDS_GRACE_PERIOD_S="20"), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = start_mds(settings, "serve", "--services", "experiments", "--port", "0", "--metrics-port", "0",
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, MDS_GRACE_PERIOD_S="20")
     try:
         address = None
         deadline = time.time() + 60

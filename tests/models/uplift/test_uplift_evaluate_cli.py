@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _mds_cli import run_mds
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
+from core.settings import Settings
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
 from models.uplift.demo import demo_dataset
@@ -141,16 +143,10 @@ def test_train_saves_a_servable_pipeline(tmp_path: Path, monkeypatch: pytest.Mon
     assert isinstance(run.exception, InvalidArgument) and run.exception.field == "--learner"
 
 
-def test_real_command_exits_2_and_names_the_column(experiment_csv: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    run = subprocess.run(
-        [sys.executable, "-m", "services.cli", "uplift", "evaluate", "--data", str(experiment_csv),
-         "--treatment-col", "arm", "--treatment-value", "coupon", "--control-value", "none",
-         "--outcome-col", "purchased", "--seeds", "1"],
-        env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=240)
+def test_real_command_exits_2_and_names_the_column(settings: Settings, experiment_csv: Path) -> None:
+    run = run_mds(settings, "uplift", "evaluate", "--data", str(experiment_csv), "--treatment-col", "arm",
+                  "--treatment-value", "coupon", "--control-value", "none", "--outcome-col", "purchased",
+                  "--seeds", "1", timeout=240)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "'purchased'" in run.stderr and "--outcome-col" in run.stderr
     assert "Traceback" not in run.stderr
