@@ -38,6 +38,7 @@ __all__ = [
     "evaluate_learners",
     "file_dataset",
     "hillstrom_dataset",
+    "hillstrom_name",
     "protocol_splits",
     "read_table",
     "synthetic_dataset",
@@ -182,10 +183,17 @@ def hillstrom_dataset(arm: str = "Womens E-Mail", outcome: str = "visit", *, fra
                       ) -> UpliftDataset:
     """Hillstrom e-mail: ``arm`` (Womens or Mens E-Mail) vs No E-Mail, outcome ``visit`` or
     ``conversion``, the 8 pre-treatment features. The default is the classic Womens/visit set."""
-    name = "hillstrom" if (arm, outcome) == ("Womens E-Mail", "visit") else \
-        f"hillstrom_{arm.split()[0].lower()}_{outcome}"
     return file_dataset(hillstrom_csv(), treatment_col="segment", treatment_value=arm, control_value="No E-Mail",
-                        outcome_col=outcome, features=HILLSTROM_FEATURES, name=name, frame=frame)
+                        outcome_col=outcome, features=HILLSTROM_FEATURES, name=hillstrom_name(arm, outcome),
+                        frame=frame)
+
+
+def hillstrom_name(arm: str, outcome: str) -> str:
+    """The data set name of ``arm`` and ``outcome``: ``hillstrom`` for the classic Womens/visit set, else
+    ``hillstrom_<mens|womens>_<outcome>``."""
+    if (arm, outcome) == ("Womens E-Mail", "visit"):
+        return "hillstrom"
+    return f"hillstrom_{arm.split()[0].lower()}_{outcome}"
 
 
 def synthetic_dataset(signal: str = "medium", n_features: int = 10, n: int = 20_000, seed: int = 0) -> UpliftDataset:

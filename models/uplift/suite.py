@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.paths import hillstrom_csv
 from models.uplift.demo import demo_dataset
-from models.uplift.evaluation import UpliftDataset, hillstrom_dataset, synthetic_dataset
+from models.uplift.evaluation import UpliftDataset, hillstrom_dataset, hillstrom_name, synthetic_dataset
 
 __all__ = ["suite_datasets"]
 
@@ -34,9 +34,7 @@ def suite_datasets(demo_users: int = 20_000, synthetic_rows: int = 20_000
     entries: list[tuple[str, Callable[[], UpliftDataset]]] = []
     for arm in ("Womens E-Mail", "Mens E-Mail"):
         for outcome in ("visit", "conversion"):
-            short = arm.split()[0].lower()
-            name = "hillstrom" if (short, outcome) == ("womens", "visit") else f"hillstrom_{short}_{outcome}"
-            entries.append((name, hillstrom(arm, outcome)))
+            entries.append((hillstrom_name(arm, outcome), hillstrom(arm, outcome)))
     for strength in (0.5, 1.0, 2.0):
         entries.append((f"demo_signal_{strength:g}", functools.partial(demo_dataset, demo_users, 0, signal=strength)))
     for level, n_features in (("low", 3), ("low", 20), ("medium", 5), ("medium", 50), ("high", 10)):
