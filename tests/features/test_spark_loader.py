@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _mds_cli import run_mds, start_mds
 
 from core.errors import InvalidArgument
 from features.loader import LoadRejected, bulk_load
@@ -115,7 +116,6 @@ def test_a_sigkilled_spark_cli_load_resumes_partition_by_partition(settings, cat
     """kill -9 of the whole job (driver, JVM, Python workers) mid-load; the re-run finishes the rest."""
     import os
     import signal
-    import subprocess
     import sys
     import time
 
@@ -126,13 +126,12 @@ def test_a_sigkilled_spark_cli_load_resumes_partition_by_partition(settings, cat
     path = tmp_path / "users.parquet"
     pq.write_table(pa.Table.from_pandas(users, preserve_index=False), path, row_group_size=300)
     rejected = tmp_path / "rejected.csv"
-    env = {**os.environ, "MDS_REDIS_URL": settings.redis_url, "MDS_NAMESPACE": settings.namespace,
-           "MDS_DATA_DIR": str(settings.data_dir), "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "250"}
-    command = [sys.executable, "-m", "services.cli", "features", "load", "--input", str(path), "--engine", "spark",
-               "--partition-mb", "0.03", "--chunk-rows", "300", "--on-bad-row", "skip", "--rejected", str(rejected)]
+    # Spark's Python workers import this tree: they get the test's module path.
+    env = {"PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "250"}
+    command = ("features", "load", "--input", str(path), "--engine", "spark", "--partition-mb", "0.03",
+               "--chunk-rows", "300", "--on-bad-row", "skip", "--rejected", str(rejected))
     store = open_store(settings, catalog)
-    job = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    job = start_mds(settings, *command, start_new_session=True, **env)
     deadline = time.monotonic() + 240
     while _partitions_done(store) < 3 and job.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -144,7 +143,7 @@ def test_a_sigkilled_spark_cli_load_resumes_partition_by_partition(settings, cat
     partitions = len([k for k in store.client.hkeys(next(keys)) if k.startswith(b"p:")])
     assert partitions == done and not rejected.exists()
 
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
+    finished = run_mds(settings, *command, timeout=400, **env)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "resumed after an interrupted run" in finished.stdout, finished.stdout
     written_again = int(finished.stdout.split("loaded ")[1].split(" rows")[0].replace(",", ""))

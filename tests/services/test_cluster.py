@@ -5,12 +5,10 @@ serving, and everything recovers once it returns."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import grpc
 import pandas as pd
 import pytest
 import redis
+from _mds_cli import run_mds, start_mds
 from _redis_node import start_redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis.crc import key_slot
@@ -174,17 +173,14 @@ def test_killed_load_resumes_on_a_cluster(cluster_settings: Settings, catalog: C
     frame = pd.concat([users.assign(user_id=users.user_id + f"-{i}") for i in range(5)], ignore_index=True)
     source = tmp_path / "users.parquet"
     frame.to_parquet(source, index=False)
-    env = {**os.environ, "MDS_REDIS_URL": cluster_settings.redis_url or "", "MDS_REDIS_MODE": "cluster",
-           "MDS_NAMESPACE": cluster_settings.namespace, "COLUMNS": "200",
-           "MDS_REDIS_CLUSTER_BUCKETS": str(cluster_settings.redis_cluster_buckets)}
-    command = [sys.executable, "-m", "services.cli", "features", "load", "--input", str(source), "--chunk-rows", "500"]
+    command = ("features", "load", "--input", str(source), "--chunk-rows", "500")
     client = connect(cluster_settings)
 
     def done() -> int:
         keys = client.scan_iter(match=f"{cluster_settings.namespace}:*_load:*", count=10_000)
         return max([int(client.hget(k, "chunks") or 0) for k in keys] or [0])  # a load's checkpoint is a hash
 
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_mds(cluster_settings, *command)
     deadline = time.monotonic() + 120
     while done() < 2:
         assert proc.poll() is None, "the load finished before it could be killed"
@@ -193,7 +189,7 @@ def test_killed_load_resumes_on_a_cluster(cluster_settings: Settings, catalog: C
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     finished = done()
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    rerun = run_mds(cluster_settings, *command, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     assert f"loaded {len(frame) - finished * 500:,} rows" in rerun.stdout
     store = open_store(cluster_settings, catalog)
