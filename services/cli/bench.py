@@ -294,7 +294,7 @@ def hostile_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the result here")] = None,
 ) -> None:
     """Send issue #14's hostile requests while a health probe measures stalls; report codes and probe latency."""
-    from services.cli._hostile import run_hostile
+    from services.cli.hostile import run_hostile
 
     if not 0 < seconds <= MAX_SECONDS:
         raise InvalidArgument(f"--seconds must be in (0, {MAX_SECONDS:g}]; got {seconds:g}", field="--seconds")

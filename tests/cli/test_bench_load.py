@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _mds_cli import cli_environment, mds_in_process, run_mds
+from _mds_cli import run_mds
 
 from core.errors import InvalidArgument
 from core.settings import Settings
@@ -62,20 +62,13 @@ def test_cli_writes_json_and_refuses_remote_targets(grpc_server: Callable[..., s
     assert remote.returncode == 2 and "--target" in remote.stderr
 
 
-def test_hostile_bench_gets_no_internal_or_unknown_answers(grpc_server: Callable[..., str], settings: Settings,
-                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_bench_gets_no_internal_or_unknown_answers(grpc_server: Callable[..., str]) -> None:
+    from services.cli.hostile import hostile_requests, run_hostile
+
     address = grpc_server(["features", "experiments", "uplift", "targeting", "allocation"])
-    out = tmp_path / "hostile.json"
-    workers = 12  # worker k starts at case k: with a worker per case, every case is sent at least once
-    with cli_environment(settings, monkeypatch):
-        code, _, err = mds_in_process(["bench", "hostile", "--target", address, "--seconds", "1", "--concurrency",
-                                       str(workers), "--json", str(out)], monkeypatch, capsys)
-    assert code == 0, err
-    result = json.loads(out.read_text())
-    assert len(result["codes_by_request"]) <= workers, "more hostile cases than workers: raise `workers`"
-    assert result["internal_or_unknown"] == 0 and result["probe_calls"] > 0
-    assert all(result["codes_by_request"].values())
-    for label, codes in result["codes_by_request"].items():
+    result = run_hostile(address, 1.0, concurrency=len(hostile_requests()))  # every case at least once
+    assert result.internal_or_unknown == 0 and result.probe_calls > 0
+    assert all(result.codes_by_request.values())
+    for label, codes in result.codes_by_request.items():
         expected = {"OK"} if "allowed" in label or "1,000 segments" in label else {"INVALID_ARGUMENT"}
         assert set(codes) == expected, (label, codes)

@@ -1,5 +1,5 @@
-"""``mds bench hostile``: the issue-#14 hostile requests against a running server while a health probe
-measures how long other calls wait (a stall shows as a slow probe).
+"""The hostile requests behind ``mds bench hostile`` (issue #14), sent against a running server while a
+health probe measures how long other calls wait (a stall shows as a slow probe); the tests send them too.
 
 Each hostile request is one the server must answer with INVALID_ARGUMENT (or, for the largest
 allowed analyses, OK) — never INTERNAL or UNKNOWN — and none may hold up the probe.
