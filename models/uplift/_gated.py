@@ -81,11 +81,11 @@ class BlendedBagUplift(UpliftEstimator):
     difference), so their mean keeps the uplift's scale for value- and cost-based selection, and the
     two make different errors (trees on the outcome with a bag-level fix; a two-headed net trained on
     bag ATEs of held-out rows). The gate is :class:`GatedBagUplift`'s: on rare outcomes the net fits noise.
-    So does the correction stage there: its bags hold one or two responders per arm and are sorted by the
-    S-learner's in-sample fit, whose selection bias the shrinkage reads as signal; on six rare-outcome
-    experiments outside the suite the S-learner alone ranked better on all six, at under half the fit
-    time (docs/uplift.md, "Robust default, fifth pass"). ``members_`` lists the fitted learners' registry
-    names.
+    So does the correction stage there: its bags hold few responders per arm (one or two on Hillstrom's
+    conversions) and are sorted by the S-learner's in-sample fit, whose selection bias the shrinkage reads
+    as signal; on six rare-outcome experiments outside the suite the S-learner alone ranked better on all
+    six, at under half the fit time (docs/uplift.md, "Robust default, fifth pass"). ``members_`` lists the
+    fitted learners' registry names.
 
     ``net_members``: the net's own ensemble size. One net, not the standalone net's two: the S-learner is
     already the blend's second, more diverse member, and a second net cost about 40 % more net fit time
