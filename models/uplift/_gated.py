@@ -1,8 +1,8 @@
 """Learners that use the bag-regularized net only where its bag labels can carry signal.
 
 ``bag_gated``: the net, or the LightGBM S-learner where bags are too sparse. ``bag_blend`` (the default
-for 0/1 outcomes): the mean of the bag-corrected S-learner's and the net's uplift, or the corrected
-S-learner alone where bags are too sparse.
+for 0/1 outcomes): the mean of the bag-corrected S-learner's and the net's uplift, or, where bags are too
+sparse, the corrected S-learner's stage 1 alone (a LightGBM S-learner with a fixed tree budget).
 
 Why the bag net fails on rare outcomes: a bag's label is its observed ATE, treated rate minus control
 rate over ``bag_size / 2`` users per arm. With a 0.9 % conversion rate a bag of 512 holds about two
@@ -73,14 +73,19 @@ class GatedBagUplift(UpliftEstimator):
 
 class BlendedBagUplift(UpliftEstimator):
     """Mean uplift of the bag-corrected S-learner and the bag-regularized net when a bag expects at least
-    ``min_bag_responders`` responders per arm, otherwise the corrected S-learner alone (registry name
-    ``bag_blend``; the ``default`` learner for 0/1 outcomes).
+    ``min_bag_responders`` responders per arm, otherwise the corrected S-learner's stage 1 alone: a LightGBM
+    S-learner of 100 trees at learning rate 0.1, no early stopping (registry name ``bag_blend``; the
+    ``default`` learner for 0/1 outcomes).
 
     Why a plain mean: both members estimate the same quantity in the same unit (a probability
     difference), so their mean keeps the uplift's scale for value- and cost-based selection, and the
     two make different errors (trees on the outcome with a bag-level fix; a two-headed net trained on
     bag ATEs of held-out rows). The gate is :class:`GatedBagUplift`'s: on rare outcomes the net fits noise.
-    ``members_`` lists the fitted learners' registry names.
+    So does the correction stage there: its bags hold few responders per arm (one or two on Hillstrom's
+    conversions) and are sorted by the S-learner's in-sample fit, whose selection bias the shrinkage reads
+    as signal; on six rare-outcome experiments outside the suite the S-learner alone ranked better on all
+    six, at under half the fit time (docs/uplift.md, "Robust default, fifth pass"). ``members_`` lists the
+    fitted learners' registry names.
 
     ``net_members``: the net's own ensemble size. One net, not the standalone net's two: the S-learner is
     already the blend's second, more diverse member, and a second net cost about 40 % more net fit time
@@ -97,13 +102,19 @@ class BlendedBagUplift(UpliftEstimator):
 
     def _fit(self, X: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
         self.bag_responders_ = expected_bag_responders(t, y, int(self.bag_size))
-        models: list[UpliftEstimator] = [
-            BagCorrectedSLearner(bag_size=int(self.bag_size), random_state=self.random_state, n_jobs=int(self.n_jobs))]
-        self.members_ = ["bag_corrected_s"]
+        corrected = BagCorrectedSLearner(bag_size=int(self.bag_size), random_state=self.random_state,
+                                         n_jobs=int(self.n_jobs))
+        models: list[UpliftEstimator]
         if self.bag_responders_ >= float(self.min_bag_responders):
-            models.append(BagRegularizedUplift(bag_size=int(self.bag_size), n_ensemble=int(self.net_members),
-                                               random_state=self.random_state, n_threads=int(self.n_jobs)))
-            self.members_.append("bag_regularized")
+            models = [corrected, BagRegularizedUplift(bag_size=int(self.bag_size), n_ensemble=int(self.net_members),
+                                                      random_state=self.random_state, n_threads=int(self.n_jobs))]
+            self.members_ = ["bag_corrected_s", "bag_regularized"]
+        else:
+            # The corrected S-learner's own stage 1 (same trees, same seed), without the correction.
+            stage1 = {name: value for name, value in corrected.get_params().items()
+                      if name in SLearner().get_params()}
+            models = [SLearner(**stage1)]
+            self.members_ = ["s_learner"]
         self.models_ = [model.fit(X, t, y) for model in models]
 
     def _predict(self, X: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ BASELINES: tuple[str, ...] = ("t_learner", "s_learner", "x_learner", "class_tran
 
 # The learner a user gets when naming none (``default`` in reports and on the command line), for 0/1
 # outcomes and for continuous (revenue) outcomes. ``bag_blend`` (the mean uplift of ``bag_corrected_s`` and the
-# bag net ``bag_regularized``; ``bag_corrected_s`` alone where bags expect too few responders) met the anchor
+# bag net ``bag_regularized``; the corrected S-learner's stage 1 alone where bags expect too few responders) met the anchor
 # target on the most suite data sets: the corrected S-learner alone trails the anchors on Hillstrom visits and
 # on many features, the net alone fails on rare outcomes, many-feature and strong-signal sets (docs/uplift.md,
 # "Robust default, fourth pass").

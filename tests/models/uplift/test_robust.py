@@ -288,9 +288,12 @@ def test_blend_averages_both_members_and_leaves_the_net_out_of_rare_outcomes() -
     s_part = BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, common).predict(X[:200])
     net_part = BagRegularizedUplift(bag_size=256, n_ensemble=1, random_state=3).fit(X, t, common).predict(X[:200])
     np.testing.assert_allclose(blend.predict(X[:200]), (s_part + net_part) / 2, rtol=1e-6, atol=1e-9)
-    # ~1 % responders: a bag of 256 expects about one per arm, so only the corrected S-learner is fitted.
+    # ~1 % responders: a bag of 256 expects about one per arm, so neither the net nor the correction stage
+    # is fitted: the blend is the corrected S-learner's stage 1 alone (its trees, its seed, no correction).
     rare = (rng.random(n) < 0.01 + t * 0.02 * (X[:, 0] > 0)).astype(int)
     blend = BlendedBagUplift(bag_size=256, random_state=3).fit(X, t, rare)
-    assert blend.members_ == ["bag_corrected_s"] and blend.bag_responders_ < 20
-    np.testing.assert_allclose(
-        blend.predict(X[:200]), BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, rare).predict(X[:200]))
+    assert blend.members_ == ["s_learner"] and blend.bag_responders_ < 20
+    corrected = BagCorrectedSLearner(bag_size=256, random_state=3).fit(X, t, rare)
+    stage1 = corrected.predict(X[:200]) - corrected.correction_.predict(X[:200], raw_score=True)
+    np.testing.assert_allclose(blend.predict(X[:200]), stage1, rtol=1e-9, atol=1e-12)
+    assert blend.models_[0].model_.n_estimators == 100  # a fixed budget: no early stopping on a rare outcome
