@@ -35,6 +35,8 @@ from models.allocation._replay import (
 )
 from models.allocation._solver import Allocation, choose, lagrangian_allocation, milp_allocation, solve_lambda
 from models.allocation._state import BudgetSnapshot, BudgetState, LocalBudgetState, RedisBudgetState
+from models.allocation._writebehind import WriteBehindBudgetState
+from models.allocation._overhead import DecisionTimes, load_average, time_stats
 from models.allocation._summary import interval, summarize_replays
 from models.allocation._world import taste_data, taste_requests
 
@@ -46,4 +48,5 @@ __all__ = [
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
     "run_evaluation",
     "simulate_traffic", "solve_lambda", "summarize_replays", "taste_data", "taste_requests", "window_usage",
+    "DecisionTimes", "WriteBehindBudgetState", "load_average", "time_stats",
 ]

@@ -151,16 +151,19 @@ def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: 
     if redis:
         from core.redis import connect
         from core.settings import get_settings
-        from models.allocation import RedisBudgetState
+        from models.allocation import RedisBudgetState, WriteBehindBudgetState
 
         settings = get_settings()
         client = connect(settings)
 
-        def factory(b: float) -> RedisBudgetState:
-            state = RedisBudgetState(client, settings.namespace,
+        def factory(b: float) -> WriteBehindBudgetState:
+            # As in serving: the controller's flushes write behind, no round trip on the request path.
+            inner = RedisBudgetState(client, settings.namespace,
                                      f"evaluate-{seed}-{b:g}-{len(created)}-{int(time.time())}")
-            state.clear()
-            created.append(state)
+            inner.clear()
+            state = WriteBehindBudgetState(inner)
+            created.append((state, inner))
+            state.prime(0)   # the replay's first window
             return state
 
     try:
@@ -168,8 +171,9 @@ def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: 
                                          mean_per_window=per_window, seed=seed, milp_n=milp_requests,
                                          use_price_floor=price_floor)
     finally:
-        for state in created:
-            state.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
+        for state, inner in created:
+            state.close()
+            inner.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
     report["seed"] = seed
     return report, results, exp
 
