@@ -106,8 +106,9 @@ class WriteBehindBudgetState:
         self.inner.set_lambda(lam)
         with self._cv:
             if self._known is not None:
-                self._known = BudgetSnapshot(lam, self._known.budget, self._known.spend, self._known.requests,
-                                             self._known.requests_per_window)
+                k = self._known
+                self._known = BudgetSnapshot(lam, k.budget, k.spend, k.requests, k.requests_per_window)
+                self._publish_latest()
 
     def set_budget(self, budget: float, requests_per_window: float | None = None) -> None:
         self.inner.set_budget(budget, requests_per_window)
@@ -117,6 +118,7 @@ class WriteBehindBudgetState:
                 self._known = BudgetSnapshot(k.lam, budget, k.spend, k.requests,
                                              requests_per_window if requests_per_window is not None
                                              else k.requests_per_window)
+                self._publish_latest()   # an older reply must not bring the old budget back
 
     def traffic(self) -> dict[int, int]:
         self.drain()
@@ -163,9 +165,13 @@ class WriteBehindBudgetState:
     def _adopt(self, window: int, snap: BudgetSnapshot) -> None:
         if self._known_window is None or window >= self._known_window:
             self._known, self._known_window = snap, window
-            self.latest = (self.latest[0] + 1, window, self._local_view(window))
+            self._publish_latest()
         self._failing = False
         self._read_window = None
+
+    def _publish_latest(self) -> None:
+        window = self._known_window if self._known_window is not None else -1
+        self.latest = (self.latest[0] + 1, window, self._local_view(window))
 
     def _send(self, batch: _Batch) -> None:
         """One atomic flush per window in the batch, oldest first (λ and the traffic go with the
