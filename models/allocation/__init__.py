@@ -3,6 +3,7 @@
 (Lagrangian and exact MILP) and the replay evaluation."""
 
 from models.allocation._achievable import achievable_gain
+from models.allocation._bench import bench_overhead
 from models.allocation._context import ALLOCATION_CONTEXT, ContextExtractor, request_context
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import (
@@ -48,5 +49,5 @@ __all__ = [
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
     "run_evaluation",
     "simulate_traffic", "solve_lambda", "summarize_replays", "taste_data", "taste_requests", "window_usage",
-    "DecisionTimes", "WriteBehindBudgetState", "load_average", "time_stats",
+    "DecisionTimes", "WriteBehindBudgetState", "bench_overhead", "load_average", "time_stats",
 ]

@@ -27,7 +27,7 @@ from models.allocation._state import BudgetState, LocalBudgetState
 from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = ["TrafficStream", "simulate_traffic", "BudgetResult", "evaluate_budget", "compute_saved",
-           "milp_check", "MilpCheck", "window_usage"]
+           "milp_check", "MilpCheck", "window_usage", "state_io_report"]
 
 
 @dataclass(frozen=True)
@@ -174,10 +174,10 @@ def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, 
     elapsed_ns = int(wall.sum())
     split = ((elapsed_ns - ctl.replan_ns) / 1000.0 / max(n, 1), ctl.replan_ns / 1000.0 / max(n, 1))
     return _OnlineRun(rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split, chosen,
-                      times, _state_io(ctl.state))
+                      times, state_io_report(ctl.state))
 
 
-def _state_io(state: BudgetState) -> dict[str, object]:
+def state_io_report(state: BudgetState) -> dict[str, object]:
     """Where the shared state's round trips ran: none (in-process), or behind the request path."""
     if isinstance(state, WriteBehindBudgetState):
         state.drain()
