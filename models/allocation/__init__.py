@@ -13,6 +13,7 @@ from models.allocation._estimator import (
     RewardEstimator,
     make_estimator,
 )
+from models.allocation._overhead import DecisionTimes, load_average, time_stats
 from models.allocation._pipeline import (
     AllocationExperiment,
     chain_features,
@@ -36,10 +37,9 @@ from models.allocation._replay import (
 )
 from models.allocation._solver import Allocation, choose, lagrangian_allocation, milp_allocation, solve_lambda
 from models.allocation._state import BudgetSnapshot, BudgetState, LocalBudgetState, RedisBudgetState
-from models.allocation._writebehind import WriteBehindBudgetState
-from models.allocation._overhead import DecisionTimes, load_average, time_stats
 from models.allocation._summary import interval, summarize_replays
 from models.allocation._world import taste_data, taste_requests
+from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = [
     "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -38,7 +39,7 @@ def _timed(fn: Callable[[int], object], n: int) -> tuple[list[object], DecisionT
 
 def bench_overhead(bundle: RecommenderBundle, policy: AllocationPolicy, requests: Sequence[Request],
                    states: dict[str, tuple[BudgetState, ControllerConfig]], *, n: int = 2000,
-                   per_window: int = 600) -> dict[str, object]:
+                   per_window: int = 600) -> dict[str, Any]:
     """Time ``n`` requests (cycling through ``requests``) arriving ``per_window`` per controller window.
     ``states``: label → (budget state, controller config); each label gets its own controller, on
     the same predictions and arrival times. The state's budget is the policy's default fraction of

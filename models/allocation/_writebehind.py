@@ -11,6 +11,7 @@ and serves its fallback chain; the thread retries in the background."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -137,10 +138,8 @@ class WriteBehindBudgetState:
 
     def close(self) -> None:
         """Send what is queued (best effort) and stop the thread."""
-        try:
+        with contextlib.suppress(StoreUnavailable):
             self.drain()
-        except StoreUnavailable:
-            pass
         with self._cv:
             self._closed = True
             self._cv.notify_all()

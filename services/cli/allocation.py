@@ -320,8 +320,15 @@ def bench_overhead(
         report["namespace"], report["keys_deleted"] = namespace, report_keys
     report["command_seconds"] = time.perf_counter() - t0
     write_json(json_path, report)
+    _print_overhead(report, requests)
+    console.print(f"one threadpool_limits(1) (what the servicer paid twice per request before): "
+                  f"{report['threadpool_limits_us_per_call']['mean']:.0f} µs; wrote {json_path}")
+
+
+def _print_overhead(report: dict, requests: int) -> None:  # type: ignore[type-arg]
+    load = report["load_average"]
     table = Table(title=f"allocation overhead per request ({requests} requests, µs; load average "
-                        f"{report['load_average']['min']:.1f}–{report['load_average']['max']:.1f})")
+                        f"{load['min']:.1f}–{load['max']:.1f})")
     for col in ("phase", "wall mean", "wall p50", "wall p99", "CPU mean", "CPU p50", "CPU p99"):
         table.add_column(col, justify="right")
     rows = [(k, v) for k, v in report["phases"].items()] + [(f"decision, {k}", v)
@@ -331,5 +338,3 @@ def bench_overhead(
         table.add_row(name, f"{w['mean']:.1f}", f"{w['p50']:.1f}", f"{w['p99']:.1f}", f"{c['mean']:.1f}",
                       f"{c['p50']:.1f}", f"{c['p99']:.1f}")
     console.print(table)
-    console.print(f"one threadpool_limits(1) (what the servicer paid twice per request before): "
-                  f"{report['threadpool_limits_us_per_call']['mean']:.0f} µs; wrote {json_path}")
