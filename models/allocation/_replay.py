@@ -14,6 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from core.errors import StoreUnavailable
 from models.allocation._controller import ControllerConfig, OnlineController
 from models.allocation._overhead import DecisionTimes, load_average
 from models.allocation._solver import (
@@ -180,9 +181,14 @@ def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, 
 def state_io_report(state: BudgetState) -> dict[str, object]:
     """Where the shared state's round trips ran: none (in-process), or behind the request path."""
     if isinstance(state, WriteBehindBudgetState):
-        state.drain()
+        try:
+            state.drain()
+            acknowledged = True
+        except StoreUnavailable:
+            acknowledged = False   # reported, not raised: the replay's figures stand without Redis
         return {"backend": "write-behind " + type(state.inner).__name__, "round_trips_off_request_path":
-                state.round_trips, "failures": state.failures, "round_trips_on_request_path": 0}
+                state.round_trips, "failures": state.failures, "round_trips_on_request_path": 0,
+                "all_acknowledged": acknowledged}
     return {"backend": type(state).__name__}
 
 

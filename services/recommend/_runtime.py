@@ -33,7 +33,7 @@ from models.allocation.deployment import budget_scope, deployment_paths
 from models.recommend import RecommenderBundle
 from services.server.context import ServiceContext
 
-__all__ = ["RecommenderRuntime", "get_runtime", "WINDOW_S"]
+__all__ = ["RecommenderRuntime", "SYNC_EVERY", "get_runtime", "WINDOW_S"]
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0

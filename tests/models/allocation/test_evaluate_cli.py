@@ -134,6 +134,7 @@ def test_bench_overhead_times_every_phase_and_leaves_nothing_in_redis(
     assert all(sum(d["reasons"].values()) == 300 and d["decisions"] == 300 for d in decisions.values())
     behind = decisions["redis, write-behind (served)"]
     assert behind["state"]["round_trips_off_request_path"] > 0 and behind["state"]["failures"] == 0
+    assert behind["state"]["all_acknowledged"] is True
     # Writing behind changes when Redis hears of the spend, not a single decision of one replica.
     assert behind["reasons"] == decisions["in-process state"]["reasons"]
     assert decisions["redis, each flush waits"]["state"] == {"backend": "RedisBudgetState"}
