@@ -3,6 +3,7 @@
 (Lagrangian and exact MILP) and the replay evaluation."""
 
 from models.allocation._achievable import achievable_gain
+from models.allocation._bench import bench_overhead
 from models.allocation._context import ALLOCATION_CONTEXT, ContextExtractor, request_context
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import (
@@ -12,6 +13,7 @@ from models.allocation._estimator import (
     RewardEstimator,
     make_estimator,
 )
+from models.allocation._overhead import DecisionTimes, load_average, time_stats
 from models.allocation._pipeline import (
     AllocationExperiment,
     chain_features,
@@ -37,6 +39,7 @@ from models.allocation._solver import Allocation, choose, lagrangian_allocation,
 from models.allocation._state import BudgetSnapshot, BudgetState, LocalBudgetState, RedisBudgetState
 from models.allocation._summary import interval, summarize_replays
 from models.allocation._world import taste_data, taste_requests
+from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = [
     "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
@@ -46,4 +49,5 @@ __all__ = [
     "lagrangian_allocation", "milp_allocation", "milp_check", "plot_reward_vs_compute", "prepare_experiment",
     "run_evaluation",
     "simulate_traffic", "solve_lambda", "summarize_replays", "taste_data", "taste_requests", "window_usage",
+    "DecisionTimes", "WriteBehindBudgetState", "bench_overhead", "load_average", "time_stats",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 from core.errors import StoreUnavailable
 from models.allocation._solver import LambdaMix, solve_mix
 from models.allocation._state import BudgetSnapshot, BudgetState
+from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = ["ControllerConfig", "Decision", "OnlineController"]
 
@@ -84,6 +85,10 @@ class OnlineController:
         self._step_n = 0
         self._rate: float | None = None
         self._ema: float | None = None
+        # A write-behind state refreshes the global state between flushes (other replicas' spend
+        # and λ arrive with each reply): adopted at the next decision, at no round trip.
+        self._live = state if isinstance(state, WriteBehindBudgetState) else None
+        self._live_seen = 0
         if budget_per_window is not None:
             self._try(lambda: state.set_budget(budget_per_window))
 
@@ -216,6 +221,9 @@ class OnlineController:
             self._roll(int(now // self.cfg.window_s), now)
         elif now >= self._next_step:
             self._step(now)
+        live = self._live
+        if live is not None and live.latest[0] != self._live_seen:
+            self._adopt_live(live)
         if now < self._down_until:
             c, reason = self.fallback, "fallback:unavailable"
         else:
@@ -255,6 +263,19 @@ class OnlineController:
         if self._sync_inline and self._pending_n >= self._sync_every and now >= self._down_until:
             self._sync(now)
         return Decision(c, reason, self._mix.lam)
+
+    def _adopt_live(self, live: WriteBehindBudgetState) -> None:
+        """A reply of the write-behind state arrived: the global spend, requests, budget and (unless
+        this replica has a re-planned λ still to publish) λ as of that reply."""
+        seen, window, snap = live.latest
+        self._live_seen = seen
+        if snap is None or window != self.window:
+            return
+        self._global = snap
+        if snap.budget is not None:
+            self.budget = snap.budget
+        if snap.lam is not None and self._pending_lam is None and snap.lam != self._mix:
+            self.mix = snap.lam
 
     @property
     def lam(self) -> float:

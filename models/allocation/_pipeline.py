@@ -16,6 +16,7 @@ from features.demo_world.taste import TasteWorld
 from models.allocation._achievable import achievable_gain
 from models.allocation._context import ALLOCATION_CONTEXT, request_context
 from models.allocation._estimator import ESTIMATORS, GainEstimator, RewardEstimator, make_estimator
+from models.allocation._overhead import DecisionTimes
 from models.allocation._price import PriceFloor, price_floor
 from models.allocation._replay import (
     BudgetResult,
@@ -269,6 +270,10 @@ def run_evaluation(exp: AllocationExperiment, budgets: Sequence[float], *, state
         "overhead_us_per_request": float(np.mean(overheads)),
         "decision_us_per_request": float(np.mean([r.decision_us_per_request for r in results])),
         "replan_us_per_request": float(np.mean([r.replan_us_per_request for r in results])),
+        # Every online decision of every budget: wall and CPU µs percentiles, the load average, and
+        # where the shared state's round trips ran.
+        "overhead": {**DecisionTimes.pooled([r.times for r in results if r.times is not None]).summary(),
+                     "state": results[0].state_io if results else {}},
         "compute_saved_detail": saved,
         "estimator": exp.estimator_kind,
         "estimator_comparison": comparison,

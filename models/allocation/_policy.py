@@ -35,10 +35,18 @@ class AllocationPolicy:
     def predict(self, bundle: RecommenderBundle, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
                 now: int) -> np.ndarray:
         """Predicted reward of every chain (−inf off the frontier) for one request."""
+        return self.predict_context(self.context(bundle, items, ratings, times, now))
+
+    def context(self, bundle: RecommenderBundle, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
+                now: int) -> np.ndarray:
+        """The request's ``ALLOCATION_CONTEXT`` (the first half of :meth:`predict`)."""
         extract: ContextExtractor | None = getattr(self, "_extract", None)
         if extract is None or extract.base is not bundle.cascade.base:
             extract = self._extract = ContextExtractor(bundle.cascade.base)
-        ctx = extract(items, ratings, times, now)
+        return extract(items, ratings, times, now)
+
+    def predict_context(self, ctx: np.ndarray) -> np.ndarray:
+        """Every chain's predicted reward from one request's context (the second half of :meth:`predict`)."""
         return expand(self.estimator.predict(ctx[None, :]), self.frontier, self.n_chains)[0]
 
     def __getstate__(self) -> dict[str, object]:

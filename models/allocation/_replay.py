@@ -8,12 +8,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from core.errors import StoreUnavailable
 from models.allocation._controller import ControllerConfig, OnlineController
+from models.allocation._overhead import DecisionTimes, load_average
 from models.allocation._solver import (
     LambdaMix,
     choose_mixed,
@@ -22,9 +25,10 @@ from models.allocation._solver import (
     solve_mix,
 )
 from models.allocation._state import BudgetState, LocalBudgetState
+from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = ["TrafficStream", "simulate_traffic", "BudgetResult", "evaluate_budget", "compute_saved",
-           "milp_check", "MilpCheck", "window_usage"]
+           "milp_check", "MilpCheck", "window_usage", "state_io_report"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,9 @@ class BudgetResult:
     static_hindsight_chain: str = ""
     decision_us_per_request: float = float("nan")     # request path: decision + state flushes
     replan_us_per_request: float = float("nan")       # control loop: λ re-planning, amortized
+    # Wall and CPU time of every online decision (see ``DecisionTimes``) and the shared state's I/O.
+    times: DecisionTimes | None = field(default=None, repr=False)
+    state_io: dict[str, object] = field(default_factory=dict)
     # Where the truth is known: {"expected": {...}}; with request values: {"value_weighted": {...}}.
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -111,6 +118,7 @@ class BudgetResult:
             "budget_per_window_us": self.budget_per_window_us, "online_decisions": self.online_reasons,
             "decision_us_per_request": self.decision_us_per_request,
             "replan_us_per_request": self.replan_us_per_request,
+            **({"overhead": {**self.times.summary(), "state": self.state_io}} if self.times is not None else {}),
             **self.extra,
         }
 
@@ -125,30 +133,63 @@ def _policy(stream: TrafficStream, choice_of: Callable[[int, np.ndarray], np.nda
     return rewards / max(int(stream.counts.sum()), 1), spend, flat
 
 
+class _OnlineRun(NamedTuple):
+    rewards: float
+    window_spend: list[float]
+    reasons: dict[str, int]
+    lam_trace: list[float]
+    overhead_us: float                  # mean wall µs per decision (decision, state sync, re-planning)
+    split: tuple[float, float]          # (decision path, re-planning) µs per request
+    chosen: np.ndarray
+    times: DecisionTimes
+    state_io: dict[str, object]
+
+
 def _run_online(ctl: OnlineController, stream: TrafficStream, true: np.ndarray, pred: np.ndarray,
-                costs: np.ndarray, desc: str, progress: bool
-                ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float], np.ndarray]:
+                costs: np.ndarray, desc: str, progress: bool) -> _OnlineRun:
     reasons: dict[str, int] = {}
     lam_trace: list[float] = []
-    chosen: list[int] = []
-    rewards, window_spend, elapsed_ns, n = 0.0, [], 0, 0
+    total = int(stream.counts.sum())
+    chosen = np.zeros(total, dtype=np.int64)
+    wall, cpu = np.zeros(total, dtype=np.int64), np.zeros(total, dtype=np.int64)
+    wall_clock, thread_clock = time.perf_counter_ns, time.thread_time_ns
+    rewards, window_spend, n = 0.0, [], 0
+    load_before = load_average()
     for w in tqdm(range(len(stream.index)), desc=desc, disable=not progress, leave=False):
         spend = 0.0
         for i, t in zip(stream.index[w].tolist(), stream.times[w].tolist(), strict=True):
             row = pred[i]
-            t0 = time.perf_counter_ns()
+            c0, t0 = thread_clock(), wall_clock()
             d = ctl.decide(row, t)
-            elapsed_ns += time.perf_counter_ns() - t0
+            t1, c1 = wall_clock(), thread_clock()
+            wall[n], cpu[n] = t1 - t0, c1 - c0
+            chosen[n] = d.chain
             n += 1
             reasons[d.reason] = reasons.get(d.reason, 0) + 1
-            chosen.append(d.chain)
             rewards += float(true[i, d.chain])
             spend += float(costs[d.chain])
         window_spend.append(spend)
         lam_trace.append(ctl.lam)
     ctl.flush(stream.window_s * len(stream.index))
+    times = DecisionTimes(wall, cpu, (load_before, load_average()))
+    elapsed_ns = int(wall.sum())
     split = ((elapsed_ns - ctl.replan_ns) / 1000.0 / max(n, 1), ctl.replan_ns / 1000.0 / max(n, 1))
-    return rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split, np.asarray(chosen)
+    return _OnlineRun(rewards, window_spend, reasons, lam_trace, elapsed_ns / 1000.0 / max(n, 1), split, chosen,
+                      times, state_io_report(ctl.state))
+
+
+def state_io_report(state: BudgetState) -> dict[str, object]:
+    """Where the shared state's round trips ran: none (in-process), or behind the request path."""
+    if isinstance(state, WriteBehindBudgetState):
+        try:
+            state.drain()
+            acknowledged = True
+        except StoreUnavailable:
+            acknowledged = False   # reported, not raised: the replay's figures stand without Redis
+        return {"backend": "write-behind " + type(state.inner).__name__, "round_trips_off_request_path":
+                state.round_trips, "failures": state.failures, "round_trips_on_request_path": 0,
+                "all_acknowledged": acknowledged}
+    return {"backend": type(state).__name__}
 
 
 def _oracle_choice(matrix: np.ndarray, costs: np.ndarray, budget: float) -> Callable[[int, np.ndarray], np.ndarray]:
@@ -162,8 +203,7 @@ def _oracle_choice(matrix: np.ndarray, costs: np.ndarray, budget: float) -> Call
 
 def _online(fraction: float, stream: TrafficStream, true: np.ndarray, rows: np.ndarray, costs: np.ndarray,
             mix0: LambdaMix, budget: float, state: BudgetState | None, config: ControllerConfig | None,
-            columns: np.ndarray | None, progress: bool, label: str = "", lam_floor: float = 0.0
-            ) -> tuple[float, list[float], dict[str, int], list[float], float, tuple[float, float], np.ndarray]:
+            columns: np.ndarray | None, progress: bool, label: str = "", lam_floor: float = 0.0) -> _OnlineRun:
     config = config or ControllerConfig(window_s=stream.window_s)
     if lam_floor:
         config = replace(config, lam_floor=lam_floor)
@@ -207,8 +247,9 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
     lam_off = mix_off.lam
     offline_reward, offline_spend, offline_choice = _policy(
         stream, lambda w, idx: choose_mixed(pred[idx], costs, mix_off, w), true, costs, budget)
-    online_rewards, online_spend, reasons, lam_trace, overhead_us, split, online_choice = _online(
-        fraction, stream, true, pred, costs, mix_off, budget, state, config, columns, progress, lam_floor=lam_floor)
+    run = _online(fraction, stream, true, pred, costs, mix_off, budget, state, config, columns, progress,
+                  lam_floor=lam_floor)
+    online_rewards, online_spend, online_choice = run.rewards, run.window_spend, run.chosen
     total = max(int(stream.counts.sum()), 1)
 
     def result(reward: float, spend: np.ndarray) -> PolicyResult:
@@ -239,9 +280,9 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         scored = expected if expected is not None else true.astype(float)
         weighted = scored * values[:, None]
         wmix = solve_mix(pred_logged * float(np.mean(values)), costs, per_request)
-        _, w_spend, _, _, _, _, w_choice = _online(fraction, stream, true, pred * values[:, None], costs, wmix,
-                                                   budget, value_state, config, columns, progress, " (value)",
-                                                   lam_floor=lam_floor)
+        value_run = _online(fraction, stream, true, pred * values[:, None], costs, wmix, budget, value_state, config,
+                            columns, progress, " (value)", lam_floor=lam_floor)
+        w_spend, w_choice = value_run.window_spend, value_run.chosen
         w_oracle, _, _ = _policy(stream, _oracle_choice(weighted, costs, budget), weighted, costs, budget)
         best_w = int(fits[np.argmax(weighted[:, fits].mean(axis=0))]) if len(fits) else int(np.argmin(costs))
         w_static, _, _ = _policy(stream, lambda w, idx: np.full(len(idx), best_w), weighted, costs, budget)
@@ -257,8 +298,9 @@ def evaluate_budget(fraction: float, stream: TrafficStream, true: np.ndarray, pr
         fraction, budget, chain_names[static_c], lam_off,
         result(static_reward, static_spend), result(offline_reward, offline_spend),
         result(online_rewards / total, np.asarray(online_spend)), result(oracle_reward, oracle_spend),
-        reasons, lam_trace, hindsight_reward, chain_names[hindsight_c], *split, extra=extra)
-    return res, overhead_us
+        run.reasons, run.lam_trace, hindsight_reward, chain_names[hindsight_c], *run.split, times=run.times,
+        state_io=run.state_io, extra=extra)
+    return res, run.overhead_us
 
 
 def compute_saved(true: np.ndarray, pred: np.ndarray, costs: np.ndarray, *, target: float = 0.99,

@@ -49,11 +49,13 @@ class LambdaMix:
 def solve_mix(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, *, iters: int = 50,
               hint: float | None = None) -> LambdaMix:
     """Bisection on λ, then the mixing probability between the two sides of the critical λ."""
-    lo, hi = _bisect(rewards, costs, budget_per_request, iters, hint)
+    priced: dict[float, float] = {}
+    lo, hi = _bisect(rewards, costs, budget_per_request, iters, hint, priced)
     if hi == 0.0:
         return LambdaMix(0.0)
-    s_hi = float(costs[choose(rewards, costs, hi)].mean())
-    s_lo = float(costs[choose(rewards, costs, lo)].mean())
+    # The bisection has priced both ends already (its sum / n is the same float as a mean).
+    s_hi = priced[hi] if hi in priced else float(costs[choose(rewards, costs, hi)].mean())
+    s_lo = priced[lo] if lo in priced else float(costs[choose(rewards, costs, lo)].mean())
     p = 0.0 if s_lo <= s_hi else float(np.clip((budget_per_request - s_hi) / (s_lo - s_hi), 0.0, 1.0))
     return LambdaMix(hi, lo, p)
 
@@ -64,13 +66,18 @@ def choose_mixed(rewards: np.ndarray, costs: np.ndarray, mix: LambdaMix, seed: i
 
 
 def _bisect(rewards: np.ndarray, costs: np.ndarray, budget_per_request: float, iters: int,
-            hint: float | None = None) -> tuple[float, float]:
+            hint: float | None = None, priced: dict[float, float] | None = None) -> tuple[float, float]:
     """(lo, hi): λ=hi spends at most the budget, λ=lo more (lo = hi = 0 when λ=0 already fits).
-    ``hint`` (e.g. the λ in force) brackets the search near it, so re-planning needs few steps."""
+    ``hint`` (e.g. the λ in force) brackets the search near it, so re-planning needs few steps.
+    ``priced`` (when given and there are rows) receives the spend per request of every λ tried."""
     n = max(len(rewards), 1)
+    record = priced is not None and len(rewards) > 0
 
     def spend(lam: float) -> float:
-        return float(costs[choose(rewards, costs, lam)].sum()) / n   # sum: far cheaper than mean per call
+        s = float(costs[choose(rewards, costs, lam)].sum()) / n   # sum: far cheaper than mean per call
+        if record:
+            priced[lam] = s  # type: ignore[index]
+        return s
 
     if spend(0.0) <= budget_per_request:
         return 0.0, 0.0

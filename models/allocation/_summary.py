@@ -76,6 +76,10 @@ def summarize_replays(reports: Sequence[dict]) -> dict[str, object]:  # type: ig
         "compute_saved_at_99pct_reward": interval([float(r["compute_saved_at_99pct_reward"]) for r in reports]),
         "overhead_us_per_request": interval([float(r["overhead_us_per_request"]) for r in reports]),
     }
+    if all("overhead" in r for r in reports):
+        for clock in ("wall_us", "cpu_us"):
+            for stat in ("mean", "p50", "p99"):
+                overall[f"overhead_{clock}_{stat}"] = interval([float(r["overhead"][clock][stat]) for r in reports])
     for kind in reports[0].get("estimator_comparison", {}):
         overall[f"{kind}_compute_saved_at_99pct_reward"] = interval(
             [float(r["estimator_comparison"][kind]["compute_saved_at_99pct_reward"]) for r in reports])

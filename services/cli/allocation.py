@@ -151,16 +151,19 @@ def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: 
     if redis:
         from core.redis import connect
         from core.settings import get_settings
-        from models.allocation import RedisBudgetState
+        from models.allocation import RedisBudgetState, WriteBehindBudgetState
 
         settings = get_settings()
         client = connect(settings)
 
-        def factory(b: float) -> RedisBudgetState:
-            state = RedisBudgetState(client, settings.namespace,
+        def factory(b: float) -> WriteBehindBudgetState:
+            # As in serving: the controller's flushes write behind, no round trip on the request path.
+            inner = RedisBudgetState(client, settings.namespace,
                                      f"evaluate-{seed}-{b:g}-{len(created)}-{int(time.time())}")
-            state.clear()
-            created.append(state)
+            inner.clear()
+            state = WriteBehindBudgetState(inner)
+            created.append((state, inner))
+            state.prime(0)   # the replay's first window
             return state
 
     try:
@@ -168,8 +171,9 @@ def _one_run(real, fmt: str, fractions: list[float], seed: int, *, world_users: 
                                          mean_per_window=per_window, seed=seed, milp_n=milp_requests,
                                          use_price_floor=price_floor)
     finally:
-        for state in created:
-            state.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
+        for state, inner in created:
+            state.close()
+            inner.clear()   # the replay's budget state is scratch: leave nothing behind in Redis
     report["seed"] = seed
     return report, results, exp
 
@@ -246,3 +250,91 @@ def bench(
     console.print(table)
     costs = cal.chain_costs(cascade.chains)
     console.print(f"{len(costs)} chains from {costs.min():.0f} to {costs.max():.0f} µs; wrote {out}")
+
+
+@app.command("bench-overhead")
+def bench_overhead(
+    json_path: Annotated[Path, typer.Option("--json", help="write the report here")],
+    data: DataOpt,
+    fmt: FormatOpt = "recbole",
+    requests: Annotated[int, typer.Option(min=100, help="requests timed (cycling through the data's)")] = 2000,
+    per_window: Annotated[int, typer.Option(min=10, help="requests per 60 s controller window")] = 600,
+    max_users: Annotated[int | None, typer.Option(min=10, help="subsample this many users")] = None,
+    logged_requests: Annotated[int, typer.Option(min=50, help="replayed requests the policy learns from")] = 400,
+    large_trees: Annotated[int, typer.Option(min=10, help="trees of the large ranker")] = 60,
+    calibration_requests: Annotated[int, typer.Option(min=1, help="requests timed per stage instance")] = 10,
+    redis: Annotated[bool, typer.Option("--redis/--no-redis", help="also time the controller on a Redis state "
+                                        "(MDS_REDIS_URL, a namespace of its own, deleted at the end): "
+                                        "write-behind as served, and every flush waiting for Redis as before")] = False,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """What allocation adds to one request, phase by phase (context, estimator, decision with its
+    state maintenance), as the server runs it: wall and CPU µs per request, percentiles, load average."""
+    import uuid
+
+    import numpy as np
+
+    from core.redis import connect
+    from core.settings import get_settings
+    from features.store import delete_namespace
+    from models.allocation import (
+        ControllerConfig,
+        LocalBudgetState,
+        RedisBudgetState,
+        WriteBehindBudgetState,
+        fit_policy,
+    )
+    from models.allocation import bench_overhead as run_bench
+    from models.allocation._state import BudgetState
+    from models.recommend import build_requests, train_recommender
+    from services.recommend import SYNC_EVERY, WINDOW_S
+
+    ratings = _load(data, fmt, max_users)
+    t0 = time.perf_counter()
+    with console.status("training the cascade and its allocation policy"):
+        bundle = train_recommender(ratings, large_trees=large_trees, calibration_requests=calibration_requests,
+                                   seed=seed)
+        policy = fit_policy(bundle, ratings, max_logged=logged_requests, seed=seed)
+    reqs = build_requests(ratings, bundle.split.t_stage, np.iinfo(np.int64).max, max_per_user=3, seed=seed)
+    serving = ControllerConfig(window_s=WINDOW_S, sync_in_decide=False, sync_every=SYNC_EVERY)
+    states: dict[str, tuple[BudgetState, ControllerConfig]] = {"in-process state": (LocalBudgetState(), serving)}
+    namespace, client, behind = None, None, None
+    if redis:
+        namespace = f"mdsoverheadbench-{uuid.uuid4().hex[:8]}"
+        client = connect(get_settings())
+        # Before: every flush a round trip in the request's path, at the old sync interval.
+        states["redis, each flush waits"] = (RedisBudgetState(client, namespace, "sync"),
+                                             ControllerConfig(window_s=WINDOW_S, sync_in_decide=False))
+        behind = WriteBehindBudgetState(RedisBudgetState(client, namespace, "write-behind"))
+        behind.prime(0)
+        states["redis, write-behind (served)"] = (behind, serving)
+    try:
+        report = run_bench(bundle, policy, reqs, states, n=requests, per_window=per_window)
+    finally:
+        if behind is not None:
+            behind.close()
+        if client is not None and namespace is not None:
+            report_keys = delete_namespace(client, namespace)
+            client.close()
+    if namespace is not None:
+        report["namespace"], report["keys_deleted"] = namespace, report_keys
+    report["command_seconds"] = time.perf_counter() - t0
+    write_json(json_path, report)
+    _print_overhead(report, requests)
+    console.print(f"one threadpool_limits(1) (what the servicer paid twice per request before): "
+                  f"{report['threadpool_limits_us_per_call']['mean']:.0f} µs; wrote {json_path}")
+
+
+def _print_overhead(report: dict, requests: int) -> None:  # type: ignore[type-arg]
+    load = report["load_average"]
+    table = Table(title=f"allocation overhead per request ({requests} requests, µs; load average "
+                        f"{load['min']:.1f}–{load['max']:.1f})")
+    for col in ("phase", "wall mean", "wall p50", "wall p99", "CPU mean", "CPU p50", "CPU p99"):
+        table.add_column(col, justify="right")
+    rows = [(k, v) for k, v in report["phases"].items()] + [(f"decision, {k}", v)
+                                                            for k, v in report["decision"].items()]
+    for name, r in rows:
+        w, c = r["wall_us"], r["cpu_us"]
+        table.add_row(name, f"{w['mean']:.1f}", f"{w['p50']:.1f}", f"{w['p99']:.1f}", f"{c['mean']:.1f}",
+                      f"{c['p50']:.1f}", f"{c['p99']:.1f}")
+    console.print(table)

@@ -1,9 +1,11 @@
 """The recommender state one server process shares between the recommend and allocation servicers:
 the loaded recommender bundle, its allocation policy, and one online controller whose λ and spend counters live in Redis (so replicas share a budget).
 
-The controller's state client is synchronous (its flush is one atomic Lua script), so every call
-that may reach Redis runs in a worker thread (``asyncio.to_thread``): a slow or hung Redis delays
-only the requests waiting on the controller, never the event loop serving everything else."""
+The controller's flushes write behind (``WriteBehindBudgetState``): one background thread sends them
+to Redis (one atomic Lua script each) and the replies are adopted as they arrive, so a decision
+never waits on Redis and a slow or hung Redis delays no request (the controller serves its fallback
+chain while the state is unreachable). Status reads and SetBudget wait on Redis in a worker thread
+(``asyncio.to_thread``), never on the event loop."""
 
 from __future__ import annotations
 
@@ -25,22 +27,26 @@ from models.allocation import (
     Decision,
     OnlineController,
     RedisBudgetState,
+    WriteBehindBudgetState,
 )
 from models.allocation.deployment import budget_scope, deployment_paths
 from models.recommend import RecommenderBundle
 from services.server.context import ServiceContext
 
-__all__ = ["RecommenderRuntime", "get_runtime", "WINDOW_S"]
+__all__ = ["RecommenderRuntime", "SYNC_EVERY", "get_runtime", "WINDOW_S"]
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
+# Flushes cost a request no round trip any more (they write behind), so replicas sync often: each
+# learns the others' spend one reply late, and a short sync interval keeps that lag small.
+SYNC_EVERY = 16
 
 
 @dataclass
 class RecommenderRuntime:
     bundle: RecommenderBundle
     policy: AllocationPolicy
-    state: RedisBudgetState
+    state: WriteBehindBudgetState   # over the shared ``RedisBudgetState`` (``state.inner``)
     controller: OnlineController
     requests_per_window: float      # last known shared value (Redis ``rpw``), the bundle's default before
     lock: asyncio.Lock              # the controller's local counters are per process
@@ -54,24 +60,26 @@ class RecommenderRuntime:
             self.requests_per_window = snap.requests_per_window
 
     async def decide(self, pred: np.ndarray, now: float, max_cost_us: float | None) -> Decision:
-        """The controller's decision; its state I/O (flush, window roll, re-plan) runs off the loop."""
-        async with self.lock:
-            ctl = self.controller
-            if ctl.due(now):
-                await asyncio.to_thread(ctl.maintain, now)
-                self._adopt(ctl.shared)
-            return ctl.decide(pred, now, max_cost_us=max_cost_us)
+        """The controller's decision. Its state maintenance (flush, window roll, λ re-planning) runs
+        inline: the flush only hands the deltas to the write-behind thread, so nothing here waits
+        on Redis, and no thread hop is paid per request."""
+        ctl = self.controller
+        if ctl.due(now):
+            ctl.maintain(now)
+            self._adopt(ctl.shared)
+        return ctl.decide(pred, now, max_cost_us=max_cost_us)
 
     async def snapshot(self) -> tuple[BudgetSnapshot, dict[int, int]]:
         """This replica's unsynced requests flushed, then the global state and traffic (raises
         StoreUnavailable when Redis is unreachable)."""
+        now = time.time()
+
         def read() -> tuple[BudgetSnapshot, dict[int, int]]:
-            now = time.time()
-            self.controller.flush(now)
-            snap = self.state.flush(int(now // WINDOW_S), 0.0, 0, {})
-            return snap, self.state.traffic()
+            self.state.drain()    # this replica's requests are in Redis before it is read
+            return self.state.inner.flush(int(now // WINDOW_S), 0.0, 0, {}), self.state.inner.traffic()
 
         async with self.lock:
+            self.controller.flush(now)   # hands the deltas to the write-behind thread, no I/O here
             snap, traffic = await asyncio.to_thread(read)
             self._adopt(snap)
             return snap, traffic
@@ -97,16 +105,17 @@ def _build(ctx: ServiceContext) -> RecommenderRuntime:
     bundle = RecommenderBundle.load(path)
     policy = AllocationPolicy.load(ppath, bundle)
     client = connect(ctx.settings)
-    state = RedisBudgetState(client, ctx.settings.namespace, budget_scope(ctx.settings))
+    shared = RedisBudgetState(client, ctx.settings.namespace, budget_scope(ctx.settings))
     rpw = policy.requests_per_window
+    config = ControllerConfig(window_s=WINDOW_S, sync_in_decide=False, sync_every=SYNC_EVERY,
+                              lam_floor=policy.lam_floor)
+    state = WriteBehindBudgetState(shared, retry_s=config.retry_s)
     controller = OnlineController(bundle.costs, state, lam0=policy.default_mix, budget_per_window=None,
-                                  config=ControllerConfig(window_s=WINDOW_S, sync_in_decide=False,
-                                                          lam_floor=policy.lam_floor),
-                                  columns=policy.frontier)
+                                  config=config, columns=policy.frontier)
     # Keep a budget another replica (or SetBudget) already stored; otherwise publish the default.
     snap = None
     try:
-        snap = state.flush(int(time.time() // WINDOW_S), 0.0, 0, {})
+        snap = state.prime(int(time.time() // WINDOW_S))
     except Exception as exc:  # Redis down at start-up: the controller serves its fallback until it is back
         log.warning("allocation state unreachable at start-up: %s", exc)
     if snap is None or snap.budget is None:
@@ -128,6 +137,9 @@ async def get_runtime(ctx: ServiceContext) -> RecommenderRuntime:
             return _build(ctx)
 
     def close(runtime: RecommenderRuntime) -> None:
-        runtime.state.client.close()
+        runtime.state.close()     # sends what is still queued (best effort), stops the thread
+        inner = runtime.state.inner
+        if isinstance(inner, RedisBudgetState):
+            inner.client.close()
 
     return await ctx.resource(RecommenderRuntime, build, close=close)

@@ -9,6 +9,7 @@ the popularity fallback.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from core.errors import InvalidArgument, StoreUnavailable, UnknownEntity
 from core.settings import Settings
@@ -36,6 +37,13 @@ __all__ = ["MAX_K", "RecommendServicer", "example_call", "prepare_demo", "regist
 MAX_K = 50
 MAX_INFLIGHT = 64
 DEADLINE_SHARE = 0.5
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """This process's BLAS libraries, found once: finding them is what makes a fresh
+    ``threadpool_limits`` cost milliseconds per request."""
+    return ThreadpoolController().select(user_api="blas")
 
 
 class RecommendServicer(pb_grpc.RecommendServiceServicer):
@@ -99,13 +107,14 @@ class RecommendServicer(pb_grpc.RecommendServiceServicer):
     async def _cascade(self, rt: RecommenderRuntime, items: np.ndarray, ratings: np.ndarray, times: np.ndarray,
                        now: float, max_cost: float | None, k: int, value: float) -> pb.RecommendResponse:
         bundle = rt.bundle
-        with threadpool_limits(1):
-            pred = rt.policy.predict(bundle, items, ratings, times, int(now))
+        # No thread limit here: the allocation context and LightGBM (one thread) use no BLAS, and
+        # ``threadpool_limits`` scans every loaded library per call (milliseconds on a busy machine).
+        pred = rt.policy.predict(bundle, items, ratings, times, int(now))
         # The controller maximizes value-weighted reward: a request worth twice the average gets the
         # compute a doubled gain would justify at the same λ.
         decision = await rt.decide(pred * value if value != 1.0 else pred, now, max_cost)   # I/O off the loop
         chain = bundle.cascade.chains[decision.chain]
-        with threadpool_limits(1):
+        with _blas().limit(limits=1):   # tiny matrices: BLAS threads only contend on a busy machine
             ctx = bundle.cascade.context(items, ratings)
             top, scores = bundle.cascade.recommend(ctx, chain, k)
         if len(top) < k:  # a user who has seen nearly everything: pad with popular unseen items

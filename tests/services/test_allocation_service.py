@@ -20,7 +20,13 @@ from core.redis import connect
 from core.settings import Settings
 from features.catalog import demo_catalog
 from features.demo_world import generate_users
-from models.allocation import AllocationPolicy, ControllerConfig, OnlineController, RedisBudgetState
+from models.allocation import (
+    AllocationPolicy,
+    ControllerConfig,
+    OnlineController,
+    RedisBudgetState,
+    WriteBehindBudgetState,
+)
 from models.allocation.demo import ensure_demo_allocation, fit_demo_policy, policy_path
 from models.artifacts import save_artifact
 from models.recommend import RecommenderBundle
@@ -163,23 +169,23 @@ def test_policy_artifact_is_checked_on_load(bundle_file: tuple[Path, Path], tmp_
             AllocationPolicy.load(path, bundle)
 
 
-def test_hung_redis_never_blocks_the_event_loop(bundle_file: tuple[Path, Path], settings: Settings):
-    """A Redis that accepts connections but never answers: the controller's flush waits out the
-    socket timeout in a worker thread while the event loop keeps running other work, and the
-    request then gets the fallback chain."""
+def test_hung_redis_never_blocks_a_decision(bundle_file: tuple[Path, Path], settings: Settings):
+    """A Redis that accepts connections but never answers: decisions never wait for it (the
+    write-behind thread does, for the socket timeout) and get the fallback chain at once; the event
+    loop keeps running other work throughout."""
     with socket.socket() as hung:
         hung.bind(("127.0.0.1", 0))
         hung.listen(8)   # connections complete in the kernel backlog; nothing ever replies
         cfg = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{hung.getsockname()[1]}/0",
-                                          "redis_timeout_s": 0.3})
+                                          "redis_timeout_s": 2.0})
         bundle = RecommenderBundle.load(bundle_file[0])
         policy = AllocationPolicy.load(bundle_file[1], bundle)
-        state = RedisBudgetState(connect(cfg), cfg.namespace, "recommend")
+        state = WriteBehindBudgetState(RedisBudgetState(connect(cfg), cfg.namespace, "recommend"), retry_s=0.05)
         ctl = OnlineController(bundle.costs, state, lam0=policy.default_mix, columns=policy.frontier,
-                               config=ControllerConfig(window_s=60.0, sync_in_decide=False))
+                               config=ControllerConfig(window_s=60.0, sync_in_decide=False, sync_every=1))
         pred = np.linspace(1.0, 2.0, len(bundle.costs))
 
-        async def serve_while_ticking() -> tuple[str, int]:
+        async def serve_while_ticking() -> tuple[list[str], int, int]:
             rt = RecommenderRuntime(bundle, policy, state, ctl, policy.requests_per_window, asyncio.Lock())
             ticks = 0
 
@@ -191,13 +197,17 @@ def test_hung_redis_never_blocks_the_event_loop(bundle_file: tuple[Path, Path], 
 
             task = asyncio.create_task(ticker())
             await asyncio.sleep(0)
-            decision = await rt.decide(pred, time.time(), None)
+            reasons = [(await rt.decide(pred, time.time(), None)).reason for _ in range(20)]
+            failures_while_deciding = state.failures   # the background read is still waiting on Redis
+            await asyncio.sleep(0.3)
             task.cancel()
-            return decision.reason, ticks
+            return reasons, failures_while_deciding, ticks
 
-        reason, ticks = asyncio.run(serve_while_ticking())
-    assert reason == "fallback:unavailable"
-    # The flush blocked for at least the 0.3 s socket timeout; a loop blocked by it would not tick.
+        reasons, failures, ticks = asyncio.run(serve_while_ticking())
+        state.close()
+    assert set(reasons) == {"fallback:unavailable"}
+    # 20 decisions came back before the first read had even timed out (2 s): none waited for Redis.
+    assert failures == 0
     assert ticks >= 5, ticks
 
 

@@ -186,3 +186,21 @@ def test_latency_cap_limits_the_chain_per_request():
     capped = OnlineController(costs, LocalBudgetState(), lam0=0.0,
                               config=ControllerConfig(window_s=60.0, latency_cap_us=450.0))
     assert capped.decide(row, 1.0).chain == 1                         # the configured cap, every request
+
+
+def test_solve_mix_prices_both_ends_as_a_fresh_mean_would():
+    """The re-plan reuses the bisection's spend at λ and λ_low instead of recomputing them: the mixing
+    probability is exactly the one fresh means give."""
+    rng = np.random.default_rng(3)
+    costs = np.sort(rng.uniform(50.0, 2000.0, 9))
+    for k in range(20):
+        rows = 1 + rng.gamma(2.0, 1.0, (64, 1)) / 2000 * costs[None, :] * (1 + rng.normal(0, 0.05, (64, 9)))
+        target = (0.2 + 0.03 * k) * costs.max()
+        for hint in (None, 1e-4 * (k + 1)):
+            mix = solve_mix(rows, costs, target, iters=5, hint=hint)
+            if mix.lam == 0.0:
+                continue
+            s_hi = float(costs[choose(rows, costs, mix.lam)].mean())
+            s_lo = float(costs[choose(rows, costs, mix.lam_low)].mean())
+            p = 0.0 if s_lo <= s_hi else float(np.clip((target - s_hi) / (s_lo - s_hi), 0.0, 1.0))
+            assert mix.p_low == p and s_hi <= target

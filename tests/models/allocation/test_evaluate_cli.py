@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from core.errors import InvalidArgument
 from core.paths import movielens_100k_dir
+from core.settings import Settings
 from services.cli.allocation import app
+from tests._mds_cli import cli_environment, keys_left, mds_in_process
 
 
 def _grouplens_subsample(dest: Path, users: int) -> Path:
@@ -110,3 +113,31 @@ def test_bad_flags_are_named(tmp_path: Path) -> None:
                           "--budgets", "2", "--json", str(tmp_path / "x.json")],
                          env={**os.environ, "COLUMNS": "160"}, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--budgets" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bench_overhead_times_every_phase_and_leaves_nothing_in_redis(
+        tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _grouplens_subsample(tmp_path, 200)
+    out = tmp_path / "overhead.json"
+    with cli_environment(settings, monkeypatch):
+        code, stdout, _ = mds_in_process(
+            ["allocation", "bench-overhead", "--data", str(data), "--format", "grouplens", "--requests", "300",
+             "--per-window", "60", "--logged-requests", "80", "--large-trees", "10", "--calibration-requests", "2",
+             "--redis", "--json", str(out)], monkeypatch, capsys)
+    assert code == 0, stdout
+    report = json.loads(out.read_text())
+    for name, phase in report["phases"].items():
+        for clock in ("wall_us", "cpu_us"):
+            assert 0 < phase[clock]["p50"] <= phase[clock]["p99"] <= phase[clock]["max"], (name, clock)
+    decisions = report["decision"]
+    assert set(decisions) == {"in-process state", "redis, each flush waits", "redis, write-behind (served)"}
+    assert all(sum(d["reasons"].values()) == 300 and d["decisions"] == 300 for d in decisions.values())
+    behind = decisions["redis, write-behind (served)"]
+    assert behind["state"]["round_trips_off_request_path"] > 0 and behind["state"]["failures"] == 0
+    assert behind["state"]["all_acknowledged"] is True
+    # Writing behind changes when Redis hears of the spend, not a single decision of one replica.
+    assert behind["reasons"] == decisions["in-process state"]["reasons"]
+    assert decisions["redis, each flush waits"]["state"] == {"backend": "RedisBudgetState"}
+    assert report["load_average"]["min"] >= 0 and report["threadpool_limits_us_per_call"]["mean"] > 0
+    assert report["keys_deleted"] > 0 and keys_left(settings, report["namespace"]) == []
+    assert "decision, redis, write-behind" in stdout
