@@ -3,7 +3,14 @@
 (Lagrangian and exact MILP) and the replay evaluation."""
 
 from models.allocation._achievable import achievable_gain
-from models.allocation._context import ALLOCATION_CONTEXT, ContextExtractor, request_context
+from models.allocation._context import (
+    ALLOCATION_CONTEXT,
+    NOVELTY_FEATURES,
+    PROFILE_FEATURES,
+    PROFILE_RANKS,
+    ContextExtractor,
+    request_context,
+)
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import (
     CHAIN_FEATURES,
@@ -39,7 +46,7 @@ from models.allocation._summary import interval, summarize_replays
 from models.allocation._world import taste_data, taste_requests
 
 __all__ = [
-    "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
+    "ALLOCATION_CONTEXT", "NOVELTY_FEATURES", "PROFILE_FEATURES", "PROFILE_RANKS", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
     "price_floor", "request_context", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES", "ESTIMATORS", "GainEstimator",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
     "RewardEstimator", "TrafficStream", "chain_features", "achievable_gain", "choose", "compute_saved", "cross_fit", "forward_fit", "interval", "make_estimator", "evaluate_budget", "fit_policy",
