@@ -104,7 +104,7 @@ class ContextExtractor:
         best = float(score[top[0]])
         out[2:6] = (np.log1p(float(score[top].sum()) / n), float(self.log_pop[top].mean()),
                     1.0 - float(np.isin(cand, popular).mean()), np.log1p(float((score[cand] >= 0.5 * best).sum())))
-        at = _AT[_AT < len(ranked)]
+        at = _AT[: int(np.searchsorted(_AT, len(ranked)))]   # the ranks that have a candidate
         out[6 : 6 + len(at)] = score[ranked[at]] / n
         out[6 + n_ranks : 6 + n_ranks + len(at)] = self.log_pop[ranked[at]]
         return out.astype(np.float32)
