@@ -4,7 +4,14 @@
 
 from models.allocation._achievable import achievable_gain
 from models.allocation._bench import bench_overhead
-from models.allocation._context import ALLOCATION_CONTEXT, ContextExtractor, request_context
+from models.allocation._context import (
+    ALLOCATION_CONTEXT,
+    NOVELTY_FEATURES,
+    PROFILE_FEATURES,
+    PROFILE_RANKS,
+    ContextExtractor,
+    request_context,
+)
 from models.allocation._controller import ControllerConfig, Decision, OnlineController
 from models.allocation._estimator import (
     CHAIN_FEATURES,
@@ -42,7 +49,7 @@ from models.allocation._world import taste_data, taste_requests
 from models.allocation._writebehind import WriteBehindBudgetState
 
 __all__ = [
-    "ALLOCATION_CONTEXT", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
+    "ALLOCATION_CONTEXT", "NOVELTY_FEATURES", "PROFILE_FEATURES", "PROFILE_RANKS", "Allocation", "AllocationExperiment", "PriceFloor", "ContextExtractor",
     "price_floor", "request_context", "AllocationPolicy", "BudgetResult", "BudgetSnapshot", "BudgetState", "CHAIN_FEATURES", "ESTIMATORS", "GainEstimator",
     "ControllerConfig", "Decision", "LocalBudgetState", "MilpCheck", "OnlineController", "RedisBudgetState",
     "RewardEstimator", "TrafficStream", "chain_features", "achievable_gain", "choose", "compute_saved", "cross_fit", "forward_fit", "interval", "make_estimator", "evaluate_budget", "fit_policy",

@@ -19,7 +19,7 @@ from models.recommend import RatingData, RecommenderBundle, build_requests
 
 __all__ = ["AllocationPolicy", "fit_policy"]
 
-POLICY_VERSION = 2   # 2: the item-CF novelty context features
+POLICY_VERSION = 3   # 2: the item-CF novelty context features; 3: the item-CF score profile
 
 
 @dataclass

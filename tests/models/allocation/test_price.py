@@ -1,5 +1,5 @@
 """The price below which compute does not pay (``price_floor``) and the controller that honours it,
-and the item-CF novelty context features (``ContextExtractor``)."""
+and the item-CF context features: novelty and score profile (``ContextExtractor``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import scipy.sparse as sp
 
 from models.allocation import (
     ALLOCATION_CONTEXT,
+    NOVELTY_FEATURES,
+    PROFILE_FEATURES,
+    PROFILE_RANKS,
     ContextExtractor,
     ControllerConfig,
     LocalBudgetState,
@@ -84,7 +87,7 @@ def _base(n: int, seed: int = 0) -> BaseSignals:
                        np.zeros((n, 16), np.float32), sp.csr_matrix(dense), np.eye(n, 4, dtype=np.float32))
 
 
-def _reference_novelty(base: BaseSignals, history: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+def _reference_item_cf(base: BaseSignals, history: np.ndarray, ratings: np.ndarray) -> np.ndarray:
     """The same features the slow way: dense rows, a full sort."""
     liked = history[ratings >= 4] if (ratings >= 4).any() else history
     liked = liked[-60:]
@@ -97,19 +100,24 @@ def _reference_novelty(base: BaseSignals, history: np.ndarray, ratings: np.ndarr
     top = cand[:10]
     popular = [i for i in np.lexsort((-base.item_pop, -base.recent_pop)) if unseen[i]][:100]
     n, log_pop = len(liked), np.log1p(base.item_pop)
+    # The profile: score per liked item and log-popularity of the r-th best unseen candidate (none:
+    # score 0 and the mean log-popularity).
+    ranks = np.array(PROFILE_RANKS) - 1
+    at_score = [score[cand[r]] / n if r < len(cand) else 0.0 for r in ranks]
+    at_pop = [log_pop[cand[r]] if r < len(cand) else log_pop.mean() for r in ranks]
     return np.array([np.log1p(score.sum() / n), score.sum() / rows.sum(), np.log1p(score[top].sum() / n),
                      log_pop[top].mean(), 1 - np.isin(cand, popular).mean(),
-                     np.log1p((score[cand] >= 0.5 * score[cand].max()).sum())])
+                     np.log1p((score[cand] >= 0.5 * score[cand].max()).sum()), *at_score, *at_pop])
 
 
-def test_novelty_features_match_a_dense_reference_and_see_an_exhausted_neighbourhood() -> None:
+def test_item_cf_features_match_a_dense_reference_and_see_an_exhausted_neighbourhood() -> None:
     base = _base(300)
     extract = ContextExtractor(base)
     rng = np.random.default_rng(0)
     for _ in range(20):
         history = rng.choice(300, rng.integers(3, 90), replace=False)
         ratings = rng.choice([2.0, 3.0, 4.0, 5.0], len(history))
-        np.testing.assert_allclose(extract.novelty(history, ratings), _reference_novelty(base, history, ratings),
+        np.testing.assert_allclose(extract.item_cf(history, ratings), _reference_item_cf(base, history, ratings),
                                    rtol=1e-5, atol=1e-6)
         row = extract(history, ratings, np.arange(len(history)) * 60, 10_000)
         assert row.shape == (len(ALLOCATION_CONTEXT),) and np.all(np.isfinite(row))
@@ -117,6 +125,9 @@ def test_novelty_features_match_a_dense_reference_and_see_an_exhausted_neighbour
     liked = np.array([0, 1])
     seen = np.unique(np.r_[liked, base.sim[liked].indices])
     ratings = np.where(np.isin(seen, liked), 5.0, 2.0)
-    novelty = extract.novelty(seen, ratings)
-    assert novelty[[0, 1, 2, 4, 5]] == pytest.approx([0.0] * 5)
-    assert np.all(np.isfinite(extract.novelty(np.array([], dtype=np.int64), np.array([]))))
+    features = extract.item_cf(seen, ratings)
+    assert features[[0, 1, 2, 4, 5]] == pytest.approx([0.0] * 5)
+    n_ranks = len(PROFILE_RANKS)
+    assert features[6 : 6 + n_ranks] == pytest.approx([0.0] * n_ranks)     # no candidate at any rank
+    assert features.shape == (len(NOVELTY_FEATURES) + len(PROFILE_FEATURES),)
+    assert np.all(np.isfinite(extract.item_cf(np.array([], dtype=np.int64), np.array([]))))

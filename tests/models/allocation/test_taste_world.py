@@ -120,3 +120,26 @@ def test_gain_estimator_ranks_who_gains_and_the_replay_stays_in_budget(taste: tu
     cheap = int(np.argmin(costs))
     served = np.concatenate(stream.index)
     assert res.extra["expected_online"] > 1.1 * float(held_expected[served, cheap].mean())
+
+
+def test_item_cf_score_profile_carries_how_much_a_niche_request_gains(taste: tuple) -> None:
+    """Among niche requests (all of whom gain from item-CF recall and the large ranker), how much each
+    gains follows how many strong unseen candidates the item-CF recall has: the profile's score at rank
+    10 ranks the gains of the best niche chain, where the neighbourhood's total unseen mass does less."""
+    world, data, cascade, held = taste
+    _, expected = cascade.replay_expected(held, progress=False)
+    kind = world.users.set_index("user_id").loc[[str(data.user_ids[q.user]) for q in held], "kind"].to_numpy()
+    niche = kind == "niche"
+    cheap = cascade.chain_index["popularity@100>linear@50>lr_rank"]
+    gain = expected[niche] - expected[niche][:, [cheap]]
+    best = gain[:, int(np.argmax(gain.mean(axis=0)))]
+    ctx = request_context(cascade, [q for q, m in zip(held, niche, strict=True) if m])
+    names = list(ALLOCATION_CONTEXT)
+
+    def rank_corr(x: np.ndarray) -> float:
+        rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(best))
+        return float(np.corrcoef(rx, ry)[0, 1])
+
+    at_10 = rank_corr(ctx[:, names.index("cf_score_at_10")])
+    assert at_10 > 0.3, at_10
+    assert at_10 > rank_corr(ctx[:, names.index("log_cf_unseen_per_liked")]), at_10
