@@ -62,6 +62,7 @@ from models.targeting.parser._decoding import decode_logic, pick_candidate, proj
 from models.targeting.parser._demos import DemoLibrary, Demonstration, library_demonstrations
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
+from models.targeting.parser._polarity import audit_polarity, unattached_numbers
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 from models.targeting.parser._provenance import DemandSpans, explain_parse
 from models.targeting.parser._resolve import Resolution, resolve_phrases
@@ -222,7 +223,7 @@ class DemandParser:
             for unsure, suspect in c.unsure:
                 out.append(self._closest(f"{unsure} (not sure what the negation covers)", unsure, spans,
                                          first=suspect))
-            for phrase in c.unread:
+            for phrase in [*c.unread, *unattached_numbers(c)]:
                 out.append(self._closest(phrase, phrase, spans))
             if c.slots or c.unsure or not c.leftover.strip():
                 continue
@@ -263,6 +264,8 @@ class DemandParser:
         spans = DemandSpans(demand, linking.text)  # positions in the demand as sent, not the normalised text
         cands = candidates(linking, self.config.candidates)
         result = self._read(text, linking, cands, self._unresolved(linking, spans))
+        result = audit_polarity(result, linking, self.catalog,  # words around each condition vs its polarity
+                                lambda label, phrase, first: self._closest(label, phrase, spans, first))
         return explain_parse(result, spans, linking, cands, self.catalog, self.config.alternatives)
 
     def _read(self, demand: str, linking: Linking, cands: list[Candidate],

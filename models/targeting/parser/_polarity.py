@@ -1,0 +1,313 @@
+"""Polarity audit: does each condition include or exclude what the demand's words around it say?
+
+An inverted audience (the opposite of what was asked, with no warning) is the worst error a parser can
+make. The linker decides polarity clause by clause; the model-resolved conditions take the polarity of
+their phrase read alone. This audit looks again, after a reading is chosen, at the words around the phrase
+each condition came from (the reasoning chain's ``phrase~key`` mapping, located in the normalised demand)
+and compares what they say with the condition:
+
+* **an exclusion after the phrase** ("customers already opted in to X are excluded"): the group the sentence
+  names is left out; with one condition in that sentence it is negated, with several (``NOT (A AND B)`` or
+  ``NOT A AND NOT B``?) they are dropped and the sentence reported;
+* **an exclusion before the phrase** ("skip anyone on hardship or life support") covering a condition no
+  linker clause read (a model-resolved phrase): negated when it only continues a list the linker excluded,
+  dropped and reported otherwise;
+* **a negation before an "or"** ("who don't have a watch or tracker connected"): whether the negation covers
+  the phrase after the "or" cannot be told, so an including condition from that phrase is dropped and the
+  words reported;
+* **antonyms by English morphology** between the demand's word and the key's own name ("paper bills" and
+  ``paperless_billing``; "active" and ``inactive_...``): the phrase means the key's opposite, so the
+  condition's polarity is that of the phrase's own negation, flipped.
+
+Fixed conditions are rewritten; dropped ones are reported in ``unresolved`` (with the closest keys, the
+dropped key first) rather than guessed. Numeric thresholds are left alone (their comparative words decide
+their direction). Two source-side helpers sit here too: :func:`keep_negative_values` keeps a value that
+starts with "non-" ("non-binary") from being read as a negation, and :func:`unattached_numbers` reports a
+number the linker read but could not attach to any key, which would otherwise vanish without a word.
+
+Nothing here names a catalog feature or value; the words are generic English.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from features.catalog import Catalog, DType
+from models.targeting.logic import (
+    And,
+    Condition,
+    Expr,
+    Not,
+    Op,
+    Or,
+    ParseResult,
+    ReasoningChain,
+    UnresolvedPhrase,
+    canonical,
+    normalize,
+)
+from models.targeting.parser._clauses import LinkedClause, Linking
+from models.targeting.parser._linkrules import EXCLUDE, NEGATION
+
+__all__ = ["PolarityFix", "audit_polarity", "keep_negative_values", "unattached_numbers"]
+
+# Reports an unresolved phrase: (label, phrase, the key to list first) → the phrase with its closest keys.
+Report = Callable[[str, str, str | None], UnresolvedPhrase]
+
+_SENTENCE = re.compile(r"[.;!?\n]+(?!\d)")
+# "... are excluded", "... should be left out", "... don't qualify": the group named before it is left out
+_EXCLUDED_AFTER = re.compile(
+    r"\b(?:(?:are|is|were|was|be|being|get|gets|should be|must be|will be|to be)\s+(?:all\s+)?"
+    r"(?:excluded|removed|left out|filtered out|taken out|dropped|suppressed|ineligible|not eligible|out of scope)"
+    r"|(?:do|does|should|must|will|can) not (?:qualify|be (?:included|targeted|contacted))"
+    r"|are not (?:included|eligible|in scope))\b")
+# between an exclusion word and a phrase it may cover: nothing but who, how the list goes on, small words
+_LIST_ONLY = re.compile(r"(?:\s|,|\bor\b|\band\b|\bnor\b|\banyone\b|\banybody\b|\bthose\b|\bwho\b|\bis\b|\bare\b|"
+                        r"\bon\b|\bin\b|\bwith\b|\bof\b|\ba\b|\ban\b|\bthe\b|\bany\b)*")
+_NEGATED_OR = 6  # words between a negation and an "or" that may carry it over to the phrase after the "or"
+_ANTONYM_PREFIXES = ("non", "un", "in", "dis")
+_NUMBER = re.compile(r"\d")
+_NOTE_NEGATION = "not sure what the negation covers"
+_NOTE_EXCLUSION = "not sure what the exclusion covers"
+
+
+@dataclass(frozen=True, slots=True)
+class PolarityFix:
+    """What the audit did to one condition: ``"negated"`` (rewritten) or ``"dropped"`` (reported)."""
+
+    condition: str
+    action: str
+    why: str
+
+
+# -- source-side helpers --------------------------------------------------------------------------------
+
+
+def keep_negative_values(demand: str, catalog: Catalog) -> str:
+    """Values or value aliases that begin with "non" ("non-binary", "non smoker") written as the value itself,
+    so that normalisation's "non-X" → "not X" does not turn a value into a negation of the words after it
+    ("non-binary members under 30" was read as NOT under 30)."""
+    for f in catalog.features.values():
+        for value in f.values or ():
+            for phrase in (value, *f.value_aliases.get(value, ())):
+                words = re.split(r"[\s_-]+", str(phrase).lower())
+                if len(words) < 2 or words[0] != "non":
+                    continue
+                rx = r"\bnon[\s_-]+" + r"[\s_-]+".join(re.escape(w) for w in words[1:]) + r"\b"
+                demand = re.sub(rx, str(value).lower(), demand, flags=re.I)
+    return demand
+
+
+def unattached_numbers(clause: LinkedClause) -> list[str]:
+    """Number expressions of a clause that no key took ("account holders aged 30-45 living in houses" with no
+    key for "aged"): with other conditions in the clause they would otherwise be dropped silently."""
+    if not clause.slots:
+        return []  # a clause with nothing read is reported whole
+    return [part.strip() for part in re.split(r"\s{2,}", clause.leftover) if _NUMBER.search(part)]
+
+
+# -- the audit ------------------------------------------------------------------------------------------
+
+
+def _signed(expr: Expr, negated: bool = False, path: tuple[int, ...] = ()
+            ) -> list[tuple[Condition, bool, tuple[int, ...]]]:
+    """Every condition, whether it sits under NOT, and its path of item indices (Not adds no index)."""
+    if isinstance(expr, Condition):
+        return [(expr, negated, path)]
+    if isinstance(expr, Not):
+        return _signed(expr.item, not negated, path)
+    return [found for i, item in enumerate(expr.items) for found in _signed(item, negated, (*path, i))]
+
+
+def _excludes(cond: Condition, negated: bool, catalog: Catalog) -> bool | None:
+    """Whether the condition, with its NOTs, leaves people out (``= false``, ``Not Equal To``, no presence);
+    None for a numeric threshold, whose comparative words decide its direction."""
+    dtype = catalog.features[cond.key].dtype
+    if dtype == DType.BOOL:
+        return negated != (cond.value == "false")
+    if dtype in (DType.CATEGORY, DType.STRING_SET):
+        return negated != (cond.op in (Op.NOT_EQUAL_TO, Op.NOT_BELONGS_TO, Op.CONTAINS_NONE))
+    if cond.op == Op.GREATER_THAN and cond.value == "0":
+        return negated
+    if cond.op == Op.EQUAL_TO and cond.value == "0":
+        return not negated
+    return None
+
+
+def _sentence(text: str, at: int) -> tuple[int, int]:
+    """The span of the sentence (or bulleted line) holding position ``at``."""
+    start, end = 0, len(text)
+    for m in _SENTENCE.finditer(text):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() >= at:
+            end = m.start()
+            break
+    return start, end
+
+
+def _locate(text: str, phrase: str, taken: set[int]) -> tuple[int, int] | None:
+    """The first place of ``phrase`` in ``text`` not used by an earlier condition (merged lists part by part)."""
+    parts = [p for p in phrase.split(", ") if p.strip()]
+    if not parts:
+        return None
+    first = re.compile(rf"(?<![a-z0-9]){re.escape(parts[0])}(?![a-z0-9])")
+    hits = [m for m in first.finditer(text)]
+    for m in sorted(hits, key=lambda h: h.start() in taken):
+        end = m.end()
+        for part in parts[1:]:
+            nxt = re.compile(rf"(?<![a-z0-9]){re.escape(part)}(?![a-z0-9])").search(text, end)
+            end = nxt.end() if nxt else end
+        return m.start(), end
+    return None
+
+
+def _antonym(phrase: str, key: str) -> bool:
+    """The phrase says a word whose opposite the key's name says ("paper" / ``paperless_billing``, "active" /
+    ``inactive_days``), or the reverse, and not the key's own word."""
+    said = set(re.findall(r"[a-z]{3,}", phrase))
+    named = set(key.lower().split("_"))
+    if said & named:
+        return False
+    for w in said:
+        forms = {f"{w}less", *(f"{p}{w}" for p in _ANTONYM_PREFIXES)}
+        if len(w) >= 4 and forms & named:
+            return True
+        stripped = {w[len(p):] for p in _ANTONYM_PREFIXES if w.startswith(p)} | ({w[:-4]} if w.endswith("less") else set())
+        if any(len(s) >= 4 and s in named for s in stripped):
+            return True
+    return False
+
+
+def _negated_locally(text: str, clause_start: int, end: int) -> bool:
+    """A negation word in the phrase, or between its clause's start and the phrase ("still no paper bills")."""
+    return bool(NEGATION.search(text[clause_start:end]))
+
+
+class _Audit:
+    def __init__(self, result: ParseResult, linking: Linking, catalog: Catalog, report: Report) -> None:
+        assert result.logic is not None
+        self.result = result
+        self.text = linking.text
+        self.catalog = catalog
+        self.report = report
+        self.slot_phrases = {s.phrase for s in linking.slots}
+        chain = ReasoningChain.from_steps(result.reasoning)
+        self.mapping = list(chain.mapping)
+        self.chain = chain
+        self.fixes: list[PolarityFix] = []
+        self.reported: list[UnresolvedPhrase] = []
+        # every located source phrase: (start, end, key, from a linker slot)
+        self.sources: list[tuple[int, int, str, bool]] = []
+        taken: set[int] = set()
+        for phrase, key in self.mapping:
+            where = _locate(self.text, phrase, taken)
+            if where is not None:
+                taken.add(where[0])
+                self.sources.append((*where, key, phrase in self.slot_phrases))
+
+    def _report(self, note: str, start: int, end: int, key: str) -> None:
+        phrase = re.sub(r"\s+", " ", self.text[start:end]).strip(" ,:-")
+        if phrase and all(u.phrase.split(" (")[0] != phrase for u in (*self.result.unresolved, *self.reported)):
+            self.reported.append(self.report(f"{phrase} ({note})", phrase, key))
+
+    def verdict(self, cond: Condition, negated: bool) -> tuple[str, str] | None:
+        """("negate" | "drop", why) when the words around the condition's phrase disagree with it."""
+        excludes = _excludes(cond, negated, self.catalog)
+        if excludes is None:
+            return None
+        for start, end, key, from_slot in self.sources:
+            if key != cond.key:
+                continue
+            s_lo, s_hi = _sentence(self.text, start)
+            in_sentence = [src for src in self.sources if s_lo <= src[0] < s_hi]
+            after = self.text[end:s_hi]
+            m = _EXCLUDED_AFTER.search(after)
+            if m is not None and not excludes:
+                before_cue = [src for src in in_sentence if src[0] < end + m.start()]
+                if len({src[2] for src in before_cue}) == 1:
+                    return "negate", f"'{self.text[start:end]}' is in a group the demand excludes ('{m.group(0)}')"
+                self._report(_NOTE_EXCLUSION, s_lo, end + m.end(), cond.key)
+                return "drop", f"'{m.group(0)}' covers several conditions"
+            lead = [x for x in EXCLUDE.finditer(self.text, s_lo, start)]
+            if lead and not from_slot and not excludes:
+                between = self.text[lead[-1].end():start]
+                for src in in_sentence:  # words of conditions the linker already excluded are part of the list
+                    if lead[-1].end() <= src[0] < start:
+                        between = between.replace(self.text[src[0]:src[1]], " ")
+                if _LIST_ONLY.fullmatch(between):
+                    return "negate", f"'{self.text[start:end]}' continues the list after '{lead[-1].group(0)}'"
+                self._report(_NOTE_EXCLUSION, lead[-1].start(), end, cond.key)
+                return "drop", f"'{lead[-1].group(0)}' may cover '{self.text[start:end]}'"
+            clause_lo = max([s_lo, *(src[1] for src in in_sentence if src[1] <= start)])
+            if not excludes and self._negated_or(s_lo, start):
+                neg = [x for x in NEGATION.finditer(self.text, s_lo, start)][-1]
+                self._report(_NOTE_NEGATION, neg.start(), end, cond.key)
+                return "drop", f"'{neg.group(0)} ... or' may cover '{self.text[start:end]}'"
+            if _antonym(self.text[start:end], cond.key):
+                want = not _negated_locally(self.text, clause_lo, end)
+                if want != excludes:
+                    return "negate", f"'{self.text[start:end]}' names the opposite of {cond.key}"
+        return None
+
+    def _negated_or(self, s_lo: int, start: int) -> bool:
+        """A negation shortly before the phrase, then an "or", and no condition between them took it."""
+        negs = [x for x in NEGATION.finditer(self.text, s_lo, start)]
+        if not negs:
+            return False
+        between = self.text[negs[-1].end():start]
+        if not re.search(r"\b(?:or|nor)\b", between) or len(between.split()) > _NEGATED_OR:
+            return False
+        # a condition read between the negation and the phrase took the negation ("no kids, or ...")
+        return not any(negs[-1].end() <= src[0] < start for src in self.sources)
+
+    def run(self) -> ParseResult:
+        logic = self.result.logic
+        assert logic is not None
+        actions: dict[tuple[int, ...], str] = {}
+        for cond, negated, path in _signed(logic):
+            found = self.verdict(cond, negated)
+            if found is not None:
+                actions[path] = found[0]
+                self.fixes.append(PolarityFix(("NOT " if negated else "") + str(cond),
+                                              "negated" if found[0] == "negate" else "dropped", found[1]))
+        if not actions:
+            return self.result
+        new = _rewrite(logic, actions)
+        return self._result(normalize(new, self.catalog) if new is not None else None)
+
+    def _result(self, logic: Expr | None) -> ParseResult:
+        unresolved = [*self.result.unresolved, *self.reported]
+        note = " Polarity audit: " + "; ".join(f"{f.condition} {f.action} ({f.why})" for f in self.fixes) + "."
+        if logic is None:
+            return ParseResult(None, "", [], unresolved, self.result.explanation + note)
+        text = canonical(logic)
+        conds = tuple(("NOT " if neg else "") + str(c) for c, neg, _ in _signed(logic))
+        chain = ReasoningChain(self.chain.key_phrases, self.chain.mapping, conds, text)
+        return dataclasses.replace(self.result, logic=logic, canonical=text, reasoning=chain.steps(),
+                                   unresolved=unresolved, explanation=self.result.explanation + note)
+
+
+def _rewrite(expr: Expr, actions: dict[tuple[int, ...], str], path: tuple[int, ...] = ()) -> Expr | None:
+    """``expr`` with the condition at each path negated or removed (an emptied group goes too)."""
+    if isinstance(expr, Condition):
+        act = actions.get(path)
+        return None if act == "drop" else Not(expr) if act == "negate" else expr
+    if isinstance(expr, Not):
+        inner = _rewrite(expr.item, actions, path)
+        return None if inner is None else Not(inner)
+    items = [x for i, item in enumerate(expr.items) if (x := _rewrite(item, actions, (*path, i))) is not None]
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else (And(tuple(items)) if isinstance(expr, And) else Or(tuple(items)))
+
+
+def audit_polarity(result: ParseResult, linking: Linking, catalog: Catalog, report: Report) -> ParseResult:
+    """``result`` with each condition's polarity checked against the demand's words (module docstring):
+    negated where they are unambiguous, dropped and reported where they are not."""
+    if result.logic is None:
+        return result
+    return _Audit(result, linking, catalog, report).run()
