@@ -99,10 +99,18 @@ _METRIC_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how)\b(?: is| w
                               r"[^?]*\?\s*$")
 
 
+# "can you send me the Q3 attendance report for ...", "please rerun the churn model for NSW": work asked of the
+# team, not an audience (a place or a number in it is where the work is about)
+_WORK_REQUEST = re.compile(r"\b(?:send (?:me|us|over)|share)\b(?:\s+[\w-]+){0,5}?\s+(?:report|deck|dashboard|"
+                           r"analysis|breakdown|spreadsheet|numbers|figures|stats|metrics|kpis?)\b"
+                           r"|\b(?:re-?run|retrain|refresh|rebuild)\b(?:\s+[\w-]+){0,3}?\s+(?:models?|forecasts?|"
+                           r"reports?|dashboards?|analys[ie]s|pipelines?)\b")
+
+
 def _asks_for_no_audience(text: str) -> bool:
-    """Writing work, a question about a measure, or a question that names no one ("what's the weather in
-    Hangzhou?")."""
-    return bool(_OTHER_TASK.search(text) or _METRIC_QUESTION.search(text)
+    """Writing work, work on reports and models, a question about a measure, or a question that names no one
+    ("what's the weather in Hangzhou?")."""
+    return bool(_OTHER_TASK.search(text) or _WORK_REQUEST.search(text) or _METRIC_QUESTION.search(text)
                 or _QUESTION.search(text) and not _AUDIENCE.search(text))
 
 

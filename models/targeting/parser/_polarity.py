@@ -68,10 +68,21 @@ _EXCLUDED_AFTER = re.compile(
 _LIST_ONLY = re.compile(r"(?:\s|,|\bor\b|\band\b|\bnor\b|\banyone\b|\banybody\b|\bthose\b|\bwho\b|\bis\b|\bare\b|"
                         r"\bon\b|\bin\b|\bwith\b|\bof\b|\ba\b|\ban\b|\bthe\b|\bany\b)*")
 _NEGATED_OR = 6  # words between a negation and an "or" that may carry it over to the phrase after the "or"
+_DETERMINERS = re.compile(r"\s*(?:(?:a|an|the|any|their|his|her|its|our)\s+)*")
+# something stopped, or has not happened yet: the state the phrase names does not hold now
+_CEASED = re.compile(r"\b(?:stopped|quit|ceased|gave up|given up|cancell?ed|dropped|ended|uninstalled|removed|"
+                     r"deleted|deactivated|unsubscribed(?: from)?|(?:has |have )?yet to)\b")
+_CEASED_GAP = 4  # words between such a word and the phrase it is about
 _ANTONYM_PREFIXES = ("non", "un", "in", "dis")
-_NUMBER = re.compile(r"\d")
+# a number stated as a threshold or a range ("aged 30-45", "more than 30", "bigger than 6.6"), not a bare
+# number inside a name ("5g", "q3", "a 20-character title")
+_THRESHOLD = re.compile(r"\b(?:more|less|fewer|greater|bigger|smaller|higher|lower|over|under|above|below|at least|"
+                        r"at most|up to|between|aged?|exactly)\b[^\d]{0,12}\d|\d+(?:\.\d+)?\s*(?:-|to)\s*\d")
+# "at least one spin class": presence, which the condition the clause did read already says
+_PRESENCE = re.compile(r"\b(?:at least|more than|over) 0\b|\bat least 1\b|\b1 or more\b")
 _NOTE_NEGATION = "not sure what the negation covers"
 _NOTE_EXCLUSION = "not sure what the exclusion covers"
+_NOTE_CEASED = "stopped or not yet: not sure what it leaves"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +117,8 @@ def unattached_numbers(clause: LinkedClause) -> list[str]:
     key for "aged"): with other conditions in the clause they would otherwise be dropped silently."""
     if not clause.slots:
         return []  # a clause with nothing read is reported whole
-    return [part.strip() for part in re.split(r"\s{2,}", clause.leftover) if _NUMBER.search(part)]
+    return [part.strip() for part in re.split(r"\s{2,}", clause.leftover)
+            if _THRESHOLD.search(part) and not _PRESENCE.search(part)]
 
 
 # -- the audit ------------------------------------------------------------------------------------------
@@ -214,7 +226,7 @@ class _Audit:
         if phrase and all(u.phrase.split(" (")[0] != phrase for u in (*self.result.unresolved, *self.reported)):
             self.reported.append(self.report(f"{phrase} ({note})", phrase, key))
 
-    def verdict(self, cond: Condition, negated: bool) -> tuple[str, str] | None:
+    def verdict(self, cond: Condition, negated: bool, in_or: bool) -> tuple[str, str] | None:
         """("negate" | "drop", why) when the words around the condition's phrase disagree with it."""
         excludes = _excludes(cond, negated, self.catalog)
         if excludes is None:
@@ -243,33 +255,60 @@ class _Audit:
                 self._report(_NOTE_EXCLUSION, lead[-1].start(), end, cond.key)
                 return "drop", f"'{lead[-1].group(0)}' may cover '{self.text[start:end]}'"
             clause_lo = max([s_lo, *(src[1] for src in in_sentence if src[1] <= start)])
-            if not excludes and self._negated_or(s_lo, start):
+            listed = None if excludes else self._negated_or(s_lo, start)
+            if listed is not None:
                 neg = [x for x in NEGATION.finditer(self.text, s_lo, start)][-1]
+                if listed == "negate" and not in_or:  # an "or" inside the negated list joined no audiences
+                    return "negate", f"'{self.text[start:end]}' is the next item of the list '{neg.group(0)}' negates"
                 self._report(_NOTE_NEGATION, neg.start(), end, cond.key)
                 return "drop", f"'{neg.group(0)} ... or' may cover '{self.text[start:end]}'"
+            ceased = None if excludes else self._ceased(clause_lo, start, cond.key)
+            if ceased is not None:
+                if self.catalog.features[cond.key].dtype == DType.BOOL:
+                    return "negate", f"'{ceased}' says {cond.key} no longer holds"
+                self._report(_NOTE_CEASED, self.text.rfind(ceased, clause_lo, start), end, cond.key)
+                return "drop", f"'{ceased}' before '{self.text[start:end]}'"
             if _antonym(self.text[start:end], cond.key):
                 want = not _negated_locally(self.text, clause_lo, end)
                 if want != excludes:
                     return "negate", f"'{self.text[start:end]}' names the opposite of {cond.key}"
         return None
 
-    def _negated_or(self, s_lo: int, start: int) -> bool:
-        """A negation shortly before the phrase, then an "or", and no condition between them took it."""
+    def _negated_or(self, s_lo: int, start: int) -> str | None:
+        """A negation shortly before the phrase, then an "or": ``"negate"`` when the phrase is the next item of
+        the negated list ("don't have a watch or tracker", "no battery or solar": neither), ``"drop"`` when
+        other words stand between the "or" and the phrase and no condition between took the negation (its
+        scope cannot be told), else None."""
         negs = [x for x in NEGATION.finditer(self.text, s_lo, start)]
         if not negs:
-            return False
+            return None
         between = self.text[negs[-1].end():start]
-        if not re.search(r"\b(?:or|nor)\b", between) or len(between.split()) > _NEGATED_OR:
-            return False
+        joints = list(re.finditer(r"\b(?:or|nor)\b", between))
+        if not joints or len(between.split()) > _NEGATED_OR:
+            return None
+        if _DETERMINERS.fullmatch(between[joints[-1].end():]):
+            return "negate"
         # a condition read between the negation and the phrase took the negation ("no kids, or ...")
-        return not any(negs[-1].end() <= src[0] < start for src in self.sources)
+        took = any(negs[-1].end() <= src[0] < start for src in self.sources)
+        return None if took else "drop"
+
+    def _ceased(self, clause_lo: int, start: int, key: str) -> str | None:
+        """A word saying something stopped or has not happened yet shortly before the phrase ("stopped paying by
+        direct debit", "cancelled their add-on", "yet to install"), unless it is a word of the key's own name
+        ("dropped calls")."""
+        named = set(key.lower().split("_"))
+        for m in reversed(list(_CEASED.finditer(self.text, clause_lo, start))):
+            gap = self.text[m.end():start]
+            if len(gap.split()) <= _CEASED_GAP and not set(m.group(0).split()) & named and not NEGATION.search(gap):
+                return m.group(0)
+        return None
 
     def run(self) -> ParseResult:
         logic = self.result.logic
         assert logic is not None
         actions: dict[tuple[int, ...], str] = {}
         for cond, negated, path in _signed(logic):
-            found = self.verdict(cond, negated)
+            found = self.verdict(cond, negated, _in_or(logic, path))
             if found is not None:
                 actions[path] = found[0]
                 self.fixes.append(PolarityFix(("NOT " if negated else "") + str(cond),
@@ -289,6 +328,19 @@ class _Audit:
         chain = ReasoningChain(self.chain.key_phrases, self.chain.mapping, conds, text)
         return dataclasses.replace(self.result, logic=logic, canonical=text, reasoning=chain.steps(),
                                    unresolved=unresolved, explanation=self.result.explanation + note)
+
+
+def _in_or(expr: Expr, path: tuple[int, ...]) -> bool:
+    """The condition at ``path`` is an item of an OR group."""
+    parent: Expr = expr
+    for i in path:
+        while isinstance(parent, Not):
+            parent = parent.item
+        if isinstance(parent, Or) and i == path[-1] and parent.items:
+            return True
+        assert isinstance(parent, (And, Or))
+        parent = parent.items[i]
+    return False
 
 
 def _rewrite(expr: Expr, actions: dict[tuple[int, ...], str], path: tuple[int, ...] = ()) -> Expr | None:
