@@ -185,8 +185,8 @@ def _antonym(phrase: str, key: str) -> bool:
     if said & named:
         return False
     for w in said:
-        forms = {f"{w}less", *(f"{p}{w}" for p in _ANTONYM_PREFIXES)}
-        if len(w) >= 4 and forms & named:
+        # "ink" / "inkless": a suffix is evidence for a short word too; a prefix only for a longer one ("in-come")
+        if f"{w}less" in named or len(w) >= 4 and {f"{p}{w}" for p in _ANTONYM_PREFIXES} & named:
             return True
         stripped = {w[len(p):] for p in _ANTONYM_PREFIXES if w.startswith(p)} | ({w[:-4]} if w.endswith("less") else set())
         if any(len(s) >= 4 and s in named for s in stripped):

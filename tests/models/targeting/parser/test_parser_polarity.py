@@ -222,8 +222,11 @@ def test_a_value_starting_with_non_is_a_value_not_a_negation(vocab: tuple[Vocabu
 
 def test_a_threshold_no_key_took_is_reported(vocab: tuple[Vocabulary, Catalog]) -> None:
     v, catalog = vocab
-    linking = link_demand(f"{v.person}s with a {v.thing.replace('_', ' ')} and a score over 75", catalog)
-    reported = [p for c in linking.clauses for p in unattached_numbers(c)]
-    assert any("75" in p for p in reported)
-    bare = link_demand(f"{v.person}s with a {v.thing.replace('_', ' ')} and 5g", catalog)
+    zone = v.place_values[0].replace("_", " ")
+    linking = link_demand(f"{zone} {v.person}s scoring over 500", catalog)  # no key of the catalog is a score
+    assert linking.slots  # the zone was read, so nothing would report the number
+    assert any("over 500" in p for c in linking.clauses for p in unattached_numbers(c))
+    bare = link_demand(f"{zone} {v.person}s on 5g", catalog)  # a number inside a name is no threshold
     assert not [p for c in bare.clauses for p in unattached_numbers(c)]
+    result = get_parser("linker", catalog=catalog).parse(f"{zone} {v.person}s scoring over 500")
+    assert any("over 500" in u.phrase for u in result.unresolved)
