@@ -72,6 +72,17 @@ _DETERMINERS = re.compile(r"\s*(?:(?:a|an|the|any|their|his|her|its|our)\s+)*")
 # something stopped, or has not happened yet: the state the phrase names does not hold now
 _CEASED = re.compile(r"\b(?:stopped|quit|ceased|gave up|given up|cancell?ed|dropped|ended|uninstalled|removed|"
                      r"deleted|deactivated|unsubscribed(?: from)?|(?:has |have )?yet to)\b")
+# "- smart meter: no", "solar = yes": a yes/no feature's value written after it
+_STATED = re.compile(r"\s*[:=]\s*(no|none|false|off|n|nope|never|yes|true|on|y)\b")
+_STATED_NO = ("no", "none", "false", "off", "n", "nope", "never")
+# a heading that lists who to leave out ("Exclude:", "Exclusions:", "Do not include:"), or "Suppress ..." opening
+# a sentence; its list runs to the next heading of another kind or the end of the sentence
+_EXCLUSION_HEADING = re.compile(r"\b(?:exclude|excluding|exclusions?|do not include|not including|suppress(?:ions?)?"
+                                r"(?: list)?|leave out|omit|except|do not target|out of scope)\s*:"
+                                r"|(?:^|[.!?]\s*)suppress(?:ing)?\b")
+_NEXT_HEADING = re.compile(r"[.!?](?!\d)|\b(?:target|audience|include|who|segment|goal|offer|channel|message|"
+                           r"timing|notes?|send|budget|kpi)\s*:")
+_HEADING_GAP = 40  # characters between a condition and the heading after it whose negation it may have taken
 _CEASED_GAP = 4  # words between such a word and the phrase it is about
 _ANTONYM_PREFIXES = ("non", "un", "in", "dis")
 # a number stated as a threshold or a range ("aged 30-45", "more than 30", "bigger than 6.6"), not a bare
@@ -237,6 +248,14 @@ class _Audit:
             s_lo, s_hi = _sentence(self.text, start)
             in_sentence = [src for src in self.sources if s_lo <= src[0] < s_hi]
             after = self.text[end:s_hi]
+            said = _STATED.match(after)  # "smart meter: no", "solar = yes"
+            if said is not None and self.catalog.features[cond.key].dtype == DType.BOOL:
+                if (said.group(1) in _STATED_NO) != excludes:
+                    return "negate", f"'{self.text[start:end]}{said.group(0)}' states the value"
+                continue
+            found = self._headed(start, end, cond.key, excludes)
+            if found is not None:
+                return found
             m = _EXCLUDED_AFTER.search(after)
             if m is not None and not excludes:
                 before_cue = [src for src in in_sentence if src[0] < end + m.start()]
@@ -272,6 +291,31 @@ class _Audit:
                 want = not _negated_locally(self.text, clause_lo, end)
                 if want != excludes:
                     return "negate", f"'{self.text[start:end]}' names the opposite of {cond.key}"
+        return None
+
+    def _headed(self, start: int, end: int, key: str, excludes: bool) -> tuple[str, str] | None:
+        """An exclusion heading ("Exclude:", "Exclusions:", "Do not include:", "Suppress ...") and the phrase: in its
+        list, an including condition alone in its item is negated (one in an item with other conditions is
+        dropped: ``NOT (A AND B)`` or each?); just before it, an excluding condition whose words say no
+        negation took the heading's by mistake and is turned back."""
+        for h in _EXCLUSION_HEADING.finditer(self.text):
+            if h.end() <= end:  # the heading before the phrase, or opening it ("exclusions: battery owners")
+                at = max(start, h.end())
+                stop = _NEXT_HEADING.search(self.text, h.end())
+                if at >= (stop.start() if stop else len(self.text)) or excludes:
+                    continue
+                lo, hi = _item(self.text, at, h.end())
+                if len({src[2] for src in self.sources if src[0] < hi and lo < src[1]}) == 1:
+                    return "negate", f"'{self.text[start:end]}' is listed under '{h.group(0).strip(' .;')}'"
+                self._report(_NOTE_EXCLUSION, lo, hi, key)
+                return "drop", f"'{h.group(0).strip(' .;')}' lists several conditions together"
+            if excludes and end <= h.start():
+                s_lo = _sentence(self.text, start)[0]
+                own = self.text[s_lo:h.start()]
+                if (h.start() - end < _HEADING_GAP and not NEGATION.search(own) and not EXCLUDE.search(own)
+                        and not _antonym(self.text[start:end], key) and not re.search(r"\w(?:less|free)\b", own)):
+                    return "negate", f"the negation of '{h.group(0).strip(' .;')}' does not reach back to " \
+                                     f"'{self.text[start:end]}'"
         return None
 
     def _negated_or(self, s_lo: int, start: int) -> str | None:
@@ -328,6 +372,14 @@ class _Audit:
         chain = ReasoningChain(self.chain.key_phrases, self.chain.mapping, conds, text)
         return dataclasses.replace(self.result, logic=logic, canonical=text, reasoning=chain.steps(),
                                    unresolved=unresolved, explanation=self.result.explanation + note)
+
+
+def _item(text: str, start: int, lo: int) -> tuple[int, int]:
+    """The item of a heading's list holding ``start``: between bullets (" ; "), commas and "or" / "and"."""
+    cut = re.compile(r"\s;\s|,|\bor\b|\band\b|[.!?\n](?!\d)")
+    before = [m.end() for m in cut.finditer(text, lo, start)]
+    after = cut.search(text, start)
+    return (before[-1] if before else lo), (after.start() if after else len(text))
 
 
 def _in_or(expr: Expr, path: tuple[int, ...]) -> bool:

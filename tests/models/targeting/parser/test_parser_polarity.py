@@ -230,3 +230,43 @@ def test_a_threshold_no_key_took_is_reported(vocab: tuple[Vocabulary, Catalog]) 
     assert not [p for c in bare.clauses for p in unattached_numbers(c)]
     result = get_parser("linker", catalog=catalog).parse(f"{zone} {v.person}s scoring over 500")
     assert any("over 500" in u.phrase for u in result.unresolved)
+
+
+# -- briefs: exclusion headings and stated values ---------------------------------------------------------
+
+
+def test_an_exclusion_heading_negates_each_item_and_not_the_line_before(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    zone, thing, extra = v.place_values[0].replace("_", " "), v.thing.replace("_", " "), v.extra.replace("_", " ")
+    demand = f"Target: {v.person}s in {zone}\nExclude:\n- anyone with a {thing}\n- {extra} owners"
+    got = get_parser("linker", catalog=catalog).parse(demand)
+    assert got.canonical == same(f"(zone#Equal To#{v.place_values[0]}) AND (has_{v.thing}#Equal To#false) "
+                                 f"AND (has_{v.extra}#Equal To#false)")
+
+
+def test_an_inline_exclusion_list_negates_each_item(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    zone, thing = v.place_values[1].replace("_", " "), v.thing.replace("_", " ")
+    demand = f"Audience: {v.person}s in {zone}. Exclusions: {thing} owners, {v.person}s aged over 70"
+    got = get_parser("linker", catalog=catalog).parse(demand)
+    assert f"(has_{v.thing}#Equal To#false)" in got.canonical
+    assert f"(zone#Equal To#{v.place_values[1]})" in got.canonical
+    assert "(age#Greater Than#70)" not in got.canonical.replace("NOT (age#Greater Than#70)", "")
+
+
+def test_one_excluded_item_with_two_conditions_stays_one_group(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    zone, thing = v.place_values[2].replace("_", " "), v.thing.replace("_", " ")
+    got = get_parser("linker", catalog=catalog).parse(f"Exclude: {thing} owners in {zone}")
+    # NOT (A AND B) as the linker groups it, or nothing with both reported: never NOT A AND NOT B or A AND B
+    assert got.canonical in (same(f"NOT ((has_{v.thing}#Equal To#true) AND (zone#Equal To#{v.place_values[2]}))"), "")
+
+
+@pytest.mark.parametrize(("said", "value"), [("no", "false"), ("none", "false"), ("yes", "true")])
+def test_a_yes_no_value_written_after_its_feature(vocab: tuple[Vocabulary, Catalog], said: str, value: str) -> None:
+    v, catalog = vocab
+    thing = v.thing.replace("_", " ")
+    for logic in (f"(has_{v.thing}#Equal To#true)", f"(has_{v.thing}#Equal To#false)"):
+        got = audited(f"- {thing}: {said}\n- age: over 30", f"{logic} AND (age#Greater Than#30)",
+                      [(thing, f"has_{v.thing}"), ("over 30", "age")], catalog)
+        assert got.canonical == same(f"(has_{v.thing}#Equal To#{value}) AND (age#Greater Than#30)")
