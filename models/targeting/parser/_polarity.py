@@ -112,15 +112,29 @@ def keep_negative_values(demand: str, catalog: Catalog) -> str:
     """Values or value aliases that begin with "non" ("non-binary", "non smoker") written as the value itself,
     so that normalisation's "non-X" → "not X" does not turn a value into a negation of the words after it
     ("non-binary members under 30" was read as NOT under 30)."""
+    for rx, value in _negative_values(catalog):
+        demand = rx.sub(value, demand)
+    return demand
+
+
+_NEGATIVE_VALUES: dict[int, tuple[Catalog, list[tuple[re.Pattern[str], str]]]] = {}
+
+
+def _negative_values(catalog: Catalog) -> list[tuple[re.Pattern[str], str]]:
+    """(pattern, value) for each value or value alias starting with "non", compiled once per catalog object."""
+    hit = _NEGATIVE_VALUES.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    found: list[tuple[re.Pattern[str], str]] = []
     for f in catalog.features.values():
         for value in f.values or ():
             for phrase in (value, *f.value_aliases.get(value, ())):
                 words = re.split(r"[\s_-]+", str(phrase).lower())
-                if len(words) < 2 or words[0] != "non":
-                    continue
-                rx = r"\bnon[\s_-]+" + r"[\s_-]+".join(re.escape(w) for w in words[1:]) + r"\b"
-                demand = re.sub(rx, str(value).lower(), demand, flags=re.I)
-    return demand
+                if len(words) >= 2 and words[0] == "non":
+                    rx = r"\bnon[\s_-]+" + r"[\s_-]+".join(re.escape(w) for w in words[1:]) + r"\b"
+                    found.append((re.compile(rx, re.I), str(value).lower()))
+    _NEGATIVE_VALUES[id(catalog)] = (catalog, found)
+    return found
 
 
 def unattached_numbers(clause: LinkedClause) -> list[str]:
