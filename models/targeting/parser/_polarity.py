@@ -254,8 +254,9 @@ class _Audit:
     def verdict(self, cond: Condition, negated: bool, in_or: bool) -> tuple[str, str] | None:
         """("negate" | "drop", why) when the words around the condition's phrase disagree with it."""
         excludes = _excludes(cond, negated, self.catalog)
-        if excludes is None:
-            return None
+        if excludes is None:  # a threshold: only a heading's list says it is left out, and only when not yet NOT
+            return next((found for start, end, key, _ in self.sources if key == cond.key
+                         and (found := self._headed(start, end, key, negated)) is not None), None)
         for start, end, key, from_slot in self.sources:
             if key != cond.key:
                 continue
