@@ -85,6 +85,8 @@ _NEXT_HEADING = re.compile(r"[.!?](?!\d)|\b(?:target|audience|include|who|segmen
 _HEADING_GAP = 40  # characters between a condition and the heading after it whose negation it may have taken
 _CEASED_GAP = 4  # words between such a word and the phrase it is about
 _ANTONYM_PREFIXES = ("non", "un", "in", "dis")
+# right after the phrase: "claim-free", "debt free", "claim-less" say the thing is absent
+_WITHOUT_AFTER = re.compile(r"(?:-|\s)(free)\b|-(less)\b")
 # a number stated as a threshold or a range ("aged 30-45", "more than 30", "bigger than 6.6"), not a bare
 # number inside a name ("5g", "q3", "a 20-character title")
 _THRESHOLD = re.compile(r"\b(?:more|less|fewer|greater|bigger|smaller|higher|lower|over|under|above|below|at least|"
@@ -302,6 +304,10 @@ class _Audit:
                     return "negate", f"'{ceased}' says {cond.key} no longer holds"
                 self._report(_NOTE_CEASED, self.text.rfind(ceased, clause_lo, start), end, cond.key)
                 return "drop", f"'{ceased}' before '{self.text[start:end]}'"
+            without = _WITHOUT_AFTER.match(self.text, end)  # "claim-free", "debt free", "claim-less"
+            if without is not None and not excludes and (without.group(1) or without.group(2)) not in \
+                    cond.key.lower().split("_"):
+                return "negate", f"'{self.text[start:end]}{without.group(0)}' says without it"
             if _antonym(self.text[start:end], cond.key):
                 want = not _negated_locally(self.text, clause_lo, end)
                 if want != excludes:

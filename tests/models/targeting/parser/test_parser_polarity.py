@@ -271,3 +271,14 @@ def test_a_yes_no_value_written_after_its_feature(vocab: tuple[Vocabulary, Catal
         got = audited(f"- {thing}: {said}\n- age: over 30", f"{logic} AND (age#Greater Than#30)",
                       [(thing, f"has_{v.thing}"), ("over 30", "age")], catalog)
         assert got.canonical == same(f"(has_{v.thing}#Equal To#{value}) AND (age#Greater Than#30)")
+
+
+@pytest.mark.parametrize("free", ["-free", " free", "-less"])
+def test_a_thing_said_free_of_is_absent(vocab: tuple[Vocabulary, Catalog], free: str) -> None:
+    v, catalog = vocab
+    zone = v.place_values[0].replace("_", " ")
+    got = audited(f"visit{free} {v.person}s in {zone}", f"(visits_30d#Greater Than#0) AND (zone#Equal To#{v.place_values[0]})",
+                  [("visit", "visits_30d"), (zone, "zone")], catalog)
+    assert got.canonical == same(f"NOT (visits_30d#Greater Than#0) AND (zone#Equal To#{v.place_values[0]})")
+    kept = audited(f"{v.person}s with visits in {zone}", "(visits_30d#Greater Than#0)", [("visits", "visits_30d")], catalog)
+    assert kept.canonical == same("(visits_30d#Greater Than#0)")
