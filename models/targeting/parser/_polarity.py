@@ -85,6 +85,11 @@ _NEXT_HEADING = re.compile(r"[.!?](?!\d)|\b(?:target|audience|include|who|segmen
 _HEADING_GAP = 40  # characters between a condition and the heading after it whose negation it may have taken
 _CEASED_GAP = 4  # words between such a word and the phrase it is about
 _ANTONYM_PREFIXES = ("non", "un", "in", "dis")
+# "... or west users": the item after an "or" names people, so the "or" joins audiences
+_AUDIENCE_AFTER = re.compile(r"\s+(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|"
+                             r"shoppers?|buyers?|households?|holders?|owners?|ones)\b")
+# right after the phrase: "autopay not enrolled", "wearable is not connected"
+_NOT_AFTER = re.compile(r"\s+(?:is |are |was |were )?(?:not|never) ([a-z]{4,})")
 # right after the phrase: "claim-free", "debt free", "claim-less" say the thing is absent
 _WITHOUT_AFTER = re.compile(r"(?:-|\s)(free)\b|-(less)\b")
 # a number stated as a threshold or a range ("aged 30-45", "more than 30", "bigger than 6.6"), not a bare
@@ -237,6 +242,10 @@ class _Audit:
         chain = ReasoningChain.from_steps(result.reasoning)
         self.mapping = list(chain.mapping)
         self.chain = chain
+        self.leftover = {w for c in linking.clauses if c.slots for w in c.leftover.split()}
+        # the catalog's own word for its people ("riders", "policyholders") names an audience too
+        names = "|".join(re.escape(e.lower().replace("_", " ")) for e in catalog.entities) or "users"
+        self.entity_after = re.compile(rf"\s+(?:{names})s?\b")
         self.fixes: list[PolarityFix] = []
         self.reported: list[UnresolvedPhrase] = []
         # every located source phrase: (start, end, key, from a linker slot)
@@ -248,7 +257,7 @@ class _Audit:
                 taken.add(where[0])
                 self.sources.append((*where, key, phrase in self.slot_phrases))
 
-    def _report(self, note: str, start: int, end: int, key: str) -> None:
+    def _report(self, note: str, start: int, end: int, key: str | None) -> None:
         phrase = re.sub(r"\s+", " ", self.text[start:end]).strip(" ,:-")
         if phrase and all(u.phrase.split(" (")[0] != phrase for u in (*self.result.unresolved, *self.reported)):
             self.reported.append(self.report(f"{phrase} ({note})", phrase, key))
@@ -270,6 +279,11 @@ class _Audit:
                 if (said.group(1) in _STATED_NO) != excludes:
                     return "negate", f"'{self.text[start:end]}{said.group(0)}' states the value"
                 continue
+            state = _NOT_AFTER.match(self.text, end)
+            if (state is not None and self.catalog.features[cond.key].dtype == DType.BOOL and not excludes
+                    and any(state.group(1).startswith(w) or w.startswith(state.group(1)[:5])
+                            for w in cond.key.lower().split("_") if len(w) >= 3)):
+                return "negate", f"'{self.text[start:end]}{state.group(0)}' negates the key's own state"
             found = self._headed(start, end, cond.key, excludes)
             if found is not None:
                 return found
@@ -291,7 +305,7 @@ class _Audit:
                 self._report(_NOTE_EXCLUSION, lead[-1].start(), end, cond.key)
                 return "drop", f"'{lead[-1].group(0)}' may cover '{self.text[start:end]}'"
             clause_lo = max([s_lo, *(src[1] for src in in_sentence if src[1] <= start)])
-            listed = None if excludes else self._negated_or(s_lo, start)
+            listed = None if excludes else self._negated_or(s_lo, start, end)
             if listed is not None:
                 neg = [x for x in NEGATION.finditer(self.text, s_lo, start)][-1]
                 if listed == "negate" and not in_or:  # an "or" inside the negated list joined no audiences
@@ -339,7 +353,21 @@ class _Audit:
                                      f"'{self.text[start:end]}'"
         return None
 
-    def _negated_or(self, s_lo: int, start: int) -> str | None:
+    def _unread_negations(self) -> None:
+        """A negation followed by words no condition came from and the linker left unread ("customers in QLD with
+        solar (not on hardship)"): the exclusion would vanish without a word, so the words are reported."""
+        for m in NEGATION.finditer(self.text):
+            words = list(re.finditer(r"[a-z][a-z'-]*", self.text[m.end():m.end() + 60]))[:_NEGATED_OR]
+            unread = [w for w in words if w.group(0) in self.leftover]
+            if not unread:
+                continue
+            end = m.end() + unread[0].end()
+            reach = m.end() + words[-1].end()
+            if any(m.start() <= src[1] and src[0] < reach for src in self.sources):
+                continue  # a condition read within its reach took the negation (or the words are its own)
+            self._report(_NOTE_NEGATION, m.start(), end, None)
+
+    def _negated_or(self, s_lo: int, start: int, end: int) -> str | None:
         """A negation shortly before the phrase, then an "or": ``"negate"`` when the phrase is the next item of
         the negated list ("don't have a watch or tracker", "no battery or solar": neither), ``"drop"`` when
         other words stand between the "or" and the phrase and no condition between took the negation (its
@@ -351,6 +379,8 @@ class _Audit:
         joints = list(re.finditer(r"\b(?:or|nor)\b", between))
         if not joints or len(between.split()) > _NEGATED_OR:
             return None
+        if _AUDIENCE_AFTER.match(self.text, end) or self.entity_after.match(self.text, end):
+            return None  # "without an EV or west users": the "or" opens another audience
         if _DETERMINERS.fullmatch(between[joints[-1].end():]):
             return "negate"
         # a condition read between the negation and the phrase took the negation ("no kids, or ...")
@@ -378,8 +408,11 @@ class _Audit:
                 actions[path] = found[0]
                 self.fixes.append(PolarityFix(("NOT " if negated else "") + str(cond),
                                               "negated" if found[0] == "negate" else "dropped", found[1]))
+        self._unread_negations()
         if not actions:
-            return self.result
+            if not self.reported:
+                return self.result
+            return dataclasses.replace(self.result, unresolved=[*self.result.unresolved, *self.reported])
         new = _rewrite(logic, actions)
         return self._result(normalize(new, self.catalog) if new is not None else None)
 

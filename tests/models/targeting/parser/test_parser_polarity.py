@@ -282,3 +282,31 @@ def test_a_thing_said_free_of_is_absent(vocab: tuple[Vocabulary, Catalog], free:
     assert got.canonical == same(f"NOT (visits_30d#Greater Than#0) AND (zone#Equal To#{v.place_values[0]})")
     kept = audited(f"{v.person}s with visits in {zone}", "(visits_30d#Greater Than#0)", [("visits", "visits_30d")], catalog)
     assert kept.canonical == same("(visits_30d#Greater Than#0)")
+
+
+def test_a_negation_over_unread_words_is_reported(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    zone, thing = v.place_values[0].replace("_", " "), v.thing.replace("_", " ")
+    demand = f"{v.person}s in {zone} with a {thing} (not on the waitlist)"  # nothing in the catalog is a waitlist
+    got = get_parser("linker", catalog=catalog).parse(demand)
+    assert got.canonical == same(f"(has_{v.thing}#Equal To#true) AND (zone#Equal To#{v.place_values[0]})")
+    assert any("waitlist" in u.phrase and "negation" in u.phrase for u in got.unresolved)
+    read = get_parser("linker", catalog=catalog).parse(f"{v.person}s in {zone} without a {thing}")
+    assert not read.unresolved  # the negation was read: nothing to report
+
+
+def test_the_keys_own_state_negated_after_it(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    key = f"{v.opt_in}_opt_in"
+    words = v.opt_in.replace("_", " ")
+    got = audited(f"{v.person}s whose {words} is not opted in", f"({key}#Equal To#true)", [(words, key)], catalog)
+    assert got.canonical == same(f"({key}#Equal To#false)")
+
+
+def test_an_item_after_or_that_names_people_opens_another_audience(vocab: tuple[Vocabulary, Catalog]) -> None:
+    v, catalog = vocab
+    thing, zone = v.thing.replace("_", " "), v.place_values[1]
+    logic = f"(has_{v.thing}#Equal To#false) OR (zone#Equal To#{zone})"
+    got = audited(f"{v.person}s without a {thing} or {zone.replace('_', ' ')} {v.person}s", logic,
+                  [(thing, f"has_{v.thing}"), (zone.replace("_", " "), "zone")], catalog)
+    assert got.canonical == same(logic)
