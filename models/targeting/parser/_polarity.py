@@ -90,8 +90,8 @@ _AUDIENCE_AFTER = re.compile(r"\s+(?:users?|customers?|people|persons?|clients?|
                              r"shoppers?|buyers?|households?|holders?|owners?|ones)\b")
 # right after the phrase: "autopay not enrolled", "wearable is not connected"
 _NOT_AFTER = re.compile(r"\s+(?:is |are |was |were )?(?:not|never) ([a-z]{4,})")
-# right after the phrase: "claim-free", "debt free", "claim-less" say the thing is absent
-_WITHOUT_AFTER = re.compile(r"(?:-|\s)(free)\b|-(less)\b")
+# right after a yes/no or count phrase: "claim-free", "claim-less" say the thing is absent ("free-plan" does not)
+_WITHOUT_AFTER = re.compile(r"-(free|less)\b(?!-)")
 # a number stated as a threshold or a range ("aged 30-45", "more than 30", "bigger than 6.6"), not a bare
 # number inside a name ("5g", "q3", "a 20-character title")
 _THRESHOLD = re.compile(r"\b(?:more|less|fewer|greater|bigger|smaller|higher|lower|over|under|above|below|at least|"
@@ -319,8 +319,8 @@ class _Audit:
                 self._report(_NOTE_CEASED, self.text.rfind(ceased, clause_lo, start), end, cond.key)
                 return "drop", f"'{ceased}' before '{self.text[start:end]}'"
             without = _WITHOUT_AFTER.match(self.text, end)  # "claim-free", "debt free", "claim-less"
-            if without is not None and not excludes and (without.group(1) or without.group(2)) not in \
-                    cond.key.lower().split("_"):
+            if (without is not None and not excludes and without.group(1) not in cond.key.lower().split("_")
+                    and self.catalog.features[cond.key].dtype not in (DType.CATEGORY, DType.STRING_SET)):
                 return "negate", f"'{self.text[start:end]}{without.group(0)}' says without it"
             if _antonym(self.text[start:end], cond.key):
                 want = not _negated_locally(self.text, clause_lo, end)
