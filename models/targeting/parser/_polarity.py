@@ -12,12 +12,19 @@ and compares what they say with the condition:
 * **an exclusion before the phrase** ("skip anyone on hardship or life support") covering a condition no
   linker clause read (a model-resolved phrase): negated when it only continues a list the linker excluded,
   dropped and reported otherwise;
-* **a negation before an "or"** ("who don't have a watch or tracker connected"): whether the negation covers
-  the phrase after the "or" cannot be told, so an including condition from that phrase is dropped and the
-  words reported;
+* **a negation before an "or"** ("who don't have a watch or tracker connected"): the next item of the negated
+  list is negated (neither A nor B); when other words stand between the "or" and the phrase, or the "or" was
+  read as a union of audiences, the condition is dropped and the words reported;
 * **antonyms by English morphology** between the demand's word and the key's own name ("paper bills" and
   ``paperless_billing``; "active" and ``inactive_...``): the phrase means the key's opposite, so the
-  condition's polarity is that of the phrase's own negation, flipped.
+  condition's polarity is that of the phrase's own negation, flipped;
+* **words that say the thing stopped or is absent**: "stopped", "cancelled", "yet to" before the phrase, "-free"
+  / "-less" right after it, "not <the key's own state word>" after it ("autopay not enrolled"), a value
+  written after the feature ("smart meter: no");
+* **exclusion headings** of a brief ("Exclude:", "Exclusions:", "Do not include:", "Suppress ..."): each listed
+  item with one condition is negated, and a condition just before the heading that took its negation by
+  mistake is turned back;
+* **a negation over words no condition came from** ("(not on hardship)" with nothing read there): reported.
 
 Fixed conditions are rewritten; dropped ones are reported in ``unresolved`` (with the closest keys, the
 dropped key first) rather than guessed. Numeric thresholds are left alone (their comparative words decide
@@ -85,6 +92,7 @@ _NEXT_HEADING = re.compile(r"[.!?](?!\d)|\b(?:target|audience|include|who|segmen
 _HEADING_GAP = 40  # characters between a condition and the heading after it whose negation it may have taken
 _CEASED_GAP = 4  # words between such a word and the phrase it is about
 _ANTONYM_PREFIXES = ("non", "un", "in", "dis")
+_ADJECTIVE = re.compile(r"(?:ed|ive|id|ete|ful|able|ible|al|ar|ent|ant)$")  # endings a prefix negates
 # "... or west users": the item after an "or" names people, so the "or" joins audiences
 _AUDIENCE_AFTER = re.compile(r"\s+(?:users?|customers?|people|persons?|clients?|members?|subscribers?|accounts?|"
                              r"shoppers?|buyers?|households?|holders?|owners?|ones)\b")
@@ -211,18 +219,19 @@ def _locate(text: str, phrase: str, taken: set[int]) -> tuple[int, int] | None:
 
 def _antonym(phrase: str, key: str) -> bool:
     """The phrase says a word whose opposite the key's name says ("paper" / ``paperless_billing``, "active" /
-    ``inactive_days``), or the reverse, and not the key's own word."""
+    ``inactive_days``), or the reverse, and not the key's own word. A prefix counts only on an adjective or a
+    participle ("inactive", "unpaid", "unverified"), never on a noun that merely starts so ("discount")."""
     said = set(re.findall(r"[a-z]{3,}", phrase))
     named = set(key.lower().split("_"))
     if said & named:
         return False
     for w in said:
-        # "ink" / "inkless": a suffix is evidence for a short word too; a prefix only for a longer one ("in-come")
-        if f"{w}less" in named or len(w) >= 4 and {f"{p}{w}" for p in _ANTONYM_PREFIXES} & named:
+        if f"{w}less" in named or w.endswith("less") and w[:-4] in named:  # "ink" / "inkless"
             return True
-        stripped = {w[len(p):] for p in _ANTONYM_PREFIXES if w.startswith(p)} | ({w[:-4]} if w.endswith("less") else set())
-        if any(len(s) >= 4 and s in named for s in stripped):
-            return True
+        for p in _ANTONYM_PREFIXES:
+            stem, prefixed = (w[len(p):], w) if w.startswith(p) else (w, f"{p}{w}")
+            if len(stem) >= 4 and _ADJECTIVE.search(stem) and (stem in named if prefixed == w else prefixed in named):
+                return True
     return False
 
 

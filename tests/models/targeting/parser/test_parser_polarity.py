@@ -312,3 +312,13 @@ def test_an_item_after_or_that_names_people_opens_another_audience(vocab: tuple[
     got = audited(f"{v.person}s without a {thing} or {zone.replace('_', ' ')} {v.person}s", logic,
                   [(thing, f"has_{v.thing}"), (zone.replace("_", " "), "zone")], catalog)
     assert got.canonical == same(logic)
+
+
+def test_a_prefix_is_an_antonym_only_on_an_adjective(vocab: tuple[Vocabulary, Catalog]) -> None:
+    from models.targeting.parser._polarity import _antonym
+
+    v, _ = vocab
+    assert _antonym(f"inactive {v.person}s", f"active_{v.person}")
+    assert _antonym(f"unconnected {v.thing}", f"{v.thing}_connected")
+    assert not _antonym(f"discount {v.person}s", f"{v.person}_count")  # a noun that starts with "dis"
+    assert not _antonym(f"income of {v.person}s", f"{v.person}_come")
