@@ -221,10 +221,8 @@ def _antonym(phrase: str, key: str) -> bool:
     """The phrase says a word whose opposite the key's name says ("paper" / ``paperless_billing``, "active" /
     ``inactive_days``), or the reverse, and not the key's own word. A prefix counts only on an adjective or a
     participle ("inactive", "unpaid", "unverified"), never on a noun that merely starts so ("discount")."""
-    said = set(re.findall(r"[a-z]{3,}", phrase))
     named = set(key.lower().split("_"))
-    if said & named:
-        return False
+    said = set(re.findall(r"[a-z]{3,}", phrase)) - named  # the key's own words ("paperless") say nothing opposite
     for w in said:
         if f"{w}less" in named or w.endswith("less") and w[:-4] in named:  # "ink" / "inkless"
             return True
