@@ -26,6 +26,7 @@ from models.targeting.parser._linkrules import (
     or_between_unread,
     protect_values,
 )
+from models.targeting.parser._polarity import keep_negative_values
 from models.targeting.parser._preprocess import preprocess
 from models.targeting.parser._values import capitalised_words
 
@@ -43,7 +44,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     ``similarity`` (phrase → score per key, e.g. MiniLM's) lets a number no cue names go to the closest key
     its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
-    text = preprocess(demand)
+    text = preprocess(keep_negative_values(demand, catalog))  # "non-binary" is a value, not a negation
     lex = lexicon_for(catalog, entity)
     text = distribute_states(distribute_heads(protect_values(text, lex), lex), lex)
     linker = ClauseLinker(catalog, lex, entity, similarity)

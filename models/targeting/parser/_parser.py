@@ -62,6 +62,7 @@ from models.targeting.parser._decoding import decode_logic, pick_candidate, proj
 from models.targeting.parser._demos import DemoLibrary, Demonstration, library_demonstrations
 from models.targeting.parser._embeddings import get_embedder
 from models.targeting.parser._linking import Linking, link_demand
+from models.targeting.parser._polarity import audit_polarity, unattached_numbers
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 from models.targeting.parser._provenance import DemandSpans, explain_parse
 from models.targeting.parser._resolve import Resolution, resolve_phrases
@@ -98,10 +99,18 @@ _METRIC_QUESTION = re.compile(r"^\s*(?!how many\b)(?:what|what's|how)\b(?: is| w
                               r"[^?]*\?\s*$")
 
 
+# "can you send me the Q3 attendance report for ...", "please rerun the churn model for NSW": work asked of the
+# team, not an audience (a place or a number in it is where the work is about)
+_WORK_REQUEST = re.compile(r"\b(?:send (?:me|us|over)|share)\b(?:\s+[\w-]+){0,5}?\s+(?:report|deck|dashboard|"
+                           r"analysis|breakdown|spreadsheet|numbers|figures|stats|metrics|kpis?)\b"
+                           r"|\b(?:re-?run|retrain|refresh|rebuild)\b(?:\s+[\w-]+){0,3}?\s+(?:models?|forecasts?|"
+                           r"reports?|dashboards?|analys[ie]s|pipelines?)\b")
+
+
 def _asks_for_no_audience(text: str) -> bool:
-    """Writing work, a question about a measure, or a question that names no one ("what's the weather in
-    Hangzhou?")."""
-    return bool(_OTHER_TASK.search(text) or _METRIC_QUESTION.search(text)
+    """Writing work, work on reports and models, a question about a measure, or a question that names no one
+    ("what's the weather in Hangzhou?")."""
+    return bool(_OTHER_TASK.search(text) or _WORK_REQUEST.search(text) or _METRIC_QUESTION.search(text)
                 or _QUESTION.search(text) and not _AUDIENCE.search(text))
 
 
@@ -222,7 +231,7 @@ class DemandParser:
             for unsure, suspect in c.unsure:
                 out.append(self._closest(f"{unsure} (not sure what the negation covers)", unsure, spans,
                                          first=suspect))
-            for phrase in c.unread:
+            for phrase in [*c.unread, *unattached_numbers(c)]:
                 out.append(self._closest(phrase, phrase, spans))
             if c.slots or c.unsure or not c.leftover.strip():
                 continue
@@ -263,6 +272,8 @@ class DemandParser:
         spans = DemandSpans(demand, linking.text)  # positions in the demand as sent, not the normalised text
         cands = candidates(linking, self.config.candidates)
         result = self._read(text, linking, cands, self._unresolved(linking, spans))
+        result = audit_polarity(result, linking, self.catalog,  # words around each condition vs its polarity
+                                lambda label, phrase, first: self._closest(label, phrase, spans, first))
         return explain_parse(result, spans, linking, cands, self.catalog, self.config.alternatives)
 
     def _read(self, demand: str, linking: Linking, cands: list[Candidate],
