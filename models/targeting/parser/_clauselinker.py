@@ -15,7 +15,7 @@ from collections.abc import Callable
 from features.catalog import Catalog, DType, Feature
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Slot
-from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon
+from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, name_word_overlap
 from models.targeting.parser._linkrules import (
     CMP_AFTER,
     CMP_BEFORE,
@@ -30,6 +30,7 @@ from models.targeting.parser._linkrules import (
     number_patterns,
     overlaps,
     possessive,
+    says_privative_stem,
     spans,
 )
 from models.targeting.parser._numbers import format_number
@@ -182,7 +183,7 @@ class ClauseLinker:
                 nums = [x * factor for x in nums]
             elif key in self.roles.time_keys and unit:  # "tenure over 2 years" on a months key: 24
                 nums = [convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
-            if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
+            if self.percent and self.roles.units.get(key) == "percent" and all(x <= 1.5 for x in nums):
                 nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
                 op = op or Op.EQUAL_TO
@@ -248,10 +249,17 @@ class ClauseLinker:
             used_keys.update({r.key for r in readings[:1]})
 
         # Booleans and presence words ("with kids", "used a coupon").
+        value_spans = [(r[0].start, r[0].end) for r in values]
         for cue in cues:
             f = self.features[cue.key]
             # a boolean cue may share its word with a value ("moms": has children, and female)
             if cue.key in used_keys or overlaps((cue.start, cue.end), taken) and f.dtype != DType.BOOL:
+                continue
+            if f.dtype == DType.BOOL and (
+                    # ... but not be a word inside a longer value ("solar" in "the solar saver plan")
+                    any(s <= cue.start and cue.end <= e and e - s > cue.end - cue.start for s, e in value_spans)
+                    # ... nor name the measure a number went to ("solar systems over 6.6kW": the system size)
+                    or set(text[cue.start:cue.end].split()) <= number_names):
                 continue
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
@@ -261,6 +269,7 @@ class ClauseLinker:
             if f.dtype == DType.BOOL:
                 # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
                 neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
+                neg = neg != says_privative_stem(text, cue.key)  # "paper bills" of paperless_billing
                 neg = neg != bool(STATE_OFF.match(phrase))  # "opted out of email"; "did not opt out": opted in
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
@@ -336,9 +345,9 @@ class ClauseLinker:
             said = {w[:3] for w in re.findall(r"[a-z]{4,}", FILLER.sub(" ", phrase))}
             pool = [k for k in pool if said & {w[:3] for w in re.findall(r"[a-z]{4,}", self._key_text(k))}]
         sims = dict(self.similarity(phrase))
-        words = set(re.findall(r"[a-z]{4,}", phrase))
+        words = set(re.findall(r"[a-z]{3,}", phrase))
         for k in pool:  # a word of the key's own name in the phrase ("in checking" → checking_balance)
-            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * len(words & set(k.split("_")))
+            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * name_word_overlap(words, k)
         ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
         return [k for k in ranked if sims.get(k, 0.0) >= floor][:2]
 
@@ -357,7 +366,7 @@ class ClauseLinker:
         if u in ("time",) or any(re.fullmatch(_singular_or_plural(c), unit) for c in roles.count_unit_keys):
             return list(roles.presence_keys)
         if self.percent:
-            return [k for k, f in self.features.items() if f.unit == "percent"]
+            return [k for k in self.features if self.roles.units.get(k) == "percent"]
         return []
 
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[Found], window: int | None,
@@ -391,7 +400,8 @@ class ClauseLinker:
                 Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
                                          or measured[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
-            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
+            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys] or self._event_days(
+                text, numeric, nums, unit)
             if day or not is_window:
                 numeric = day or numeric
         counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(_singular_or_plural(u), unit)),
@@ -427,8 +437,8 @@ class ClauseLinker:
                         and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums))
             if age is not None and age_fits and people:  # "..., but skip anyone under 18": a person's age
                 return [age.name]
-            if prev and bare:  # "spent over 500 but under 2000"
-                return [prev[-1]]
+            if prev and bare and not self._contradicts(previous, prev[-1], words, nums):
+                return [prev[-1]]  # "spent over 500 but under 2000" (not "over 5000 MJ, under 60": an age)
             if age is not None and age_fits and words:
                 return [age.name]
             return prev[-1:]
@@ -440,6 +450,42 @@ class ClauseLinker:
         if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
             keys = [roles.over_window(k, window) for k in keys]
         return list(dict.fromkeys(keys))[:3]
+
+    def _event_days(self, text: str, numeric: list[Found], nums: list[float], unit: str) -> list[Found]:
+        """"haven't checked in for 60 days", "no club visit in the last fortnight": a period that is not an event
+        count's own window is no threshold of the count; it is one of the event's days-since key, when the
+        clause has no other number."""
+        if len(self.numbers(text)) != 1 or len(nums) != 1:
+            return []
+        out = []
+        for c in numeric:
+            day_key = self.roles.related_day_key.get(c.key)
+            own = self.roles.window_of(c.key)
+            if (day_key is not None and c.key in self.roles.presence_keys
+                    and (own is None or nums[0] * UNIT_DAYS.get(unit.split()[0], 1) != own)):
+                out.append(Found(day_key, c.start, c.end))
+        return out
+
+    @staticmethod
+    def _contradicts(previous: LinkedClause | None, key: str, words: str, nums: list[float]) -> bool:
+        """A bare bound that would leave the previous clause's range on ``key`` empty ("more than 5000" then
+        "under 60") is about something else."""
+        op = next((o for p, o in CMP_BEFORE if re.fullmatch(p, words)), None) if words else None
+        for sl in previous.slots if previous else []:
+            c = sl.options[0]
+            if c.key != key or not nums:
+                continue
+            try:
+                v = float(c.value.split(",")[-1])
+            except ValueError:
+                continue
+            below = op in (Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO) and c.op in (
+                Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO) and nums[0] <= v
+            above = op in (Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO) and c.op in (
+                Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO) and nums[0] >= v
+            if below or above:
+                return True
+        return False
 
     def _number_op(self, op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:
         if op is None:

@@ -25,7 +25,9 @@ from models.targeting.parser._linkrules import (
     is_negative,
     or_between_unread,
     protect_values,
+    spell_negative_values,
 )
+from models.targeting.parser._places import spell_place_codes
 from models.targeting.parser._preprocess import preprocess
 from models.targeting.parser._values import capitalised_words
 
@@ -43,8 +45,11 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     ``similarity`` (phrase → score per key, e.g. MiniLM's) lets a number no cue names go to the closest key
     its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
-    text = preprocess(demand)
     lex = lexicon_for(catalog, entity)
+    # "Queenslanders", "South Australian": proper names of places the catalog stores as codes
+    demand = spell_negative_values(demand, lex)  # "non-binary" is a value, not a negation
+    demand = spell_place_codes(demand, lex.place_codes, lex.names) if lex.place_codes else demand
+    text = preprocess(demand)
     text = distribute_states(distribute_heads(protect_values(text, lex), lex), lex)
     linker = ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
@@ -83,10 +88,18 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
             continue
         both = False
         # "skip anyone who cancelled ... and anyone not opted in": the second "anyone" is excluded too
+        # "excluding anyone with high risk or on a hardship plan": NOT A AND NOT B
         if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
-                and _ANOTHER_GROUP.match(piece)):
+                and (_ANOTHER_GROUP.match(piece) or sep == "or" and clause.slots)):
             clause.excluded, excluded = True, clause  # relative clauses that follow add to it
             clause.connective = "and"  # "do not include A or anyone with B": neither A nor B
+            clauses.append(clause)
+            continue
+        if excluding and not clause.slots and clause.leftover.strip() and not NEGATION.search(piece):
+            # "skip anyone on hardship or ...": words no rule read, excluded: reported as the exclusion they are,
+            # so that whatever reads them later reads their negation
+            clause.unread.append(f"not {clause.text}")
+            clause.leftover = ""
             clauses.append(clause)
             continue
         if excluding and clause.slots:

@@ -49,7 +49,9 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
     t = re.sub(r"\b[lL](\d+)([dwmyDWMY])\b", lambda m: f"in the last {m.group(1)} " + {"d": "days", "w": "weeks", "m": "months",
                "y": "years"}[m.group(2).lower()], t)  # "L12M": the last 12 months
-    t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
+    t = re.sub(r"\b(\d+)(\+?)\s*(?:yrs?|yr)\b", r"\1\2 years", t, flags=re.I)
+    # "under-35s", "over-60s": people of that age
+    t = re.sub(r"\b(under|over)[- ](\d+)s\b", r"aged \1 \2", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = re.sub(r"\b(log(?:s|ged|ging)?|sign(?:s|ed|ing)?|check(?:s|ed|ing)?) into\b", r"\1 in to", t, flags=re.I)

@@ -43,7 +43,7 @@ from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
-from models.targeting.parser._linkrules import FILLER, UNIT_DAYS
+from models.targeting.parser._linkrules import FILLER, UNIT_DAYS, says_privative_stem
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
@@ -149,7 +149,7 @@ def candidate_conditions(text: str, keys: list[str], catalog: Catalog, *,
         # "opted out of marketing emails" is the off state of an opt-in, unless the key is the opt-out itself
         off = bool(_OFF_STATE.search(text)) and not _OFF_STATE.search(" ".join([key.replace("_", " "),
                                                                                  f.description, *f.aliases]))
-        negated = said_negation != off
+        negated = (said_negation != off) != says_privative_stem(text, key)  # "paper bills": not paperless
         if _named_elsewhere(text, key, catalog):
             continue
         if dtype == DType.BOOL:  # the polarity is the phrase's; a number must be the feature's own window
