@@ -15,7 +15,7 @@ from collections.abc import Callable
 from features.catalog import Catalog, DType, Feature
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Slot
-from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, name_word_overlap
+from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, name_word_overlap, name_word_span
 from models.targeting.parser._linkrules import (
     CMP_AFTER,
     CMP_BEFORE,
@@ -73,9 +73,22 @@ class ClauseLinker:
 
     def key_cues(self, text: str) -> list[Found]:
         found = [Found(c.key, s, e) for c in self.lex.key_cues for s, e in spans(c.pattern, text)]
+        found += self._name_word_cues(text, {f.key for f in found})
         # A cue inside a longer cue of another key is not a cue ("credit" inside "credit card").
         return [f for f in found if not any(g.key != f.key and g.start <= f.start and f.end <= g.end
                                             and (g.end - g.start) > (f.end - f.start) for g in found)]
+
+    def _name_word_cues(self, text: str, cued: set[str]) -> list[Found]:
+        """A key whose name words the clause says in any order and form, close together ("paid a bill late" →
+        ``late_payments_12m``, "concession card holders" → ``concession_holder``); see ``name_word_spans``."""
+        out = []
+        for key, lemmas in self.lex.name_lemmas.items():
+            if key in cued:
+                continue
+            span = name_word_span(text, lemmas)
+            if span is not None:
+                out.append(Found(key, *span))
+        return out
 
     def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[Found]) -> list[list[Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
@@ -173,6 +186,10 @@ class ClauseLinker:
                 if not is_window:
                     clause.leftover += " " + text[s:e]
                 continue
+            if self.percent and all(x <= 1.5 for x in nums):  # "under 60% of booked classes": a percent key first
+                if not any(self.roles.units.get(k) == "percent" for k in key_opts):
+                    key_opts = [*self._similar_keys(text, s, e, self._unit_pool("", False), window, 0.0), *key_opts]
+                key_opts = sorted(key_opts, key=lambda k: self.roles.units.get(k) != "percent")
             key = key_opts[0]
             if is_window and key not in self.roles.day_keys:
                 continue  # "in the last 90 days" only names the feature's window
@@ -216,9 +233,12 @@ class ClauseLinker:
             return any(c.key != cue.key and c.start < cue.end and cue.start < c.end for c in cues)
 
         def head_noun(cue: Found) -> bool:
-            """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
+            """The cue ends another key's phrase ("live-stream shopping sessions") or a value's ("yoga and strength
+            classes", "a pilates class"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       and not NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
+                       and not NEGATION.search(text[c.end:cue.start]) for c in cues) or any(  # not "has not logged in"
+                r[0].key != cue.key and r[0].end <= cue.start and re.fullmatch(r"\s*", text[r[0].end:cue.start])
+                for r in values)
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -388,6 +408,9 @@ class ClauseLinker:
             named = people if "old" in unit else person
             if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
+            age = self.features[roles.age_key]
+            if other and age.range is not None and not all(age.range[0] <= x <= age.range[1] for x in nums):
+                return other  # "customers for 5+ years": no age, so the other years key
             if "old" in unit or not numeric:
                 return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
@@ -462,6 +485,7 @@ class ClauseLinker:
             day_key = self.roles.related_day_key.get(c.key)
             own = self.roles.window_of(c.key)
             if (day_key is not None and c.key in self.roles.presence_keys
+                    and name_word_overlap(set(c.key.split("_")), day_key)  # the same event ("visits" / "last visit")
                     and (own is None or nums[0] * UNIT_DAYS.get(unit.split()[0], 1) != own)):
                 out.append(Found(day_key, c.start, c.end))
         return out
@@ -524,6 +548,9 @@ class ClauseLinker:
         keys = {r.key for r in readings}
         # a word of the key's own name nearby ("business travelers" → travel_purpose, not the cabin)
         named = {k for k in keys if any(re.search(rf"\b{re.escape(w[:6])}", text) for w in k.split("_") if len(w) >= 4)}
+        # "any pool class in the last 90 days": the feature counted over the window the clause names
+        window = next((w for rx, w in WINDOWS if rx.search(text)), None)
+        named |= {k for k in keys if window is not None and self.roles.window_of(k) == window}
         cued_keys = keys & cue_keys or named if len(named) < len(keys) else keys & cue_keys
         # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
         if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):

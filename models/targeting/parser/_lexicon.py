@@ -21,7 +21,7 @@ from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
 from models.targeting.parser._places import demonym_patterns, is_place_feature
 
-__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "name_word_overlap", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lemma", "lexicon_for", "name_word_overlap", "name_word_span", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -189,6 +189,7 @@ class Lexicon:
     roles: Roles
     state_subjects: tuple[str, ...] = ()  # regex sources of yes/no features' subjects ("email" of email_opt_in)
     place_codes: dict[str, str] = field(default_factory=dict)  # a place feature's 2-3 letter value -> feature
+    name_lemmas: dict[str, frozenset[str]] = field(default_factory=dict)  # key -> its name words' lemmas (2+)
 
     def names(self, phrase: str) -> bool:
         """The catalog already has a cue for exactly this phrase (a value, an alias, a key's name)."""
@@ -220,7 +221,7 @@ def _window(f: Feature) -> int | None:
 # elsewhere, counts in that currency ("avg_monthly_bill" beside "last_bill_amount" in dollars)
 _MONEY_NOUNS = {"bill", "bills", "spend", "spending", "amount", "fee", "fees", "price", "cost", "costs", "revenue",
                 "balance", "income", "salary", "arrears", "debt", "charge", "charges", "payout", "deposit", "gmv",
-                "aov", "basket", "ltv", "clv", "wallet", "budget", "rent"}
+                "aov", "basket", "ltv", "clv", "wallet", "budget", "rent", "fare", "fares", "tip", "tips", "paid"}
 _PERCENT_NAME = re.compile(r"(?:^|_)(?:pct|percent|percentage|share|rate|ratio|utili[sz]ation)(?:_|$)")
 
 
@@ -258,7 +259,7 @@ def effective_units(features: dict[str, Feature]) -> dict[str, str | None]:
             out[n] = time
         elif "age" in words and f.dtype == DType.INT and top is not None and top <= 130:
             out[n] = "years"
-        elif currency is not None and set(words) & _MONEY_NOUNS:
+        elif currency is not None and set(words) & _MONEY_NOUNS and top is not None and top >= 50:
             out[n] = currency
         elif (top is not None and 1.5 < top <= 100 and (_PERCENT_NAME.search(n) or "%" in f.description
                                                         or re.search(r"\bper ?cent", f.description.lower()))):
@@ -382,6 +383,58 @@ def name_word_overlap(words: set[str], key: str) -> int:
     return sum(any(_says_name_word(n, w) for w in words) for n in own)
 
 
+_PAST_TO_BASE = {past: base for base, past in _IRREGULAR.items()}
+_SUFFIXES = (("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"))
+
+
+def lemma(word: str) -> str:
+    """A crude English lemma to compare words by: irregular pasts to their verb ("paid" → "pay"), common
+    endings off ("payments" → "pay", "holders" → "holder", "classes" → "class"), then at most five letters
+    ("referred" / "referrals" → "refer")."""
+    w = _PAST_TO_BASE.get(word, word)
+    if len(w) > 4:
+        for suffix, repl in _SUFFIXES:
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+                w = w[:-len(suffix)] + repl
+                break
+        else:
+            if re.search(r"(?:ss|x|ch|sh|z)es$", w) or w.endswith("ed"):
+                w = w[:-2]
+            elif w.endswith("s") and not w.endswith("ss"):
+                w = w[:-1]
+    return w[:5]
+
+
+def name_lemmas(name: str, others: list[str]) -> frozenset[str]:
+    """The lemmas of a key's own name words (not generic ones, at least three letters), when there are two or
+    more and no other key's name has them all."""
+    def of(n: str) -> frozenset[str]:
+        return frozenset(lemma(w) for w in _name_words(n) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS
+                         and w not in TIME_UNITS and w not in _STOP and w != "via" and w.isalpha())
+    own = of(name)
+    if len(own) < 2 or any(own <= of(o) for o in others if o != name):
+        return frozenset()
+    return own
+
+
+def name_word_span(text: str, lemmas: frozenset[str], width: int = 4) -> tuple[int, int] | None:
+    """The shortest stretch of at most ``width`` words between the first and last of them in which the text
+    says every lemma of ``lemmas`` ("paid a bill late" for {pay, late}), or None."""
+    words = [(m.start(), m.end(), lemma(m.group(0))) for m in re.finditer(r"[a-z]+", text)]
+    best: tuple[int, int] | None = None
+    for i, (s, _, first) in enumerate(words):
+        if first not in lemmas:
+            continue
+        seen: set[str] = set()
+        for j in range(i, min(len(words), i + width + 1)):
+            seen.add(words[j][2])
+            if lemmas <= seen:
+                if best is None or words[j][1] - s < best[1] - best[0]:
+                    best = (s, words[j][1])
+                break
+    return best
+
+
 def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 4 else word
 
@@ -457,7 +510,16 @@ def _abbreviation(alias: str, value: str) -> bool:
 
 
 def _value_pattern(alias: str, value: str) -> str:
-    return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
+    if _abbreviation(alias, value):
+        return re.escape(alias.lower())
+    # values are exact words ("outdoors" is not "outdoor"), but a phrase ending in a plural noun also reads in
+    # the singular ("pool classes" → "any pool class")
+    words = alias.lower().split()
+    last = words[-1] if words else ""
+    if len(words) < 2 or len(last) <= 4 or not last.endswith("s") or last.endswith("ss"):
+        return phrase_pattern(alias, singular=False)
+    one = last[:-2] if re.search(r"(?:ss|x|ch|sh)es$", last) else last[:-1]
+    return phrase_pattern(alias, singular=False) + "|" + phrase_pattern(" ".join([*words[:-1], one]), singular=False)
 
 
 # English function words: a value (or a value's initials) spelled like one ("us" for the United States) is read
@@ -556,4 +618,5 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))
     codes = {v.lower(): name for name, f in features.items() if f.dtype in (DType.CATEGORY, DType.STRING_SET)
              and is_place_feature(f) for v in f.values or () if re.fullmatch(r"[A-Za-z]{2,3}", v)}
-    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects), codes)
+    lemmas = {n: ls for n in features if (ls := name_lemmas(n, list(features)))}
+    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects), codes, lemmas)

@@ -14,6 +14,7 @@ import re
 
 from features.catalog import Catalog
 from features.population import population_entity
+from models.targeting.logic import Op
 from models.targeting.parser._clauselinker import ClauseLinker, KeySimilarity
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import lexicon_for
@@ -90,7 +91,7 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
         # "skip anyone who cancelled ... and anyone not opted in": the second "anyone" is excluded too
         # "excluding anyone with high risk or on a hardship plan": NOT A AND NOT B
         if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
-                and (_ANOTHER_GROUP.match(piece) or sep == "or" and clause.slots)):
+                and (_ANOTHER_GROUP.match(piece) or conn == "or" and clause.slots)):
             clause.excluded, excluded = True, clause  # relative clauses that follow add to it
             clause.connective = "and"  # "do not include A or anyone with B": neither A nor B
             clauses.append(clause)
@@ -127,4 +128,22 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
             c.connective = "or"
         c.sep = f"{carry_sep} {c.sep}".strip()
         carry_conn, carry_sep = "and", ""
+    _drop_bare_presence(clauses)
     return Linking(demand, text, clauses, either="either " in f" {demand.lower()}")
+
+
+def _drop_bare_presence(clauses: list[LinkedClause]) -> None:
+    """A count named by a bare word ("barely visits", a "Referral push." label) adds no presence condition when
+    the demand also gives that count a threshold ("under 4 check-ins") or says it is zero ("haven't made a
+    single referral"): both together would contradict or repeat it."""
+    plain = [c for c in clauses if not c.excluded and c.connective == "and" and c.group is None]
+    said: set[str] = set()
+    for c in plain:
+        for sl in c.slots:
+            cond = sl.options[0]
+            if re.search(r"\d", sl.phrase) or cond.op == Op.EQUAL_TO and cond.value == "0":
+                said.add(cond.key)
+    for c in plain:
+        c.slots = [sl for sl in c.slots if not (
+            len(sl.options) == 1 and sl.options[0].op == Op.GREATER_THAN and sl.options[0].value == "0"
+            and not re.search(r"\d", sl.phrase) and not sl.wrap_not and sl.options[0].key in said)]

@@ -55,6 +55,9 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = re.sub(r"\b(log(?:s|ged|ging)?|sign(?:s|ed|ing)?|check(?:s|ed|ing)?) into\b", r"\1 in to", t, flags=re.I)
+    # "Customers already opted in to X are excluded.": an exclusion said after the group it excludes
+    t = re.sub(r"(^|[.;:!?\n]\s*)([^.;:!?\n]+?)\s+(?:are|is|should be|must be|to be|will be|get|being)\s+"
+               r"(?:excluded|removed|left out|filtered out|dropped)\b", r"\1excluding \2", t, flags=re.I)
     t = normalize_numbers(t)
     # "1 or 2 claims", "two or three times": two consecutive counts are a small range, not a list of values
     # (a level named by number, "tier 1 or 2", stays a list).
@@ -80,8 +83,10 @@ def preprocess(demand: str) -> str:
     t = re.sub(rf"{NUM}\s+(?:or|and) (older|younger)\b(?!\s*(?:than|\d))",
                lambda m: f"aged {'at least' if m.group(2) == 'older' else 'at most'} {m.group(1)}", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
+    # ... also past a unit and its rate ("10000 steps a day or more", "1 time a week or less")
+    per = r"(\s*[a-z]*?(?: (?:a|an|per|each) [a-z]+)?)"
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
     # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
     # linker reads against an ordered feature (the "or" must not split the sentence)
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)

@@ -244,11 +244,15 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
         if _no_condition(text, retriever.entity or ""):
             continue  # nothing about the users: the model would make a condition up
         scores = retriever.scores(text)
+        # one word ("pay" left between "who" and "with bpay") is weak evidence: it must be as close as a phrase
+        # alone in its demand
+        need = max(floor, ALONE_SIMILARITY) if len(_CONTENT.findall(_ASKING.sub(" ", FILLER.sub(" ", text)))) <= 1 \
+            else floor
         near = [k for k in dict.fromkeys((*phrase.candidates, *retriever.top(text, keys * 2)))
-                if k in catalog.features and k not in used and scores.get(k, 0.0) >= floor]
+                if k in catalog.features and k not in used and scores.get(k, 0.0) >= need]
         options = candidate_conditions(text, near, catalog, similarity=similarity)
         top = sorted(options, key=lambda k: -scores.get(k, 0.0))
-        if not top or scores.get(top[0], 0.0) < floor:
+        if not top or scores.get(top[0], 0.0) < need:
             continue
         top = [k for k in top if scores.get(k, 0.0) >= scores[top[0]] - _MARGIN][:keys]
         offered = {k: options[k] for k in top}
