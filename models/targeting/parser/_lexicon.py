@@ -220,14 +220,15 @@ def _window(f: Feature) -> int | None:
 # English nouns naming an amount of money: a number key named with one, in a catalog that states a currency
 # elsewhere, counts in that currency ("avg_monthly_bill" beside "last_bill_amount" in dollars)
 _MONEY_NOUNS = {"bill", "bills", "spend", "spending", "amount", "fee", "fees", "price", "cost", "costs", "revenue",
-                "balance", "income", "salary", "arrears", "debt", "charge", "charges", "payout", "deposit", "gmv",
+                "income", "salary", "arrears", "debt", "charge", "charges", "payout", "deposit", "gmv",
                 "aov", "basket", "ltv", "clv", "wallet", "budget", "rent", "fare", "fares", "tip", "tips", "paid"}
+_AGE_WORD = re.compile(r"ages?")  # the English word, as a key's name word ("customer_age")
 _PERCENT_NAME = re.compile(r"(?:^|_)(?:pct|percent|percentage|share|rate|ratio|utili[sz]ation)(?:_|$)")
 
 
 def effective_units(features: dict[str, Feature]) -> dict[str, str | None]:
     """Each number key's unit: the catalog's ``unit``, else what its name and description say — a time unit
-    among its name words ("tenure_years") or opening its description ("Years as a customer"), "age" in its
+    among its name words ("tenure_years") or opening its description ("Years as a customer"), the word age in its
     name (years), a money noun when the catalog has a currency ("avg_monthly_bill"), a share or rate running
     to 100 or a description about "%" (percent). A sparse catalog then reads "10+ yrs", "aged 30" and "$150"."""
     currency = next((f.unit for f in features.values() if (f.unit or "") in CURRENCY_UNITS), None)
@@ -257,7 +258,7 @@ def effective_units(features: dict[str, Feature]) -> dict[str, str | None]:
             out[n] = measure
         elif time is not None:
             out[n] = time
-        elif "age" in words and f.dtype == DType.INT and top is not None and top <= 130:
+        elif any(_AGE_WORD.fullmatch(w) for w in words) and f.dtype == DType.INT and top is not None and top <= 130:
             out[n] = "years"
         elif currency is not None and set(words) & _MONEY_NOUNS and top is not None and top >= 50:
             out[n] = currency
@@ -283,9 +284,9 @@ def _measure_spellings(unit: str) -> tuple[str, ...]:
 def _roles(features: dict[str, Feature]) -> Roles:
     numeric = {n: f for n, f in features.items() if f.dtype in (DType.INT, DType.FLOAT)}
     units = effective_units(features)
-    # the person's age: a years key named "age" first ("customer_age"), else the first years key
+    # the person's age: a years key named for an age first ("customer_age"), else the first years key
     years = sorted((n for n in numeric if (units[n] or "").startswith("year")),
-                   key=lambda n: "age" not in _name_words(n))
+                   key=lambda n: not any(_AGE_WORD.fullmatch(w) for w in _name_words(n)))
     day_keys = tuple(n for n in numeric if units[n] == "days" and _window(features[n]) is None)
     money_keys = tuple(n for n in numeric if (units[n] or "") in CURRENCY_UNITS)
     currencies = sorted({w for n in numeric for w in CURRENCY_UNITS.get(units[n] or "", ())} or
@@ -322,7 +323,7 @@ def _roles(features: dict[str, Feature]) -> Roles:
                 count_units.setdefault(form, n)
     time_keys = {n: str(units[n]) for n, f in numeric.items() if units[n] in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}
-    other = {"percent", "points", *TIME_UNITS, *CURRENCY_UNITS, *count_units}
+    other = {"percent", *TIME_UNITS, *CURRENCY_UNITS, *count_units}
     measured = sorted({(units[n] or "").lower() for n in numeric} - {"", *other}, key=len, reverse=True)
     measure_keys = {"|".join(spelled): tuple(n for n in numeric if (units[n] or "").lower() == u)
                     for u in measured if (spelled := _measure_spellings(u))}
