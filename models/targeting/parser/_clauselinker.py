@@ -399,6 +399,12 @@ class ClauseLinker:
         # any word for the people a catalog serves: "years old" or a bare number next to it is their age
         people = person or re.search(r"\b(?:members?|subscribers?|policyholders?|clients?|travell?ers?|drivers?|"
                                      r"viewers?|guests?|patients?|residents?|borrowers?|investors?)\b", text)
+        # "been with us more than 2 years": how long someone has been a customer, the one duration key that is not
+        # a days-since count
+        spans_of_time = [k for k in roles.time_keys if k not in roles.day_keys and k != roles.age_key]
+        if (re.search(r"\bwith us\b", text) and unit.rstrip("s") in ("year", "month", "week") and not numeric
+                and len(spans_of_time) == 1):
+            return spans_of_time
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]

@@ -451,8 +451,8 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
                 grams.setdefault(" ".join(words[i:i + n]), set()).add(name)
     value_phrases = {str(v).lower().replace("_", " ") for f in features.values() for v in (f.values or ())}
     value_words = {w for p in value_phrases for w in p.split()}
-    units = {str(u).lower() for u in effective_units(features).values() if u} | {"days", "weeks", "months", "years",
-                                                                               "times"}
+    # the units the catalog states (a unit read from a name word, "hotel_nights", keeps that word a cue)
+    units = {str(f.unit).lower() for f in features.values() if f.unit} | {"days", "weeks", "months", "years", "times"}
     out: dict[str, list[str]] = {}
     for name, f in features.items():
         words = _name_words(name)

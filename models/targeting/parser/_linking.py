@@ -144,6 +144,9 @@ def _drop_bare_presence(clauses: list[LinkedClause]) -> None:
             if re.search(r"\d", sl.phrase) or cond.op == Op.EQUAL_TO and cond.value == "0":
                 said.add(cond.key)
     for c in plain:
-        c.slots = [sl for sl in c.slots if not (
+        kept = [sl for sl in c.slots if not (
             len(sl.options) == 1 and sl.options[0].op == Op.GREATER_THAN and sl.options[0].value == "0"
             and not re.search(r"\d", sl.phrase) and not sl.wrap_not and sl.options[0].key in said)]
+        if c.slots and not kept:
+            c.leftover = ""  # what it said is the other condition on that count, not a phrase left unread
+        c.slots = kept

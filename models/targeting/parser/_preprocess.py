@@ -128,6 +128,9 @@ def preprocess(demand: str) -> str:
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
     # "Fiber cross-sell brief. Target: ...": the label ends with a full stop
     t = re.sub(r"^[^:.]{0,40}\b(?:cross-sell|upsell|win-?back|campaign|promo) brief\s*\.", " ", t)
+    # "Referral push. Target ...", "Green energy campaign. Customers ...": a label sentence naming the campaign
+    t = re.sub(r"^\s*(?:[a-z0-9'-]+ ){0,3}(?:campaign|promo|promotion|push|blast|drop|mailer|mailing|launch|upsell|"
+               r"cross-sell|win-?back|nudge|brief)\s*\.\s", " ", t)
     # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
     t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)

@@ -41,7 +41,7 @@ from models.targeting.parser._backends import Backend
 from models.targeting.parser._compose import candidates
 from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
-from models.targeting.parser._lexicon import lexicon_for
+from models.targeting.parser._lexicon import lemma, lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
 from models.targeting.parser._linkrules import FILLER, UNIT_DAYS, says_privative_stem
 from models.targeting.parser._prompts import KeyRetriever, build_messages
@@ -197,6 +197,13 @@ def _named_elsewhere(text: str, key: str, catalog: Catalog) -> bool:
                if other.name != key and other.dtype in (DType.CATEGORY, DType.STRING_SET))
 
 
+def _names_a_used_key(text: str, used: frozenset[str]) -> bool:
+    """The phrase is one content word, and a word of the name of a key the reading already has a condition on
+    ("pay" beside ``payment_method``): it says nothing the reading does not."""
+    words = _CONTENT.findall(_ASKING.sub(" ", FILLER.sub(" ", text)))
+    return len(words) == 1 and any(lemma(words[0]) == lemma(w) for k in used for w in k.split("_") if len(w) >= 3)
+
+
 def _in_negated_list(text: str, context: str) -> bool:
     """The phrase continues a list ("..., or X") after a negation in the same sentence: the negation may
     cover it ("without an umbrella or any life policy"), so no polarity can be given with confidence."""
@@ -243,11 +250,10 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
             continue  # the rules could not tell what the negation covers: neither can the polarity given here
         if _no_condition(text, retriever.entity or ""):
             continue  # nothing about the users: the model would make a condition up
+        if _names_a_used_key(text, used):
+            continue  # "pay" left between "who" and "with bpay": a word of the payment key already read
         scores = retriever.scores(text)
-        # one word ("pay" left between "who" and "with bpay") is weak evidence: it must be as close as a phrase
-        # alone in its demand
-        need = max(floor, ALONE_SIMILARITY) if len(_CONTENT.findall(_ASKING.sub(" ", FILLER.sub(" ", text)))) <= 1 \
-            else floor
+        need = floor
         near = [k for k in dict.fromkeys((*phrase.candidates, *retriever.top(text, keys * 2)))
                 if k in catalog.features and k not in used and scores.get(k, 0.0) >= need]
         options = candidate_conditions(text, near, catalog, similarity=similarity)
