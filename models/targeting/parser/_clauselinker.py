@@ -188,7 +188,7 @@ class ClauseLinker:
                 continue
             if self.percent and all(x <= 1.5 for x in nums):  # "under 60% of booked classes": a percent key first
                 if not any(self.roles.units.get(k) == "percent" for k in key_opts):
-                    key_opts = [*self._similar_keys(text, s, e, self._unit_pool("", False), window, 0.0), *key_opts]
+                    key_opts = [*self._similar_keys(text, s, e, self._unit_pool("", False), window), *key_opts]
                 key_opts = sorted(key_opts, key=lambda k: self.roles.units.get(k) != "percent")
             key = key_opts[0]
             if is_window and key not in self.roles.day_keys:
@@ -554,10 +554,12 @@ class ClauseLinker:
         keys = {r.key for r in readings}
         # a word of the key's own name nearby ("business travelers" → travel_purpose, not the cabin)
         named = {k for k in keys if any(re.search(rf"\b{re.escape(w[:6])}", text) for w in k.split("_") if len(w) >= 4)}
-        # "any pool class in the last 90 days": the feature counted over the window the clause names
-        window = next((w for rx, w in WINDOWS if rx.search(text)), None)
-        named |= {k for k in keys if window is not None and self.roles.window_of(k) == window}
         cued_keys = keys & cue_keys or named if len(named) < len(keys) else keys & cue_keys
+        # "any pool class in the last 90 days": the one feature counted over the window the clause names
+        window = next((w for rx, w in WINDOWS if rx.search(text)), None)
+        windowed = {k for k in keys if window is not None and self.roles.window_of(k) == window}
+        if not cued_keys and len(windowed) == 1:
+            cued_keys = windowed
         # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
         if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):
             cued_keys = {k for k in cued_keys if self.features[k].dtype == DType.CATEGORY}
