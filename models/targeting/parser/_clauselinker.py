@@ -15,7 +15,7 @@ from collections.abc import Callable
 from features.catalog import Catalog, DType, Feature
 from models.targeting.logic import Condition, Op
 from models.targeting.parser._clauses import LinkedClause, Slot
-from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon, name_word_overlap, name_word_span
+from models.targeting.parser._lexicon import STATE_AFTER, STATE_OFF, Lexicon
 from models.targeting.parser._linkrules import (
     CMP_AFTER,
     CMP_BEFORE,
@@ -33,6 +33,7 @@ from models.targeting.parser._linkrules import (
     says_privative_stem,
     spans,
 )
+from models.targeting.parser._namewords import name_word_overlap, name_word_span
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE, NUM
 from models.targeting.parser._values import is_function_word, ordinal_condition, value_condition

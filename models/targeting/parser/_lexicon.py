@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
+from models.targeting.parser._namewords import GENERIC_NAME_WORDS as _GENERIC_NAME_WORDS
+from models.targeting.parser._namewords import IRREGULAR_PAST as _IRREGULAR
+from models.targeting.parser._namewords import STOP_WORDS as _STOP
+from models.targeting.parser._namewords import (
+    TIME_UNITS,
+    WINDOW_SUFFIX,
+    name_lemmas,
+)
+from models.targeting.parser._namewords import name_words as _name_words
 from models.targeting.parser._places import demonym_patterns, is_place_feature
 
-__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lemma", "lexicon_for", "name_word_overlap", "name_word_span", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "effective_units", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -31,7 +40,6 @@ MEASURE_UNITS: dict[str, tuple[str, ...]] = {
     "km": ("km", "kms", "kilometers?", "kilometres?"), "kg": ("kg", "kgs", "kilos?", "kilograms?"),
     "minutes": ("minutes?", "mins?"), "hours": ("hours?", "hrs?"), "nights": ("nights?",), "points": ("points?", "pts"),
 }
-TIME_UNITS = ("days", "weeks", "months", "years")
 CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "yuan": ("yuan", "rmb", "cny", "kuai"),
     "dollars": ("dollars?", "usd", "bucks?"),
@@ -40,17 +48,7 @@ CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "rupees": ("rupees?", "inr"),
     "yen": ("yen", "jpy"),
 }
-# the window a name ends with: orders_30d, flights_12m, visits_4w, trips_1y
-WINDOW_SUFFIX = r"_\d+[dwmy]$"
-_STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "are", "was", "were", "their",
-         "and", "or", "at", "as", "it", "its", "be", "has", "have", "had", "this", "that", "per", "from", "into"}
 _VOWELS = "aeiou"
-
-
-# Common irregular past forms ("spend" → "spent"), so an alias written in the present still reads.
-_IRREGULAR = {"spend": "spent", "buy": "bought", "pay": "paid", "sell": "sold", "make": "made", "get": "got",
-              "take": "took", "send": "sent", "give": "gave", "leave": "left", "find": "found", "hold": "held",
-              "keep": "kept", "lose": "lost", "win": "won", "bring": "brought", "eat": "ate", "go": "went"}
 
 
 # plurals whose singular is mostly a verb in a demand ("return every user"): kept plural
@@ -353,89 +351,6 @@ def _roles(features: dict[str, Feature]) -> Roles:
 
 # a number named so is a measure, not a count of events: "nps_score" from 0 is not "has an NPS" when > 0
 _MEASURE_NAME = re.compile(r"(?:^|_)(?:score|rating|rank|index|level|grade|tier|nps|pct|percent|ratio)(?:_|$)")
-# Words of a key's name that say nothing about what it measures.
-_GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
-                       "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
-                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
-                       "with", "from", "for", "by", "at", "size", "qty", "cnt"}
-
-
-def _name_words(name: str) -> list[str]:
-    return [w for w in re.sub(WINDOW_SUFFIX, "", name).lower().split("_") if w]
-
-
-def _says_name_word(name_word: str, word: str) -> bool:
-    """A demand word says a key's name word: the same word, the same first five letters ("monthly" /
-    "month"), a short name word it starts with ("bill" / "bills"), or a short name word abbreviating it
-    ("avg" / "averaging": its letters in order from the first)."""
-    if word == name_word or len(word) >= 5 and len(name_word) >= 5 and word[:5] == name_word[:5]:
-        return True
-    if len(name_word) <= 4 and len(word) > len(name_word):
-        rest = iter(word[1:])
-        return word.startswith(name_word) or (word[0] == name_word[0] and len(word) >= 5
-                                               and all(ch in rest for ch in name_word[1:]))
-    return False
-
-
-def name_word_overlap(words: set[str], key: str) -> int:
-    """How many of the key's own name words (not the generic ones: "last", "count", "days") the demand words
-    say (:func:`_says_name_word`)."""
-    own = [w for w in _name_words(key) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS]
-    return sum(any(_says_name_word(n, w) for w in words) for n in own)
-
-
-_PAST_TO_BASE = {past: base for base, past in _IRREGULAR.items()}
-_SUFFIXES = (("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"))
-
-
-def lemma(word: str) -> str:
-    """A crude English lemma to compare words by: irregular pasts to their verb ("paid" → "pay"), common
-    endings off ("payments" → "pay", "holders" → "holder", "classes" → "class"), then at most five letters
-    ("referred" / "referrals" → "refer")."""
-    w = _PAST_TO_BASE.get(word, word)
-    if len(w) > 4:
-        for suffix, repl in _SUFFIXES:
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-                w = w[:-len(suffix)] + repl
-                break
-        else:
-            if re.search(r"(?:ss|x|ch|sh|z)es$", w) or w.endswith("ed"):
-                w = w[:-2]
-            elif w.endswith("s") and not w.endswith("ss"):
-                w = w[:-1]
-    return w[:5]
-
-
-def name_lemmas(name: str, others: list[str]) -> frozenset[str]:
-    """The lemmas of a key's own name words (not generic ones, at least three letters), when there are two or
-    more and no other key's name has them all."""
-    def of(n: str) -> frozenset[str]:
-        return frozenset(lemma(w) for w in _name_words(n) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS
-                         and w not in TIME_UNITS and w not in _STOP and w != "via" and w.isalpha())
-    own = of(name)
-    if len(own) < 2 or any(own <= of(o) for o in others if o != name):
-        return frozenset()
-    return own
-
-
-def name_word_span(text: str, lemmas: frozenset[str], width: int = 4) -> tuple[int, int] | None:
-    """The shortest stretch of at most ``width`` words between the first and last of them in which the text
-    says every lemma of ``lemmas`` ("paid a bill late" for {pay, late}), or None."""
-    words = [(m.start(), m.end(), lemma(m.group(0))) for m in re.finditer(r"[a-z]+", text)]
-    best: tuple[int, int] | None = None
-    for i, (s, _, first) in enumerate(words):
-        if first not in lemmas:
-            continue
-        seen: set[str] = set()
-        for j in range(i, min(len(words), i + width + 1)):
-            seen.add(words[j][2])
-            if lemmas <= seen:
-                if best is None or words[j][1] - s < best[1] - best[0]:
-                    best = (s, words[j][1])
-                break
-    return best
-
-
 def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 4 else word
 

@@ -41,9 +41,10 @@ from models.targeting.parser._backends import Backend
 from models.targeting.parser._compose import candidates
 from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
-from models.targeting.parser._lexicon import lemma, lexicon_for
+from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
 from models.targeting.parser._linkrules import FILLER, UNIT_DAYS, says_privative_stem
+from models.targeting.parser._namewords import lemma
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
