@@ -415,8 +415,8 @@ class ClauseLinker:
             named = people if "old" in unit else person
             if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
-            age = self.features[roles.age_key]
-            if other and age.range is not None and not all(age.range[0] <= x <= age.range[1] for x in nums):
+            ages = self.features[roles.age_key].range
+            if other and ages is not None and not all(ages[0] <= x <= ages[1] for x in nums):
                 return other  # "customers for 5+ years": no age, so the other years key
             if "old" in unit or not numeric:
                 return [roles.age_key]

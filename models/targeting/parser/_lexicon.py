@@ -191,7 +191,8 @@ class Lexicon:
 
     def names(self, phrase: str) -> bool:
         """The catalog already has a cue for exactly this phrase (a value, an alias, a key's name)."""
-        return any(c.pattern.fullmatch(phrase) for c in (*self.value_cues, *self.key_cues))
+        return (any(c.pattern.fullmatch(phrase) for c in self.value_cues)
+                or any(c.pattern.fullmatch(phrase) for c in self.key_cues))
 
 
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
