@@ -30,8 +30,10 @@ from models.targeting.parser._linkrules import (
     number_patterns,
     overlaps,
     possessive,
+    says_privative_stem,
     spans,
 )
+from models.targeting.parser._namewords import name_word_overlap, name_word_span
 from models.targeting.parser._numbers import format_number
 from models.targeting.parser._preprocess import AT_OR_ABOVE, AT_OR_BELOW, AT_OR_BETTER, AT_OR_WORSE, NUM
 from models.targeting.parser._values import is_function_word, ordinal_condition, value_condition
@@ -72,9 +74,22 @@ class ClauseLinker:
 
     def key_cues(self, text: str) -> list[Found]:
         found = [Found(c.key, s, e) for c in self.lex.key_cues for s, e in spans(c.pattern, text)]
+        found += self._name_word_cues(text, {f.key for f in found})
         # A cue inside a longer cue of another key is not a cue ("credit" inside "credit card").
         return [f for f in found if not any(g.key != f.key and g.start <= f.start and f.end <= g.end
                                             and (g.end - g.start) > (f.end - f.start) for g in found)]
+
+    def _name_word_cues(self, text: str, cued: set[str]) -> list[Found]:
+        """A key whose name words the clause says in any order and form, close together ("paid a bill late" →
+        ``late_payments_12m``, "concession card holders" → ``concession_holder``); see ``name_word_spans``."""
+        out = []
+        for key, lemmas in self.lex.name_lemmas.items():
+            if key in cued:
+                continue
+            span = name_word_span(text, lemmas)
+            if span is not None:
+                out.append(Found(key, *span))
+        return out
 
     def value_cues(self, text: str, taken: list[tuple[int, int]], cues: list[Found]) -> list[list[Found]]:
         """Value mentions, longest first; each inner list holds the readings of one span."""
@@ -172,6 +187,10 @@ class ClauseLinker:
                 if not is_window:
                     clause.leftover += " " + text[s:e]
                 continue
+            if self.percent and all(x <= 1.5 for x in nums):  # "under 60% of booked classes": a percent key first
+                if not any(self.roles.units.get(k) == "percent" for k in key_opts):
+                    key_opts = [*self._similar_keys(text, s, e, self._unit_pool("", False), window), *key_opts]
+                key_opts = sorted(key_opts, key=lambda k: self.roles.units.get(k) != "percent")
             key = key_opts[0]
             if is_window and key not in self.roles.day_keys:
                 continue  # "in the last 90 days" only names the feature's window
@@ -182,7 +201,7 @@ class ClauseLinker:
                 nums = [x * factor for x in nums]
             elif key in self.roles.time_keys and unit:  # "tenure over 2 years" on a months key: 24
                 nums = [convert_time(x, unit.split()[0], self.roles.time_keys[key]) for x in nums]
-            if self.percent and self.features[key].unit == "percent" and all(x <= 1.5 for x in nums):
+            if self.percent and self.roles.units.get(key) == "percent" and all(x <= 1.5 for x in nums):
                 nums = [round(x * 100, 6) for x in nums]  # "80%" was read as 0.8; this key counts in percent
             if key == self.roles.age_key and unit.startswith("year") and not words:
                 op = op or Op.EQUAL_TO
@@ -215,9 +234,12 @@ class ClauseLinker:
             return any(c.key != cue.key and c.start < cue.end and cue.start < c.end for c in cues)
 
         def head_noun(cue: Found) -> bool:
-            """The cue ends another key's phrase ("live-stream shopping sessions"), so it is not a count here."""
+            """The cue ends another key's phrase ("live-stream shopping sessions") or a value's ("yoga and strength
+            classes", "a pilates class"), so it is not a count here."""
             return any(c.key != cue.key and c.end <= cue.start and re.fullmatch(r"\s*(?:[a-z]+\s+)?", text[c.end:cue.start])
-                       and not NEGATION.search(text[c.end:cue.start]) for c in cues)  # not "has not logged in"
+                       and not NEGATION.search(text[c.end:cue.start]) for c in cues) or any(  # not "has not logged in"
+                r[0].key != cue.key and r[0].end <= cue.start and re.fullmatch(r"\s*", text[r[0].end:cue.start])
+                for r in values)
 
         def negated_at(start: int) -> bool:
             """A negation word between the previous mention and this one ("non-android users in tier 1")."""
@@ -248,10 +270,17 @@ class ClauseLinker:
             used_keys.update({r.key for r in readings[:1]})
 
         # Booleans and presence words ("with kids", "used a coupon").
+        value_spans = [(r[0].start, r[0].end) for r in values]
         for cue in cues:
             f = self.features[cue.key]
             # a boolean cue may share its word with a value ("moms": has children, and female)
             if cue.key in used_keys or overlaps((cue.start, cue.end), taken) and f.dtype != DType.BOOL:
+                continue
+            if f.dtype == DType.BOOL and (
+                    # ... but not be a word inside a longer value ("solar" in "the solar saver plan")
+                    any(s <= cue.start and cue.end <= e and e - s > cue.end - cue.start for s, e in value_spans)
+                    # ... nor name the measure a number went to ("solar systems over 6.6kW": the system size)
+                    or set(text[cue.start:cue.end].split()) <= number_names):
                 continue
             phrase = text[cue.start:cue.end]
             neg = any(negated_at(c.start) for c in cues if c.key == cue.key)
@@ -261,6 +290,7 @@ class ClauseLinker:
             if f.dtype == DType.BOOL:
                 # "childless": English -less is without, unless the key's own name says so ("paperless_statements")
                 neg = neg or (bool(re.search(r"\w{3,}less$", phrase)) and phrase.split()[-1] not in cue.key.split("_"))
+                neg = neg != says_privative_stem(text, cue.key)  # "paper bills" of paperless_billing
                 neg = neg != bool(STATE_OFF.match(phrase))  # "opted out of email"; "did not opt out": opted in
                 slots.append(Slot(phrase, (Condition(cue.key, Op.EQUAL_TO, "false" if neg else "true"),), cue.start))
             elif cue.key in self.roles.presence_keys and not counted and not head_noun(cue) and (
@@ -336,9 +366,9 @@ class ClauseLinker:
             said = {w[:3] for w in re.findall(r"[a-z]{4,}", FILLER.sub(" ", phrase))}
             pool = [k for k in pool if said & {w[:3] for w in re.findall(r"[a-z]{4,}", self._key_text(k))}]
         sims = dict(self.similarity(phrase))
-        words = set(re.findall(r"[a-z]{4,}", phrase))
+        words = set(re.findall(r"[a-z]{3,}", phrase))
         for k in pool:  # a word of the key's own name in the phrase ("in checking" → checking_balance)
-            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * len(words & set(k.split("_")))
+            sims[k] = sims.get(k, 0.0) + _NAME_WORD_BONUS * name_word_overlap(words, k)
         ranked = sorted(pool, key=lambda k: -sims.get(k, 0.0))
         return [k for k in ranked if sims.get(k, 0.0) >= floor][:2]
 
@@ -357,7 +387,7 @@ class ClauseLinker:
         if u in ("time",) or any(re.fullmatch(_singular_or_plural(c), unit) for c in roles.count_unit_keys):
             return list(roles.presence_keys)
         if self.percent:
-            return [k for k, f in self.features.items() if f.unit == "percent"]
+            return [k for k in self.features if self.roles.units.get(k) == "percent"]
         return []
 
     def _number_keys(self, text: str, s: int, e: int, unit: str, cues: list[Found], window: int | None,
@@ -370,6 +400,12 @@ class ClauseLinker:
         # any word for the people a catalog serves: "years old" or a bare number next to it is their age
         people = person or re.search(r"\b(?:members?|subscribers?|policyholders?|clients?|travell?ers?|drivers?|"
                                      r"viewers?|guests?|patients?|residents?|borrowers?|investors?)\b", text)
+        # "been with us more than 2 years": how long someone has been a customer, the one duration key that is not
+        # a days-since count
+        spans_of_time = [k for k in roles.time_keys if k not in roles.day_keys and k != roles.age_key]
+        if (re.search(r"\bwith us\b", text) and unit.rstrip("s") in ("year", "month", "week") and not numeric
+                and len(spans_of_time) == 1):
+            return spans_of_time
         if roles.age_key and unit.startswith("year") and ("old" in unit or not numeric):
             other = [k for k in self._similar_keys(text, s, e, self._unit_pool(unit, is_window), window)
                      if k != roles.age_key]
@@ -379,6 +415,9 @@ class ClauseLinker:
             named = people if "old" in unit else person
             if not apart and not named and other and ("old" not in unit or subject.strip()):
                 return other
+            ages = self.features[roles.age_key].range
+            if other and ages is not None and not all(ages[0] <= x <= ages[1] for x in nums):
+                return other  # "customers for 5+ years": no age, so the other years key
             if "old" in unit or not numeric:
                 return [roles.age_key]
         if unit and self.currency_rx.fullmatch(unit) and roles.money_keys:
@@ -391,7 +430,8 @@ class ClauseLinker:
                 Found(k, s, e) for k in (self._similar_keys(text, s, e, list(measured), window, 0.0)
                                          or measured[:1])]
         if unit.rstrip("s") in ("day", "week", "month") or (unit.startswith("year") and not is_window):
-            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys]
+            day = [c for c in numeric if c.key in roles.day_keys or c.key in roles.time_keys] or self._event_days(
+                text, numeric, nums, unit)
             if day or not is_window:
                 numeric = day or numeric
         counted = next((k for u, k in roles.count_unit_keys.items() if re.fullmatch(_singular_or_plural(u), unit)),
@@ -427,8 +467,8 @@ class ClauseLinker:
                         and all(max(16, age.range[0]) <= x <= min(90, age.range[1]) for x in nums))
             if age is not None and age_fits and people:  # "..., but skip anyone under 18": a person's age
                 return [age.name]
-            if prev and bare:  # "spent over 500 but under 2000"
-                return [prev[-1]]
+            if prev and bare and not self._contradicts(previous, prev[-1], words, nums):
+                return [prev[-1]]  # "spent over 500 but under 2000" (not "over 5000 MJ, under 60": an age)
             if age is not None and age_fits and words:
                 return [age.name]
             return prev[-1:]
@@ -440,6 +480,43 @@ class ClauseLinker:
         if window is not None:  # "spent over 5000 in the last 6 months": the sibling sum over that window
             keys = [roles.over_window(k, window) for k in keys]
         return list(dict.fromkeys(keys))[:3]
+
+    def _event_days(self, text: str, numeric: list[Found], nums: list[float], unit: str) -> list[Found]:
+        """"haven't checked in for 60 days", "no club visit in the last fortnight": a period that is not an event
+        count's own window is no threshold of the count; it is one of the event's days-since key, when the
+        clause has no other number."""
+        if len(self.numbers(text)) != 1 or len(nums) != 1:
+            return []
+        out = []
+        for c in numeric:
+            day_key = self.roles.related_day_key.get(c.key)
+            own = self.roles.window_of(c.key)
+            if (day_key is not None and c.key in self.roles.presence_keys
+                    and name_word_overlap(set(c.key.split("_")), day_key)  # the same event ("visits" / "last visit")
+                    and (own is None or nums[0] * UNIT_DAYS.get(unit.split()[0], 1) != own)):
+                out.append(Found(day_key, c.start, c.end))
+        return out
+
+    @staticmethod
+    def _contradicts(previous: LinkedClause | None, key: str, words: str, nums: list[float]) -> bool:
+        """A bare bound that would leave the previous clause's range on ``key`` empty ("more than 5000" then
+        "under 60") is about something else."""
+        op = next((o for p, o in CMP_BEFORE if re.fullmatch(p, words)), None) if words else None
+        for sl in previous.slots if previous else []:
+            c = sl.options[0]
+            if c.key != key or not nums:
+                continue
+            try:
+                v = float(c.value.split(",")[-1])
+            except ValueError:
+                continue
+            below = op in (Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO) and c.op in (
+                Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO) and nums[0] <= v
+            above = op in (Op.GREATER_THAN, Op.GREATER_THAN_OR_EQUAL_TO) and c.op in (
+                Op.LESS_THAN, Op.LESS_THAN_OR_EQUAL_TO) and nums[0] >= v
+            if below or above:
+                return True
+        return False
 
     def _number_op(self, op: Op | None, words: str, key: str, text: str, negated: bool, is_window: bool) -> Op:
         if op is None:
@@ -479,6 +556,11 @@ class ClauseLinker:
         # a word of the key's own name nearby ("business travelers" → travel_purpose, not the cabin)
         named = {k for k in keys if any(re.search(rf"\b{re.escape(w[:6])}", text) for w in k.split("_") if len(w) >= 4)}
         cued_keys = keys & cue_keys or named if len(named) < len(keys) else keys & cue_keys
+        # "any pool class in the last 90 days": the one feature counted over the window the clause names
+        window = next((w for rx, w in WINDOWS if rx.search(text)), None)
+        windowed = {k for k in keys if window is not None and self.roles.window_of(k) == window}
+        if not cued_keys and len(windowed) == 1:
+            cued_keys = windowed
         # a category cue ("favourite") is more specific than a set's ("bought" inside "most bought")
         if any(self.features[k].dtype == DType.CATEGORY for k in cued_keys):
             cued_keys = {k for k in cued_keys if self.features[k].dtype == DType.CATEGORY}

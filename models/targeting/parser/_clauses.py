@@ -17,7 +17,7 @@ from models.targeting.parser._preprocess import GROUP_CLOSE, GROUP_OPEN
 
 __all__ = ["LinkedClause", "Linking", "Slot", "restructure", "split_clauses"]
 
-_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b|"
+_SPLIT = re.compile(r"\s*(?:,|;|\.(?!\d)|\s[—–-]\s|[—–]|\band\b|\bor\b|\bbut\b|\bwho\b|\bwhose\b|\bwhich\b|\bthat\b|\bwith\b(?! us\b)|"
                     r"\bwhile\b|(?<!\bthe )(?<!\bon )(?<!\ban )(?<!\bor )(?<!\band )(?<!\ba )\bplus\b(?! (?:plan|tier|members?|subscri\w*|level|orabove|orbelow)\b)|\bas well as\b|\bnor\b|\bwhere\b|\balso\b|\bexcluding\b|\bexcept(?: for)?\b|"
                     r"\bleaving out\b|\bapart from\b|\bother than\b|\bminus\b)\s*")
 

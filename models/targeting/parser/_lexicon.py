@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 
 from features.catalog import Catalog, DType, Feature
 from features.population import population_entity
+from models.targeting.parser._namewords import GENERIC_NAME_WORDS as _GENERIC_NAME_WORDS
+from models.targeting.parser._namewords import IRREGULAR_PAST as _IRREGULAR
+from models.targeting.parser._namewords import STOP_WORDS as _STOP
+from models.targeting.parser._namewords import (
+    TIME_UNITS,
+    WINDOW_SUFFIX,
+    name_lemmas,
+)
+from models.targeting.parser._namewords import name_words as _name_words
 from models.targeting.parser._places import demonym_patterns, is_place_feature
 
-__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "lexicon_for", "phrase_pattern"]
+__all__ = ["CURRENCY_UNITS", "FUNCTION_WORDS", "MEASURE_UNITS", "STATE_AFTER", "STATE_OFF", "TIME_UNITS", "WINDOW_SUFFIX", "KeyCue", "Lexicon", "Roles", "ValueCue", "effective_units", "lexicon_for", "phrase_pattern"]
 
 # Generic currency words a demand may use, by the unit a catalog writes.
 # Generic spellings of measure units a catalog may write ("gb" → "50GB", "100 gigs").
@@ -31,7 +40,6 @@ MEASURE_UNITS: dict[str, tuple[str, ...]] = {
     "km": ("km", "kms", "kilometers?", "kilometres?"), "kg": ("kg", "kgs", "kilos?", "kilograms?"),
     "minutes": ("minutes?", "mins?"), "hours": ("hours?", "hrs?"), "nights": ("nights?",), "points": ("points?", "pts"),
 }
-TIME_UNITS = ("days", "weeks", "months", "years")
 CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "yuan": ("yuan", "rmb", "cny", "kuai"),
     "dollars": ("dollars?", "usd", "bucks?"),
@@ -40,17 +48,7 @@ CURRENCY_UNITS: dict[str, tuple[str, ...]] = {
     "rupees": ("rupees?", "inr"),
     "yen": ("yen", "jpy"),
 }
-# the window a name ends with: orders_30d, flights_12m, visits_4w, trips_1y
-WINDOW_SUFFIX = r"_\d+[dwmy]$"
-_STOP = {"a", "an", "the", "of", "in", "on", "to", "for", "by", "with", "is", "are", "was", "were", "their",
-         "and", "or", "at", "as", "it", "its", "be", "has", "have", "had", "this", "that", "per", "from", "into"}
 _VOWELS = "aeiou"
-
-
-# Common irregular past forms ("spend" → "spent"), so an alias written in the present still reads.
-_IRREGULAR = {"spend": "spent", "buy": "bought", "pay": "paid", "sell": "sold", "make": "made", "get": "got",
-              "take": "took", "send": "sent", "give": "gave", "leave": "left", "find": "found", "hold": "held",
-              "keep": "kept", "lose": "lost", "win": "won", "bring": "brought", "eat": "ate", "go": "went"}
 
 
 # plurals whose singular is mostly a verb in a demand ("return every user"): kept plural
@@ -168,6 +166,7 @@ class Roles:
     # day key a windowed bool is defined by ("registered in the last 30 days" ↔ days since registration)
     defined_by_days: dict[str, tuple[str, str]] = field(default_factory=dict)  # day key -> (bool key, ...)
     related_day_key: dict[str, str] = field(default_factory=dict)  # event set/count key -> its days-since key
+    units: dict[str, str | None] = field(default_factory=dict)  # number key -> its unit, said or inferred
 
     def window_of(self, key: str) -> int | None:
         return self.windows.get(key)
@@ -187,6 +186,13 @@ class Lexicon:
     value_cues: tuple[ValueCue, ...]
     roles: Roles
     state_subjects: tuple[str, ...] = ()  # regex sources of yes/no features' subjects ("email" of email_opt_in)
+    place_codes: dict[str, str] = field(default_factory=dict)  # a place feature's 2-3 letter value -> feature
+    name_lemmas: dict[str, frozenset[str]] = field(default_factory=dict)  # key -> its name words' lemmas (2+)
+
+    def names(self, phrase: str) -> bool:
+        """The catalog already has a cue for exactly this phrase (a value, an alias, a key's name)."""
+        return (any(c.pattern.fullmatch(phrase) for c in self.value_cues)
+                or any(c.pattern.fullmatch(phrase) for c in self.key_cues))
 
 
 _CACHE: dict[tuple[int, str], tuple[Catalog, Lexicon]] = {}
@@ -210,29 +216,96 @@ def _window(f: Feature) -> int | None:
     return int(m.group(1)) * per[m.group(2)] if m and f.unit != "days" else None
 
 
+# English nouns naming an amount of money: a number key named with one, in a catalog that states a currency
+# elsewhere, counts in that currency ("avg_monthly_bill" beside "last_bill_amount" in dollars)
+_MONEY_NOUNS = {"bill", "bills", "spend", "spending", "amount", "fee", "fees", "price", "cost", "costs", "revenue",
+                "income", "salary", "arrears", "debt", "charge", "charges", "payout", "deposit", "gmv",
+                "aov", "basket", "ltv", "clv", "wallet", "budget", "rent", "fare", "fares", "tip", "tips", "paid"}
+_AGE_WORD = re.compile(r"ages?")  # the English word, as a key's name word ("customer_age")
+_PERCENT_NAME = re.compile(r"(?:^|_)(?:pct|percent|percentage|share|rate|ratio|utili[sz]ation)(?:_|$)")
+
+
+def effective_units(features: dict[str, Feature]) -> dict[str, str | None]:
+    """Each number key's unit: the catalog's ``unit``, else what its name and description say — a time unit
+    among its name words ("tenure_years") or opening its description ("Years as a customer"), the word age in its
+    name (years), a money noun when the catalog has a currency ("avg_monthly_bill"), a share or rate running
+    to 100 or a description about "%" (percent). A sparse catalog then reads "10+ yrs", "aged 30" and "$150"."""
+    currency = next((f.unit for f in features.values() if (f.unit or "") in CURRENCY_UNITS), None)
+    out: dict[str, str | None] = {}
+    for n, f in features.items():
+        if f.dtype not in (DType.INT, DType.FLOAT):
+            continue
+        if f.unit:
+            out[n] = f.unit
+            continue
+        words = _name_words(n)
+        lead = re.match(r"[a-z%]+", f.description.lower().strip())
+        top = f.range[1] if f.range is not None else None
+        # a plural unit word in the name ("points_balance"; not "late_night_orders")
+        measure = next((u for w in words for u in MEASURE_UNITS
+                        if w.endswith("s") and re.fullmatch("|".join(MEASURE_UNITS[u]), w)), None)
+        time = None
+        if _window(f) is None:  # "roaming_days_90d" counts days over its window: a count, not a duration
+            time = next((w for w in words if w in TIME_UNITS), None)
+            if time is None and lead is not None and lead.group(0) in TIME_UNITS:
+                time = lead.group(0)
+        said = re.search(r"\(([A-Za-z]{1,6})\)\s*$", f.description)  # "Solar exported, last 90 days (kWh)"
+        if said is not None:
+            u = said.group(1).lower()
+            out[n] = next((c for c, spellings in CURRENCY_UNITS.items() if re.fullmatch("|".join(spellings), u)), u)
+        elif measure is not None:  # "points_balance" counts points, whatever else its name says
+            out[n] = measure
+        elif time is not None:
+            out[n] = time
+        elif any(_AGE_WORD.fullmatch(w) for w in words) and f.dtype == DType.INT and top is not None and top <= 130:
+            out[n] = "years"
+        elif currency is not None and set(words) & _MONEY_NOUNS and top is not None and top >= 50:
+            out[n] = currency
+        elif (top is not None and 1.5 < top <= 100 and (_PERCENT_NAME.search(n) or "%" in f.description
+                                                        or re.search(r"\bper ?cent", f.description.lower()))):
+            out[n] = "percent"
+        else:
+            out[n] = None
+    return out
+
+
+def _measure_spellings(unit: str) -> tuple[str, ...]:
+    """How a demand writes a catalog's measure unit: the known spellings ("gigs"), else the unit itself with
+    an optional plural "s" ("kW", "kWh", "MJ", "steps")."""
+    u = unit.lower()
+    if u in MEASURE_UNITS:
+        return MEASURE_UNITS[u]
+    if not re.fullmatch(r"[a-z]+", u):
+        return ()
+    return (re.escape(u.rstrip("s")) + "s?" if len(u) > 3 else re.escape(u),)
+
+
 def _roles(features: dict[str, Feature]) -> Roles:
     numeric = {n: f for n, f in features.items() if f.dtype in (DType.INT, DType.FLOAT)}
-    years = [n for n, f in numeric.items() if (f.unit or "").startswith("year")]
-    day_keys = tuple(n for n, f in numeric.items() if f.unit == "days" and _window(f) is None)
-    money_keys = tuple(n for n, f in numeric.items() if (f.unit or "") in CURRENCY_UNITS)
-    currencies = sorted({w for f in numeric.values() for w in CURRENCY_UNITS.get(f.unit or "", ())} or
+    units = effective_units(features)
+    # the person's age: a years key named for an age first ("customer_age"), else the first years key
+    years = sorted((n for n in numeric if (units[n] or "").startswith("year")),
+                   key=lambda n: not any(_AGE_WORD.fullmatch(w) for w in _name_words(n)))
+    day_keys = tuple(n for n in numeric if units[n] == "days" and _window(features[n]) is None)
+    money_keys = tuple(n for n in numeric if (units[n] or "") in CURRENCY_UNITS)
+    currencies = sorted({w for n in numeric for w in CURRENCY_UNITS.get(units[n] or "", ())} or
                         {w for ws in CURRENCY_UNITS.values() for w in ws})
     windows = {n: w for n, f in features.items() if (w := _window(f)) is not None}
     coded = tuple(n for n, f in numeric.items() if f.dtype == DType.INT and f.value_aliases)
     presence = tuple(n for n, f in numeric.items()
                      if f.dtype == DType.INT and f.range is not None and f.range[0] == 0 and n not in day_keys
                      and not _MEASURE_NAME.search(n)
-                     and n not in money_keys and n not in coded and f.unit not in ("days", "points", "percent", *TIME_UNITS)
-                     and not (f.unit or "").startswith("year") and f.range[1] <= 1000)
+                     and n not in money_keys and n not in coded and units[n] not in ("days", "points", "percent", *TIME_UNITS)
+                     and not (units[n] or "").startswith("year") and f.range[1] <= 1000)
     stems: dict[str, list[str]] = {}
     for n in numeric:
         stems.setdefault(re.sub(WINDOW_SUFFIX, "", n), []).append(n)
     siblings = {n: tuple(s for s in group if s != n) for group in stems.values() if len(group) > 1 for n in group}
-    count_units = {f.unit: n for n, f in numeric.items() if f.unit and n in presence}
+    count_units = {str(units[n]): n for n in numeric if units[n] and n in presence}
     # a plural word only one count's name has is its unit too ("10 flights" → flights_12m)
     noun_owner: dict[str, set[str]] = {}
     for n, f in numeric.items():
-        if f.unit is None and f.dtype == DType.INT and n not in coded:
+        if units[n] is None and f.dtype == DType.INT and n not in coded:
             for word in re.sub(WINDOW_SUFFIX, "", n).split("_"):
                 if len(word) >= 5 and word.endswith("s") and not word.endswith("ss") and word not in _GENERIC_NAME_WORDS:
                     noun_owner.setdefault(word, set()).add(n)
@@ -247,10 +320,12 @@ def _roles(features: dict[str, Feature]) -> Roles:
                       noun + "es" if noun.endswith(("s", "x", "ch", "sh")) else noun + "s")
             for form in (noun, plural):
                 count_units.setdefault(form, n)
-    time_keys = {n: str(f.unit) for n, f in numeric.items() if f.unit in TIME_UNITS and n not in years[:1]
+    time_keys = {n: str(units[n]) for n, f in numeric.items() if units[n] in TIME_UNITS and n not in years[:1]
                  and _window(f) is None}
-    measure_keys = {"|".join(MEASURE_UNITS[u]): tuple(n for n, f in numeric.items() if (f.unit or "").lower() == u)
-                    for u in sorted({(f.unit or "").lower() for f in numeric.values()}) if u in MEASURE_UNITS}
+    other = {"percent", *TIME_UNITS, *CURRENCY_UNITS, *count_units}
+    measured = sorted({(units[n] or "").lower() for n in numeric} - {"", *other}, key=len, reverse=True)
+    measure_keys = {"|".join(spelled): tuple(n for n in numeric if (units[n] or "").lower() == u)
+                    for u in measured if (spelled := _measure_spellings(u))}
 
     def words(f: Feature) -> set[str]:
         return _tokens(" ".join([f.name.replace("_", " "), f.description, *f.aliases]))
@@ -272,22 +347,11 @@ def _roles(features: dict[str, Feature]) -> Roles:
     return Roles(age_key=years[0] if years else None, day_keys=day_keys, presence_keys=presence,
                  money_keys=money_keys, currency_words="|".join(currencies), windows=windows, siblings=siblings,
                  coded_keys=coded, count_unit_keys=count_units, defined_by_days=defined, related_day_key=related,
-                 time_keys=time_keys, measure_keys=measure_keys)
+                 time_keys=time_keys, measure_keys=measure_keys, units=units)
 
 
 # a number named so is a measure, not a count of events: "nps_score" from 0 is not "has an NPS" when > 0
 _MEASURE_NAME = re.compile(r"(?:^|_)(?:score|rating|rank|index|level|grade|tier|nps|pct|percent|ratio)(?:_|$)")
-# Words of a key's name that say nothing about what it measures.
-_GENERIC_NAME_WORDS = {"days", "day", "since", "last", "count", "counts", "num", "number", "total", "is", "has",
-                       "flag", "amount", "avg", "per", "band", "level", "status", "rate", "score", "value", "type",
-                       "id", "the", "of", "in", "on", "to", "and", "or", "pct", "percent", "share", "ratio", "any",
-                       "with", "from", "for", "by", "at", "size", "qty", "cnt"}
-
-
-def _name_words(name: str) -> list[str]:
-    return [w for w in re.sub(WINDOW_SUFFIX, "", name).lower().split("_") if w]
-
-
 def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 4 else word
 
@@ -303,6 +367,7 @@ def _name_phrases(features: dict[str, Feature]) -> dict[str, list[str]]:
                 grams.setdefault(" ".join(words[i:i + n]), set()).add(name)
     value_phrases = {str(v).lower().replace("_", " ") for f in features.values() for v in (f.values or ())}
     value_words = {w for p in value_phrases for w in p.split()}
+    # the units the catalog states (a unit read from a name word, "hotel_nights", keeps that word a cue)
     units = {str(f.unit).lower() for f in features.values() if f.unit} | {"days", "weeks", "months", "years", "times"}
     out: dict[str, list[str]] = {}
     for name, f in features.items():
@@ -362,7 +427,16 @@ def _abbreviation(alias: str, value: str) -> bool:
 
 
 def _value_pattern(alias: str, value: str) -> str:
-    return re.escape(alias.lower()) if _abbreviation(alias, value) else phrase_pattern(alias, singular=False)
+    if _abbreviation(alias, value):
+        return re.escape(alias.lower())
+    # values are exact words ("outdoors" is not "outdoor"), but a phrase ending in a plural noun also reads in
+    # the singular ("pool classes" → "any pool class")
+    words = alias.lower().split()
+    last = words[-1] if words else ""
+    if len(words) < 2 or len(last) <= 4 or not last.endswith("s") or last.endswith("ss"):
+        return phrase_pattern(alias, singular=False)
+    one = last[:-2] if re.search(r"(?:ss|x|ch|sh)es$", last) else last[:-1]
+    return phrase_pattern(alias, singular=False) + "|" + phrase_pattern(" ".join([*words[:-1], one]), singular=False)
 
 
 # English function words: a value (or a value's initials) spelled like one ("us" for the United States) is read
@@ -459,4 +533,7 @@ def _build(catalog: Catalog, entity: str) -> Lexicon:
         elif f.value_aliases:  # whole numbers named by words: "first-tier" → 1
             for v, aliases in f.value_aliases.items():
                 value_cues.append(ValueCue(name, v, _rx([phrase_pattern(p, singular=False) for p in aliases])))
-    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects))
+    codes = {v.lower(): name for name, f in features.items() if f.dtype in (DType.CATEGORY, DType.STRING_SET)
+             and is_place_feature(f) for v in f.values or () if re.fullmatch(r"[A-Za-z]{2,3}", v)}
+    lemmas = {n: ls for n in features if (ls := name_lemmas(n, list(features)))}
+    return Lexicon(tuple(key_cues), tuple(value_cues), _roles(features), tuple(subjects), codes, lemmas)

@@ -14,6 +14,7 @@ import re
 
 from features.catalog import Catalog
 from features.population import population_entity
+from models.targeting.logic import Op
 from models.targeting.parser._clauselinker import ClauseLinker, KeySimilarity
 from models.targeting.parser._clauses import LinkedClause, Linking, Slot, restructure, split_clauses
 from models.targeting.parser._lexicon import lexicon_for
@@ -25,8 +26,9 @@ from models.targeting.parser._linkrules import (
     is_negative,
     or_between_unread,
     protect_values,
+    spell_negative_values,
 )
-from models.targeting.parser._polarity import keep_negative_values
+from models.targeting.parser._places import spell_place_codes
 from models.targeting.parser._preprocess import preprocess
 from models.targeting.parser._values import capitalised_words
 
@@ -44,8 +46,11 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
     ``similarity`` (phrase → score per key, e.g. MiniLM's) lets a number no cue names go to the closest key
     its unit allows ("haven't logged in for 60 days" → the days-since-login key)."""
     entity = entity or population_entity(catalog)
-    text = preprocess(keep_negative_values(demand, catalog))  # "non-binary" is a value, not a negation
     lex = lexicon_for(catalog, entity)
+    demand = spell_negative_values(demand, lex)  # "non-binary" is a value, not a negation
+    # "Queenslanders", "South Australian": proper names of places the catalog stores as codes
+    demand = spell_place_codes(demand, lex.place_codes, lex.names) if lex.place_codes else demand
+    text = preprocess(demand)
     text = distribute_states(distribute_heads(protect_values(text, lex), lex), lex)
     linker = ClauseLinker(catalog, lex, entity, similarity)
     linker.percent = bool(re.search(r"%|\bper ?cent\b", demand, re.I))
@@ -84,10 +89,18 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
             continue
         both = False
         # "skip anyone who cancelled ... and anyone not opted in": the second "anyone" is excluded too
+        # "excluding anyone with high risk or on a hardship plan": NOT A AND NOT B
         if (clauses and clauses[-1].excluded and not excluding and conn in ("and", "or")
-                and _ANOTHER_GROUP.match(piece)):
+                and (_ANOTHER_GROUP.match(piece) or conn == "or" and clause.slots)):
             clause.excluded, excluded = True, clause  # relative clauses that follow add to it
             clause.connective = "and"  # "do not include A or anyone with B": neither A nor B
+            clauses.append(clause)
+            continue
+        if excluding and not clause.slots and clause.leftover.strip() and not NEGATION.search(piece):
+            # "skip anyone on hardship or ...": words no rule read, excluded: reported as the exclusion they are,
+            # so that whatever reads them later reads their negation
+            clause.unread.append(f"not {clause.text}")
+            clause.leftover = ""
             clauses.append(clause)
             continue
         if excluding and clause.slots:
@@ -115,4 +128,25 @@ def link_demand(demand: str, catalog: Catalog, *, entity: str | None = None,
             c.connective = "or"
         c.sep = f"{carry_sep} {c.sep}".strip()
         carry_conn, carry_sep = "and", ""
+    _drop_bare_presence(clauses)
     return Linking(demand, text, clauses, either="either " in f" {demand.lower()}")
+
+
+def _drop_bare_presence(clauses: list[LinkedClause]) -> None:
+    """A count named by a bare word ("barely visits", a "Referral push." label) adds no presence condition when
+    the demand also gives that count a threshold ("under 4 check-ins") or says it is zero ("haven't made a
+    single referral"): both together would contradict or repeat it."""
+    plain = [c for c in clauses if not c.excluded and c.connective == "and" and c.group is None]
+    said: set[str] = set()
+    for c in plain:
+        for sl in c.slots:
+            cond = sl.options[0]
+            if re.search(r"\d", sl.phrase) or cond.op == Op.EQUAL_TO and cond.value == "0":
+                said.add(cond.key)
+    for c in plain:
+        kept = [sl for sl in c.slots if not (
+            len(sl.options) == 1 and sl.options[0].op == Op.GREATER_THAN and sl.options[0].value == "0"
+            and not re.search(r"\d", sl.phrase) and not sl.wrap_not and sl.options[0].key in said)]
+        if c.slots and not kept:
+            c.leftover = ""  # what it said is the other condition on that count, not a phrase left unread
+        c.slots = kept

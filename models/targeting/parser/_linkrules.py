@@ -16,7 +16,8 @@ from models.targeting.parser._preprocess import NUM
 
 __all__ = ["CMP_AFTER", "CMP_BEFORE", "EXCLUDE", "FILLER", "NEGATION", "UNIT_DAYS", "WINDOWS", "Found",
            "convert_time", "distribute_heads", "distribute_states", "is_negative", "is_own_window",
-           "number_patterns", "or_between_unread", "overlaps", "possessive", "protect_values", "spans"]
+           "number_patterns", "or_between_unread", "overlaps", "possessive", "protect_values", "says_privative_stem",
+           "spans", "spell_negative_values"]
 
 NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|non|without|excluding|exclude|except|neither|nor|"
                       r"none|nobody|nothing|zero|empty|lack(?:s|ing)?|other than|apart from|outside|disabled|turned off|"
@@ -161,6 +162,23 @@ def protect_values(text: str, lex: Lexicon) -> str:
     return text
 
 
+def spell_negative_values(demand: str, lex: Lexicon) -> str:
+    """"non-binary", "no-contract": a catalog value or value alias that starts with a negation word is written
+    as the value itself ("non_binary") before the text is normalised, so its "non" negates nothing."""
+    lowered = demand.lower()  # same length: positions carry over to the demand as written
+    found: list[tuple[int, int, str]] = []
+    for cue in lex.value_cues:
+        if "," in cue.value:
+            continue
+        for m in cue.pattern.finditer(lowered):
+            if re.match(r"(?:non|no|not)\b", m.group(0)) and not overlaps((m.start(), m.end()),
+                                                                        [(s, e) for s, e, _ in found]):
+                found.append((m.start(), m.end(), cue.value.lower()))
+    for s, e, value in sorted(found, reverse=True):
+        demand = f"{demand[:s]}{value}{demand[e:]}"
+    return demand
+
+
 def convert_time(x: float, unit: str, to: str) -> float:
     """A duration from the demand's unit into the key's (months and years by 12, the rest by days)."""
     a, b = unit.rstrip("s"), to.rstrip("s")
@@ -189,3 +207,10 @@ def is_own_window(window: int | None, feature: Feature, nums: list[float], unit:
     if window is None or unit_days is None or len(nums) != 1 or feature.unit == "days":
         return False
     return nums[0] * unit_days == window
+
+
+def says_privative_stem(text: str, key: str) -> bool:
+    """The key's name has an English "-less" word ("paperless_billing") and the text says its stem without the
+    suffix ("still get paper bills"): the text names the opposite of the yes/no feature."""
+    stems = [w[:-4] for w in key.split("_") if w.endswith("less") and len(w) >= 7]
+    return any(re.search(rf"\b{re.escape(stem)}\b(?!-?less)", text) for stem in stems)

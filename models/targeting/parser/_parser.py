@@ -79,10 +79,10 @@ VARIANTS = ("default", "linker", "resolve", "rerank", "zero_shot", "fixed_few_sh
             "analogical", "student", "openai")
 # "write me a poem about autumn in Hangzhou" names a city but asks for no audience.
 _OTHER_TASK = re.compile(r"\b(?:write|compose|draft|translate|summari[sz]e|give me|need|suggest|come up with|"
-                         r"brainstorm|create)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
+                         r"brainstorm|create|send me|email me|share|re-?run|refresh|retrain|update)\b(?:\s+[\w-]+){0,4}?\s+(?:a |an |the |some )?"
                          r"(?:short |quick |catchy |new |punchy )?(?:poem|slogan|essay|story|tagline|headline|copy|song|"
                          r"haiku|joke|article|post|title|subject line|caption|copy ideas?|text ideas?|e-?mail|letter|message|reply|"
-                         r"script|faq|blurb|report|deck|trends?|analysis|summary|dashboard|chart|presentation|slides?)s?\b"
+                         r"script|faq|blurb|report|deck|trends?|analysis|summary|dashboard|chart|presentation|slides?|model|forecast)s?\b"
                          r"|\b(?:for|in) (?:a|an|our|the) blog(?: post)?\b")
 # "what's the weather in Hangzhou tomorrow?": a question that names a city but no audience
 _QUESTION = re.compile(r"^\s*(?:what|what's|how|when|why|where|is|are|will|do|does)\b[^?]*\?\s*$")

@@ -28,9 +28,9 @@ and compares what they say with the condition:
 
 Fixed conditions are rewritten; dropped ones are reported in ``unresolved`` (with the closest keys, the
 dropped key first) rather than guessed. Numeric thresholds are left alone (their comparative words decide
-their direction). Two source-side helpers sit here too: :func:`keep_negative_values` keeps a value that
-starts with "non-" ("non-binary") from being read as a negation, and :func:`unattached_numbers` reports a
-number the linker read but could not attach to any key, which would otherwise vanish without a word.
+their direction). A source-side helper sits here too: :func:`unattached_numbers` reports a number the
+linker read but could not attach to any key, which would otherwise vanish without a word (a value that
+starts with "non-", "non-binary", is kept from reading as a negation by ``_linkrules.spell_negative_values``).
 
 Nothing here names a catalog feature or value; the words are generic English.
 """
@@ -59,7 +59,7 @@ from models.targeting.logic import (
 from models.targeting.parser._clauses import LinkedClause, Linking
 from models.targeting.parser._linkrules import EXCLUDE, NEGATION
 
-__all__ = ["PolarityFix", "audit_polarity", "keep_negative_values", "unattached_numbers"]
+__all__ = ["PolarityFix", "audit_polarity", "unattached_numbers"]
 
 # Reports an unresolved phrase: (label, phrase, the key to list first) → the phrase with its closest keys.
 Report = Callable[[str, str, str | None], UnresolvedPhrase]
@@ -121,35 +121,6 @@ class PolarityFix:
 
 
 # -- source-side helpers --------------------------------------------------------------------------------
-
-
-def keep_negative_values(demand: str, catalog: Catalog) -> str:
-    """Values or value aliases that begin with "non" ("non-binary", "non smoker") written as the value itself,
-    so that normalisation's "non-X" → "not X" does not turn a value into a negation of the words after it
-    ("non-binary members under 30" was read as NOT under 30)."""
-    for rx, value in _negative_values(catalog):
-        demand = rx.sub(value, demand)
-    return demand
-
-
-_NEGATIVE_VALUES: dict[int, tuple[Catalog, list[tuple[re.Pattern[str], str]]]] = {}
-
-
-def _negative_values(catalog: Catalog) -> list[tuple[re.Pattern[str], str]]:
-    """(pattern, value) for each value or value alias starting with "non", compiled once per catalog object."""
-    hit = _NEGATIVE_VALUES.get(id(catalog))
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    found: list[tuple[re.Pattern[str], str]] = []
-    for f in catalog.features.values():
-        for value in f.values or ():
-            for phrase in (value, *f.value_aliases.get(value, ())):
-                words = re.split(r"[\s_-]+", str(phrase).lower())
-                if len(words) >= 2 and words[0] == "non":
-                    rx = r"\bnon[\s_-]+" + r"[\s_-]+".join(re.escape(w) for w in words[1:]) + r"\b"
-                    found.append((re.compile(rx, re.I), str(value).lower()))
-    _NEGATIVE_VALUES[id(catalog)] = (catalog, found)
-    return found
 
 
 def unattached_numbers(clause: LinkedClause) -> list[str]:

@@ -49,10 +49,15 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
     t = re.sub(r"\b[lL](\d+)([dwmyDWMY])\b", lambda m: f"in the last {m.group(1)} " + {"d": "days", "w": "weeks", "m": "months",
                "y": "years"}[m.group(2).lower()], t)  # "L12M": the last 12 months
-    t = re.sub(r"\b(\d+)\s*(?:yrs?|yr)\b", r"\1 years", t, flags=re.I)
+    t = re.sub(r"\b(\d+)(\+?)\s*(?:yrs?|yr)\b", r"\1\2 years", t, flags=re.I)
+    # "under-35s", "over-60s": people of that age
+    t = re.sub(r"\b(under|over)[- ](\d+)s\b", r"aged \1 \2", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*mos\b", r"\1 months", t, flags=re.I)
     t = re.sub(r"\b(\d+)\s*yo\b", r"\1 years old", t, flags=re.I)  # "30-45 yo"
     t = re.sub(r"\b(log(?:s|ged|ging)?|sign(?:s|ed|ing)?|check(?:s|ed|ing)?) into\b", r"\1 in to", t, flags=re.I)
+    # "Customers already opted in to X are excluded.": an exclusion said after the group it excludes
+    t = re.sub(r"(^|[.;:!?\n]\s*)([^.;:!?\n]+?)\s+(?:are|is|should be|must be|to be|will be|get|being)\s+"
+               r"(?:excluded|removed|left out|filtered out|dropped)\b", r"\1excluding \2", t, flags=re.I)
     t = normalize_numbers(t)
     # "1 or 2 claims", "two or three times": two consecutive counts are a small range, not a list of values
     # (a level named by number, "tier 1 or 2", stays a list).
@@ -78,8 +83,10 @@ def preprocess(demand: str) -> str:
     t = re.sub(rf"{NUM}\s+(?:or|and) (older|younger)\b(?!\s*(?:than|\d))",
                lambda m: f"aged {'at least' if m.group(2) == 'older' else 'at most'} {m.group(1)}", t)
     # "5 or more" must not split at its "or": say it the one-word way first.
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
-    t = re.sub(rf"{NUM}(\s*[a-z]*?)\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
+    # ... also past a unit and its rate ("10000 steps a day or more", "1 time a week or less")
+    per = r"(\s*[a-z]*?(?: (?:a|an|per|each) [a-z]+)?)"
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
     # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
     # linker reads against an ordered feature (the "or" must not split the sentence)
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)
@@ -121,6 +128,9 @@ def preprocess(demand: str) -> str:
                r"cohort|cross-sell|upsell|audience)\s*:", " ", t)
     # "Fiber cross-sell brief. Target: ...": the label ends with a full stop
     t = re.sub(r"^[^:.]{0,40}\b(?:cross-sell|upsell|win-?back|campaign|promo) brief\s*\.", " ", t)
+    # "Referral push. Target ...", "Green energy campaign. Customers ...": a label sentence naming the campaign
+    t = re.sub(r"^\s*(?:[a-z0-9'-]+ ){0,3}(?:campaign|promo|promotion|push|blast|drop|mailer|mailing|launch|upsell|"
+               r"cross-sell|win-?back|nudge|brief)\s*\.\s", " ", t)
     # "— candidates for a Preferred upgrade": who the audience is for, not who is in it
     t = re.sub(r"(?:\s[—–-]\s*|,\s*|\b)(?:good |ideal |prime )?candidates? for (?:a|an|the|our) [^,;.]*", " ", t)
     t = re.sub(r"\bbelow or above\b", "not", t)

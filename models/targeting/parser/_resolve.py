@@ -43,7 +43,8 @@ from models.targeting.parser._decoding import END, project
 from models.targeting.parser._demos import DemoLibrary
 from models.targeting.parser._lexicon import lexicon_for
 from models.targeting.parser._linking import NEGATION, KeySimilarity, link_demand
-from models.targeting.parser._linkrules import FILLER, UNIT_DAYS
+from models.targeting.parser._linkrules import FILLER, UNIT_DAYS, says_privative_stem
+from models.targeting.parser._namewords import lemma
 from models.targeting.parser._prompts import KeyRetriever, build_messages
 
 __all__ = ["MIN_SIMILARITY", "Resolution", "candidate_conditions", "resolve_phrases"]
@@ -149,7 +150,7 @@ def candidate_conditions(text: str, keys: list[str], catalog: Catalog, *,
         # "opted out of marketing emails" is the off state of an opt-in, unless the key is the opt-out itself
         off = bool(_OFF_STATE.search(text)) and not _OFF_STATE.search(" ".join([key.replace("_", " "),
                                                                                  f.description, *f.aliases]))
-        negated = said_negation != off
+        negated = (said_negation != off) != says_privative_stem(text, key)  # "paper bills": not paperless
         if _named_elsewhere(text, key, catalog):
             continue
         if dtype == DType.BOOL:  # the polarity is the phrase's; a number must be the feature's own window
@@ -195,6 +196,13 @@ def _named_elsewhere(text: str, key: str, catalog: Catalog) -> bool:
     said = _words(_TIME.sub(" ", text)) - own  # "last month" is not about a "month_to_month" contract
     return any(said & _words(" ".join(other.values or ())) for other in catalog.features.values()
                if other.name != key and other.dtype in (DType.CATEGORY, DType.STRING_SET))
+
+
+def _names_a_used_key(text: str, used: frozenset[str]) -> bool:
+    """The phrase is one content word, and a word of the name of a key the reading already has a condition on
+    ("pay" beside ``payment_method``): it says nothing the reading does not."""
+    words = _CONTENT.findall(_ASKING.sub(" ", FILLER.sub(" ", text)))
+    return len(words) == 1 and any(lemma(words[0]) == lemma(w) for k in used for w in k.split("_") if len(w) >= 3)
 
 
 def _in_negated_list(text: str, context: str) -> bool:
@@ -243,12 +251,15 @@ def resolve_phrases(phrases: list[UnresolvedPhrase], *, catalog: Catalog, backen
             continue  # the rules could not tell what the negation covers: neither can the polarity given here
         if _no_condition(text, retriever.entity or ""):
             continue  # nothing about the users: the model would make a condition up
+        if _names_a_used_key(text, used):
+            continue  # "pay" left between "who" and "with bpay": a word of the payment key already read
         scores = retriever.scores(text)
+        need = floor
         near = [k for k in dict.fromkeys((*phrase.candidates, *retriever.top(text, keys * 2)))
-                if k in catalog.features and k not in used and scores.get(k, 0.0) >= floor]
+                if k in catalog.features and k not in used and scores.get(k, 0.0) >= need]
         options = candidate_conditions(text, near, catalog, similarity=similarity)
         top = sorted(options, key=lambda k: -scores.get(k, 0.0))
-        if not top or scores.get(top[0], 0.0) < floor:
+        if not top or scores.get(top[0], 0.0) < need:
             continue
         top = [k for k in top if scores.get(k, 0.0) >= scores[top[0]] - _MARGIN][:keys]
         offered = {k: options[k] for k in top}
