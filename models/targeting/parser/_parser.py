@@ -107,10 +107,18 @@ _WORK_REQUEST = re.compile(r"\b(?:send (?:me|us|over)|share)\b(?:\s+[\w-]+){0,5}
                            r"reports?|dashboards?|analys[ie]s|pipelines?)\b")
 
 
+# "draft 3 push notification ideas for ...", "give me 5 ideas for a bundle", "summarize last month's campaign
+# results": writing or summary work; no word on the way names people ("give me members who ..." is an audience)
+_IDEAS_REQUEST = re.compile(rf"\b(?:write|draft|compose|give me|suggest|come up with|brainstorm|summari[sz]e)\b"
+                            rf"(?:\s+(?!{_AUDIENCE.pattern[2:-2]}\b)[\w'$-]+){{0,5}}?\s+"
+                            r"(?:ideas?|variants?|versions?|options|notifications?|results|recap|learnings)\b")
+
+
 def _asks_for_no_audience(text: str) -> bool:
     """Writing work, work on reports and models, a question about a measure, or a question that names no one
     ("what's the weather in Hangzhou?")."""
-    return bool(_OTHER_TASK.search(text) or _WORK_REQUEST.search(text) or _METRIC_QUESTION.search(text)
+    return bool(_OTHER_TASK.search(text) or _WORK_REQUEST.search(text) or _IDEAS_REQUEST.search(text)
+                or _METRIC_QUESTION.search(text)
                 or _QUESTION.search(text) and not _AUDIENCE.search(text))
 
 

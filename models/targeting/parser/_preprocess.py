@@ -26,6 +26,8 @@ def preprocess(demand: str) -> str:
     # A bulleted or numbered list item is a clause of its own: a negation or a comparison must not leak into the
     # next item once line breaks fold into spaces.
     t = re.sub(r"(?m)^[ \t]*(?:[*\u2022\u00b7\u25aa\u2023-]|\d{1,2}[.)])[ \t]+", "; ", t)
+    # "havent", "didnt", "arent": a negation typed without its apostrophe is still a negation
+    t = re.sub(r"\b(have|has|had|do|does|did|is|are|was|were|could|should|would)nt\b", r"\1n't", t, flags=re.I)
     t = re.sub(r"\bcan't\b", "can not", t, flags=re.I)
     t = re.sub(r"\bwon't\b", "will not", t, flags=re.I)
     for short, long in _CONTRACTIONS.items():
@@ -85,8 +87,13 @@ def preprocess(demand: str) -> str:
     # "5 or more" must not split at its "or": say it the one-word way first.
     # ... also past a unit and its rate ("10000 steps a day or more", "1 time a week or less")
     per = r"(\s*[a-z]*?(?: (?:a|an|per|each) [a-z]+)?)"
-    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:more|above|over|older|higher|greater|up)\b(?!\s*(?:than|\d))", r"at least \1\2", t)
-    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:less|fewer|under|below|younger|lower)\b(?!\s*(?:than|\d))", r"at most \1\2", t)
+    # ... and "30 days or longer", "a score of 90 or better" (a number, not a level: the bigger one is better)
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:more|above|over|older|higher|greater|up|longer|better)\b(?!\s*(?:than|\d))",
+               r"at least \1\2", t)
+    t = re.sub(rf"{NUM}{per}\s+(?:or|and) (?:less|fewer|under|below|younger|lower|shorter)\b(?!\s*(?:than|\d))",
+               r"at most \1\2", t)
+    # "under level 15", "over age 60": the comparison belongs to the number after the measure's name
+    t = re.sub(r"\b(under|below|over|above|at least|at most) (level|lvl|age|rank) (?=\d)", r"\2 \1 ", t)
     # "gold or above", "premier tier and up", "gold+": a level and everything above it, one marker the
     # linker reads against an ordered feature (the "or" must not split the sentence)
     t = re.sub(r"(?<=[a-z])\+(?=\s|$|,)", f" {AT_OR_ABOVE}", t)

@@ -117,3 +117,27 @@ def test_a_request_for_a_report_or_a_model_run_is_no_audience(bikes: Catalog) ->
     for demand in ("Can you send me the Q3 ride report for Ontario riders?",
                    "Please rerun the churn model for Ontario before Friday"):
         assert parser.parse(demand).logic is None
+
+
+@pytest.mark.parametrize(("demand", "gold"), [
+    # a negation typed without its apostrophe is still a negation
+    ("riders who havent taken a ride for more than 60 days", "(days_since_last_ride#Greater Than#60)"),
+    ("riders who didnt rent a helmet", "(has_helmet#Equal To#false)"),
+    # "or longer" after a number is "at least"; a comparison before a measure's name belongs to the number after it
+    ("riders with us for 5 years or longer", "(tenure_years#Greater Than Or Equal To#5)"),
+    ("riders under age 30 on a student pass", "(rider_age#Less Than#30) AND (student_pass#Equal To#true)"),
+])
+def test_round7_surface_forms(bikes: Catalog, demand: str, gold: str) -> None:
+    parser = get_parser("linker", catalog=bikes)
+    assert parser.parse(demand).canonical == same(gold, bikes)
+
+
+def test_a_request_for_ideas_or_a_summary_is_no_audience(bikes: Catalog) -> None:
+    parser = get_parser("linker", catalog=bikes)
+    for demand in ("Can you draft 3 push notification ideas for the student pass?",
+                   "Give me 5 ideas for a spring ride challenge",
+                   "Summarize last month's helmet campaign results for the exec deck"):
+        assert parser.parse(demand).logic is None, demand
+    # a word naming people on the way makes it an audience again
+    kept = parser.parse("Give me riders on a student pass who got our push notifications")
+    assert kept.canonical == same("(student_pass#Equal To#true)", bikes)
