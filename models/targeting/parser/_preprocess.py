@@ -47,6 +47,7 @@ def preprocess(demand: str) -> str:
     t = re.sub(r"([<>]=?|=<|=>)(?=\d)", r"\1 ", t)
     t = re.sub(r"(?<=\d)\s*[–—]\s*(?=\d)", "-", t)  # "25–40" is a range, not a separator
     t = re.sub(r"\s-{2,}\s|\s-{2,}|-{2,}\s", " — ", t)
+    t = re.sub(r"\bexcl\b\.?", "excluding", t, flags=re.I)  # "excl. chargebacks": the abbreviation
     t = re.sub(r"\beven once\b", " ", t, flags=re.I)
     t = re.sub(r"\b(?:anything|anyone|anybody) (?:but|other than|except)\b", "not", t, flags=re.I)
     t = re.sub(r"\b[lL](\d+)([dwmyDWMY])\b", lambda m: f"in the last {m.group(1)} " + {"d": "days", "w": "weeks", "m": "months",

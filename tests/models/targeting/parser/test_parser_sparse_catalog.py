@@ -126,6 +126,7 @@ def test_a_request_for_a_report_or_a_model_run_is_no_audience(bikes: Catalog) ->
     # "or longer" after a number is "at least"; a comparison before a measure's name belongs to the number after it
     ("riders with us for 5 years or longer", "(tenure_years#Greater Than Or Equal To#5)"),
     ("riders under age 30 on a student pass", "(rider_age#Less Than#30) AND (student_pass#Equal To#true)"),
+    ("riders on a student pass, excl. helmet renters", "(has_helmet#Equal To#false) AND (student_pass#Equal To#true)"),
 ])
 def test_round7_surface_forms(bikes: Catalog, demand: str, gold: str) -> None:
     parser = get_parser("linker", catalog=bikes)
