@@ -27,6 +27,7 @@ from models.targeting.logic._ast import (
     conditions_of,
     operators_by_key,
     operators_for,
+    signed_conditions,
 )
 from models.targeting.logic._canonical import canonical, from_json, normalize, to_json
 from models.targeting.logic._catalog_logic import whole_range_logic
@@ -68,6 +69,7 @@ __all__ = [
     "closest_keys",
     "condition_outcomes",
     "conditions_of",
+    "signed_conditions",
     "evaluate",
     "evaluate3",
     "from_json",

@@ -112,3 +112,14 @@ def conditions_of(expr: Expr) -> list[Condition]:
     if isinstance(expr, Not):
         return conditions_of(expr.item)
     return [c for item in expr.items for c in conditions_of(item)]
+
+
+def signed_conditions(expr: Expr, negated: bool = False, path: tuple[int, ...] = ()
+                      ) -> list[tuple[Condition, bool, tuple[int, ...]]]:
+    """Every condition in reading order: whether it sits under NOT, and its path of AND/OR item indices
+    (a NOT adds no index)."""
+    if isinstance(expr, Condition):
+        return [(expr, negated, path)]
+    if isinstance(expr, Not):
+        return signed_conditions(expr.item, not negated, path)
+    return [found for i, item in enumerate(expr.items) for found in signed_conditions(item, negated, (*path, i))]

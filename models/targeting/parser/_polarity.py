@@ -55,6 +55,7 @@ from models.targeting.logic import (
     UnresolvedPhrase,
     canonical,
     normalize,
+    signed_conditions,
 )
 from models.targeting.parser._clauses import LinkedClause, Linking
 from models.targeting.parser._linkrules import EXCLUDE, NEGATION
@@ -133,16 +134,6 @@ def unattached_numbers(clause: LinkedClause) -> list[str]:
 
 
 # -- the audit ------------------------------------------------------------------------------------------
-
-
-def _signed(expr: Expr, negated: bool = False, path: tuple[int, ...] = ()
-            ) -> list[tuple[Condition, bool, tuple[int, ...]]]:
-    """Every condition, whether it sits under NOT, and its path of item indices (Not adds no index)."""
-    if isinstance(expr, Condition):
-        return [(expr, negated, path)]
-    if isinstance(expr, Not):
-        return _signed(expr.item, not negated, path)
-    return [found for i, item in enumerate(expr.items) for found in _signed(item, negated, (*path, i))]
 
 
 def _excludes(cond: Condition, negated: bool, catalog: Catalog) -> bool | None:
@@ -380,7 +371,7 @@ class _Audit:
         logic = self.result.logic
         assert logic is not None
         actions: dict[tuple[int, ...], str] = {}
-        for cond, negated, path in _signed(logic):
+        for cond, negated, path in signed_conditions(logic):
             found = self.verdict(cond, negated, _in_or(logic, path))
             if found is not None:
                 actions[path] = found[0]
@@ -400,7 +391,7 @@ class _Audit:
         if logic is None:
             return ParseResult(None, "", [], unresolved, self.result.explanation + note)
         text = canonical(logic)
-        conds = tuple(("NOT " if neg else "") + str(c) for c, neg, _ in _signed(logic))
+        conds = tuple(("NOT " if neg else "") + str(c) for c, neg, _ in signed_conditions(logic))
         chain = ReasoningChain(self.chain.key_phrases, self.chain.mapping, conds, text)
         return dataclasses.replace(self.result, logic=logic, canonical=text, reasoning=chain.steps(),
                                    unresolved=unresolved, explanation=self.result.explanation + note)

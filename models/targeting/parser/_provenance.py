@@ -23,11 +23,11 @@ from models.targeting.logic import (
     Condition,
     ConditionSource,
     Expr,
-    Not,
     ParseResult,
     canonical,
     normalize,
     parse_logic,
+    signed_conditions,
 )
 from models.targeting.parser._compose import Candidate
 from models.targeting.parser._linking import Linking, Slot
@@ -100,23 +100,13 @@ class DemandSpans:
         return self.original(self.locate(phrase, cursor))
 
 
-def _signed(expr: Expr, negated: bool = False, path: tuple[int, ...] = ()
-            ) -> list[tuple[Condition, bool, tuple[int, ...]]]:
-    """Every condition in reading order: whether it sits under NOT, and its path of AND/OR item indices."""
-    if isinstance(expr, Condition):
-        return [(expr, negated, path)]
-    if isinstance(expr, Not):
-        return _signed(expr.item, not negated, path)
-    return [found for i, item in enumerate(expr.items) for found in _signed(item, negated, (*path, i))]
-
-
 def _texts(expr: Expr) -> list[str]:
-    return list(dict.fromkeys(("NOT " if neg else "") + str(c) for c, neg, _ in _signed(expr)))
+    return list(dict.fromkeys(("NOT " if neg else "") + str(c) for c, neg, _ in signed_conditions(expr)))
 
 
 def _conventional(condition: Condition, catalog: Catalog) -> Condition:
     """The condition in its conventional spelling, NOT dropped ("= 0" → "> 0" under NOT)."""
-    return _signed(normalize(condition, catalog))[0][0]
+    return signed_conditions(normalize(condition, catalog))[0][0]
 
 
 def _slot_choices(linking: Linking, chosen: Candidate | None) -> list[tuple[Slot, Condition]]:
@@ -153,7 +143,7 @@ def condition_sources(logic: Expr, linking: Linking, chosen: Candidate | None, s
         if span is not None:
             cursor = span[0]
     starts = [span[0] if span is not None else None for span in located]
-    found = _signed(logic)
+    found = signed_conditions(logic)
     exact = [[i for i, c in enumerate(conventional) if c == condition] for condition, _, _ in found]
     picked: dict[int, list[int]] = {}
     used: set[int] = set()
