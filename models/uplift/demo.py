@@ -67,7 +67,7 @@ def train_demo_pipeline(users: pd.DataFrame, treatment: np.ndarray, converted: n
     return UpliftPipeline(encoder, estimator).fit(users, treatment, converted)
 
 
-def ensure_demo_model(settings: Settings, catalog: Catalog | None = None, *, name: str = DEMO_MODEL,
+def ensure_demo_model(settings: Settings, catalog: Catalog, *, name: str = DEMO_MODEL,
                       users: int = 20_000, seed: int = 0, n_estimators: int = 150) -> DemoModel:
     """Register a coupon uplift model trained on the demo world unless ``name``'s latest version loads.
 
@@ -77,7 +77,6 @@ def ensure_demo_model(settings: Settings, catalog: Catalog | None = None, *, nam
     version's training metrics). A latest version that no longer loads (corrupt, or trained for
     another catalog) gets a fresh version trained beside it.
     """
-    catalog = catalog or demo_catalog()
     registry = ModelRegistry.from_settings(settings)
     if name in registry.list_models():
         try:

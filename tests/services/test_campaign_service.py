@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.settings import Settings
-from features.demo_world import demo_dir
+from features.demo_world import demo_catalog, demo_dir
 from mds.campaign.v1 import campaign_pb2 as pb
 from services.client import MDSClient, field_violations
 
@@ -19,7 +19,7 @@ from services.client import MDSClient, field_violations
 def client(seeded_settings: Settings, grpc_server: Callable[..., str]) -> Iterator[MDSClient]:
     from models.uplift.demo import ensure_demo_model
 
-    ensure_demo_model(seeded_settings, users=2_000, n_estimators=40)
+    ensure_demo_model(seeded_settings, demo_catalog(), users=2_000, n_estimators=40)
     mds = MDSClient(grpc_server(["campaign"], settings_override=seeded_settings), timeout_s=60.0)
     yield mds
     mds.close()
