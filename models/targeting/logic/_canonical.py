@@ -48,9 +48,19 @@ def _normalise_condition(c: Condition) -> Condition:
 
 def normalize(expr: Expr, catalog: Catalog | None = None) -> Expr:
     """The canonical AST of ``expr`` (what :func:`canonical` prints); conventional spellings with ``catalog``."""
-    if catalog is not None:
-        return _normalize(apply_conventions(_normalize(expr), catalog))
-    return _normalize(expr)
+    out = _normalize(expr)
+    if catalog is None:
+        return out
+    # Until nothing changes: a convention can make two items equal, and the item they merge into can take
+    # another convention ("NOT (A AND A')" with A' = A once spelled conventionally is "NOT A", then A negated).
+    # Each pass only shortens or respells, so a fixed point comes within a few; the bound keeps any input
+    # from looping.
+    for _ in range(8):
+        nxt = _normalize(apply_conventions(out, catalog))
+        if nxt == out:
+            break
+        out = nxt
+    return out
 
 
 def _normalize(expr: Expr) -> Expr:

@@ -305,6 +305,8 @@ def test_condition_outcomes_explain_a_rejection() -> None:
 
 @pytest.mark.parametrize(("text", "conventional"), [
     ("NOT (gender#Equal To#male)", "(gender#Not Equal To#male)"),
+    # the two items become one only once spelled conventionally, and that one is then negated
+    ("NOT ((gender#Equal To#female) AND (gender#Belongs To#female))", "(gender#Not Equal To#female)"),
     ("NOT (city#Belongs To#beijing,shanghai)", "(city#Not Belongs To#beijing,shanghai)"),
     ("(city#Belongs To#wuhan)", "(city#Equal To#wuhan)"),
     ("NOT (city#Not Belongs To#wuhan)", "(city#Equal To#wuhan)"),
